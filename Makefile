@@ -1,0 +1,61 @@
+# Hive - the two commands in the README's Quick start are `make demo` and
+# `make test`. Everything else here is for contributors.
+#
+#   make demo       install missing packages, build Release, run the demo
+#   make test       install missing packages, build with ASan+UBSan, run every test
+#   make tsan       the threading tests under ThreadSanitizer
+#   make bench      build Release and run every benchmark
+#   make fuzz       build the libFuzzer targets (clang) and run each FUZZ_SECONDS
+#   make install    PREFIX=/usr/local: headers, libhive.a, hive.pc
+#   make certs      throwaway CA + server/client certificates in certs/
+#   make clean
+
+PREFIX ?= /usr/local
+FUZZ_SECONDS ?= 60
+PREMAKE ?= premake4
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: all deps gen build debug release sanitize tsan-build demo test tsan bench fuzz install certs clean
+
+all: release
+
+deps:
+	@sh tools/deps.sh
+
+gen: deps
+	@$(PREMAKE) --file=premake5.lua gmake >/dev/null
+
+build/Makefile: gen
+
+debug: gen
+	@$(MAKE) --no-print-directory -C build -j$(JOBS) config=debug
+release: gen
+	@$(MAKE) --no-print-directory -C build -j$(JOBS) config=release
+sanitize: gen
+	@$(MAKE) --no-print-directory -C build -j$(JOBS) config=sanitize
+tsan-build: gen
+	@$(MAKE) --no-print-directory -C build -j$(JOBS) config=tsan
+
+demo: release
+	@sh tools/demo.sh bin/Release
+
+test: sanitize
+	@sh tools/run-tests.sh bin/Sanitize
+
+tsan: tsan-build
+	@TSAN_OPTIONS="halt_on_error=1" sh tools/run-tests.sh bin/TSan "threads/*"
+
+bench: release
+	@for b in bin/Release/bench-*; do echo "=== $$b"; $$b || exit 1; done
+
+fuzz: deps
+	@sh tools/fuzz.sh $(FUZZ_SECONDS)
+
+install: release
+	@sh tools/install.sh "$(PREFIX)" bin/Release
+
+certs: deps
+	@sh tools/certs.sh certs
+
+clean:
+	rm -rf build obj bin
