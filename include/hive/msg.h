@@ -66,7 +66,7 @@ size_t hive_msg_size(const hive_msg *m);
 
 /* Writers. Each appends one msgpack value and returns 0, or HIVE_ENOMEM
  * when the buffer could not grow (the message is then incomplete: reset
- * it). A NULL string writes nil. */
+ * it). A NULL string, or a NULL bin pointer with len > 0, writes nil. */
 int hive_msg_map(hive_msg *m, uint32_t n);       /* header of a map of n pairs */
 int hive_msg_array(hive_msg *m, uint32_t n);     /* header of an array of n values */
 int hive_msg_nil(hive_msg *m);
