@@ -6,5 +6,8 @@
 
 #include "common.h"
 #include "bus.h"
+#include "registry.h"
+#include "msg.h"
+#include "net.h"
 
 #endif /* HIVE_HIVE_H */

@@ -1,0 +1,566 @@
+/*
+ * hive/net.h - Hive's client and server: connections over ENet (UDP) - and
+ * the other transports as they land - carrying length-prefixed msgpack
+ * frames, a handshake with registry sync, heartbeats and reasoned closes,
+ * all published as events on a hive_bus.
+ *
+ * A SESSION IN EVENTS (prefix `net:`; data keys in brackets)
+ *
+ *   server                                    client
+ *   server.initialize      [server]           client.initialize  [client]
+ *   server.bind            [addr, port]       client.connect     [addr]
+ *   server.start                              client.start       (link up, hello sent)
+ *   server.connection.accept [cid, addr]
+ *   server.connection.handshakecomplete       client.handshakecomplete
+ *                          [cid, conntype, app_version]          [cid]
+ *   server.connection.send [cid, pid, name, size]   client.send  [pid, name, size]
+ *   server.connection.recv [cid, pid, name, msg]    client.recv  [pid, name, msg]
+ *   server.recv.<packet name>  (same data)   client.recv.<packet name>
+ *   server.connection.close [cid, reason, reason_name, message, remote]
+ *                                             client.close [cid, reason, reason_name, message, remote]
+ *   server.interrupt                          client.interrupt
+ *   server.stop            [reason, reason_name]   client.stop [reason, reason_name]
+ *   server.shutdown        [reason, reason_name]
+ *
+ *   Every event also carries `server` or `client` (PTR). `reason` is a
+ *   HIVE_CLOSE_* code (INT), `reason_name` its stable string (STR),
+ *   `remote` is 1 when the peer chose to close, 0 when this side did.
+ *   `msg` is a HIVE_T_MSGPACK field: raw bytes always, the decoded
+ *   msgpack_object only on the synchronous path; hive_event_msg() gives
+ *   the decoded object in both cases. send/recv events are voidable:
+ *   nobody subscribed, nothing is built. Hive's own packets (hello,
+ *   welcome, ping...) never appear as send/recv events.
+ *
+ *   client.stop always follows client.close: close ends the connection,
+ *   stop says the client is idle again (in threaded mode: its I/O thread
+ *   has ended) and may connect anew.
+ *
+ * THREADS
+ *   Default: no thread of Hive's own. hive_server_service() /
+ *   hive_client_service() do the I/O and publish events on the calling
+ *   thread, which must be the bus's owner thread; call them at least once
+ *   per heartbeat interval (a game loop does, every frame). The I/O thread
+ *   is the thread that called hive_server_start() / hive_client_connect().
+ *   With `.threaded = true` Hive runs the same loop on its own thread and
+ *   POSTS every event (hive_bus_post); the owner thread delivers them with
+ *   hive_bus_dispatch(). Heartbeats are then answered however slow the
+ *   game's handlers are.
+ *   Sending (send, send_id, send_msg, broadcast, close) is safe from any
+ *   thread in both modes: calls from a thread other than the I/O thread go
+ *   through a locked queue that the I/O loop flushes (and wakes for).
+ *   Functions not marked "any thread" belong to the bus owner thread.
+ *
+ * ERRORS: negative HIVE_E* codes (hive/common.h). A connection's end is
+ * reported with a close reason (HIVE_CLOSE_*), never with an errno.
+ */
+#ifndef HIVE_NET_H
+#define HIVE_NET_H
+
+#include "common.h"
+#include "bus.h"
+#include "registry.h"
+#include "msg.h"
+#include "tls.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HIVE_PROTOCOL_VERSION 1
+#define HIVE_DEFAULT_PORT     7777
+
+typedef struct hive_server hive_server;
+typedef struct hive_client hive_client;
+
+/* A connection id: > 0, unique within one server's life (never reused). */
+typedef uint32_t hive_cid;
+
+/* ------------------------------------------------------------------ */
+/* Close reasons                                                        */
+/* ------------------------------------------------------------------ */
+
+/*
+ * X(NAME, code, "stable_name", "description"). The code travels in the
+ * close and reject packets; the stable name is what logs and other
+ * languages use. Codes never change meaning; new ones are appended.
+ * Codes >= HIVE_CLOSE_APP_MIN are the application's own (name
+ * "application").
+ */
+#define HIVE_CLOSE_REASON_MAP(X)                                                          \
+    X(NORMAL,             0, "normal",            "closed normally")                      \
+    X(SERVER_SHUTDOWN,    1, "server_shutdown",   "the server is shutting down")          \
+    X(TIMEOUT,            2, "timeout",           "no sign of life from the peer in time") \
+    X(HANDSHAKE_TIMEOUT,  3, "handshake_timeout", "the handshake did not finish in time") \
+    X(PROTO_MISMATCH,     4, "proto_mismatch",    "unsupported protocol version")         \
+    X(BAD_MAGIC,          5, "bad_magic",         "not a Hive peer (wrong magic)")        \
+    X(BAD_HANDSHAKE,      6, "bad_handshake",     "malformed handshake packet")           \
+    X(BAD_FRAME,          7, "bad_frame",         "malformed frame")                      \
+    X(FRAME_TOO_LARGE,    8, "frame_too_large",   "frame longer than max_frame")          \
+    X(BAD_MSGPACK,        9, "bad_msgpack",       "body is not exactly one msgpack object") \
+    X(UNKNOWN_PACKET,    10, "unknown_packet",    "packet id not in the registry")        \
+    X(UNEXPECTED_PACKET, 11, "unexpected_packet", "packet not allowed at this point")     \
+    X(AUTH_FAILED,       12, "auth_failed",       "authentication failed")                \
+    X(SERVER_FULL,       13, "server_full",       "the server is full")                   \
+    X(APP_MISMATCH,      14, "app_mismatch",      "client and server run different applications") \
+    X(TLS_ERROR,         15, "tls_error",         "TLS failure")                          \
+    X(KICKED,            16, "kicked",            "closed by the server")                 \
+    X(PEER_VANISHED,     17, "peer_vanished",     "the peer dropped without closing")     \
+    X(CONNECT_FAILED,    18, "connect_failed",    "could not reach the server")           \
+    X(NO_MEMORY,         19, "no_memory",         "out of memory")
+
+typedef enum hive_close_reason {
+#define HIVE__CLOSE_ENUM(name, code, str, text) HIVE_CLOSE_##name = (code),
+    HIVE_CLOSE_REASON_MAP(HIVE__CLOSE_ENUM)
+#undef HIVE__CLOSE_ENUM
+    HIVE_CLOSE_APP_MIN = 1000,   /* first code free for applications */
+    HIVE_CLOSE_MAX = 65535       /* largest code on the wire */
+} hive_close_reason;
+
+/* hive_close_reason_name - the stable name of a reason code ("normal",
+ * "server_full", ...), "application" for codes >= HIVE_CLOSE_APP_MIN,
+ * "unknown" otherwise. Static string. Any thread. */
+const char *hive_close_reason_name(int reason);
+
+/* hive_close_reason_text - a one-line English description. Static
+ * string, never NULL. Any thread. */
+const char *hive_close_reason_text(int reason);
+
+/* hive_close_reason_from_name - the code for a stable name, or
+ * HIVE_ENOENT. Any thread. */
+int hive_close_reason_from_name(const char *name);
+
+/* ------------------------------------------------------------------ */
+/* Event names                                                          */
+/* ------------------------------------------------------------------ */
+
+#define HIVE_EV_SERVER_INITIALIZE   "net:server.initialize"
+#define HIVE_EV_SERVER_BIND         "net:server.bind"
+#define HIVE_EV_SERVER_START        "net:server.start"
+#define HIVE_EV_SERVER_STOP         "net:server.stop"
+#define HIVE_EV_SERVER_INTERRUPT    "net:server.interrupt"
+#define HIVE_EV_SERVER_SHUTDOWN     "net:server.shutdown"
+#define HIVE_EV_SERVER_ACCEPT       "net:server.connection.accept"
+#define HIVE_EV_SERVER_HANDSHAKE    "net:server.connection.handshakecomplete"
+#define HIVE_EV_SERVER_SEND         "net:server.connection.send"
+#define HIVE_EV_SERVER_RECV         "net:server.connection.recv"
+#define HIVE_EV_SERVER_CLOSE        "net:server.connection.close"
+#define HIVE_EV_SERVER_RECV_PREFIX  "net:server.recv."   /* + packet name */
+
+#define HIVE_EV_CLIENT_INITIALIZE   "net:client.initialize"
+#define HIVE_EV_CLIENT_CONNECT      "net:client.connect"
+#define HIVE_EV_CLIENT_START        "net:client.start"
+#define HIVE_EV_CLIENT_STOP         "net:client.stop"
+#define HIVE_EV_CLIENT_INTERRUPT    "net:client.interrupt"
+#define HIVE_EV_CLIENT_HANDSHAKE    "net:client.handshakecomplete"
+#define HIVE_EV_CLIENT_SEND         "net:client.send"
+#define HIVE_EV_CLIENT_RECV         "net:client.recv"
+#define HIVE_EV_CLIENT_CLOSE        "net:client.close"
+#define HIVE_EV_CLIENT_RECV_PREFIX  "net:client.recv."   /* + packet name */
+
+/*
+ * hive_event_msg - the decoded message of a recv event, whether it was
+ * published (the decoded object is in the event) or posted (only raw
+ * bytes travel; they are decoded into tmp).
+ * ev: a net recv event; tmp: caller storage, always release it with
+ * hive_msg_view_free(tmp) afterwards (harmless when unused).
+ * *out: the object, valid while both the event and tmp live.
+ * Returns 0, HIVE_ENOENT (no `msg` field), HIVE_EMSGPACK, HIVE_EINVAL.
+ */
+int hive_event_msg(const hive_event *ev, hive_msg_view *tmp, const msgpack_object **out);
+
+/* ------------------------------------------------------------------ */
+/* Sending options                                                      */
+/* ------------------------------------------------------------------ */
+
+/* Per-send delivery override; 0 = the packet type's registered delivery. */
+#define HIVE_SEND_RELIABLE   0x1u   /* reliable-ordered, ENet channel 0 */
+#define HIVE_SEND_UNRELIABLE 0x2u   /* unreliable-sequenced, ENet channel 1 */
+
+/* ------------------------------------------------------------------ */
+/* The pull API                                                         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * One received packet taken with hive_server_next / hive_client_next.
+ * Everything in it is owned by the packet until hive_packet_free().
+ */
+typedef struct hive_packet {
+    hive_cid cid;                 /* sender (server side) or own cid (client) */
+    uint32_t pid;                 /* packet id */
+    const char *name;             /* packet name (registered), never NULL */
+    const msgpack_object *msg;    /* the decoded body */
+    const void *raw;              /* the encoded body */
+    size_t len;
+    /* private */
+    void *priv_;
+    msgpack_unpacked up_;
+} hive_packet;
+
+/* hive_packet_free - release a packet's memory; p is zeroed. NULL and
+ * an already freed or zeroed packet are no-ops. */
+void hive_packet_free(hive_packet *p);
+
+/* ------------------------------------------------------------------ */
+/* Server                                                               */
+/* ------------------------------------------------------------------ */
+
+/* What a client said in its hello, for the auth hook. Strings are
+ * NUL-terminated copies, valid during the hook call. */
+typedef struct hive_hello {
+    const char *addr;          /* "enet://127.0.0.1:52000" */
+    const char *app;
+    const char *app_version;
+    const char *conntype;      /* the client's declared kind, e.g. "player" */
+    const void *token;         /* auth token bytes (str or bin), NULL if none */
+    size_t token_len;
+} hive_hello;
+
+/*
+ * An auth hook: decide whether a client may join. Runs on the I/O thread
+ * during the handshake (in threaded mode: Hive's thread, so keep it
+ * thread-safe and quick). Return 0 to accept, or a HIVE_CLOSE_* code
+ * (usually HIVE_CLOSE_AUTH_FAILED, or one >= HIVE_CLOSE_APP_MIN) to reject.
+ */
+typedef int (*hive_auth_fn)(hive_server *srv, hive_cid cid, const hive_hello *hello, void *user);
+
+/* Zero means default for every field. */
+typedef struct hive_server_config {
+    const char *addr;               /* listen address, "enet://0.0.0.0:7777" by default;
+                                       "host:port" = enet; port 0 = any free port */
+    uint32_t max_connections;       /* default 64; at most 4000. Beyond it a
+                                       client is rejected with "server_full" */
+    uint32_t max_frame;             /* largest frame accepted (length field),
+                                       default 65536, at least 256 */
+    uint32_t handshake_timeout_ms;  /* hello..ready must finish in this; default 5000 */
+    uint32_t heartbeat_ms;          /* ping after this much silence; default 1000 */
+    uint32_t heartbeat_timeout_ms;  /* close "timeout" after this much silence
+                                       from the peer; default 10000 */
+    uint32_t close_linger_ms;       /* stop: time given to close packets to
+                                       leave before links are dropped; default 200 */
+    const char *app;                /* application name; clients must send the
+                                       same; default "hive". Copied. */
+    const char *app_version;        /* sent to clients in welcome; default "0". Copied. */
+    hive_auth_fn auth;              /* optional */
+    void *auth_user;
+    bool threaded;                  /* run I/O on Hive's own thread and post events */
+    bool pull;                      /* keep received packets for hive_server_next */
+    size_t pull_capacity;           /* pull queue bound; default 4096. When full,
+                                       new packets are dropped and counted */
+    bool no_coalesce;               /* one frame per ENet packet (measurement knob) */
+    hive_tls_config tls;            /* for tls:// and enet+tls:// addresses */
+} hive_server_config;
+
+/* Per-connection facts; strings are owned by the server and valid until
+ * the connection's close event has been delivered. */
+typedef struct hive_conn_info {
+    hive_cid cid;
+    const char *addr;
+    const char *conntype;          /* NULL before the hello */
+    const char *app_version;       /* NULL before the hello */
+    bool open;                     /* handshake complete, not closing */
+    int rtt_ms;                    /* transport's smoothed RTT, -1 unknown */
+    void *user;
+} hive_conn_info;
+
+/* Counters, all since create. */
+typedef struct hive_net_stats {
+    uint64_t frames_in, frames_out;
+    uint64_t bytes_in, bytes_out;         /* frame bytes */
+    uint64_t packets_dropped;             /* pull queue full */
+    uint64_t accepted, rejected, closed;  /* connections (server) */
+} hive_net_stats;
+
+/*
+ * hive_server_create - a server publishing on bus.
+ * cfg: may be NULL (defaults); copied (strings too).
+ * bus: required; must outlive the server.
+ * Publishes server.initialize. Returns NULL on HIVE_ENOMEM or a bad
+ * config (max_connections > 4000, max_frame < 256).
+ */
+hive_server *hive_server_create(const hive_server_config *cfg, hive_bus *bus);
+
+/* hive_server_destroy - shutdown (if not done) and free. NULL is a
+ * no-op. Not from inside one of this server's event handlers. */
+void hive_server_destroy(hive_server *s);
+
+/*
+ * hive_server_register - register a packet type before start.
+ * id: 0 = automatic (smallest free >= 64). d: its default delivery.
+ * Interns `net:server.recv.<name>`. Returns the id (> 0), HIVE_EEXIST,
+ * HIVE_EINVAL, HIVE_ENOMEM, HIVE_ESTATE (after start: the table clients
+ * received must not change).
+ */
+int hive_server_register(hive_server *s, const char *name, uint32_t id, hive_delivery d);
+
+/* hive_server_registry - the server's packet table (read only; it does not
+ * change after start). Any thread after start. */
+const hive_registry *hive_server_registry(const hive_server *s);
+
+/* hive_server_packet_id / _name - look ups in the table (see registry.h). */
+int hive_server_packet_id(const hive_server *s, const char *name);
+const char *hive_server_packet_name(const hive_server *s, uint32_t pid);
+
+/*
+ * hive_server_bind - open the listening endpoint.
+ * addr: NULL = cfg->addr. Publishes server.bind. Returns HIVE_OK,
+ * HIVE_EADDR, HIVE_EUNSUPPORTED (unknown scheme), HIVE_EIO (bind failed),
+ * HIVE_ESTATE (already bound).
+ */
+int hive_server_bind(hive_server *s, const char *addr);
+
+/* hive_server_port - the bound port (port 0 resolved), or 0. Any thread. */
+uint16_t hive_server_port(const hive_server *s);
+
+/*
+ * hive_server_start - accept connections (binds first when needed).
+ * Threaded: starts the I/O thread. Publishes server.start.
+ * Returns HIVE_OK, a bind error, HIVE_ESTATE (running or shut down),
+ * HIVE_ENOMEM / HIVE_EIO (thread).
+ */
+int hive_server_start(hive_server *s);
+
+/*
+ * hive_server_service - do the server's I/O for up to timeout_ms (0 =
+ * poll once): accept, handshakes, receive (publishing events as it goes),
+ * heartbeats, timeouts, flushing sends. Returns early when something was
+ * handled, or hive_server_interrupt() was called.
+ * Returns the number of transport events handled (>= 0), HIVE_ESTATE
+ * (not started, or threaded: the thread services), HIVE_ECLOSED after an
+ * interrupt (the interrupt event has been published; the next call
+ * services normally again). I/O thread.
+ */
+int hive_server_service(hive_server *s, int timeout_ms);
+
+/*
+ * hive_server_run - call service until hive_server_interrupt() or
+ * hive_server_stop() (e.g. from a handler). Non-threaded mode. Returns
+ * HIVE_OK, or the error that stopped it.
+ */
+int hive_server_run(hive_server *s);
+
+/* hive_server_interrupt - make a running service/run/wait return now and
+ * publish server.interrupt. Any thread; async-signal-safe. */
+void hive_server_interrupt(hive_server *s);
+
+/*
+ * hive_server_stop - stop serving: every connection is closed with
+ * "server_shutdown" (close events published), close packets get up to
+ * close_linger_ms to leave, the I/O thread (threaded) ends, pull waiters
+ * wake. Publishes server.stop. The server stays bound; start serves
+ * again. Returns HIVE_OK or HIVE_ESTATE (not running). Owner thread, not
+ * from inside a handler in threaded mode.
+ */
+int hive_server_stop(hive_server *s);
+
+/* hive_server_shutdown - stop if running, close the listening endpoint,
+ * publish server.shutdown. Only destroy is useful afterwards. Returns
+ * HIVE_OK or HIVE_ESTATE (already shut down). */
+int hive_server_shutdown(hive_server *s);
+
+/*
+ * hive_server_send - send one message to one connection.
+ * name: a registered packet name; body/len: exactly one msgpack object
+ * (not checked here: a malformed body makes the peer close with
+ * "bad_msgpack"). Copied; the caller keeps ownership.
+ * Returns HIVE_OK (queued; it leaves at the end of this service round
+ * or at hive_server_flush), HIVE_ENOENT (unknown name or cid), HIVE_ESTATE
+ * (connection not open yet or closing), HIVE_ETOOBIG (frame over the
+ * peer's max_frame), HIVE_ENOMEM. Any thread.
+ */
+int hive_server_send(hive_server *s, hive_cid cid, const char *name,
+                     const void *body, size_t len);
+
+/* hive_server_send_id - the same by packet id; flags: 0 or HIVE_SEND_*.
+ * Any thread. */
+int hive_server_send_id(hive_server *s, hive_cid cid, uint32_t pid,
+                        const void *body, size_t len, unsigned flags);
+
+/* hive_server_send_msg - send a built hive_msg (see hive/msg.h). Any thread. */
+int hive_server_send_msg(hive_server *s, hive_cid cid, const char *name, const hive_msg *m);
+
+/*
+ * hive_server_broadcast - send to every open connection except `except`
+ * (0 = nobody excepted). The frame is encoded once.
+ * Returns the number of connections it was queued for (>= 0; from a
+ * foreign thread: 0 once queued), or HIVE_ENOENT, HIVE_ETOOBIG,
+ * HIVE_ENOMEM. Any thread.
+ */
+int hive_server_broadcast(hive_server *s, const char *name, const void *body,
+                          size_t len, hive_cid except);
+int hive_server_broadcast_id(hive_server *s, uint32_t pid, const void *body,
+                             size_t len, hive_cid except, unsigned flags);
+
+/* hive_server_flush - push queued frames onto the network now. I/O thread
+ * (elsewhere: wakes the I/O loop, which flushes). Returns HIVE_OK. */
+int hive_server_flush(hive_server *s);
+
+/*
+ * hive_server_close - close one connection: a close packet with reason
+ * (HIVE_CLOSE_KICKED, HIVE_CLOSE_NORMAL, or >= HIVE_CLOSE_APP_MIN) and an
+ * optional message (copied, at most 255 bytes kept) goes to the peer
+ * after what is already queued. The close event is published when the
+ * I/O loop handles it (at once on the I/O thread).
+ * Returns HIVE_OK, HIVE_ENOENT (no such connection), HIVE_EINVAL (reason
+ * out of range). Any thread.
+ */
+int hive_server_close(hive_server *s, hive_cid cid, int reason, const char *message);
+
+/* hive_server_connection_count - open or opening connections. Any thread. */
+size_t hive_server_connection_count(const hive_server *s);
+
+/* hive_server_connections - copy up to max connection ids into out;
+ * returns how many there are in all (may exceed max). Any thread. */
+size_t hive_server_connections(const hive_server *s, hive_cid *out, size_t max);
+
+/* hive_server_set_user / hive_server_user - one pointer of game data per
+ * connection (never touched by Hive). set: HIVE_OK or HIVE_ENOENT; user:
+ * the pointer or NULL. Any thread. */
+int   hive_server_set_user(hive_server *s, hive_cid cid, void *user);
+void *hive_server_user(const hive_server *s, hive_cid cid);
+
+/* hive_server_conn_info - facts about a connection. Returns HIVE_OK or
+ * HIVE_ENOENT. The strings stay valid only while the connection exists:
+ * call from the I/O thread, or copy them at once. */
+int hive_server_conn_info(const hive_server *s, hive_cid cid, hive_conn_info *out);
+
+/* hive_server_stats - copy the counters. Any thread. */
+int hive_server_stats(const hive_server *s, hive_net_stats *out);
+
+/*
+ * hive_server_wait - wait until a received packet is ready for
+ * hive_server_next (cfg.pull must be true). Non-threaded: runs service
+ * meanwhile. Returns 1 (a packet is ready), 0 (timed out), HIVE_ECLOSED
+ * (stopped, or interrupted: every waiter wakes), HIVE_ESTATE (pull off).
+ * timeout_ms < 0 waits without limit. Any thread in threaded mode.
+ */
+int hive_server_wait(hive_server *s, int timeout_ms);
+
+/*
+ * hive_server_next - take the oldest received packet.
+ * Returns 1 and fills *out (free it with hive_packet_free), 0 when none
+ * is waiting, HIVE_ESTATE (pull off), HIVE_ENOMEM / HIVE_EMSGPACK (the
+ * packet is consumed and lost). Any thread in threaded mode.
+ */
+int hive_server_next(hive_server *s, hive_packet *out);
+
+/* ------------------------------------------------------------------ */
+/* Client                                                               */
+/* ------------------------------------------------------------------ */
+
+typedef enum hive_client_state {
+    HIVE_CLIENT_IDLE = 0,       /* never connected, or stopped */
+    HIVE_CLIENT_CONNECTING,     /* dialing / TLS */
+    HIVE_CLIENT_HANDSHAKING,    /* hello sent */
+    HIVE_CLIENT_OPEN,           /* welcome received, ready sent */
+    HIVE_CLIENT_CLOSING,        /* close sent or received */
+    HIVE_CLIENT_CLOSED          /* the connection is over (see close_reason) */
+} hive_client_state;
+
+/* Zero means default for every field. */
+typedef struct hive_client_config {
+    const char *app;                /* must equal the server's; default "hive" */
+    const char *app_version;        /* default "0" */
+    const char *conntype;           /* what this client is; default "player" */
+    const void *token;              /* auth token sent in hello (bin); may be NULL */
+    size_t token_len;               /* at most 4096 */
+    uint32_t connect_timeout_ms;    /* to reach the server; default 5000 */
+    uint32_t handshake_timeout_ms;  /* hello..welcome; default 5000 */
+    uint32_t heartbeat_ms;          /* until the welcome gives the server's; default 1000 */
+    uint32_t heartbeat_timeout_ms;  /* idem; default 10000 */
+    uint32_t max_frame;             /* largest frame accepted; default 65536 */
+    bool threaded;                  /* run I/O on Hive's own thread and post events */
+    bool pull;                      /* keep received packets for hive_client_next */
+    size_t pull_capacity;           /* default 4096 */
+    bool no_coalesce;               /* one frame per ENet packet (measurement knob) */
+    hive_tls_config tls;            /* for tls:// and enet+tls:// */
+} hive_client_config;
+
+/* hive_client_create - a client publishing on bus (must outlive it).
+ * cfg may be NULL; copied. Publishes client.initialize.
+ * Returns NULL on HIVE_ENOMEM or a bad config. */
+hive_client *hive_client_create(const hive_client_config *cfg, hive_bus *bus);
+
+/* hive_client_destroy - close (normal) and stop if needed, then free. NULL
+ * is a no-op. Not from inside this client's handlers. */
+void hive_client_destroy(hive_client *c);
+
+/*
+ * hive_client_connect - start connecting to addr ("127.0.0.1:7777",
+ * "enet://host:port"; default port 7777). Returns at once; the link comes
+ * up during service (or on the I/O thread). Publishes client.connect.
+ * Returns HIVE_OK, HIVE_EADDR, HIVE_EUNSUPPORTED, HIVE_ESTATE (already
+ * connected: stop first), HIVE_ENOMEM, HIVE_EIO.
+ */
+int hive_client_connect(hive_client *c, const char *addr);
+
+/* hive_client_service - I/O for up to timeout_ms; returns early when
+ * something happened or on interrupt. Returns the number of transport
+ * events (>= 0), HIVE_ESTATE (idle, or threaded), HIVE_ECLOSED after an
+ * interrupt. I/O thread. */
+int hive_client_service(hive_client *c, int timeout_ms);
+
+/* hive_client_interrupt - make service/wait return now and publish
+ * client.interrupt. Any thread; async-signal-safe. */
+void hive_client_interrupt(hive_client *c);
+
+/*
+ * hive_client_wait_connected - wait for the handshake (non-threaded: runs
+ * service meanwhile). timeout_ms < 0: no limit.
+ * Returns HIVE_OK (open), HIVE_ETIMEDOUT, HIVE_ECLOSED (the connection
+ * ended - see hive_client_close_reason - or interrupt), HIVE_ESTATE (idle).
+ */
+int hive_client_wait_connected(hive_client *c, int timeout_ms);
+
+/* hive_client_wait_closed - wait until the connection is over (client
+ * idle or closed). Returns HIVE_OK, HIVE_ETIMEDOUT, HIVE_ECLOSED on
+ * interrupt. */
+int hive_client_wait_closed(hive_client *c, int timeout_ms);
+
+/* hive_client_send / _id / _msg - as hive_server_send, to the server.
+ * HIVE_ESTATE before the handshake completes. Any thread. */
+int hive_client_send(hive_client *c, const char *name, const void *body, size_t len);
+int hive_client_send_id(hive_client *c, uint32_t pid, const void *body, size_t len, unsigned flags);
+int hive_client_send_msg(hive_client *c, const char *name, const hive_msg *m);
+
+/* hive_client_flush - push queued frames now (elsewhere than the I/O
+ * thread: wakes it). Returns HIVE_OK. */
+int hive_client_flush(hive_client *c);
+
+/*
+ * hive_client_close - close the connection with reason (HIVE_CLOSE_NORMAL
+ * or >= HIVE_CLOSE_APP_MIN) and optional message; queued frames leave
+ * first. client.close then client.stop follow. Returns HIVE_OK,
+ * HIVE_ESTATE (nothing to close), HIVE_EINVAL. Any thread.
+ */
+int hive_client_close(hive_client *c, int reason, const char *message);
+
+/* hive_client_stop - close (normal) if connected, end the I/O thread,
+ * drop the link, publish client.stop (when there was something to stop).
+ * Returns HIVE_OK. Owner thread. */
+int hive_client_stop(hive_client *c);
+
+/* hive_client_state / _cid / _close_reason - current facts. Any thread.
+ * cid is 0 before the welcome; close_reason is -1 until a close. */
+hive_client_state hive_client_get_state(const hive_client *c);
+hive_cid hive_client_cid(const hive_client *c);
+int hive_client_close_reason(const hive_client *c);
+
+/* hive_client_packet_id / _name - look ups in the table the server sent
+ * (empty before the welcome). The name is copied into buf (n bytes);
+ * returns buf or NULL. Any thread. */
+int hive_client_packet_id(hive_client *c, const char *name);
+const char *hive_client_packet_name(hive_client *c, uint32_t pid, char *buf, size_t n);
+
+/* hive_client_stats - copy the counters. Any thread. */
+int hive_client_stats(const hive_client *c, hive_net_stats *out);
+
+/* Pull API, as on the server (cfg.pull must be true). Closing the
+ * connection wakes every waiter (HIVE_ECLOSED once the queue is empty). */
+int hive_client_wait(hive_client *c, int timeout_ms);
+int hive_client_next(hive_client *c, hive_packet *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HIVE_NET_H */
