@@ -102,6 +102,17 @@ typedef struct hive__transport hive__transport;
  */
 typedef struct hive__link {
     void *conn;
+    /* Set by TLS transports (NULL elsewhere), owned by the transport and
+     * valid until the link is gone:
+     * peer_subject - the verified peer certificate's subject (RFC 2253,
+     *   "CN=alice,O=Hive"), set before cb.connected (dialing) or before the
+     *   first cb.data (listening); NULL when the peer sent no certificate.
+     *   The core puts it in handshakecomplete as `peer_subject`.
+     * close_message - set just before cb.disconnected when the transport
+     *   knows more than the reason code (HIVE_CLOSE_TLS_ERROR: OpenSSL's
+     *   error text). The core puts it in the close event's `message`. */
+    const char *peer_subject;
+    const char *close_message;
 } hive__link;
 
 /* What the transport calls back into the core. `core` is cb.core. */
@@ -199,5 +210,19 @@ typedef int (*hive__transport_ctor)(const hive__transport_cb *cb,
 int hive__transport_enet_create(const hive__transport_cb *cb,
                                 const hive__transport_opts *opts,
                                 hive__transport **out);
+
+/* TCP (net/transport_tcp.c) and TLS over TCP (the same file with a TLS
+ * layer; opts->tls is the hive_tls_config, NULL = defaults). */
+int hive__transport_tcp_create(const hive__transport_cb *cb,
+                               const hive__transport_opts *opts,
+                               hive__transport **out);
+int hive__transport_tls_create(const hive__transport_cb *cb,
+                               const hive__transport_opts *opts,
+                               hive__transport **out);
+/* TLS over ENet's reliable channel + AEAD-sealed unreliable packets
+ * (net/transport_enet_tls.c). */
+int hive__transport_enet_tls_create(const hive__transport_cb *cb,
+                                    const hive__transport_opts *opts,
+                                    hive__transport **out);
 
 #endif /* HIVE_NET_TRANSPORT_H */
