@@ -1,0 +1,108 @@
+/* Services: the network objects the loop drives every frame. */
+#include "engine_util.h"
+
+typedef struct svc {
+    hive_engine *e;
+    int calls;
+    int max_timeout;
+    int ret;
+    int remove_id;       /* removes this service from inside its call */
+    int remove_rc;
+} svc;
+
+static int svc_fn(void *obj, int timeout_ms)
+{
+    svc *s = obj;
+    s->calls++;
+    if (timeout_ms > s->max_timeout) s->max_timeout = timeout_ms;
+    if (s->remove_id) {
+        s->remove_rc = hive_engine_remove_service(s->e, s->remove_id);
+        s->remove_id = 0;
+    }
+    return s->ret;
+}
+
+Test(service, called_each_step_without_waiting, .timeout = 5)
+{
+    rig r; rig_init(&r, NULL);
+    svc a = { .e = r.e }, b = { .e = r.e };
+    int ia = hive_engine_add_service(r.e, svc_fn, &a);
+    int ib = hive_engine_add_service(r.e, svc_fn, &b);
+    cr_assert_gt(ia, 0);
+    cr_assert_gt(ib, ia);
+    for (int i = 0; i < 10; i++) rig_step(&r, TICK60);
+    cr_expect_eq(a.calls, 10);
+    cr_expect_eq(b.calls, 10);
+    cr_expect_eq(a.max_timeout, 0, "step never waits");
+    rig_fini(&r);
+}
+
+Test(service, removed_from_inside_its_own_call, .timeout = 5)
+{
+    rig r; rig_init(&r, NULL);
+    svc a = { .e = r.e }, b = { .e = r.e };
+    int ia = hive_engine_add_service(r.e, svc_fn, &a);
+    hive_engine_add_service(r.e, svc_fn, &b);
+    a.remove_id = ia;
+    rig_step(&r, 1 * MS);
+    cr_expect_eq(a.remove_rc, HIVE_OK);
+    cr_expect_eq(b.calls, 1, "the next service still runs in that frame");
+    rig_step(&r, 1 * MS);
+    cr_expect_eq(a.calls, 1);
+    cr_expect_eq(b.calls, 2);
+    cr_expect_eq(hive_engine_remove_service(r.e, ia), HIVE_ENOENT);
+    rig_fini(&r);
+}
+
+static void count_err(const hive_event *ev, void *user)
+{
+    int *n = user;
+    cr_expect_eq(hive_event_int(ev, "error", 0), HIVE_EIO);
+    cr_expect_str_eq(hive_event_str(ev, "name"), "HIVE_EIO");
+    ++*n;
+}
+
+Test(service, errors_are_counted_and_published, .timeout = 5)
+{
+    rig r; rig_init(&r, NULL);
+    svc a = { .e = r.e, .ret = HIVE_EIO };
+    int seen = 0;
+    hive_bus_subscribe(r.bus, "engine:service.error", count_err, &seen, NULL);
+    hive_engine_add_service(r.e, svc_fn, &a);
+    rig_step(&r, 1 * MS);
+    rig_step(&r, 1 * MS);
+    cr_expect_eq(seen, 2);
+    hive_engine_counters st;
+    hive_engine_stats(r.e, &st);
+    cr_expect_eq(st.service_errors, 2);
+    cr_expect_eq(a.calls, 2, "a failing service stays attached");
+    rig_fini(&r);
+}
+
+Test(service, invalid_arguments, .timeout = 5)
+{
+    rig r; rig_init(&r, NULL);
+    cr_expect_eq(hive_engine_add_service(r.e, NULL, NULL), HIVE_EINVAL);
+    cr_expect_eq(hive_engine_add_service(NULL, svc_fn, NULL), HIVE_EINVAL);
+    cr_expect_eq(hive_engine_remove_service(r.e, 99), HIVE_ENOENT);
+    rig_fini(&r);
+}
+
+/* Queued (posted) bus events are delivered by the loop each frame. */
+static void count(const hive_event *ev, void *user) { ++*(int *)user; }
+
+Test(service, step_drains_posted_events, .timeout = 5)
+{
+    rig r; rig_init(&r, NULL);
+    int n = 0;
+    hive_bus_subscribe(r.bus, "game:ping", count, &n, NULL);
+    hive_event_id id = hive_bus_intern(r.bus, "game:ping");
+    for (int i = 0; i < 10; i++) hive_bus_post(r.bus, id, NULL, 0);
+    cr_expect_eq(n, 0);
+    rig_step(&r, 1 * MS);
+    cr_expect_eq(n, 10);
+    hive_engine_counters st;
+    hive_engine_stats(r.e, &st);
+    cr_expect_eq(st.dispatched, 10);
+    rig_fini(&r);
+}
