@@ -21,6 +21,8 @@
  *   (HIVE_EPATTERN). A pattern without wildcards is an exact subscription.
  *   Patterns are resolved against known names when a subscription or a new
  *   name is added, never while publishing.
+ *   hive_bus_subscribe() reports a malformed string that contains a `*` as
+ *   HIVE_EPATTERN and one without any `*` (an exact name) as HIVE_ENAME.
  *
  * ORDER AND RE-ENTRANCY
  *   Handlers run by descending priority; equal priorities run in the order
@@ -28,8 +30,15 @@
  *   same rule). Inside a handler one may subscribe, unsubscribe (itself or
  *   any other), add/remove triggers, and publish (nested publish runs
  *   synchronously, depth-first). A subscription added during a dispatch
- *   does not run for the event in flight; a removed one never runs again,
- *   not even later in the same dispatch.
+ *   does not run for the event in flight (it does for events published
+ *   after it was added, nested ones included); a removed one never runs
+ *   again, not even later in the same dispatch.
+ *   Triggers take their place in that order by their priority; observers
+ *   run after everything else. A condition is evaluated just before its
+ *   handler would run. A `once` subscription is removed just before its
+ *   handler runs, so a nested publish of the same event does not run it
+ *   again. Memory of removed subscriptions is reclaimed when the outermost
+ *   delivery returns.
  *
  * THREADS
  *   A bus has one owner thread: the thread that calls subscribe, publish,
@@ -88,12 +97,20 @@ typedef struct hive_field {
  *   hive_bus_publish(bus, id, f, 2);                                       */
 #define HIVE_INT(k, x)    ((hive_field){ .key = (k), .type = HIVE_T_INT,    .v.i = (int64_t)(x) })
 #define HIVE_DOUBLE(k, x) ((hive_field){ .key = (k), .type = HIVE_T_DOUBLE, .v.d = (double)(x) })
-#define HIVE_STR(k, x)    ((hive_field){ .key = (k), .type = HIVE_T_STR,    .v.str = { (x), hive__strlen0(x) } })
+#define HIVE_STR(k, x)    hive__field_str((k), (x))
 #define HIVE_BYTES(k, p, n) ((hive_field){ .key = (k), .type = HIVE_T_BYTES, .v.bytes = { (p), (n) } })
 #define HIVE_PTR(k, x)    ((hive_field){ .key = (k), .type = HIVE_T_PTR,    .v.ptr = (void *)(x) })
 #define HIVE_MSGPACK(k, raw, n, obj) ((hive_field){ .key = (k), .type = HIVE_T_MSGPACK, .v.mp = { (raw), (n), (obj) } })
 
 static inline size_t hive__strlen0(const char *s) { size_t n = 0; if (s) while (s[n]) n++; return n; }
+/* HIVE_STR's body: a function so `x` is evaluated once. */
+static inline hive_field hive__field_str(const char *k, const char *x)
+{
+    hive_field f = { .key = k, .type = HIVE_T_STR };
+    f.v.str.s = x;
+    f.v.str.len = hive__strlen0(x);
+    return f;
+}
 
 /* One event, as a handler sees it. Valid only during the handler call;
  * copy what you need to keep. */
@@ -141,10 +158,17 @@ typedef enum hive_overflow {
 /* Zero means default for every field. */
 typedef struct hive_bus_config {
     size_t queue_capacity;     /* posted events held at most; rounded up to a
-                                  power of two; default 65536 */
+                                  power of two; default 65536, max 1<<24 */
     hive_overflow overflow;    /* default HIVE_OVERFLOW_DROP_NEWEST */
     size_t inline_bytes;       /* field payload bytes stored inline per queued
-                                  event before spilling to the heap; default 64 */
+                                  event before spilling to the heap; default 64,
+                                  max 65536. Payload = the bytes a post copies:
+                                  each string + its NUL, bytes, msgpack raw.
+                                  Each queue slot also holds up to 4 field
+                                  descriptors inline; an event with more fields
+                                  or more payload costs one allocation in
+                                  hive_bus_post. Memory: capacity * (256 +
+                                  inline_bytes - 64) bytes, roughly. */
 } hive_bus_config;
 
 /*
@@ -159,7 +183,8 @@ hive_bus *hive_bus_create(const hive_bus_config *cfg);
  * hive_bus_destroy - free the bus, its names, subscriptions, triggers and
  * any events still queued (they are dropped without dispatch).
  * NULL is a no-op. Owner thread only; no thread may be posting.
- * Must not be called from inside a handler.
+ * Must not be called from inside a handler (such a call is ignored: the
+ * bus is not freed).
  */
 void hive_bus_destroy(hive_bus *bus);
 
@@ -205,17 +230,20 @@ typedef struct hive_sub_opts {
  * opts: may be NULL. Copied.
  * Returns a subscription id (> 0), or HIVE_EINVAL (NULL bus/pattern/fn),
  * HIVE_EPATTERN / HIVE_ENAME, HIVE_ENOMEM. Owner thread; safe in handlers.
+ * An exact name that is not interned yet is interned.
  */
 int hive_bus_subscribe(hive_bus *bus, const char *pattern, hive_handler fn,
                        void *user, const hive_sub_opts *opts);
 
-/* hive_bus_subscribe_id - the same for an interned id (exact). */
+/* hive_bus_subscribe_id - the same for an interned id (exact).
+ * HIVE_EINVAL also when id is not an interned id. */
 int hive_bus_subscribe_id(hive_bus *bus, hive_event_id id, hive_handler fn,
                           void *user, const hive_sub_opts *opts);
 
 /*
  * hive_bus_unsubscribe - remove a subscription (or an observer).
- * Returns HIVE_OK, or HIVE_ENOENT for an unknown/already removed id.
+ * Returns HIVE_OK, or HIVE_ENOENT for an unknown/already removed id
+ * (HIVE_EINVAL for a NULL bus).
  * Owner thread; safe inside any handler, including the subscription's own.
  */
 int hive_bus_unsubscribe(hive_bus *bus, int sub);
@@ -244,8 +272,9 @@ bool hive_bus_wants(const hive_bus *bus, hive_event_id id);
  * hive_bus_publish - deliver an event now, on the calling (owner) thread.
  * fields: borrowed for the duration of the call; may be NULL when n == 0.
  * Allocates nothing. With no listener it returns after one check.
- * Returns the number of handlers that ran (>= 0), or HIVE_EINVAL for a
- * bad id/bus.
+ * Returns the number of handlers that ran (>= 0; each trigger action and
+ * each observer counts one), or HIVE_EINVAL for a bad id/bus (or for
+ * fields == NULL with n > 0 when someone listens).
  */
 int hive_bus_publish(hive_bus *bus, hive_event_id id,
                      const hive_field *fields, size_t n);
@@ -261,14 +290,21 @@ int hive_bus_publish_name(hive_bus *bus, const char *name,
  * be static or outlive the bus), strings, bytes and msgpack raw bytes are
  * copied; PTR values are copied as pointers.
  * Returns HIVE_OK, HIVE_EFULL (queue full under DROP_NEWEST: the event is
- * dropped and counted), HIVE_ENOMEM, HIVE_EINVAL.
+ * dropped and counted), HIVE_ENOMEM, HIVE_EINVAL (also for a field with a
+ * NULL key, an unknown type, or a NULL pointer with a non-zero length).
+ * Under HIVE_OVERFLOW_BLOCK a post from the owner thread itself never waits
+ * (nobody else would make room): it is dropped with HIVE_EFULL. A blocked
+ * producer spins briefly, then sleeps until dispatch frees a slot.
+ * Events from one thread are dispatched in the order that thread posted them.
  */
 int hive_bus_post(hive_bus *bus, hive_event_id id,
                   const hive_field *fields, size_t n);
 
 /*
  * hive_bus_dispatch - deliver up to `max` queued events (0: all that were
- * queued when the call began). Owner thread.
+ * queued when the call began). Owner thread. May be called from a handler
+ * of a published event, but not from a handler of a dispatched one
+ * (HIVE_ESTATE).
  * Returns the number of events dispatched (>= 0), or a negative code.
  */
 int hive_bus_dispatch(hive_bus *bus, size_t max);
@@ -276,7 +312,9 @@ int hive_bus_dispatch(hive_bus *bus, size_t max);
 /*
  * hive_bus_dispatch_for - deliver queued events until the queue is empty
  * or `budget_ns` nanoseconds have passed (checked between events; an
- * event already started always finishes). For a frame's time budget.
+ * event already started always finishes; the first queued event is always
+ * dispatched, so a frame makes progress even with a tiny budget). For a
+ * frame's time budget. Events posted while it runs are dispatched too.
  * Returns the number dispatched, or a negative code. Owner thread.
  */
 int hive_bus_dispatch_for(hive_bus *bus, uint64_t budget_ns);
@@ -309,7 +347,13 @@ typedef struct hive_trigger_desc {
 
 /*
  * hive_bus_trigger_add - add a trigger as one unit (all or nothing).
- * The desc and its arrays are copied.
+ * The desc and its arrays are copied. When an event matching one of its
+ * names/patterns is delivered, the conditions run in order (stopping at the
+ * first false); if all pass the trigger fires: its `fired` count grows and
+ * every action runs, in order. A firing always runs all its actions, even
+ * if one of them removes the trigger; a removed trigger never fires again.
+ * A single-shot trigger is removed as it fires. Exact event names are
+ * interned (and stay interned even if the add then fails).
  * Returns HIVE_OK, HIVE_EEXIST (name taken), HIVE_EINVAL (missing name,
  * events or actions), HIVE_EPATTERN/HIVE_ENAME, HIVE_ENOMEM.
  * Owner thread; safe in handlers.
@@ -317,12 +361,13 @@ typedef struct hive_trigger_desc {
 int hive_bus_trigger_add(hive_bus *bus, const hive_trigger_desc *desc);
 
 /* hive_bus_trigger_remove - remove a trigger by name. Safe from inside its
- * own action. Returns HIVE_OK or HIVE_ENOENT. */
+ * own action. Returns HIVE_OK or HIVE_ENOENT (HIVE_EINVAL for NULL).
+ * Owner thread. */
 int hive_bus_trigger_remove(hive_bus *bus, const char *name);
 
 /* hive_bus_trigger_find - HIVE_OK when a trigger of that name exists,
- * HIVE_ENOENT otherwise. `fired`, if not NULL, receives how many times it
- * fired. */
+ * HIVE_ENOENT otherwise (HIVE_EINVAL for NULL bus/name). `fired`, if not
+ * NULL, receives how many times it fired. Owner thread. */
 int hive_bus_trigger_find(const hive_bus *bus, const char *name, uint64_t *fired);
 
 /* ------------------------------------------------------------------ */

@@ -1,0 +1,70 @@
+/* bus.c - creating and destroying a bus, and its statistics. */
+#include "bus_internal.h"
+
+#include <string.h>
+
+hive_bus *hive_bus_create(const hive_bus_config *cfg)
+{
+    hive_bus_config c = cfg ? *cfg : (hive_bus_config){ 0 };
+    hive_bus *bus = hive__calloc(1, sizeof *bus);
+    if (!bus) return NULL;
+    bus->owner = pthread_self();
+    if (pthread_mutex_init(&bus->lock, NULL)) goto fail;
+    bus->lock_ready = true;
+    if (hive__names_init(bus)) goto fail;
+    if (hive__queue_init(&bus->q, &c)) goto fail;
+    return bus;
+fail:
+    hive_bus_destroy(bus);
+    return NULL;
+}
+
+void hive_bus_destroy(hive_bus *bus)
+{
+    if (!bus) return;
+    /* From inside a handler the lists and the event in flight are still
+     * in use: refuse (a leak is better than a crash). */
+    if (bus->depth || bus->dispatching) return;
+    if (bus->pending) hive__compact(bus);
+    hive__queue_free(&bus->q);
+    hive__names_free(bus);
+    for (size_t i = 0; i < bus->nsubs; i++) hive__sub_free(bus->subs[i]);
+    for (size_t i = 0; i < bus->ntrigs; i++) hive__sub_free(bus->trigs[i]);
+    hive__free(bus->subs);
+    hive__free(bus->trigs);
+    hive__free(bus->psubs);
+    if (bus->lock_ready) pthread_mutex_destroy(&bus->lock);
+    hive__free(bus);
+}
+
+int hive_bus_stats(const hive_bus *bus, hive_bus_counters *out)
+{
+    if (!bus || !out) return HIVE_EINVAL;
+    hive_bus *b = (hive_bus *)bus; /* atomics are read, never written */
+    memset(out, 0, sizeof *out);
+    uint32_t nn = atomic_load_explicit(&b->nnames, memory_order_acquire);
+    /* Publishing bumps only its name's counter; the total is summed here,
+     * which keeps the publish path one counter lighter. */
+    for (uint32_t id = 1; id <= nn; id++)
+        out->published += atomic_load_explicit(&hive__entry(bus, (hive_event_id)id)->npub,
+                                               memory_order_relaxed);
+    size_t head = atomic_load_explicit(&b->q.head, memory_order_relaxed);
+    size_t tail = atomic_load_explicit(&b->q.tail, memory_order_relaxed);
+    out->posted = tail;
+    out->dispatched = atomic_load_explicit(&b->dispatched, memory_order_relaxed);
+    out->dropped = atomic_load_explicit(&b->q.dropped, memory_order_relaxed);
+    out->delivered = atomic_load_explicit(&b->delivered, memory_order_relaxed);
+    out->queued = tail > head ? tail - head : 0;
+    out->names = nn;
+    out->subscriptions = atomic_load_explicit(&b->live_subs, memory_order_relaxed);
+    out->triggers = atomic_load_explicit(&b->live_trigs, memory_order_relaxed);
+    return HIVE_OK;
+}
+
+uint64_t hive_bus_count(const hive_bus *bus, hive_event_id id)
+{
+    if (!bus || !hive__valid_id(bus, id)) return 0;
+    hive__name *e = hive__entry(bus, id);
+    return atomic_load_explicit(&e->npub, memory_order_relaxed) +
+           atomic_load_explicit(&e->ndisp, memory_order_relaxed);
+}

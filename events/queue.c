@@ -1,0 +1,412 @@
+/*
+ * queue.c - cross-thread posting and owner-thread dispatch.
+ *
+ * A bounded ring of preallocated slots with one sequence number each
+ * (Dmitry Vyukov's bounded queue). A slot at ring position `pos` is free
+ * for the producer of `pos` when seq == pos, and full (readable) when
+ * seq == pos + 1; producers race for positions with one CAS on `tail`.
+ *
+ * The consumer copies an event out of its slot into `scratch` and frees the
+ * slot before running handlers, so a slow handler never holds ring space
+ * and DROP_OLDEST never has to wait for the event being dispatched.
+ * Under DROP_OLDEST producers also take from the head (to discard), so
+ * then the head is advanced with a CAS; otherwise only the owner moves it.
+ */
+#include "bus_internal.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <sched.h>
+#include <string.h>
+#include <time.h>
+
+#define FIELDS_BYTES (HIVE__QFIELDS * sizeof(hive_field))
+
+static size_t round_pow2(size_t n)
+{
+    size_t p = 2;
+    while (p < n) p <<= 1;
+    return p;
+}
+
+static hive__slot *slot_at(const hive__queue *q, size_t pos)
+{
+    return (hive__slot *)(q->slots + (pos & q->mask) * q->stride);
+}
+
+static hive_field *slot_fields(hive__slot *s) { return (hive_field *)(s + 1); }
+static unsigned char *slot_payload(hive__slot *s) { return (unsigned char *)(s + 1) + FIELDS_BYTES; }
+
+static void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+int hive__queue_init(hive__queue *q, const hive_bus_config *cfg)
+{
+    size_t cap = cfg->queue_capacity ? cfg->queue_capacity : HIVE__DEFAULT_QUEUE;
+    size_t inl = cfg->inline_bytes ? cfg->inline_bytes : HIVE__DEFAULT_INLINE;
+    if (cap > HIVE__MAX_QUEUE || inl > HIVE__MAX_INLINE) return HIVE_EINVAL;
+    if ((unsigned)cfg->overflow > HIVE_OVERFLOW_BLOCK) return HIVE_EINVAL;
+    cap = round_pow2(cap);
+    q->mask = cap - 1;
+    q->inline_bytes = (inl + 7) & ~(size_t)7;
+    /* Whole cache lines per slot: neighbours written by different threads
+     * do not share one. */
+    q->stride = (sizeof(hive__slot) + FIELDS_BYTES + q->inline_bytes + 63) & ~(size_t)63;
+    q->overflow = cfg->overflow;
+    q->slots = hive__malloc(cap * q->stride);
+    q->scratch = hive__malloc(q->stride);
+    if (!q->slots || !q->scratch) return HIVE_ENOMEM;
+    for (size_t i = 0; i < cap; i++) {
+        hive__slot *s = slot_at(q, i);
+        atomic_init(&s->seq, i);
+        s->spill = NULL;
+    }
+    atomic_init(&q->tail, 0);
+    atomic_init(&q->head, 0);
+    atomic_init(&q->waiters, 0);
+    atomic_init(&q->dropped, 0);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    int rc = pthread_cond_init(&q->wait_cond, &ca);
+    pthread_condattr_destroy(&ca);
+    if (rc) return HIVE_ENOMEM;
+    if (pthread_mutex_init(&q->wait_lock, NULL)) {
+        pthread_cond_destroy(&q->wait_cond);
+        return HIVE_ENOMEM;
+    }
+    q->sync_ready = true;
+    return HIVE_OK;
+}
+
+void hive__queue_free(hive__queue *q)
+{
+    if (q->slots) {
+        size_t head = atomic_load_explicit(&q->head, memory_order_relaxed);
+        size_t tail = atomic_load_explicit(&q->tail, memory_order_relaxed);
+        for (size_t pos = head; pos != tail; pos++) {
+            hive__slot *s = slot_at(q, pos);
+            if (atomic_load_explicit(&s->seq, memory_order_acquire) == pos + 1)
+                hive__free(s->spill);
+        }
+    }
+    hive__free(q->slots);
+    hive__free(q->scratch);
+    if (q->sync_ready) {
+        pthread_mutex_destroy(&q->wait_lock);
+        pthread_cond_destroy(&q->wait_cond);
+    }
+}
+
+/* Take the slot at the head, if one is ready. The caller owns it until it
+ * calls release(). */
+static hive__slot *take(hive__queue *q, size_t *out_pos, bool shared_head)
+{
+    size_t pos = atomic_load_explicit(&q->head, memory_order_relaxed);
+    for (;;) {
+        hive__slot *s = slot_at(q, pos);
+        size_t seq = atomic_load_explicit(&s->seq, memory_order_acquire);
+        intptr_t diff = (intptr_t)(seq - (pos + 1));
+        if (diff < 0) return NULL; /* empty, or its producer is still writing */
+        if (diff == 0) {
+            if (!shared_head) {
+                atomic_store_explicit(&q->head, pos + 1, memory_order_relaxed);
+                *out_pos = pos;
+                return s;
+            }
+            if (atomic_compare_exchange_weak_explicit(&q->head, &pos, pos + 1,
+                                                      memory_order_relaxed,
+                                                      memory_order_relaxed)) {
+                *out_pos = pos;
+                return s;
+            }
+        } else {
+            pos = atomic_load_explicit(&q->head, memory_order_relaxed);
+        }
+    }
+}
+
+static void release(hive__queue *q, hive__slot *s, size_t pos)
+{
+    atomic_store_explicit(&s->seq, pos + q->mask + 1, memory_order_release);
+}
+
+static void wake_producers(hive__queue *q)
+{
+    pthread_mutex_lock(&q->wait_lock);
+    pthread_cond_broadcast(&q->wait_cond);
+    pthread_mutex_unlock(&q->wait_lock);
+}
+
+/* BLOCK: spin briefly (the consumer is usually about to free a slot),
+ * then yield, then sleep on the condition variable. The timed wait bounds
+ * the rare wake-up lost between our check and the consumer's. */
+static void wait_for_room(hive__queue *q, unsigned round)
+{
+    if (round < 64) {
+        cpu_relax();
+        return;
+    }
+    if (round < 72) {
+        sched_yield();
+        return;
+    }
+    pthread_mutex_lock(&q->wait_lock);
+    atomic_fetch_add_explicit(&q->waiters, 1, memory_order_seq_cst);
+    size_t pos = atomic_load_explicit(&q->tail, memory_order_seq_cst);
+    size_t seq = atomic_load_explicit(&slot_at(q, pos)->seq, memory_order_seq_cst);
+    if ((intptr_t)(seq - pos) < 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_nsec += 1000000; /* 1 ms */
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&q->wait_cond, &q->wait_lock, &ts);
+    }
+    atomic_fetch_sub_explicit(&q->waiters, 1, memory_order_relaxed);
+    pthread_mutex_unlock(&q->wait_lock);
+}
+
+/* Discard the oldest queued event (DROP_OLDEST). */
+static void drop_oldest(hive__queue *q)
+{
+    size_t pos;
+    hive__slot *s = take(q, &pos, true);
+    if (!s) {
+        cpu_relax(); /* the head slot is being copied out or written */
+        return;
+    }
+    void *spill = s->spill;
+    s->spill = NULL;
+    release(q, s, pos);
+    hive__free(spill);
+    atomic_fetch_add_explicit(&q->dropped, 1, memory_order_relaxed);
+}
+
+static int claim(hive_bus *bus, hive__slot **out, size_t *out_pos)
+{
+    hive__queue *q = &bus->q;
+    size_t pos = atomic_load_explicit(&q->tail, memory_order_relaxed);
+    unsigned round = 0;
+    for (;;) {
+        hive__slot *s = slot_at(q, pos);
+        size_t seq = atomic_load_explicit(&s->seq, memory_order_acquire);
+        intptr_t diff = (intptr_t)(seq - pos);
+        if (diff == 0) {
+            if (atomic_compare_exchange_weak_explicit(&q->tail, &pos, pos + 1,
+                                                      memory_order_relaxed,
+                                                      memory_order_relaxed)) {
+                *out = s;
+                *out_pos = pos;
+                return HIVE_OK;
+            }
+            continue; /* pos was reloaded by the failed CAS */
+        }
+        if (diff > 0) {
+            pos = atomic_load_explicit(&q->tail, memory_order_relaxed);
+            continue;
+        }
+        /* Full. */
+        switch (q->overflow) {
+        case HIVE_OVERFLOW_DROP_OLDEST:
+            drop_oldest(q);
+            break;
+        case HIVE_OVERFLOW_BLOCK:
+            /* The owner waiting for itself to dispatch would never wake. */
+            if (pthread_equal(pthread_self(), bus->owner)) {
+                atomic_fetch_add_explicit(&q->dropped, 1, memory_order_relaxed);
+                return HIVE_EFULL;
+            }
+            wait_for_room(q, round++);
+            break;
+        default:
+            atomic_fetch_add_explicit(&q->dropped, 1, memory_order_relaxed);
+            return HIVE_EFULL;
+        }
+        pos = atomic_load_explicit(&q->tail, memory_order_relaxed);
+    }
+}
+
+/* Bytes a field copies into the event's storage; SIZE_MAX when invalid. */
+static size_t payload_of(const hive_field *f)
+{
+    if (!f->key) return SIZE_MAX;
+    switch (f->type) {
+    case HIVE_T_INT:
+    case HIVE_T_DOUBLE:
+    case HIVE_T_PTR:
+        return 0;
+    case HIVE_T_STR:
+        if (!f->v.str.s) return f->v.str.len ? SIZE_MAX : 0;
+        return f->v.str.len < SIZE_MAX / 2 ? f->v.str.len + 1 : SIZE_MAX;
+    case HIVE_T_BYTES:
+        if (!f->v.bytes.p && f->v.bytes.len) return SIZE_MAX;
+        return f->v.bytes.len < SIZE_MAX / 2 ? f->v.bytes.len : SIZE_MAX;
+    case HIVE_T_MSGPACK:
+        if (!f->v.mp.raw && f->v.mp.len) return SIZE_MAX;
+        return f->v.mp.len < SIZE_MAX / 2 ? f->v.mp.len : SIZE_MAX;
+    default:
+        return SIZE_MAX;
+    }
+}
+
+/* Copy fields into dst, their bytes into pay. Returns bytes used. */
+static size_t copy_fields(hive_field *dst, unsigned char *pay, const hive_field *src, size_t n)
+{
+    size_t used = 0;
+    for (size_t i = 0; i < n; i++) {
+        hive_field f = src[i];
+        switch (f.type) {
+        case HIVE_T_STR:
+            if (f.v.str.s) {
+                memcpy(pay + used, f.v.str.s, f.v.str.len);
+                pay[used + f.v.str.len] = '\0';
+                f.v.str.s = (const char *)pay + used;
+                used += f.v.str.len + 1;
+            }
+            break;
+        case HIVE_T_BYTES:
+            if (f.v.bytes.len) memcpy(pay + used, f.v.bytes.p, f.v.bytes.len);
+            f.v.bytes.p = f.v.bytes.p ? pay + used : NULL;
+            used += f.v.bytes.len;
+            break;
+        case HIVE_T_MSGPACK:
+            if (f.v.mp.len) memcpy(pay + used, f.v.mp.raw, f.v.mp.len);
+            f.v.mp.raw = f.v.mp.raw ? pay + used : NULL;
+            f.v.mp.obj = NULL; /* a decoded object points into someone else's zone */
+            used += f.v.mp.len;
+            break;
+        default:
+            break;
+        }
+        dst[i] = f;
+    }
+    return used;
+}
+
+int hive_bus_post(hive_bus *bus, hive_event_id id, const hive_field *fields, size_t n)
+{
+    if (!bus || !hive__valid_id(bus, id) || (n && !fields) || n > UINT32_MAX)
+        return HIVE_EINVAL;
+    size_t payload = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t p = payload_of(&fields[i]);
+        if (p == SIZE_MAX || payload > SIZE_MAX / 2 - p) return HIVE_EINVAL;
+        payload += p;
+    }
+    hive__queue *q = &bus->q;
+    void *heap = NULL;
+    if (n > HIVE__QFIELDS || payload > q->inline_bytes) {
+        if (n > (SIZE_MAX / 2 - payload) / sizeof(hive_field)) return HIVE_EINVAL;
+        heap = hive__malloc(n * sizeof(hive_field) + payload);
+        if (!heap) return HIVE_ENOMEM;
+    }
+    hive__slot *s;
+    size_t pos;
+    int rc = claim(bus, &s, &pos);
+    if (rc) {
+        hive__free(heap);
+        return rc;
+    }
+    if (heap) {
+        copy_fields(heap, (unsigned char *)heap + n * sizeof(hive_field), fields, n);
+        s->used = 0;
+    } else {
+        s->used = (uint32_t)copy_fields(slot_fields(s), slot_payload(s), fields, n);
+    }
+    s->id = id;
+    s->nfields = (uint32_t)n;
+    s->spill = heap;
+    atomic_store_explicit(&s->seq, pos + 1, memory_order_release);
+    return HIVE_OK;
+}
+
+/* Move the event at s into scratch (rebasing its pointers), free the slot. */
+static const hive_field *copy_out(hive__queue *q, hive__slot *s, size_t pos,
+                                  hive_event_id *id, size_t *n, void **spill)
+{
+    *id = s->id;
+    *n = s->nfields;
+    *spill = s->spill;
+    const hive_field *fields;
+    if (*spill) {
+        s->spill = NULL;
+        fields = *spill;
+    } else {
+        hive__slot *d = (hive__slot *)q->scratch;
+        hive_field *df = slot_fields(d);
+        unsigned char *dp = slot_payload(d), *sp = slot_payload(s);
+        memcpy(df, slot_fields(s), *n * sizeof(hive_field));
+        memcpy(dp, sp, s->used);
+        for (size_t i = 0; i < *n; i++) {
+            hive_field *f = &df[i];
+            if (f->type == HIVE_T_STR && f->v.str.s)
+                f->v.str.s = (const char *)dp + ((const unsigned char *)f->v.str.s - sp);
+            else if (f->type == HIVE_T_BYTES && f->v.bytes.p)
+                f->v.bytes.p = dp + ((const unsigned char *)f->v.bytes.p - sp);
+            else if (f->type == HIVE_T_MSGPACK && f->v.mp.raw)
+                f->v.mp.raw = dp + ((const unsigned char *)f->v.mp.raw - sp);
+        }
+        fields = df;
+    }
+    release(q, s, pos);
+    return fields;
+}
+
+static int dispatch(hive_bus *bus, size_t max, uint64_t budget_ns, bool timed)
+{
+    if (!bus) return HIVE_EINVAL;
+    if (bus->dispatching) return HIVE_ESTATE; /* scratch holds the event in flight */
+    hive__queue *q = &bus->q;
+    bool shared_head = q->overflow == HIVE_OVERFLOW_DROP_OLDEST;
+    uint64_t start = timed ? hive_now_ns() : 0;
+    if (max == 0) {
+        size_t tail = atomic_load_explicit(&q->tail, memory_order_acquire);
+        size_t head = atomic_load_explicit(&q->head, memory_order_relaxed);
+        max = timed ? SIZE_MAX : tail - head;
+    }
+    if (max > INT_MAX) max = INT_MAX;
+    bus->dispatching = true;
+    size_t done = 0;
+    while (done < max) {
+        if (timed && done && hive_now_ns() - start >= budget_ns) break;
+        size_t pos;
+        hive__slot *s = take(q, &pos, shared_head);
+        if (!s) break;
+        hive_event_id id;
+        size_t n;
+        void *spill;
+        const hive_field *fields = copy_out(q, s, pos, &id, &n, &spill);
+        if (atomic_load_explicit(&q->waiters, memory_order_relaxed)) wake_producers(q);
+        hive__name *e = hive__entry(bus, id);
+        hive__count(&e->ndisp, 1);
+        hive__count(&bus->dispatched, 1);
+        hive__list *l = atomic_load_explicit(&e->list, memory_order_acquire);
+        if (l) hive__deliver(bus, e, l, id, fields, n);
+        hive__free(spill);
+        done++;
+    }
+    bus->dispatching = false;
+    /* Pairs with the seq_cst increment in wait_for_room. */
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(&q->waiters, memory_order_relaxed)) wake_producers(q);
+    return (int)done;
+}
+
+int hive_bus_dispatch(hive_bus *bus, size_t max)
+{
+    return dispatch(bus, max, 0, false);
+}
+
+int hive_bus_dispatch_for(hive_bus *bus, uint64_t budget_ns)
+{
+    return dispatch(bus, 0, budget_ns, true);
+}
