@@ -163,8 +163,10 @@ for _, d in ipairs(os.matchdirs("demo/*")) do
   local part = basename(d)
   if part ~= "common" and #os.matchfiles(d .. "/*.c") > 0 then
     local sdl = (part ~= "server") and has_engine
+    -- Every part links hive-engine for the loop and timers; only sdl.o
+    -- needs SDL, and the server never references it, so it stays SDL-free.
     program("hive-demo-" .. part, { d .. "/**.c", d .. "/**.h", "demo/common/*.c", "demo/common/*.h" },
-      { sdl = sdl, engine = sdl })
+      { sdl = sdl, engine = has_engine })
   end
 end
 
