@@ -143,6 +143,9 @@ typedef struct hive__transport_opts {
                                 passes its connection limit plus room to
                                 send "server_full" rejections) */
     uint32_t timeout_ms;     /* transport-level dead-peer / connect limit */
+    uint32_t max_frame;      /* the core's frame limit: a transport may
+                                refuse to buffer more than this (plus
+                                headers) for one message */
     bool coalesce_off;       /* one frame per datagram (for measurements) */
     const void *tls;         /* const struct hive_tls_config * (TLS
                                 transports), NULL otherwise */
@@ -210,6 +213,14 @@ typedef int (*hive__transport_ctor)(const hive__transport_cb *cb,
 int hive__transport_enet_create(const hive__transport_cb *cb,
                                 const hive__transport_opts *opts,
                                 hive__transport **out);
+
+/* TCP and TLS over TCP (net/transport_tcp.c). */
+int hive__transport_tcp_create(const hive__transport_cb *cb,
+                               const hive__transport_opts *opts,
+                               hive__transport **out);
+int hive__transport_tls_create(const hive__transport_cb *cb,
+                               const hive__transport_opts *opts,
+                               hive__transport **out);
 
 /* TCP (net/transport_tcp.c) and TLS over TCP (the same file with a TLS
  * layer; opts->tls is the hive_tls_config, NULL = defaults). */

@@ -230,7 +230,7 @@ typedef struct hive_server_config {
     uint32_t max_connections;       /* default 64; at most 4000. Beyond it a
                                        client is rejected with "server_full" */
     uint32_t max_frame;             /* largest frame accepted (length field),
-                                       default 65536, at least 256 */
+                                       default 65536, at least 8192 */
     uint32_t handshake_timeout_ms;  /* hello..ready must finish in this; default 5000 */
     uint32_t heartbeat_ms;          /* ping after this much silence; default 1000 */
     uint32_t heartbeat_timeout_ms;  /* close "timeout" after this much silence
@@ -275,7 +275,7 @@ typedef struct hive_net_stats {
  * cfg: may be NULL (defaults); copied (strings too).
  * bus: required; must outlive the server.
  * Publishes server.initialize. Returns NULL on HIVE_ENOMEM or a bad
- * config (max_connections > 4000, max_frame < 256).
+ * config (max_connections > 4000, max_frame < 8192).
  */
 hive_server *hive_server_create(const hive_server_config *cfg, hive_bus *bus);
 

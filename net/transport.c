@@ -1,0 +1,25 @@
+/* transport.c - choosing a transport by address scheme. Adding a transport
+ * is one row here and one net/transport_<name>.c. */
+#include "net/transport.h"
+
+#include <string.h>
+
+static const struct {
+    const char *scheme;
+    hive__transport_ctor create;
+} g_transports[] = {
+    { "enet", hive__transport_enet_create },
+    { "tcp",  hive__transport_tcp_create },
+    { "tls",  hive__transport_tls_create },
+};
+
+int hive__transport_create(const hive__addr *addr, const hive__transport_cb *cb,
+                           const hive__transport_opts *opts, hive__transport **out)
+{
+    if (!addr || !cb || !out) return HIVE_EINVAL;
+    static const hive__transport_opts none;
+    for (size_t i = 0; i < sizeof g_transports / sizeof g_transports[0]; i++)
+        if (strcmp(addr->scheme, g_transports[i].scheme) == 0)
+            return g_transports[i].create(cb, opts ? opts : &none, out);
+    return HIVE_EUNSUPPORTED;
+}
