@@ -108,6 +108,7 @@ void hive__cli_close(hive_client *c, int reason, const char *message, bool remot
         finish(c);
         return;
     }
+    if (remote) return;   /* the peer ends the link (see server.c) */
     if (send_frame) {
         hive_msg m;
         hive_msg_init(&m);

@@ -130,6 +130,10 @@ void hive__srv_close_conn(hive_server *s, hive__conn *c, int reason, const char 
         conn_free(s, c);
         return;
     }
+    /* The side that decided to close ends the link; the other side
+     * waits for that (bounded by close_deadline). Both ending it at once
+     * makes ENet's disconnects cross and one side wait for a timeout. */
+    if (remote) return;
     if (how != CLOSE_SILENT) {
         hive_msg m;
         hive_msg_init(&m);
