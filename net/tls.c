@@ -37,6 +37,7 @@ struct hive__tls {
     bool done;
     bool failed;
     bool oom;               /* the BIO could not grow the output */
+    bool peer_alert;        /* the failure was an alert from the peer */
     char *peer_subject;
     char err[HIVE__TLS_ERR_MAX];
 };
@@ -178,6 +179,10 @@ void hive__tls_last_error(char *buf, size_t len)
 static void tls_fail(hive__tls *t, const char *fallback)
 {
     char q[HIVE__TLS_ERR_MAX];
+    /* Alerts received are reported with reasons from SSL_AD_REASON_OFFSET up. */
+    unsigned long first = ERR_peek_error();
+    t->peer_alert = first && ERR_GET_LIB(first) == ERR_LIB_SSL
+                    && ERR_GET_REASON(first) >= SSL_AD_REASON_OFFSET;
     hive__tls_last_error(q, sizeof q);
     if (t->oom) snprintf(q, sizeof q, "out of memory");
     if (!q[0]) snprintf(q, sizeof q, "%s", fallback);
@@ -531,6 +536,11 @@ int hive__tls_shutdown(hive__tls *t)
 const char *hive__tls_error(const hive__tls *t)
 {
     return t->err;
+}
+
+bool hive__tls_peer_alerted(const hive__tls *t)
+{
+    return t->peer_alert;
 }
 
 const char *hive__tls_peer_subject(const hive__tls *t)

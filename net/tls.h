@@ -99,6 +99,9 @@ int hive__tls_shutdown(hive__tls *t);
 /* Last error text ("" if none): OpenSSL's error string, with the
  * certificate verification reason when that was the cause. */
 const char *hive__tls_error(const hive__tls *t);
+/* True when the failure came as an alert from the peer (it is closing
+ * the connection itself), false when this side found the fault. */
+bool hive__tls_peer_alerted(const hive__tls *t);
 /* Verified peer certificate subject (RFC 2253, e.g. "CN=alice,O=Hive"),
  * or NULL when the peer sent none. Valid until destroy. */
 const char *hive__tls_peer_subject(const hive__tls *t);

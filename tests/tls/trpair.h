@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include "net/transport.h"
 #include "hive/net.h"
 
@@ -22,6 +23,8 @@ typedef struct rec_link {
     char subject[200];
     uint8_t *data;
     size_t len, cap;
+    int packets[2];          /* data callbacks per channel */
+    size_t bytes[2];
 } rec_link;
 
 typedef struct rec {
@@ -76,6 +79,9 @@ static inline void rec_data(void *core, hive__link *l, const uint8_t *p, size_t 
     }
     memcpy(x->data + x->len, p, n);
     x->len += n;
+    cr_assert(ch == 0 || ch == 1);
+    x->packets[ch]++;
+    x->bytes[ch] += n;
 }
 
 static inline void rec_disconnected(void *core, hive__link *l, int reason)
