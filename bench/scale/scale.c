@@ -39,7 +39,7 @@ typedef struct result {
     double mem_conn, rss_conn, peak_mem;
     double rtt50, rtt99, snap50, snap99;
     double inputs_s, snaps_s, expected_snaps_s;
-    uint64_t stalls, late_ticks;
+    uint64_t stalls, late_ticks, drops;
     double lg_cpu, lg_runq;
 } result;
 
@@ -49,12 +49,15 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
+static int g_server_sockbuf;
+
 static int run_one(lg_server_kind kind, int n, double hold_s, bool reliable, result *r)
 {
     memset(r, 0, sizeof *r);
     r->n = n;
     lg_server_config scfg = { .port = 0, .max_clients = n + 16, .count_alloc = true,
-                              .reliable = reliable, .quiet = true };
+                              .reliable = reliable, .quiet = true,
+                              .sockbuf = g_server_sockbuf };
     lg_child ch;
     if (lg_spawn_server(&ch, kind, &scfg, 5000) != 0) {
         fprintf(stderr, "bench-scale: %s server did not start\n", kind == LG_SERVER_HIVE ? "hive" : "raw");
@@ -85,6 +88,8 @@ static int run_one(lg_server_kind kind, int n, double hold_s, bool reliable, res
     lg_run(g, (int)(hold_s * 1000));
     lg_window_end(g, &w);
     uint64_t t1 = atomic_load(&sh->ticks), c1 = atomic_load(&sh->cpu_ns), l1 = atomic_load(&sh->late_ticks);
+    lg_run(g, 1100);   /* the server samples its socket's drop count once a second */
+    r->drops = atomic_load(&sh->sock_drops);
     atomic_store(&sh->broadcast, 0);
     lg_disconnect_all(g);
     lg_run(g, 200);
@@ -145,6 +150,8 @@ static void print_result(const char *side, const result *r)
     line(side, n, "snapshots_per_s", r->snaps_s, "msg/s");
     line(side, n, "inputs_per_s", r->inputs_s, "msg/s");
     line(side, n, "stalls", (double)r->stalls, "count");
+    line(side, n, "late_ticks", (double)r->late_ticks, "count");
+    line(side, n, "server_socket_drops", (double)r->drops, "datagrams");
     fflush(stdout);
 }
 
@@ -180,8 +187,9 @@ int main(int argc, char **argv)
             sides = !strcmp(s, "raw") ? 1 : !strcmp(s, "hive") ? 2 : 3;
         }
         else if (!strcmp(argv[i], "--reliable")) reliable = true;
+        else if (!strcmp(argv[i], "--raw-sockbuf") && i + 1 < argc) g_server_sockbuf = atoi(argv[++i]);
         else {
-            fprintf(stderr, "usage: bench-scale [--quick] [--n 100,1000,4000] [--hold S] [--side raw|hive|both] [--reliable]\n");
+            fprintf(stderr, "usage: bench-scale [--quick] [--n 100,1000,4000] [--hold S] [--side raw|hive|both] [--reliable] [--raw-sockbuf BYTES]\n");
             return 2;
         }
     }
@@ -205,19 +213,19 @@ int main(int argc, char **argv)
         }
     }
 
-    printf("#\n# %-5s %6s %9s %8s %9s %9s %10s %9s %8s %8s %9s %7s %10s %6s %6s\n", "side", "N", "connected",
+    printf("#\n# %-5s %6s %9s %8s %9s %9s %10s %9s %8s %8s %9s %7s %10s %6s %6s %9s\n", "side", "N", "connected",
            "tick_hz", "cpu/tick", "ns/conn", "mem/conn", "rss/conn", "rtt p50", "rtt p99", "snap p99",
-           "stalls", "snaps/s", "lg cpu", "lg runq");
+           "stalls", "snaps/s", "lg cpu", "lg runq", "srv drops");
     for (int k = 0; k < nn; k++) {
         const result *rs[2] = { &raw[k], &hv[k] };
         const char *names[2] = { "raw", "hive" };
         for (int s = 0; s < 2; s++) {
             const result *r = rs[s];
             if (!r->ran) continue;
-            printf("# %-5s %6d %9d %8.1f %7.0fus %9.0f %9.0fB %8.0fB %6.2fms %6.2fms %7.2fms %7llu %10.0f %5.0f%% %5.0f%%\n",
+            printf("# %-5s %6d %9d %8.1f %7.0fus %9.0f %9.0fB %8.0fB %6.2fms %6.2fms %7.2fms %7llu %10.0f %5.0f%% %5.0f%% %9llu\n",
                    names[s], r->n, r->connected, r->tick_hz, r->cpu_tick_us, r->cpu_conn_ns, r->mem_conn,
                    r->rss_conn, r->rtt50, r->rtt99, r->snap99, (unsigned long long)r->stalls, r->snaps_s,
-                   r->lg_cpu, r->lg_runq);
+                   r->lg_cpu, r->lg_runq, (unsigned long long)r->drops);
         }
     }
     enet_deinitialize();

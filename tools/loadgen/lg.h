@@ -114,5 +114,8 @@ int  lg_disconnect_all(lg *g);
 
 void lg_conn_stats_get(const lg *g, lg_conn_stats *out);
 int  lg_hosts(const lg *g);
+/* lg_starved - players that completed the handshake but never received a
+ * snapshot. */
+int  lg_starved(const lg *g);
 
 #endif /* HIVE_LOADGEN_LG_H */

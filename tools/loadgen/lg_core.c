@@ -67,6 +67,7 @@ lg *lg_create(const lg_config *cfg)
         enet_socket_set_option(g->hosts[h]->socket, ENET_SOCKOPT_SNDBUF, g->cfg.sockbuf);
     }
     for (int i = 0; i < g->nclients; i++) g->clients[i].host = i / g->cfg.peers_per_host;
+    if (g->proto->init && g->proto->init(g) != 0) goto fail;
     return g;
 fail:
     lg_destroy(g);
@@ -94,10 +95,19 @@ void lg_destroy(lg *g)
         if (g->hosts[h]) enet_host_destroy(g->hosts[h]);
     free(g->hosts);
     free(g->clients);
+    if (g->proto->fini) g->proto->fini(g);
     free(g);
 }
 
 int lg_hosts(const lg *g) { return g ? g->nhosts : 0; }
+
+int lg_starved(const lg *g)
+{
+    int n = 0;
+    for (int i = 0; i < g->nclients; i++)
+        if (g->clients[i].ever_open && g->clients[i].snaps == 0) n++;
+    return n;
+}
 void lg_conn_stats_get(const lg *g, lg_conn_stats *out) { *out = g->cs; }
 
 /* ------------------------------------------------------------------ */
@@ -108,6 +118,7 @@ void lg__ready(lg *g, lg_client *c)
 {
     if (c->state != LG_CONNECTING && c->state != LG_HANDSHAKE) return;
     c->state = LG_OPEN;
+    c->ever_open = true;
     c->last_snap_us = lg_now_us();
     g->cs.connected++;
     g->cs.open++;
@@ -132,6 +143,7 @@ void lg__snapshot(lg *g, lg_client *c, uint64_t server_ns)
 {
     uint64_t now_ns = lg_now_ns(), now = now_ns / 1000;
     g->win.snapshots_recv++;
+    c->snaps++;
     if (c->last_snap_us && now > c->last_snap_us) {
         uint64_t gap = now - c->last_snap_us;
         if (gap > g->win.max_gap_us) g->win.max_gap_us = gap;
@@ -153,9 +165,18 @@ void lg__other(lg *g, lg_client *c) { g->win.other_recv++; }
 
 int lg__send(lg *g, lg_client *c, const void *data, size_t len, bool reliable)
 {
+    return lg__send2(g, c, data, len, NULL, 0, reliable);
+}
+
+int lg__send2(lg *g, lg_client *c, const void *head, size_t hlen,
+              const void *body, size_t blen, bool reliable)
+{
     if (!c->peer) return -1;
-    ENetPacket *p = enet_packet_create(data, len, reliable ? ENET_PACKET_FLAG_RELIABLE : 0);
+    size_t len = hlen + blen;
+    ENetPacket *p = enet_packet_create(NULL, len, reliable ? ENET_PACKET_FLAG_RELIABLE : 0);
     if (!p) return -1;
+    memcpy(p->data, head, hlen);
+    if (blen) memcpy(p->data + hlen, body, blen);
     if (enet_peer_send(c->peer, reliable ? 0 : 1, p) < 0) {
         enet_packet_destroy(p);
         return -1;

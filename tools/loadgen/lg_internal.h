@@ -25,6 +25,8 @@ typedef struct lg_client {
     uint64_t started_us;      /* connect began */
     uint64_t last_snap_us;    /* last snapshot, or window start */
     uint32_t ping_seq;
+    uint32_t snaps;           /* snapshots received, ever */
+    bool ever_open;           /* completed the handshake once */
     void *proto;              /* per-player protocol state (lg_proto_hive.c) */
 } lg_client;
 
@@ -32,6 +34,9 @@ typedef struct lg_client {
  * negative value when the peer must be dropped (counted as proto_errors). */
 typedef struct lg_proto {
     const char *name;
+    /* Per-lg protocol state (g->pstate); may be NULL. init returns 0 or -1. */
+    int (*init)(lg *g);
+    void (*fini)(lg *g);
     /* The ENet connection is up: raw is ready at once (call lg__ready),
      * Hive sends its hello. */
     int (*on_connect)(lg *g, lg_client *c);
@@ -51,6 +56,7 @@ extern const lg_proto lg__proto_hive;
 struct lg {
     lg_config cfg;
     const lg_proto *proto;
+    void *pstate;             /* the protocol's, see lg_proto.init */
     ENetHost **hosts;
     int nhosts;
     lg_client *clients;
@@ -75,7 +81,11 @@ void lg__reject(lg *g, lg_client *c);
 void lg__snapshot(lg *g, lg_client *c, uint64_t server_ns);
 void lg__pong(lg *g, lg_client *c, uint64_t sent_ns);
 void lg__other(lg *g, lg_client *c);
-/* lg__send - queue bytes on the player's peer (channel 0). Counts bytes. */
+/* lg__send - queue bytes on the player's peer: reliable on channel 0,
+ * unreliable-sequenced on channel 1 (as Hive's ENet transport). Counts
+ * bytes. lg__send2 sends a header and a body as one packet. */
 int  lg__send(lg *g, lg_client *c, const void *data, size_t len, bool reliable);
+int  lg__send2(lg *g, lg_client *c, const void *head, size_t hlen,
+               const void *body, size_t blen, bool reliable);
 
 #endif /* HIVE_LOADGEN_LG_INTERNAL_H */

@@ -161,6 +161,25 @@ uint64_t lg_thread_runq_wait_ns(void)
     return ok ? (uint64_t)wait : 0;
 }
 
+uint64_t lg_udp_drops(uint16_t port)
+{
+    FILE *f = fopen("/proc/net/udp", "r");
+    if (!f) return 0;
+    char line[512];
+    uint64_t drops = 0;
+    if (!fgets(line, sizeof line, f)) { fclose(f); return 0; }
+    while (fgets(line, sizeof line, f)) {
+        unsigned laddr, lport;
+        if (sscanf(line, " %*d: %x:%x", &laddr, &lport) != 2 || lport != port) continue;
+        /* the last field is drops */
+        char *last = strrchr(line, ' ');
+        if (last) drops = strtoull(last + 1, NULL, 10);
+        break;
+    }
+    fclose(f);
+    return drops;
+}
+
 long lg_raise_nofile(void)
 {
     struct rlimit rl;

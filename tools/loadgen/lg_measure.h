@@ -68,6 +68,10 @@ size_t   lg_rss_bytes(void);      /* resident set, from /proc/self/statm; 0 if u
  * 2-core machine this shows who was starved. */
 uint64_t lg_thread_runq_wait_ns(void);
 
+/* lg_udp_drops - datagrams dropped at this process's UDP socket bound to
+ * `port` (the `drops` column of /proc/net/udp); 0 if not found. */
+uint64_t lg_udp_drops(uint16_t port);
+
 /* lg_raise_nofile - lift RLIMIT_NOFILE's soft limit to its hard limit.
  * Returns the new soft limit. */
 long     lg_raise_nofile(void);

@@ -27,6 +27,8 @@ typedef struct lg_server_config {
     bool reliable;          /* snapshots (and inputs) reliable; default unreliable-sequenced
                                on channel 1, as games send snapshots */
     bool count_alloc;       /* install the counting allocator (lg_measure.h) */
+    int sockbuf;            /* raw only: SO_RCVBUF/SO_SNDBUF; 0 = ENet's default
+                               (256 KiB, what Hive's transport keeps) */
     bool quiet;
 } lg_server_config;
 
@@ -51,6 +53,8 @@ typedef struct lg_server_shared {
     atomic_uint_fast64_t events;        /* bus events seen by the counting subscriber (Hive) */
     atomic_uint_fast64_t live_bytes;    /* counting allocator: live bytes */
     atomic_uint_fast64_t rss_bytes;     /* resident set, refreshed every ~second */
+    atomic_uint_fast64_t sock_drops;    /* datagrams the kernel dropped at the server's
+                                           socket (receive queue full), every ~second */
 } lg_server_shared;
 
 /* Run the bare-ENet load server. Returns 0 after stop, or -1 when it could

@@ -70,10 +70,13 @@ int lg_server_raw_run(const lg_server_config *cfg_in, lg_server_shared *sh)
         if (!cfg.quiet) fprintf(stderr, "raw server: cannot bind port %u\n", cfg.port);
         goto fail1;
     }
-    /* The loadgen's sockets are enlarged the same way; the kernel caps
-     * both at net.core.rmem_max / wmem_max. */
-    enet_socket_set_option(host->socket, ENET_SOCKOPT_RCVBUF, 4 << 20);
-    enet_socket_set_option(host->socket, ENET_SOCKOPT_SNDBUF, 4 << 20);
+    /* Socket buffers stay at ENet's defaults (256 KiB), as Hive's ENet
+     * transport leaves them: the comparison is ENet-as-shipped on both
+     * sides. (The loadgen enlarges its own: it is the instrument.) */
+    if (cfg.sockbuf > 0) {
+        enet_socket_set_option(host->socket, ENET_SOCKOPT_RCVBUF, cfg.sockbuf);
+        enet_socket_set_option(host->socket, ENET_SOCKOPT_SNDBUF, cfg.sockbuf);
+    }
     uint8_t *snap = calloc(1, cfg.snapshot_bytes);
     if (!snap) goto fail2;
     for (size_t i = 13; i < cfg.snapshot_bytes; i++) snap[i] = (uint8_t)i;
@@ -102,6 +105,7 @@ int lg_server_raw_run(const lg_server_config *cfg_in, lg_server_shared *sh)
             atomic_store_explicit(&sh->live_bytes, lg_count_live(), memory_order_relaxed);
             if (now - last_rss > 1000000000ull) {
                 atomic_store_explicit(&sh->rss_bytes, lg_rss_bytes(), memory_order_relaxed);
+                atomic_store_explicit(&sh->sock_drops, lg_udp_drops(host->address.port), memory_order_relaxed);
                 last_rss = now;
             }
             continue;

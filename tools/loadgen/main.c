@@ -17,9 +17,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static volatile sig_atomic_t g_interrupted;
-static void on_sigint(int s) { (void)s; g_interrupted = 1; }
+static lg_server_shared serve_sh;
+static lg_server_shared *volatile g_serve_sh;
+/* Lock-free atomic stores are async-signal-safe. */
+static void on_sigint(int s)
+{
+    (void)s;
+    g_interrupted = 1;
+    if (g_serve_sh) atomic_store(&g_serve_sh->stop, 1);
+}
 
 static void usage(FILE *f)
 {
@@ -30,6 +39,7 @@ static void usage(FILE *f)
         "  --spawn hive|raw     start that load server in a child process on a free port\n"
         "  --serve hive|raw     run only a load server (with --port; Ctrl-C stops)\n"
         "  --port P             port for --serve (default 7777)\n"
+        "  --duration S         --serve: stop after S seconds\n"
         "  -n N                 players (default 100)\n"
         "  --per-host K         players per ENet host (default 1000, max 4095)\n"
         "  --hz F               inputs per player per second (default 30)\n"
@@ -81,7 +91,7 @@ int main(int argc, char **argv)
     const char *host = "127.0.0.1";
     char hostbuf[256];
     int spawn = -1, serve = -1, kind;
-    double hold = 10;
+    double hold = 10, duration = 0;
     uint16_t serve_port = 7777;
 
     for (int i = 1; i < argc; i++) {
@@ -109,6 +119,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--connect-rate")) { NEEDV(); cfg.connect_rate = atoi(v); }
         else if (!strcmp(a, "--disconnect-rate")) { NEEDV(); cfg.disconnect_rate = atoi(v); }
         else if (!strcmp(a, "--hold")) { NEEDV(); hold = atof(v); }
+        else if (!strcmp(a, "--duration")) { NEEDV(); duration = atof(v); }
         else if (!strcmp(a, "--stall-ms")) { NEEDV(); cfg.stall_ms = atoi(v); }
         else if (!strcmp(a, "--snapshot-bytes")) { NEEDV(); scfg.snapshot_bytes = (size_t)atol(v); }
         else if (!strcmp(a, "--reliable")) { cfg.reliable = true; scfg.reliable = true; }
@@ -119,30 +130,23 @@ int main(int argc, char **argv)
     signal(SIGTERM, on_sigint);
 
     if (serve >= 0) {
-        /* Server only: run it on this thread, stop on a signal. The
-         * signal handler cannot touch atomics portably, so a watcher
-         * polls the flag between 100 ms services... simplest: spawn. */
+        /* Server only, on this thread (so a profiler such as callgrind
+         * sees it directly). A signal or --duration sets stop. */
         scfg.port = serve_port;
-        lg_child ch;
-        if (lg_spawn_server(&ch, serve ? LG_SERVER_HIVE : LG_SERVER_RAW, &scfg, 5000) != 0) {
-            fprintf(stderr, "hive-loadgen: server failed to start\n");
-            return 1;
-        }
-        printf("serving %s on 127.0.0.1:%d (Ctrl-C stops)\n", serve ? "hive" : "raw", atomic_load(&ch.sh->port));
+        g_serve_sh = &serve_sh;
+        if (duration > 0) alarm((unsigned)duration);
+        signal(SIGALRM, on_sigint);
+        atomic_store(&serve_sh.broadcast, 1);
+        printf("serving %s on 127.0.0.1:%u until Ctrl-C%s\n", serve ? "hive" : "raw", serve_port,
+               duration > 0 ? " or --duration" : "");
         fflush(stdout);
-        atomic_store(&ch.sh->broadcast, 1);
-        while (!g_interrupted) {
-            uint64_t t0 = atomic_load(&ch.sh->ticks), c0 = atomic_load(&ch.sh->cpu_ns);
-            struct timespec ts = { 1, 0 };
-            nanosleep(&ts, NULL);
-            uint64_t t1 = atomic_load(&ch.sh->ticks), c1 = atomic_load(&ch.sh->cpu_ns);
-            printf("open=%d ticks_per_s=%llu cpu_per_tick_us=%.1f late=%llu\n", atomic_load(&ch.sh->open),
-                   (unsigned long long)(t1 - t0), t1 > t0 ? (double)(c1 - c0) / (double)(t1 - t0) / 1000 : 0.0,
-                   (unsigned long long)atomic_load(&ch.sh->late_ticks));
-            fflush(stdout);
-        }
-        lg_child_stop(&ch, NULL);
-        return 0;
+        int rc = serve ? lg_server_hive_run(&scfg, &serve_sh) : lg_server_raw_run(&scfg, &serve_sh);
+        printf("ticks=%llu snapshots=%llu inputs=%llu pings=%llu accepted=%llu closed=%llu late_ticks=%llu cpu_s=%.3f\n",
+               (unsigned long long)atomic_load(&serve_sh.ticks), (unsigned long long)atomic_load(&serve_sh.snapshots),
+               (unsigned long long)atomic_load(&serve_sh.inputs), (unsigned long long)atomic_load(&serve_sh.pings),
+               (unsigned long long)atomic_load(&serve_sh.accepted), (unsigned long long)atomic_load(&serve_sh.closed),
+               (unsigned long long)atomic_load(&serve_sh.late_ticks), atomic_load(&serve_sh.cpu_ns) / 1e9);
+        return rc == 0 ? 0 : 1;
     }
 
     lg_child ch = { 0 };
