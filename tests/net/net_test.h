@@ -302,3 +302,152 @@ static inline void raw_destroy(raw_peer *p)
 }
 
 #endif /* HIVE_TESTS_NET_TEST_H */
+
+/* ------------------------------------------------------------------ */
+/* A fixture: server + one good client on separate buses                */
+/* ------------------------------------------------------------------ */
+
+#ifndef HIVE_TESTS_NET_FIXTURE
+#define HIVE_TESTS_NET_FIXTURE
+
+typedef struct fixture {
+    hive_bus *sbus, *cbus;
+    recorder *sr, *cr;
+    hive_server *srv;
+    hive_client *cli;
+    char addr[64];
+    int echoes;
+} fixture;
+
+/* Server side: every game:chat is answered with a game:echo of its body. */
+static void fx_echo(const hive_event *ev, void *user)
+{
+    fixture *fx = user;
+    const void *raw, *obj;
+    size_t len;
+    cr_assert_eq(hive_event_get_msgpack(ev, "msg", &raw, &len, &obj), 0);
+    hive_server_send(fx->srv, (hive_cid)hive_event_int(ev, "cid", 0), "game:echo", raw, len);
+    fx->echoes++;
+}
+
+static const char *const fx_packets[] = { "game:chat", "game:echo", NULL };
+
+static inline void fx_init(fixture *fx, const hive_server_config *scfg,
+                           const hive_client_config *ccfg, bool connect)
+{
+    memset(fx, 0, sizeof *fx);
+    fx->sbus = hive_bus_create(NULL);
+    fx->cbus = hive_bus_create(NULL);
+    fx->sr = calloc(1, sizeof *fx->sr);
+    fx->cr = calloc(1, sizeof *fx->cr);
+    rec_attach(fx->sr, fx->sbus);
+    rec_attach(fx->cr, fx->cbus);
+    cr_assert_gt(hive_bus_subscribe(fx->sbus, "net:server.recv.game:chat", fx_echo, fx, NULL), 0);
+    fx->srv = test_server(fx->sbus, scfg, fx_packets);
+    test_addr(fx->srv, fx->addr, sizeof fx->addr);
+    fx->cli = hive_client_create(ccfg, fx->cbus);
+    cr_assert_not_null(fx->cli);
+    if (connect) {
+        cr_assert_eq(hive_client_connect(fx->cli, fx->addr), 0);
+        cr_assert(pump(fx->srv, fx->cli, 3000, client_open, fx->cli), "good client: no handshake");
+    }
+}
+
+/* The good client sends game:chat {text} and waits for its echo. */
+static inline void fx_roundtrip(fixture *fx, const char *text)
+{
+    int before = rec_count(fx->cr, "net:client.recv.game:echo");
+    hive_msg m;
+    text_msg(&m, text);
+    cr_assert_eq(hive_client_send_msg(fx->cli, "game:chat", &m), 0);
+    hive_msg_free(&m);
+    cr_assert(pump_until_event(fx->srv, fx->cli, 3000, fx->cr, "net:client.recv.game:echo", before + 1),
+              "no echo for the good client");
+}
+
+static inline void fx_fini(fixture *fx)
+{
+    hive_client_destroy(fx->cli);
+    hive_server_destroy(fx->srv);
+    hive_bus_destroy(fx->sbus);
+    hive_bus_destroy(fx->cbus);
+    free(fx->sr);
+    free(fx->cr);
+}
+
+/* The close event the server published for cid, or NULL. */
+static inline const rec_event *fx_server_close(const fixture *fx, int64_t cid)
+{
+    for (int i = 0; i < fx->sr->n; i++)
+        if (strcmp(fx->sr->ev[i].name, "net:server.connection.close") == 0 && fx->sr->ev[i].cid == cid)
+            return &fx->sr->ev[i];
+    return NULL;
+}
+
+/* The cid of the n-th accepted connection (0-based), or -1. */
+static inline int64_t fx_accepted_cid(const fixture *fx, int n)
+{
+    for (int i = 0; i < fx->sr->n; i++)
+        if (strcmp(fx->sr->ev[i].name, "net:server.connection.accept") == 0 && n-- == 0)
+            return fx->sr->ev[i].cid;
+    return -1;
+}
+
+typedef struct close_wait { const fixture *fx; int64_t cid; } close_wait;
+static inline bool fx_closed(void *arg)
+{
+    close_wait *w = arg;
+    return fx_server_close(w->fx, w->cid) != NULL;
+}
+
+/* Pumps server, good client and raw peer until the server closed cid. */
+static inline const rec_event *fx_wait_close(fixture *fx, raw_peer *p, int64_t cid, int ms)
+{
+    uint64_t end = hive_now_ns() + (uint64_t)ms * 1000000u;
+    close_wait w = { fx, cid };
+    while (!fx_closed(&w) && hive_now_ns() < end) {
+        hive_server_service(fx->srv, 1);
+        if (hive_client_get_state(fx->cli) != HIVE_CLIENT_IDLE) hive_client_service(fx->cli, 0);
+        if (p && p->host) raw_service(p, 0);
+    }
+    /* Let the close packet reach the raw peer. */
+    for (int i = 0; p && p->host && i < 50 && !p->disconnected; i++) {
+        hive_server_service(fx->srv, 1);
+        raw_service(p, 1);
+    }
+    return fx_server_close(fx, cid);
+}
+
+#endif /* HIVE_TESTS_NET_FIXTURE */
+
+#ifndef HIVE_TESTS_NET_BAD
+#define HIVE_TESTS_NET_BAD
+/*
+ * A raw peer (after a full handshake when `handshake`) sends `bytes` as
+ * one reliable ENet packet. The server must close it with `want`, tell it
+ * so in a close packet, and keep serving the good client.
+ */
+static inline void expect_bad(const void *bytes, size_t n, bool handshake, int want,
+                              const hive_server_config *cfg)
+{
+    fixture fx;
+    fx_init(&fx, cfg, NULL, true);
+    raw_peer p;
+    raw_connect(&p, fx.srv);
+    if (handshake) raw_handshake(&p, fx.srv);
+    int64_t cid = fx_accepted_cid(&fx, 1);
+    cr_assert_gt(cid, 0);
+    raw_send(&p, bytes, n, 0);
+    const rec_event *e = fx_wait_close(&fx, &p, cid, 3000);
+    cr_assert_not_null(e, "the server did not close the hostile peer");
+    cr_expect_str_eq(e->reason_name, hive_close_reason_name(want));
+    cr_expect_eq(e->reason, want);
+    cr_expect_eq(e->remote, 0);
+    uint32_t pid = 0;
+    cr_expect_eq(raw_close_reason(&p, &pid), want, "the peer was not told why");
+    fx_roundtrip(&fx, "still serving");
+    cr_expect_eq(hive_server_connection_count(fx.srv), 1u + (p.disconnected ? 0u : 1u));
+    raw_destroy(&p);
+    fx_fini(&fx);
+}
+#endif

@@ -1,0 +1,60 @@
+/*
+ * Malformed frames: each ends in a clean close with the right reason
+ * while the server keeps serving its other connection.
+ */
+#include "net_test.h"
+
+Test(bad_frame, truncated_frame_in_a_datagram, .timeout = 10)
+{
+    /* Declares 10 bytes after the length, carries 3. */
+    const uint8_t b[] = { 0x0a, 0x40, 0x00, 0xc0 };
+    expect_bad(b, sizeof b, true, HIVE_CLOSE_BAD_FRAME, NULL);
+}
+
+Test(bad_frame, truncated_length_varint, .timeout = 10)
+{
+    const uint8_t b[] = { 0x80 };
+    expect_bad(b, sizeof b, true, HIVE_CLOSE_BAD_FRAME, NULL);
+}
+
+Test(bad_frame, length_varint_longer_than_five_bytes, .timeout = 10)
+{
+    const uint8_t b[] = { 0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 0x40, 0x00, 0xc0 };
+    expect_bad(b, sizeof b, true, HIVE_CLOSE_BAD_FRAME, NULL);
+}
+
+Test(bad_frame, length_over_max_frame_rejected_from_the_header, .timeout = 10)
+{
+    /* Only the length varint (1,000,000) and two header bytes: the verdict
+     * comes from the length alone, no body is ever waited for. */
+    hive_server_config cfg = { .max_frame = 8192 };
+    const uint8_t b[] = { 0xc0, 0x84, 0x3d, 0x40, 0x00 };
+    expect_bad(b, sizeof b, true, HIVE_CLOSE_FRAME_TOO_LARGE, &cfg);
+}
+
+Test(bad_frame, length_just_over_max_frame, .timeout = 10)
+{
+    hive_server_config cfg = { .max_frame = 8192 };
+    static uint8_t b[8200];
+    size_t hn = hive__frame_header(b, 64, 0, 8192 - 1);   /* length = 8193 */
+    memset(b + hn, 0xc0, 8191);
+    expect_bad(b, hn + 8191, true, HIVE_CLOSE_FRAME_TOO_LARGE, &cfg);
+}
+
+Test(bad_frame, unknown_flag_bits, .timeout = 10)
+{
+    const uint8_t b[] = { 0x03, 0x40, 0x01, 0xc0 };
+    expect_bad(b, sizeof b, true, HIVE_CLOSE_BAD_FRAME, NULL);
+}
+
+Test(bad_frame, length_too_small_for_a_header, .timeout = 10)
+{
+    const uint8_t b[] = { 0x01, 0x40 };
+    expect_bad(b, sizeof b, true, HIVE_CLOSE_BAD_FRAME, NULL);
+}
+
+Test(bad_frame, garbage_before_the_handshake, .timeout = 10)
+{
+    const uint8_t b[] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+    expect_bad(b, sizeof b, false, HIVE_CLOSE_BAD_FRAME, NULL);
+}
