@@ -190,8 +190,11 @@ static void on_welcome(hive_client *c, hive__conn *k, hive__act *act)
     __atomic_store_n(&c->cid, w->cid, __ATOMIC_RELEASE);
     __atomic_store_n(&c->peer_max, w->max_frame, __ATOMIC_RELEASE);
     hive__cli_set_state(c, HIVE_CLIENT_OPEN);
-    hive_field f[] = { HIVE_PTR("client", c), HIVE_INT("cid", w->cid) };
-    hive__ep_emit(&c->ep, c->ev.handshake, f, 2);
+    /* TLS transports: the verified server certificate's subject. */
+    const char *subject = k->link ? k->link->peer_subject : NULL;
+    hive_field f[] = { HIVE_PTR("client", c), HIVE_INT("cid", w->cid),
+                       HIVE_STR("peer_subject", subject ? subject : "") };
+    hive__ep_emit(&c->ep, c->ev.handshake, f, subject ? 3 : 2);
 }
 
 static void on_deliver(hive_client *c, hive__conn *k, const hive__frame *f, const hive__act *act)
@@ -266,7 +269,7 @@ static void cli_disconnected(void *core, hive__link *link, int reason)
     hive__conn *k = link->conn;
     if (!k || k != c->conn) return;
     k->link = NULL;
-    if (k->state != HIVE__C_CLOSING) hive__cli_close(c, reason, NULL, true, false, false);
+    if (k->state != HIVE__C_CLOSING) hive__cli_close(c, reason, link->close_message, true, false, false);
     finish(c);
 }
 

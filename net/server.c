@@ -274,13 +274,16 @@ static void srv_act(hive_server *s, hive__conn *c, const hive__frame *f, hive__a
         break;
     case HIVE__ACT_READY: {
         set_state(c, HIVE__C_OPEN, s->ep.now);
+        /* TLS transports: the verified client certificate's subject. */
+        const char *subject = c->link ? c->link->peer_subject : NULL;
         hive_field fl[] = {
             HIVE_PTR("server", s),
             HIVE_INT("cid", c->cid),
             HIVE_STR("conntype", c->conntype),
             HIVE_STR("app_version", c->app_version),
+            HIVE_STR("peer_subject", subject ? subject : ""),
         };
-        hive__ep_emit(&s->ep, s->ev.handshake, fl, 4);
+        hive__ep_emit(&s->ep, s->ev.handshake, fl, subject ? 5 : 4);
         break;
     }
     case HIVE__ACT_PEER_CLOSE:
@@ -327,7 +330,7 @@ static void srv_disconnected(void *core, hive__link *link, int reason)
     if (!c) return;
     c->link = NULL;
     if (c->state != HIVE__C_CLOSING)
-        hive__srv_close_conn(s, c, reason, NULL, true, CLOSE_SILENT, false);
+        hive__srv_close_conn(s, c, reason, link->close_message, true, CLOSE_SILENT, false);
     conn_free(s, c);
 }
 

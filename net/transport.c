@@ -11,6 +11,7 @@ static const struct {
     { "enet", hive__transport_enet_create },
     { "tcp",  hive__transport_tcp_create },
     { "tls",  hive__transport_tls_create },
+    { "enet+tls", hive__transport_enet_tls_create },
 };
 
 int hive__transport_create(const hive__addr *addr, const hive__transport_cb *cb,
