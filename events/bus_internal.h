@@ -244,7 +244,10 @@ static inline int hive__deliver(hive_bus *bus, const hive__name *e, const hive__
 {
     hive_event ev = { bus, id, e->str, f, n };
     int ran = 0;
-    bus->depth++;
+    /* Save and restore rather than ++/--: one store-to-load dependency per
+     * publish instead of two, which is what bounds back-to-back publishes. */
+    int depth = bus->depth;
+    bus->depth = depth + 1;
     hive__sub *const *it = l->items;
     hive__sub *const *end = it + l->n;
     for (; it != end; it++) {
@@ -258,7 +261,8 @@ static inline int hive__deliver(hive_bus *bus, const hive__name *e, const hive__
         }
     }
     hive__count(&bus->delivered, (uint64_t)ran);
-    if (--bus->depth == 0 && HIVE__UNLIKELY(bus->pending))
+    bus->depth = depth;
+    if (depth == 0 && HIVE__UNLIKELY(bus->pending))
         hive__compact(bus);
     return ran;
 }

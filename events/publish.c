@@ -39,6 +39,14 @@ int hive__deliver_slow(hive_bus *bus, hive__sub *s, uint32_t fl, const hive_even
     return 1;
 }
 
+/* The general case, out of line so that the common cases stay small. */
+__attribute__((noinline))
+static int publish_to(hive_bus *bus, const hive__name *e, const hive__list *l,
+                      hive_event_id id, const hive_field *fields, size_t n)
+{
+    return hive__deliver(bus, e, l, id, fields, n);
+}
+
 int hive_bus_publish(hive_bus *bus, hive_event_id id, const hive_field *fields, size_t n)
 {
     if (HIVE__UNLIKELY(!bus || !hive__valid_id(bus, id))) return HIVE_EINVAL;
@@ -47,7 +55,20 @@ int hive_bus_publish(hive_bus *bus, hive_event_id id, const hive_field *fields, 
     hive__list *l = atomic_load_explicit(&e->list, memory_order_acquire);
     if (HIVE__LIKELY(l == NULL)) return 0;
     if (HIVE__UNLIKELY(n && !fields)) return HIVE_EINVAL;
-    return hive__deliver(bus, e, l, id, fields, n);
+    /* One plain handler is the most common case: no loop. */
+    hive__sub *s = l->items[0];
+    if (HIVE__LIKELY(l->n == 1 && hive__flags(s) == 0)) {
+        hive_event ev = { bus, id, e->str, fields, n };
+        bus->depth++;
+        s->fn(&ev, s->user);
+        /* After the call only ev (on the stack) is used, so the path to
+         * nobody above needs no saved registers and no frame. */
+        hive_bus *b = ev.bus;
+        hive__count(&b->delivered, 1);
+        if (--b->depth == 0 && HIVE__UNLIKELY(b->pending)) hive__compact(b);
+        return 1;
+    }
+    return publish_to(bus, e, l, id, fields, n);
 }
 
 int hive_bus_publish_name(hive_bus *bus, const char *name, const hive_field *fields, size_t n)
