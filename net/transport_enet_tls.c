@@ -233,9 +233,7 @@ static void push_tls(slink *l)
         if (n > TLS_CHUNK) n = TLS_CHUNK;
         const void *pieces[1] = { p };
         size_t lens[1] = { n };
-        int sr = t->inner->vt->send(t->inner, l->inner, pieces, lens, 1, true);
-        fprintf(stderr, "DBG push_tls dialing %d n %zu -> %d\n", l->dialing, n, sr);
-        if (sr < 0) return;
+        if (t->inner->vt->send(t->inner, l->inner, pieces, lens, 1, true) < 0) return;
         hive__tls_out_consume(l->tls, n);
     }
 }
@@ -569,7 +567,9 @@ static void s_abort(hive__transport *base, hive__link *link)
     stls *t = (stls *)base;
     slink *l = (slink *)link;
     if (l->dead) return;
-    if (l->inner) t->inner->vt->abort(t->inner, l->inner);
+    hive__link *in = l->inner;
+    l->inner = NULL;          /* freed by the abort below */
+    if (in) t->inner->vt->abort(t->inner, in);
     link_bury(t, l);
 }
 

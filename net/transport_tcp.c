@@ -42,6 +42,7 @@
 #define TCP_OUT_LIMIT    (64u << 20) /* a peer that reads nothing can't eat all memory */
 #define TCP_CONNECT_MS   5000
 #define TCP_LINGER_MS    2000
+#define TCP_ALT_MAX      4
 
 typedef struct obuf {
     uint8_t *data;
@@ -69,6 +70,11 @@ typedef struct tcp_link {
     char *close_msg;             /* what base.close_message points to */
     char addr[HIVE__ADDR_MAX];
     char host[HIVE__HOST_MAX];   /* dialing: the name to verify */
+    /* Dialing: the resolved addresses not tried yet ("localhost" may be
+     * ::1 then 127.0.0.1; a refusal on one moves on to the next). */
+    struct sockaddr_storage alt[TCP_ALT_MAX];
+    socklen_t alt_len[TCP_ALT_MAX];
+    int nalt, next_alt;
     struct tcp_link *prev, *next;
 } tcp_link;
 
@@ -497,12 +503,45 @@ static void on_accept(tcp_tr *t)
     }
 }
 
+/* Start a non-blocking connect to the link's next address: 0 (started),
+ * or an errno when no address is left that could be started. */
+static int dial_next(tcp_link *l)
+{
+    int err = ENOENT;
+    while (l->next_alt < l->nalt) {
+        int i = l->next_alt++;
+        int fd = socket(l->alt[i].ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0) { err = errno; continue; }
+        set_nodelay(fd);
+        if (connect(fd, (struct sockaddr *)&l->alt[i], l->alt_len[i]) < 0 && errno != EINPROGRESS) {
+            err = errno;
+            close(fd);
+            continue;
+        }
+        struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | EPOLLOUT, .data.ptr = l };
+        if (epoll_ctl(l->tr->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+            err = errno;
+            close(fd);
+            continue;
+        }
+        l->fd = fd;
+        l->want_out = true;
+        return 0;
+    }
+    return err;
+}
+
 static void on_connected(tcp_link *l)
 {
     int err = 0;
     socklen_t sl = sizeof err;
     if (getsockopt(l->fd, SOL_SOCKET, SO_ERROR, &err, &sl) < 0) err = errno;
     if (err) {
+        /* Try the next address of the name, if any. */
+        epoll_ctl(l->tr->ep, EPOLL_CTL_DEL, l->fd, NULL);
+        close(l->fd);
+        l->fd = -1;
+        if (dial_next(l) == 0) return;
         link_report(l, HIVE_CLOSE_CONNECT_FAILED, strerror(err));
         return;
     }
@@ -626,15 +665,14 @@ static int tcp_connect(hive__transport *base, const hive__addr *addr, hive__link
     if (!ensure_ctx(t, false)) return HIVE_ETLS;
     struct addrinfo *ai;
     if (resolve(addr, false, &ai) < 0) return HIVE_EADDR;
-    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) { freeaddrinfo(ai); return HIVE_EIO; }
-    set_nodelay(fd);
-    int cr = connect(fd, ai->ai_addr, ai->ai_addrlen);
-    int cerr = cr < 0 && errno != EINPROGRESS ? errno : 0;
+    tcp_link *l = link_new(t, -1, true);
+    if (!l) { freeaddrinfo(ai); return HIVE_ENOMEM; }
+    for (struct addrinfo *p = ai; p && l->nalt < TCP_ALT_MAX; p = p->ai_next) {
+        if (p->ai_addrlen > sizeof l->alt[0]) continue;
+        memcpy(&l->alt[l->nalt], p->ai_addr, p->ai_addrlen);
+        l->alt_len[l->nalt++] = p->ai_addrlen;
+    }
     freeaddrinfo(ai);
-
-    tcp_link *l = link_new(t, fd, true);
-    if (!l) { close(fd); return HIVE_ENOMEM; }
     l->connecting = true;
     l->announced = true;
     snprintf(l->host, sizeof l->host, "%s", addr->host);
@@ -645,10 +683,10 @@ static int tcp_connect(hive__transport *base, const hive__addr *addr, hive__link
         link_kill(l);
         return HIVE_ENOMEM;
     }
-    if (link_register(l, true) < 0) { link_kill(l); return HIVE_EIO; }
+    int err = dial_next(l);
     uint32_t ms = t->base.opts.timeout_ms ? t->base.opts.timeout_ms : TCP_CONNECT_MS;
-    if (cerr)
-        set_deadline(l, 1, HIVE_CLOSE_CONNECT_FAILED, strerror(cerr));
+    if (err)   /* reported by the next service, as any failed connect */
+        set_deadline(l, 1, HIVE_CLOSE_CONNECT_FAILED, strerror(err));
     else
         set_deadline(l, hive_now_ns() + (uint64_t)ms * 1000000u, HIVE_CLOSE_CONNECT_FAILED,
                      "connect timed out");

@@ -1,0 +1,201 @@
+/*
+ * Whole sessions through hive_server/hive_client on tls:// and enet+tls://:
+ * the same events as on the plain transports, peer_subject in
+ * handshakecomplete, and every refusal as a `tls_error` close carrying
+ * OpenSSL's text.
+ */
+#include <criterion/criterion.h>
+#include "certgen.h"
+#include "e2e.h"
+
+static certgen C;
+static void setup(void) { cr_assert(certgen_make(&C)); }
+static void teardown(void) { certgen_remove(&C); }
+TestSuite(e2e, .init = setup, .fini = teardown, .timeout = 30);
+
+static bool got_chat(e2e *x) { return log_count(&x->clog, "net:client.recv") >= 1; }
+static bool client_stopped(e2e *x) { return log_count(&x->clog, HIVE_EV_CLIENT_STOP) >= 1; }
+static bool srv_got_two(e2e *x) { return log_count(&x->slog, "net:server.connection.recv") >= 2; }
+
+/* One session: connect, chat both ways, one unreliable pos, client closes. */
+static void session(e2e *x, const char *scheme, const hive_tls_config *st, const hive_tls_config *ct)
+{
+    e2e_server(x, scheme, st);
+    e2e_client(x, scheme, "localhost", ct);
+    cr_assert(e2e_pump(x, 5000, e2e_open), "%s: client open", scheme);
+    hive_msg m;
+    hive_msg_init(&m);
+    hive_msg_map(&m, 1);
+    hive_msg_kv_str(&m, "text", "hi");
+    cr_assert_eq(hive_client_send_msg(x->cli, "game:chat", &m), HIVE_OK);
+    hive_msg_free(&m);
+    hive_msg_init(&m);
+    hive_msg_map(&m, 1);
+    hive_msg_kv_str(&m, "text", "pos");
+    cr_assert_eq(hive_client_send_msg(x->cli, "game:pos", &m), HIVE_OK);
+    hive_msg_free(&m);
+    hive_client_flush(x->cli);
+    cr_assert(e2e_pump(x, 3000, srv_got_two), "%s: server got both", scheme);
+    hive_msg_init(&m);
+    hive_msg_map(&m, 1);
+    hive_msg_kv_str(&m, "text", "hello back");
+    cr_assert_eq(hive_server_send_msg(x->srv, hive_client_cid(x->cli), "game:chat", &m), HIVE_OK);
+    hive_msg_free(&m);
+    cr_assert(e2e_pump(x, 3000, got_chat));
+    cr_assert_eq(hive_client_close(x->cli, HIVE_CLOSE_NORMAL, "bye"), HIVE_OK);
+    cr_assert(e2e_pump(x, 3000, e2e_both_closed), "%s: both sides close", scheme);
+    cr_assert(e2e_pump(x, 3000, client_stopped), "%s: client stops", scheme);
+}
+
+/* Names and field keys of every event, with peer_subject set aside. */
+static void expect_same_events(const evlog *plain, const evlog *secure, const char *who)
+{
+    bool same = plain->n == secure->n;
+    for (int i = 0; same && i < plain->n; i++) {
+        const log_event *a = &plain->ev[i], *b = &secure->ev[i];
+        char keys[160];
+        snprintf(keys, sizeof keys, "%s", b->keys);
+        char *ps = strstr(keys, ",peer_subject");
+        if (ps) *ps = '\0';
+        same = strcmp(a->name, b->name) == 0 && strcmp(a->keys, keys) == 0
+               && strcmp(a->reason_name, b->reason_name) == 0 && strcmp(a->text, b->text) == 0;
+    }
+    if (!same) {
+        fprintf(stderr, "%s plain:\n", who);
+        log_dump(plain, "plain");
+        fprintf(stderr, "%s secure:\n", who);
+        log_dump(secure, "secure");
+    }
+    cr_expect(same, "%s: secure events differ from plain ones (see stderr)", who);
+}
+
+static void compare(const char *plain_scheme, const char *secure_scheme)
+{
+    hive_tls_config st = { .cert_file = C.server_crt, .key_file = C.server_key, .ca_file = C.ca,
+                           .client_auth = HIVE_TLS_CLIENT_REQUIRE };
+    hive_tls_config ct = { .ca_file = C.ca, .cert_file = C.client_crt, .key_file = C.client_key };
+    e2e p, s;
+    memset(&p, 0, sizeof p);
+    memset(&s, 0, sizeof s);
+    session(&p, plain_scheme, NULL, NULL);
+    session(&s, secure_scheme, &st, &ct);
+    expect_same_events(&p.slog, &s.slog, "server");
+    expect_same_events(&p.clog, &s.clog, "client");
+    const log_event *h = log_find(&s.slog, HIVE_EV_SERVER_HANDSHAKE);
+    cr_assert_not_null(h);
+    cr_expect(h->has_subject);
+    cr_expect_str_eq(h->peer_subject, "CN=player-one,O=Hive Test");
+    h = log_find(&s.clog, HIVE_EV_CLIENT_HANDSHAKE);
+    cr_assert_not_null(h);
+    cr_expect_str_eq(h->peer_subject, "CN=localhost,O=Hive Test");
+    cr_expect_not(log_find(&p.slog, HIVE_EV_SERVER_HANDSHAKE)->has_subject, "plain: no subject");
+    const log_event *a = log_find(&s.slog, HIVE_EV_SERVER_ACCEPT);
+    cr_assert_not_null(a);
+    e2e_free(&p);
+    e2e_free(&s);
+}
+
+Test(e2e, tls_session_has_the_events_of_tcp) { compare("tcp", "tls"); }
+Test(e2e, enet_tls_session_has_the_events_of_enet) { compare("enet", "enet+tls"); }
+
+/* A refused TLS handshake: both sides close with tls_error and OpenSSL's text. */
+static void refused(const char *scheme, const hive_tls_config *st, const hive_tls_config *ct,
+                    const char *host, const char *cli_text, const char *srv_text)
+{
+    e2e x;
+    memset(&x, 0, sizeof x);
+    e2e_server(&x, scheme, st);
+    e2e_client(&x, scheme, host, ct);
+    cr_assert(e2e_pump(&x, 5000, e2e_both_closed), "%s: both close", scheme);
+    const log_event *c = log_find(&x.clog, HIVE_EV_CLIENT_CLOSE);
+    cr_expect_str_eq(c->reason_name, "tls_error", "client reason %s (%s)", c->reason_name, c->message);
+    cr_expect(strstr(c->message, cli_text) != NULL, "client message: %s", c->message);
+    const log_event *s = log_find(&x.slog, HIVE_EV_SERVER_CLOSE);
+    cr_expect_str_eq(s->reason_name, "tls_error", "server reason %s", s->reason_name);
+    cr_expect(strstr(s->message, srv_text) != NULL, "server message: %s", s->message);
+    cr_expect_eq(log_count(&x.slog, HIVE_EV_SERVER_HANDSHAKE), 0);
+    cr_expect_eq(log_count(&x.slog, "net:server.connection.recv"), 0);
+    e2e_free(&x);
+}
+
+static void unknown_ca(const char *scheme)
+{
+    hive_tls_config st = { .cert_file = C.rogue_crt, .key_file = C.rogue_key };
+    hive_tls_config ct = { .ca_file = C.ca };
+    refused(scheme, &st, &ct, "localhost", "unable to get local issuer certificate", "unknown ca");
+}
+Test(e2e, tls_unknown_ca) { unknown_ca("tls"); }
+Test(e2e, enet_tls_unknown_ca) { unknown_ca("enet+tls"); }
+
+static void hostname_mismatch(const char *scheme)
+{
+    hive_tls_config st = { .cert_file = C.wronghost_crt, .key_file = C.wronghost_key };
+    hive_tls_config ct = { .ca_file = C.ca };
+    refused(scheme, &st, &ct, "localhost", "hostname mismatch", "alert");
+}
+Test(e2e, tls_hostname_mismatch) { hostname_mismatch("tls"); }
+Test(e2e, enet_tls_hostname_mismatch) { hostname_mismatch("enet+tls"); }
+
+static void expired(const char *scheme)
+{
+    hive_tls_config st = { .cert_file = C.expired_crt, .key_file = C.expired_key };
+    hive_tls_config ct = { .ca_file = C.ca };
+    refused(scheme, &st, &ct, "127.0.0.1", "certificate has expired", "certificate expired");
+}
+Test(e2e, tls_expired_certificate) { expired("tls"); }
+Test(e2e, enet_tls_expired_certificate) { expired("enet+tls"); }
+
+static void missing_client_cert(const char *scheme)
+{
+    hive_tls_config st = { .cert_file = C.server_crt, .key_file = C.server_key, .ca_file = C.ca,
+                           .client_auth = HIVE_TLS_CLIENT_REQUIRE };
+    hive_tls_config ct = { .ca_file = C.ca };
+    refused(scheme, &st, &ct, "localhost", "certificate required", "peer did not return a certificate");
+}
+Test(e2e, tls_missing_client_certificate) { missing_client_cert("tls"); }
+Test(e2e, enet_tls_missing_client_certificate) { missing_client_cert("enet+tls"); }
+
+static bool second_open(e2e *x)
+{
+    return hive_client_get_state(x->cli) == HIVE_CLIENT_OPEN
+        && log_count(&x->slog, HIVE_EV_SERVER_HANDSHAKE) >= 1;
+}
+
+static void plaintext_client(const char *secure, const char *plain)
+{
+    hive_tls_config st = { .cert_file = C.server_crt, .key_file = C.server_key };
+    hive_tls_config ct = { .ca_file = C.ca };
+    e2e x;
+    memset(&x, 0, sizeof x);
+    e2e_server(&x, secure, &st);
+    e2e_client(&x, plain, "127.0.0.1", NULL);
+    cr_assert(e2e_pump(&x, 5000, e2e_both_closed), "the plain client is closed");
+    const log_event *s = log_find(&x.slog, HIVE_EV_SERVER_CLOSE);
+    cr_expect_str_eq(s->reason_name, "tls_error");
+    cr_expect(strstr(s->message, "error:") != NULL, "OpenSSL's text: %s", s->message);
+    cr_expect_eq(log_count(&x.slog, HIVE_EV_SERVER_HANDSHAKE), 0);
+    cr_expect_neq(hive_client_get_state(x.cli), HIVE_CLIENT_OPEN);
+    /* The server keeps serving: a TLS client gets in. */
+    hive_client_destroy(x.cli);
+    hive_bus_destroy(x.cbus);
+    x.cli = NULL;
+    x.cbus = NULL;
+    e2e_client(&x, secure, "localhost", &ct);
+    cr_assert(e2e_pump(&x, 5000, second_open), "a TLS client still connects");
+    cr_expect_eq(log_count(&x.slog, HIVE_EV_SERVER_HANDSHAKE), 1);
+    e2e_free(&x);
+}
+Test(e2e, plaintext_client_against_tls_server) { plaintext_client("tls", "tcp"); }
+Test(e2e, plain_enet_client_against_enet_tls_server) { plaintext_client("enet+tls", "enet"); }
+
+Test(e2e, bad_certificate_file_fails_start)
+{
+    hive_bus *bus = hive_bus_create(NULL);
+    hive_server_config c = { .addr = "tls://127.0.0.1:0",
+                             .tls = { .cert_file = "/nonexistent/cert.pem", .key_file = C.server_key } };
+    hive_server *s = hive_server_create(&c, bus);
+    cr_assert_not_null(s);
+    cr_expect_eq(hive_server_start(s), HIVE_ETLS);
+    hive_server_destroy(s);
+    hive_bus_destroy(bus);
+}
