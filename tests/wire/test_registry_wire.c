@@ -1,5 +1,6 @@
 /* Registry on the wire: pack/unpack round trip, all-or-nothing decode. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include "net/registry_wire.h"
 #include "hive/msg.h"
 
@@ -103,4 +104,37 @@ Test(registry_wire, null_arguments, .timeout = 5)
     hive_registry *c = NULL;
     cr_expect_eq(hive__registry_from_msgpack(NULL, &c), HIVE_EINVAL);
     cr_expect_eq(hive__registry_pack(NULL, NULL), HIVE_EINVAL);
+}
+
+Test(registry_wire, large_table_decodes_in_n_log_n, .timeout = 5)
+{
+    /* 50k entries, names and ids in scrambled order: a quadratic decoder
+     * would take seconds here (a peer controls this size up to max_frame). */
+    enum { N = 50000 };
+    hive_msg m;
+    hive_msg_init(&m);
+    cr_assert_eq(hive_msg_map(&m, N), 0);
+    char name[32];
+    for (long i = 0; i < N; i++) {
+        long k = (i * 7919) % N;
+        snprintf(name, sizeof name, "t:%ld", k);
+        cr_assert_eq(hive_msg_kv_uint(&m, name, 64 + (uint64_t)((k * 31) % N)), 0);
+    }
+    hive_msg_view v;
+    cr_assert_eq(hive_msg_view_init(&v, hive_msg_data(&m), hive_msg_size(&m)), 0);
+    uint64_t t0 = hive_now_ns();
+    hive_registry *r = NULL;
+    cr_assert_eq(hive__registry_from_msgpack(v.obj, &r), 0);
+    uint64_t ms = (hive_now_ns() - t0) / 1000000;
+    cr_expect_lt(ms, 1500, "decoding took %llu ms", (unsigned long long)ms);
+    cr_expect_eq(hive_registry_count(r), N);
+    int bad = 0;
+    for (long k = 0; k < N; k += 97) {
+        snprintf(name, sizeof name, "t:%ld", k);
+        bad += hive_registry_id(r, name) != 64 + (k * 31) % N;
+    }
+    cr_expect_eq(bad, 0);
+    hive_registry_destroy(r);
+    hive_msg_view_free(&v);
+    hive_msg_free(&m);
 }
