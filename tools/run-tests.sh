@@ -4,7 +4,11 @@
 # Exits non-zero when any test fails, crashes, or a binary fails to run.
 BINDIR=${1:-bin/Sanitize}
 FILTER=$2
-export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=23}"
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# fast_unwind_on_malloc=0: libcriterion has no frame pointers, and the
+# suppression below needs the runner's full stack to tell it from a test's.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=23:fast_unwind_on_malloc=0}"
+export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$ROOT/tools/lsan.supp}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 export SDL_VIDEODRIVER="${SDL_VIDEODRIVER:-dummy}"
 export SDL_AUDIODRIVER="${SDL_AUDIODRIVER:-dummy}"
