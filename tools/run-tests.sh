@@ -19,11 +19,12 @@ for t in "$BINDIR"/test-*; do
     echo "=== $(basename "$t")"
     log=$(mktemp)
     if [ -n "$FILTER" ]; then
-        "$t" --jobs 2 --filter "$FILTER" 2>&1 | tee "$log"
+        "$t" --jobs 2 --filter "$FILTER" >"$log" 2>&1
     else
-        "$t" --jobs 2 2>&1 | tee "$log"
+        "$t" --jobs 2 >"$log" 2>&1
     fi
     rc=$?
+    cat "$log"
     line=$(grep -a "Synthesis: Tested:" "$log" | tail -1 | sed 's/\x1b\[[0-9;]*m//g')
     # Criterion's workers report a leak after the verdict, so a sanitizer
     # report anywhere in the output fails the run on its own.
