@@ -41,7 +41,7 @@
 #define HIVE__DEFAULT_QUEUE   65536u
 #define HIVE__MAX_QUEUE       (1u << 24)
 #define HIVE__DEFAULT_INLINE  64u
-#define HIVE__MAX_INLINE      65536u
+#define HIVE__MAX_INLINE      32768u
 
 /* Subscription flags. A live, unconditional, repeating handler has flags
  * == 0, which is the one case the publish loop handles inline. */
@@ -122,18 +122,24 @@ typedef struct hive__chunk {
     char data[];
 } hive__chunk;
 
-/* One queued event. The inline area follows the header:
+/* One queued event. The inline area follows the 16-byte header:
  *   hive_field fields[HIVE__QFIELDS]; unsigned char payload[inline_bytes];
- * An event needing more goes to one heap block (`spill`) that holds its
- * fields and payload. */
+ * so the header and one field share a cache line. An event needing more
+ * goes to one heap block holding its fields and payload; the slot then
+ * holds a hive__spill in place of its fields. */
 typedef struct hive__slot {
     _Atomic size_t seq;
     hive_event_id id;
-    uint32_t nfields;
-    uint32_t used;          /* inline payload bytes in use */
-    uint32_t reserved;
-    void *spill;
+    uint16_t nfields;       /* inline fields */
+    uint16_t used;          /* inline payload bytes, or HIVE__SPILLED */
 } hive__slot;
+
+#define HIVE__SPILLED 0xFFFFu
+
+typedef struct hive__spill {
+    void *block;            /* hive_field[n], then their payload */
+    size_t n;
+} hive__spill;
 
 typedef struct hive__queue {
     char pad0[64];
@@ -155,14 +161,19 @@ typedef struct hive__queue {
 } hive__queue;
 
 struct hive_bus {
-    /* The publish path reads these. */
+    /* Read by every publish and post, written only when a name is added:
+     * kept apart from what the owner writes per event, so producers on
+     * other cores do not keep losing this line. */
     _Atomic uint32_t nnames;
+    hive__name *pages[HIVE__MAX_PAGES];
+
+    /* Written by the owner on every delivery. */
+    char pad_hot[64];
     int depth;                  /* deliveries in progress (nesting) */
     bool pending;               /* dead subs / garbage lists to reclaim */
     bool dispatching;
     _Atomic uint64_t delivered; /* owner writes, anyone reads */
     _Atomic uint64_t dispatched;
-    hive__name *pages[HIVE__MAX_PAGES];
 
     /* Owner-thread bookkeeping. */
     pthread_t owner;
@@ -244,8 +255,6 @@ static inline int hive__deliver(hive_bus *bus, const hive__name *e, const hive__
 {
     hive_event ev = { bus, id, e->str, f, n };
     int ran = 0;
-    /* Save and restore rather than ++/--: one store-to-load dependency per
-     * publish instead of two, which is what bounds back-to-back publishes. */
     int depth = bus->depth;
     bus->depth = depth + 1;
     hive__sub *const *it = l->items;

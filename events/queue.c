@@ -35,6 +35,7 @@ static hive__slot *slot_at(const hive__queue *q, size_t pos)
 }
 
 static hive_field *slot_fields(hive__slot *s) { return (hive_field *)(s + 1); }
+static hive__spill *slot_spill(hive__slot *s) { return (hive__spill *)(s + 1); }
 static unsigned char *slot_payload(hive__slot *s) { return (unsigned char *)(s + 1) + FIELDS_BYTES; }
 
 static void cpu_relax(void)
@@ -65,7 +66,7 @@ int hive__queue_init(hive__queue *q, const hive_bus_config *cfg)
     for (size_t i = 0; i < cap; i++) {
         hive__slot *s = slot_at(q, i);
         atomic_init(&s->seq, i);
-        s->spill = NULL;
+        s->used = 0;
     }
     atomic_init(&q->tail, 0);
     atomic_init(&q->head, 0);
@@ -92,8 +93,9 @@ void hive__queue_free(hive__queue *q)
         size_t tail = atomic_load_explicit(&q->tail, memory_order_relaxed);
         for (size_t pos = head; pos != tail; pos++) {
             hive__slot *s = slot_at(q, pos);
-            if (atomic_load_explicit(&s->seq, memory_order_acquire) == pos + 1)
-                hive__free(s->spill);
+            if (atomic_load_explicit(&s->seq, memory_order_acquire) == pos + 1 &&
+                s->used == HIVE__SPILLED)
+                hive__free(slot_spill(s)->block);
         }
     }
     hive__free(q->slots);
@@ -106,7 +108,7 @@ void hive__queue_free(hive__queue *q)
 
 /* Take the slot at the head, if one is ready. The caller owns it until it
  * calls release(). */
-static hive__slot *take(hive__queue *q, size_t *out_pos, bool shared_head)
+static inline hive__slot *take(hive__queue *q, size_t *out_pos, bool shared_head)
 {
     size_t pos = atomic_load_explicit(&q->head, memory_order_relaxed);
     for (;;) {
@@ -184,8 +186,7 @@ static void drop_oldest(hive__queue *q)
         cpu_relax(); /* the head slot is being copied out or written */
         return;
     }
-    void *spill = s->spill;
-    s->spill = NULL;
+    void *spill = s->used == HIVE__SPILLED ? slot_spill(s)->block : NULL;
     release(q, s, pos);
     hive__free(spill);
     atomic_fetch_add_explicit(&q->dropped, 1, memory_order_relaxed);
@@ -318,13 +319,14 @@ int hive_bus_post(hive_bus *bus, hive_event_id id, const hive_field *fields, siz
     }
     if (heap) {
         copy_fields(heap, (unsigned char *)heap + n * sizeof(hive_field), fields, n);
-        s->used = 0;
+        *slot_spill(s) = (hive__spill){ heap, n };
+        s->used = HIVE__SPILLED;
+        s->nfields = 0;
     } else {
-        s->used = (uint32_t)copy_fields(slot_fields(s), slot_payload(s), fields, n);
+        s->used = (uint16_t)copy_fields(slot_fields(s), slot_payload(s), fields, n);
+        s->nfields = (uint16_t)n;
     }
     s->id = id;
-    s->nfields = (uint32_t)n;
-    s->spill = heap;
     atomic_store_explicit(&s->seq, pos + 1, memory_order_release);
     return HIVE_OK;
 }
@@ -334,27 +336,31 @@ static const hive_field *copy_out(hive__queue *q, hive__slot *s, size_t pos,
                                   hive_event_id *id, size_t *n, void **spill)
 {
     *id = s->id;
-    *n = s->nfields;
-    *spill = s->spill;
     const hive_field *fields;
-    if (*spill) {
-        s->spill = NULL;
+    if (s->used == HIVE__SPILLED) {
+        *spill = slot_spill(s)->block;
+        *n = slot_spill(s)->n;
         fields = *spill;
     } else {
+        *spill = NULL;
+        *n = s->nfields;
         hive__slot *d = (hive__slot *)q->scratch;
         hive_field *df = slot_fields(d);
+        const hive_field *sf = slot_fields(s);
         unsigned char *dp = slot_payload(d), *sp = slot_payload(s);
-        memcpy(df, slot_fields(s), *n * sizeof(hive_field));
-        memcpy(dp, sp, s->used);
+        /* Field by field, rebasing pointers in registers: patching a block
+         * just written by memcpy would stall on store forwarding. */
         for (size_t i = 0; i < *n; i++) {
-            hive_field *f = &df[i];
-            if (f->type == HIVE_T_STR && f->v.str.s)
-                f->v.str.s = (const char *)dp + ((const unsigned char *)f->v.str.s - sp);
-            else if (f->type == HIVE_T_BYTES && f->v.bytes.p)
-                f->v.bytes.p = dp + ((const unsigned char *)f->v.bytes.p - sp);
-            else if (f->type == HIVE_T_MSGPACK && f->v.mp.raw)
-                f->v.mp.raw = dp + ((const unsigned char *)f->v.mp.raw - sp);
+            hive_field f = sf[i];
+            if (f.type == HIVE_T_STR && f.v.str.s)
+                f.v.str.s = (const char *)dp + ((const unsigned char *)f.v.str.s - sp);
+            else if (f.type == HIVE_T_BYTES && f.v.bytes.p)
+                f.v.bytes.p = dp + ((const unsigned char *)f.v.bytes.p - sp);
+            else if (f.type == HIVE_T_MSGPACK && f.v.mp.raw)
+                f.v.mp.raw = dp + ((const unsigned char *)f.v.mp.raw - sp);
+            df[i] = f;
         }
+        if (s->used) memcpy(dp, sp, s->used);
         fields = df;
     }
     release(q, s, pos);
@@ -391,7 +397,7 @@ static int dispatch(hive_bus *bus, size_t max, uint64_t budget_ns, bool timed)
         hive__count(&bus->dispatched, 1);
         hive__list *l = atomic_load_explicit(&e->list, memory_order_acquire);
         if (l) hive__deliver(bus, e, l, id, fields, n);
-        hive__free(spill);
+        if (spill) hive__free(spill);
         done++;
     }
     bus->dispatching = false;

@@ -162,7 +162,7 @@ typedef struct hive_bus_config {
     hive_overflow overflow;    /* default HIVE_OVERFLOW_DROP_NEWEST */
     size_t inline_bytes;       /* field payload bytes stored inline per queued
                                   event before spilling to the heap; default 64,
-                                  max 65536. Payload = the bytes a post copies:
+                                  max 32768. Payload = the bytes a post copies:
                                   each string + its NUL, bytes, msgpack raw.
                                   Each queue slot also holds up to 4 field
                                   descriptors inline; an event with more fields
