@@ -40,7 +40,7 @@ typedef struct result {
     double rtt50, rtt99, snap50, snap99;
     double inputs_s, snaps_s, expected_snaps_s;
     uint64_t stalls, late_ticks, drops;
-    double lg_cpu, lg_runq;
+    double lg_cpu, lg_runq, srv_runq;
 } result;
 
 static void sleep_ms(int ms)
@@ -84,10 +84,12 @@ static int run_one(lg_server_kind kind, int n, double hold_s, bool reliable, res
 
     lg_window w;
     uint64_t t0 = atomic_load(&sh->ticks), c0 = atomic_load(&sh->cpu_ns), l0 = atomic_load(&sh->late_ticks);
+    uint64_t q0 = atomic_load(&sh->runq_ns);
     lg_window_begin(g);
     lg_run(g, (int)(hold_s * 1000));
     lg_window_end(g, &w);
     uint64_t t1 = atomic_load(&sh->ticks), c1 = atomic_load(&sh->cpu_ns), l1 = atomic_load(&sh->late_ticks);
+    uint64_t q1 = atomic_load(&sh->runq_ns);
     lg_run(g, 1100);   /* the server samples its socket's drop count once a second */
     r->drops = atomic_load(&sh->sock_drops);
     atomic_store(&sh->broadcast, 0);
@@ -117,6 +119,7 @@ static int run_one(lg_server_kind kind, int n, double hold_s, bool reliable, res
     r->stalls = w.stalls;
     r->lg_cpu = 100.0 * (double)w.cpu_ns / 1e9 / w.seconds;
     r->lg_runq = 100.0 * (double)w.runq_wait_ns / 1e9 / w.seconds;
+    r->srv_runq = 100.0 * (double)(q1 - q0) / 1e9 / w.seconds;
     lg_destroy(g);
     lg_child_stop(&ch, NULL);
     return 0;
@@ -152,6 +155,9 @@ static void print_result(const char *side, const result *r)
     line(side, n, "stalls", (double)r->stalls, "count");
     line(side, n, "late_ticks", (double)r->late_ticks, "count");
     line(side, n, "server_socket_drops", (double)r->drops, "datagrams");
+    line(side, n, "server_runq_wait", r->srv_runq, "percent");
+    line(side, n, "loadgen_cpu", r->lg_cpu, "percent");
+    line(side, n, "loadgen_runq_wait", r->lg_runq, "percent");
     fflush(stdout);
 }
 
@@ -213,19 +219,19 @@ int main(int argc, char **argv)
         }
     }
 
-    printf("#\n# %-5s %6s %9s %8s %9s %9s %10s %9s %8s %8s %9s %7s %10s %6s %6s %9s\n", "side", "N", "connected",
+    printf("#\n# %-5s %6s %9s %8s %9s %9s %10s %9s %8s %8s %9s %7s %10s %6s %6s %9s %8s\n", "side", "N", "connected",
            "tick_hz", "cpu/tick", "ns/conn", "mem/conn", "rss/conn", "rtt p50", "rtt p99", "snap p99",
-           "stalls", "snaps/s", "lg cpu", "lg runq", "srv drops");
+           "stalls", "snaps/s", "lg cpu", "lg runq", "srv drops", "srv runq");
     for (int k = 0; k < nn; k++) {
         const result *rs[2] = { &raw[k], &hv[k] };
         const char *names[2] = { "raw", "hive" };
         for (int s = 0; s < 2; s++) {
             const result *r = rs[s];
             if (!r->ran) continue;
-            printf("# %-5s %6d %9d %8.1f %7.0fus %9.0f %9.0fB %8.0fB %6.2fms %6.2fms %7.2fms %7llu %10.0f %5.0f%% %5.0f%% %9llu\n",
+            printf("# %-5s %6d %9d %8.1f %7.0fus %9.0f %9.0fB %8.0fB %6.2fms %6.2fms %7.2fms %7llu %10.0f %5.0f%% %5.0f%% %9llu %7.0f%%\n",
                    names[s], r->n, r->connected, r->tick_hz, r->cpu_tick_us, r->cpu_conn_ns, r->mem_conn,
                    r->rss_conn, r->rtt50, r->rtt99, r->snap99, (unsigned long long)r->stalls, r->snaps_s,
-                   r->lg_cpu, r->lg_runq, (unsigned long long)r->drops);
+                   r->lg_cpu, r->lg_runq, (unsigned long long)r->drops, r->srv_runq);
         }
     }
     enet_deinitialize();

@@ -43,6 +43,7 @@ typedef struct lg_server_shared {
     atomic_uint_fast64_t ticks;         /* ticks run */
     atomic_uint_fast64_t late_ticks;    /* ticks skipped because the loop fell behind */
     atomic_uint_fast64_t cpu_ns;        /* server thread CPU, updated every tick */
+    atomic_uint_fast64_t runq_ns;       /* server thread time waiting for a CPU, every tick */
     atomic_uint_fast64_t accepted;      /* connections accepted */
     atomic_uint_fast64_t handshakes;    /* handshakes completed */
     atomic_uint_fast64_t closed;        /* connections closed, any reason */

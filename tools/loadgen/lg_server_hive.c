@@ -132,6 +132,7 @@ int lg_server_hive_run(const lg_server_config *cfg_in, lg_server_shared *sh)
             }
             atomic_fetch_add_explicit(&sh->ticks, 1, memory_order_relaxed);
             atomic_store_explicit(&sh->cpu_ns, lg_thread_cpu_ns(), memory_order_relaxed);
+            atomic_store_explicit(&sh->runq_ns, lg_thread_runq_wait_ns(), memory_order_relaxed);
             atomic_store_explicit(&sh->live_bytes, lg_count_live(), memory_order_relaxed);
             if (now - last_rss > 1000000000ull) {
                 atomic_store_explicit(&sh->rss_bytes, lg_rss_bytes(), memory_order_relaxed);

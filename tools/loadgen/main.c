@@ -40,6 +40,8 @@ static void usage(FILE *f)
         "  --serve hive|raw     run only a load server (with --port; Ctrl-C stops)\n"
         "  --port P             port for --serve (default 7777)\n"
         "  --duration S         --serve: stop after S seconds\n"
+        "  --max-clients M      --serve/--spawn: connection slots (default 4000; ENet\n"
+        "                       walks every slot on each service, so size it to the load)\n"
         "  -n N                 players (default 100)\n"
         "  --per-host K         players per ENet host (default 1000, max 4095)\n"
         "  --hz F               inputs per player per second (default 30)\n"
@@ -120,6 +122,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--disconnect-rate")) { NEEDV(); cfg.disconnect_rate = atoi(v); }
         else if (!strcmp(a, "--hold")) { NEEDV(); hold = atof(v); }
         else if (!strcmp(a, "--duration")) { NEEDV(); duration = atof(v); }
+        else if (!strcmp(a, "--max-clients")) { NEEDV(); scfg.max_clients = atoi(v); }
         else if (!strcmp(a, "--stall-ms")) { NEEDV(); cfg.stall_ms = atoi(v); }
         else if (!strcmp(a, "--snapshot-bytes")) { NEEDV(); scfg.snapshot_bytes = (size_t)atol(v); }
         else if (!strcmp(a, "--reliable")) { cfg.reliable = true; scfg.reliable = true; }
