@@ -25,6 +25,13 @@
 #include <string.h>
 #include <unistd.h>
 
+/* ENet's disconnect carries 32 bits of data. Hive puts its close reason
+ * there, tagged, so that a peer whose close packet was discarded (ENet
+ * drops undelivered packets when a disconnect arrives) still learns why.
+ * Data without the tag (another ENet program) means nothing to Hive. */
+#define ENET_REASON_TAG  0x48560000u   /* "HV" */
+#define ENET_REASON_MASK 0xFFFF0000u
+
 /* Events handled per service call before yielding back to the core, so
  * that timers and flushing still run under a flood. */
 #define ENET_EVENT_BUDGET 4096
@@ -79,6 +86,7 @@ typedef struct elink {
     bool dirty;
     bool up;                      /* ENet connect completed */
     bool closing;                 /* ->close called */
+    uint32_t code;                /* the close reason given to ->close */
     struct elink *next_gone;
 } elink;
 
@@ -256,14 +264,16 @@ static int handle_event(etransport *et, ENetEvent *ev)
         }
         if (!et->listening) { enet_peer_reset(ev->peer); return 0; }
         l = link_new(et, ev->peer);
-        if (!l) { enet_peer_disconnect_now(ev->peer, HIVE_CLOSE_NO_MEMORY); return 0; }
+        if (!l) { enet_peer_disconnect_now(ev->peer, ENET_REASON_TAG | HIVE_CLOSE_NO_MEMORY); return 0; }
         l->up = true;
         char addr[96];
         format_peer(&ev->peer->address, addr, sizeof addr);
-        if (cb->accepted(cb->core, &l->base, addr) < 0) {
+        int rc = cb->accepted(cb->core, &l->base, addr);
+        if (rc < 0) {
             ENetPeer *p = l->peer;
             link_free(et, l);
-            enet_peer_disconnect_now(p, HIVE_CLOSE_NO_MEMORY);
+            enet_peer_disconnect_now(p, ENET_REASON_TAG | (rc == HIVE_ENOMEM ? HIVE_CLOSE_NO_MEMORY
+                                                                               : HIVE_CLOSE_SERVER_SHUTDOWN));
         }
         return 1;
     case ENET_EVENT_TYPE_RECEIVE:
@@ -276,6 +286,7 @@ static int handle_event(etransport *et, ENetEvent *ev)
         {
             int reason = l->closing ? HIVE_CLOSE_NORMAL
                        : !l->up     ? HIVE_CLOSE_CONNECT_FAILED
+                       : (ev->data & ENET_REASON_MASK) == ENET_REASON_TAG ? (int)(ev->data & 0xFFFFu)
                                     : HIVE_CLOSE_PEER_VANISHED;
             l->peer = NULL;           /* ENet has reset it already */
             ev->peer->data = NULL;
@@ -408,11 +419,12 @@ static void e_close(hive__transport *t, hive__link *hl, uint32_t code)
     dirty_remove(et, l);
     flush_link(l);
     l->closing = true;
+    l->code = ENET_REASON_TAG | (code & 0xFFFFu);
     if (!l->up) {
         /* Never connected: nothing to deliver, and ENet resets such a
          * peer without an event. The core is still owed its disconnected
          * callback; the next service makes it (never from inside close). */
-        enet_peer_disconnect_now(l->peer, code);
+        enet_peer_disconnect_now(l->peer, l->code);
         l->peer->data = NULL;
         l->peer = NULL;
         l->next_gone = et->gone;
@@ -420,7 +432,7 @@ static void e_close(hive__transport *t, hive__link *hl, uint32_t code)
         e_wake(t);
         return;
     }
-    enet_peer_disconnect_later(l->peer, code);
+    enet_peer_disconnect_later(l->peer, l->code);
 }
 
 static void e_abort(hive__transport *t, hive__link *hl)
@@ -432,7 +444,7 @@ static void e_abort(hive__transport *t, hive__link *hl)
     if (p) {
         p->data = NULL;
         l->peer = NULL;
-        enet_peer_disconnect_now(p, HIVE_CLOSE_NORMAL);
+        enet_peer_disconnect_now(p, l->closing ? l->code : ENET_REASON_TAG | HIVE_CLOSE_TIMEOUT);
     }
     link_free(et, l);
 }

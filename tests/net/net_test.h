@@ -146,6 +146,21 @@ static inline bool pump(hive_server *s, hive_client *c, int ms, pump_cond cond, 
 }
 
 static inline bool client_open(void *arg) { return hive_client_get_state(arg) == HIVE_CLIENT_OPEN; }
+
+/* Both ends open: the client has the welcome and the server its ready.
+ * (The client is open one half round trip before the server is.) */
+typedef struct both_open_arg { hive_server *s; hive_client *c; } both_open_arg;
+static inline bool both_open(void *arg)
+{
+    both_open_arg *a = arg;
+    hive_conn_info ci;
+    return client_open(a->c) && hive_server_conn_info(a->s, hive_client_cid(a->c), &ci) == 0 && ci.open;
+}
+static inline bool pump_both_open(hive_server *s, hive_client *c, int ms)
+{
+    both_open_arg a = { s, c };
+    return pump(s, c, ms, both_open, &a);
+}
 static inline bool client_gone(void *arg)
 {
     hive_client_state st = hive_client_get_state(arg);
@@ -186,6 +201,7 @@ typedef struct raw_peer {
     /* What the server sent back, frames concatenated (datagrams whole). */
     uint8_t rx[65536];
     size_t rx_len;
+    int packets[2];          /* packets received per channel */
 } raw_peer;
 
 static inline void raw_service(raw_peer *p, int ms)
@@ -196,6 +212,7 @@ static inline void raw_service(raw_peer *p, int ms)
         if (ev.type == ENET_EVENT_TYPE_CONNECT) p->connected = true;
         else if (ev.type == ENET_EVENT_TYPE_DISCONNECT) p->disconnected = true;
         else if (ev.type == ENET_EVENT_TYPE_RECEIVE) {
+            if (ev.channelID < 2) p->packets[ev.channelID]++;
             if (p->rx_len + ev.packet->dataLength <= sizeof p->rx) {
                 memcpy(p->rx + p->rx_len, ev.packet->data, ev.packet->dataLength);
                 p->rx_len += ev.packet->dataLength;
@@ -349,7 +366,7 @@ static inline void fx_init(fixture *fx, const hive_server_config *scfg,
     cr_assert_not_null(fx->cli);
     if (connect) {
         cr_assert_eq(hive_client_connect(fx->cli, fx->addr), 0);
-        cr_assert(pump(fx->srv, fx->cli, 3000, client_open, fx->cli), "good client: no handshake");
+        cr_assert(pump_both_open(fx->srv, fx->cli, 3000), "good client: no handshake");
     }
 }
 
