@@ -31,6 +31,11 @@ void *hive__malloc(size_t size)
 void *hive__calloc(size_t n, size_t size)
 {
     if (size && n > SIZE_MAX / size) return NULL;
+    /* The C library's calloc gets large blocks as fresh zero pages: no
+     * memset touching every page (the bus queue relies on this to start
+     * cheaply). A hooked allocator gets malloc + memset. */
+    if (g_alloc.malloc_fn == default_malloc)
+        return n && size ? calloc(n, size) : calloc(1, 1);
     void *p = hive__malloc(n * size);
     if (p) memset(p, 0, n * size);
     return p;

@@ -5,6 +5,9 @@
  * (Dmitry Vyukov's bounded queue). A slot at ring position `pos` is free
  * for the producer of `pos` when seq == pos, and full (readable) when
  * seq == pos + 1; producers race for positions with one CAS on `tail`.
+ * A slot stores seq minus its index, so an all-zero ring is a valid empty
+ * ring: calloc'd memory needs no start-up pass that would touch every page
+ * (a default bus holds 16 MiB of slots).
  *
  * The consumer copies an event out of its slot into `scratch` and frees the
  * slot before running handlers, so a slow handler never holds ring space
@@ -34,6 +37,9 @@ static hive__slot *slot_at(const hive__queue *q, size_t pos)
     return (hive__slot *)(q->slots + (pos & q->mask) * q->stride);
 }
 
+/* What a slot stores for sequence number pos + k: lap(pos) + k. */
+static size_t lap(const hive__queue *q, size_t pos) { return pos & ~q->mask; }
+
 static hive_field *slot_fields(hive__slot *s) { return (hive_field *)(s + 1); }
 static hive__spill *slot_spill(hive__slot *s) { return (hive__spill *)(s + 1); }
 static unsigned char *slot_payload(hive__slot *s) { return (unsigned char *)(s + 1) + FIELDS_BYTES; }
@@ -60,14 +66,9 @@ int hive__queue_init(hive__queue *q, const hive_bus_config *cfg)
      * do not share one. */
     q->stride = (sizeof(hive__slot) + FIELDS_BYTES + q->inline_bytes + 63) & ~(size_t)63;
     q->overflow = cfg->overflow;
-    q->slots = hive__malloc(cap * q->stride);
+    q->slots = hive__calloc(cap, q->stride); /* zero: every slot free, lap 0 */
     q->scratch = hive__malloc(q->stride);
     if (!q->slots || !q->scratch) return HIVE_ENOMEM;
-    for (size_t i = 0; i < cap; i++) {
-        hive__slot *s = slot_at(q, i);
-        atomic_init(&s->seq, i);
-        s->used = 0;
-    }
     atomic_init(&q->tail, 0);
     atomic_init(&q->head, 0);
     atomic_init(&q->waiters, 0);
@@ -93,7 +94,7 @@ void hive__queue_free(hive__queue *q)
         size_t tail = atomic_load_explicit(&q->tail, memory_order_relaxed);
         for (size_t pos = head; pos != tail; pos++) {
             hive__slot *s = slot_at(q, pos);
-            if (atomic_load_explicit(&s->seq, memory_order_acquire) == pos + 1 &&
+            if (atomic_load_explicit(&s->seq, memory_order_acquire) == lap(q, pos) + 1 &&
                 s->used == HIVE__SPILLED)
                 hive__free(slot_spill(s)->block);
         }
@@ -114,7 +115,7 @@ static inline hive__slot *take(hive__queue *q, size_t *out_pos, bool shared_head
     for (;;) {
         hive__slot *s = slot_at(q, pos);
         size_t seq = atomic_load_explicit(&s->seq, memory_order_acquire);
-        intptr_t diff = (intptr_t)(seq - (pos + 1));
+        intptr_t diff = (intptr_t)(seq - (lap(q, pos) + 1));
         if (diff < 0) return NULL; /* empty, or its producer is still writing */
         if (diff == 0) {
             if (!shared_head) {
@@ -136,7 +137,7 @@ static inline hive__slot *take(hive__queue *q, size_t *out_pos, bool shared_head
 
 static void release(hive__queue *q, hive__slot *s, size_t pos)
 {
-    atomic_store_explicit(&s->seq, pos + q->mask + 1, memory_order_release);
+    atomic_store_explicit(&s->seq, lap(q, pos) + q->mask + 1, memory_order_release);
 }
 
 static void wake_producers(hive__queue *q)
@@ -163,7 +164,7 @@ static void wait_for_room(hive__queue *q, unsigned round)
     atomic_fetch_add_explicit(&q->waiters, 1, memory_order_seq_cst);
     size_t pos = atomic_load_explicit(&q->tail, memory_order_seq_cst);
     size_t seq = atomic_load_explicit(&slot_at(q, pos)->seq, memory_order_seq_cst);
-    if ((intptr_t)(seq - pos) < 0) {
+    if ((intptr_t)(seq - lap(q, pos)) < 0) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         ts.tv_nsec += 1000000; /* 1 ms */
@@ -200,7 +201,7 @@ static int claim(hive_bus *bus, hive__slot **out, size_t *out_pos)
     for (;;) {
         hive__slot *s = slot_at(q, pos);
         size_t seq = atomic_load_explicit(&s->seq, memory_order_acquire);
-        intptr_t diff = (intptr_t)(seq - pos);
+        intptr_t diff = (intptr_t)(seq - lap(q, pos));
         if (diff == 0) {
             if (atomic_compare_exchange_weak_explicit(&q->tail, &pos, pos + 1,
                                                       memory_order_relaxed,
@@ -327,7 +328,7 @@ int hive_bus_post(hive_bus *bus, hive_event_id id, const hive_field *fields, siz
         s->nfields = (uint16_t)n;
     }
     s->id = id;
-    atomic_store_explicit(&s->seq, pos + 1, memory_order_release);
+    atomic_store_explicit(&s->seq, lap(q, pos) + 1, memory_order_release);
     return HIVE_OK;
 }
 
