@@ -219,7 +219,12 @@ static int claim(hive_bus *bus, hive__slot **out, size_t *out_pos)
         /* Full. */
         switch (q->overflow) {
         case HIVE_OVERFLOW_DROP_OLDEST:
-            drop_oldest(q);
+            /* Fewer than capacity events queued: the consumer is copying
+             * this slot out right now. Wait for it rather than drop more. */
+            if (pos - atomic_load_explicit(&q->head, memory_order_relaxed) <= q->mask)
+                cpu_relax();
+            else
+                drop_oldest(q);
             break;
         case HIVE_OVERFLOW_BLOCK:
             /* The owner waiting for itself to dispatch would never wake. */
