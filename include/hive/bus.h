@@ -168,7 +168,9 @@ typedef struct hive_bus_config {
                                   descriptors inline; an event with more fields
                                   or more payload costs one allocation in
                                   hive_bus_post. Memory: capacity * (256 +
-                                  inline_bytes - 64) bytes, roughly. */
+                                  inline_bytes - 64) bytes, roughly (16 MiB
+                                  with the defaults; a bus that posts little
+                                  can ask for a smaller queue). */
 } hive_bus_config;
 
 /*
