@@ -28,7 +28,7 @@ static void *intern_all(void *arg)
     return NULL;
 }
 
-Test(threads, intern_from_four_threads_agrees, .timeout = 60)
+Test(threads, intern_from_four_threads_agrees, .timeout = 30)
 {
     hive_bus *bus = small_bus();
     static job jobs[NT];
@@ -70,7 +70,7 @@ static void *intern_family(void *arg)
     return NULL;
 }
 
-Test(threads, names_interned_elsewhere_get_patterns, .timeout = 60)
+Test(threads, names_interned_elsewhere_get_patterns, .timeout = 30)
 {
     hive_bus *bus = small_bus();
     int hits = 0;

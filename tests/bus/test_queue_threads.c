@@ -108,7 +108,7 @@ static void run(hive_bus *bus, rx *r, prod *pr, int np, int n, bool strings)
     for (int p = 0; p < np; p++) cr_expect_eq(pr[p].other, 0);
 }
 
-Test(threads, two_producers_block_lose_nothing, .timeout = 60)
+Test(threads, two_producers_block_lose_nothing, .timeout = 30)
 {
     hive_bus *bus = hive_bus_create(&(hive_bus_config){ .queue_capacity = 64,
                                                         .overflow = HIVE_OVERFLOW_BLOCK });
@@ -128,7 +128,7 @@ Test(threads, two_producers_block_lose_nothing, .timeout = 60)
     hive_bus_destroy(bus);
 }
 
-Test(threads, three_producers_block_tiny_queue_with_strings, .timeout = 60)
+Test(threads, three_producers_block_tiny_queue_with_strings, .timeout = 30)
 {
     hive_bus *bus = hive_bus_create(&(hive_bus_config){ .queue_capacity = 4,
                                                         .overflow = HIVE_OVERFLOW_BLOCK });
@@ -140,7 +140,7 @@ Test(threads, three_producers_block_tiny_queue_with_strings, .timeout = 60)
     hive_bus_destroy(bus);
 }
 
-Test(threads, four_producers_drop_newest, .timeout = 60)
+Test(threads, four_producers_drop_newest, .timeout = 30)
 {
     hive_bus *bus = hive_bus_create(&(hive_bus_config){ .queue_capacity = 128 });
     rx r = { 0 };
@@ -162,7 +162,7 @@ Test(threads, four_producers_drop_newest, .timeout = 60)
     hive_bus_destroy(bus);
 }
 
-Test(threads, three_producers_drop_oldest, .timeout = 60)
+Test(threads, three_producers_drop_oldest, .timeout = 30)
 {
     hive_bus *bus = hive_bus_create(&(hive_bus_config){ .queue_capacity = 64,
                                                         .overflow = HIVE_OVERFLOW_DROP_OLDEST });

@@ -74,7 +74,7 @@ static void *watch(void *arg)
     return NULL;
 }
 
-Test(threads, wants_and_stats_from_another_thread, .timeout = 60)
+Test(threads, wants_and_stats_from_another_thread, .timeout = 30)
 {
     hive_bus *bus = small_bus();
     watcher w = { .bus = bus, .id = hive_bus_intern(bus, "w:x") };
