@@ -35,6 +35,8 @@
 /* Events handled per service call before yielding back to the core, so
  * that timers and flushing still run under a flood. */
 #define ENET_EVENT_BUDGET 4096
+/* First capacity of a coalescing packet; it grows on demand (e_send). */
+#define COALESCE_START 256
 
 /* ------------------------------------------------------------------ */
 /* ENet's global state: initialised once, refcounted                   */
@@ -147,9 +149,11 @@ static void flush_link(elink *l)
     flush_channel(l, HIVE__CHANNEL_UNRELIABLE);
 }
 
-static void flush_dirty(etransport *et)
+/* Returns whether anything was handed to ENet. */
+static bool flush_dirty(etransport *et)
 {
     elink *l = et->dirty;
+    bool any = l != NULL;
     et->dirty = NULL;
     while (l) {
         elink *next = l->next_dirty;
@@ -158,6 +162,7 @@ static void flush_dirty(etransport *et)
         flush_link(l);
         l = next;
     }
+    return any;
 }
 
 static void format_peer(const ENetAddress *a, char *buf, size_t n)
@@ -350,8 +355,10 @@ static int e_service(hive__transport *t, int timeout_ms)
     } else {
         eat_wakes(et);
     }
-    flush_dirty(et);
-    enet_host_flush(et->host);
+    /* enet_host_service has just sent what ENet had queued (acks,
+     * retransmits); another walk over every peer slot is only worth it
+     * when frames were handed to ENet after it. */
+    if (flush_dirty(et)) enet_host_flush(et->host);
     return n;
 }
 
@@ -367,11 +374,20 @@ static int e_send(hive__transport *t, hive__link *hl, const void *const *pieces,
 
     ENetPacket *p = l->pend[ch];
     if (p && l->used[ch] + total > p->dataLength) {
-        flush_channel(l, ch);
-        p = NULL;
+        /* Grow by doubling up to the coalescing limit before giving up on
+         * coalescing: packets start small (COALESCE_START) so that the
+         * common case, one frame per link per flush, stays in malloc's
+         * fast path instead of a full-MTU allocation per link. */
+        size_t want = l->used[ch] + total, cap = p->dataLength * 2;
+        if (cap < want) cap = want;
+        if (cap > et->coalesce) cap = et->coalesce;
+        if (want > cap || enet_packet_resize(p, cap) != 0) {
+            flush_channel(l, ch);
+            p = NULL;
+        }
     }
     if (!p) {
-        size_t cap = total > et->coalesce ? total : et->coalesce;
+        size_t cap = total > COALESCE_START ? total : COALESCE_START;
         if (et->base.opts.coalesce_off) cap = total;
         enet_uint32 flags = reliable ? ENET_PACKET_FLAG_RELIABLE : ENET_PACKET_FLAG_UNRELIABLE_FRAGMENT;
         p = enet_packet_create(NULL, cap, flags);
