@@ -77,7 +77,7 @@ int hive__ep_request(hive__ep *ep, hive__qkind kind, hive_cid cid, uint32_t pid,
     if (ep->q_tail) ep->q_tail->next = q;
     else ep->q_head = q;
     ep->q_tail = q;
-    ep->q_count++;
+    __atomic_fetch_add(&ep->q_count, 1, __ATOMIC_RELAXED);   /* also read unlocked */
     hive__transport *tr = ep->tr;
     /* Waking under the lock: the I/O loop destroys the transport only
      * after clearing ep->tr under this same lock. */
@@ -95,7 +95,7 @@ hive__qitem *hive__ep_take_requests(hive__ep *ep)
     pthread_mutex_lock(&ep->lock);
     hive__qitem *q = ep->q_head;
     ep->q_head = ep->q_tail = NULL;
-    ep->q_count = 0;
+    __atomic_store_n(&ep->q_count, 0, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&ep->lock);
     return q;
 }

@@ -21,7 +21,7 @@
 /* Event recorder                                                       */
 /* ------------------------------------------------------------------ */
 
-#define REC_MAX 256
+#define REC_MAX 2048
 
 typedef struct rec_event {
     char name[HIVE_NAME_MAX];
