@@ -303,13 +303,13 @@ int hive_bus_post(hive_bus *bus, hive_event_id id, const hive_field *fields, siz
 {
     if (!bus || !hive__valid_id(bus, id) || (n && !fields) || n > UINT32_MAX)
         return HIVE_EINVAL;
+    hive__queue *q = &bus->q;
     size_t payload = 0;
     for (size_t i = 0; i < n; i++) {
         size_t p = payload_of(&fields[i]);
         if (p == SIZE_MAX || payload > SIZE_MAX / 2 - p) return HIVE_EINVAL;
         payload += p;
     }
-    hive__queue *q = &bus->q;
     void *heap = NULL;
     if (n > HIVE__QFIELDS || payload > q->inline_bytes) {
         if (n > (SIZE_MAX / 2 - payload) / sizeof(hive_field)) return HIVE_EINVAL;
@@ -354,17 +354,27 @@ static const hive_field *copy_out(hive__queue *q, hive__slot *s, size_t pos,
         hive_field *df = slot_fields(d);
         const hive_field *sf = slot_fields(s);
         unsigned char *dp = slot_payload(d), *sp = slot_payload(s);
-        /* Field by field, rebasing pointers in registers: patching a block
-         * just written by memcpy would stall on store forwarding. */
+        /* Copy each field, then patch its pointer from what the source
+         * says: never read back what was just written (that stalls on
+         * store forwarding). */
         for (size_t i = 0; i < *n; i++) {
-            hive_field f = sf[i];
-            if (f.type == HIVE_T_STR && f.v.str.s)
-                f.v.str.s = (const char *)dp + ((const unsigned char *)f.v.str.s - sp);
-            else if (f.type == HIVE_T_BYTES && f.v.bytes.p)
-                f.v.bytes.p = dp + ((const unsigned char *)f.v.bytes.p - sp);
-            else if (f.type == HIVE_T_MSGPACK && f.v.mp.raw)
-                f.v.mp.raw = dp + ((const unsigned char *)f.v.mp.raw - sp);
-            df[i] = f;
+            df[i] = sf[i];
+            switch (sf[i].type) {
+            case HIVE_T_STR:
+                if (sf[i].v.str.s)
+                    df[i].v.str.s = (const char *)dp + ((const unsigned char *)sf[i].v.str.s - sp);
+                break;
+            case HIVE_T_BYTES:
+                if (sf[i].v.bytes.p)
+                    df[i].v.bytes.p = dp + ((const unsigned char *)sf[i].v.bytes.p - sp);
+                break;
+            case HIVE_T_MSGPACK:
+                if (sf[i].v.mp.raw)
+                    df[i].v.mp.raw = dp + ((const unsigned char *)sf[i].v.mp.raw - sp);
+                break;
+            default:
+                break;
+            }
         }
         if (s->used) memcpy(dp, sp, s->used);
         fields = df;
