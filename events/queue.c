@@ -216,15 +216,17 @@ static int claim(hive_bus *bus, hive__slot **out, size_t *out_pos)
             pos = atomic_load_explicit(&q->tail, memory_order_relaxed);
             continue;
         }
-        /* Full. */
+        /* Slot not free yet. With fewer than capacity events queued, the
+         * consumer is copying it out right now: a matter of nanoseconds,
+         * not a full queue. */
+        if (pos - atomic_load_explicit(&q->head, memory_order_relaxed) <= q->mask) {
+            cpu_relax();
+            pos = atomic_load_explicit(&q->tail, memory_order_relaxed);
+            continue;
+        }
         switch (q->overflow) {
         case HIVE_OVERFLOW_DROP_OLDEST:
-            /* Fewer than capacity events queued: the consumer is copying
-             * this slot out right now. Wait for it rather than drop more. */
-            if (pos - atomic_load_explicit(&q->head, memory_order_relaxed) <= q->mask)
-                cpu_relax();
-            else
-                drop_oldest(q);
+            drop_oldest(q);
             break;
         case HIVE_OVERFLOW_BLOCK:
             /* The owner waiting for itself to dispatch would never wake. */
