@@ -384,8 +384,8 @@ typedef struct hive_bus_counters {
     uint64_t delivered;   /* handler calls made (subscriptions, triggers, observers) */
     size_t   queued;      /* events waiting now */
     size_t   names;       /* interned names */
-    size_t   subscriptions;
-    size_t   triggers;
+    size_t   subscriptions; /* live subscriptions, observers included */
+    size_t   triggers;      /* live triggers */
 } hive_bus_counters;
 
 /* hive_bus_stats - snapshot the counters into *out. Thread-safe (values from other
