@@ -188,7 +188,7 @@ static void tls_fail(hive__tls *t, const char *fallback)
     if (!q[0]) snprintf(q, sizeof q, "%s", fallback);
     long v = SSL_get_verify_result(t->ssl);
     if (v != X509_V_OK)
-        snprintf(t->err, sizeof t->err, "%s (%s)", q, X509_verify_cert_error_string(v));
+        snprintf(t->err, sizeof t->err, "%.200s (%.100s)", q, X509_verify_cert_error_string(v));
     else
         snprintf(t->err, sizeof t->err, "%s", q);
     t->failed = true;
