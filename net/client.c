@@ -8,6 +8,7 @@
  *        -close (either side)-> CLOSING -link gone-> CLOSED (-stop-> IDLE)
  * client.close is published on entering CLOSING, client.stop on CLOSED.
  */
+#include "net/tls.h"
 #include "net/client_internal.h"
 
 #include <string.h>
@@ -421,6 +422,8 @@ hive_client *hive_client_create(const hive_client_config *cfg, hive_bus *bus)
         return NULL;
     }
     c->cfg = k;
+    /* The TLS paths are read when the transport starts: keep copies. */
+    if (hive__tls_config_dup(&c->cfg.tls, &k.tls) < 0) goto fail;
     c->app = hive__strdup(k.app ? k.app : "hive");
     c->app_version = hive__strdup(k.app_version ? k.app_version : "0");
     c->conntype = hive__strdup(k.conntype ? k.conntype : "player");
@@ -441,6 +444,7 @@ hive_client *hive_client_create(const hive_client_config *cfg, hive_bus *bus)
     emit_simple(c, c->ev.initialize);
     return c;
 fail:
+    hive__tls_config_free(&c->cfg.tls);
     hive__free(c->app);
     hive__free(c->app_version);
     hive__free(c->conntype);
@@ -629,6 +633,7 @@ void hive_client_destroy(hive_client *c)
     if (!c) return;
     do_stop(c);
     hive__ptable_free(c->pt);
+    hive__tls_config_free(&c->cfg.tls);
     hive__free(c->app);
     hive__free(c->app_version);
     hive__free(c->conntype);

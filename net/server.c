@@ -8,6 +8,7 @@
  * Other threads only touch what ep.lock guards (connection table, request
  * and pull queues) and the __atomic fields.
  */
+#include "net/tls.h"
 #include "net/server_internal.h"
 
 #include <stdio.h>
@@ -529,6 +530,8 @@ hive_server *hive_server_create(const hive_server_config *cfg, hive_bus *bus)
         return NULL;
     }
     s->cfg = c;
+    /* The TLS paths are read when the transport starts: keep copies. */
+    if (hive__tls_config_dup(&s->cfg.tls, &c.tls) < 0) goto fail;
     s->addr = hive__strdup(c.addr ? c.addr : "enet://0.0.0.0:7777");
     s->app = hive__strdup(c.app ? c.app : "hive");
     s->app_version = hive__strdup(c.app_version ? c.app_version : "0");
@@ -550,6 +553,7 @@ hive_server *hive_server_create(const hive_server_config *cfg, hive_bus *bus)
     emit_simple(s, s->ev.initialize);
     return s;
 fail:
+    hive__tls_config_free(&s->cfg.tls);
     hive_registry_destroy(s->reg);
     hive__free(s->addr);
     hive__free(s->app);
@@ -791,6 +795,7 @@ void hive_server_destroy(hive_server *s)
     hive__ptable_free(s->pt);
     hive_registry_destroy(s->reg);
     hive__cidmap_free(&s->map);
+    hive__tls_config_free(&s->cfg.tls);
     hive__free(s->addr);
     hive__free(s->app);
     hive__free(s->app_version);

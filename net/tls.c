@@ -195,6 +195,48 @@ static void tls_fail(hive__tls *t, const char *fallback)
 }
 
 /* ------------------------------------------------------------------ */
+/* configs                                                             */
+
+static bool dup_str(const char **dst, const char *src)
+{
+    *dst = NULL;
+    if (!src) return true;
+    return (*dst = hive__strdup(src)) != NULL;
+}
+
+int hive__tls_config_dup(hive_tls_config *dst, const hive_tls_config *src)
+{
+    static const hive_tls_config zero;
+    if (!src) src = &zero;
+    hive_tls_config c = *src;
+    if (!dup_str(&c.cert_file, c.cert_file) || !dup_str(&c.key_file, c.key_file)
+        || !dup_str(&c.ca_file, c.ca_file) || !dup_str(&c.server_name, c.server_name)
+        || !dup_str(&c.ciphersuites, c.ciphersuites)) {
+        /* Fields not reached yet still point at src's strings: clear them. */
+        const char **f[] = { &c.cert_file, &c.key_file, &c.ca_file, &c.server_name, &c.ciphersuites };
+        const char *orig[] = { src->cert_file, src->key_file, src->ca_file, src->server_name,
+                               src->ciphersuites };
+        for (int i = 0; i < 5; i++)
+            if (*f[i] && *f[i] != orig[i]) hive__free((void *)*f[i]);
+        memset(dst, 0, sizeof *dst);
+        return HIVE_ENOMEM;
+    }
+    *dst = c;
+    return 0;
+}
+
+void hive__tls_config_free(hive_tls_config *c)
+{
+    if (!c) return;
+    hive__free((void *)c->cert_file);
+    hive__free((void *)c->key_file);
+    hive__free((void *)c->ca_file);
+    hive__free((void *)c->server_name);
+    hive__free((void *)c->ciphersuites);
+    memset(c, 0, sizeof *c);
+}
+
+/* ------------------------------------------------------------------ */
 /* contexts                                                            */
 
 static void ctx_err(char *err, size_t errlen, const char *what, const char *file)

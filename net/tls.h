@@ -30,6 +30,15 @@ typedef struct hive__tls_ctx hive__tls_ctx;
 typedef struct hive__tls hive__tls;
 
 /*
+ * hive__tls_config_dup - deep copy of a config (every string duplicated),
+ * so servers and clients keep their own. src may be NULL (zero config).
+ * Returns 0, or HIVE_ENOMEM with *dst zeroed (nothing to free).
+ * hive__tls_config_free frees the copies and zeroes *c.
+ */
+int  hive__tls_config_dup(hive_tls_config *dst, const hive_tls_config *src);
+void hive__tls_config_free(hive_tls_config *c);
+
+/*
  * hive__tls_ctx_create - build an OpenSSL context from a config.
  * server: true for the accepting side. cfg may be NULL (client defaults).
  * On failure returns NULL and writes OpenSSL's reason (with the file name)

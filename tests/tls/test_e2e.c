@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 #include "certgen.h"
 #include "e2e.h"
+#include <stdlib.h>
 
 static certgen C;
 static void setup(void) { cr_assert(certgen_make(&C)); }
@@ -198,4 +199,36 @@ Test(e2e, bad_certificate_file_fails_start)
     cr_expect_eq(hive_server_start(s), HIVE_ETLS);
     hive_server_destroy(s);
     hive_bus_destroy(bus);
+}
+
+Test(e2e, tls_paths_are_copied_at_create)
+{
+    /* The config's strings may be freed right after create. */
+    char *crt = strdup(C.server_crt), *key = strdup(C.server_key), *ca = strdup(C.ca);
+    hive_tls_config st = { .cert_file = crt, .key_file = key };
+    hive_tls_config ct = { .ca_file = ca, .server_name = "localhost" };
+    e2e x;
+    memset(&x, 0, sizeof x);
+    x.sbus = hive_bus_create(NULL);
+    log_attach(&x.slog, x.sbus);
+    hive_server_config sc = { .addr = "tls://127.0.0.1:0", .tls = st };
+    x.srv = hive_server_create(&sc, x.sbus);
+    cr_assert_not_null(x.srv);
+    x.cbus = hive_bus_create(NULL);
+    log_attach(&x.clog, x.cbus);
+    hive_client_config cc = { .tls = ct };
+    x.cli = hive_client_create(&cc, x.cbus);
+    cr_assert_not_null(x.cli);
+    memset(crt, 'x', strlen(crt));
+    memset(key, 'x', strlen(key));
+    memset(ca, 'x', strlen(ca));
+    free(crt);
+    free(key);
+    free(ca);
+    cr_assert_eq(hive_server_start(x.srv), HIVE_OK);
+    snprintf(x.addr, sizeof x.addr, "tls://127.0.0.1:%u", (unsigned)hive_server_port(x.srv));
+    cr_assert_eq(hive_client_connect(x.cli, x.addr), HIVE_OK);
+    cr_assert(e2e_pump(&x, 5000, e2e_open));
+    cr_expect_str_eq(log_find(&x.clog, HIVE_EV_CLIENT_HANDSHAKE)->peer_subject, "CN=localhost,O=Hive Test");
+    e2e_free(&x);
 }
