@@ -26,6 +26,8 @@
 #include "tools/loadgen/lg.h"
 #include "tools/loadgen/lg_spawn.h"
 
+#include "hive/net.h"
+
 #include <enet/enet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +36,8 @@
 
 typedef struct result {
     bool ran;
-    int n, connected, failed, closed_clean, server_closed;
+    int n, connected, failed, closed_clean, server_closed, dropped;
+    int drop_reason[LG_REASONS];
     double cpu_tick_us, cpu_conn_ns, tick_hz;
     double mem_conn, rss_conn, peak_mem;
     double rtt50, rtt99, snap50, snap99;
@@ -102,6 +105,8 @@ static int run_one(lg_server_kind kind, int n, double hold_s, bool reliable, res
     r->connected = cs.connected;
     r->failed = cs.failed;
     r->closed_clean = cs.closed_clean;
+    r->dropped = cs.dropped;
+    memcpy(r->drop_reason, cs.drop_reason, sizeof r->drop_reason);
     r->server_closed = (int)atomic_load(&sh->closed_normal);
     r->tick_hz = (double)(t1 - t0) / w.seconds;
     r->cpu_tick_us = t1 > t0 ? (double)(c1 - c0) / (double)(t1 - t0) / 1000.0 : 0;
@@ -142,6 +147,7 @@ static void print_result(const char *side, const result *r)
     line(side, n, "connected", r->connected, "clients");
     line(side, n, "failed", r->failed, "clients");
     line(side, n, "closed_clean", r->closed_clean, "clients");
+    line(side, n, "dropped", r->dropped, "clients");
     line(side, n, "tick_rate", r->tick_hz, "Hz");
     line(side, n, "cpu_per_tick", r->cpu_tick_us, "us");
     line(side, n, "cpu_per_conn_tick", r->cpu_conn_ns, "ns");
@@ -232,6 +238,18 @@ int main(int argc, char **argv)
                    names[s], r->n, r->connected, r->tick_hz, r->cpu_tick_us, r->cpu_conn_ns, r->mem_conn,
                    r->rss_conn, r->rtt50, r->rtt99, r->snap99, (unsigned long long)r->stalls, r->snaps_s,
                    r->lg_cpu, r->lg_runq, (unsigned long long)r->drops, r->srv_runq);
+        }
+    }
+    for (int k = 0; k < nn; k++) {
+        const result *rs[2] = { &raw[k], &hv[k] };
+        const char *names[2] = { "raw", "hive" };
+        for (int s = 0; s < 2; s++) {
+            if (!rs[s]->ran || !rs[s]->dropped) continue;
+            printf("# %s %d: %d players dropped while playing, by reason:", names[s], rs[s]->n, rs[s]->dropped);
+            for (int q = 0; q < LG_REASONS; q++)
+                if (rs[s]->drop_reason[q])
+                    printf(" %s=%d", q ? hive_close_reason_name(q - 1) : "unknown", rs[s]->drop_reason[q]);
+            printf("\n");
         }
     }
     enet_deinitialize();

@@ -52,6 +52,8 @@ typedef struct lg_config {
                                  games send inputs (Hive: the server's registry decides) */
     const char *app;          /* app name in the Hive hello, default "hive-load" */
     int sockbuf;              /* SO_RCVBUF/SO_SNDBUF per host, default 4 MiB (kernel may cap) */
+    int heartbeat_ms;         /* a player silent this long sends a ping, default 1000
+                                 (hive_client's default) */
 } lg_config;
 
 /* Connection outcomes (cumulative over the lg's life). */
@@ -65,6 +67,12 @@ typedef struct lg_conn_stats {
     int closed_clean;   /* our disconnect acknowledged */
     int closed_unclean; /* our disconnect not acknowledged in time */
     int proto_errors;   /* malformed or unexpected messages received */
+    /* Why open players were dropped: drop_reason[r + 1] counts Hive close
+     * reason r (0..LG_REASONS-2, from the server's close frame or the
+     * reason Hive tags onto ENet's disconnect); drop_reason[0]: unknown
+     * (bare ENet, or an ENet timeout). */
+#define LG_REASONS 33
+    int drop_reason[LG_REASONS];
 } lg_conn_stats;
 
 /* Traffic since the last lg_window_begin. */

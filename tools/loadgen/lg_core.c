@@ -34,6 +34,7 @@ static void cfg_defaults(lg_config *c)
     if (c->connect_timeout_ms <= 0) c->connect_timeout_ms = 15000;
     if (c->close_timeout_ms <= 0) c->close_timeout_ms = 8000;
     if (!c->app) c->app = "hive-load";
+    if (c->heartbeat_ms <= 0) c->heartbeat_ms = 1000;
     if (c->sockbuf <= 0) c->sockbuf = 4 << 20;
 }
 
@@ -182,6 +183,7 @@ int lg__send2(lg *g, lg_client *c, const void *head, size_t hlen,
         return -1;
     }
     g->win.bytes_sent += len;
+    c->last_tx_us = lg_now_us();
     return 0;
 }
 
@@ -228,6 +230,10 @@ static void handle(lg *g, ENetEvent *ev)
         } else if (c->state == LG_OPEN) {
             g->cs.open--;
             g->cs.dropped++;
+            /* Hive tags its close reason onto ENet's disconnect data. */
+            int r = c->close_reason;
+            if (r < 0 && (ev->data & 0xFFFF0000u) == 0x48560000u) r = (int)(ev->data & 0xFFFFu);
+            g->cs.drop_reason[r >= 0 && r < LG_REASONS - 1 ? r + 1 : 0]++;
         } else if (c->state == LG_CONNECTING || c->state == LG_HANDSHAKE) {
             client_release(g, c);
             c->state = LG_DONE;
@@ -275,6 +281,23 @@ static void run_schedule(lg *g, double rate, uint64_t *done, bool ping, uint64_t
     }
 }
 
+/* Heartbeat, as hive_client does: a player that has sent nothing for
+ * heartbeat_ms (idle, or between inputs slower than that) sends a ping,
+ * so the server's heartbeat timeout hears from it. Checked every 100 ms. */
+static void heartbeats(lg *g, uint64_t now_ns)
+{
+    uint64_t now = now_ns / 1000;
+    if (now - g->last_hb_check_us < 100000) return;
+    g->last_hb_check_us = now;
+    uint64_t hb = (uint64_t)g->cfg.heartbeat_ms * 1000;
+    for (int i = 0; i < g->nclients; i++) {
+        lg_client *c = &g->clients[i];
+        if (c->state != LG_OPEN || now - c->last_tx_us < hb) continue;
+        if (g->proto->send_ping(g, c, now_ns) < 0) proto_error(g, c);
+        else g->win.pings_sent++;
+    }
+}
+
 static void service_host(lg *g, int h)
 {
     ENetEvent ev;
@@ -295,6 +318,7 @@ static void step(lg *g, uint64_t deadline_us, uint64_t *last_service)
         run_schedule(g, g->cfg.input_hz, &g->input_done, false, now_ns);
         run_schedule(g, 1000.0 / g->cfg.ping_ms, &g->ping_done, true, now_ns);
     }
+    heartbeats(g, now_ns);
     for (int h = 0; h < g->nhosts; h++) enet_host_flush(g->hosts[h]);
 
     struct pollfd pfd[64];
@@ -376,6 +400,7 @@ static void connect_due(lg *g, uint64_t now, void *user)
             continue;
         }
         c->peer->data = c;
+        c->close_reason = -1;
         c->state = LG_CONNECTING;
         c->started_us = now;
     }

@@ -27,6 +27,8 @@ typedef struct lg_client {
     uint32_t ping_seq;
     uint32_t snaps;           /* snapshots received, ever */
     bool ever_open;           /* completed the handshake once */
+    int close_reason;         /* from a close frame the server sent, or -1 */
+    uint64_t last_tx_us;      /* last packet queued to the server */
     void *proto;              /* per-player protocol state (lg_proto_hive.c) */
 } lg_client;
 
@@ -71,6 +73,7 @@ struct lg {
     lg_window win;
     uint64_t win_t0_us, win_cpu0, win_runq0;
     bool in_window;
+    uint64_t last_hb_check_us;
 };
 
 /* Protocol -> core reports. */

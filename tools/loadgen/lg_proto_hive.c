@@ -131,10 +131,13 @@ static int on_frame(lg *g, lg_client *c, const hive__frame *f)
         if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER) return -1;
         lg__pong(g, c, o->via.u64);
         return 0;
-    case HIVE__PID_CLOSE:
+    case HIVE__PID_CLOSE: {
         /* The server's side of a close; ENet's disconnect follows. */
+        hive__close_msg cm;
+        if (hive__close_parse(o, &cm) == 0) c->close_reason = cm.reason;
         lg__other(g, c);
         return 0;
+    }
     default:
         lg__other(g, c);
         return 0;

@@ -11,6 +11,8 @@
 #include "tools/loadgen/lg.h"
 #include "tools/loadgen/lg_spawn.h"
 
+#include "hive/net.h"
+
 #include <enet/enet.h>
 #include <signal.h>
 #include <stdio.h>
@@ -64,6 +66,12 @@ static void report(const lg *g, const lg_window *w)
     printf("connected=%d failed=%d rejected=%d dropped=%d closed_clean=%d closed_unclean=%d proto_errors=%d hosts=%d\n",
            cs.connected, cs.failed, cs.rejected, cs.dropped, cs.closed_clean, cs.closed_unclean,
            cs.proto_errors, lg_hosts(g));
+    if (cs.dropped) {
+        printf("dropped by reason:");
+        for (int r = 0; r < LG_REASONS; r++)
+            if (cs.drop_reason[r]) printf(" %s=%d", r ? hive_close_reason_name(r - 1) : "unknown", cs.drop_reason[r]);
+        printf("\n");
+    }
     printf("hold=%.2fs inputs_per_s=%.0f snapshots_per_s=%.0f pings_per_s=%.0f pongs_per_s=%.0f"
            " kbytes_out_per_s=%.0f kbytes_in_per_s=%.0f\n",
            w->seconds, w->inputs_sent / s, w->snapshots_recv / s, w->pings_sent / s,
