@@ -209,6 +209,14 @@ typedef int (*hive__transport_ctor)(const hive__transport_cb *cb,
                                     const hive__transport_opts *opts,
                                     hive__transport **out);
 
+/*
+ * hive__transport_set_test - route one more scheme to ctor (scheme NULL:
+ * remove it). For tests and fuzz targets that drive a real server or
+ * client over a fake, socket-free transport. Not thread-safe: call it
+ * before creating anything that uses the scheme.
+ */
+void hive__transport_set_test(const char *scheme, hive__transport_ctor ctor);
+
 /* ENet over UDP (net/transport_enet.c). */
 int hive__transport_enet_create(const hive__transport_cb *cb,
                                 const hive__transport_opts *opts,
