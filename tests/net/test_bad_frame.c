@@ -4,26 +4,26 @@
  */
 #include "net_test.h"
 
-Test(bad_frame, truncated_frame_in_a_datagram, .timeout = 10)
+Test(bad_frame, truncated_frame_in_a_datagram, .timeout = 30)
 {
     /* Declares 10 bytes after the length, carries 3. */
     const uint8_t b[] = { 0x0a, 0x40, 0x00, 0xc0 };
     expect_bad(b, sizeof b, true, HIVE_CLOSE_BAD_FRAME, NULL);
 }
 
-Test(bad_frame, truncated_length_varint, .timeout = 10)
+Test(bad_frame, truncated_length_varint, .timeout = 30)
 {
     const uint8_t b[] = { 0x80 };
     expect_bad(b, sizeof b, true, HIVE_CLOSE_BAD_FRAME, NULL);
 }
 
-Test(bad_frame, length_varint_longer_than_five_bytes, .timeout = 10)
+Test(bad_frame, length_varint_longer_than_five_bytes, .timeout = 30)
 {
     const uint8_t b[] = { 0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 0x40, 0x00, 0xc0 };
     expect_bad(b, sizeof b, true, HIVE_CLOSE_BAD_FRAME, NULL);
 }
 
-Test(bad_frame, length_over_max_frame_rejected_from_the_header, .timeout = 10)
+Test(bad_frame, length_over_max_frame_rejected_from_the_header, .timeout = 30)
 {
     /* Only the length varint (1,000,000) and two header bytes: the verdict
      * comes from the length alone, no body is ever waited for. */
@@ -32,7 +32,7 @@ Test(bad_frame, length_over_max_frame_rejected_from_the_header, .timeout = 10)
     expect_bad(b, sizeof b, true, HIVE_CLOSE_FRAME_TOO_LARGE, &cfg);
 }
 
-Test(bad_frame, length_just_over_max_frame, .timeout = 10)
+Test(bad_frame, length_just_over_max_frame, .timeout = 30)
 {
     hive_server_config cfg = { .max_frame = 8192 };
     static uint8_t b[8200];
@@ -41,19 +41,19 @@ Test(bad_frame, length_just_over_max_frame, .timeout = 10)
     expect_bad(b, hn + 8191, true, HIVE_CLOSE_FRAME_TOO_LARGE, &cfg);
 }
 
-Test(bad_frame, unknown_flag_bits, .timeout = 10)
+Test(bad_frame, unknown_flag_bits, .timeout = 30)
 {
     const uint8_t b[] = { 0x03, 0x40, 0x01, 0xc0 };
     expect_bad(b, sizeof b, true, HIVE_CLOSE_BAD_FRAME, NULL);
 }
 
-Test(bad_frame, length_too_small_for_a_header, .timeout = 10)
+Test(bad_frame, length_too_small_for_a_header, .timeout = 30)
 {
     const uint8_t b[] = { 0x01, 0x40 };
     expect_bad(b, sizeof b, true, HIVE_CLOSE_BAD_FRAME, NULL);
 }
 
-Test(bad_frame, garbage_before_the_handshake, .timeout = 10)
+Test(bad_frame, garbage_before_the_handshake, .timeout = 30)
 {
     const uint8_t b[] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
     expect_bad(b, sizeof b, false, HIVE_CLOSE_BAD_FRAME, NULL);

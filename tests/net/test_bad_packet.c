@@ -10,32 +10,32 @@ static void frame(uint32_t pid, bool handshake, int want)
     expect_bad(b, hn + 1, handshake, want, NULL);
 }
 
-Test(bad_packet, unknown_user_packet_id, .timeout = 10)
+Test(bad_packet, unknown_user_packet_id, .timeout = 30)
 {
     frame(999, true, HIVE_CLOSE_UNKNOWN_PACKET);
 }
 
-Test(bad_packet, unassigned_reserved_id, .timeout = 10)
+Test(bad_packet, unassigned_reserved_id, .timeout = 30)
 {
     frame(40, true, HIVE_CLOSE_UNKNOWN_PACKET);
 }
 
-Test(bad_packet, pid_zero, .timeout = 10)
+Test(bad_packet, pid_zero, .timeout = 30)
 {
     frame(0, true, HIVE_CLOSE_UNKNOWN_PACKET);
 }
 
-Test(bad_packet, user_packet_before_the_handshake, .timeout = 10)
+Test(bad_packet, user_packet_before_the_handshake, .timeout = 30)
 {
     frame(64, false, HIVE_CLOSE_UNEXPECTED_PACKET);
 }
 
-Test(bad_packet, ready_before_hello, .timeout = 10)
+Test(bad_packet, ready_before_hello, .timeout = 30)
 {
     frame(4, false, HIVE_CLOSE_UNEXPECTED_PACKET);
 }
 
-Test(bad_packet, second_hello, .timeout = 10)
+Test(bad_packet, second_hello, .timeout = 30)
 {
     hive_msg m;
     hello_msg(&m, "HIVE", 1, "hive");
@@ -46,7 +46,7 @@ Test(bad_packet, second_hello, .timeout = 10)
     hive_msg_free(&m);
 }
 
-Test(bad_packet, welcome_sent_to_a_server, .timeout = 10)
+Test(bad_packet, welcome_sent_to_a_server, .timeout = 30)
 {
     frame(2, true, HIVE_CLOSE_UNEXPECTED_PACKET);
 }

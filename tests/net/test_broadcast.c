@@ -3,7 +3,7 @@
 
 #define N 3
 
-Test(broadcast, all_and_all_but_one, .timeout = 15)
+Test(broadcast, all_and_all_but_one, .timeout = 30)
 {
     hive_bus *sbus = hive_bus_create(NULL);
     recorder *sr = calloc(1, sizeof *sr);

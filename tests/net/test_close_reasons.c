@@ -4,7 +4,7 @@
  */
 #include "net_test.h"
 
-Test(close_reasons, names_are_stable, .timeout = 2)
+Test(close_reasons, names_are_stable, .timeout = 30)
 {
     cr_expect_str_eq(hive_close_reason_name(HIVE_CLOSE_NORMAL), "normal");
     cr_expect_str_eq(hive_close_reason_name(HIVE_CLOSE_SERVER_FULL), "server_full");
@@ -22,7 +22,7 @@ Test(close_reasons, names_are_stable, .timeout = 2)
     cr_expect_eq(HIVE_CLOSE_SERVER_FULL, 13);
 }
 
-Test(close_reasons, kicked_with_a_message, .timeout = 10)
+Test(close_reasons, kicked_with_a_message, .timeout = 30)
 {
     fixture fx;
     fx_init(&fx, NULL, NULL, true);
@@ -48,7 +48,7 @@ static void on_close(const hive_event *ev, void *user)
     snprintf(got_message, sizeof got_message, "%s", m ? m : "");
 }
 
-Test(close_reasons, application_code_travels, .timeout = 10)
+Test(close_reasons, application_code_travels, .timeout = 30)
 {
     fixture fx;
     fx_init(&fx, NULL, NULL, true);
@@ -66,7 +66,7 @@ Test(close_reasons, application_code_travels, .timeout = 10)
     fx_fini(&fx);
 }
 
-Test(close_reasons, server_stop_reaches_every_client, .timeout = 10)
+Test(close_reasons, server_stop_reaches_every_client, .timeout = 30)
 {
     fixture fx;
     fx_init(&fx, NULL, NULL, true);

@@ -33,7 +33,7 @@ static void settle(fixture *fx, raw_peer *p)
     for (int i = 0; i < 50; i++) { hive_server_service(fx->srv, 1); raw_service(p, 1); }
 }
 
-Test(delivery, per_type_default_and_per_send_override, .timeout = 10)
+Test(delivery, per_type_default_and_per_send_override, .timeout = 30)
 {
     fixture fx;
     raw_peer p;
@@ -64,7 +64,7 @@ Test(delivery, per_type_default_and_per_send_override, .timeout = 10)
     fx_fini(&fx);
 }
 
-Test(delivery, unreliable_messages_arrive_both_ways, .timeout = 10)
+Test(delivery, unreliable_messages_arrive_both_ways, .timeout = 30)
 {
     fixture fx;
     raw_peer p;

@@ -16,7 +16,7 @@ static void stop_on_handshake(const hive_event *ev, void *user)
 
 typedef struct dial { hive_client *c; } dial;
 
-Test(interrupt, run_returns_after_interrupt_from_a_handler, .timeout = 10)
+Test(interrupt, run_returns_after_interrupt_from_a_handler, .timeout = 30)
 {
     hive_bus *sbus = hive_bus_create(NULL), *cbus = hive_bus_create(NULL);
     recorder *r = calloc(1, sizeof *r);
@@ -40,7 +40,7 @@ Test(interrupt, run_returns_after_interrupt_from_a_handler, .timeout = 10)
     free(r);
 }
 
-Test(interrupt, run_returns_after_stop_from_a_handler, .timeout = 10)
+Test(interrupt, run_returns_after_stop_from_a_handler, .timeout = 30)
 {
     hive_bus *sbus = hive_bus_create(NULL), *cbus = hive_bus_create(NULL);
     recorder *r = calloc(1, sizeof *r);
@@ -66,7 +66,7 @@ Test(interrupt, run_returns_after_stop_from_a_handler, .timeout = 10)
 static hive_server *g_srv;
 static void on_sigusr1(int sig) { (void)sig; hive_server_interrupt(g_srv); }
 
-Test(interrupt, from_a_signal_handler, .timeout = 10)
+Test(interrupt, from_a_signal_handler, .timeout = 30)
 {
     hive_bus *sbus = hive_bus_create(NULL);
     recorder *r = calloc(1, sizeof *r);

@@ -21,7 +21,7 @@ static void expect_text(const hive_packet *p, const char *text)
     cr_expect_eq(memcmp(s, text, n), 0);
 }
 
-Test(pull, wait_then_take_both_ways, .timeout = 10)
+Test(pull, wait_then_take_both_ways, .timeout = 30)
 {
     fixture fx;
     fx_init(&fx, &(hive_server_config){ .pull = true }, &(hive_client_config){ .pull = true }, true);
@@ -70,7 +70,7 @@ Test(pull, wait_then_take_both_ways, .timeout = 10)
     fx_fini(&fx);
 }
 
-Test(pull, off_unless_asked_for, .timeout = 10)
+Test(pull, off_unless_asked_for, .timeout = 30)
 {
     fixture fx;
     fx_init(&fx, NULL, NULL, true);
@@ -82,7 +82,7 @@ Test(pull, off_unless_asked_for, .timeout = 10)
     fx_fini(&fx);
 }
 
-Test(pull, full_queue_drops_and_counts, .timeout = 10)
+Test(pull, full_queue_drops_and_counts, .timeout = 30)
 {
     fixture fx;
     fx_init(&fx, &(hive_server_config){ .pull = true, .pull_capacity = 2 }, NULL, true);
@@ -98,7 +98,7 @@ Test(pull, full_queue_drops_and_counts, .timeout = 10)
     fx_fini(&fx);
 }
 
-Test(pull, close_ends_the_wait, .timeout = 10)
+Test(pull, close_ends_the_wait, .timeout = 30)
 {
     fixture fx;
     fx_init(&fx, NULL, &(hive_client_config){ .pull = true }, true);

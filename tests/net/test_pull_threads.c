@@ -23,7 +23,7 @@ static void *server_waiter(void *arg)
     return NULL;
 }
 
-Test(threads, client_close_wakes_every_waiter, .timeout = 10)
+Test(threads, client_close_wakes_every_waiter, .timeout = 30)
 {
     hive_bus *sbus = hive_bus_create(NULL), *cbus = hive_bus_create(NULL);
     hive_server *s = test_server(sbus, &(hive_server_config){ .threaded = true }, NULL);
@@ -52,7 +52,7 @@ Test(threads, client_close_wakes_every_waiter, .timeout = 10)
     hive_bus_destroy(cbus);
 }
 
-Test(threads, server_stop_wakes_every_waiter, .timeout = 10)
+Test(threads, server_stop_wakes_every_waiter, .timeout = 30)
 {
     hive_bus *sbus = hive_bus_create(NULL);
     hive_server *s = test_server(sbus, &(hive_server_config){ .threaded = true, .pull = true }, NULL);

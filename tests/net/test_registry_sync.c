@@ -4,7 +4,7 @@
  */
 #include "net_test.h"
 
-Test(registry_sync, register_rules, .timeout = 5)
+Test(registry_sync, register_rules, .timeout = 30)
 {
     hive_bus *bus = hive_bus_create(NULL);
     hive_server *s = hive_server_create(&(hive_server_config){ .addr = "127.0.0.1:0" }, bus);
@@ -28,7 +28,7 @@ Test(registry_sync, register_rules, .timeout = 5)
 static int on_move_calls;
 static void on_move(const hive_event *ev, void *user) { on_move_calls++; }
 
-Test(registry_sync, client_receives_the_table, .timeout = 10)
+Test(registry_sync, client_receives_the_table, .timeout = 30)
 {
     hive_bus *sbus = hive_bus_create(NULL), *cbus = hive_bus_create(NULL);
     hive_server *s = hive_server_create(&(hive_server_config){ .addr = "127.0.0.1:0" }, sbus);

@@ -30,17 +30,17 @@ static void raw_hello_rejected(const char *magic, unsigned proto, int want)
     fx_fini(&fx);
 }
 
-Test(reject, wrong_magic, .timeout = 10)
+Test(reject, wrong_magic, .timeout = 30)
 {
     raw_hello_rejected("HIVX", 1, HIVE_CLOSE_BAD_MAGIC);
 }
 
-Test(reject, protocol_version_mismatch, .timeout = 10)
+Test(reject, protocol_version_mismatch, .timeout = 30)
 {
     raw_hello_rejected("HIVE", 2, HIVE_CLOSE_PROTO_MISMATCH);
 }
 
-Test(reject, hello_that_is_not_a_map, .timeout = 10)
+Test(reject, hello_that_is_not_a_map, .timeout = 30)
 {
     fixture fx;
     fx_init(&fx, NULL, NULL, false);
@@ -65,7 +65,7 @@ static void client_rejected(fixture *fx, hive_client *c, const char *want)
     cr_expect_str_eq(hive_close_reason_name(hive_client_close_reason(c)), want);
 }
 
-Test(reject, application_mismatch, .timeout = 10)
+Test(reject, application_mismatch, .timeout = 30)
 {
     fixture fx;
     fx_init(&fx, &(hive_server_config){ .app = "arena" }, &(hive_client_config){ .app = "arena" }, true);
@@ -101,7 +101,7 @@ static int check_token(hive_server *s, hive_cid cid, const hive_hello *h, void *
     return HIVE_CLOSE_AUTH_FAILED;
 }
 
-Test(reject, auth_hook_refuses_a_bad_token, .timeout = 10)
+Test(reject, auth_hook_refuses_a_bad_token, .timeout = 30)
 {
     auth_calls = 0;
     hive_server_config sc = { .auth = check_token };
@@ -123,7 +123,7 @@ Test(reject, auth_hook_refuses_a_bad_token, .timeout = 10)
     fx_fini(&fx);
 }
 
-Test(reject, server_full, .timeout = 10)
+Test(reject, server_full, .timeout = 30)
 {
     fixture fx;
     fx_init(&fx, &(hive_server_config){ .max_connections = 1 }, NULL, true);

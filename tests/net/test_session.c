@@ -53,7 +53,7 @@ static bool both_gone(void *arg)
     return client_gone(w->cli) && hive_server_connection_count(w->srv) == 0;
 }
 
-Test(session, full_session_event_sequence, .timeout = 10)
+Test(session, full_session_event_sequence, .timeout = 30)
 {
     hive_bus *sbus = hive_bus_create(NULL), *cbus = hive_bus_create(NULL);
     recorder *sr = calloc(1, sizeof *sr), *cr = calloc(1, sizeof *cr);

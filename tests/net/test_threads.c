@@ -57,7 +57,7 @@ static void *send_many(void *arg)
     return NULL;
 }
 
-Test(threads, threaded_both_sides_with_sends_from_many_threads, .timeout = 20)
+Test(threads, threaded_both_sides_with_sends_from_many_threads, .timeout = 30)
 {
     hive_bus *sbus = hive_bus_create(NULL), *cbus = hive_bus_create(NULL);
     recorder *sr = calloc(1, sizeof *sr), *cr = calloc(1, sizeof *cr);
@@ -124,7 +124,7 @@ static void *server_send_many(void *arg)
     return NULL;
 }
 
-Test(threads, foreign_thread_sends_in_caller_thread_mode, .timeout = 20)
+Test(threads, foreign_thread_sends_in_caller_thread_mode, .timeout = 30)
 {
     fixture fx;
     fx_init(&fx, NULL, NULL, true);

@@ -4,7 +4,7 @@
  */
 #include "net_test.h"
 
-Test(timeouts, hello_that_never_comes, .timeout = 10)
+Test(timeouts, hello_that_never_comes, .timeout = 30)
 {
     fixture fx;
     fx_init(&fx, &(hive_server_config){ .handshake_timeout_ms = 300 }, NULL, true);
@@ -24,7 +24,7 @@ Test(timeouts, hello_that_never_comes, .timeout = 10)
     fx_fini(&fx);
 }
 
-Test(timeouts, ready_that_never_comes, .timeout = 10)
+Test(timeouts, ready_that_never_comes, .timeout = 30)
 {
     fixture fx;
     fx_init(&fx, &(hive_server_config){ .handshake_timeout_ms = 300 }, NULL, false);
@@ -42,7 +42,7 @@ Test(timeouts, ready_that_never_comes, .timeout = 10)
     fx_fini(&fx);
 }
 
-Test(timeouts, peer_vanishes_without_closing, .timeout = 10)
+Test(timeouts, peer_vanishes_without_closing, .timeout = 30)
 {
     hive_server_config sc = { .heartbeat_ms = 100, .heartbeat_timeout_ms = 400 };
     fixture fx;
@@ -68,7 +68,7 @@ Test(timeouts, peer_vanishes_without_closing, .timeout = 10)
     fx_fini(&fx);
 }
 
-Test(timeouts, peer_drops_the_link_without_a_close_packet, .timeout = 10)
+Test(timeouts, peer_drops_the_link_without_a_close_packet, .timeout = 30)
 {
     fixture fx;
     fx_init(&fx, NULL, NULL, true);
@@ -87,7 +87,7 @@ Test(timeouts, peer_drops_the_link_without_a_close_packet, .timeout = 10)
 }
 
 /* A UDP endpoint that accepts ENet connections and then says nothing. */
-Test(timeouts, server_that_never_welcomes, .timeout = 10)
+Test(timeouts, server_that_never_welcomes, .timeout = 30)
 {
     cr_assert_eq(enet_initialize(), 0);
     ENetAddress a = { .host = ENET_HOST_ANY, .port = 0 };
@@ -124,7 +124,7 @@ Test(timeouts, server_that_never_welcomes, .timeout = 10)
     free(r);
 }
 
-Test(timeouts, nobody_listening, .timeout = 10)
+Test(timeouts, nobody_listening, .timeout = 30)
 {
     /* Bind a port, then free it, so that nothing answers there. */
     hive_bus *sbus = hive_bus_create(NULL);
