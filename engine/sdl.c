@@ -238,6 +238,9 @@ void hive_sdl_destroy(hive_sdl *s)
     if (s->renderer) SDL_DestroyRenderer(s->renderer);
     if (s->window) SDL_DestroyWindow(s->window);
     SDL_QuitSubSystem(SDL_INIT_VIDEO | SDL_INIT_EVENTS);
+    /* Last user of SDL gone: SDL_Quit also releases what SDL keeps
+     * process-wide (its D-Bus connection, hints). */
+    if (SDL_WasInit(SDL_INIT_EVERYTHING) == 0) SDL_Quit();
     hive__free(s->title);
     hive__free(s);
 }

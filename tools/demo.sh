@@ -1,5 +1,146 @@
 #!/bin/sh
-# demo.sh BINDIR - run the demo (for now: the event bus tour).
-# Usage: sh tools/demo.sh bin/Release
+# demo.sh BINDIR - a short game of tag on the loopback interface.
+#
+# Starts hive-demo-server on 127.0.0.1 (a free port), then bot clients;
+# prints the server's live log (what its bus saw), then a summary, and
+# stops everything by itself. Exits 0 only when the session went right:
+# everyone joined, someone got tagged, everyone left cleanly.
+#
+#   sh tools/demo.sh bin/Release         what `make demo` runs
+#   HIVE_DEMO_SECONDS=60 make demo       a longer game
+#   HIVE_DEMO_HEADLESS=1 make demo       no windows even with a display
+#
+# With a display ($DISPLAY or $WAYLAND_DISPLAY), a window opens for you
+# (arrows/WASD to move, Enter to chat) and one for a bot. Without one, the
+# bots play alone: two with no window at all, one drawing into SDL's dummy
+# video driver, exactly as a real client would.
 BINDIR=${1:-bin/Release}
-exec "$BINDIR/bus-tour"
+SECONDS_=${HIVE_DEMO_SECONDS:-15}
+SERVER="$BINDIR/hive-demo-server"
+CLIENT="$BINDIR/hive-demo-client"
+
+for b in "$SERVER" "$CLIENT"; do
+    if [ ! -x "$b" ]; then
+        echo "demo: $b is missing; build first (make release)" >&2
+        exit 1
+    fi
+done
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/hive-demo.XXXXXX") || exit 1
+PIDS=""
+TAIL=""
+
+cleanup() {
+    for p in $PIDS $TAIL; do kill "$p" 2>/dev/null; done
+    for p in $PIDS $TAIL; do wait "$p" 2>/dev/null; done
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'echo "demo: interrupted"; exit 130' INT TERM
+
+windows=0
+if [ -z "$HIVE_DEMO_HEADLESS" ] && { [ -n "$DISPLAY" ] || [ -n "$WAYLAND_DISPLAY" ]; }; then
+    windows=1
+fi
+
+echo "== Hive demo: a ${SECONDS_}-second game of tag on 127.0.0.1"
+if [ "$windows" = 1 ]; then
+    echo "   a window opens for you: arrows/WASD move, Enter chats, Esc leaves"
+else
+    echo "   no display: three bots play (two headless, one on SDL's dummy video driver)"
+fi
+echo "== live log of the server's bus"
+
+# The server stops one second after the clients' planned end, so the last
+# bot is still there to be closed with "server_shutdown".
+"$SERVER" --host 127.0.0.1 --port 0 --duration $((SECONDS_ + 1)) > "$TMP/server.log" 2>&1 &
+SERVER_PID=$!
+PIDS="$SERVER_PID"
+tail -n +1 -f "$TMP/server.log" &
+TAIL=$!
+
+port=""
+i=0
+while [ -z "$port" ] && [ $i -lt 50 ]; do
+    port=$(sed -n 's/^hive-demo-server listening on [a-z+]*:\/\/127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$TMP/server.log")
+    if [ -z "$port" ]; then
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.1
+        i=$((i + 1))
+    fi
+done
+if [ -z "$port" ]; then
+    echo "demo: the server did not start" >&2
+    exit 1
+fi
+
+# name, seconds to wait before joining, an environment VAR=value, options
+start_client() {
+    name=$1; delay=$2; envvar=$3; shift 3
+    ( sleep "$delay"; exec env "$envvar" "$CLIENT" --host 127.0.0.1 --port "$port" --name "$name" --quiet "$@" ) \
+        > "$TMP/client-$name.log" 2>&1 &
+    PIDS="$PIDS $!"
+    eval "PID_$name=$!"
+}
+
+BOTS="ada bob cy"
+if [ "$windows" = 1 ]; then
+    start_client you 0.2 HIVE_DEMO=1 --duration "$SECONDS_"
+    start_client ada 0.3 HIVE_DEMO=1 --bot --seed 1 --duration $((SECONDS_ - 2))
+    start_client bob 0.4 HIVE_DEMO=1 --bot --seed 2 --headless --duration $((SECONDS_ - 2))
+    start_client cy 3 HIVE_DEMO=1 --bot --seed 3 --headless
+else
+    start_client ada 0.3 HIVE_DEMO=1 --bot --seed 1 --headless --duration $((SECONDS_ - 2))
+    start_client bob 0.4 HIVE_DEMO=1 --bot --seed 2 --headless --duration $((SECONDS_ - 2))
+    start_client cy 3 SDL_VIDEODRIVER=dummy --bot --seed 3
+fi
+
+ok=1
+wait "$SERVER_PID"; rc=$?
+[ "$rc" = 0 ] || { echo "demo: the server exited with $rc"; ok=0; }
+for n in $BOTS; do
+    eval "p=\$PID_$n"
+    wait "$p"; rc=$?
+    [ "$rc" = 0 ] || { echo "demo: bot $n exited with $rc:"; sed 's/^/    /' "$TMP/client-$n.log"; ok=0; }
+done
+[ "$windows" = 1 ] && wait "$PID_you" 2>/dev/null
+sleep 0.2
+kill "$TAIL" 2>/dev/null; wait "$TAIL" 2>/dev/null; TAIL=""
+PIDS=""
+
+# key=value from a summary line
+field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" "$1" | tail -n 1; }
+
+S="$TMP/server.log"
+joins=$(field "$S" joins); leaves=$(field "$S" leaves); clean=$(field "$S" clean)
+tags=$(field "$S" tags); mutual=$(field "$S" mutual); chats=$(field "$S" chats)
+frames_in=$(field "$S" frames_in); frames_out=$(field "$S" frames_out)
+snaps=$(field "$S" snapshots); enet_rtt=$(field "$S" rtt_ms)
+
+echo
+echo "== summary"
+echo "players:    ${joins:-0} joined, ${leaves:-0} left (${clean:-0} cleanly)"
+echo "game:       ${tags:-0} tags (${mutual:-0} mutual), ${chats:-0} chat lines"
+echo "messages:   ${frames_in:-0} received and ${frames_out:-0} sent by the server, ${snaps:-0} of them snapshots"
+sum=0; n=0
+for f in "$TMP"/client-*.log; do
+    name=$(basename "$f" .log); name=${name#client-}
+    rtt=$(field "$f" rtt_ms); got=$(field "$f" snapshots); lost=$(field "$f" lost_pct); close=$(field "$f" close)
+    [ -n "$got" ] || continue
+    echo "client $name: ${got} snapshots, ${lost}% lost, round trip ${rtt} ms, closed: ${close}"
+    case "$rtt" in ''|-*) ;; *) sum=$(echo "$sum $rtt" | awk '{ print $1 + $2 }'); n=$((n + 1)) ;; esac
+done
+if [ "$n" -gt 0 ]; then
+    echo "round trip: $(echo "$sum $n" | awk '{ printf "%.2f", $1 / $2 }') ms on average (the clients' own pings; ENet's estimate ${enet_rtt} ms)"
+fi
+
+expect_joins=3; [ "$windows" = 1 ] && expect_joins=4
+[ "${joins:-0}" -ge "$expect_joins" ] || { echo "demo: expected $expect_joins players, saw ${joins:-0}"; ok=0; }
+[ "${tags:-0}" -ge 1 ] || { echo "demo: nobody got tagged"; ok=0; }
+[ "${clean:-0}" = "${leaves:-x}" ] || { echo "demo: not every player left cleanly"; ok=0; }
+if [ "$ok" = 1 ]; then
+    echo "demo: OK"
+    exit 0
+fi
+echo "demo: FAILED"
+exit 1

@@ -96,7 +96,7 @@ uint8_t demo_bot_think(demo_bot *b, const demo_snapshot *s, uint32_t self, float
             float dx = x - hunter->x, dy = y - hunter->y;
             float d = sqrtf(dx * dx + dy * dy) + 0.001f;
             /* Run when it comes close, stroll otherwise. */
-            float fear = d < 260.0f ? (260.0f - d) / 260.0f * 2.0f : 0.0f;
+            float fear = d < 220.0f ? (220.0f - d) / 220.0f * 2.0f : 0.0f;
             vx = dx / d * fear;
             vy = dy / d * fear;
         }

@@ -22,8 +22,8 @@
 #define DEMO_ARENA_H    500.0f
 #define DEMO_RADIUS     14.0f
 #define DEMO_SPEED      190.0f   /* units per second */
-#define DEMO_IT_SPEED   205.0f   /* "it" is a little faster, or nobody gets caught */
-#define DEMO_FREEZE_MS  1200     /* the new "it" waits this long */
+#define DEMO_IT_SPEED   230.0f   /* "it" is a little faster, or nobody gets caught */
+#define DEMO_FREEZE_MS  1000     /* the new "it" waits this long */
 #define DEMO_MAX_PLAYERS 16
 #define DEMO_NAME_MAX   24       /* bytes, NUL included */
 #define DEMO_INPUT_QUEUE 8

@@ -1,0 +1,407 @@
+/*
+ * session.c - the client's side of the conversation, as bus handlers.
+ *
+ * Each packet type the server sends is its own event
+ * (`net:client.recv.demo:snapshot`, ...), so each gets its own small
+ * handler and there is no switch on packet ids anywhere.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "demo/common/log.h"
+#include "demo/common/snapshot.h"
+#include "client.h"
+
+#define RECV(name) HIVE_EV_CLIENT_RECV_PREFIX name
+
+/* ------------------------------------------------------------------ */
+/* Small helpers                                                        */
+/* ------------------------------------------------------------------ */
+
+const char *demo_session_name(const demo_client *c, uint32_t id)
+{
+    for (int i = 0; i < DEMO_MAX_PLAYERS; i++)
+        if (c->roster[i].used && c->roster[i].id == id) return c->roster[i].name;
+    return "?";
+}
+
+static void roster_set(demo_client *c, uint32_t id, const char *name, size_t len)
+{
+    roster_entry *slot = NULL;
+    for (int i = 0; i < DEMO_MAX_PLAYERS && !slot; i++)
+        if (c->roster[i].used && c->roster[i].id == id) slot = &c->roster[i];
+    for (int i = 0; i < DEMO_MAX_PLAYERS && !slot; i++)
+        if (!c->roster[i].used) slot = &c->roster[i];
+    if (!slot) return;
+    slot->used = true;
+    slot->id = id;
+    demo_clean_text(slot->name, sizeof slot->name, name, len);
+}
+
+static void roster_remove(demo_client *c, uint32_t id)
+{
+    for (int i = 0; i < DEMO_MAX_PLAYERS; i++)
+        if (c->roster[i].used && c->roster[i].id == id) c->roster[i].used = false;
+}
+
+void demo_session_line(demo_client *c, line_kind kind, uint32_t from, const char *name, const char *fmt, ...)
+{
+    if (c->nchat == CHAT_KEEP) {
+        memmove(c->chat, c->chat + 1, (CHAT_KEEP - 1) * sizeof c->chat[0]);
+        c->nchat--;
+    }
+    chat_line *l = &c->chat[c->nchat++];
+    l->kind = kind;
+    l->from = from;
+    snprintf(l->name, sizeof l->name, "%s", name ? name : "");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(l->text, sizeof l->text, fmt, ap);
+    va_end(ap);
+}
+
+/* Decode a recv event's message; *m is valid until hive_msg_view_free. */
+static const msgpack_object *message(const hive_event *ev, hive_msg_view *tmp)
+{
+    const msgpack_object *m = NULL;
+    memset(tmp, 0, sizeof *tmp);
+    return hive_event_msg(ev, tmp, &m) == 0 ? m : NULL;
+}
+
+static void send_msg(demo_client *c, const char *name)
+{
+    hive_client_send_msg(c->cli, name, &c->msg);
+}
+
+/* ------------------------------------------------------------------ */
+/* Connection                                                           */
+/* ------------------------------------------------------------------ */
+
+static void on_handshake(const hive_event *ev, void *user)
+{
+    demo_client *c = user;
+    c->handshaken = true;
+    demo_log(ev->name, "connected to %s as cid %lld", c->addr, (long long)hive_event_int(ev, "cid", 0));
+    hive_msg_reset(&c->msg);
+    hive_msg_map(&c->msg, 1);
+    hive_msg_kv_str(&c->msg, "name", c->opts->name);
+    send_msg(c, DEMO_P_JOIN);
+}
+
+static void stop_now(hive_engine *e, int timer, void *user)
+{
+    hive_engine_stop(e);
+}
+
+static void on_close(const hive_event *ev, void *user)
+{
+    demo_client *c = user;
+    c->closed = true;
+    c->close_reason = (int)hive_event_int(ev, "reason", -1);
+    const char *msg = hive_event_str(ev, "message");
+    snprintf(c->close_text, sizeof c->close_text, "%s%s%s", demo_close_text(c->close_reason),
+             msg && *msg ? ": " : "", msg && *msg ? msg : "");
+    demo_log(ev->name, "%s (%s)", c->close_text, hive_event_int(ev, "remote", 0) ? "by the server" : "by us");
+    demo_session_line(c, LINE_SYSTEM, 0, NULL, "Disconnected: %s", c->close_text);
+    /* A person gets a moment to read why; a bot or a script goes now. */
+    bool human = c->sdl && !c->opts->bot && !c->leaving && !c->opts->screenshot;
+    hive_engine_after(c->engine, human ? 3000 : 0, stop_now, c);
+}
+
+void demo_session_leave(demo_client *c, const char *why)
+{
+    if (c->leaving) return;
+    c->leaving = true;
+    demo_log("demo", "leaving: %s", why);
+    /* A normal close: what is queued leaves first, then client.close. If
+     * there is nothing to close, stop at once. */
+    if (c->closed || hive_client_close(c->cli, HIVE_CLOSE_NORMAL, why) != HIVE_OK)
+        hive_engine_stop(c->engine);
+    else
+        hive_engine_after(c->engine, 2000, stop_now, c);   /* in case the close never completes */
+}
+
+/* ------------------------------------------------------------------ */
+/* Packets                                                              */
+/* ------------------------------------------------------------------ */
+
+static void on_accepted(const hive_event *ev, void *user)
+{
+    demo_client *c = user;
+    hive_msg_view v;
+    const msgpack_object *m = message(ev, &v);
+    uint64_t id;
+    double tick_hz = 0, net_hz = 0;
+    if (!m || hive_msg_get_uint(m, "id", &id) || id == 0 || id > UINT32_MAX ||
+        hive_msg_get_double(m, "tick_hz", &tick_hz) || hive_msg_get_double(m, "net_hz", &net_hz) ||
+        !(tick_hz >= 1 && tick_hz <= 1000) || !(net_hz >= 1 && net_hz <= 1000)) {
+        hive_msg_view_free(&v);
+        hive_client_close(c->cli, HIVE_CLOSE_APP_MIN, "bad demo:accepted");
+        return;
+    }
+    c->my_id = (uint32_t)id;
+    c->tick_hz = tick_hz;
+    c->net_hz = net_hz;
+    c->joined = true;
+    demo_predict_init(&c->pred, (int)(tick_hz + 0.5));
+    const msgpack_object *r = hive_msg_get(m, "roster");
+    if (r && r->type == MSGPACK_OBJECT_ARRAY) {
+        for (uint32_t i = 0; i < r->via.array.size; i++) {
+            const msgpack_object *e = &r->via.array.ptr[i];
+            if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size != 2) continue;
+            const msgpack_object *pid = &e->via.array.ptr[0], *pname = &e->via.array.ptr[1];
+            if (pid->type != MSGPACK_OBJECT_POSITIVE_INTEGER || pid->via.u64 > UINT32_MAX ||
+                pname->type != MSGPACK_OBJECT_STR)
+                continue;
+            roster_set(c, (uint32_t)pid->via.u64, pname->via.str.ptr, pname->via.str.size);
+        }
+    }
+    hive_msg_view_free(&v);
+    demo_log(ev->name, "joined as %s (id %u), %g Hz", demo_session_name(c, c->my_id), c->my_id, tick_hz);
+    demo_session_line(c, LINE_SYSTEM, 0, NULL, "Welcome to the arena, %s! Arrows/WASD move, Enter chats.",
+                      demo_session_name(c, c->my_id));
+}
+
+static void on_joined(const hive_event *ev, void *user)
+{
+    demo_client *c = user;
+    hive_msg_view v;
+    const msgpack_object *m = message(ev, &v);
+    uint64_t id;
+    const char *name;
+    size_t len;
+    if (m && hive_msg_get_uint(m, "id", &id) == 0 && id <= UINT32_MAX &&
+        hive_msg_get_str(m, "name", &name, &len) == 0) {
+        roster_set(c, (uint32_t)id, name, len);
+        demo_session_line(c, LINE_SYSTEM, 0, NULL, "%s joined", demo_session_name(c, (uint32_t)id));
+    }
+    hive_msg_view_free(&v);
+}
+
+static void on_left(const hive_event *ev, void *user)
+{
+    demo_client *c = user;
+    hive_msg_view v;
+    const msgpack_object *m = message(ev, &v);
+    uint64_t id;
+    if (m && hive_msg_get_uint(m, "id", &id) == 0 && id <= UINT32_MAX) {
+        demo_session_line(c, LINE_SYSTEM, 0, NULL, "%s left", demo_session_name(c, (uint32_t)id));
+        roster_remove(c, (uint32_t)id);
+    }
+    hive_msg_view_free(&v);
+}
+
+static void count_snapshot(net_stats *st, uint32_t seq)
+{
+    if (st->snapshots == 0) {
+        st->first_seq = st->win_first = seq;
+        st->win_max = seq;
+    }
+    st->snapshots++;
+    st->win_got++;
+    if (seq > st->win_max) st->win_max = seq;
+    if (seq > st->last_seq) st->last_seq = seq;
+}
+
+static void on_snapshot(const hive_event *ev, void *user)
+{
+    demo_client *c = user;
+    hive_msg_view v;
+    const msgpack_object *m = message(ev, &v);
+    demo_snapshot s;
+    if (!m || demo_snapshot_decode(m, &s) != 0) {
+        /* Untrusted input: count it and carry on; a bad snapshot is not
+         * worth a disconnect. */
+        c->st.bad_snapshots++;
+        hive_msg_view_free(&v);
+        return;
+    }
+    hive_msg_view_free(&v);
+    count_snapshot(&c->st, s.seq);
+    demo_interp_push(&c->interp, &s);
+    const demo_snap_player *me = c->joined ? demo_snapshot_find(&s, c->my_id) : NULL;
+    if (me)
+        demo_predict_reconcile(&c->pred, me->x, me->y, me->ack, s.it == c->my_id, me->frozen);
+}
+
+static void on_tag(const hive_event *ev, void *user)
+{
+    demo_client *c = user;
+    hive_msg_view v;
+    const msgpack_object *m = message(ev, &v);
+    uint64_t tagger, tagged;
+    if (m && hive_msg_get_uint(m, "tagger", &tagger) == 0 && hive_msg_get_uint(m, "tagged", &tagged) == 0 &&
+        tagger <= UINT32_MAX && tagged <= UINT32_MAX) {
+        c->tags_seen++;
+        if (tagger == c->my_id) c->my_tags++;
+        if (tagged == c->my_id) c->times_tagged++;
+        c->flash_id = (uint32_t)tagged;
+        c->flash_until = demo_log_seconds() + 0.6;
+        demo_session_line(c, LINE_SYSTEM, 0, NULL, "%s tagged %s", demo_session_name(c, (uint32_t)tagger),
+                          demo_session_name(c, (uint32_t)tagged));
+        demo_log(ev->name, "%s tagged %s", demo_session_name(c, (uint32_t)tagger),
+                 demo_session_name(c, (uint32_t)tagged));
+    }
+    hive_msg_view_free(&v);
+}
+
+static void on_chat(const hive_event *ev, void *user)
+{
+    demo_client *c = user;
+    hive_msg_view v;
+    const msgpack_object *m = message(ev, &v);
+    uint64_t from;
+    const char *text, *name;
+    size_t tlen, nlen;
+    if (m && hive_msg_get_uint(m, "from", &from) == 0 && from <= UINT32_MAX &&
+        hive_msg_get_str(m, "text", &text, &tlen) == 0 && hive_msg_get_str(m, "name", &name, &nlen) == 0) {
+        char t[DEMO_CHAT_MAX], n[DEMO_NAME_MAX];
+        demo_clean_text(t, sizeof t, text, tlen);
+        demo_clean_text(n, sizeof n, name, nlen);
+        demo_session_line(c, LINE_CHAT, (uint32_t)from, n, "%s", t);
+        demo_log(ev->name, "<%s> %s", n, t);
+    }
+    hive_msg_view_free(&v);
+}
+
+static void on_announce(const hive_event *ev, void *user)
+{
+    demo_client *c = user;
+    hive_msg_view v;
+    const msgpack_object *m = message(ev, &v);
+    const char *text;
+    size_t len;
+    if (m && hive_msg_get_str(m, "text", &text, &len) == 0) {
+        char t[DEMO_CHAT_MAX];
+        demo_clean_text(t, sizeof t, text, len);
+        demo_session_line(c, LINE_ANNOUNCE, 0, NULL, "%s", t);
+    }
+    hive_msg_view_free(&v);
+}
+
+static void on_pong(const hive_event *ev, void *user)
+{
+    demo_client *c = user;
+    hive_msg_view v;
+    const msgpack_object *m = message(ev, &v);
+    uint64_t t;
+    uint64_t now = hive_now_ns();
+    /* Our own timestamp came back; anything in the future is forged. */
+    if (m && hive_msg_get_uint(m, "t", &t) == 0 && t <= now && now - t < 10000000000ull) {
+        net_stats *st = &c->st;
+        st->rtt_ms = (double)(now - t) / 1e6;
+        if (st->rtt_n == RTT_KEEP) {
+            memmove(st->rtt_hist, st->rtt_hist + 1, (RTT_KEEP - 1) * sizeof st->rtt_hist[0]);
+            st->rtt_n--;
+        }
+        st->rtt_hist[st->rtt_n++] = st->rtt_ms;
+        st->rtt_sum += st->rtt_ms;
+        st->rtt_count++;
+    }
+    hive_msg_view_free(&v);
+}
+
+/* ------------------------------------------------------------------ */
+/* Time                                                                 */
+/* ------------------------------------------------------------------ */
+
+/* Every tick: this tick's input, predicted locally and sent. */
+static void on_tick(const hive_event *ev, void *user)
+{
+    demo_client *c = user;
+    if (!c->joined || c->closed || c->leaving) return;
+    uint8_t bits = demo_session_bits(c);
+    uint32_t seq = demo_predict_input(&c->pred, bits);
+    hive_msg_reset(&c->msg);
+    hive_msg_map(&c->msg, 2);
+    hive_msg_kv_uint(&c->msg, "seq", seq);
+    hive_msg_kv_uint(&c->msg, "bits", bits);
+    send_msg(c, DEMO_P_INPUT);
+}
+
+static void on_frame(const hive_event *ev, void *user)
+{
+    demo_client *c = user;
+    double dt = hive_event_double(ev, "dt", 0);
+    demo_interp_advance(&c->interp, dt, (int)(c->tick_hz + 0.5));
+    demo_predict_smooth(&c->pred, dt);
+}
+
+static void send_ping(hive_engine *e, int timer, void *user)
+{
+    demo_client *c = user;
+    if (!c->joined || c->closed) return;
+    hive_msg_reset(&c->msg);
+    hive_msg_map(&c->msg, 1);
+    hive_msg_kv_uint(&c->msg, "t", hive_now_ns());
+    send_msg(c, DEMO_P_PING);
+}
+
+/* Once a second: loss over the last second, bandwidth. */
+static void per_second(hive_engine *e, int timer, void *user)
+{
+    demo_client *c = user;
+    net_stats *st = &c->st;
+    if (st->snapshots) {
+        uint32_t expected = st->win_max >= st->win_first ? st->win_max - st->win_first + 1 : 0;
+        st->loss_pct = expected && st->win_got < expected ? 100.0 * (expected - st->win_got) / expected : 0;
+        st->win_first = st->win_max + 1;
+        st->win_got = 0;
+    }
+    hive_net_stats ns;
+    if (hive_client_stats(c->cli, &ns) == 0) {
+        st->kb_in = (double)(ns.bytes_in - st->last_in) / 1024.0;
+        st->kb_out = (double)(ns.bytes_out - st->last_out) / 1024.0;
+        st->last_in = ns.bytes_in;
+        st->last_out = ns.bytes_out;
+    }
+}
+
+void demo_session_send_chat(demo_client *c, const char *text)
+{
+    if (!c->joined || c->closed || !text || !*text) return;
+    hive_msg_reset(&c->msg);
+    hive_msg_map(&c->msg, 1);
+    hive_msg_kv_str(&c->msg, "text", text);
+    send_msg(c, DEMO_P_CHAT);
+    c->chats_sent++;
+}
+
+uint8_t demo_session_bits(demo_client *c)
+{
+    if (c->opts->bot) return demo_autopilot_bits(c);
+    if (c->chat_open) return 0;
+    return (uint8_t)((c->up ? DEMO_UP : 0) | (c->down ? DEMO_DOWN : 0) |
+                     (c->left ? DEMO_LEFT : 0) | (c->right ? DEMO_RIGHT : 0));
+}
+
+int demo_session_install(demo_client *c)
+{
+    static const struct { const char *name; hive_handler fn; } subs[] = {
+        { HIVE_EV_CLIENT_HANDSHAKE, on_handshake },
+        { HIVE_EV_CLIENT_CLOSE, on_close },
+        { RECV(DEMO_P_ACCEPTED), on_accepted },
+        { RECV(DEMO_P_JOINED), on_joined },
+        { RECV(DEMO_P_LEFT), on_left },
+        { RECV(DEMO_P_SNAPSHOT), on_snapshot },
+        { RECV(DEMO_P_TAG), on_tag },
+        { RECV(DEMO_P_CHAT), on_chat },
+        { RECV(DEMO_P_ANNOUNCE), on_announce },
+        { RECV(DEMO_P_PONG), on_pong },
+        { "engine:tick", on_tick },
+        { "engine:frame", on_frame },
+    };
+    hive_msg_init(&c->msg);
+    demo_interp_init(&c->interp);
+    demo_predict_init(&c->pred, (int)(c->opts->tick_hz + 0.5));
+    c->tick_hz = c->opts->tick_hz;
+    c->net_hz = c->opts->net_hz;
+    c->st.rtt_ms = -1;
+    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
+        int rc = hive_bus_subscribe(c->bus, subs[i].name, subs[i].fn, c, NULL);
+        if (rc < 0) return rc;
+    }
+    int rc = hive_engine_every(c->engine, 250, send_ping, c);
+    if (rc > 0) rc = hive_engine_every(c->engine, 1000, per_second, c);
+    return rc < 0 ? rc : 0;
+}

@@ -1,0 +1,153 @@
+/*
+ * opts.c - getopt_long over the options of opts.h, one help text each.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "opts.h"
+
+static const char server_help[] =
+"usage: hive-demo-server [options]\n"
+"\n"
+"The authoritative, headless server of the Hive demo: a game of tag.\n"
+"It logs what its bus sees (joins, handshakes, tags, chat, closes).\n"
+"\n"
+"  --host HOST          address to listen on (default 127.0.0.1; 0.0.0.0 for a LAN)\n"
+"  --port PORT          port (default 7777; 0 = any free port, printed at start)\n"
+"  --transport T        enet (default, UDP), tcp, tls or enet+tls\n"
+"  --cert FILE          TLS: certificate chain (PEM), for tls and enet+tls\n"
+"  --key FILE           TLS: private key (PEM; default: in --cert)\n"
+"  --ca FILE            TLS: CA bundle to check client certificates\n"
+"  --tick-hz HZ         simulation rate (default 60)\n"
+"  --net-hz HZ          snapshot rate (default 30)\n"
+"  --max-players N      arena size (default 16, at most 16)\n"
+"  --duration SECONDS   stop after this long (default: until Ctrl-C)\n"
+"  --seed N             spawn positions (default 1)\n"
+"  --quiet              log only the start and the summary\n"
+"  --help               this text\n";
+
+static const char client_help[] =
+"usage: hive-demo-client [options]\n"
+"\n"
+"An SDL2 window on the Hive demo arena. Arrow keys or WASD move, Enter\n"
+"opens the chat box, Enter sends, Escape cancels or quits.\n"
+"\n"
+"  --host HOST          server address (default 127.0.0.1)\n"
+"  --port PORT          server port (default 7777)\n"
+"  --transport T        enet (default, UDP), tcp, tls or enet+tls\n"
+"  --ca FILE            TLS: CA bundle that signed the server (default: system)\n"
+"  --cert FILE          TLS: client certificate, for servers that ask for one\n"
+"  --key FILE           TLS: its private key\n"
+"  --insecure           TLS: do not verify the server's certificate (local tests)\n"
+"  --name NAME          your name in the arena (default: player)\n"
+"  --bot                move (and chat) by itself\n"
+"  --headless           no window at all (bots in scripts and load runs)\n"
+"  --tick-hz HZ         input and prediction rate (default 60; match the server)\n"
+"  --net-hz HZ          statistics rate (default 30)\n"
+"  --duration SECONDS   leave the game after this long\n"
+"  --screenshot FILE    save the window as a PNG, then exit...\n"
+"  --after SECONDS      ...this long after start (default 3)\n"
+"  --seed N             the bot's randomness\n"
+"  --quiet              print only errors and the final summary\n"
+"  --help               this text\n"
+"\n"
+"Without a display, run it with SDL_VIDEODRIVER=dummy (it sets that itself\n"
+"when neither DISPLAY nor WAYLAND_DISPLAY is set).\n";
+
+enum { O_HOST = 256, O_PORT, O_TRANSPORT, O_CERT, O_KEY, O_CA, O_INSECURE, O_TICK, O_NET,
+       O_DURATION, O_QUIET, O_SEED, O_MAXP, O_NAME, O_BOT, O_HEADLESS, O_SHOT, O_AFTER,
+       O_CHAT, O_HELP };
+
+static bool number(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || *end || !(v >= lo && v <= hi)) return false;
+    *out = v;
+    return true;
+}
+
+int demo_opts_parse(demo_opts *o, int argc, char **argv, bool server)
+{
+    static const struct option longopts[] = {
+        { "host", required_argument, 0, O_HOST }, { "port", required_argument, 0, O_PORT },
+        { "transport", required_argument, 0, O_TRANSPORT }, { "cert", required_argument, 0, O_CERT },
+        { "key", required_argument, 0, O_KEY }, { "ca", required_argument, 0, O_CA },
+        { "insecure", no_argument, 0, O_INSECURE }, { "tick-hz", required_argument, 0, O_TICK },
+        { "net-hz", required_argument, 0, O_NET }, { "duration", required_argument, 0, O_DURATION },
+        { "quiet", no_argument, 0, O_QUIET }, { "seed", required_argument, 0, O_SEED },
+        { "max-players", required_argument, 0, O_MAXP }, { "name", required_argument, 0, O_NAME },
+        { "bot", no_argument, 0, O_BOT }, { "headless", no_argument, 0, O_HEADLESS },
+        { "screenshot", required_argument, 0, O_SHOT }, { "after", required_argument, 0, O_AFTER },
+        { "chat-every", required_argument, 0, O_CHAT }, { "help", no_argument, 0, O_HELP },
+        { 0, 0, 0, 0 },
+    };
+    const char *prog = server ? "hive-demo-server" : "hive-demo-client";
+    memset(o, 0, sizeof *o);
+    o->host = "127.0.0.1";
+    o->port = 7777;
+    o->transport = "enet";
+    o->tick_hz = 60;
+    o->net_hz = 30;
+    o->seed = 1;
+    o->max_players = 16;
+    o->name = "player";
+    o->after = 3;
+    optind = 1;
+    opterr = 0;
+    int c;
+    double v;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        const char *bad = NULL;
+        switch (c) {
+        case O_HOST: o->host = optarg; break;
+        case O_PORT: if (number(optarg, server ? 0 : 1, 65535, &v)) o->port = (int)v; else bad = "--port"; break;
+        case O_TRANSPORT:
+            o->transport = optarg;
+            if (strcmp(optarg, "enet") && strcmp(optarg, "tcp") && strcmp(optarg, "tls") &&
+                strcmp(optarg, "enet+tls"))
+                bad = "--transport (enet, tcp, tls, enet+tls)";
+            break;
+        case O_CERT: o->cert = optarg; break;
+        case O_KEY: o->key = optarg; break;
+        case O_CA: o->ca = optarg; break;
+        case O_INSECURE: o->insecure = true; break;
+        case O_TICK: if (number(optarg, 1, 1000, &v)) o->tick_hz = v; else bad = "--tick-hz"; break;
+        case O_NET: if (number(optarg, 1, 1000, &v)) o->net_hz = v; else bad = "--net-hz"; break;
+        case O_DURATION: if (number(optarg, 0, 1e6, &v)) o->duration = v; else bad = "--duration"; break;
+        case O_QUIET: o->quiet = true; break;
+        case O_SEED: if (number(optarg, 0, 4294967295.0, &v)) o->seed = (uint32_t)v; else bad = "--seed"; break;
+        case O_MAXP: if (number(optarg, 1, 16, &v)) o->max_players = (int)v; else bad = "--max-players (1-16)"; break;
+        case O_NAME: o->name = optarg; break;
+        case O_BOT: o->bot = true; break;
+        case O_HEADLESS: o->headless = true; break;
+        case O_SHOT: o->screenshot = optarg; break;
+        case O_AFTER: if (number(optarg, 0, 3600, &v)) o->after = v; else bad = "--after"; break;
+        case O_CHAT: if (number(optarg, 0.1, 3600, &v)) o->chat_every = v; else bad = "--chat-every"; break;
+        case O_HELP: fputs(server ? server_help : client_help, stdout); return 1;
+        default:
+            fprintf(stderr, "%s: unknown option '%s' (try --help)\n", prog, argv[optind - 1]);
+            return -1;
+        }
+        if (bad) {
+            fprintf(stderr, "%s: bad value '%s' for %s (try --help)\n", prog, optarg, bad);
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "%s: unexpected argument '%s' (try --help)\n", prog, argv[optind]);
+        return -1;
+    }
+    if (o->screenshot && o->headless) {
+        fprintf(stderr, "%s: --screenshot needs a window; drop --headless\n", prog);
+        return -1;
+    }
+    return 0;
+}
+
+void demo_opts_addr(const demo_opts *o, char *buf, size_t n)
+{
+    bool v6 = strchr(o->host, ':') != NULL;
+    snprintf(buf, n, "%s://%s%s%s:%d", o->transport, v6 ? "[" : "", o->host, v6 ? "]" : "", o->port);
+}
