@@ -13,6 +13,7 @@
  *   server.connection.accept [cid, addr]
  *   server.connection.handshakecomplete       client.handshakecomplete
  *                          [cid, conntype, app_version]          [cid]
+ *                          (+ peer_subject on TLS transports)    (+ peer_subject)
  *   server.connection.send [cid, pid, name, size]   client.send  [pid, name, size]
  *   server.connection.recv [cid, pid, name, msg]    client.recv  [pid, name, msg]
  *   server.recv.<packet name>  (same data)   client.recv.<packet name>
@@ -364,8 +365,10 @@ int hive_server_shutdown(hive_server *s);
  * "bad_msgpack"). Copied; the caller keeps ownership.
  * Returns HIVE_OK (queued; it leaves at the end of this service round
  * or at hive_server_flush), HIVE_ENOENT (unknown name or cid), HIVE_ESTATE
- * (connection not open yet or closing), HIVE_ETOOBIG (frame over the
- * peer's max_frame), HIVE_ENOMEM. Any thread.
+ * (server not running, connection not open yet or closing), HIVE_ETOOBIG
+ * (frame over the peer's max_frame), HIVE_EINVAL (empty body), HIVE_ENOMEM.
+ * A frame queued from another thread for a connection that closes before
+ * the I/O loop gets to it is dropped. Any thread.
  */
 int hive_server_send(hive_server *s, hive_cid cid, const char *name,
                      const void *body, size_t len);
