@@ -111,11 +111,16 @@ static inline void rec_expect_sequence(const recorder *r, const char *who, const
 
 /* A started, non-threaded server on 127.0.0.1 with a free port. cfg may
  * be NULL; its addr is replaced. */
+/* Scheme for test servers: "" (plain host:port = ENet) or e.g. "tcp://". */
+static const char *test_scheme = "";
+
 static inline hive_server *test_server(hive_bus *bus, const hive_server_config *cfg,
                                        const char *const *packets)
 {
     hive_server_config c = cfg ? *cfg : (hive_server_config){ 0 };
-    c.addr = "127.0.0.1:0";
+    char addr[64];
+    snprintf(addr, sizeof addr, "%s127.0.0.1:0", test_scheme);
+    c.addr = addr;
     hive_server *s = hive_server_create(&c, bus);
     cr_assert_not_null(s);
     for (int i = 0; packets && packets[i]; i++)
@@ -127,7 +132,7 @@ static inline hive_server *test_server(hive_bus *bus, const hive_server_config *
 
 static inline void test_addr(const hive_server *s, char *buf, size_t n)
 {
-    snprintf(buf, n, "127.0.0.1:%u", (unsigned)hive_server_port(s));
+    snprintf(buf, n, "%s127.0.0.1:%u", test_scheme, (unsigned)hive_server_port(s));
 }
 
 typedef bool (*pump_cond)(void *arg);
