@@ -53,7 +53,7 @@ const char *hive_client_packet_name(hive_client *c, uint32_t pid, char *buf, siz
 
 int hive_client_send(hive_client *c, const char *name, const void *body, size_t len)
 {
-    if (!c || !name) return HIVE_EINVAL;
+    if (!c || !name || !body || !len) return HIVE_EINVAL;
     if (state_of(c) != HIVE_CLIENT_OPEN) return HIVE_ESTATE;
     int pid;
     if (hive__ep_on_io_thread(&c->ep)) pid = c->pt ? hive_registry_id(c->pt->reg, name) : HIVE_ENOENT;

@@ -42,7 +42,7 @@ int hive_server_send_id(hive_server *s, hive_cid cid, uint32_t pid, const void *
 
 int hive_server_send(hive_server *s, hive_cid cid, const char *name, const void *body, size_t len)
 {
-    if (!s || !name) return HIVE_EINVAL;
+    if (!s || !name || !body || !len) return HIVE_EINVAL;
     int pid = hive_registry_id(s->reg, name);
     if (pid < 0) return pid;
     return hive_server_send_id(s, cid, (uint32_t)pid, body, len, 0);
@@ -75,7 +75,7 @@ int hive_server_broadcast_id(hive_server *s, uint32_t pid, const void *body, siz
 int hive_server_broadcast(hive_server *s, const char *name, const void *body, size_t len,
                           hive_cid except)
 {
-    if (!s || !name) return HIVE_EINVAL;
+    if (!s || !name || !body || !len) return HIVE_EINVAL;
     int pid = hive_registry_id(s->reg, name);
     if (pid < 0) return pid;
     return hive_server_broadcast_id(s, (uint32_t)pid, body, len, except, 0);
