@@ -10,6 +10,10 @@
  *           a welcome), so the fuzzer reaches the open state at once
  *   bit 2   stream transport (bytes go through hive__rxbuf) instead of datagrams
  *   bit 3   server: an auth hook that refuses tokens starting with 'x'
+ *   bit 5   handlers answer: a recv whose body starts with an odd byte
+ *           makes the handler close that connection (server: kick; client:
+ *           close), a byte with bit 1 set also stops the server/client -
+ *           re-entrant calls from inside Hive's own callbacks
  * then chunks: [kind][len][len bytes]
  *   kind % 4 == 0 / 1   bytes from the peer on channel 0 / 1
  *   kind % 4 == 2       the peer vanishes (transport disconnect)
@@ -200,7 +204,32 @@ static int f_create(const hive__transport_cb *cb, const hive__transport_opts *o,
 
 typedef struct tally {
     int accept, handshake, recv, close, stop, client_close, client_stop, client_handshake;
+    bool react;
 } tally;
+
+/* Handlers that call back into Hive, as game code does. */
+static void react(const hive_event *ev, const msgpack_object *o, tally *t)
+{
+    const void *raw, *obj;
+    size_t len;
+    if (!t->react || hive_event_get_msgpack(ev, "msg", &raw, &len, &obj) != 0 || !len) return;
+    uint8_t b = ((const uint8_t *)raw)[0];
+    hive_server *s = hive_event_ptr(ev, "server");
+    hive_client *c = hive_event_ptr(ev, "client");
+    if (b & 1) {
+        if (s) hive_server_close(s, (hive_cid)hive_event_int(ev, "cid", 0), HIVE_CLOSE_KICKED, "fuzz");
+        if (c) hive_client_close(c, HIVE_CLOSE_NORMAL, "fuzz");
+    }
+    if (b & 2) {
+        if (s) hive_server_stop(s);
+        if (c) hive_client_stop(c);
+    }
+    if (b & 4) {   /* answer with whatever came */
+        if (s) hive_server_send_id(s, (hive_cid)hive_event_int(ev, "cid", 0),
+                                   (uint32_t)hive_event_int(ev, "pid", 0), raw, len, 0);
+        if (c) hive_client_send_id(c, (uint32_t)hive_event_int(ev, "pid", 0), raw, len, 0);
+    }
+}
 
 static void on_any(const hive_event *ev, void *user)
 {
@@ -219,6 +248,7 @@ static void on_any(const hive_event *ev, void *user)
         const msgpack_object *o;
         CHECK(hive_event_msg(ev, &v, &o) == 0);
         hive_msg_view_free(&v);
+        react(ev, o, t);
     }
 }
 
@@ -324,7 +354,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     hive__transport_set_test("fuzz", f_create);
     hive_bus *bus = hive_bus_create(&(hive_bus_config){ .queue_capacity = 64 });
     if (!bus) return 0;
-    tally t = { 0 };
+    tally t = { .react = (flags & 32) != 0 };
     hive_bus_observe(bus, on_any, &t);
     if (flags & 1) run_client(flags, &t, bus);
     else run_server(flags, &t, bus);

@@ -557,15 +557,18 @@ int hive_client_connect(hive_client *c, const char *addr)
     return HIVE_OK;
 }
 
-static void do_stop(hive_client *c)
+void hive__cli_do_stop(hive_client *c)
 {
-    c->stop_pending = false;
+    /* Closing publishes events; a handler that asks for a stop (or a
+     * connect) meanwhile must not start a second one inside this one. */
+    c->in_service++;
     if (c->thread_on) {
         reap(c);        /* the thread closes, lingers and finishes */
     } else {
         close_and_linger(c);
         reap(c);
     }
+    hive__cli_set_state(c, HIVE_CLIENT_IDLE);
     if (c->stop_owed) {   /* connect happened but nothing finished it */
         c->stop_owed = false;
         int reason = __atomic_load_n(&c->close_reason, __ATOMIC_ACQUIRE);
@@ -576,8 +579,9 @@ static void do_stop(hive_client *c)
         };
         hive__ep_emit(&c->ep, c->ev.stop, f, 3);
     }
-    hive__cli_set_state(c, HIVE_CLIENT_IDLE);
     hive__ep_wake_all(&c->ep, true);
+    c->in_service--;
+    c->stop_pending = false;
 }
 
 int hive_client_stop(hive_client *c)
@@ -587,7 +591,7 @@ int hive_client_stop(hive_client *c)
         c->stop_pending = true;
         return HIVE_OK;
     }
-    do_stop(c);
+    hive__cli_do_stop(c);
     return HIVE_OK;
 }
 
@@ -614,7 +618,7 @@ int hive_client_service(hive_client *c, int timeout_ms)
         if (total > 0 || !c->conn || c->stop_pending || hive__now_ms() >= end) break;
     }
     c->in_service--;
-    if (c->stop_pending && !c->in_service) do_stop(c);
+    if (c->stop_pending && !c->in_service) hive__cli_do_stop(c);
     return rc < 0 ? rc : total;
 }
 
@@ -631,7 +635,7 @@ void hive_client_interrupt(hive_client *c)
 void hive_client_destroy(hive_client *c)
 {
     if (!c) return;
-    do_stop(c);
+    hive__cli_do_stop(c);
     hive__ptable_free(c->pt);
     hive__tls_config_free(&c->cfg.tls);
     hive__free(c->app);

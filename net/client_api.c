@@ -10,6 +10,19 @@
 
 static int state_of(const hive_client *c) { return __atomic_load_n(&c->state, __ATOMIC_ACQUIRE); }
 
+/* As on the server: a handler run by this call may ask for a stop, which
+ * waits until the call is done. */
+static void enter(hive_client *c)
+{
+    if (!c->ep.threaded) c->in_service++;
+}
+
+static int leave(hive_client *c, int rc)
+{
+    if (!c->ep.threaded && --c->in_service == 0 && c->stop_pending) hive__cli_do_stop(c);
+    return rc;
+}
+
 int hive_client_send_id(hive_client *c, uint32_t pid, const void *body, size_t len, unsigned flags)
 {
     if (!c || (!body && len) || !len) return HIVE_EINVAL;
@@ -17,7 +30,8 @@ int hive_client_send_id(hive_client *c, uint32_t pid, const void *body, size_t l
     if (hive__ep_on_io_thread(&c->ep)) {
         const hive__pentry *pe = hive__ptable_find(c->pt, pid);
         if (!pe) return HIVE_ENOENT;
-        return hive__cli_send_user(c, pe, body, len, hive__pick_reliable(pe, flags));
+        enter(c);
+        return leave(c, hive__cli_send_user(c, pe, body, len, hive__pick_reliable(pe, flags)));
     }
     pthread_mutex_lock(&c->ep.lock);
     const hive__pentry *pe = hive__ptable_find(c->pt, pid);
@@ -89,8 +103,9 @@ int hive_client_close(hive_client *c, int reason, const char *message)
         return HIVE_ESTATE;
     if (hive__ep_on_io_thread(&c->ep)) {
         c->ep.now = hive__now_ms();
+        enter(c);
         hive__cli_close(c, reason, message, false, true, false);
-        return HIVE_OK;
+        return leave(c, HIVE_OK);
     }
     size_t n = message ? strlen(message) : 0;
     if (n > 255) n = 255;

@@ -46,5 +46,6 @@ void hive__cli_close(hive_client *c, int reason, const char *message, bool remot
 int  hive__cli_send_user(hive_client *c, const hive__pentry *pe, const void *body, size_t len,
                          bool reliable);
 void hive__cli_set_state(hive_client *c, hive_client_state st);
+void hive__cli_do_stop(hive_client *c);
 
 #endif /* HIVE_NET_CLIENT_INTERNAL_H */

@@ -693,9 +693,11 @@ void hive__srv_refresh_wants(hive_server *s)
     s->any_pe_wanted = any;
 }
 
-static void do_stop(hive_server *s)
+void hive__srv_do_stop(hive_server *s)
 {
-    s->stop_pending = false;
+    /* Closing everything publishes close events; a handler asking for a
+     * stop meanwhile must not start a second one inside this one. */
+    s->in_service++;
     if (s->thread_on) {
         __atomic_store_n(&s->thread_quit, 1, __ATOMIC_RELEASE);
         s->ep.tr->vt->wake(s->ep.tr);
@@ -707,6 +709,8 @@ static void do_stop(hive_server *s)
     set_st(s, HIVE__S_BOUND);
     emit_reason(s, s->ev.stop, HIVE_CLOSE_SERVER_SHUTDOWN);
     hive__ep_wake_all(&s->ep, true);
+    s->in_service--;
+    s->stop_pending = false;
 }
 
 int hive_server_service(hive_server *s, int timeout_ms)
@@ -732,7 +736,7 @@ int hive_server_service(hive_server *s, int timeout_ms)
         if (total > 0 || s->stop_pending || hive__now_ms() >= end) break;
     }
     s->in_service--;
-    if (s->stop_pending && !s->in_service) do_stop(s);
+    if (s->stop_pending && !s->in_service) hive__srv_do_stop(s);
     return rc < 0 ? rc : total;
 }
 
@@ -766,7 +770,7 @@ int hive_server_stop(hive_server *s)
         s->stop_pending = true;
         return HIVE_OK;
     }
-    do_stop(s);
+    hive__srv_do_stop(s);
     return HIVE_OK;
 }
 
@@ -775,7 +779,7 @@ int hive_server_shutdown(hive_server *s)
     if (!s) return HIVE_EINVAL;
     if (get_st(s) == HIVE__S_SHUT) return HIVE_ESTATE;
     if (s->in_service) return HIVE_ESTATE;   /* not from a handler */
-    if (get_st(s) == HIVE__S_RUNNING) do_stop(s);
+    if (get_st(s) == HIVE__S_RUNNING) hive__srv_do_stop(s);
     pthread_mutex_lock(&s->ep.lock);
     hive__transport *tr = s->ep.tr;
     __atomic_store_n(&s->ep.tr, NULL, __ATOMIC_RELEASE);

@@ -16,6 +16,20 @@ static bool running(const hive_server *s)
     return __atomic_load_n(&s->st, __ATOMIC_ACQUIRE) == HIVE__S_RUNNING;
 }
 
+/* A call on the I/O thread may publish (send and close events), and a
+ * handler may call hive_server_stop: like inside service, the stop waits
+ * until this call is done with its connection. */
+static void enter(hive_server *s)
+{
+    if (!s->ep.threaded) s->in_service++;
+}
+
+static int leave(hive_server *s, int rc)
+{
+    if (!s->ep.threaded && --s->in_service == 0 && s->stop_pending) hive__srv_do_stop(s);
+    return rc;
+}
+
 int hive_server_send_id(hive_server *s, hive_cid cid, uint32_t pid, const void *body,
                         size_t len, unsigned flags)
 {
@@ -27,7 +41,8 @@ int hive_server_send_id(hive_server *s, hive_cid cid, uint32_t pid, const void *
     if (hive__ep_on_io_thread(&s->ep)) {
         hive__conn *c = hive__cidmap_get(&s->map, cid);
         if (!c) return HIVE_ENOENT;
-        return hive__srv_send_user(s, c, pe, body, len, reliable);
+        enter(s);
+        return leave(s, hive__srv_send_user(s, c, pe, body, len, reliable));
     }
     pthread_mutex_lock(&s->ep.lock);
     hive__conn *c = hive__cidmap_get(&s->map, cid);
@@ -67,7 +82,10 @@ int hive_server_broadcast_id(hive_server *s, uint32_t pid, const void *body, siz
                                        ? s->cfg.max_frame : HIVE__MAX_FRAME_DEFAULT))
         return HIVE_ETOOBIG;
     bool reliable = hive__pick_reliable(pe, flags);
-    if (hive__ep_on_io_thread(&s->ep)) return hive__srv_bcast_user(s, pe, body, len, except, reliable);
+    if (hive__ep_on_io_thread(&s->ep)) {
+        enter(s);
+        return leave(s, hive__srv_bcast_user(s, pe, body, len, except, reliable));
+    }
     int rc = hive__ep_request(&s->ep, HIVE__Q_BCAST, except, pid, reliable, 0, body, len);
     return rc < 0 ? rc : 0;
 }
@@ -103,8 +121,9 @@ int hive_server_close(hive_server *s, hive_cid cid, int reason, const char *mess
     if (hive__ep_on_io_thread(&s->ep)) {
         hive__conn *c = hive__cidmap_get(&s->map, cid);
         if (!c) return HIVE_ENOENT;
+        enter(s);
         hive__srv_close_conn(s, c, reason, message, false, HIVE__CLOSE_FRAME, false);
-        return HIVE_OK;
+        return leave(s, HIVE_OK);
     }
     pthread_mutex_lock(&s->ep.lock);
     bool found = hive__cidmap_get(&s->map, cid) != NULL;

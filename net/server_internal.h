@@ -54,6 +54,7 @@ void hive__srv_close_conn(hive_server *s, hive__conn *c, int reason, const char 
 int  hive__srv_round(hive_server *s, int wait_ms);
 void hive__srv_close_all(hive_server *s, int reason);
 void hive__srv_refresh_wants(hive_server *s);
+void hive__srv_do_stop(hive_server *s);
 int  hive__srv_send_user(hive_server *s, hive__conn *c, const hive__pentry *pe,
                          const void *body, size_t len, bool reliable);
 int  hive__srv_bcast_user(hive_server *s, const hive__pentry *pe, const void *body,

@@ -85,3 +85,35 @@ Test(interrupt, from_a_signal_handler, .timeout = 30)
     hive_bus_destroy(sbus);
     free(r);
 }
+
+static void stop_server_on_close(const hive_event *ev, void *user)
+{
+    cr_expect_eq(hive_server_stop(hive_event_ptr(ev, "server")), 0);
+}
+
+static void stop_client_on_close(const hive_event *ev, void *user)
+{
+    cr_expect_eq(hive_client_stop(hive_event_ptr(ev, "client")), 0);
+}
+
+/* A handler may stop its server or client even when the event came from
+ * a plain API call (not from service): the stop waits for that call. */
+Test(interrupt, stop_from_a_close_handler_during_an_api_call, .timeout = 30)
+{
+    fixture fx;
+    fx_init(&fx, NULL, NULL, true);
+    hive_bus_subscribe(fx.sbus, HIVE_EV_SERVER_CLOSE, stop_server_on_close, NULL, NULL);
+    hive_bus_subscribe(fx.cbus, HIVE_EV_CLIENT_CLOSE, stop_client_on_close, NULL, NULL);
+    cr_assert_eq(hive_server_close(fx.srv, hive_client_cid(fx.cli), HIVE_CLOSE_KICKED, NULL), 0);
+    cr_expect_eq(rec_count(fx.sr, HIVE_EV_SERVER_STOP), 1);
+    cr_expect_eq(hive_server_service(fx.srv, 0), HIVE_ESTATE);
+
+    fixture fy;
+    fx_init(&fy, NULL, NULL, true);
+    hive_bus_subscribe(fy.cbus, HIVE_EV_CLIENT_CLOSE, stop_client_on_close, NULL, NULL);
+    cr_assert_eq(hive_client_close(fy.cli, HIVE_CLOSE_NORMAL, NULL), 0);
+    cr_expect_eq(hive_client_get_state(fy.cli), HIVE_CLIENT_IDLE);
+    cr_expect_eq(rec_count(fy.cr, HIVE_EV_CLIENT_STOP), 1);
+    fx_fini(&fy);
+    fx_fini(&fx);
+}
