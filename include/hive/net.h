@@ -348,8 +348,11 @@ void hive_server_interrupt(hive_server *s);
  * "server_shutdown" (close events published), close packets get up to
  * close_linger_ms to leave, the I/O thread (threaded) ends, pull waiters
  * wake. Publishes server.stop. The server stays bound; start serves
- * again. Returns HIVE_OK or HIVE_ESTATE (not running). Owner thread, not
- * from inside a handler in threaded mode.
+ * again. Returns HIVE_OK or HIVE_ESTATE (not running). Owner thread.
+ * From inside a handler (caller-thread mode) the stop is carried out as
+ * soon as the Hive call that ran the handler (service, send, close...)
+ * is done; in threaded mode handlers run at dispatch and stop at once.
+ * Never from the auth hook (it runs on the I/O thread).
  */
 int hive_server_stop(hive_server *s);
 
@@ -492,7 +495,8 @@ void hive_client_destroy(hive_client *c);
  * "enet://host:port"; default port 7777). Returns at once; the link comes
  * up during service (or on the I/O thread). Publishes client.connect.
  * Returns HIVE_OK, HIVE_EADDR, HIVE_EUNSUPPORTED, HIVE_ESTATE (already
- * connected: stop first), HIVE_ENOMEM, HIVE_EIO.
+ * connected: stop first; or called from inside one of this client's
+ * handlers - reconnect from the game loop instead), HIVE_ENOMEM, HIVE_EIO.
  */
 int hive_client_connect(hive_client *c, const char *addr);
 
@@ -539,7 +543,8 @@ int hive_client_close(hive_client *c, int reason, const char *message);
 
 /* hive_client_stop - close (normal) if connected, end the I/O thread,
  * drop the link, publish client.stop (when there was something to stop).
- * Returns HIVE_OK. Owner thread. */
+ * From inside a handler it is carried out once the Hive call that ran the
+ * handler is done. Returns HIVE_OK. Owner thread. */
 int hive_client_stop(hive_client *c);
 
 /* hive_client_state / _cid / _close_reason - current facts. Any thread.
