@@ -53,6 +53,7 @@ echo "== live log of the server's bus"
 
 # The server stops one second after the clients' planned end, so the last
 # bot is still there to be closed with "server_shutdown".
+: > "$TMP/server.log"     # exists before tail looks for it
 "$SERVER" --host 127.0.0.1 --port 0 --duration $((SECONDS_ + 1)) > "$TMP/server.log" 2>&1 &
 SERVER_PID=$!
 PIDS="$SERVER_PID"

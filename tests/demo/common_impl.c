@@ -5,3 +5,4 @@
 #include "demo/common/interp.c"
 #include "demo/common/predict.c"
 #include "demo/common/bot.c"
+#include "demo/common/proto.c"

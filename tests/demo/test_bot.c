@@ -33,7 +33,7 @@ static int play(uint32_t seed, int max_ticks, float *closest)
     return -1;
 }
 
-Test(bot, it_catches_someone_eventually, .timeout = 10)
+Test(bot, it_catches_someone_eventually, .timeout = 30)
 {
     int caught = 0;
     for (uint32_t seed = 1; seed <= 6; seed++) {
@@ -46,7 +46,7 @@ Test(bot, it_catches_someone_eventually, .timeout = 10)
     cr_expect_geq(caught, 4, "%d of 6 chases ended in a tag", caught);
 }
 
-Test(bot, prey_runs_away, .timeout = 5)
+Test(bot, prey_runs_away, .timeout = 30)
 {
     demo_snapshot s = { .tick = 1, .it = 1, .n = 2 };
     s.p[0] = (demo_snap_player){ .id = 1, .x = 400, .y = 60, .flags = DEMO_SNAP_IT };
@@ -62,7 +62,7 @@ Test(bot, prey_runs_away, .timeout = 5)
     cr_expect_geq(right, 18);
 }
 
-Test(bot, hunter_heads_for_the_nearest, .timeout = 5)
+Test(bot, hunter_heads_for_the_nearest, .timeout = 30)
 {
     demo_snapshot s = { .tick = 1, .it = 1, .n = 3 };
     s.p[0] = (demo_snap_player){ .id = 1, .x = 400, .y = 250, .flags = DEMO_SNAP_IT };

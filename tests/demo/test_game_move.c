@@ -3,7 +3,7 @@
 #include <math.h>
 #include "demo/common/game.h"
 
-Test(move, straight_and_diagonal_at_the_same_speed, .timeout = 5)
+Test(move, straight_and_diagonal_at_the_same_speed, .timeout = 30)
 {
     float x = 300, y = 60, dt = 1.0f / 60;
     demo_move(&x, &y, DEMO_RIGHT, DEMO_SPEED, dt);
@@ -15,7 +15,7 @@ Test(move, straight_and_diagonal_at_the_same_speed, .timeout = 5)
     cr_expect_float_eq(d, DEMO_SPEED * dt, 1e-3);
 }
 
-Test(move, opposite_keys_cancel, .timeout = 5)
+Test(move, opposite_keys_cancel, .timeout = 30)
 {
     float x = 300, y = 60;
     demo_move(&x, &y, DEMO_LEFT | DEMO_RIGHT | DEMO_UP | DEMO_DOWN, DEMO_SPEED, 0.1f);
@@ -23,7 +23,7 @@ Test(move, opposite_keys_cancel, .timeout = 5)
     cr_expect_float_eq(y, 60, 1e-6);
 }
 
-Test(move, walls_hold, .timeout = 5)
+Test(move, walls_hold, .timeout = 30)
 {
     float x = 20, y = 20;
     for (int i = 0; i < 100; i++) demo_move(&x, &y, DEMO_LEFT | DEMO_UP, DEMO_SPEED, 1.0f / 60);
@@ -35,7 +35,7 @@ Test(move, walls_hold, .timeout = 5)
     cr_expect_float_eq(y, DEMO_ARENA_H - DEMO_RADIUS, 1e-3);
 }
 
-Test(move, pillars_are_solid, .timeout = 5)
+Test(move, pillars_are_solid, .timeout = 30)
 {
     const demo_rect *r = &demo_pillars[0];
     /* Walk right into the pillar's left face, along its middle. */
@@ -45,7 +45,7 @@ Test(move, pillars_are_solid, .timeout = 5)
     cr_expect_float_eq(y, r->y + r->h / 2, 1e-3);
 }
 
-Test(move, every_pillar_stops_a_player_from_every_side, .timeout = 5)
+Test(move, every_pillar_stops_a_player_from_every_side, .timeout = 30)
 {
     for (int i = 0; i < demo_npillars; i++) {
         const demo_rect *r = &demo_pillars[i];
@@ -64,7 +64,7 @@ Test(move, every_pillar_stops_a_player_from_every_side, .timeout = 5)
     }
 }
 
-Test(move, a_centre_inside_a_pillar_is_pushed_out, .timeout = 5)
+Test(move, a_centre_inside_a_pillar_is_pushed_out, .timeout = 30)
 {
     const demo_rect *r = &demo_pillars[4];
     float x = r->x + 2, y = r->y + r->h / 2;

@@ -3,7 +3,7 @@
 #include "demo/common/predict.h"
 #include "demo/common/snapshot.h"
 
-Test(predict, matches_the_server_when_every_input_arrives, .timeout = 5)
+Test(predict, matches_the_server_when_every_input_arrives, .timeout = 30)
 {
     demo_world w;
     demo_world_init(&w, 60, 3);
@@ -38,7 +38,7 @@ Test(predict, matches_the_server_when_every_input_arrives, .timeout = 5)
     cr_expect_leq(pr.n, 2);
 }
 
-Test(predict, a_surprise_is_smoothed_not_snapped, .timeout = 5)
+Test(predict, a_surprise_is_smoothed_not_snapped, .timeout = 30)
 {
     demo_predict pr;
     demo_predict_init(&pr, 60);
@@ -57,7 +57,7 @@ Test(predict, a_surprise_is_smoothed_not_snapped, .timeout = 5)
     cr_expect_float_eq(pr.x, 100, 1e-4);
 }
 
-Test(predict, history_is_bounded, .timeout = 5)
+Test(predict, history_is_bounded, .timeout = 30)
 {
     demo_predict pr;
     demo_predict_init(&pr, 60);

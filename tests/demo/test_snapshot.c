@@ -15,7 +15,7 @@ static int roundtrip(const demo_snapshot *in, demo_snapshot *out)
     return rc;
 }
 
-Test(snapshot, world_state_round_trips_exactly, .timeout = 5)
+Test(snapshot, world_state_round_trips_exactly, .timeout = 30)
 {
     demo_world w;
     demo_world_init(&w, 60, 42);
@@ -42,7 +42,7 @@ Test(snapshot, world_state_round_trips_exactly, .timeout = 5)
     cr_expect_eq(b->flags, 0);
 }
 
-Test(snapshot, a_full_arena_stays_small, .timeout = 5)
+Test(snapshot, a_full_arena_stays_small, .timeout = 30)
 {
     demo_world w;
     demo_world_init(&w, 60, 1);
@@ -110,7 +110,7 @@ static void bad_flags(hive_msg *m)
     hive_msg_uint(m, 0); hive_msg_uint(m, 200); hive_msg_uint(m, 0); hive_msg_uint(m, 0);
 }
 
-Test(snapshot, hostile_snapshots_are_refused, .timeout = 5)
+Test(snapshot, hostile_snapshots_are_refused, .timeout = 30)
 {
     cr_expect_eq(decode_built(ok_one), 0);
     cr_expect_eq(decode_built(not_a_map), HIVE_EPROTO);

@@ -1,7 +1,7 @@
 /* Creating engines: defaults, bad configurations, NULL handling. */
 #include "engine_util.h"
 
-Test(config, defaults, .timeout = 5)
+Test(config, defaults, .timeout = 10)
 {
     hive_bus *bus = hive_bus_create(NULL);
     hive_engine *e = hive_engine_create(&(hive_engine_config){ .bus = bus });
@@ -15,7 +15,7 @@ Test(config, defaults, .timeout = 5)
     hive_bus_destroy(bus);
 }
 
-Test(config, rejects_bad_configurations, .timeout = 5)
+Test(config, rejects_bad_configurations, .timeout = 10)
 {
     hive_bus *bus = hive_bus_create(NULL);
     cr_expect_null(hive_engine_create(NULL));
@@ -29,7 +29,7 @@ Test(config, rejects_bad_configurations, .timeout = 5)
     hive_bus_destroy(bus);
 }
 
-Test(config, null_is_harmless, .timeout = 5)
+Test(config, null_is_harmless, .timeout = 10)
 {
     hive_engine_destroy(NULL);
     hive_engine_stop(NULL);
@@ -39,7 +39,7 @@ Test(config, null_is_harmless, .timeout = 5)
     cr_expect_null(hive_engine_bus(NULL));
 }
 
-Test(config, unheard_ticks_still_count, .timeout = 5)
+Test(config, unheard_ticks_still_count, .timeout = 10)
 {
     rig r; rig_init(&r, &(hive_engine_config){ .tick_hz = 30 });
     rig_step(&r, 100 * MS);

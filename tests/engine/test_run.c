@@ -15,7 +15,7 @@ static hive_engine *real_engine(hive_bus **bus, double tick_hz)
     return e;
 }
 
-Test(run, paces_ticks_on_the_real_clock, .timeout = 5)
+Test(run, paces_ticks_on_the_real_clock, .timeout = 10)
 {
     hive_bus *bus;
     hive_engine *e = real_engine(&bus, 100);
@@ -55,7 +55,7 @@ static int waiting_service(void *obj, int timeout_ms)
     return 0;
 }
 
-Test(run, waits_inside_the_first_service, .timeout = 5)
+Test(run, waits_inside_the_first_service, .timeout = 10)
 {
     hive_bus *bus;
     hive_engine *e = real_engine(&bus, 20);        /* 50 ms frames */
@@ -69,7 +69,7 @@ Test(run, waits_inside_the_first_service, .timeout = 5)
     hive_bus_destroy(bus);
 }
 
-Test(run, stop_before_run_returns_at_once, .timeout = 5)
+Test(run, stop_before_run_returns_at_once, .timeout = 10)
 {
     hive_bus *bus;
     hive_engine *e = real_engine(&bus, 60);
@@ -91,7 +91,7 @@ static void *stop_later(void *arg)
     return NULL;
 }
 
-Test(run, stop_from_another_thread, .timeout = 5)
+Test(run, stop_from_another_thread, .timeout = 10)
 {
     hive_bus *bus;
     hive_engine *e = real_engine(&bus, 60);

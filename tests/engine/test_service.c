@@ -22,7 +22,7 @@ static int svc_fn(void *obj, int timeout_ms)
     return s->ret;
 }
 
-Test(service, called_each_step_without_waiting, .timeout = 5)
+Test(service, called_each_step_without_waiting, .timeout = 10)
 {
     rig r; rig_init(&r, NULL);
     svc a = { .e = r.e }, b = { .e = r.e };
@@ -37,7 +37,7 @@ Test(service, called_each_step_without_waiting, .timeout = 5)
     rig_fini(&r);
 }
 
-Test(service, removed_from_inside_its_own_call, .timeout = 5)
+Test(service, removed_from_inside_its_own_call, .timeout = 10)
 {
     rig r; rig_init(&r, NULL);
     svc a = { .e = r.e }, b = { .e = r.e };
@@ -62,7 +62,7 @@ static void count_err(const hive_event *ev, void *user)
     ++*n;
 }
 
-Test(service, errors_are_counted_and_published, .timeout = 5)
+Test(service, errors_are_counted_and_published, .timeout = 10)
 {
     rig r; rig_init(&r, NULL);
     svc a = { .e = r.e, .ret = HIVE_EIO };
@@ -79,7 +79,7 @@ Test(service, errors_are_counted_and_published, .timeout = 5)
     rig_fini(&r);
 }
 
-Test(service, invalid_arguments, .timeout = 5)
+Test(service, invalid_arguments, .timeout = 10)
 {
     rig r; rig_init(&r, NULL);
     cr_expect_eq(hive_engine_add_service(r.e, NULL, NULL), HIVE_EINVAL);
@@ -91,7 +91,7 @@ Test(service, invalid_arguments, .timeout = 5)
 /* Queued (posted) bus events are delivered by the loop each frame. */
 static void count(const hive_event *ev, void *user) { ++*(int *)user; }
 
-Test(service, step_drains_posted_events, .timeout = 5)
+Test(service, step_drains_posted_events, .timeout = 10)
 {
     rig r; rig_init(&r, NULL);
     int n = 0;

@@ -1,7 +1,7 @@
 /* engine:tick and engine:nettick: fixed steps taken out of real time. */
 #include "engine_util.h"
 
-Test(tick, one_tick_per_period_with_fixed_dt, .timeout = 5)
+Test(tick, one_tick_per_period_with_fixed_dt, .timeout = 10)
 {
     rig r; rig_init(&r, NULL);
     rec ticks = { 0 };
@@ -16,7 +16,7 @@ Test(tick, one_tick_per_period_with_fixed_dt, .timeout = 5)
     rig_fini(&r);
 }
 
-Test(tick, short_frames_accumulate, .timeout = 5)
+Test(tick, short_frames_accumulate, .timeout = 10)
 {
     rig r; rig_init(&r, NULL);
     /* 60 Hz = 16.67 ms: 5 ms frames give a tick every 4th frame at most. */
@@ -28,7 +28,7 @@ Test(tick, short_frames_accumulate, .timeout = 5)
     rig_fini(&r);
 }
 
-Test(tick, long_frame_runs_several_ticks, .timeout = 5)
+Test(tick, long_frame_runs_several_ticks, .timeout = 10)
 {
     rig r; rig_init(&r, NULL);
     rec ticks = { 0 };
@@ -39,7 +39,7 @@ Test(tick, long_frame_runs_several_ticks, .timeout = 5)
     rig_fini(&r);
 }
 
-Test(tick, stall_is_capped_and_counted, .timeout = 5)
+Test(tick, stall_is_capped_and_counted, .timeout = 10)
 {
     rig r; rig_init(&r, &(hive_engine_config){ .max_ticks_per_frame = 4 });
     cr_expect_eq(rig_step(&r, 2001 * MS), 4);       /* 2 s = 120 ticks owed */
@@ -52,7 +52,7 @@ Test(tick, stall_is_capped_and_counted, .timeout = 5)
     rig_fini(&r);
 }
 
-Test(tick, net_ticks_at_their_own_rate, .timeout = 5)
+Test(tick, net_ticks_at_their_own_rate, .timeout = 10)
 {
     rig r; rig_init(&r, &(hive_engine_config){ .tick_hz = 60, .net_hz = 20 });
     rec net = { 0 };
@@ -65,7 +65,7 @@ Test(tick, net_ticks_at_their_own_rate, .timeout = 5)
     rig_fini(&r);
 }
 
-Test(tick, frame_carries_dt_and_alpha, .timeout = 5)
+Test(tick, frame_carries_dt_and_alpha, .timeout = 10)
 {
     rig r; rig_init(&r, NULL);
     rec frames = { 0 };
@@ -80,7 +80,7 @@ Test(tick, frame_carries_dt_and_alpha, .timeout = 5)
     rig_fini(&r);
 }
 
-Test(tick, time_never_runs_backwards, .timeout = 5)
+Test(tick, time_never_runs_backwards, .timeout = 10)
 {
     rig r; rig_init(&r, NULL);
     rig_step(&r, 10 * MS);
@@ -92,7 +92,7 @@ Test(tick, time_never_runs_backwards, .timeout = 5)
     rig_fini(&r);
 }
 
-Test(tick, step_zero_reads_the_clock, .timeout = 5)
+Test(tick, step_zero_reads_the_clock, .timeout = 10)
 {
     rig r; rig_init(&r, NULL);
     r.clock.t += 2 * TICK60;
@@ -110,7 +110,7 @@ static void nested_step(const hive_event *ev, void *user)
     n->run_rc = hive_engine_run(n->e);
 }
 
-Test(tick, step_or_run_inside_a_step_is_refused, .timeout = 5)
+Test(tick, step_or_run_inside_a_step_is_refused, .timeout = 10)
 {
     rig r; rig_init(&r, NULL);
     nested n = { r.e, 1, 1 };

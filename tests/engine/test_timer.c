@@ -21,7 +21,7 @@ static void note(hive_engine *e, int timer, void *user)
     if (l->cancel) l->cancel_rc = hive_engine_cancel(e, l->cancel);
 }
 
-Test(timer, after_runs_once_when_due, .timeout = 5)
+Test(timer, after_runs_once_when_due, .timeout = 10)
 {
     rig r; rig_init(&r, NULL);
     log_t l = { 0 };
@@ -40,7 +40,7 @@ Test(timer, after_runs_once_when_due, .timeout = 5)
     rig_fini(&r);
 }
 
-Test(timer, after_zero_runs_at_the_next_step, .timeout = 5)
+Test(timer, after_zero_runs_at_the_next_step, .timeout = 10)
 {
     rig r; rig_init(&r, NULL);
     log_t l = { 0 };
@@ -51,7 +51,7 @@ Test(timer, after_zero_runs_at_the_next_step, .timeout = 5)
     rig_fini(&r);
 }
 
-Test(timer, every_repeats_on_its_period, .timeout = 5)
+Test(timer, every_repeats_on_its_period, .timeout = 10)
 {
     rig r; rig_init(&r, NULL);
     log_t l = { 0 };
@@ -68,7 +68,7 @@ Test(timer, every_repeats_on_its_period, .timeout = 5)
     rig_fini(&r);
 }
 
-Test(timer, every_skips_missed_periods_after_a_stall, .timeout = 5)
+Test(timer, every_skips_missed_periods_after_a_stall, .timeout = 10)
 {
     rig r; rig_init(&r, NULL);
     log_t l = { 0 };
@@ -82,7 +82,7 @@ Test(timer, every_skips_missed_periods_after_a_stall, .timeout = 5)
     rig_fini(&r);
 }
 
-Test(timer, every_zero_is_invalid, .timeout = 5)
+Test(timer, every_zero_is_invalid, .timeout = 10)
 {
     rig r; rig_init(&r, NULL);
     log_t l = { 0 };
@@ -93,7 +93,7 @@ Test(timer, every_zero_is_invalid, .timeout = 5)
     rig_fini(&r);
 }
 
-Test(timer, cancel_before_due, .timeout = 5)
+Test(timer, cancel_before_due, .timeout = 10)
 {
     rig r; rig_init(&r, NULL);
     log_t l = { 0 };
@@ -109,7 +109,7 @@ Test(timer, cancel_before_due, .timeout = 5)
     rig_fini(&r);
 }
 
-Test(timer, repeating_timer_cancels_itself_from_its_callback, .timeout = 5)
+Test(timer, repeating_timer_cancels_itself_from_its_callback, .timeout = 10)
 {
     rig r; rig_init(&r, NULL);
     log_t l = { 0 };
@@ -124,7 +124,7 @@ Test(timer, repeating_timer_cancels_itself_from_its_callback, .timeout = 5)
     rig_fini(&r);
 }
 
-Test(timer, callback_cancels_another_due_in_the_same_step, .timeout = 5)
+Test(timer, callback_cancels_another_due_in_the_same_step, .timeout = 10)
 {
     rig r; rig_init(&r, NULL);
     log_t first = { 0 }, second = { 0 };
@@ -138,7 +138,7 @@ Test(timer, callback_cancels_another_due_in_the_same_step, .timeout = 5)
     rig_fini(&r);
 }
 
-Test(timer, due_order_then_creation_order, .timeout = 5)
+Test(timer, due_order_then_creation_order, .timeout = 10)
 {
     rig r; rig_init(&r, NULL);
     log_t l = { 0 };
@@ -164,7 +164,7 @@ static void rearm_now(hive_engine *e, int timer, void *user)
     x->last_rc = hive_engine_after(e, 0, rearm_now, x);
 }
 
-Test(timer, timer_added_by_a_callback_waits_for_the_next_step, .timeout = 5)
+Test(timer, timer_added_by_a_callback_waits_for_the_next_step, .timeout = 10)
 {
     rig r; rig_init(&r, NULL);
     rearm x = { 0 };
@@ -186,7 +186,7 @@ static void add_many(hive_engine *e, int timer, void *user)
     for (int i = 0; i < 40; i++) hive_engine_after(e, 5, note, l);
 }
 
-Test(timer, many_timers_added_from_a_callback, .timeout = 5)
+Test(timer, many_timers_added_from_a_callback, .timeout = 10)
 {
     rig r; rig_init(&r, NULL);
     log_t l = { 0 };
@@ -202,7 +202,7 @@ Test(timer, many_timers_added_from_a_callback, .timeout = 5)
     rig_fini(&r);
 }
 
-Test(timer, ids_are_never_reused, .timeout = 5)
+Test(timer, ids_are_never_reused, .timeout = 10)
 {
     rig r; rig_init(&r, NULL);
     log_t l = { 0 };
@@ -213,7 +213,7 @@ Test(timer, ids_are_never_reused, .timeout = 5)
     rig_fini(&r);
 }
 
-Test(timer, destroy_with_pending_timers_frees_them, .timeout = 5)
+Test(timer, destroy_with_pending_timers_frees_them, .timeout = 10)
 {
     rig r; rig_init(&r, NULL);
     log_t l = { 0 };

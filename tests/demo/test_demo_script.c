@@ -1,0 +1,32 @@
+/* `make demo` is the first thing a newcomer runs: tools/demo.sh on a
+ * machine without a display must play a session and say it went right. */
+#include "proto_checks.h"
+
+Test(demo_script, headless_session_reports_ok, .timeout = 30)
+{
+    char dir[64], script[PATH_MAX + 32], out[PATH_MAX], bdir[PATH_MAX];
+    make_tmpdir(dir, sizeof dir);
+    snprintf(bdir, sizeof bdir, "%s", bindir());
+    snprintf(script, sizeof script, "%s/../../tools/demo.sh", bdir);
+    cr_assert_eq(access(script, R_OK), 0, "no %s", script);
+    snprintf(out, sizeof out, "%s/out", dir);
+    char *argv[] = { "/bin/sh", script, bdir, NULL };
+    const char *env[] = { "HIVE_DEMO_SECONDS=8", "HIVE_DEMO_HEADLESS=1", NULL };
+    int rc = wait_exit(spawn(argv, env, out), 25000);
+    char *text = slurp(out);
+    cr_assert_not_null(text);
+    cr_expect_eq(rc, 0, "demo.sh failed:\n%s", text);
+    cr_expect(strstr(text, "demo: OK"), "%s", text);
+    /* The live log shows the session as the bus saw it... */
+    cr_expect_eq(count_of(text, "arena:join "), 3, "%s", text);
+    cr_expect_geq(count_of(text, "net:server.connection.handshakecomplete"), 3);
+    cr_expect_geq(count_of(text, "arena:tag "), 1);
+    cr_expect_eq(count_of(text, "net:server.connection.close"), 3);
+    cr_expect_eq(count_of(text, "server_shutdown (by the server)"), 1, "the late bot stays to the end");
+    /* ...and the summary the numbers. */
+    cr_expect(strstr(text, "== summary"));
+    cr_expect(strstr(text, "round trip:"), "%s", text);
+    cr_expect(strstr(text, "3 joined, 3 left (3 cleanly)"), "%s", text);
+    free(text);
+    remove_tmpdir(dir);
+}

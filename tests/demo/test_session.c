@@ -1,0 +1,99 @@
+/* A whole session: the real server and two bot clients, headless, for a
+ * few seconds. What the server's bus saw is in its log; what each client
+ * saw is in its summary line. */
+#include "proto_checks.h"
+
+Test(session, server_and_two_bots_play_and_part_cleanly, .timeout = 30)
+{
+    char dir[64];
+    make_tmpdir(dir, sizeof dir);
+    int port;
+    pid_t srv = start_server(dir, "9", &port);
+
+    char bin[PATH_MAX], portstr[16];
+    bin_path(bin, sizeof bin, "hive-demo-client");
+    snprintf(portstr, sizeof portstr, "%d", port);
+    const char *names[2] = { "ada", "bob" };
+    pid_t cli[2];
+    char logs[2][PATH_MAX];
+    for (int i = 0; i < 2; i++) {
+        snprintf(logs[i], sizeof logs[i], "%s/%s.log", dir, names[i]);
+        char seed[16];
+        snprintf(seed, sizeof seed, "%d", i + 1);
+        char *argv[] = { bin, "--host", "127.0.0.1", "--port", portstr, "--name", (char *)names[i],
+                         "--bot", "--headless", "--seed", seed, "--duration", "7", NULL };
+        cli[i] = spawn(argv, NULL, logs[i]);
+    }
+    for (int i = 0; i < 2; i++) cr_expect_eq(wait_exit(cli[i], 20000), 0, "client %s failed", names[i]);
+    cr_expect_eq(wait_exit(srv, 20000), 0, "server failed");
+
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/server.log", dir);
+    char *log = slurp(path);
+    cr_assert_not_null(log);
+    /* The bus saw both players arrive, handshake and join... */
+    cr_expect_eq(count_of(log, "net:server.connection.accept"), 2, "%s", log);
+    cr_expect_eq(count_of(log, "net:server.connection.handshakecomplete"), 2);
+    cr_expect_eq(count_of(log, "arena:join "), 2);
+    cr_expect(strstr(log, "ada joined") && strstr(log, "bob joined"));
+    /* ...play: at least one tag, announced by the first-tag trigger... */
+    cr_expect_geq(count_of(log, "arena:tag "), 1, "nobody got tagged:\n%s", log);
+    cr_expect_eq(count_of(log, "First tag of the game"), 1);
+    /* ...and leave with a normal close, each. */
+    cr_expect_eq(count_of(log, "net:server.connection.close"), 2);
+    cr_expect_eq(count_of(log, ": normal (by the client)"), 2);
+    cr_expect_eq(count_of(log, "arena:leave "), 2);
+    cr_expect(strstr(log, "net:server.shutdown"));
+    const char *tag = "hive-demo-server summary";
+    cr_expect_eq(summary_value(log, tag, "joins"), 2);
+    cr_expect_eq(summary_value(log, tag, "clean"), 2);
+    cr_expect_geq(summary_value(log, tag, "tags"), 1);
+    cr_expect_geq(summary_value(log, tag, "snapshots"), 300, "2 players x 30 Hz x ~6 s");
+    free(log);
+
+    for (int i = 0; i < 2; i++) {
+        char *c = slurp(logs[i]);
+        cr_assert_not_null(c);
+        char ctag[64];
+        snprintf(ctag, sizeof ctag, "hive-demo-client %s summary", names[i]);
+        cr_expect_eq(summary_value(c, ctag, "joined"), 1, "%s", c);
+        /* 30 snapshots a second for ~6 s, on loopback: almost none lost. */
+        cr_expect_geq(summary_value(c, ctag, "snapshots"), 150, "%s", c);
+        cr_expect_leq(summary_value(c, ctag, "lost_pct"), 5.0);
+        cr_expect_geq(summary_value(c, ctag, "rtt_ms"), 0, "no ping came back: %s", c);
+        cr_expect_geq(summary_value(c, ctag, "tags_seen"), 1);
+        cr_expect(strstr(c, "close=normal"), "%s", c);
+        free(c);
+    }
+    remove_tmpdir(dir);
+}
+
+Test(session, a_connection_that_never_joins_is_dropped, .timeout = 30)
+{
+    /* A plain Hive client (no demo:join) is closed by the server's join
+     * timer after 5 s: the timer, not a per-tick check. */
+    char dir[64];
+    make_tmpdir(dir, sizeof dir);
+    int port;
+    pid_t srv = start_server(dir, "7", &port);
+
+    hive_bus *bus = hive_bus_create(NULL);
+    hive_client *c = hive_client_create(&(hive_client_config){ .app = DEMO_APP }, bus);
+    char addr[64];
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
+    cr_assert_eq(hive_client_connect(c, addr), HIVE_OK);
+    cr_assert_eq(hive_client_wait_connected(c, 5000), HIVE_OK);
+    cr_expect_eq(hive_client_wait_closed(c, 8000), HIVE_OK);
+    cr_expect_eq(hive_client_close_reason(c), DEMO_CLOSE_NO_JOIN);
+    hive_client_destroy(c);
+    hive_bus_destroy(bus);
+    cr_expect_eq(wait_exit(srv, 15000), 0);
+
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/server.log", dir);
+    char *log = slurp(path);
+    cr_expect(strstr(log, "never joined (by the server)"), "%s", log);
+    cr_expect_eq(count_of(log, "arena:join "), 0);
+    free(log);
+    remove_tmpdir(dir);
+}
