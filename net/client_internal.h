@@ -1,6 +1,7 @@
 /*
  * net/client_internal.h - hive_client's insides, shared by client.c (life
- * cycle, handshake, I/O loop) and client_api.c (sending, waiting, queries).
+ * cycle), client_conn.c (the connection and the I/O round) and
+ * client_api.c (sending, waiting, queries).
  */
 #ifndef HIVE_NET_CLIENT_INTERNAL_H
 #define HIVE_NET_CLIENT_INTERNAL_H
@@ -39,12 +40,18 @@ struct hive_client {
     uint64_t last_tick;
 };
 
-/* client.c */
+/* client_conn.c */
+void hive__cli_transport_cb(hive_client *c, hive__transport_cb *cb);
+void hive__cli_conn_state(hive__conn *k, hive__cstate st, uint64_t now);
+void hive__cli_refresh_wants(hive_client *c);
+void hive__cli_close_and_linger(hive_client *c);
 int  hive__cli_round(hive_client *c, int wait_ms);
 void hive__cli_close(hive_client *c, int reason, const char *message, bool remote, bool send_frame,
                      bool abort_now);
 int  hive__cli_send_user(hive_client *c, const hive__pentry *pe, const void *body, size_t len,
                          bool reliable);
+
+/* client.c */
 void hive__cli_set_state(hive_client *c, hive_client_state st);
 void hive__cli_do_stop(hive_client *c);
 

@@ -1,6 +1,7 @@
 /*
  * net/server_internal.h - hive_server's insides, shared by server.c (life
- * cycle and I/O loop) and server_api.c (sending and queries).
+ * cycle), server_conn.c (connections and the I/O round) and server_api.c
+ * (sending and queries).
  */
 #ifndef HIVE_NET_SERVER_INTERNAL_H
 #define HIVE_NET_SERVER_INTERNAL_H
@@ -48,17 +49,29 @@ struct hive_server {
     uint64_t session_seed;
 };
 
-/* server.c */
+/* A 64-bit mixer (splitmix64's finaliser): session ids from a seed. */
+static inline uint64_t hive__mix64(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+/* server_conn.c */
+void hive__srv_transport_cb(hive_server *s, hive__transport_cb *cb);
 void hive__srv_close_conn(hive_server *s, hive__conn *c, int reason, const char *message,
                           bool remote, int how, bool abort_now);
 int  hive__srv_round(hive_server *s, int wait_ms);
 void hive__srv_close_all(hive_server *s, int reason);
-void hive__srv_refresh_wants(hive_server *s);
-void hive__srv_do_stop(hive_server *s);
 int  hive__srv_send_user(hive_server *s, hive__conn *c, const hive__pentry *pe,
                          const void *body, size_t len, bool reliable);
 int  hive__srv_bcast_user(hive_server *s, const hive__pentry *pe, const void *body,
                           size_t len, hive_cid except, bool reliable);
+
+/* server.c */
+void hive__srv_refresh_wants(hive_server *s);
+void hive__srv_do_stop(hive_server *s);
 
 #define HIVE__CLOSE_FRAME 1   /* hive__srv_close_conn `how`: send a close packet */
 
