@@ -213,6 +213,13 @@ static size_t host_limits(etransport *et)
     size_t maxp = (size_t)et->base.opts.max_frame + 64;
     if (maxp < et->coalesce * 2) maxp = et->coalesce * 2;
     et->host->maximumPacketSize = maxp;
+    /* Received data ENet holds for one peer before the core takes it
+     * (out-of-order reliable packets waiting for a gap) is 32 MiB by
+     * default; a few frames' worth is plenty. Above it ENet stops
+     * acknowledging, so the sender retransmits later: back-pressure, not
+     * loss. */
+    size_t waiting = maxp * 8 > (4u << 20) ? maxp * 8 : (4u << 20);
+    et->host->maximumWaitingData = waiting;
     return maxp;
 }
 
