@@ -1,6 +1,7 @@
 /*
  * loop.c - the fixed-timestep loop: one frame = services, queued bus
- * events, timers, simulation ticks, network ticks, engine:frame.
+ * events, timers, simulation ticks, network ticks, services again,
+ * engine:frame.
  *
  * Time is an accumulator (Glenn Fiedler's "fix your timestep"): the real
  * time since the last frame is added, and whole ticks are taken out of it,
@@ -133,6 +134,10 @@ int hive_engine_step(hive_engine *e, uint64_t now_ns)
     e->st.ticks = e->tick;
     run_ticks(e, &e->net_acc, e->net_ns, &e->net_tick, e->ev_nettick, NULL);
     e->st.net_ticks = e->net_tick;
+    /* Once more, without waiting: what the ticks sent (inputs, snapshots)
+     * leaves now rather than after the frame is drawn, which can take
+     * longer than the network round trip itself. */
+    hive__engine_poll_services(e);
 
     e->frame++;
     e->st.frames = e->frame;

@@ -100,6 +100,16 @@ uint8_t demo_bot_think(demo_bot *b, const demo_snapshot *s, uint32_t self, float
             vx = dx / d * fear;
             vy = dy / d * fear;
         }
+        /* Keep some room from the other runners: a crowd is easy prey. */
+        for (int i = 0; i < s->n; i++) {
+            const demo_snap_player *p = &s->p[i];
+            if (p->id == self || p->id == s->it) continue;
+            float dx = x - p->x, dy = y - p->y, d = sqrtf(dx * dx + dy * dy);
+            if (d < 80.0f && d > 0.001f) {
+                vx += dx / d * (80.0f - d) / 80.0f * 1.2f;
+                vy += dy / d * (80.0f - d) / 80.0f * 1.2f;
+            }
+        }
         vx += cosf(b->wander) * 0.6f;
         vy += sinf(b->wander) * 0.6f;
         avoid(x, y, 70.0f, &vx, &vy);

@@ -100,8 +100,9 @@ hive_bus *hive_engine_bus(const hive_engine *e);
 typedef int (*hive_service_fn)(void *obj, int timeout_ms);
 
 /*
- * hive_engine_add_service - call fn(obj, 0) at the start of every frame,
- * and let the loop wait inside the first service added (the idle time
+ * hive_engine_add_service - call fn(obj, 0) twice in every frame (before
+ * the timers and ticks, and after them), and let the loop wait inside the
+ * first service added (the idle time
  * between frames is spent in fn(obj, timeout) rather than asleep, so
  * network input is handled as soon as it arrives).
  * Returns a service id (> 0), HIVE_EINVAL, HIVE_ENOMEM. The engine does not
@@ -140,7 +141,8 @@ int hive_engine_attach_client(hive_engine *e, struct hive_client *cli);
  * engine's clock; 0 means "read the clock"): services (no waiting), queued
  * bus events within the budget, due timers, then as many engine:tick and
  * engine:nettick as the time since the last step holds (at most
- * max_ticks_per_frame each), then engine:frame.
+ * max_ticks_per_frame each), services once more (so what the ticks sent
+ * leaves before the frame is drawn), then engine:frame.
  * Time never runs backwards: a now_ns below the previous one counts as no
  * time passing. Tests drive the engine deterministically with it.
  * Returns the number of simulation ticks run (>= 0), or HIVE_EINVAL,
