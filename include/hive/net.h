@@ -1,8 +1,9 @@
 /*
- * hive/net.h - Hive's client and server: connections over ENet (UDP) - and
- * the other transports as they land - carrying length-prefixed msgpack
- * frames, a handshake with registry sync, heartbeats and reasoned closes,
- * all published as events on a hive_bus.
+ * hive/net.h - Hive's client and server: connections over ENet (UDP), TCP
+ * or TLS - chosen by the address: `host:port` or `enet://`, `tcp://`,
+ * `tls://`, `enet+tls://` - carrying length-prefixed msgpack frames, a
+ * handshake with registry sync, heartbeats and reasoned closes, all
+ * published as events on a hive_bus. docs/PROTOCOL.md has the wire.
  *
  * A SESSION IN EVENTS (prefix `net:`; data keys in brackets)
  *
@@ -15,7 +16,7 @@
  *                          [cid, conntype, app_version]          [cid]
  *                          (+ peer_subject on TLS transports)    (+ peer_subject)
  *   server.connection.send [cid, pid, name, size]   client.send  [pid, name, size]
- *   server.connection.recv [cid, pid, name, msg]    client.recv  [pid, name, msg]
+ *   server.connection.recv [cid, pid, name, msg]    client.recv  [cid, pid, name, msg]
  *   server.recv.<packet name>  (same data)   client.recv.<packet name>
  *   server.connection.close [cid, reason, reason_name, message, remote]
  *                                             client.close [cid, reason, reason_name, message, remote]
