@@ -86,7 +86,7 @@ start_client() {
 
 BOTS="ada bob cy"
 if [ "$windows" = 1 ]; then
-    start_client you 0.2 HIVE_DEMO=1 --duration "$SECONDS_"
+    start_client you 1 HIVE_DEMO=1 --duration "$SECONDS_"
     start_client ada 0.3 HIVE_DEMO=1 --bot --seed 1 --duration $((SECONDS_ - 2))
     start_client bob 0.4 HIVE_DEMO=1 --bot --seed 2 --headless --duration $((SECONDS_ - 2))
     start_client cy 3 HIVE_DEMO=1 --bot --seed 3 --headless

@@ -50,8 +50,10 @@ static void on_tag(const hive_event *ev, void *user)
     hive_msg_view v = { 0 };
     const msgpack_object *m;
     uint64_t tagger, tagged;
+    bool idle = false;
     if (hive_event_msg(ev, &v, &m) == 0 && hive_msg_get_uint(m, "tagger", &tagger) == 0 &&
-        hive_msg_get_uint(m, "tagged", &tagged) == 0 && rnd(c) % 2 == 0) {
+        hive_msg_get_uint(m, "tagged", &tagged) == 0 && (hive_msg_get_bool(m, "idle", &idle), !idle) &&
+        rnd(c) % 2 == 0) {
         if (tagged == c->my_id)
             say(c, tagged_lines[rnd(c) % 4], demo_session_name(c, (uint32_t)tagger));
         else if (tagger == c->my_id)

@@ -237,8 +237,14 @@ static void on_tag(const hive_event *ev, void *user)
         if (tagged == c->my_id) c->times_tagged++;
         c->flash_id = (uint32_t)tagged;
         c->flash_until = demo_log_seconds() + 0.6;
-        demo_session_line(c, LINE_SYSTEM, 0, NULL, "%s tagged %s", demo_session_name(c, (uint32_t)tagger),
-                          demo_session_name(c, (uint32_t)tagged));
+        bool idle = false;
+        hive_msg_get_bool(m, "idle", &idle);
+        if (idle)
+            demo_session_line(c, LINE_SYSTEM, 0, NULL, "%s stood still: %s is it now",
+                              demo_session_name(c, (uint32_t)tagger), demo_session_name(c, (uint32_t)tagged));
+        else
+            demo_session_line(c, LINE_SYSTEM, 0, NULL, "%s tagged %s", demo_session_name(c, (uint32_t)tagger),
+                              demo_session_name(c, (uint32_t)tagged));
         demo_log(ev->name, "%s tagged %s", demo_session_name(c, (uint32_t)tagger),
                  demo_session_name(c, (uint32_t)tagged));
     }

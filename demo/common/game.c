@@ -168,6 +168,7 @@ int64_t demo_world_remove(demo_world *w, uint32_t id)
         if (next) {
             w->it = next->id;
             next->it_since = w->tick;
+            next->idle_ticks = 0;
             next->frozen_ticks = (uint32_t)(DEMO_FREEZE_MS * w->tick_hz / 1000);
         }
     }
@@ -202,6 +203,7 @@ static void apply_inputs(demo_world *w, demo_player *p)
         p->ack = in.seq;
         if (p->frozen_ticks == 0)
             demo_move(&p->x, &p->y, in.bits, demo_speed(w->it == p->id), w->dt);
+        if (in.bits) p->idle_ticks = 0;
     }
     if (used) {
         memmove(p->queue, p->queue + used, (size_t)(p->nqueue - used) * sizeof p->queue[0]);
@@ -212,11 +214,11 @@ static void apply_inputs(demo_world *w, demo_player *p)
 int demo_world_tick(demo_world *w, demo_tag *tag)
 {
     w->tick++;
-    int n = 0;
+    int n = demo_world_count(w);
     for (int i = 0; i < DEMO_MAX_PLAYERS; i++) {
         demo_player *p = &w->p[i];
         if (!p->used) continue;
-        n++;
+        if (p->frozen_ticks == 0 && n >= 2) p->idle_ticks++;
         apply_inputs(w, p);
         if (p->frozen_ticks) p->frozen_ticks--;
     }
@@ -233,12 +235,27 @@ int demo_world_tick(demo_world *w, demo_tag *tag)
             float d2 = dx * dx + dy * dy;
             if (d2 <= best) { best = d2; victim = q; }
         }
+        bool idle = false;
+        if (!victim && n >= 2 && it->idle_ticks >= (uint32_t)(DEMO_IDLE_MS * w->tick_hz / 1000)) {
+            /* Nobody at the keyboard: the nearest player takes over. */
+            float nearest = 1e30f;
+            for (int i = 0; i < DEMO_MAX_PLAYERS; i++) {
+                demo_player *q = &w->p[i];
+                if (!q->used || q == it) continue;
+                float dx = q->x - it->x, dy = q->y - it->y;
+                if (dx * dx + dy * dy < nearest) { nearest = dx * dx + dy * dy; victim = q; }
+            }
+            idle = victim != NULL;
+        }
         if (victim) {
             if (tag) {
                 tag->tagger = it->id;
                 tag->tagged = victim->id;
                 tag->it_seconds = (double)(w->tick - it->it_since) / w->tick_hz;
+                tag->idle = idle;
             }
+            it->idle_ticks = 0;
+            victim->idle_ticks = 0;
             w->it = victim->id;
             victim->it_since = w->tick;
             victim->frozen_ticks = (uint32_t)(DEMO_FREEZE_MS * w->tick_hz / 1000);

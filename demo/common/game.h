@@ -2,7 +2,9 @@
  * game.h - the rules of the demo, a game of tag, as plain C.
  *
  * One player is "it". Touching another player passes it on; the new "it"
- * is frozen for a moment so the old one can get away (no tag-backs).
+ * is frozen for a moment so the old one can get away (no tag-backs). An
+ * "it" who does not move for a few seconds (someone who walked away from
+ * the keyboard) hands it to the nearest player, so the game goes on.
  * Everyone who is not "it" scores a point per second while at least two
  * play. The arena is a walled rectangle with a few pillars.
  *
@@ -24,6 +26,7 @@
 #define DEMO_SPEED      190.0f   /* units per second */
 #define DEMO_IT_SPEED   230.0f   /* "it" is a little faster, or nobody gets caught */
 #define DEMO_FREEZE_MS  1000     /* the new "it" waits this long */
+#define DEMO_IDLE_MS    5000     /* an "it" who does not move this long hands it on */
 #define DEMO_MAX_PLAYERS 16
 #define DEMO_NAME_MAX   24       /* bytes, NUL included */
 #define DEMO_INPUT_QUEUE 8
@@ -47,6 +50,8 @@ typedef struct demo_player {
     uint32_t score_ticks;        /* ticks spent not being "it" with company */
     uint32_t frozen_ticks;       /* > 0: cannot move yet */
     uint64_t it_since;           /* tick this player became "it" */
+    uint32_t idle_ticks;         /* ticks without a movement input (while
+                                    thawed and in company) */
     uint32_t ack;                /* last input sequence applied */
     demo_input queue[DEMO_INPUT_QUEUE];
     int nqueue;
@@ -66,6 +71,7 @@ typedef struct demo_world {
 typedef struct demo_tag {
     uint32_t tagger, tagged;
     double it_seconds;           /* how long the tagger had been "it" */
+    bool idle;                   /* not a touch: the tagger stood still too long */
 } demo_tag;
 
 /* demo_world_init - an empty arena simulated at tick_hz (> 0). */

@@ -271,9 +271,10 @@ static void on_tick(const hive_event *ev, void *user)
     if (demo_world_tick(&ds->world, &tag)) {
         ds->n.tags++;
         hive_msg_reset(&ds->msg);
-        hive_msg_map(&ds->msg, 2);
+        hive_msg_map(&ds->msg, 3);
         hive_msg_kv_uint(&ds->msg, "tagger", tag.tagger);
         hive_msg_kv_uint(&ds->msg, "tagged", tag.tagged);
+        hive_msg_kv_bool(&ds->msg, "idle", tag.idle);
         broadcast(ds, DEMO_P_TAG, 0);
         if (hive_bus_wants(ds->bus, ds->ev_tag)) {
             hive_field f[] = {
@@ -282,8 +283,9 @@ static void on_tick(const hive_event *ev, void *user)
                 HIVE_STR("tagged_name", player_name(ds, tag.tagged)),
                 HIVE_DOUBLE("seconds", tag.it_seconds),
                 HIVE_DOUBLE("time", (double)ds->world.tick / ds->world.tick_hz),
+                HIVE_INT("idle", tag.idle),
             };
-            hive_bus_publish(ds->bus, ds->ev_tag, f, 6);
+            hive_bus_publish(ds->bus, ds->ev_tag, f, 7);
         }
     }
     /* Whole points went up: one event per player per second at most. */

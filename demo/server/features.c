@@ -13,7 +13,8 @@
  *   milestones     a player's score reaches 5, 10, 25, 50... (like a level-up
  *                  tracker): a subscription whose condition filters the
  *                  events, so the handler only runs for milestones.
- *   first tag      the game's very first tag: a single-shot trigger, which
+ *   first tag      the game's very first tag: a single-shot trigger with a
+ *                  condition (a touch, not an idle hand-over), which
  *                  removes itself once it fired.
  */
 #include <stdio.h>
@@ -38,6 +39,7 @@ struct demo_features {
 static void on_tag_mutual(const hive_event *ev, void *user)
 {
     demo_features *f = user;
+    if (hive_event_int(ev, "idle", 0)) return;     /* handing it on is no tag */
     uint32_t tagger = (uint32_t)hive_event_int(ev, "tagger", 0);
     uint32_t tagged = (uint32_t)hive_event_int(ev, "tagged", 0);
     double now = hive_event_double(ev, "time", 0);
@@ -93,6 +95,11 @@ static void on_milestone(const hive_event *ev, void *user)
 
 /* ---- first tag -------------------------------------------------------- */
 
+static bool a_real_tag(const hive_event *ev, void *user)
+{
+    return hive_event_int(ev, "idle", 0) == 0;
+}
+
 static void first_tag(const hive_event *ev, void *user)
 {
     demo_features *f = user;
@@ -121,9 +128,10 @@ demo_features *demo_features_install(hive_bus *bus)
     f->subs[f->nsubs++] = s;
 
     const char *events[] = { "arena:tag" };
+    hive_trigger_cond cond = { a_real_tag, NULL };
     hive_trigger_action act = { first_tag, f };
     if (hive_bus_trigger_add(f->bus, &(hive_trigger_desc){
-            .name = "first-tag", .events = events, .nevents = 1,
+            .name = "first-tag", .events = events, .nevents = 1, .conds = &cond, .nconds = 1,
             .actions = &act, .nactions = 1, .single_shot = true }) != HIVE_OK)
         goto fail;
     return f;

@@ -44,6 +44,8 @@ static void on_arena(const hive_event *ev, void *user)
         demo_log(ev->name, "%s joined (cid %lld)", str(ev, "name"), (long long)hive_event_int(ev, "cid", 0));
     else if (!strcmp(n, "leave"))
         demo_log(ev->name, "%s left: %s", str(ev, "name"), str(ev, "reason_name"));
+    else if (!strcmp(n, "tag") && hive_event_int(ev, "idle", 0))
+        demo_log(ev->name, "%s stood still as it: %s is it now", str(ev, "tagger_name"), str(ev, "tagged_name"));
     else if (!strcmp(n, "tag"))
         demo_log(ev->name, "%s tagged %s (was it for %.1f s)", str(ev, "tagger_name"),
                  str(ev, "tagged_name"), hive_event_double(ev, "seconds", 0));

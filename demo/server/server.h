@@ -12,7 +12,8 @@
  *
  *   arena:join      {cid, name}
  *   arena:leave     {cid, name, reason, reason_name}
- *   arena:tag       {tagger, tagged, tagger_name, tagged_name, seconds, time}
+ *   arena:tag       {tagger, tagged, tagger_name, tagged_name, seconds, time, idle}
+ *                   idle = 1: no touch, the tagger stood still too long
  *   arena:score     {cid, name, score}            a player's whole points went up
  *   arena:chat      {cid, name, text}
  *   arena:announce  {text}                        anyone may publish; the core

@@ -165,3 +165,52 @@ Test(tag, clean_text_drops_invalid_utf8_and_controls, .timeout = 30)
     demo_clean_text(out, sizeof out, "ab\0cd", 5);
     cr_expect_str_eq(out, "ab");
 }
+
+Test(tag, an_idle_it_hands_it_to_the_nearest, .timeout = 30)
+{
+    demo_world_init(&w, 60, 1);
+    demo_world_add(&w, 1, "afk");
+    demo_world_add(&w, 2, "near");
+    demo_world_add(&w, 3, "far");
+    place(1, 100, 60);
+    place(2, 300, 60);
+    place(3, 700, 450);
+    int idle_ticks = DEMO_IDLE_MS * 60 / 1000;
+    demo_tag tag = { 0 };
+    for (int i = 0; i < idle_ticks - 1; i++) cr_assert_eq(demo_world_tick(&w, &tag), 0, "tick %d", i);
+    cr_assert_eq(demo_world_tick(&w, &tag), 1);
+    cr_expect(tag.idle);
+    cr_expect_eq(tag.tagger, 1);
+    cr_expect_eq(tag.tagged, 2);
+    cr_expect_eq(w.it, 2);
+}
+
+Test(tag, moving_keeps_it, .timeout = 30)
+{
+    demo_world_init(&w, 60, 1);
+    demo_world_add(&w, 1, "busy");
+    demo_world_add(&w, 2, "other");
+    place(1, 100, 250);
+    place(2, 700, 450);
+    int idle_ticks = DEMO_IDLE_MS * 60 / 1000;
+    demo_tag tag = { 0 };
+    for (int i = 0; i < 2 * idle_ticks; i++) {
+        /* Back and forth, far from anyone. */
+        demo_world_input(&w, 1, (uint32_t)i + 1, (i / 30) % 2 ? DEMO_LEFT : DEMO_RIGHT);
+        cr_assert_eq(demo_world_tick(&w, &tag), 0, "tick %d", i);
+    }
+    cr_expect_eq(w.it, 1);
+}
+
+Test(tag, alone_nobody_is_idle, .timeout = 30)
+{
+    demo_world_init(&w, 60, 1);
+    demo_world_add(&w, 1, "alone");
+    for (int i = 0; i < DEMO_IDLE_MS * 60 / 1000 * 2; i++) demo_world_tick(&w, NULL);
+    /* The second player arrives: the clock starts only now. */
+    demo_world_add(&w, 2, "guest");
+    place(1, 100, 60);
+    place(2, 700, 450);
+    cr_expect_eq(demo_world_tick(&w, NULL), 0);
+    cr_expect_eq(w.it, 1);
+}
