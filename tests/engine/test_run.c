@@ -1,5 +1,4 @@
 /* hive_engine_run on the real clock: pacing, waiting, stopping. */
-#include <pthread.h>
 #include <unistd.h>
 #include "engine_util.h"
 
@@ -80,26 +79,6 @@ Test(run, stop_before_run_returns_at_once, .timeout = 10)
     /* The request was consumed: a second run needs its own stop. */
     hive_engine_after(e, 30, stop_engine, NULL);
     cr_expect_eq(hive_engine_run(e), HIVE_OK);
-    hive_engine_destroy(e);
-    hive_bus_destroy(bus);
-}
-
-static void *stop_later(void *arg)
-{
-    usleep(100 * 1000);
-    hive_engine_stop(arg);
-    return NULL;
-}
-
-Test(run, stop_from_another_thread, .timeout = 10)
-{
-    hive_bus *bus;
-    hive_engine *e = real_engine(&bus, 60);
-    pthread_t th;
-    cr_assert_eq(pthread_create(&th, NULL, stop_later, e), 0);
-    cr_expect_eq(hive_engine_run(e), HIVE_OK);
-    pthread_join(th, NULL);
-    cr_expect_gt(hive_engine_tick(e), 0);
     hive_engine_destroy(e);
     hive_bus_destroy(bus);
 }
