@@ -95,6 +95,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "hive-demo-client: cannot create the %s\n", c.engine ? "client" : "engine");
         goto out;
     }
+    /* Attached first, so the loop waits between frames in the network
+     * (a packet wakes it at once) rather than in SDL's event queue. */
+    int svc = hive_engine_attach_client(c.engine, c.cli);
     if (!opts.headless) {
         char title[96];
         snprintf(title, sizeof title, "Hive arena - %s", opts.name);
@@ -124,7 +127,6 @@ int main(int argc, char **argv)
         rc = 1;
         goto out;
     }
-    int svc = hive_engine_attach_client(c.engine, c.cli);
     g_engine = c.engine;
     struct sigaction sa = { .sa_handler = on_signal };
     sigemptyset(&sa.sa_mask);
