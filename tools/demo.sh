@@ -16,6 +16,8 @@
 # video driver, exactly as a real client would.
 BINDIR=${1:-bin/Release}
 SECONDS_=${HIVE_DEMO_SECONDS:-15}
+case "$SECONDS_" in ''|*[!0-9]*) echo "demo: HIVE_DEMO_SECONDS must be a whole number" >&2; exit 2 ;; esac
+[ "$SECONDS_" -ge 6 ] || SECONDS_=6     # time for the late bot to join and someone to get tagged
 SERVER="$BINDIR/hive-demo-server"
 CLIENT="$BINDIR/hive-demo-client"
 
