@@ -66,7 +66,7 @@ Test(readme, quoted_files_match_the_tree, .timeout = 20)
     for (const char *p = strstr(readme, FILE_TAG); p; p = strstr(p + 1, FILE_TAG)) {
         char path[256];
         const char *s = p + strlen(FILE_TAG);
-        size_t n = strcspn(s, " -");
+        size_t n = strcspn(s, " \n");
         cr_assert_lt(n, sizeof path);
         memcpy(path, s, n);
         path[n] = 0;
