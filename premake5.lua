@@ -134,11 +134,12 @@ end
 local has_engine = #os.matchfiles("engine/*.c") > 0
 local SDL_AREAS = { engine = true, demo = true }
 
+-- tests/support/ is not an area: its files are linked into every test binary.
 for _, d in ipairs(os.matchdirs("tests/*")) do
   local area = basename(d)
-  if #os.matchfiles(d .. "/*.c") > 0 then
+  if area ~= "support" and #os.matchfiles(d .. "/*.c") > 0 then
     local sdl = SDL_AREAS[area] and has_engine
-    program("test-" .. area, { d .. "/**.c", d .. "/**.h" },
+    program("test-" .. area, { d .. "/**.c", d .. "/**.h", "tests/support/*.c", "tests/support/*.h" },
       { criterion = true, events_only = (area == "bus"), sdl = sdl, engine = sdl })
   end
 end
