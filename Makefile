@@ -2,6 +2,7 @@
 # `make test`. Everything else here is for contributors.
 #
 #   make demo       install missing packages, build Release, run the demo
+#                   (SECURE=1: the same game over enet+tls)
 #   make test       install missing packages, build with ASan+UBSan, run every test
 #   make tsan       the threading tests under ThreadSanitizer
 #   make bench      build Release and run every benchmark
@@ -37,7 +38,7 @@ tsan-build: gen
 	@$(MAKE) --no-print-directory -C build -j$(JOBS) config=tsan
 
 demo: release
-	@sh tools/demo.sh bin/Release
+	@HIVE_DEMO_SECURE=$(SECURE) sh tools/demo.sh bin/Release
 
 test: sanitize
 	@sh tools/run-tests.sh bin/Sanitize

@@ -9,6 +9,8 @@
 #   sh tools/demo.sh bin/Release         what `make demo` runs
 #   HIVE_DEMO_SECONDS=60 make demo       a longer game
 #   HIVE_DEMO_HEADLESS=1 make demo       no windows even with a display
+#   make demo SECURE=1                   the same game over enet+tls (--secure),
+#                                        with throwaway certificates in certs/
 #
 # With a display ($DISPLAY or $WAYLAND_DISPLAY), a window opens for you
 # (arrows/WASD to move, Enter to chat) and one for a bot. Without one, the
@@ -28,6 +30,19 @@ for b in "$SERVER" "$CLIENT"; do
     fi
 done
 
+# Secured: --secure on every program (enet+tls). The certificates come from
+# HIVE_DEMO_CERTS (default certs/, made here by tools/certs.sh if missing).
+SECURE=""; SERVER_TLS=""; CLIENT_TLS=""
+if [ -n "$HIVE_DEMO_SECURE" ]; then
+    CERTS=${HIVE_DEMO_CERTS:-certs}
+    if [ ! -f "$CERTS/server.pem" ] || [ ! -f "$CERTS/server.key" ] || [ ! -f "$CERTS/ca.pem" ]; then
+        sh "$(dirname "$0")/certs.sh" "$CERTS" >/dev/null || { echo "demo: could not make $CERTS/" >&2; exit 1; }
+    fi
+    SECURE="--secure"
+    SERVER_TLS="--cert $CERTS/server.pem --key $CERTS/server.key"
+    CLIENT_TLS="--ca $CERTS/ca.pem"
+fi
+
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/hive-demo.XXXXXX") || exit 1
 PIDS=""
 TAIL=""
@@ -45,7 +60,7 @@ if [ -z "$HIVE_DEMO_HEADLESS" ] && { [ -n "$DISPLAY" ] || [ -n "$WAYLAND_DISPLAY
     windows=1
 fi
 
-echo "== Hive demo: a ${SECONDS_}-second game of tag on 127.0.0.1"
+echo "== Hive demo: a ${SECONDS_}-second game of tag on 127.0.0.1${SECURE:+, secured (enet+tls)}"
 if [ "$windows" = 1 ]; then
     echo "   a window opens for you: arrows/WASD move, Enter chats, Esc leaves"
 else
@@ -56,7 +71,7 @@ echo "== live log of the server's bus"
 # The server stops one second after the clients' planned end, so the last
 # bot is still there to be closed with "server_shutdown".
 : > "$TMP/server.log"     # exists before tail looks for it
-"$SERVER" --host 127.0.0.1 --port 0 --duration $((SECONDS_ + 1)) > "$TMP/server.log" 2>&1 &
+"$SERVER" $SECURE $SERVER_TLS --host 127.0.0.1 --port 0 --duration $((SECONDS_ + 1)) > "$TMP/server.log" 2>&1 &
 SERVER_PID=$!
 PIDS="$SERVER_PID"
 tail -n +1 -f "$TMP/server.log" &
@@ -80,7 +95,7 @@ fi
 # name, seconds to wait before joining, an environment VAR=value, options
 start_client() {
     name=$1; delay=$2; envvar=$3; shift 3
-    ( sleep "$delay"; exec env "$envvar" "$CLIENT" --host 127.0.0.1 --port "$port" --name "$name" --quiet "$@" ) \
+    ( sleep "$delay"; exec env "$envvar" "$CLIENT" --host 127.0.0.1 --port "$port" --name "$name" --quiet $SECURE $CLIENT_TLS "$@" ) \
         > "$TMP/client-$name.log" 2>&1 &
     PIDS="$PIDS $!"
     eval "PID_$name=$!"

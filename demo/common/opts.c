@@ -19,6 +19,8 @@ static const char server_help[] =
 "  --cert FILE          TLS: certificate chain (PEM), for tls and enet+tls\n"
 "  --key FILE           TLS: private key (PEM; default: in --cert)\n"
 "  --ca FILE            TLS: CA bundle to check client certificates\n"
+"  --secure             play over enet+tls with certs/server.pem and certs/server.key\n"
+"                       (make certs writes them); --cert/--key still override\n"
 "  --tick-hz HZ         simulation rate (default 60)\n"
 "  --net-hz HZ          snapshot rate (default 30)\n"
 "  --max-players N      arena size (default 16, at most 16)\n"
@@ -40,6 +42,8 @@ static const char client_help[] =
 "  --cert FILE          TLS: client certificate, for servers that ask for one\n"
 "  --key FILE           TLS: its private key\n"
 "  --insecure           TLS: do not verify the server's certificate (local tests)\n"
+"  --secure             play over enet+tls, trusting certs/ca.pem (make certs);\n"
+"                       --transport tls and --ca still override\n"
 "  --name NAME          your name in the arena (default: player)\n"
 "  --bot                move (and chat) by itself\n"
 "  --headless           no window at all (bots in scripts and load runs)\n"
@@ -57,7 +61,7 @@ static const char client_help[] =
 
 enum { O_HOST = 256, O_PORT, O_TRANSPORT, O_CERT, O_KEY, O_CA, O_INSECURE, O_TICK, O_NET,
        O_DURATION, O_QUIET, O_SEED, O_MAXP, O_NAME, O_BOT, O_HEADLESS, O_SHOT, O_AFTER,
-       O_CHAT, O_HELP };
+       O_CHAT, O_SECURE, O_HELP };
 
 static bool number(const char *s, double lo, double hi, double *out)
 {
@@ -81,6 +85,7 @@ int demo_opts_parse(demo_opts *o, int argc, char **argv, bool server)
         { "bot", no_argument, 0, O_BOT }, { "headless", no_argument, 0, O_HEADLESS },
         { "screenshot", required_argument, 0, O_SHOT }, { "after", required_argument, 0, O_AFTER },
         { "chat-every", required_argument, 0, O_CHAT }, { "help", no_argument, 0, O_HELP },
+        { "secure", no_argument, 0, O_SECURE },
         { 0, 0, 0, 0 },
     };
     const char *prog = server ? "hive-demo-server" : "hive-demo-client";
@@ -98,6 +103,7 @@ int demo_opts_parse(demo_opts *o, int argc, char **argv, bool server)
     opterr = 0;
     int c;
     double v;
+    bool secure = false, transport_set = false;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         const char *bad = NULL;
         switch (c) {
@@ -105,6 +111,7 @@ int demo_opts_parse(demo_opts *o, int argc, char **argv, bool server)
         case O_PORT: if (number(optarg, server ? 0 : 1, 65535, &v)) o->port = (int)v; else bad = "--port"; break;
         case O_TRANSPORT:
             o->transport = optarg;
+            transport_set = true;
             if (strcmp(optarg, "enet") && strcmp(optarg, "tcp") && strcmp(optarg, "tls") &&
                 strcmp(optarg, "enet+tls"))
                 bad = "--transport (enet, tcp, tls, enet+tls)";
@@ -125,6 +132,7 @@ int demo_opts_parse(demo_opts *o, int argc, char **argv, bool server)
         case O_SHOT: o->screenshot = optarg; break;
         case O_AFTER: if (number(optarg, 0, 3600, &v)) o->after = v; else bad = "--after"; break;
         case O_CHAT: if (number(optarg, 0.1, 3600, &v)) o->chat_every = v; else bad = "--chat-every"; break;
+        case O_SECURE: secure = true; break;
         case O_HELP: fputs(server ? server_help : client_help, stdout); return 1;
         default:
             fprintf(stderr, "%s: unknown option '%s' (try --help)\n", prog, argv[optind - 1]);
@@ -138,6 +146,18 @@ int demo_opts_parse(demo_opts *o, int argc, char **argv, bool server)
     if (optind < argc) {
         fprintf(stderr, "%s: unexpected argument '%s' (try --help)\n", prog, argv[optind]);
         return -1;
+    }
+    /* One flag for a secured game: the files `make certs` writes, unless
+     * the user named others. A server needs its certificate and key; a
+     * client the CA that signed them (the host name is still checked). */
+    if (secure) {
+        if (!transport_set) o->transport = "enet+tls";
+        if (server) {
+            if (!o->cert) o->cert = "certs/server.pem";
+            if (!o->key) o->key = "certs/server.key";
+        } else if (!o->ca) {
+            o->ca = "certs/ca.pem";
+        }
     }
     if (o->screenshot && o->headless) {
         fprintf(stderr, "%s: --screenshot needs a window; drop --headless\n", prog);

@@ -30,3 +30,31 @@ Test(demo_script, headless_session_reports_ok, .timeout = 30)
     free(text);
     remove_tmpdir(dir);
 }
+
+/* One flag secures the game: every program gets --secure (enet+tls), the
+ * clients verify the server's certificate, and the session plays the same. */
+Test(demo_script, secured_session_reports_ok, .timeout = 30)
+{
+    char dir[64], script[PATH_MAX + 32], out[PATH_MAX], bdir[PATH_MAX], certs[PATH_MAX];
+    make_tmpdir(dir, sizeof dir);
+    snprintf(bdir, sizeof bdir, "%s", bindir());
+    snprintf(script, sizeof script, "%s/../../tools/demo.sh", bdir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    char certenv[PATH_MAX + 32];
+    snprintf(certs, sizeof certs, "%s/certs", dir);
+    snprintf(certenv, sizeof certenv, "HIVE_DEMO_CERTS=%s", certs);
+    char *argv[] = { "/bin/sh", script, bdir, NULL };
+    const char *env[] = { "HIVE_DEMO_SECONDS=7", "HIVE_DEMO_HEADLESS=1", "HIVE_DEMO_SECURE=1",
+                          certenv, NULL };
+    int rc = wait_exit(spawn(argv, env, out), 25000);
+    char *text = slurp(out);
+    cr_assert_not_null(text);
+    cr_expect_eq(rc, 0, "secured demo failed:\n%s", text);
+    cr_expect(strstr(text, "secured (enet+tls)"), "%s", text);
+    cr_expect(strstr(text, "listening on enet+tls://"), "%s", text);
+    cr_expect_eq(count_of(text, "arena:join "), 3, "%s", text);
+    cr_expect(strstr(text, "3 joined, 3 left (3 cleanly)"), "%s", text);
+    cr_expect(strstr(text, "demo: OK"), "%s", text);
+    free(text);
+    remove_tmpdir(dir);
+}

@@ -1,6 +1,6 @@
 /*
  * tsan_criterion.c - lets Criterion start under ThreadSanitizer (TSan builds only).
- * Linked into every test binary (premake5.lua adds tests/support/*.c).
+ * Linked into every test binary (premake5.lua adds every file of tests/support).
  *
  * Criterion (through BoxFort) maps a shared "inheritable arena" at an address
  * it draws with rand_r() from 0x2000_0000_0000 + r * 16 MiB. Under TSan almost
