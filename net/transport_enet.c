@@ -37,6 +37,15 @@
 #define ENET_EVENT_BUDGET 4096
 /* First capacity of a coalescing packet; it grows on demand (e_send). */
 #define COALESCE_START 256
+/* A flush of many links is handed to ENet in slices of this many links,
+ * with a pump (see pump()) between two slices. */
+#define FLUSH_SLICE 256
+/* ENet reads at most this many datagrams per enet_host_service. */
+#define ENET_RECV_BATCH 256
+/* Rounds of reading per pump, and the most datagrams pumps may leave
+ * waiting in ENet's queue for the core. */
+#define PUMP_ROUNDS 4
+#define PUMP_MAX 65536
 
 /* ------------------------------------------------------------------ */
 /* ENet's global state: initialised once, refcounted                   */
@@ -101,6 +110,8 @@ typedef struct etransport {
     elink *dirty;
     elink *gone;                  /* closed before ENet connected: their
                                      disconnected callback is still owed */
+    size_t pumped;                /* datagrams pump() moved into ENet's queue
+                                     that the core has not taken yet (about) */
 } etransport;
 
 static etransport *E(hive__transport *t) { return (etransport *)t; }
@@ -149,17 +160,48 @@ static void flush_link(elink *l)
     flush_channel(l, HIVE__CHANNEL_UNRELIABLE);
 }
 
+/*
+ * Sends what has been handed to ENet, and moves the datagrams that have
+ * arrived meanwhile from the socket into ENet's own queue. A broadcast to
+ * thousands of links is as many sendmsg calls, milliseconds of work; at
+ * thousands of players' inputs a second the socket's receive buffer
+ * (ENet's 256 KiB) fills in about as long, and the kernel drops what
+ * does not fit: inputs, pings and the acknowledgements of reliable
+ * packets, whose senders then back off and finally time out. A game loop
+ * that runs late ticks back to back (broadcast, flush, broadcast...)
+ * would not read the socket at all. With no event to fill,
+ * enet_host_service only sends, receives and acknowledges: nothing
+ * reaches the core (no callback runs inside a flush); received packets
+ * wait for the next ->service. Bounded per call (PUMP_ROUNDS) and in
+ * what may wait (PUMP_MAX, counted in datagrams against the events the
+ * core takes), so that a loop that stops servicing holds a bounded
+ * backlog and the kernel drops the rest, as it would without pumps.
+ */
+static void pump(etransport *et)
+{
+    ENetHost *h = et->host;
+    for (int round = 0; round < PUMP_ROUNDS && et->pumped < PUMP_MAX; round++) {
+        enet_uint32 before = h->totalReceivedPackets;
+        if (enet_host_service(h, NULL, 0) < 0) return;
+        enet_uint32 got = h->totalReceivedPackets - before;
+        et->pumped += got;
+        if (got < ENET_RECV_BATCH) return;   /* the socket is empty */
+    }
+}
+
 /* Returns whether anything was handed to ENet. */
 static bool flush_dirty(etransport *et)
 {
     elink *l = et->dirty;
     bool any = l != NULL;
     et->dirty = NULL;
+    size_t n = 0;
     while (l) {
         elink *next = l->next_dirty;
         l->next_dirty = NULL;
         l->dirty = false;
         flush_link(l);
+        if (++n % FLUSH_SLICE == 0 && next) pump(et);
         l = next;
     }
     return any;
@@ -318,7 +360,12 @@ static int drain(etransport *et)
     ENetEvent ev;
     while (n < ENET_EVENT_BUDGET) {
         int r = enet_host_check_events(et->host, &ev);
-        if (r == 0) r = enet_host_service(et->host, &ev, 0);
+        if (r == 0) {
+            et->pumped = 0;           /* ENet's queue is empty */
+            r = enet_host_service(et->host, &ev, 0);
+        } else if (r > 0 && et->pumped) {
+            et->pumped--;
+        }
         if (r <= 0) break;
         n += handle_event(et, &ev);
     }
@@ -369,6 +416,14 @@ static int e_service(hive__transport *t, int timeout_ms)
     return n;
 }
 
+static void mark_dirty(etransport *et, elink *l)
+{
+    if (l->dirty) return;
+    l->dirty = true;
+    l->next_dirty = et->dirty;
+    et->dirty = l;
+}
+
 static int e_send(hive__transport *t, hive__link *hl, const void *const *pieces,
                   const size_t *lens, int npieces, bool reliable)
 {
@@ -408,13 +463,8 @@ static int e_send(hive__transport *t, hive__link *hl, const void *const *pieces,
         dst += lens[i];
     }
     l->used[ch] += total;
-    if (et->base.opts.coalesce_off) {
-        flush_channel(l, ch);
-    } else if (!l->dirty) {
-        l->dirty = true;
-        l->next_dirty = et->dirty;
-        et->dirty = l;
-    }
+    if (et->base.opts.coalesce_off) flush_channel(l, ch);
+    else mark_dirty(et, l);
     return HIVE_OK;
 }
 

@@ -139,9 +139,12 @@ int lg_server_hive_run(const lg_server_config *cfg_in, lg_server_shared *sh)
                 atomic_store_explicit(&sh->sock_drops, lg_udp_drops(hive_server_port(srv)), memory_order_relaxed);
                 last_rss = now;
             }
-            continue;
+            /* Service once between two ticks, even when the next tick is
+             * already due: a loop that runs late ticks back to back would
+             * not read its socket until it caught up. */
+            now = lg_now_ns();
         }
-        int wait = (int)((next - now + 999999) / 1000000);
+        int wait = now >= next ? 0 : (int)((next - now + 999999) / 1000000);
         hive_server_service(srv, wait);
     }
     free(blob);

@@ -109,9 +109,12 @@ int lg_server_raw_run(const lg_server_config *cfg_in, lg_server_shared *sh)
                 atomic_store_explicit(&sh->sock_drops, lg_udp_drops(host->address.port), memory_order_relaxed);
                 last_rss = now;
             }
-            continue;
+            /* Service once between two ticks, even when the next tick is
+             * already due: a loop that runs late ticks back to back would
+             * not read its socket until it caught up. */
+            now = lg_now_ns();
         }
-        enet_uint32 wait = (enet_uint32)((next - now + 999999) / 1000000);
+        enet_uint32 wait = now >= next ? 0 : (enet_uint32)((next - now + 999999) / 1000000);
         ENetEvent ev;
         int r = enet_host_service(host, &ev, wait);
         while (r > 0) {
