@@ -133,6 +133,52 @@ int hive__ep_send_frame(hive__ep *ep, hive__conn *c, uint32_t pid, const void *b
     return rc;
 }
 
+int hive__ep_bcast_init(hive__bcast *b, uint32_t pid, const void *body, size_t len, bool reliable)
+{
+    memset(b, 0, sizeof *b);
+    uint8_t tmp[HIVE__VARINT_MAX];
+    size_t pidlen = hive__varint_encode(pid, tmp);
+    b->hn = hive__frame_header(b->hdr, pid, 0, len);
+    if (!pidlen || !b->hn) return HIVE_ETOOBIG;
+    b->body = body;
+    b->len = len;
+    b->need = pidlen + 1 + len;
+    b->reliable = reliable;
+    return HIVE_OK;
+}
+
+int hive__ep_bcast_send(hive__ep *ep, hive__conn *c, hive__bcast *b)
+{
+    if (!c->link) return HIVE_ECLOSED;
+    if (b->need > c->peer_max_frame) return HIVE_ETOOBIG;
+    hive__transport *tr = ep->tr;
+    const void *pieces[2] = { b->hdr, b->body };
+    size_t lens[2] = { b->hn, b->len };
+    int np = b->len ? 2 : 1;
+    if (!b->tried) {
+        b->tried = true;
+        if (tr->vt->share) b->shared = tr->vt->share(tr, pieces, lens, np, b->reliable);
+    }
+    int rc = b->shared ? tr->vt->send_shared(tr, c->link, b->shared)
+                       : tr->vt->send(tr, c->link, pieces, lens, np, b->reliable);
+    if (rc == HIVE_OK) {
+        c->last_tx = ep->now;
+        b->frames++;
+        b->bytes += b->hn + b->len;
+    }
+    return rc;
+}
+
+void hive__ep_bcast_fini(hive__ep *ep, hive__bcast *b)
+{
+    if (b->shared) ep->tr->vt->unshare(ep->tr, b->shared);
+    b->shared = NULL;
+    if (b->frames) {
+        HIVE__STAT_ADD(ep, frames_out, b->frames);
+        HIVE__STAT_ADD(ep, bytes_out, b->bytes);
+    }
+}
+
 int hive__ep_send_msg(hive__ep *ep, hive__conn *c, uint32_t pid, const hive_msg *m)
 {
     return hive__ep_send_frame(ep, c, pid, hive_msg_data(m), hive_msg_size(m), true);

@@ -95,6 +95,30 @@ hive__qitem *hive__ep_take_requests(hive__ep *ep);
 int hive__ep_send_frame(hive__ep *ep, hive__conn *c, uint32_t pid, const void *body,
                         size_t len, bool reliable);
 
+/*
+ * A frame encoded once for many connections (a broadcast): the header is
+ * built once, and where the transport can share one buffer between links
+ * (->share: ENet) every connection gets that buffer instead of a copy.
+ * init: HIVE_OK, or HIVE_ETOOBIG (the length does not fit a frame).
+ * send: as hive__ep_send_frame for one connection. fini: releases the
+ * shared buffer and adds the counters. I/O thread.
+ */
+typedef struct hive__bcast {
+    uint8_t hdr[HIVE__FRAME_HEADER_MAX];
+    size_t hn;
+    const void *body;
+    size_t len;
+    size_t need;          /* the length field: at most the peer's max_frame */
+    bool reliable;
+    bool tried;           /* ->share was asked (once, at the first send) */
+    void *shared;         /* the transport's buffer, or NULL: ->send per link */
+    uint64_t frames, bytes;
+} hive__bcast;
+
+int  hive__ep_bcast_init(hive__bcast *b, uint32_t pid, const void *body, size_t len, bool reliable);
+int  hive__ep_bcast_send(hive__ep *ep, hive__conn *c, hive__bcast *b);
+void hive__ep_bcast_fini(hive__ep *ep, hive__bcast *b);
+
 /* Send an encoded Hive message (handshake, close, ping) reliably. */
 int hive__ep_send_msg(hive__ep *ep, hive__conn *c, uint32_t pid, const hive_msg *m);
 

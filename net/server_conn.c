@@ -312,14 +312,17 @@ int hive__srv_send_user(hive_server *s, hive__conn *c, const hive__pentry *pe, c
 int hive__srv_bcast_user(hive_server *s, const hive__pentry *pe, const void *body, size_t len,
                       hive_cid except, bool reliable)
 {
+    hive__bcast b;
+    if (hive__ep_bcast_init(&b, pe->pid, body, len, reliable) != HIVE_OK) return 0;
     int n = 0;
     bool want = hive_bus_wants(s->ep.bus, s->ev.send);
     for (hive__conn *c = s->conns; c; c = c->next) {
         if (c->cid == except || c->state != HIVE__C_OPEN) continue;
-        if (hive__ep_send_frame(&s->ep, c, pe->pid, body, len, reliable) != HIVE_OK) continue;
+        if (hive__ep_bcast_send(&s->ep, c, &b) != HIVE_OK) continue;
         n++;
         if (want) emit_send(s, c, pe, len);
     }
+    hive__ep_bcast_fini(&s->ep, &b);
     return n;
 }
 

@@ -172,6 +172,19 @@ typedef struct hive__transport_vt {
                  const size_t *lens, int n, bool reliable);
     /* Push everything queued onto the network now. */
     void (*flush)(hive__transport *t);
+    /* Optional (NULL: the core sends a broadcast link by link with ->send).
+     * ->share makes one buffer holding whole frames (given as for ->send)
+     * that ->send_shared then queues on any number of links without a
+     * copy per link (ENet: one refcounted packet for every peer, as
+     * enet_host_broadcast does). ->send_shared keeps the frames' order on
+     * the link and channel exactly as ->send would, returns what ->send
+     * would, and holds its own reference. The core drops the reference
+     * ->share gave it with ->unshare when the broadcast is done. ->share
+     * returns NULL when out of memory (the core then uses ->send). */
+    void *(*share)(hive__transport *t, const void *const *pieces, const size_t *lens,
+                   int n, bool reliable);
+    int  (*send_shared)(hive__transport *t, hive__link *l, void *shared);
+    void (*unshare)(hive__transport *t, void *shared);
     /* Graceful close (see LINK LIFETIME). `code` travels to the peer when
      * the transport can carry one (ENet disconnect data); the Hive close
      * frame the core sent before is what the peer reports. */

@@ -91,6 +91,8 @@ static void enet_unref(void)
 typedef struct elink {
     hive__link base;              /* first: the core sees a hive__link */
     ENetPeer *peer;
+    ENetPacket *shared[HIVE__CHANNELS]; /* a broadcast's packet (e_share), handed
+                                           to ENet before pend[] */
     ENetPacket *pend[HIVE__CHANNELS];   /* coalescing packet per channel */
     size_t used[HIVE__CHANNELS];
     struct elink *next_dirty;
@@ -116,9 +118,18 @@ typedef struct etransport {
 
 static etransport *E(hive__transport *t) { return (etransport *)t; }
 
+/* Drops one reference to a packet that may be shared between peers;
+ * ENet does the same for each peer it has sent it to. */
+static void packet_release(ENetPacket *p)
+{
+    if (--p->referenceCount == 0) enet_packet_destroy(p);
+}
+
 static void link_drop_pending(elink *l)
 {
     for (int ch = 0; ch < HIVE__CHANNELS; ch++) {
+        if (l->shared[ch]) packet_release(l->shared[ch]);
+        l->shared[ch] = NULL;
         if (l->pend[ch]) enet_packet_destroy(l->pend[ch]);
         l->pend[ch] = NULL;
         l->used[ch] = 0;
@@ -146,6 +157,14 @@ static void link_free(etransport *et, elink *l)
 
 static void flush_channel(elink *l, int ch)
 {
+    ENetPacket *sp = l->shared[ch];
+    if (sp) {
+        /* On failure (the peer is going) ENet took no reference and the
+         * frames are lost with the link, as a coalesced packet's are. */
+        l->shared[ch] = NULL;
+        enet_peer_send(l->peer, (enet_uint8)ch, sp);
+        packet_release(sp);
+    }
     ENetPacket *p = l->pend[ch];
     if (!p) return;
     l->pend[ch] = NULL;
@@ -353,16 +372,28 @@ static int handle_event(etransport *et, ENetEvent *ev)
     }
 }
 
-/* Handles everything ENet has for us without waiting. */
+/*
+ * Handles everything ENet has for us without waiting. Every
+ * enet_host_service walks all peer slots twice (to send, then to
+ * acknowledge what it read): at thousands of connections that walk, not
+ * the datagrams, is the cost of a call that finds nothing. So once a
+ * call has read less than a full batch the socket was empty, and when
+ * its events are handled drain stops instead of asking again; what
+ * arrives meanwhile makes the socket readable for the next wait.
+ */
 static int drain(etransport *et)
 {
     int n = 0;
+    bool empty = false;               /* the last service call emptied the socket */
     ENetEvent ev;
     while (n < ENET_EVENT_BUDGET) {
         int r = enet_host_check_events(et->host, &ev);
         if (r == 0) {
             et->pumped = 0;           /* ENet's queue is empty */
+            if (empty) break;
+            enet_uint32 before = et->host->totalReceivedPackets;
             r = enet_host_service(et->host, &ev, 0);
+            empty = et->host->totalReceivedPackets - before < ENET_RECV_BATCH;
         } else if (r > 0 && et->pumped) {
             et->pumped--;
         }
@@ -468,6 +499,51 @@ static int e_send(hive__transport *t, hive__link *hl, const void *const *pieces,
     return HIVE_OK;
 }
 
+static void *e_share(hive__transport *t, const void *const *pieces, const size_t *lens,
+                     int npieces, bool reliable)
+{
+    (void)t;
+    size_t total = 0;
+    for (int i = 0; i < npieces; i++) total += lens[i];
+    ENetPacket *p = enet_packet_create(NULL, total, reliable ? ENET_PACKET_FLAG_RELIABLE
+                                                             : ENET_PACKET_FLAG_UNRELIABLE_FRAGMENT);
+    if (!p) return NULL;
+    uint8_t *dst = p->data;
+    for (int i = 0; i < npieces; i++) {
+        memcpy(dst, pieces[i], lens[i]);
+        dst += lens[i];
+    }
+    p->referenceCount = 1;        /* the core's, until e_unshare */
+    return p;
+}
+
+static int e_send_shared(hive__transport *t, hive__link *hl, void *shared)
+{
+    etransport *et = E(t);
+    elink *l = (elink *)hl;
+    ENetPacket *sp = shared;
+    bool reliable = (sp->flags & ENET_PACKET_FLAG_RELIABLE) != 0;
+    int ch = reliable ? HIVE__CHANNEL_RELIABLE : HIVE__CHANNEL_UNRELIABLE;
+    if (l->closing || !l->peer) return HIVE_ECLOSED;
+    if (l->pend[ch] || l->shared[ch] || et->base.opts.coalesce_off) {
+        /* Frames already wait on this channel: this one joins them (one
+         * copy, and the link still sends one datagram per flush). */
+        const void *pieces[1] = { sp->data };
+        size_t lens[1] = { sp->dataLength };
+        return e_send(t, hl, pieces, lens, 1, reliable);
+    }
+    sp->referenceCount++;         /* the link's, until flush_channel */
+    l->shared[ch] = sp;
+    mark_dirty(et, l);
+    return HIVE_OK;
+}
+
+static void e_unshare(hive__transport *t, void *shared)
+{
+    (void)t;
+    packet_release(shared);
+}
+
 static void e_flush(hive__transport *t)
 {
     etransport *et = E(t);
@@ -571,6 +647,9 @@ static const hive__transport_vt g_enet_vt = {
     .service = e_service,
     .send = e_send,
     .flush = e_flush,
+    .share = e_share,
+    .send_shared = e_send_shared,
+    .unshare = e_unshare,
     .close = e_close,
     .abort = e_abort,
     .wake = e_wake,
