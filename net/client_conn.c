@@ -218,7 +218,8 @@ static void cli_data(void *core, hive__link *link, const uint8_t *p, size_t n, i
     if (!k || k->state == HIVE__C_CLOSING) return;
     k->last_rx = c->ep.now;
     HIVE__STAT_ADD(&c->ep, bytes_in, n);
-    bool decode = !c->ep.threaded && (hive_bus_wants(c->ep.bus, c->ev.recv) || c->any_pe_wanted);
+    bool decode = !c->ep.threaded && !c->cfg.lazy_decode &&
+                  (hive_bus_wants(c->ep.bus, c->ev.recv) || c->any_pe_wanted);
     hive__frame f;
     int reason = 0, r;
     while ((r = hive__conn_next_frame(k, c->ep.stream, &p, &n, c->cfg.max_frame, &f, &reason)) == 1) {

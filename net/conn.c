@@ -1,6 +1,7 @@
 /* conn.c - the connection state machine (see conn.h). Everything here is
  * a pure function of (state, input): the I/O lives in server.c/client.c. */
 #include "net/conn.h"
+#include "net/mpdecode.h"
 
 #include <string.h>
 
@@ -13,10 +14,8 @@ int hive__decode(hive__decoder *d, const uint8_t *body, size_t len, const msgpac
     } else {
         msgpack_zone_clear(d->zone);
     }
-    size_t off = 0;
-    msgpack_unpack_return r = msgpack_unpack((const char *)body, len, &off, d->zone, &d->obj);
-    if (r == MSGPACK_UNPACK_NOMEM_ERROR) return HIVE_ENOMEM;
-    if (r != MSGPACK_UNPACK_SUCCESS || off != len) return HIVE_EMSGPACK;
+    int rc = hive__mp_decode(body, len, d->zone, &d->obj);
+    if (rc) return rc;
     *out = &d->obj;
     return 0;
 }

@@ -74,7 +74,8 @@ typedef struct hive__decoder {
 
 /* hive__decode - the one msgpack object of body[0..len). First the
  * allocation-free structure scan (so hostile element counts cost
- * nothing), then msgpack-c. Returns 0 and *out, HIVE_EMSGPACK, HIVE_ENOMEM. */
+ * nothing), then the tree (net/mpdecode.h: what msgpack-c would build).
+ * Returns 0 and *out, HIVE_EMSGPACK, HIVE_ENOMEM. */
 int  hive__decode(hive__decoder *d, const uint8_t *body, size_t len, const msgpack_object **out);
 void hive__decoder_free(hive__decoder *d);
 

@@ -1,5 +1,6 @@
 /* ep.c - what a server and a client share (see ep.h). */
 #include "net/ep.h"
+#include "net/mpdecode.h"
 
 #include <errno.h>
 #include <string.h>
@@ -229,14 +230,13 @@ int hive__ep_pull_pop(hive__ep *ep, hive_packet *out)
     pthread_mutex_unlock(&ep->lock);
     if (!p) return 0;
     msgpack_unpacked_init(&out->up_);
-    size_t off = 0;
     /* The I/O loop checked the body before queueing it. */
-    msgpack_unpack_return r = msgpack_unpack_next(&out->up_, (const char *)p->data, p->len, &off);
-    if (r != MSGPACK_UNPACK_SUCCESS || off != p->len) {
+    int rc = hive__mp_unpack(&out->up_, p->data, p->len);
+    if (rc) {
         msgpack_unpacked_destroy(&out->up_);
         memset(out, 0, sizeof *out);
         hive__free(p);
-        return r == MSGPACK_UNPACK_NOMEM_ERROR ? HIVE_ENOMEM : HIVE_EMSGPACK;
+        return rc;
     }
     out->cid = p->cid;
     out->pid = p->pid;

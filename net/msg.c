@@ -1,6 +1,7 @@
 /* msg.c - helpers over msgpack-c's sbuffer, packer and unpacker (hive/msg.h). */
 #include "hive/msg.h"
 #include "net/frame.h"
+#include "net/mpdecode.h"
 
 #include <string.h>
 
@@ -212,14 +213,12 @@ int hive_msg_view_init(hive_msg_view *v, const void *raw, size_t len)
     msgpack_unpacked_init(&v->up);
     v->obj = NULL;
     if (!raw && len) return HIVE_EINVAL;
-    /* The allocation-free walk first: msgpack-c sizes its zone from the
-     * declared counts, so those must be proven real before it runs. */
-    if (hive__msgpack_scan(raw, len) != 0) return HIVE_EMSGPACK;
-    size_t off = 0;
-    msgpack_unpack_return r = msgpack_unpack_next(&v->up, raw, len, &off);
-    if (r != MSGPACK_UNPACK_SUCCESS || off != len) {
+    /* The allocation-free scan first (declared counts must be proven real
+     * before anything is allocated for them), then the tree. */
+    int rc = hive__mp_unpack(&v->up, raw, len);
+    if (rc) {
         msgpack_unpacked_destroy(&v->up);
-        return r == MSGPACK_UNPACK_NOMEM_ERROR ? HIVE_ENOMEM : HIVE_EMSGPACK;
+        return rc;
     }
     v->obj = &v->up.data;
     return 0;

@@ -250,7 +250,7 @@ static void srv_data(void *core, hive__link *link, const uint8_t *p, size_t n, i
     if (!c || c->state == HIVE__C_CLOSING) return;
     c->last_rx = s->ep.now;
     HIVE__STAT_ADD(&s->ep, bytes_in, n);
-    bool decode = !s->ep.threaded &&
+    bool decode = !s->ep.threaded && !s->cfg.lazy_decode &&
                   (hive_bus_wants(s->ep.bus, s->ev.recv) || s->any_pe_wanted);
     hive__frame f;
     int reason = 0, r;

@@ -28,8 +28,9 @@
  *   HIVE_CLOSE_* code (INT), `reason_name` its stable string (STR),
  *   `remote` is 1 when the peer chose to close, 0 when this side did.
  *   `msg` is a HIVE_T_MSGPACK field: raw bytes always, the decoded
- *   msgpack_object only on the synchronous path; hive_event_msg() gives
- *   the decoded object in both cases. send/recv events are voidable:
+ *   msgpack_object only on the synchronous path (and not with
+ *   `.lazy_decode`); hive_event_msg() gives the decoded object in every
+ *   case. send/recv events are voidable:
  *   nobody subscribed, nothing is built. Hive's own packets (hello,
  *   welcome, ping...) never appear as send/recv events.
  *
@@ -250,6 +251,11 @@ typedef struct hive_server_config {
                                        new packets are dropped and counted */
     bool no_coalesce;               /* one frame per ENet packet (measurement knob) */
     hive_tls_config tls;            /* for tls:// and enet+tls:// addresses */
+    bool lazy_decode;               /* recv events carry the body's bytes only, as
+                                       posted events do: handlers that read it call
+                                       hive_event_msg(), which decodes then. Saves a
+                                       decode per message when most handlers never
+                                       look at bodies. Bodies are still checked. */
 } hive_server_config;
 
 /* Per-connection facts; strings are owned by the server and valid until
@@ -480,6 +486,7 @@ typedef struct hive_client_config {
     size_t pull_capacity;           /* default 4096 */
     bool no_coalesce;               /* one frame per ENet packet (measurement knob) */
     hive_tls_config tls;            /* for tls:// and enet+tls:// */
+    bool lazy_decode;               /* as hive_server_config.lazy_decode */
 } hive_client_config;
 
 /* hive_client_create - a client publishing on bus (must outlive it).
