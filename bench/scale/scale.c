@@ -18,6 +18,7 @@
  * `hive-bench <name> ratio=<r> vs=<baseline>` lines, then a '#' table.
  *
  *   bench-scale [--quick] [--n 100,1000,4000] [--hold S] [--side raw|hive|both] [--reliable]
+ *               [--raw-sockbuf BYTES] [--lazy-decode]
  *
  * The loadgen and the server share the machine's cores: on a 2-core
  * machine the loadgen's own cost limits what N can be held (see
@@ -53,6 +54,7 @@ static void sleep_ms(int ms)
 }
 
 static int g_server_sockbuf;
+static bool g_lazy_decode;
 
 static int run_one(lg_server_kind kind, int n, double hold_s, bool reliable, result *r)
 {
@@ -60,7 +62,7 @@ static int run_one(lg_server_kind kind, int n, double hold_s, bool reliable, res
     r->n = n;
     lg_server_config scfg = { .port = 0, .max_clients = n + 16, .count_alloc = true,
                               .reliable = reliable, .quiet = true,
-                              .sockbuf = g_server_sockbuf };
+                              .sockbuf = g_server_sockbuf, .lazy_decode = g_lazy_decode };
     lg_child ch;
     if (lg_spawn_server(&ch, kind, &scfg, 5000) != 0) {
         fprintf(stderr, "bench-scale: %s server did not start\n", kind == LG_SERVER_HIVE ? "hive" : "raw");
@@ -200,8 +202,9 @@ int main(int argc, char **argv)
         }
         else if (!strcmp(argv[i], "--reliable")) reliable = true;
         else if (!strcmp(argv[i], "--raw-sockbuf") && i + 1 < argc) g_server_sockbuf = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--lazy-decode")) g_lazy_decode = true;
         else {
-            fprintf(stderr, "usage: bench-scale [--quick] [--n 100,1000,4000] [--hold S] [--side raw|hive|both] [--reliable] [--raw-sockbuf BYTES]\n");
+            fprintf(stderr, "usage: bench-scale [--quick] [--n 100,1000,4000] [--hold S] [--side raw|hive|both] [--reliable] [--raw-sockbuf BYTES] [--lazy-decode]\n");
             return 2;
         }
     }

@@ -171,9 +171,15 @@ uint64_t lg_udp_drops(uint16_t port)
     while (fgets(line, sizeof line, f)) {
         unsigned laddr, lport;
         if (sscanf(line, " %*d: %x:%x", &laddr, &lport) != 2 || lport != port) continue;
-        /* the last field is drops */
-        char *last = strrchr(line, ' ');
-        if (last) drops = strtoull(last + 1, NULL, 10);
+        /* The last field is drops. The kernel pads the line with spaces
+         * after it, so take the last token, not what follows the last
+         * space. */
+        char *end = line + strlen(line);
+        while (end > line && (end[-1] == ' ' || end[-1] == '\n')) end--;
+        char *tok = end;
+        while (tok > line && tok[-1] != ' ') tok--;
+        *end = 0;
+        drops = strtoull(tok, NULL, 10);
         break;
     }
     fclose(f);

@@ -30,6 +30,8 @@ typedef struct lg_server_config {
     int sockbuf;            /* raw only: SO_RCVBUF/SO_SNDBUF; 0 = ENet's default
                                (256 KiB, what Hive's transport keeps) */
     bool quiet;
+    bool lazy_decode;       /* Hive only: hive_server_config.lazy_decode (the counting
+                               subscriber never reads message bodies) */
 } lg_server_config;
 
 typedef struct lg_server_shared {

@@ -75,6 +75,7 @@ int lg_server_hive_run(const lg_server_config *cfg_in, lg_server_shared *sh)
         .addr = addr,
         .max_connections = (uint32_t)cfg.max_clients,
         .app = LG_APP,
+        .lazy_decode = cfg.lazy_decode,
     };
     hive_server *srv = hive_server_create(&sc, bus);
     if (!srv) goto fail1;

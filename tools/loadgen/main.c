@@ -53,7 +53,9 @@ static void usage(FILE *f)
         "  --hold S             seconds to hold all players active (default 10)\n"
         "  --stall-ms MS        snapshot gap counted as a stall (default 250)\n"
         "  --snapshot-bytes B   --spawn/--serve: snapshot payload (default 100)\n"
-        "  --reliable           reliable inputs and snapshots (default unreliable)\n");
+        "  --reliable           reliable inputs and snapshots (default unreliable)\n"
+        "  --lazy-decode        --serve/--spawn hive: the server does not decode message\n"
+        "                       bodies its handlers never read (hive_server_config.lazy_decode)\n");
 }
 
 static double pct_ms(const lg_hist *h, double p) { return lg_hist_percentile(h, p) / 1000.0; }
@@ -134,6 +136,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--stall-ms")) { NEEDV(); cfg.stall_ms = atoi(v); }
         else if (!strcmp(a, "--snapshot-bytes")) { NEEDV(); scfg.snapshot_bytes = (size_t)atol(v); }
         else if (!strcmp(a, "--reliable")) { cfg.reliable = true; scfg.reliable = true; }
+        else if (!strcmp(a, "--lazy-decode")) scfg.lazy_decode = true;
         else { bad: fprintf(stderr, "hive-loadgen: bad argument '%s'\n", a); usage(stderr); return 2; }
 #undef NEEDV
     }
@@ -152,11 +155,13 @@ int main(int argc, char **argv)
                duration > 0 ? " or --duration" : "");
         fflush(stdout);
         int rc = serve ? lg_server_hive_run(&scfg, &serve_sh) : lg_server_raw_run(&scfg, &serve_sh);
-        printf("ticks=%llu snapshots=%llu inputs=%llu pings=%llu accepted=%llu closed=%llu late_ticks=%llu cpu_s=%.3f\n",
+        printf("ticks=%llu snapshots=%llu inputs=%llu pings=%llu accepted=%llu closed=%llu late_ticks=%llu cpu_s=%.3f"
+               " socket_drops=%llu\n",
                (unsigned long long)atomic_load(&serve_sh.ticks), (unsigned long long)atomic_load(&serve_sh.snapshots),
                (unsigned long long)atomic_load(&serve_sh.inputs), (unsigned long long)atomic_load(&serve_sh.pings),
                (unsigned long long)atomic_load(&serve_sh.accepted), (unsigned long long)atomic_load(&serve_sh.closed),
-               (unsigned long long)atomic_load(&serve_sh.late_ticks), atomic_load(&serve_sh.cpu_ns) / 1e9);
+               (unsigned long long)atomic_load(&serve_sh.late_ticks), atomic_load(&serve_sh.cpu_ns) / 1e9,
+               (unsigned long long)atomic_load(&serve_sh.sock_drops));
         return rc == 0 ? 0 : 1;
     }
 
@@ -190,9 +195,11 @@ int main(int argc, char **argv)
     printf("ramp-down: %d closed cleanly\n", closed);
     report(g, &w);
     if (ch.sh && st1 > st0)
-        printf("server ticks_per_s=%.1f cpu_per_tick_us=%.1f late_ticks=%llu\n", (st1 - st0) / w.seconds,
-               (double)(sc1 - sc0) / (double)(st1 - st0) / 1000.0,
-               (unsigned long long)atomic_load(&ch.sh->late_ticks));
+        printf("server ticks_per_s=%.1f cpu_per_tick_us=%.1f late_ticks=%llu inputs=%llu socket_drops=%llu\n",
+               (st1 - st0) / w.seconds, (double)(sc1 - sc0) / (double)(st1 - st0) / 1000.0,
+               (unsigned long long)atomic_load(&ch.sh->late_ticks),
+               (unsigned long long)atomic_load(&ch.sh->inputs),
+               (unsigned long long)atomic_load(&ch.sh->sock_drops));
     lg_conn_stats cs;
     lg_conn_stats_get(g, &cs);
     lg_destroy(g);
