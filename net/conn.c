@@ -14,7 +14,7 @@ int hive__decode(hive__decoder *d, const uint8_t *body, size_t len, const msgpac
     } else {
         msgpack_zone_clear(d->zone);
     }
-    int rc = hive__mp_decode(body, len, d->zone, &d->obj);
+    int rc = hive__mp_decode_scanned(body, len, d->zone, &d->obj);
     if (rc) return rc;
     *out = &d->obj;
     return 0;

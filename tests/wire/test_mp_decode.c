@@ -1,9 +1,9 @@
 /*
- * Hive's msgpack decoder (net/mpdecode.c) builds exactly the tree
- * msgpack-c's msgpack_unpack builds: every type code and width, signs,
+ * hive__mp_decode / hive__mp_unpack (net/mpdecode.c) hand back exactly the
+ * tree msgpack-c's unpacker builds, for every type code and width, signs,
  * float widths and bits, empty containers, nesting to the limit, random
- * values in random encodings, and random bytes that pass the scan. It
- * refuses what is not exactly one object.
+ * values in random encodings, and random bytes that pass the scan; and
+ * they refuse what is not exactly one object.
  */
 #include <criterion/criterion.h>
 #include <math.h>
