@@ -170,7 +170,11 @@ typedef struct hive__transport_vt {
      * HIVE_ECLOSED (link closing), HIVE_ENOMEM. */
     int  (*send)(hive__transport *t, hive__link *l, const void *const *pieces,
                  const size_t *lens, int n, bool reliable);
-    /* Push everything queued onto the network now. */
+    /* Push everything queued onto the network now. A transport may also
+     * read what has arrived meanwhile into its own queue (ENet does,
+     * between slices of a large flush, so the socket's receive buffer
+     * does not overflow), but it never calls back from ->flush: received
+     * data reaches the core in the next ->service. */
     void (*flush)(hive__transport *t);
     /* Optional (NULL: the core sends a broadcast link by link with ->send).
      * ->share makes one buffer holding whole frames (given as for ->send)

@@ -32,9 +32,13 @@
 #define ENET_REASON_TAG  0x48560000u   /* "HV" */
 #define ENET_REASON_MASK 0xFFFF0000u
 
-/* Events handled per service call before yielding back to the core, so
- * that timers and flushing still run under a flood. */
+/* Events handled per service call, and the time spent handling them,
+ * before yielding back to the core and its caller: under a flood the
+ * game's ticks, Hive's timers and flushes still run on time (what is
+ * left waits in ENet's queue for the next call). Without the time bound
+ * a server short of CPU spends it on inputs and its tick rate falls. */
 #define ENET_EVENT_BUDGET 4096
+#define DRAIN_NS 2000000ull
 /* First capacity of a coalescing packet; it grows on demand (e_send). */
 #define COALESCE_START 256
 /* A flush of many links is handed to ENet in slices of this many links,
@@ -43,9 +47,10 @@
 /* ENet reads at most this many datagrams per enet_host_service. */
 #define ENET_RECV_BATCH 256
 /* Rounds of reading per pump, and the most datagrams pumps may leave
- * waiting in ENet's queue for the core. */
+ * waiting in ENet's queue for the core: about one service call's worth,
+ * so that what waits is fresh; past it the kernel drops, as before. */
 #define PUMP_ROUNDS 4
-#define PUMP_MAX 65536
+#define PUMP_MAX 4096
 
 /* ------------------------------------------------------------------ */
 /* ENet's global state: initialised once, refcounted                   */
@@ -385,6 +390,7 @@ static int drain(etransport *et)
 {
     int n = 0;
     bool empty = false;               /* the last service call emptied the socket */
+    uint64_t t0 = hive_now_ns();
     ENetEvent ev;
     while (n < ENET_EVENT_BUDGET) {
         int r = enet_host_check_events(et->host, &ev);
@@ -399,6 +405,7 @@ static int drain(etransport *et)
         }
         if (r <= 0) break;
         n += handle_event(et, &ev);
+        if ((n & 7) == 0 && hive_now_ns() - t0 >= DRAIN_NS) break;   /* the rest waits */
     }
     return n;
 }

@@ -42,7 +42,7 @@ typedef struct result {
     double cpu_tick_us, cpu_conn_ns, tick_hz;
     double mem_conn, rss_conn, peak_mem;
     double rtt50, rtt99, snap50, snap99;
-    double inputs_s, snaps_s, expected_snaps_s;
+    double inputs_s, inputs_in_s, snaps_s, expected_snaps_s;
     uint64_t stalls, late_ticks, drops;
     double lg_cpu, lg_runq, srv_runq;
 } result;
@@ -89,12 +89,12 @@ static int run_one(lg_server_kind kind, int n, double hold_s, bool reliable, res
 
     lg_window w;
     uint64_t t0 = atomic_load(&sh->ticks), c0 = atomic_load(&sh->cpu_ns), l0 = atomic_load(&sh->late_ticks);
-    uint64_t q0 = atomic_load(&sh->runq_ns);
+    uint64_t q0 = atomic_load(&sh->runq_ns), i0 = atomic_load(&sh->inputs);
     lg_window_begin(g);
     lg_run(g, (int)(hold_s * 1000));
     lg_window_end(g, &w);
     uint64_t t1 = atomic_load(&sh->ticks), c1 = atomic_load(&sh->cpu_ns), l1 = atomic_load(&sh->late_ticks);
-    uint64_t q1 = atomic_load(&sh->runq_ns);
+    uint64_t q1 = atomic_load(&sh->runq_ns), i1 = atomic_load(&sh->inputs);
     lg_run(g, 1100);   /* the server samples its socket's drop count once a second */
     r->drops = atomic_load(&sh->sock_drops);
     atomic_store(&sh->broadcast, 0);
@@ -121,6 +121,7 @@ static int run_one(lg_server_kind kind, int n, double hold_s, bool reliable, res
     r->snap50 = lg_hist_percentile(&w.snap_delay, 50) / 1000.0;
     r->snap99 = lg_hist_percentile(&w.snap_delay, 99) / 1000.0;
     r->inputs_s = w.inputs_sent / w.seconds;
+    r->inputs_in_s = (double)(i1 - i0) / w.seconds;
     r->snaps_s = w.snapshots_recv / w.seconds;
     r->expected_snaps_s = 30.0 * cs.connected;
     r->stalls = w.stalls;
@@ -160,6 +161,7 @@ static void print_result(const char *side, const result *r)
     line(side, n, "snapshot_delay_p99", r->snap99, "ms");
     line(side, n, "snapshots_per_s", r->snaps_s, "msg/s");
     line(side, n, "inputs_per_s", r->inputs_s, "msg/s");
+    line(side, n, "inputs_received_per_s", r->inputs_in_s, "msg/s");
     line(side, n, "stalls", (double)r->stalls, "count");
     line(side, n, "late_ticks", (double)r->late_ticks, "count");
     line(side, n, "server_socket_drops", (double)r->drops, "datagrams");
@@ -228,19 +230,20 @@ int main(int argc, char **argv)
         }
     }
 
-    printf("#\n# %-5s %6s %9s %8s %9s %9s %10s %9s %8s %8s %9s %7s %10s %6s %6s %9s %8s\n", "side", "N", "connected",
+    printf("#\n# %-5s %6s %9s %8s %9s %9s %10s %9s %8s %8s %9s %7s %10s %6s %6s %9s %8s %9s\n", "side", "N", "connected",
            "tick_hz", "cpu/tick", "ns/conn", "mem/conn", "rss/conn", "rtt p50", "rtt p99", "snap p99",
-           "stalls", "snaps/s", "lg cpu", "lg runq", "srv drops", "srv runq");
+           "stalls", "snaps/s", "lg cpu", "lg runq", "srv drops", "srv runq", "inputs in");
     for (int k = 0; k < nn; k++) {
         const result *rs[2] = { &raw[k], &hv[k] };
         const char *names[2] = { "raw", "hive" };
         for (int s = 0; s < 2; s++) {
             const result *r = rs[s];
             if (!r->ran) continue;
-            printf("# %-5s %6d %9d %8.1f %7.0fus %9.0f %9.0fB %8.0fB %6.2fms %6.2fms %7.2fms %7llu %10.0f %5.0f%% %5.0f%% %9llu %7.0f%%\n",
+            printf("# %-5s %6d %9d %8.1f %7.0fus %9.0f %9.0fB %8.0fB %6.2fms %6.2fms %7.2fms %7llu %10.0f %5.0f%% %5.0f%% %9llu %7.0f%% %8.0f%%\n",
                    names[s], r->n, r->connected, r->tick_hz, r->cpu_tick_us, r->cpu_conn_ns, r->mem_conn,
                    r->rss_conn, r->rtt50, r->rtt99, r->snap99, (unsigned long long)r->stalls, r->snaps_s,
-                   r->lg_cpu, r->lg_runq, (unsigned long long)r->drops, r->srv_runq);
+                   r->lg_cpu, r->lg_runq, (unsigned long long)r->drops, r->srv_runq,
+                   r->inputs_s > 0 ? 100.0 * r->inputs_in_s / r->inputs_s : 0);
         }
     }
     for (int k = 0; k < nn; k++) {

@@ -331,7 +331,12 @@ int hive_server_start(hive_server *s);
  * hive_server_service - do the server's I/O for up to timeout_ms (0 =
  * poll once): accept, handshakes, receive (publishing events as it goes),
  * heartbeats, timeouts, flushing sends. Returns early when something was
- * handled, or hive_server_interrupt() was called.
+ * handled, or hive_server_interrupt() was called. One call handles at
+ * most a few milliseconds' worth of received messages (ENet), so a
+ * flood cannot hold the caller's loop; the rest waits for the next call.
+ * A game loop must call it at least once per tick even when it runs late:
+ * a loop that only ticks (broadcast, flush) until it catches up publishes
+ * nothing meanwhile and, under load, lets its transport's queue fill.
  * Returns the number of transport events handled (>= 0), HIVE_ESTATE
  * (not started, or threaded: the thread services), HIVE_ECLOSED after an
  * interrupt (the interrupt event has been published; the next call
@@ -404,7 +409,10 @@ int hive_server_broadcast_id(hive_server *s, uint32_t pid, const void *body,
                              size_t len, hive_cid except, unsigned flags);
 
 /* hive_server_flush - push queued frames onto the network now. I/O thread
- * (elsewhere: wakes the I/O loop, which flushes). Returns HIVE_OK. */
+ * (elsewhere: wakes the I/O loop, which flushes). A flush to thousands of
+ * connections also reads what arrives meanwhile into the transport's
+ * queue (ENet), so the socket's receive buffer does not overflow during
+ * the burst; nothing is published from inside a flush. Returns HIVE_OK. */
 int hive_server_flush(hive_server *s);
 
 /*
