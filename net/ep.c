@@ -1,6 +1,7 @@
 /* ep.c - what a server and a client share (see ep.h). */
 #include "net/ep.h"
 #include "net/mpdecode.h"
+#include "net/transport_enet_tls.h"
 
 #include <errno.h>
 #include <string.h>
@@ -306,6 +307,15 @@ void hive__ep_stats(const hive__ep *ep, hive_net_stats *out)
     out->accepted = __atomic_load_n(&ep->stats.accepted, __ATOMIC_RELAXED);
     out->rejected = __atomic_load_n(&ep->stats.rejected, __ATOMIC_RELAXED);
     out->closed = __atomic_load_n(&ep->stats.closed, __ATOMIC_RELAXED);
+    out->sealed_opened = out->sealed_rejected = out->sealed_replayed = 0;
+    /* The secure-ENet transport's counters live with its links, which only
+     * the servicing thread may walk. */
+    hive__aead_stats st;
+    if (ep->tr && hive__ep_on_io_thread((hive__ep *)ep) && hive__enet_tls_stats(ep->tr, &st) == 0) {
+        out->sealed_opened = st.opened;
+        out->sealed_rejected = st.auth_failed + st.malformed;
+        out->sealed_replayed = st.replayed;
+    }
 }
 
 int hive_event_msg(const hive_event *ev, hive_msg_view *tmp, const msgpack_object **out)

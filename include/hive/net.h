@@ -276,6 +276,13 @@ typedef struct hive_net_stats {
     uint64_t bytes_in, bytes_out;         /* frame bytes */
     uint64_t packets_dropped;             /* pull queue full */
     uint64_t accepted, rejected, closed;  /* connections (server) */
+    /* enet+tls:// only (0 on other transports): sealed unreliable
+     * datagrams that authenticated, and those dropped because they failed
+     * authentication (tampered, forged, malformed) or were replays. They
+     * are the transport's own counters, so they are filled when the stats
+     * are read on the thread that services (always, without .threaded);
+     * with .threaded they read 0. */
+    uint64_t sealed_opened, sealed_rejected, sealed_replayed;
 } hive_net_stats;
 
 /*

@@ -37,6 +37,15 @@ static void session(e2e *x, const char *scheme, const hive_tls_config *st, const
     hive_msg_free(&m);
     hive_client_flush(x->cli);
     cr_assert(e2e_pump(x, 3000, srv_got_two), "%s: server got both", scheme);
+    /* The secure-ENet counters reach the public stats; plain ones stay 0. */
+    hive_net_stats ns;
+    cr_assert_eq(hive_server_stats(x->srv, &ns), HIVE_OK);
+    if (strcmp(scheme, "enet+tls") == 0)
+        cr_expect_geq(ns.sealed_opened, 1, "%s: the unreliable pos was opened", scheme);
+    else
+        cr_expect_eq(ns.sealed_opened, 0, "%s", scheme);
+    cr_expect_eq(ns.sealed_rejected, 0, "%s", scheme);
+    cr_expect_eq(ns.sealed_replayed, 0, "%s", scheme);
     hive_msg_init(&m);
     hive_msg_map(&m, 1);
     hive_msg_kv_str(&m, "text", "hello back");
