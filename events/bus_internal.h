@@ -229,6 +229,7 @@ static inline uint32_t hive__flags(const hive__sub *s)
 }
 
 /* ---- names.c ---------------------------------------------------------- */
+#include "events/name_rules.h"
 int hive__name_check(const char *s, size_t *len);
 /* Returns 0 and sets *wild; HIVE_ENAME for a malformed name without '*',
  * HIVE_EPATTERN for a malformed string that has one. */

@@ -22,24 +22,29 @@ static const unsigned char seg_char[256] = {
 
 static bool is_sep(char c) { return c == ':' || c == '.'; }
 
-int hive__name_check(const char *s, size_t *len)
+int hive__name_valid_n(const char *s, size_t n)
 {
+    if (!s || n == 0 || n >= HIVE_NAME_MAX) return 0;
     bool empty_seg = true;
-    size_t i = 0;
-    for (; s[i]; i++) {
-        if (i == HIVE_NAME_MAX - 1) return HIVE_ENAME;
+    for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (is_sep((char)c)) {
-            if (empty_seg) return HIVE_ENAME;
+            if (empty_seg) return 0;
             empty_seg = true;
         } else if (seg_char[c]) {
             empty_seg = false;
         } else {
-            return HIVE_ENAME;
+            return 0;   /* includes an embedded NUL */
         }
     }
-    if (empty_seg) return HIVE_ENAME; /* "" or a trailing separator */
-    if (len) *len = i;
+    return !empty_seg;  /* "" or a trailing separator */
+}
+
+int hive__name_check(const char *s, size_t *len)
+{
+    size_t n = strnlen(s, HIVE_NAME_MAX);
+    if (!hive__name_valid_n(s, n)) return HIVE_ENAME;
+    if (len) *len = n;
     return HIVE_OK;
 }
 

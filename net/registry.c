@@ -1,5 +1,6 @@
 /* registry.c - packet type names <-> ids (hive/registry.h, net/registry_wire.h). */
 #include "net/registry_wire.h"
+#include "events/name_rules.h"
 #include "hive/bus.h"      /* HIVE_NAME_MAX: packet names obey the bus rules */
 
 #include <stdlib.h>
@@ -36,33 +37,6 @@ void hive_registry_destroy(hive_registry *r)
     hive__free(r->by_id);
     hive__free(r->by_name);
     hive__free(r);
-}
-
-/* Same grammar as bus names: segments of [A-Za-z0-9_-/+@#$] joined by
- * ':' or '.', no empty segment. Kept here rather than shared so the
- * registry does not depend on the bus's internals. */
-static int seg_char(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-' || c == '/' || c == '+' || c == '@' || c == '#' || c == '$';
-}
-
-static int name_valid(const char *s, size_t len)
-{
-    if (len == 0 || len >= HIVE_NAME_MAX) return 0;
-    size_t seg = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == ':' || c == '.') {
-            if (seg == 0) return 0;
-            seg = 0;
-        } else if (seg_char(c)) {
-            seg++;
-        } else {
-            return 0;
-        }
-    }
-    return seg > 0;
 }
 
 /* Index of the first entry with id >= id. */
@@ -114,7 +88,7 @@ static int grow(hive_registry *r)
 
 static int add_n(hive_registry *r, const char *name, size_t len, uint32_t id, uint8_t delivery)
 {
-    if (!name_valid(name, len)) return HIVE_EINVAL;
+    if (!hive__name_valid_n(name, len)) return HIVE_EINVAL;
     if (id != 0 && (id < HIVE_PID_USER_MIN || id > HIVE_PID_MAX)) return HIVE_EINVAL;
     int found;
     size_t ni = lower_name(r, name, len, &found);
@@ -278,7 +252,7 @@ int hive__registry_from_msgpack(const msgpack_object *obj, hive_registry **out)
         const msgpack_object_kv *kv = &obj->via.map.ptr[i];
         entry e;
         if (kv->key.type != MSGPACK_OBJECT_STR ||
-            !name_valid(kv->key.via.str.ptr, kv->key.via.str.size)) { rc = HIVE_EPROTO; goto fail; }
+            !hive__name_valid_n(kv->key.via.str.ptr, kv->key.via.str.size)) { rc = HIVE_EPROTO; goto fail; }
         if ((rc = entry_value(&kv->val, &e.id, &e.delivery)) != 0) goto fail;
         rc = HIVE_ENOMEM;
         if (!(e.name = hive__malloc(kv->key.via.str.size + 1))) goto fail;

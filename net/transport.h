@@ -239,14 +239,6 @@ int hive__transport_enet_create(const hive__transport_cb *cb,
                                 const hive__transport_opts *opts,
                                 hive__transport **out);
 
-/* TCP and TLS over TCP (net/transport_tcp.c). */
-int hive__transport_tcp_create(const hive__transport_cb *cb,
-                               const hive__transport_opts *opts,
-                               hive__transport **out);
-int hive__transport_tls_create(const hive__transport_cb *cb,
-                               const hive__transport_opts *opts,
-                               hive__transport **out);
-
 /* TCP (net/transport_tcp.c) and TLS over TCP (the same file with a TLS
  * layer; opts->tls is the hive_tls_config, NULL = defaults). */
 int hive__transport_tcp_create(const hive__transport_cb *cb,

@@ -6,51 +6,17 @@
 
 #include <stdlib.h>
 
-static long nth, fail_at, live;
-static bool persistent;
-
-static bool should_fail(void)
-{
-    nth++;
-    return fail_at && (persistent ? nth >= fail_at : nth == fail_at);
-}
-
-static void *f_malloc(size_t n, void *u)
-{
-    (void)u;
-    if (should_fail()) return NULL;
-    void *p = malloc(n);
-    if (p) live++;
-    return p;
-}
-
-static void *f_realloc(void *p, size_t n, void *u)
-{
-    (void)u;
-    if (should_fail()) return NULL;
-    void *q = realloc(p, n);
-    if (q && !p) live++;
-    return q;
-}
-
-static void f_free(void *p, void *u)
-{
-    (void)u;
-    if (p) {
-        live--;
-        free(p);
-    }
-}
+#include "tests/support/failalloc.h"
 
 #define OK_OR_NOMEM(rc) \
-    cr_assert((rc) >= 0 || (rc) == HIVE_ENOMEM, "%s: %s at failure %ld", #rc, hive_err_name(rc), fail_at)
+    cr_assert((rc) >= 0 || (rc) == HIVE_ENOMEM, "%s: %s at failure %ld", #rc, hive_err_name(rc), failalloc_at)
 
 /* Returns how many allocations the script asked for. */
 static long script(void)
 {
-    nth = 0;
-    live = 0;
-    cr_assert_eq(hive_set_allocator(&(hive_allocator){ f_malloc, f_realloc, f_free, NULL }), HIVE_OK);
+    failalloc_nth = 0;
+    failalloc_live = 0;
+    cr_assert_eq(hive_set_allocator(&failalloc), HIVE_OK);
     hive_bus *bus = hive_bus_create(&(hive_bus_config){ .queue_capacity = 16, .inline_bytes = 16 });
     if (!bus) goto done;
 
@@ -94,7 +60,7 @@ static long script(void)
         int p2 = hive_bus_post(bus, id, spill, 2);
         OK_OR_NOMEM(p2);
         /* The lists are consistent with what succeeded. */
-        cr_assert_eq(hive_bus_publish(bus, id, small, 1), expect, "failure %ld", fail_at);
+        cr_assert_eq(hive_bus_publish(bus, id, small, 1), expect, "failure %ld", failalloc_at);
         n = 0;
         int d = hive_bus_dispatch(bus, 0);
         cr_assert_eq(d, p2 == HIVE_OK ? 2 : 1);
@@ -105,18 +71,18 @@ static long script(void)
     hive_bus_destroy(bus);
 done:
     hive_set_allocator(NULL);
-    cr_assert_eq(live, 0, "%ld blocks leaked at failure %ld", live, fail_at);
-    return nth;
+    cr_assert_eq(failalloc_live, 0, "%ld blocks leaked at failure %ld", failalloc_live, failalloc_at);
+    return failalloc_nth;
 }
 
 static void run_all(bool persist)
 {
-    persistent = persist;
-    fail_at = 0;
+    failalloc_persistent = persist;
+    failalloc_at = 0;
     long total = script();
     cr_assert_gt(total, 10);
     cr_log_info("script allocates %ld times", total);
-    for (fail_at = 1; fail_at <= total + 1; fail_at++) script();
+    for (failalloc_at = 1; failalloc_at <= total + 1; failalloc_at++) script();
 }
 
 Test(oom, each_allocation_fails_once, .timeout = 30) { run_all(false); }

@@ -7,44 +7,18 @@
  */
 #include "net_test.h"
 
-static long nth, fail_at, live;
-
-static bool should_fail(void) { return ++nth >= fail_at && fail_at > 0; }
-
-static void *f_malloc(size_t n, void *u)
-{
-    (void)u;
-    if (should_fail()) return NULL;
-    void *p = malloc(n);
-    if (p) live++;
-    return p;
-}
-
-static void *f_realloc(void *p, size_t n, void *u)
-{
-    (void)u;
-    if (should_fail()) return NULL;
-    void *q = realloc(p, n);
-    if (q && !p) live++;
-    return q;
-}
-
-static void f_free(void *p, void *u)
-{
-    (void)u;
-    if (p) { live--; free(p); }
-}
+#include "tests/support/failalloc.h"
 
 #define OK_OR_NOMEM(rc)                                                                   \
     cr_assert((rc) >= 0 || (rc) == HIVE_ENOMEM || (rc) == HIVE_EIO, "%s: %s at failure %ld", \
-              #rc, hive_err_name(rc), fail_at)
+              #rc, hive_err_name(rc), failalloc_at)
 
 /* Returns true when every step succeeded. */
 static bool server_script(void)
 {
     bool all = false;
-    nth = live = 0;
-    hive_set_allocator(&(hive_allocator){ f_malloc, f_realloc, f_free, NULL });
+    failalloc_nth = failalloc_live = 0;
+    hive_set_allocator(&failalloc);
     hive_bus *bus = hive_bus_create(NULL);
     if (!bus) goto out;
     hive_server *s = hive_server_create(&(hive_server_config){ .addr = "127.0.0.1:0" }, bus);
@@ -62,15 +36,15 @@ static bool server_script(void)
     hive_bus_destroy(bus);
 out:
     hive_set_allocator(NULL);
-    cr_assert_eq(live, 0, "%ld blocks leaked at failure %ld", live, fail_at);
+    cr_assert_eq(failalloc_live, 0, "%ld blocks leaked at failure %ld", failalloc_live, failalloc_at);
     return all;
 }
 
 static bool client_script(void)
 {
     bool all = false;
-    nth = live = 0;
-    hive_set_allocator(&(hive_allocator){ f_malloc, f_realloc, f_free, NULL });
+    failalloc_nth = failalloc_live = 0;
+    hive_set_allocator(&failalloc);
     hive_bus *bus = hive_bus_create(NULL);
     if (!bus) goto out;
     hive_client *c = hive_client_create(&(hive_client_config){ .token = "tok", .token_len = 3 }, bus);
@@ -84,7 +58,7 @@ static bool client_script(void)
     hive_bus_destroy(bus);
 out:
     hive_set_allocator(NULL);
-    cr_assert_eq(live, 0, "%ld blocks leaked at failure %ld", live, fail_at);
+    cr_assert_eq(failalloc_live, 0, "%ld blocks leaked at failure %ld", failalloc_live, failalloc_at);
     return all;
 }
 
@@ -92,7 +66,8 @@ Test(oom, server_create_register_start, .timeout = 30)
 {
     long n;
     for (n = 1; n < 2000; n++) {
-        fail_at = n;
+        failalloc_at = n;
+        failalloc_persistent = true;
         if (server_script()) break;
     }
     cr_expect_lt(n, 2000, "the script never succeeded");
@@ -103,7 +78,8 @@ Test(oom, client_create_connect, .timeout = 30)
 {
     long n;
     for (n = 1; n < 2000; n++) {
-        fail_at = n;
+        failalloc_at = n;
+        failalloc_persistent = true;
         if (client_script()) break;
     }
     cr_expect_lt(n, 2000, "the script never succeeded");
