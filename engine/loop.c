@@ -10,6 +10,7 @@
  * takes the time as an argument, which is what makes the loop testable
  * without sleeping.
  */
+#include "events/internal.h"
 #include "engine_internal.h"
 
 #define HIVE__ENGINE_MAX_HZ 10000.0

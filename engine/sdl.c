@@ -7,6 +7,7 @@
  * never calls hive_sdl_* never pulls this object out of the static library
  * and links no SDL (the headless demo server relies on that).
  */
+#include "events/internal.h"
 #include <limits.h>
 #include <string.h>
 #include <SDL.h>

@@ -6,6 +6,7 @@
  * its poll with a timeout) rather than in a sleep, so a packet arriving
  * between frames is handled at once, not at the next frame.
  */
+#include "events/internal.h"
 #include <time.h>
 #include "engine_internal.h"
 

@@ -6,6 +6,7 @@
  * are only marked dead while callbacks may be running (a callback may add
  * or cancel timers, which can move the array), and compacted afterwards.
  */
+#include "events/internal.h"
 #include "engine_internal.h"
 
 static int timer_add(hive_engine *e, uint64_t ms, uint64_t period_ms,

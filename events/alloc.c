@@ -1,5 +1,5 @@
 /* alloc.c - the allocator hook every Hive module allocates through. */
-#include "hive/common.h"
+#include "events/internal.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,5 @@
 /* bus.c - creating and destroying a bus, and its statistics. */
+#include "events/internal.h"
 #include "bus_internal.h"
 
 #include <string.h>

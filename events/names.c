@@ -7,6 +7,7 @@
  * publishes the id (release). Writers serialise on bus->lock. Entries and
  * strings never move, so pointers handed out stay valid until destroy.
  */
+#include "events/internal.h"
 #include "bus_internal.h"
 
 #include <string.h>

@@ -15,6 +15,7 @@
  * Under DROP_OLDEST producers also take from the head (to discard), so
  * then the head is advanced with a CAS; otherwise only the owner moves it.
  */
+#include "events/internal.h"
 #include "bus_internal.h"
 
 #include <errno.h>

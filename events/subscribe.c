@@ -8,6 +8,7 @@
  * a delivery may be walking is never modified: it is replaced, and the old
  * one is freed when the outermost delivery returns.
  */
+#include "events/internal.h"
 #include "bus_internal.h"
 
 #include <limits.h>

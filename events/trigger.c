@@ -6,6 +6,7 @@
  * priority order with the other subscriptions and is added or removed as
  * one unit.
  */
+#include "events/internal.h"
 #include "bus_internal.h"
 
 #include <string.h>

@@ -29,6 +29,7 @@
  *   - no leak, no sanitizer report (ASan/UBSan build).
  * Build and run: tools/fuzz.sh (make fuzz).
  */
+#include "events/internal.h"
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,4 +1,5 @@
 /* cidmap.c - connection id -> pointer (see cidmap.h). */
+#include "events/internal.h"
 #include "net/cidmap.h"
 
 /* cids are sequential; a multiplicative hash spreads them anyway so that

@@ -9,6 +9,7 @@
  *        -close (either side)-> CLOSING -link gone-> CLOSED (-stop-> IDLE)
  * client.close is published on entering CLOSING, client.stop on CLOSED.
  */
+#include "events/internal.h"
 #include "net/tls.h"
 #include "net/client_internal.h"
 
@@ -73,48 +74,80 @@ static void *io_main(void *arg)
 /* Public life cycle                                                    */
 /* ------------------------------------------------------------------ */
 
+/* The one place client defaults are filled in and limits checked (see
+ * server_config_resolve). */
+static int client_config_resolve(const hive_client_config *in, hive_client_config *out)
+{
+    static const hive_client_config zero;
+    hive_client_config k = in ? *in : zero;
+    if (!k.app) k.app = HIVE_DEFAULT_APP;
+    if (!k.app_version) k.app_version = HIVE_DEFAULT_APP_VERSION;
+    if (!k.conntype) k.conntype = HIVE_DEFAULT_CONNTYPE;
+    if (!k.connect_timeout_ms) k.connect_timeout_ms = HIVE_DEFAULT_CONNECT_TIMEOUT_MS;
+    if (!k.handshake_timeout_ms) k.handshake_timeout_ms = HIVE_DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    if (!k.heartbeat_timeout_ms) k.heartbeat_timeout_ms = HIVE_DEFAULT_HEARTBEAT_TIMEOUT_MS;
+    if (!k.heartbeat_ms) k.heartbeat_ms = hive__default_heartbeat_ms(k.heartbeat_timeout_ms);
+    if (!k.max_frame) k.max_frame = HIVE_DEFAULT_MAX_FRAME;
+    if (!k.pull_capacity) k.pull_capacity = HIVE_DEFAULT_PULL_CAPACITY;
+    if (k.heartbeat_ms >= k.heartbeat_timeout_ms)
+        return hive__create_fail(HIVE_EINVAL, "heartbeat_ms",
+                                 "hive_client_config.heartbeat_ms: %u must be under heartbeat_timeout_ms (%u)",
+                                 k.heartbeat_ms, k.heartbeat_timeout_ms);
+    if (k.max_frame < HIVE_MIN_MAX_FRAME)
+        return hive__create_fail(HIVE_EINVAL, "max_frame",
+                                 "hive_client_config.max_frame: %u is under the minimum of %u",
+                                 k.max_frame, HIVE_MIN_MAX_FRAME);
+    if (k.token_len > HIVE_TOKEN_MAX)
+        return hive__create_fail(HIVE_EINVAL, "token_len",
+                                 "hive_client_config.token_len: %zu is over the limit of %d",
+                                 k.token_len, HIVE_TOKEN_MAX);
+    if (k.token_len && !k.token)
+        return hive__create_fail(HIVE_EINVAL, "token", "hive_client_config.token: NULL with token_len %zu",
+                                 k.token_len);
+    const struct { const char *v, *name; } strs[] = {
+        { k.app, "app" }, { k.app_version, "app_version" }, { k.conntype, "conntype" },
+    };
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+        if (strlen(strs[i].v) > HIVE_HELLO_STR_MAX)
+            return hive__create_fail(HIVE_EINVAL, strs[i].name, "hive_client_config.%s: longer than %d bytes",
+                                     strs[i].name, HIVE_HELLO_STR_MAX);
+    *out = k;
+    return HIVE_OK;
+}
+
 hive_client *hive_client_create(const hive_client_config *cfg, hive_bus *bus)
 {
-    static const hive_client_config defaults;
-    if (!bus) return NULL;
-    if (!cfg) cfg = &defaults;
-    hive_client_config k = *cfg;
-    if (!k.connect_timeout_ms) k.connect_timeout_ms = 5000;
-    if (!k.handshake_timeout_ms) k.handshake_timeout_ms = 5000;
-    if (!k.heartbeat_timeout_ms) k.heartbeat_timeout_ms = 10000;
-    if (!k.heartbeat_ms) k.heartbeat_ms = k.heartbeat_timeout_ms / 3 < 1000 ? k.heartbeat_timeout_ms / 3 : 1000;
-    if (!k.heartbeat_ms) k.heartbeat_ms = 1;
-    if (k.heartbeat_ms >= k.heartbeat_timeout_ms) return NULL;
-    if (!k.max_frame) k.max_frame = HIVE__MAX_FRAME_DEFAULT;
-    if (k.max_frame < HIVE__MAX_FRAME_MIN) return NULL;
-    if (k.token_len > HIVE__TOKEN_MAX || (k.token_len && !k.token)) return NULL;
+    if (!bus) {
+        hive__create_fail(HIVE_EINVAL, "bus", "hive_client_create: bus is NULL");
+        return NULL;
+    }
+    hive_client_config k;
+    if (client_config_resolve(cfg, &k) < 0) return NULL;
 
     hive_client *c = hive__calloc(1, sizeof *c);
-    if (!c) return NULL;
+    if (!c) goto nomem;
     if (hive__ep_init(&c->ep, bus, c, "client", k.threaded, k.pull, k.pull_capacity) < 0) {
         hive__free(c);
-        return NULL;
+        goto nomem;
     }
     c->cfg = k;
     /* The TLS paths are read when the transport starts: keep copies. */
     if (hive__tls_config_dup(&c->cfg.tls, &k.tls) < 0) goto fail;
-    c->app = hive__strdup(k.app ? k.app : "hive");
-    c->app_version = hive__strdup(k.app_version ? k.app_version : "0");
-    c->conntype = hive__strdup(k.conntype ? k.conntype : "player");
+    c->app = hive__strdup(k.app);
+    c->app_version = hive__strdup(k.app_version);
+    c->conntype = hive__strdup(k.conntype);
     if (k.token) {
         c->token = hive__malloc(k.token_len);
         if (c->token) memcpy(c->token, k.token, k.token_len);
     }
     if (!c->app || !c->app_version || !c->conntype || (k.token && !c->token)) goto fail;
-    if (strlen(c->app) > HIVE__HELLO_STR_MAX || strlen(c->app_version) > HIVE__HELLO_STR_MAX ||
-        strlen(c->conntype) > HIVE__HELLO_STR_MAX)
-        goto fail;
     if (intern_events(c) < 0) goto fail;
     c->cfg.app = c->app;
     c->cfg.app_version = c->app_version;
     c->cfg.conntype = c->conntype;
     c->cfg.token = c->token;
     c->close_reason = -1;
+    hive__create_ok();
     emit_simple(c, c->ev.initialize);
     return c;
 fail:
@@ -125,7 +158,16 @@ fail:
     hive__free(c->token);
     hive__ep_fini(&c->ep);
     hive__free(c);
+nomem:
+    hive__create_fail(HIVE_ENOMEM, "", "hive_client_create: out of memory");
     return NULL;
+}
+
+int hive_client_config_get(const hive_client *c, hive_client_config *out)
+{
+    if (!c || !out) return HIVE_EINVAL;
+    *out = c->cfg;
+    return HIVE_OK;
 }
 
 /* Joins a finished I/O thread and drops the transport. Owner thread. */
@@ -189,7 +231,7 @@ int hive_client_connect(hive_client *c, const char *addr)
         .handshake_ms = c->cfg.handshake_timeout_ms,
         .heartbeat_ms = c->cfg.heartbeat_ms,
         .heartbeat_timeout_ms = c->cfg.heartbeat_timeout_ms,
-        .linger_ms = 200,
+        .linger_ms = HIVE__CLIENT_LINGER_MS,
     };
     c->ep.stream = tr->vt->stream;
     c->ep.now = c->last_tick = now;

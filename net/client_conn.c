@@ -5,6 +5,7 @@
  * ping, close with a reason), sends, requests from other threads, timers
  * and the I/O round.
  */
+#include "events/internal.h"
 #include "net/client_internal.h"
 
 #include <string.h>

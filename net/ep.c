@@ -1,4 +1,5 @@
 /* ep.c - what a server and a client share (see ep.h). */
+#include "events/internal.h"
 #include "net/ep.h"
 #include "net/mpdecode.h"
 #include "net/transport_enet_tls.h"
@@ -16,7 +17,7 @@ int hive__ep_init(hive__ep *ep, hive_bus *bus, void *self, const char *self_key,
     ep->self_key = self_key;
     ep->threaded = threaded;
     ep->pull = pull;
-    ep->p_cap = pull_cap ? pull_cap : 4096;
+    ep->p_cap = pull_cap;   /* the config resolved the default */
     if (pthread_mutex_init(&ep->lock, NULL) != 0) return HIVE_ENOMEM;
     pthread_condattr_t ca;
     if (pthread_condattr_init(&ca) != 0) { pthread_mutex_destroy(&ep->lock); return HIVE_ENOMEM; }

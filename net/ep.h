@@ -145,6 +145,15 @@ int hive__ep_pull_wait(hive__ep *ep, int timeout_ms);
  * conds are set up in ep_init). */
 void hive__deadline(struct timespec *ts, int ms);
 
+/* The heartbeat interval a zero heartbeat_ms gets: HIVE_DEFAULT_HEARTBEAT_MS,
+ * or a third of the timeout when that is shorter (at least 1). */
+static inline uint32_t hive__default_heartbeat_ms(uint32_t timeout_ms)
+{
+    uint32_t third = timeout_ms / 3;
+    uint32_t hb = third < HIVE_DEFAULT_HEARTBEAT_MS ? third : HIVE_DEFAULT_HEARTBEAT_MS;
+    return hb ? hb : 1;
+}
+
 #define HIVE__STAT_ADD(ep, field, v) __atomic_fetch_add(&(ep)->stats.field, (v), __ATOMIC_RELAXED)
 void hive__ep_stats(const hive__ep *ep, hive_net_stats *out);
 

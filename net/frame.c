@@ -1,4 +1,5 @@
 /* frame.c - varints, frames, body checks and stream reassembly (net/frame.h). */
+#include "events/internal.h"
 #include "net/frame.h"
 
 #include <string.h>

@@ -10,8 +10,8 @@
 #include "hive/net.h"
 
 /* Longest strings kept from a hello (longer ones are "bad_handshake"). */
-#define HIVE__HELLO_STR_MAX   64
-#define HIVE__TOKEN_MAX       4096
+#define HIVE__HELLO_STR_MAX   HIVE_HELLO_STR_MAX
+#define HIVE__TOKEN_MAX       HIVE_TOKEN_MAX
 #define HIVE__CLOSE_MSG_MAX   255
 #define HIVE__MAGIC           "HIVE"
 

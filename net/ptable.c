@@ -1,4 +1,5 @@
 /* ptable.c - the packet table in use (see ptable.h). */
+#include "events/internal.h"
 #include "net/ptable.h"
 
 #include <stdio.h>

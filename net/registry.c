@@ -1,4 +1,5 @@
 /* registry.c - packet type names <-> ids (hive/registry.h, net/registry_wire.h). */
+#include "events/internal.h"
 #include "net/registry_wire.h"
 #include "events/name_rules.h"
 #include "hive/bus.h"      /* HIVE_NAME_MAX: packet names obey the bus rules */

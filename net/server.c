@@ -9,6 +9,7 @@
  * ep.lock guards (connection table, request and pull queues) and the
  * __atomic fields.
  */
+#include "events/internal.h"
 #include "net/tls.h"
 #include "net/server_internal.h"
 
@@ -91,38 +92,76 @@ static void *io_main(void *arg)
 /* Public API                                                           */
 /* ------------------------------------------------------------------ */
 
+/*
+ * The one place server defaults are filled in and limits checked. Writes
+ * *out (strings still the caller's) or records why not and returns the
+ * code for hive_create_error().
+ */
+static int server_config_resolve(const hive_server_config *in, hive_server_config *out)
+{
+    static const hive_server_config zero;
+    hive_server_config c = in ? *in : zero;
+    if (!c.addr) c.addr = HIVE_DEFAULT_ADDR;
+    if (!c.app) c.app = HIVE_DEFAULT_APP;
+    if (!c.app_version) c.app_version = HIVE_DEFAULT_APP_VERSION;
+    if (!c.max_connections) c.max_connections = HIVE_DEFAULT_MAX_CONNECTIONS;
+    if (!c.max_frame) c.max_frame = HIVE_DEFAULT_MAX_FRAME;
+    if (!c.handshake_timeout_ms) c.handshake_timeout_ms = HIVE_DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    if (!c.heartbeat_timeout_ms) c.heartbeat_timeout_ms = HIVE_DEFAULT_HEARTBEAT_TIMEOUT_MS;
+    if (!c.heartbeat_ms) c.heartbeat_ms = hive__default_heartbeat_ms(c.heartbeat_timeout_ms);
+    if (!c.close_linger_ms) c.close_linger_ms = HIVE_DEFAULT_CLOSE_LINGER_MS;
+    if (!c.pull_capacity) c.pull_capacity = HIVE_DEFAULT_PULL_CAPACITY;
+    if (c.max_connections > HIVE_MAX_CONNECTIONS)
+        return hive__create_fail(HIVE_EINVAL, "max_connections",
+                                 "hive_server_config.max_connections: %u is over the limit of %u",
+                                 c.max_connections, HIVE_MAX_CONNECTIONS);
+    if (c.max_frame < HIVE_MIN_MAX_FRAME)
+        return hive__create_fail(HIVE_EINVAL, "max_frame",
+                                 "hive_server_config.max_frame: %u is under the minimum of %u",
+                                 c.max_frame, HIVE_MIN_MAX_FRAME);
+    if (c.heartbeat_ms >= c.heartbeat_timeout_ms)
+        return hive__create_fail(HIVE_EINVAL, "heartbeat_ms",
+                                 "hive_server_config.heartbeat_ms: %u must be under heartbeat_timeout_ms (%u)",
+                                 c.heartbeat_ms, c.heartbeat_timeout_ms);
+    if (strlen(c.app) > HIVE_HELLO_STR_MAX)
+        return hive__create_fail(HIVE_EINVAL, "app", "hive_server_config.app: longer than %d bytes",
+                                 HIVE_HELLO_STR_MAX);
+    if (strlen(c.app_version) > HIVE_HELLO_STR_MAX)
+        return hive__create_fail(HIVE_EINVAL, "app_version",
+                                 "hive_server_config.app_version: longer than %d bytes", HIVE_HELLO_STR_MAX);
+    *out = c;
+    return HIVE_OK;
+}
+
+static hive_server *create_failed_nomem(void)
+{
+    hive__create_fail(HIVE_ENOMEM, "", "hive_server_create: out of memory");
+    return NULL;
+}
+
 hive_server *hive_server_create(const hive_server_config *cfg, hive_bus *bus)
 {
-    static const hive_server_config defaults;
-    if (!bus) return NULL;
-    if (!cfg) cfg = &defaults;
-    hive_server_config c = *cfg;
-    if (!c.max_connections) c.max_connections = 64;
-    if (c.max_connections > HIVE__MAX_CONNECTIONS) return NULL;
-    if (!c.max_frame) c.max_frame = HIVE__MAX_FRAME_DEFAULT;
-    if (c.max_frame < HIVE__MAX_FRAME_MIN) return NULL;
-    if (!c.handshake_timeout_ms) c.handshake_timeout_ms = 5000;
-    if (!c.heartbeat_timeout_ms) c.heartbeat_timeout_ms = 10000;
-    if (!c.heartbeat_ms) c.heartbeat_ms = c.heartbeat_timeout_ms / 3 < 1000 ? c.heartbeat_timeout_ms / 3 : 1000;
-    if (!c.heartbeat_ms) c.heartbeat_ms = 1;
-    if (c.heartbeat_ms >= c.heartbeat_timeout_ms) return NULL;
-    if (!c.close_linger_ms) c.close_linger_ms = 200;
+    if (!bus) {
+        hive__create_fail(HIVE_EINVAL, "bus", "hive_server_create: bus is NULL");
+        return NULL;
+    }
+    hive_server_config c;
+    if (server_config_resolve(cfg, &c) < 0) return NULL;
 
     hive_server *s = hive__calloc(1, sizeof *s);
-    if (!s) return NULL;
+    if (!s) return create_failed_nomem();
     if (hive__ep_init(&s->ep, bus, s, "server", c.threaded, c.pull, c.pull_capacity) < 0) {
         hive__free(s);
-        return NULL;
+        return create_failed_nomem();
     }
     s->cfg = c;
     /* The TLS paths are read when the transport starts: keep copies. */
     if (hive__tls_config_dup(&s->cfg.tls, &c.tls) < 0) goto fail;
-    s->addr = hive__strdup(c.addr ? c.addr : "enet://0.0.0.0:7777");
-    s->app = hive__strdup(c.app ? c.app : "hive");
-    s->app_version = hive__strdup(c.app_version ? c.app_version : "0");
+    s->addr = hive__strdup(c.addr);
+    s->app = hive__strdup(c.app);
+    s->app_version = hive__strdup(c.app_version);
     s->reg = hive_registry_create();
     if (!s->addr || !s->app || !s->app_version || !s->reg) goto fail;
-    if (strlen(s->app) > HIVE__HELLO_STR_MAX || strlen(s->app_version) > HIVE__HELLO_STR_MAX) goto fail;
     if (intern_events(s) < 0) goto fail;
     s->cfg.addr = s->addr;
     s->cfg.app = s->app;
@@ -135,6 +174,7 @@ hive_server *hive_server_create(const hive_server_config *cfg, hive_bus *bus)
     };
     s->next_cid = 1;
     s->session_seed = hive__mix64(hive_now_ns() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)s);
+    hive__create_ok();
     emit_simple(s, s->ev.initialize);
     return s;
 fail:
@@ -145,7 +185,14 @@ fail:
     hive__free(s->app_version);
     hive__ep_fini(&s->ep);
     hive__free(s);
-    return NULL;
+    return create_failed_nomem();
+}
+
+int hive_server_config_get(const hive_server *s, hive_server_config *out)
+{
+    if (!s || !out) return HIVE_EINVAL;
+    *out = s->cfg;
+    return HIVE_OK;
 }
 
 int hive_server_register(hive_server *s, const char *name, uint32_t id, hive_delivery d)

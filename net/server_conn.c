@@ -5,6 +5,7 @@
  * reject a hello, publish a recv, answer a ping, close with a reason),
  * sends, requests from other threads, timers, and the I/O round itself.
  */
+#include "events/internal.h"
 #include "net/server_internal.h"
 
 #include <string.h>

@@ -7,6 +7,7 @@
  * offers no "consume n bytes" call. The BIO below is a thin view over two
  * growable arrays owned by the session.
  */
+#include "events/internal.h"
 #include "net/tls.h"
 
 #include <string.h>

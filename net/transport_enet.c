@@ -13,6 +13,7 @@
  * host's socket together with a wake pipe, so another thread (a send from
  * the game thread, an interrupt, a signal handler) can cut the wait short.
  */
+#include "events/internal.h"
 #include "net/transport.h"
 #include "hive/net.h"
 

@@ -21,6 +21,7 @@
  * semantics, stream == false) and gets `connected` only once TLS is up and
  * the datagram keys are set.
  */
+#include "events/internal.h"
 #include "net/transport_enet_tls.h"
 #include "net/tls.h"
 #include "hive/net.h"

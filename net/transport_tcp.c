@@ -18,6 +18,7 @@
  * is gone is parked in a graveyard and freed at the end of ->service, so
  * pointers still sitting in this round's epoll events stay valid.
  */
+#include "events/internal.h"
 #include "net/transport.h"
 #include "net/tls.h"
 #include "hive/net.h"

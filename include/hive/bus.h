@@ -97,18 +97,24 @@ typedef struct hive_field {
  *   hive_bus_publish(bus, id, f, 2);                                       */
 #define HIVE_INT(k, x)    ((hive_field){ .key = (k), .type = HIVE_T_INT,    .v.i = (int64_t)(x) })
 #define HIVE_DOUBLE(k, x) ((hive_field){ .key = (k), .type = HIVE_T_DOUBLE, .v.d = (double)(x) })
-#define HIVE_STR(k, x)    hive__field_str((k), (x))
+#define HIVE_STR(k, x)    hive_field_str((k), (x))
 #define HIVE_BYTES(k, p, n) ((hive_field){ .key = (k), .type = HIVE_T_BYTES, .v.bytes = { (p), (n) } })
 #define HIVE_PTR(k, x)    ((hive_field){ .key = (k), .type = HIVE_T_PTR,    .v.ptr = (void *)(x) })
 #define HIVE_MSGPACK(k, raw, n, obj) ((hive_field){ .key = (k), .type = HIVE_T_MSGPACK, .v.mp = { (raw), (n), (obj) } })
 
-static inline size_t hive__strlen0(const char *s) { size_t n = 0; if (s) while (s[n]) n++; return n; }
-/* HIVE_STR's body: a function so `x` is evaluated once. */
-static inline hive_field hive__field_str(const char *k, const char *x)
+/*
+ * hive_field_str - a string field (what HIVE_STR expands to; a function so
+ * `x` is evaluated once). k: the key, not copied. x: a NUL-terminated
+ * string or NULL (read as ""); not copied, so it must outlive the publish
+ * (hive_bus_post copies it). Inline, allocation-free, thread-safe.
+ */
+static inline hive_field hive_field_str(const char *k, const char *x)
 {
     hive_field f = { .key = k, .type = HIVE_T_STR };
+    size_t n = 0;
+    if (x) while (x[n]) n++;
     f.v.str.s = x;
-    f.v.str.len = hive__strlen0(x);
+    f.v.str.len = n;
     return f;
 }
 

@@ -50,10 +50,9 @@ extern "C" {
 
 typedef enum hive_errno {
     HIVE_OK = 0,
-#define HIVE__ERRNO_ENUM(name, val, msg) HIVE_E##name = (val),
-    HIVE_ERRNO_MAP(HIVE__ERRNO_ENUM)
-#undef HIVE__ERRNO_ENUM
-    HIVE__ERRNO_LAST = -21
+#define HIVE_ERRNO_ENUM_(name, val, msg) HIVE_E##name = (val),
+    HIVE_ERRNO_MAP(HIVE_ERRNO_ENUM_)
+#undef HIVE_ERRNO_ENUM_
 } hive_errno;
 
 /*
@@ -97,12 +96,30 @@ typedef struct hive_allocator {
  */
 int hive_set_allocator(const hive_allocator *a);
 
-/* Internal allocation entry points, used by every Hive module. */
-void *hive__malloc(size_t size);
-void *hive__calloc(size_t n, size_t size);
-void *hive__realloc(void *ptr, size_t size);
-void  hive__free(void *ptr);
-char *hive__strdup(const char *s);
+/*
+ * Why a constructor failed.
+ *
+ * hive_server_create, hive_client_create and hive_engine_create return
+ * NULL on failure. hive_create_error() then says why: the code
+ * (HIVE_EINVAL for a bad config field, HIVE_ENOMEM, ...), the name of the
+ * config field at fault, and a message that can be printed as it is:
+ *
+ *   hive_server *s = hive_server_create(&cfg, bus);
+ *   if (!s) fprintf(stderr, "%s\n", hive_create_error()->message);
+ *   // "hive_server_config.max_connections: 5000 is over the limit of 4095"
+ *
+ * The record is per thread and describes the last create call made on
+ * the calling thread (code HIVE_OK and empty strings after a success).
+ * It is never NULL and stays valid until the next create on that thread.
+ * Thread-safe (thread-local).
+ */
+typedef struct hive_create_error_info {
+    int code;               /* HIVE_OK, or the negative HIVE_E* code */
+    const char *field;      /* the config field at fault ("max_connections"), or "" */
+    char message[200];      /* printable, names the config struct and field */
+} hive_create_error_info;
+
+const hive_create_error_info *hive_create_error(void);
 
 /*
  * hive_now_ns - monotonic clock in nanoseconds (CLOCK_MONOTONIC).

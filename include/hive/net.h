@@ -72,6 +72,29 @@ extern "C" {
 #define HIVE_PROTOCOL_VERSION 1
 #define HIVE_DEFAULT_PORT     7777
 
+/*
+ * Defaults and limits of the server and client configs. A zero field
+ * takes its HIVE_DEFAULT_*; hive_server_config_get / hive_client_config_get
+ * read back what is in force. A value outside its limit makes create fail
+ * (hive_create_error() names the field).
+ */
+#define HIVE_DEFAULT_ADDR                 "enet://0.0.0.0:7777"
+#define HIVE_DEFAULT_APP                  "hive"
+#define HIVE_DEFAULT_APP_VERSION          "0"
+#define HIVE_DEFAULT_CONNTYPE             "player"
+#define HIVE_DEFAULT_MAX_CONNECTIONS      64
+#define HIVE_MAX_CONNECTIONS              4000    /* ENet's peer limit is 4095 */
+#define HIVE_DEFAULT_MAX_FRAME            65536
+#define HIVE_MIN_MAX_FRAME                8192    /* every peer accepts this much */
+#define HIVE_DEFAULT_CONNECT_TIMEOUT_MS   5000
+#define HIVE_DEFAULT_HANDSHAKE_TIMEOUT_MS 5000
+#define HIVE_DEFAULT_HEARTBEAT_TIMEOUT_MS 10000
+#define HIVE_DEFAULT_HEARTBEAT_MS         1000    /* or a third of the timeout, if shorter */
+#define HIVE_DEFAULT_CLOSE_LINGER_MS      200
+#define HIVE_DEFAULT_PULL_CAPACITY        4096
+#define HIVE_HELLO_STR_MAX                64      /* app, app_version, conntype: bytes */
+#define HIVE_TOKEN_MAX                    4096    /* hive_client_config.token_len */
+
 typedef struct hive_server hive_server;
 typedef struct hive_client hive_client;
 
@@ -112,9 +135,9 @@ typedef uint32_t hive_cid;
     X(NO_MEMORY,         19, "no_memory",         "out of memory")
 
 typedef enum hive_close_reason {
-#define HIVE__CLOSE_ENUM(name, code, str, text) HIVE_CLOSE_##name = (code),
-    HIVE_CLOSE_REASON_MAP(HIVE__CLOSE_ENUM)
-#undef HIVE__CLOSE_ENUM
+#define HIVE_CLOSE_ENUM_(name, code, str, text) HIVE_CLOSE_##name = (code),
+    HIVE_CLOSE_REASON_MAP(HIVE_CLOSE_ENUM_)
+#undef HIVE_CLOSE_ENUM_
     HIVE_CLOSE_APP_MIN = 1000,   /* first code free for applications */
     HIVE_CLOSE_MAX = 65535       /* largest code on the wire */
 } hive_close_reason;
@@ -289,10 +312,21 @@ typedef struct hive_net_stats {
  * hive_server_create - a server publishing on bus.
  * cfg: may be NULL (defaults); copied (strings too).
  * bus: required; must outlive the server.
- * Publishes server.initialize. Returns NULL on HIVE_ENOMEM or a bad
- * config (max_connections > 4000, max_frame < 8192).
+ * Publishes server.initialize. Returns NULL on a bad config
+ * (max_connections over HIVE_MAX_CONNECTIONS, max_frame under
+ * HIVE_MIN_MAX_FRAME, heartbeat_ms not under heartbeat_timeout_ms, app or
+ * app_version over HIVE_HELLO_STR_MAX bytes, no bus) or HIVE_ENOMEM;
+ * hive_create_error() then says which field and why.
  */
 hive_server *hive_server_create(const hive_server_config *cfg, hive_bus *bus);
+
+/*
+ * hive_server_config_get - the config in force: every default filled in.
+ * out: written whole; its strings (addr, app, app_version, tls paths) are
+ * the server's copies, valid while s lives. auth and auth_user are as
+ * given. Returns HIVE_OK or HIVE_EINVAL (NULL argument). Any thread.
+ */
+int hive_server_config_get(const hive_server *s, hive_server_config *out);
 
 /* hive_server_destroy - shutdown (if not done) and free. NULL is a
  * no-op. Not from inside one of this server's event handlers. */
@@ -504,10 +538,23 @@ typedef struct hive_client_config {
     bool lazy_decode;               /* as hive_server_config.lazy_decode */
 } hive_client_config;
 
-/* hive_client_create - a client publishing on bus (must outlive it).
- * cfg may be NULL; copied. Publishes client.initialize.
- * Returns NULL on HIVE_ENOMEM or a bad config. */
+/*
+ * hive_client_create - a client publishing on bus (must outlive it).
+ * cfg may be NULL (defaults); copied (strings and token too). Publishes
+ * client.initialize. Returns NULL on a bad config (heartbeat_ms not under
+ * heartbeat_timeout_ms, max_frame under HIVE_MIN_MAX_FRAME, token_len over
+ * HIVE_TOKEN_MAX or without a token, a string over HIVE_HELLO_STR_MAX
+ * bytes, no bus) or HIVE_ENOMEM; hive_create_error() says which and why.
+ */
 hive_client *hive_client_create(const hive_client_config *cfg, hive_bus *bus);
+
+/*
+ * hive_client_config_get - the config in force, defaults filled in (the
+ * heartbeat pair as configured, before a welcome replaces it). Strings
+ * and token point at the client's copies, valid while c lives. Returns
+ * HIVE_OK or HIVE_EINVAL. Any thread.
+ */
+int hive_client_config_get(const hive_client *c, hive_client_config *out);
 
 /* hive_client_destroy - close (normal) and stop if needed, then free. NULL
  * is a no-op. Not from inside this client's handlers. */
