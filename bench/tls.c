@@ -20,7 +20,7 @@
  * Runs in well under a minute.
  */
 #include "hive/hive.h"
-#include "net/tls.h"
+#include "net/transport/tls.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -34,8 +34,8 @@
 #include <string.h>
 
 #include "hive/hive.h"
-#include "net/frame.h"
-#include "net/transport.h"
+#include "net/wire/frame.h"
+#include "net/transport/transport.h"
 
 #define CHECK(c) do { if (!(c)) abort(); } while (0)
 
@@ -91,7 +91,7 @@ static int f_service(hive__transport *t, int timeout_ms)
     ftr *f = (ftr *)t;
     hive__transport_cb *cb = &f->base.cb;
     if (f->link && f->link->closing) {
-        cb->disconnected(cb->core, &f->link->base, HIVE_CLOSE_NORMAL);
+        cb->disconnected(cb->core, &f->link->base, HIVE_CLOSE_NORMAL, NULL);
         drop_link(f);
         return 1;
     }
@@ -118,7 +118,7 @@ static int f_service(hive__transport *t, int timeout_ms)
     uint8_t kind = f->in[f->pos++] % 4;
     size_t n = 0;
     if (kind == 2) {
-        cb->disconnected(cb->core, &f->link->base, HIVE_CLOSE_PEER_VANISHED);
+        cb->disconnected(cb->core, &f->link->base, HIVE_CLOSE_PEER_VANISHED, NULL);
         drop_link(f);
         return 1;
     }

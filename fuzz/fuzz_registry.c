@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "net/frame.h"
-#include "net/registry_wire.h"
+#include "net/wire/frame.h"
+#include "net/wire/registry_wire.h"
 #include "hive/msg.h"
 
 #define CHECK(c) do { if (!(c)) abort(); } while (0)

@@ -7,7 +7,7 @@
 # undefined behaviour or breaks one of its own invariants.
 #
 # A target is any fuzz/<name>.c defining LLVMFuzzerTestOneInput; it is
-# linked with every events/*.c and net/*.c, so new targets need no edit
+# linked with every events/*.c and net/*/*.c, so new targets need no edit
 # here. Work lives in build/fuzz/<name>/: the binary, log, corpus/ (kept
 # between runs, seeded with a few valid frames plus fuzz/seeds/<name>/*
 # when that folder exists) and crash-*/leak-* inputs on failure.
@@ -33,7 +33,7 @@ mkdir -p "$OUT/obj" || exit 1
 # The library, compiled once per run with coverage instrumentation but
 # without libFuzzer's main (that comes with each target).
 objs=""
-for src in events/*.c net/*.c; do
+for src in events/*.c net/*/*.c; do
     [ -f "$src" ] || continue
     obj="$OUT/obj/$(echo "$src" | tr / _ | sed 's/\.c$/.o/')"
     if ! "$CC" $CFLAGS -fsanitize=fuzzer-no-link $SAN -c "$src" -o "$obj"; then

@@ -345,9 +345,13 @@ int hive_server_register(hive_server *s, const char *name, uint32_t id, hive_del
  * change after start). Any thread after start. */
 const hive_registry *hive_server_registry(const hive_server *s);
 
-/* hive_server_packet_id / _name - look ups in the table (see registry.h). */
+/* hive_server_packet_id / _name - look ups in the server's table (see
+ * registry.h), the same shape as the client's: the id (or HIVE_ENOENT,
+ * HIVE_EINVAL), and the name copied into buf (n bytes), returning buf, or
+ * NULL when unknown or it does not fit. Any thread once started; before
+ * that, on the thread that registers. */
 int hive_server_packet_id(const hive_server *s, const char *name);
-const char *hive_server_packet_name(const hive_server *s, uint32_t pid);
+const char *hive_server_packet_name(const hive_server *s, uint32_t pid, char *buf, size_t n);
 
 /*
  * hive_server_bind - open the listening endpoint.
@@ -626,8 +630,8 @@ int hive_client_close_reason(const hive_client *c);
 /* hive_client_packet_id / _name - look ups in the table the server sent
  * (empty before the welcome). The name is copied into buf (n bytes);
  * returns buf or NULL. Any thread. */
-int hive_client_packet_id(hive_client *c, const char *name);
-const char *hive_client_packet_name(hive_client *c, uint32_t pid, char *buf, size_t n);
+int hive_client_packet_id(const hive_client *c, const char *name);
+const char *hive_client_packet_name(const hive_client *c, uint32_t pid, char *buf, size_t n);
 
 /* hive_client_stats - copy the counters. Any thread. */
 int hive_client_stats(const hive_client *c, hive_net_stats *out);

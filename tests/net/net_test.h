@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "hive/hive.h"
-#include "net/frame.h"
+#include "net/wire/frame.h"
 
 /* ------------------------------------------------------------------ */
 /* Event recorder                                                       */

@@ -17,7 +17,10 @@ Test(registry_sync, register_rules, .timeout = 30)
     cr_expect_eq(hive_server_register(s, "game:low", 5, HIVE_RELIABLE), HIVE_EINVAL);
     cr_expect_eq(hive_server_register(s, "not a name", 0, HIVE_RELIABLE), HIVE_EINVAL);
     cr_expect_eq(hive_server_packet_id(s, "game:move"), 200);
-    cr_expect_str_eq(hive_server_packet_name(s, 65), "game:hit");
+    char nb[32];
+    cr_expect_str_eq(hive_server_packet_name(s, 65, nb, sizeof nb), "game:hit");
+    cr_expect_null(hive_server_packet_name(s, 65, nb, 4), "a name that does not fit is not cut");
+    cr_expect_null(hive_server_packet_name(s, 9999, nb, sizeof nb));
     cr_expect_gt(hive_bus_lookup(bus, "net:server.recv.game:move"), 0, "per-packet event not interned");
     cr_assert_eq(hive_server_start(s), 0);
     cr_expect_eq(hive_server_register(s, "game:late", 0, HIVE_RELIABLE), HIVE_ESTATE);

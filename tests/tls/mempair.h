@@ -5,7 +5,7 @@
 #ifndef HIVE_TESTS_MEMPAIR_H
 #define HIVE_TESTS_MEMPAIR_H
 
-#include "net/tls.h"
+#include "net/transport/tls.h"
 
 /* Move all waiting ciphertext from a to b. */
 static inline int mempair_move(hive__tls *from, hive__tls *to)

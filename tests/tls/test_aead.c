@@ -1,8 +1,8 @@
 /* Sealed datagrams: round trip, tampering, replay window. */
 #include <criterion/criterion.h>
 #include <string.h>
-#include "net/aead.h"
-#include "net/tls.h"
+#include "net/transport/aead.h"
+#include "net/transport/tls.h"
 #include "certgen.h"
 #include "mempair.h"
 

@@ -2,7 +2,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 #include <openssl/ssl.h>
-#include "net/tls.h"
+#include "net/transport/tls.h"
 #include "certgen.h"
 #include "mempair.h"
 

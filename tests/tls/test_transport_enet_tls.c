@@ -3,7 +3,6 @@
 #include "certgen.h"
 #include "trpair.h"
 #include "udpproxy.h"
-#include "net/transport_enet_tls.h"
 
 static certgen C;
 static void setup(void) { cr_assert(certgen_make(&C)); }
@@ -22,6 +21,7 @@ static void side_make(side *s, bool secure)
     hive__transport_opts o = { .tls = &s->tls, .timeout_ms = 3000, .max_frame = 65536 };
     int r = secure ? hive__transport_enet_tls_create(&cb, &o, &s->t) : hive__transport_enet_create(&cb, &o, &s->t);
     cr_assert_eq(r, 0);
+    s->r.t = s->t;
 }
 
 static uint16_t listen_any(side *s)
@@ -131,11 +131,10 @@ Test(transport_enet_tls, handshake_batches_and_datagrams)
     cr_expect_eq(cli.r.links[0].packets[1], 1);
     cr_expect_eq(memcmp(cli.r.links[0].data, "unreliable-pong", 15), 0);
 
-    hive__aead_stats st;
-    cr_assert_eq(hive__enet_tls_stats(srv.t, &st), 0);
-    cr_expect_geq(st.opened, 8);
-    cr_expect_eq(st.auth_failed + st.replayed + st.malformed, 0);
-    cr_expect_eq(hive__enet_tls_stats(NULL, &st), HIVE_EINVAL);
+    hive__transport_stats st;
+    cr_assert_eq(srv.t->vt->stats(srv.t, &st), 0);
+    cr_expect_geq(st.sealed_opened, 8);
+    cr_expect_eq(st.sealed_rejected + st.sealed_replayed, 0);
 
     /* Graceful close from the client. */
     cli.t->vt->close(cli.t, cli.r.links[0].link, 0);
@@ -161,15 +160,15 @@ Test(transport_enet_tls, bit_flipped_datagrams_are_dropped_and_counted)
     }
     run(&w, 300, NULL);
     cr_assert_geq(px.flipped, 15, "the proxy tampered (%llu)", (unsigned long long)px.flipped);
-    hive__aead_stats st;
-    hive__enet_tls_stats(srv.t, &st);
-    cr_expect_eq(st.auth_failed + st.malformed + st.replayed, px.flipped,
-                 "every tampered datagram dropped and counted: auth %llu malformed %llu replay %llu, flipped %llu",
-                 (unsigned long long)st.auth_failed, (unsigned long long)st.malformed,
-                 (unsigned long long)st.replayed, (unsigned long long)px.flipped);
+    hive__transport_stats st;
+    srv.t->vt->stats(srv.t, &st);
+    cr_expect_eq(st.sealed_rejected + st.sealed_replayed, px.flipped,
+                 "every tampered datagram dropped and counted: rejected %llu replay %llu, flipped %llu",
+                 (unsigned long long)st.sealed_rejected, (unsigned long long)st.sealed_replayed,
+                 (unsigned long long)px.flipped);
     cr_expect_eq((uint64_t)srv.r.links[0].packets[1], px.unreliable_seen - px.flipped,
                  "only untouched datagrams reach the core");
-    cr_expect_eq(st.opened, px.unreliable_seen - px.flipped);
+    cr_expect_eq(st.sealed_opened, px.unreliable_seen - px.flipped);
     /* Every delivered datagram is one the client sent, intact. */
     rec_link *sl = &srv.r.links[0];
     for (size_t off = 0; off + 5 <= sl->len; ) {
@@ -204,10 +203,10 @@ Test(transport_enet_tls, replayed_datagrams_are_dropped)
     }
     run(&w, 300, NULL);
     cr_assert_geq(px.replayed, 10);
-    hive__aead_stats st;
-    hive__enet_tls_stats(srv.t, &st);
-    cr_expect_eq(st.replayed, px.replayed, "replays counted (%llu of %llu)",
-                 (unsigned long long)st.replayed, (unsigned long long)px.replayed);
+    hive__transport_stats st;
+    srv.t->vt->stats(srv.t, &st);
+    cr_expect_eq(st.sealed_replayed, px.replayed, "replays counted (%llu of %llu)",
+                 (unsigned long long)st.sealed_replayed, (unsigned long long)px.replayed);
     cr_expect_eq(srv.r.links[0].packets[1], 1, "only the original got through");
     cr_expect_eq(memcmp(srv.r.links[0].data, "shot 00", 7), 0);
     cr_expect_not(srv.r.links[0].gone);

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <stdlib.h>
 #include <unistd.h>
-#include "net/transport.h"
+#include "net/transport/transport.h"
 #include "hive/net.h"
 
 #define REC_LINKS 16
@@ -32,7 +32,14 @@ typedef struct rec {
     int n;
     int accepts;
     int refuse;          /* accepted() returns this when nonzero */
+    hive__transport *t;  /* set after create: asked for peer subjects */
 } rec;
+
+/* The link's certificate subject as its transport reports it, or NULL. */
+static inline const char *rec_subject(rec *r, hive__link *l)
+{
+    return r->t && r->t->vt->peer_subject ? r->t->vt->peer_subject(r->t, l) : NULL;
+}
 
 static inline rec_link *rec_find(rec *r, hive__link *l)
 {
@@ -65,14 +72,16 @@ static inline void rec_connected(void *core, hive__link *l)
     rec_link *x = l->conn;
     cr_assert_not_null(x);
     x->connected = true;
-    if (l->peer_subject) snprintf(x->subject, sizeof x->subject, "%s", l->peer_subject);
+    const char *ps = rec_subject(core, l);
+    if (ps) snprintf(x->subject, sizeof x->subject, "%s", ps);
 }
 
 static inline void rec_data(void *core, hive__link *l, const uint8_t *p, size_t n, int ch)
 {
     rec_link *x = l->conn;
     cr_assert_not_null(x);
-    if (l->peer_subject && !x->subject[0]) snprintf(x->subject, sizeof x->subject, "%s", l->peer_subject);
+    const char *ps = rec_subject(core, l);
+    if (ps && !x->subject[0]) snprintf(x->subject, sizeof x->subject, "%s", ps);
     if (x->len + n > x->cap) {
         x->cap = (x->len + n) * 2;
         x->data = realloc(x->data, x->cap);
@@ -84,14 +93,14 @@ static inline void rec_data(void *core, hive__link *l, const uint8_t *p, size_t 
     x->bytes[ch] += n;
 }
 
-static inline void rec_disconnected(void *core, hive__link *l, int reason)
+static inline void rec_disconnected(void *core, hive__link *l, int reason, const char *message)
 {
     rec_link *x = l->conn;
     cr_assert_not_null(x);
     cr_assert(!x->gone, "disconnected twice");
     x->gone = true;
     x->reason = reason;
-    if (l->close_message) snprintf(x->message, sizeof x->message, "%s", l->close_message);
+    if (message) snprintf(x->message, sizeof x->message, "%s", message);
 }
 
 static inline hive__transport_cb rec_cb(rec *r)

@@ -2,7 +2,7 @@
  * hostile declared sizes fail fast without allocating. */
 #include <criterion/criterion.h>
 #include <msgpack.h>
-#include "net/frame.h"
+#include "net/wire/frame.h"
 
 #define CHECK(bytes) hive__frame_check_body((const uint8_t *)(bytes), sizeof(bytes) - 1)
 

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "net/frame.h"
-#include "net/mpdecode.h"
+#include "net/wire/frame.h"
+#include "net/wire/mpdecode.h"
 
 /* Same type, same value; floats compared bit for bit (NaN too); every
  * container has a block. */

@@ -3,8 +3,8 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include "net/frame.h"
-#include "net/registry_wire.h"
+#include "net/wire/frame.h"
+#include "net/wire/registry_wire.h"
 #include "hive/msg.h"
 
 static long budget = -1;   /* allocations left before failing; -1 = unlimited */

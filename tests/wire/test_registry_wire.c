@@ -1,7 +1,7 @@
 /* Registry on the wire: pack/unpack round trip, all-or-nothing decode. */
 #include <criterion/criterion.h>
 #include <stdio.h>
-#include "net/registry_wire.h"
+#include "net/wire/registry_wire.h"
 #include "hive/msg.h"
 
 static hive_registry *sample(void)

@@ -1,6 +1,6 @@
 /* Varints: LEB128, minimal on output, at most 5 bytes and 32 bits on input. */
 #include <criterion/criterion.h>
-#include "net/frame.h"
+#include "net/wire/frame.h"
 
 static void roundtrip(uint32_t v, size_t want_len)
 {

@@ -3,7 +3,7 @@
 #define HIVE_TESTS_WIRE_H
 
 #include <string.h>
-#include "net/frame.h"
+#include "net/wire/frame.h"
 
 /* Write a frame (header + body) into out; returns its size. */
 static inline size_t wt_frame(uint8_t *out, uint32_t pid, uint8_t flags, const void *body, size_t len)

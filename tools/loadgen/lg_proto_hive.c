@@ -13,9 +13,9 @@
 
 #include "hive/msg.h"
 #include "hive/net.h"
-#include "net/conn.h"
-#include "net/frame.h"
-#include "net/handshake.h"
+#include "net/core/conn.h"
+#include "net/wire/frame.h"
+#include "net/wire/handshake.h"
 
 #include <stdio.h>
 #include <stdlib.h>

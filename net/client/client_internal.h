@@ -1,0 +1,41 @@
+/*
+ * net/client/client_internal.h - hive_client's insides, shared by
+ * client.c (life cycle), client_conn.c (the client's face of the endpoint
+ * core: hello, the welcome and its registry swap) and client_api.c
+ * (sending, waiting, queries).
+ */
+#ifndef HIVE_NET_CLIENT_INTERNAL_H
+#define HIVE_NET_CLIENT_INTERNAL_H
+
+#include "hive/net.h"
+#include "net/core/conn.h"
+#include "net/core/ep.h"
+#include "net/core/limits.h"
+
+struct hive_client {
+    hive__ep ep;                     /* first: the endpoint core; its one
+                                        connection is ep.conns (NULL when idle) */
+    hive_client_config cfg;          /* defaults applied; strings below */
+    char *conntype;                  /* (app, app_version: kept by ep) */
+    void *token;
+    char addr[HIVE__ADDR_MAX];
+
+    int state;                       /* hive_client_state (__atomic) */
+    uint32_t cid;                    /* (__atomic) */
+    uint32_t peer_max;               /* server's max_frame from the welcome (__atomic) */
+    int close_reason;                /* (__atomic), -1 before a close */
+    bool stop_owed;                  /* connect happened; client.stop not yet out */
+};
+
+/* client_conn.c: the client's face of the endpoint core. */
+extern const hive__ep_face hive__client_face;
+
+/* client.c: face->setup and ->teardown, and the rest. */
+int  hive__cli_setup(hive__ep *ep, const void *cfg);
+void hive__cli_teardown(hive__ep *ep);
+void hive__cli_set_state(hive_client *c, hive_client_state st);
+void hive__cli_do_stop(hive_client *c);
+/* client.stop, once per connect: {reason, reason_name}. */
+void hive__cli_emit_stop(hive_client *c);
+
+#endif /* HIVE_NET_CLIENT_INTERNAL_H */

@@ -1,0 +1,142 @@
+/*
+ * net/conn.h - one connection's protocol state machine, without I/O.
+ *
+ * The core (server.c, client.c) owns the sockets, the bus and the
+ * decisions (auth, server full). This file only says what a frame or the
+ * passing of time MEANS for a connection in a given state:
+ *
+ *     bytes --hive__conn_next_frame--> frame --hive__conn_on_frame--> action
+ *     clock --hive__conn_tick--> action
+ *
+ * and the caller carries the action out (send a pong, publish a recv
+ * event, close with a reason...) and applies the state change. Because
+ * nothing here touches a socket, the handshake fuzz target and the tests
+ * drive it directly.
+ *
+ * States (server side):  AWAIT_HELLO -> AWAIT_READY -> OPEN -> CLOSING
+ * States (client side):  DIALING -> AWAIT_WELCOME -> OPEN -> CLOSING
+ */
+#ifndef HIVE_NET_CONN_H
+#define HIVE_NET_CONN_H
+
+#include "hive/net.h"
+#include "net/wire/frame.h"
+#include "net/wire/handshake.h"
+#include "net/core/ptable.h"
+#include "net/transport/transport.h"
+
+typedef enum hive__cstate {
+    HIVE__C_DIALING = 0,    /* client: transport connecting */
+    HIVE__C_AWAIT_HELLO,    /* server: link up, waiting for hello */
+    HIVE__C_AWAIT_READY,    /* server: welcome sent */
+    HIVE__C_AWAIT_WELCOME,  /* client: hello sent */
+    HIVE__C_OPEN,           /* handshake complete */
+    HIVE__C_CLOSING         /* close decided; waiting for the transport */
+} hive__cstate;
+
+/* Times in milliseconds. */
+typedef struct hive__timing {
+    uint32_t connect_ms;            /* DIALING limit (client) */
+    uint32_t handshake_ms;          /* AWAIT_* limit */
+    uint32_t heartbeat_ms;          /* ping after this much sending silence */
+    uint32_t heartbeat_timeout_ms;  /* close after this much receiving silence */
+    uint32_t linger_ms;             /* CLOSING limit before the link is dropped */
+} hive__timing;
+
+typedef struct hive__conn {
+    hive__link *link;          /* NULL once the transport has let go */
+    hive_cid cid;
+    bool server_side;
+    uint8_t state;             /* hive__cstate; owned by the I/O thread */
+    int open_pub;              /* state == OPEN, for other threads (__atomic) */
+    bool close_published;      /* the close event went out */
+    int close_reason;
+    uint64_t t_state;          /* when the current state began */
+    uint64_t last_rx, last_tx;
+    uint64_t close_deadline;
+    uint32_t peer_max_frame;   /* largest frame the peer accepts */
+    hive__rxbuf rx;            /* stream transports only */
+    /* server side */
+    char *addr;
+    char *conntype;
+    char *app_version;
+    void *user;
+    bool admitted;             /* counted against max_connections */
+    struct hive__conn *next, *prev;
+} hive__conn;
+
+/* Decodes bodies into one reusable msgpack zone: no allocation per
+ * message once the zone has grown. Objects live until the next decode. */
+typedef struct hive__decoder {
+    msgpack_zone *zone;
+    msgpack_object obj;
+} hive__decoder;
+
+/* hive__decode - the one msgpack object of body[0..len). First the
+ * allocation-free structure scan (so hostile element counts cost
+ * nothing), then the tree (net/mpdecode.h: what msgpack-c would build).
+ * Returns 0 and *out, HIVE_EMSGPACK, HIVE_ENOMEM. */
+int  hive__decode(hive__decoder *d, const uint8_t *body, size_t len, const msgpack_object **out);
+void hive__decoder_free(hive__decoder *d);
+
+typedef enum hive__act_kind {
+    HIVE__ACT_NONE = 0,    /* nothing to do (pong, dropped early unreliable) */
+    HIVE__ACT_DELIVER,     /* a user packet: pe, obj (NULL when not decoded) */
+    HIVE__ACT_PING,        /* answer with a pong echoing the frame's body */
+    HIVE__ACT_HELLO,       /* server: u.hello parsed; welcome or reject it */
+    HIVE__ACT_READY,       /* server: the handshake is complete -> OPEN */
+    HIVE__ACT_WELCOME,     /* client: u.welcome parsed (owns a registry) -> OPEN */
+    HIVE__ACT_REJECTED,    /* client: the server refused: reason, u.close */
+    HIVE__ACT_PEER_CLOSE,  /* the peer closes: reason, u.close */
+    HIVE__ACT_CLOSE        /* the peer broke the protocol: close with reason */
+} hive__act_kind;
+
+typedef struct hive__act {
+    hive__act_kind kind;
+    int reason;
+    const hive__pentry *pe;
+    const msgpack_object *obj;
+    union {
+        hive__hello_msg hello;
+        hive__welcome_msg welcome;
+        hive__close_msg close;
+    } u;
+} hive__act;
+
+/*
+ * hive__conn_next_frame - the next frame of received bytes.
+ * Datagram transports (stream false): frames are cut from (*p, *n) directly
+ * and a frame that does not end inside the datagram is "bad_frame".
+ * Stream transports: the bytes are appended to c->rx first.
+ * Returns 1 (frame in *f; *p and *n advanced), 0 (nothing more), or -1 with
+ * *reason set (frame_too_large, bad_frame, no_memory).
+ */
+int hive__conn_next_frame(hive__conn *c, bool stream, const uint8_t **p, size_t *n,
+                          uint32_t max_frame, hive__frame *f, int *reason);
+
+/*
+ * hive__conn_on_frame - what a frame means for c in its current state.
+ * pt: the side's packet table (NULL = empty); dec: scratch decoder;
+ * decode_user: decode user bodies (else they are only checked);
+ * channel: the transport channel it came on (unreliable user packets that
+ * overtake the handshake are dropped, not punished).
+ * Fills *act; never changes c.
+ */
+void hive__conn_on_frame(const hive__conn *c, const hive__frame *f, int channel,
+                         const hive__ptable *pt, hive__decoder *dec, bool decode_user,
+                         hive__act *act);
+
+typedef enum hive__tick_kind {
+    HIVE__TICK_NONE = 0,
+    HIVE__TICK_PING,       /* send a ping */
+    HIVE__TICK_CLOSE,      /* close with *reason (timeouts) */
+    HIVE__TICK_ABORT       /* CLOSING took too long: drop the link */
+} hive__tick_kind;
+
+/* hive__conn_tick - what the passing of time means for c at `now`. */
+hive__tick_kind hive__conn_tick(const hive__conn *c, uint64_t now, const hive__timing *t, int *reason);
+
+/* hive__now_ms - the monotonic clock in milliseconds. */
+static inline uint64_t hive__now_ms(void) { return hive_now_ns() / 1000000u; }
+
+#endif /* HIVE_NET_CONN_H */

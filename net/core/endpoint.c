@@ -1,0 +1,533 @@
+/*
+ * endpoint.c - the endpoint core on the I/O thread, for both faces: links
+ * from the transport (arrived, up, data, gone), what each frame means for
+ * its connection (conn.c) and the common answers (deliver, pong, close),
+ * user sends and broadcasts, requests from other threads, timers, the
+ * I/O round, the service loop and Hive's own I/O thread. What only one
+ * side does comes in through ep->face (see ep.h).
+ */
+#include "events/internal.h"
+#include "net/core/ep.h"
+#include "net/core/limits.h"
+
+#include <string.h>
+
+/* ------------------------------------------------------------------ */
+/* Connections                                                          */
+/* ------------------------------------------------------------------ */
+
+void hive__ep_conn_state(hive__conn *c, hive__cstate st, uint64_t now)
+{
+    c->state = (uint8_t)st;
+    c->t_state = now;
+    __atomic_store_n(&c->open_pub, st == HIVE__C_OPEN, __ATOMIC_RELEASE);
+}
+
+hive__conn *hive__ep_conn_new(hive__ep *ep, hive__link *link, hive__cstate st)
+{
+    hive__conn *c = hive__calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->link = link;
+    c->peer_max_frame = HIVE__MAX_FRAME_MIN;
+    c->last_rx = c->last_tx = ep->now;
+    hive__ep_conn_state(c, st, ep->now);
+    link->conn = c;
+    return c;
+}
+
+static void conn_link(hive__ep *ep, hive__conn *c)
+{
+    /* Caller holds ep->lock. */
+    c->prev = NULL;
+    c->next = ep->conns;
+    if (ep->conns) ep->conns->prev = c;
+    ep->conns = c;
+    ep->nconns++;
+}
+
+void hive__ep_conn_free(hive__ep *ep, hive__conn *c)
+{
+    pthread_mutex_lock(&ep->lock);
+    if (ep->face->forget) ep->face->forget(ep, c);
+    if (c->prev) c->prev->next = c->next;
+    else ep->conns = c->next;
+    if (c->next) c->next->prev = c->prev;
+    ep->nconns--;
+    pthread_mutex_unlock(&ep->lock);
+    hive__rxbuf_free(&c->rx);
+    hive__free(c->addr);
+    hive__free(c->conntype);
+    hive__free(c->app_version);
+    hive__free(c);
+    if (ep->face->released) ep->face->released(ep);
+}
+
+/* Drops c's link now (no callbacks, peer not told) and frees c. */
+static void conn_abort(hive__ep *ep, hive__conn *c)
+{
+    if (c->link) ep->tr->vt->abort(ep->tr, c->link);
+    c->link = NULL;
+    hive__ep_conn_free(ep, c);
+}
+
+void hive__ep_close(hive__ep *ep, hive__conn *c, int reason, const char *message, bool remote,
+                    int how, bool abort_now)
+{
+    if (c->state == HIVE__C_CLOSING) return;
+    bool was_dialing = c->state == HIVE__C_DIALING;
+    hive__ep_conn_state(c, HIVE__C_CLOSING, ep->now);
+    c->close_reason = reason;
+    c->close_deadline = ep->now + HIVE__CLOSE_WAIT_MS;
+    if (ep->face->closing) ep->face->closing(ep, c, reason);
+    if (!c->close_published) {
+        c->close_published = true;
+        HIVE__STAT_ADD(ep, closed, 1);
+        hive_field f[] = {
+            HIVE_PTR(ep->self_key, ep->self),
+            HIVE_INT("cid", c->cid),
+            HIVE_INT("reason", reason),
+            HIVE_STR("reason_name", hive_close_reason_name(reason)),
+            HIVE_STR("message", message ? message : ""),
+            HIVE_INT("remote", remote),
+        };
+        hive__ep_emit(ep, ep->ev[HIVE__EV_CLOSE], f, 6);
+    }
+    /* One connection is all a client has: nothing more will arrive. */
+    if (ep->face->one_conn) hive__ep_wake_all(ep, true);
+    if (!c->link) return;
+    if (abort_now || was_dialing) {
+        conn_abort(ep, c);
+        return;
+    }
+    /* The side that decided to close ends the link; the other side
+     * waits for that (bounded by close_deadline). Both ending it at once
+     * makes ENet's disconnects cross and one side wait for a timeout. */
+    if (remote) return;
+    if (how != HIVE__CLOSE_SILENT) {
+        hive_msg m;
+        hive_msg_init(&m);
+        if (hive__close_pack(&m, reason, message) == 0)
+            hive__ep_send_msg(ep, c, how == HIVE__REJECT_FRAME ? HIVE__PID_REJECT : HIVE__PID_CLOSE, &m);
+        hive_msg_free(&m);
+    }
+    ep->tr->vt->close(ep->tr, c->link, (uint32_t)reason);
+}
+
+/* ------------------------------------------------------------------ */
+/* Transport callbacks                                                  */
+/* ------------------------------------------------------------------ */
+
+static int ep_accepted(void *core, hive__link *link, const char *addr)
+{
+    hive__ep *ep = core;
+    if (ep->stopping || !ep->face->accepted) return HIVE_ESTATE;
+    hive__conn *c = hive__ep_conn_new(ep, link, HIVE__C_AWAIT_HELLO);
+    if (!c) return HIVE_ENOMEM;
+    c->server_side = true;
+    c->addr = hive__strdup(addr);
+    int rc = c->addr ? HIVE_OK : HIVE_ENOMEM;
+    if (rc == HIVE_OK) {
+        pthread_mutex_lock(&ep->lock);
+        rc = ep->face->accepted(ep, c);
+        if (rc == HIVE_OK) conn_link(ep, c);
+        pthread_mutex_unlock(&ep->lock);
+    }
+    if (rc < 0) {
+        link->conn = NULL;
+        hive__free(c->addr);
+        hive__free(c);
+        return rc;
+    }
+    HIVE__STAT_ADD(ep, accepted, 1);
+    hive_field f[] = { HIVE_PTR(ep->self_key, ep->self), HIVE_INT("cid", c->cid), HIVE_STR("addr", c->addr) };
+    hive__ep_emit(ep, ep->ev[HIVE__EV_ACCEPT], f, 3);
+    return HIVE_OK;
+}
+
+static void ep_connected(void *core, hive__link *link)
+{
+    hive__ep *ep = core;
+    hive__conn *c = link->conn;
+    if (!c || c->state != HIVE__C_DIALING) return;
+    c->last_rx = c->last_tx = ep->now;
+    if (ep->face->connected) ep->face->connected(ep, c);
+}
+
+/* A user packet arrived: recv events (the general one and the packet
+ * type's) and the pull queue. */
+static void deliver(hive__ep *ep, hive__conn *c, const hive__frame *f, const hive__act *act)
+{
+    const hive__pentry *pe = act->pe;
+    hive_event_id recv = ep->ev[HIVE__EV_RECV];
+    bool want = hive_bus_wants(ep->bus, recv);
+    bool want_pe = pe->ev > 0 && hive_bus_wants(ep->bus, pe->ev);
+    if (want || want_pe) {
+        hive_field fl[] = {
+            HIVE_PTR(ep->self_key, ep->self),
+            HIVE_INT("cid", c->cid),
+            HIVE_INT("pid", f->pid),
+            HIVE_STR("name", pe->name),
+            HIVE_MSGPACK("msg", f->body, f->body_len, act->obj),
+        };
+        if (want) hive__ep_emit(ep, recv, fl, 5);
+        if (want_pe) hive__ep_emit(ep, pe->ev, fl, 5);
+    }
+    if (ep->pull) hive__ep_pull_push(ep, c->cid, f->pid, pe->name, f->body, f->body_len);
+}
+
+static void act_on(hive__ep *ep, hive__conn *c, const hive__frame *f, hive__act *act)
+{
+    switch (act->kind) {
+    case HIVE__ACT_NONE:
+        break;
+    case HIVE__ACT_DELIVER:
+        deliver(ep, c, f, act);
+        break;
+    case HIVE__ACT_PING:
+        hive__ep_send_frame(ep, c, HIVE__PID_PONG, f->body, f->body_len, true);
+        break;
+    case HIVE__ACT_HELLO:
+    case HIVE__ACT_READY:
+    case HIVE__ACT_WELCOME:
+        /* conn.c hands each side only its own steps. */
+        if (ep->face->handshake) ep->face->handshake(ep, c, act);
+        break;
+    case HIVE__ACT_REJECTED:
+    case HIVE__ACT_PEER_CLOSE:
+        hive__ep_close(ep, c, act->reason, act->u.close.message, true, HIVE__CLOSE_SILENT, false);
+        break;
+    case HIVE__ACT_CLOSE:
+    default:
+        hive__ep_close(ep, c, act->kind == HIVE__ACT_CLOSE ? act->reason : HIVE_CLOSE_UNEXPECTED_PACKET,
+                       NULL, false, HIVE__CLOSE_FRAME, false);
+        break;
+    }
+}
+
+static void ep_data(void *core, hive__link *link, const uint8_t *p, size_t n, int channel)
+{
+    hive__ep *ep = core;
+    hive__conn *c = link->conn;
+    if (!c || c->state == HIVE__C_CLOSING) return;
+    c->last_rx = ep->now;
+    HIVE__STAT_ADD(ep, bytes_in, n);
+    /* Posted events carry bytes only, so only the publishing mode decodes,
+     * and only when a recv handler listens. */
+    bool decode = !ep->threaded && !ep->lazy_decode &&
+                  (hive_bus_wants(ep->bus, ep->ev[HIVE__EV_RECV]) || ep->any_pe_wanted);
+    hive__frame f;
+    int reason = 0, r;
+    while ((r = hive__conn_next_frame(c, ep->stream, &p, &n, ep->max_frame, &f, &reason)) == 1) {
+        HIVE__STAT_ADD(ep, frames_in, 1);
+        hive__act act;
+        hive__conn_on_frame(c, &f, channel, ep->pt, &ep->dec, decode, &act);
+        act_on(ep, c, &f, &act);
+        if (c->state == HIVE__C_CLOSING) return;
+    }
+    if (r < 0) hive__ep_close(ep, c, reason, NULL, false, HIVE__CLOSE_FRAME, false);
+}
+
+static void ep_disconnected(void *core, hive__link *link, int reason, const char *message)
+{
+    hive__ep *ep = core;
+    hive__conn *c = link->conn;
+    if (!c) return;
+    c->link = NULL;
+    if (c->state != HIVE__C_CLOSING) hive__ep_close(ep, c, reason, message, true, HIVE__CLOSE_SILENT, false);
+    hive__ep_conn_free(ep, c);
+}
+
+void hive__ep_transport_cb(hive__ep *ep, hive__transport_cb *cb)
+{
+    memset(cb, 0, sizeof *cb);
+    cb->core = ep;
+    cb->accepted = ep_accepted;
+    cb->connected = ep_connected;
+    cb->data = ep_data;
+    cb->disconnected = ep_disconnected;
+}
+
+void hive__ep_refresh_wants(hive__ep *ep)
+{
+    /* Whether any per-packet recv event has a listener decides whether
+     * user bodies get decoded. Subscriptions can change at any time, so
+     * this runs every service call (a few loads per packet type). */
+    bool any = false;
+    if (ep->any_pe_ids && ep->pt)
+        for (size_t i = 0; i < ep->pt->n && !any; i++)
+            any = ep->pt->e[i].ev > 0 && hive_bus_wants(ep->bus, ep->pt->e[i].ev);
+    ep->any_pe_wanted = any;
+}
+
+/* ------------------------------------------------------------------ */
+/* Sending (I/O thread side)                                            */
+/* ------------------------------------------------------------------ */
+
+static void emit_send(hive__ep *ep, hive__conn *c, const hive__pentry *pe, size_t len)
+{
+    hive_field f[] = {
+        HIVE_PTR(ep->self_key, ep->self),
+        HIVE_INT("cid", c->cid),
+        HIVE_INT("pid", pe->pid),
+        HIVE_STR("name", pe->name),
+        HIVE_INT("size", len),
+    };
+    hive__ep_emit(ep, ep->ev[HIVE__EV_SEND], f, 5);
+}
+
+int hive__ep_send_user(hive__ep *ep, hive__conn *c, const hive__pentry *pe, const void *body,
+                       size_t len, bool reliable)
+{
+    if (c->state != HIVE__C_OPEN) return HIVE_ESTATE;
+    int rc = hive__ep_send_frame(ep, c, pe->pid, body, len, reliable);
+    if (rc == HIVE_OK && hive_bus_wants(ep->bus, ep->ev[HIVE__EV_SEND])) emit_send(ep, c, pe, len);
+    return rc;
+}
+
+int hive__ep_bcast_user(hive__ep *ep, const hive__pentry *pe, const void *body, size_t len,
+                        hive_cid except, bool reliable)
+{
+    hive__bcast b;
+    if (hive__ep_bcast_init(&b, pe->pid, body, len, reliable) != HIVE_OK) return 0;
+    int n = 0;
+    bool want = hive_bus_wants(ep->bus, ep->ev[HIVE__EV_SEND]);
+    for (hive__conn *c = ep->conns; c; c = c->next) {
+        if (c->cid == except || c->state != HIVE__C_OPEN) continue;
+        if (hive__ep_bcast_send(ep, c, &b) != HIVE_OK) continue;
+        n++;
+        if (want) emit_send(ep, c, pe, len);
+    }
+    hive__ep_bcast_fini(ep, &b);
+    return n;
+}
+
+/* Carries out what other threads asked for. Returns how many. */
+static int run_requests(hive__ep *ep)
+{
+    hive__qitem *q = hive__ep_take_requests(ep);
+    int n = 0;
+    while (q) {
+        hive__qitem *next = q->next;
+        hive__conn *c = q->kind == HIVE__Q_BCAST ? NULL : ep->face->find(ep, q->cid);
+        const hive__pentry *pe = q->kind == HIVE__Q_CLOSE ? NULL : hive__ptable_find(ep->pt, q->pid);
+        switch (q->kind) {
+        case HIVE__Q_SEND:
+            if (c && pe) hive__ep_send_user(ep, c, pe, q->data, q->len, q->reliable);
+            break;
+        case HIVE__Q_BCAST:
+            if (pe) hive__ep_bcast_user(ep, pe, q->data, q->len, q->cid, q->reliable);
+            break;
+        case HIVE__Q_CLOSE:
+            if (c) hive__ep_close(ep, c, q->reason, q->len ? (const char *)q->data : NULL, false,
+                                  HIVE__CLOSE_FRAME, false);
+            break;
+        }
+        hive__free(q);
+        q = next;
+        n++;
+    }
+    return n;
+}
+
+int hive__ep_request_close(hive__ep *ep, hive_cid cid, int reason, const char *message)
+{
+    size_t n = message ? strlen(message) : 0;
+    if (n > HIVE__CLOSE_MSG_MAX) n = HIVE__CLOSE_MSG_MAX;
+    char buf[HIVE__CLOSE_MSG_MAX + 1];
+    if (n) memcpy(buf, message, n);
+    buf[n] = 0;
+    return hive__ep_request(ep, HIVE__Q_CLOSE, cid, 0, true, reason, buf, n ? n + 1 : 0);
+}
+
+void hive__ep_flush(hive__ep *ep)
+{
+    if (hive__ep_on_io_thread(ep)) {
+        if (ep->tr) ep->tr->vt->flush(ep->tr);
+        return;
+    }
+    pthread_mutex_lock(&ep->lock);
+    if (ep->tr) ep->tr->vt->wake(ep->tr);
+    pthread_mutex_unlock(&ep->lock);
+}
+
+/* ------------------------------------------------------------------ */
+/* Timers, the round, closing everything                                */
+/* ------------------------------------------------------------------ */
+
+static void tick(hive__ep *ep)
+{
+    uint64_t now = ep->now;
+    if (now - ep->last_tick < HIVE__TICK_MS) return;
+    ep->last_tick = now;
+    hive__conn *next;
+    for (hive__conn *c = ep->conns; c; c = next) {
+        next = c->next;
+        int reason = 0;
+        switch (hive__conn_tick(c, now, &ep->tm, &reason)) {
+        case HIVE__TICK_PING: {
+            hive_msg m;
+            hive_msg_init(&m);
+            if (hive__ping_pack(&m, now) == 0) hive__ep_send_msg(ep, c, HIVE__PID_PING, &m);
+            hive_msg_free(&m);
+            break;
+        }
+        case HIVE__TICK_CLOSE:
+            /* A silent peer is presumed dead: nothing to wait for. A slow
+             * handshake gets told why. */
+            hive__ep_close(ep, c, reason, NULL, false, HIVE__CLOSE_FRAME, reason == HIVE_CLOSE_TIMEOUT);
+            break;
+        case HIVE__TICK_ABORT:
+            conn_abort(ep, c);
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+int hive__ep_round(hive__ep *ep, int wait_ms)
+{
+    ep->now = hive__now_ms();
+    run_requests(ep);
+    int n = ep->tr->vt->service(ep->tr, wait_ms);
+    ep->now = hive__now_ms();
+    int r = run_requests(ep);
+    tick(ep);
+    if (r) ep->tr->vt->flush(ep->tr);
+    return n;
+}
+
+void hive__ep_close_all(hive__ep *ep, int reason, const char *message)
+{
+    if (!ep->tr) return;
+    ep->stopping = true;
+    ep->now = hive__now_ms();
+    hive__conn *next;
+    for (hive__conn *c = ep->conns; c; c = next) {
+        next = c->next;
+        hive__ep_close(ep, c, reason, message, false, HIVE__CLOSE_FRAME, false);
+    }
+    ep->tr->vt->flush(ep->tr);
+    uint64_t end = hive__now_ms() + ep->tm.linger_ms;
+    while (ep->conns && hive__now_ms() < end) {
+        ep->now = hive__now_ms();
+        ep->tr->vt->service(ep->tr, 5);
+    }
+    while (ep->conns) conn_abort(ep, ep->conns);
+    ep->stopping = false;
+}
+
+/* ------------------------------------------------------------------ */
+/* Service loop, interrupts, Hive's own I/O thread                      */
+/* ------------------------------------------------------------------ */
+
+static void take_interrupt(hive__ep *ep)
+{
+    hive__ep_emit_self(ep, HIVE__EV_INTERRUPT);
+    hive__ep_wake_all(ep, false);
+}
+
+int hive__ep_service(hive__ep *ep, int timeout_ms)
+{
+    ep->in_service++;
+    hive__ep_refresh_wants(ep);
+    uint64_t end = hive__now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+    int total = 0, rc = 0;
+    for (;;) {
+        if (__atomic_exchange_n(&ep->interrupt, 0, __ATOMIC_ACQ_REL)) {
+            take_interrupt(ep);
+            rc = HIVE_ECLOSED;
+            break;
+        }
+        uint64_t now = hive__now_ms();
+        int slice = now >= end ? 0 : (int)(end - now);
+        if (slice > HIVE__SLICE_MS) slice = HIVE__SLICE_MS;
+        int n = hive__ep_round(ep, slice);
+        if (n < 0) { rc = n; break; }
+        total += n;
+        if (total > 0 || ep->stop_pending || (ep->face->one_conn && !ep->conns) || hive__now_ms() >= end)
+            break;
+    }
+    ep->in_service--;
+    if (ep->stop_pending && !ep->in_service) ep->face->do_stop(ep);
+    return rc < 0 ? rc : total;
+}
+
+void hive__ep_interrupt(hive__ep *ep)
+{
+    __atomic_store_n(&ep->interrupt, 1, __ATOMIC_RELEASE);
+    /* No lock here: this must stay async-signal-safe. The transport lives
+     * from bind/connect to shutdown/stop; interrupting outside is moot. */
+    hive__transport *tr = __atomic_load_n(&ep->tr, __ATOMIC_ACQUIRE);
+    if (tr) tr->vt->wake(tr);
+}
+
+static void *io_main(void *arg)
+{
+    hive__ep *ep = arg;
+    /* Pairs with the starter's unlock after pthread_create: everything it
+     * wrote before is visible here. */
+    pthread_mutex_lock(&ep->lock);
+    pthread_mutex_unlock(&ep->lock);
+    while (!__atomic_load_n(&ep->thread_quit, __ATOMIC_ACQUIRE) && (!ep->face->one_conn || ep->conns)) {
+        if (__atomic_exchange_n(&ep->interrupt, 0, __ATOMIC_ACQ_REL)) take_interrupt(ep);
+        hive__ep_refresh_wants(ep);
+        if (hive__ep_round(ep, HIVE__THREAD_WAIT_MS) < 0) break;
+    }
+    int reason = ep->face->final_reason;
+    hive__ep_close_all(ep, reason, ep->face->one_conn ? NULL : hive_close_reason_text(reason));
+    return NULL;
+}
+
+int hive__ep_thread_start(hive__ep *ep)
+{
+    __atomic_store_n(&ep->thread_quit, 0, __ATOMIC_RELEASE);
+    pthread_mutex_lock(&ep->lock);
+    int rc = pthread_create(&ep->thread, NULL, io_main, ep);
+    if (rc == 0) hive__ep_set_io_thread(ep, ep->thread);
+    pthread_mutex_unlock(&ep->lock);
+    if (rc != 0) return HIVE_ENOMEM;
+    ep->thread_on = true;
+    return HIVE_OK;
+}
+
+void hive__ep_thread_join(hive__ep *ep)
+{
+    if (!ep->thread_on) return;
+    __atomic_store_n(&ep->thread_quit, 1, __ATOMIC_RELEASE);
+    if (ep->tr) ep->tr->vt->wake(ep->tr);
+    pthread_join(ep->thread, NULL);
+    ep->thread_on = false;
+}
+
+void hive__ep_enter(hive__ep *ep)
+{
+    if (!ep->threaded) ep->in_service++;
+}
+
+int hive__ep_leave(hive__ep *ep, int rc)
+{
+    if (!ep->threaded && --ep->in_service == 0 && ep->stop_pending) ep->face->do_stop(ep);
+    return rc;
+}
+
+int hive__ep_wait_packet(hive__ep *ep, int timeout_ms)
+{
+    if (!ep->pull) return HIVE_ESTATE;
+    if (ep->threaded) return hive__ep_pull_wait(ep, timeout_ms);
+    /* Caller-thread mode: the waiting is servicing. */
+    uint64_t end = hive__now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+    for (;;) {
+        pthread_mutex_lock(&ep->lock);
+        size_t n = ep->p_count;
+        pthread_mutex_unlock(&ep->lock);
+        if (n) return 1;
+        if (ep->face->ended(ep)) return HIVE_ECLOSED;
+        uint64_t now = hive__now_ms();
+        if (timeout_ms >= 0 && now >= end) return 0;
+        int slice = timeout_ms < 0 ? 100 : (int)(end - now);
+        int rc = ep->face->service(ep, slice);
+        if (rc == HIVE_ECLOSED) return rc;
+        if (rc < 0 && rc != HIVE_ESTATE) return rc;
+    }
+}

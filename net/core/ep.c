@@ -1,0 +1,527 @@
+/* ep.c - the endpoint core's queues, events and counters (see ep.h); the
+ * I/O side is in endpoint.c. */
+#include "events/internal.h"
+#include "net/core/ep.h"
+#include "net/transport/tls.h"
+#include "net/wire/mpdecode.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+const char *const hive__server_event_names[HIVE__EV_COUNT] = {
+    [HIVE__EV_INITIALIZE] = HIVE_EV_SERVER_INITIALIZE, [HIVE__EV_START] = HIVE_EV_SERVER_START,
+    [HIVE__EV_STOP] = HIVE_EV_SERVER_STOP, [HIVE__EV_INTERRUPT] = HIVE_EV_SERVER_INTERRUPT,
+    [HIVE__EV_HANDSHAKE] = HIVE_EV_SERVER_HANDSHAKE, [HIVE__EV_SEND] = HIVE_EV_SERVER_SEND,
+    [HIVE__EV_RECV] = HIVE_EV_SERVER_RECV, [HIVE__EV_CLOSE] = HIVE_EV_SERVER_CLOSE,
+    [HIVE__EV_BIND] = HIVE_EV_SERVER_BIND, [HIVE__EV_SHUTDOWN] = HIVE_EV_SERVER_SHUTDOWN,
+    [HIVE__EV_ACCEPT] = HIVE_EV_SERVER_ACCEPT,
+};
+
+const char *const hive__client_event_names[HIVE__EV_COUNT] = {
+    [HIVE__EV_INITIALIZE] = HIVE_EV_CLIENT_INITIALIZE, [HIVE__EV_START] = HIVE_EV_CLIENT_START,
+    [HIVE__EV_STOP] = HIVE_EV_CLIENT_STOP, [HIVE__EV_INTERRUPT] = HIVE_EV_CLIENT_INTERRUPT,
+    [HIVE__EV_HANDSHAKE] = HIVE_EV_CLIENT_HANDSHAKE, [HIVE__EV_SEND] = HIVE_EV_CLIENT_SEND,
+    [HIVE__EV_RECV] = HIVE_EV_CLIENT_RECV, [HIVE__EV_CLOSE] = HIVE_EV_CLIENT_CLOSE,
+    [HIVE__EV_CONNECT] = HIVE_EV_CLIENT_CONNECT,
+};
+
+int hive__ep_config_resolve(const hive__ep_config *c)
+{
+    if (!*c->app) *c->app = HIVE_DEFAULT_APP;
+    if (!*c->app_version) *c->app_version = HIVE_DEFAULT_APP_VERSION;
+    if (!*c->handshake_timeout_ms) *c->handshake_timeout_ms = HIVE_DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    if (!*c->heartbeat_timeout_ms) *c->heartbeat_timeout_ms = HIVE_DEFAULT_HEARTBEAT_TIMEOUT_MS;
+    if (!*c->heartbeat_ms) *c->heartbeat_ms = hive__default_heartbeat_ms(*c->heartbeat_timeout_ms);
+    if (!*c->max_frame) *c->max_frame = HIVE_DEFAULT_MAX_FRAME;
+    if (!*c->pull_capacity) *c->pull_capacity = HIVE_DEFAULT_PULL_CAPACITY;
+    if (*c->heartbeat_ms >= *c->heartbeat_timeout_ms)
+        return hive__create_fail(HIVE_EINVAL, "heartbeat_ms", "%s.heartbeat_ms: %u must be under heartbeat_timeout_ms (%u)",
+                                 c->what, *c->heartbeat_ms, *c->heartbeat_timeout_ms);
+    if (*c->max_frame < HIVE_MIN_MAX_FRAME)
+        return hive__create_fail(HIVE_EINVAL, "max_frame", "%s.max_frame: %u is under the minimum of %u",
+                                 c->what, *c->max_frame, HIVE_MIN_MAX_FRAME);
+    if (strlen(*c->app) > HIVE_HELLO_STR_MAX)
+        return hive__create_fail(HIVE_EINVAL, "app", "%s.app: longer than %d bytes", c->what, HIVE_HELLO_STR_MAX);
+    if (strlen(*c->app_version) > HIVE_HELLO_STR_MAX)
+        return hive__create_fail(HIVE_EINVAL, "app_version", "%s.app_version: longer than %d bytes", c->what,
+                                 HIVE_HELLO_STR_MAX);
+    return HIVE_OK;
+}
+
+static int intern_events(hive__ep *ep)
+{
+    for (int i = 0; i < HIVE__EV_COUNT; i++) {
+        if (!ep->face->names[i]) continue;
+        hive_event_id id = hive_bus_intern(ep->bus, ep->face->names[i]);
+        if (id <= 0) return id < 0 ? id : HIVE_ENOMEM;
+        ep->ev[i] = id;
+    }
+    return HIVE_OK;
+}
+
+/* Sets up ep for face (interning its events on bus). */
+static int ep_init(hive__ep *ep, hive_bus *bus, const hive__ep_face *face)
+{
+    memset(ep, 0, sizeof *ep);
+    ep->bus = bus;
+    ep->self = ep;        /* the face's object starts with its endpoint */
+    ep->face = face;
+    ep->self_key = face->key;
+    if (pthread_mutex_init(&ep->lock, NULL) != 0) return HIVE_ENOMEM;
+    pthread_condattr_t ca;
+    if (pthread_condattr_init(&ca) != 0) { pthread_mutex_destroy(&ep->lock); return HIVE_ENOMEM; }
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    int rc = pthread_cond_init(&ep->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    if (rc != 0) { pthread_mutex_destroy(&ep->lock); return HIVE_ENOMEM; }
+    ep->now = hive__now_ms();
+    rc = intern_events(ep);
+    if (rc < 0) {
+        pthread_cond_destroy(&ep->cond);
+        pthread_mutex_destroy(&ep->lock);
+    }
+    return rc;
+}
+
+static void ep_fini(hive__ep *ep);
+
+void *hive__ep_create(size_t size, hive_bus *bus, const hive__ep_face *face, const void *cfg)
+{
+    if (!bus) {
+        hive__create_fail(HIVE_EINVAL, "bus", "hive_%s_create: bus is NULL", face->key);
+        return NULL;
+    }
+    hive__ep *ep = hive__calloc(1, size);
+    int rc = ep ? ep_init(ep, bus, face) : HIVE_ENOMEM;
+    if (rc < 0) {
+        hive__free(ep);
+        hive__create_fail(HIVE_ENOMEM, "", "hive_%s_create: out of memory", face->key);
+        return NULL;
+    }
+    rc = face->setup(ep, cfg);
+    if (rc < 0) {
+        /* A bad field was recorded by setup; anything else is memory. */
+        if (rc == HIVE_ENOMEM) hive__create_fail(HIVE_ENOMEM, "", "hive_%s_create: out of memory", face->key);
+        hive__ep_destroy(ep);
+        return NULL;
+    }
+    hive__create_ok();
+    hive__ep_emit_self(ep, HIVE__EV_INITIALIZE);
+    return ep->self;
+}
+
+void hive__ep_destroy(hive__ep *ep)
+{
+    ep->face->teardown(ep);
+    ep_fini(ep);
+    hive__free(ep);
+}
+
+void hive__ep_options(hive__ep *ep, const void *cfg, size_t cfg_size, bool threaded, bool pull,
+                      size_t pull_cap, bool lazy_decode, uint32_t max_frame)
+{
+    ep->cfg = cfg;
+    ep->cfg_size = cfg_size;
+    ep->threaded = threaded;
+    ep->pull = pull;
+    ep->p_cap = pull_cap;
+    ep->lazy_decode = lazy_decode;
+    ep->max_frame = max_frame;
+}
+
+int hive__ep_config_get(const hive__ep *ep, void *out)
+{
+    if (!ep || !out) return HIVE_EINVAL;
+    memcpy(out, ep->cfg, ep->cfg_size);
+    return HIVE_OK;
+}
+
+int hive__ep_keep(hive__ep *ep, const char **app, const char **app_version, hive_tls_config *tls)
+{
+    /* The TLS paths are read when the transport starts: keep copies. */
+    hive_tls_config given = *tls;
+    if (hive__tls_config_dup(tls, &given) < 0) return HIVE_ENOMEM;
+    ep->tls = tls;
+    ep->app = hive__strdup(*app);
+    ep->app_version = hive__strdup(*app_version);
+    if (!ep->app || !ep->app_version) return HIVE_ENOMEM;   /* fini frees what was kept */
+    *app = ep->app;
+    *app_version = ep->app_version;
+    return HIVE_OK;
+}
+
+int hive__ep_open(hive__ep *ep, const char *addr, size_t max_links, bool no_coalesce, hive__addr *a,
+                  hive__transport **out)
+{
+    int rc = hive__addr_parse(addr, HIVE_DEFAULT_PORT, a);
+    if (rc < 0) return rc;
+    hive__transport_cb cb;
+    hive__ep_transport_cb(ep, &cb);
+    hive__transport_opts o = {
+        .max_links = max_links,
+        .timeout_ms = ep->tm.heartbeat_timeout_ms + ep->tm.heartbeat_ms,
+        .max_frame = ep->max_frame,
+        .coalesce_off = no_coalesce,
+        .tls = ep->tls,
+    };
+    return hive__transport_create(a, &cb, &o, out);
+}
+
+void hive__ep_set_transport(hive__ep *ep, hive__transport *tr)
+{
+    pthread_mutex_lock(&ep->lock);
+    __atomic_store_n(&ep->tr, tr, __ATOMIC_RELEASE);
+    ep->closed = false;
+    pthread_mutex_unlock(&ep->lock);
+    ep->stream = tr->vt->stream;
+}
+
+void hive__ep_drop_transport(hive__ep *ep)
+{
+    pthread_mutex_lock(&ep->lock);
+    hive__transport *tr = ep->tr;
+    __atomic_store_n(&ep->tr, NULL, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&ep->lock);
+    if (tr) tr->vt->destroy(tr);
+}
+
+int hive__ep_next(hive__ep *ep, hive_packet *out)
+{
+    if (!out) return HIVE_EINVAL;
+    if (!ep->pull) return HIVE_ESTATE;
+    return hive__ep_pull_pop(ep, out);
+}
+
+/* Frees queues, decoder, table and kept strings; not the transport. */
+static void ep_fini(hive__ep *ep)
+{
+    hive__qitem *q = ep->q_head;
+    while (q) { hive__qitem *n = q->next; hive__free(q); q = n; }
+    hive__pitem *p = ep->p_head;
+    while (p) { hive__pitem *n = p->next; hive__free(p); p = n; }
+    ep->q_head = ep->q_tail = NULL;
+    ep->p_head = ep->p_tail = NULL;
+    hive__decoder_free(&ep->dec);
+    hive__ptable_free(ep->pt);
+    ep->pt = NULL;
+    hive__tls_config_free(ep->tls);
+    hive__free(ep->app);
+    hive__free(ep->app_version);
+    pthread_cond_destroy(&ep->cond);
+    pthread_mutex_destroy(&ep->lock);
+}
+
+void hive__ep_emit(hive__ep *ep, hive_event_id id, const hive_field *f, size_t n)
+{
+    if (id <= 0) return;
+    if (ep->threaded) hive_bus_post(ep->bus, id, f, n);
+    else hive_bus_publish(ep->bus, id, f, n);
+}
+
+void hive__ep_emit_self(hive__ep *ep, hive__ev which)
+{
+    hive_field f[] = { HIVE_PTR(ep->self_key, ep->self) };
+    hive__ep_emit(ep, ep->ev[which], f, 1);
+}
+
+void hive__ep_emit_reason(hive__ep *ep, hive__ev which, int reason)
+{
+    hive_field f[] = {
+        HIVE_PTR(ep->self_key, ep->self),
+        HIVE_INT("reason", reason),
+        HIVE_STR("reason_name", hive_close_reason_name(reason)),
+    };
+    hive__ep_emit(ep, ep->ev[which], f, 3);
+}
+
+bool hive__ep_on_io_thread(hive__ep *ep)
+{
+    if (!__atomic_load_n(&ep->io_thread_set, __ATOMIC_ACQUIRE)) return false;
+    pthread_t t;
+    __atomic_load(&ep->io_thread, &t, __ATOMIC_RELAXED);
+    return pthread_equal(t, pthread_self()) != 0;
+}
+
+void hive__ep_set_io_thread(hive__ep *ep, pthread_t t)
+{
+    __atomic_store(&ep->io_thread, &t, __ATOMIC_RELAXED);
+    __atomic_store_n(&ep->io_thread_set, 1, __ATOMIC_RELEASE);
+}
+
+int hive__ep_request(hive__ep *ep, hive__qkind kind, hive_cid cid, uint32_t pid,
+                     bool reliable, int reason, const void *body, size_t len)
+{
+    hive__qitem *q = hive__malloc(sizeof *q + len);
+    if (!q) return HIVE_ENOMEM;
+    q->next = NULL;
+    q->kind = (uint8_t)kind;
+    q->reliable = reliable;
+    q->cid = cid;
+    q->pid = pid;
+    q->reason = reason;
+    q->len = len;
+    if (len) memcpy(q->data, body, len);
+    pthread_mutex_lock(&ep->lock);
+    if (ep->q_tail) ep->q_tail->next = q;
+    else ep->q_head = q;
+    ep->q_tail = q;
+    __atomic_fetch_add(&ep->q_count, 1, __ATOMIC_RELAXED);   /* also read unlocked */
+    hive__transport *tr = ep->tr;
+    /* Waking under the lock: the I/O loop destroys the transport only
+     * after clearing ep->tr under this same lock. */
+    if (tr) tr->vt->wake(tr);
+    pthread_mutex_unlock(&ep->lock);
+    return HIVE_OK;
+}
+
+hive__qitem *hive__ep_take_requests(hive__ep *ep)
+{
+    /* Unlocked peek first: the common case is an empty queue and the I/O
+     * loop asks every round. A request racing with the peek is seen next
+     * round; its wake makes sure there is one. */
+    if (!__atomic_load_n(&ep->q_count, __ATOMIC_RELAXED)) return NULL;
+    pthread_mutex_lock(&ep->lock);
+    hive__qitem *q = ep->q_head;
+    ep->q_head = ep->q_tail = NULL;
+    __atomic_store_n(&ep->q_count, 0, __ATOMIC_RELAXED);
+    pthread_mutex_unlock(&ep->lock);
+    return q;
+}
+
+bool hive__pick_reliable(const hive__pentry *pe, unsigned flags)
+{
+    if (flags & HIVE_SEND_UNRELIABLE) return false;
+    if (flags & HIVE_SEND_RELIABLE) return true;
+    return pe->delivery == HIVE_RELIABLE;
+}
+
+bool hive__frame_fits(uint32_t pid, size_t len, uint32_t max_frame)
+{
+    uint8_t tmp[HIVE__VARINT_MAX];
+    size_t pidlen = hive__varint_encode(pid, tmp);
+    return pidlen && len <= max_frame && pidlen + 1 + len <= max_frame;
+}
+
+int hive__ep_send_frame(hive__ep *ep, hive__conn *c, uint32_t pid, const void *body,
+                        size_t len, bool reliable)
+{
+    if (!c->link) return HIVE_ECLOSED;
+    if (!hive__frame_fits(pid, len, c->peer_max_frame)) return HIVE_ETOOBIG;
+    uint8_t hdr[HIVE__FRAME_HEADER_MAX];
+    size_t hn = hive__frame_header(hdr, pid, 0, len);
+    if (!hn) return HIVE_ETOOBIG;
+    const void *pieces[2] = { hdr, body };
+    size_t lens[2] = { hn, len };
+    int rc = ep->tr->vt->send(ep->tr, c->link, pieces, lens, len ? 2 : 1, reliable);
+    if (rc == HIVE_OK) {
+        c->last_tx = ep->now;
+        HIVE__STAT_ADD(ep, frames_out, 1);
+        HIVE__STAT_ADD(ep, bytes_out, hn + len);
+    }
+    return rc;
+}
+
+int hive__ep_bcast_init(hive__bcast *b, uint32_t pid, const void *body, size_t len, bool reliable)
+{
+    memset(b, 0, sizeof *b);
+    uint8_t tmp[HIVE__VARINT_MAX];
+    size_t pidlen = hive__varint_encode(pid, tmp);
+    b->hn = hive__frame_header(b->hdr, pid, 0, len);
+    if (!pidlen || !b->hn) return HIVE_ETOOBIG;
+    b->body = body;
+    b->len = len;
+    b->need = pidlen + 1 + len;
+    b->reliable = reliable;
+    return HIVE_OK;
+}
+
+int hive__ep_bcast_send(hive__ep *ep, hive__conn *c, hive__bcast *b)
+{
+    if (!c->link) return HIVE_ECLOSED;
+    if (b->need > c->peer_max_frame) return HIVE_ETOOBIG;
+    hive__transport *tr = ep->tr;
+    const void *pieces[2] = { b->hdr, b->body };
+    size_t lens[2] = { b->hn, b->len };
+    int np = b->len ? 2 : 1;
+    if (!b->tried) {
+        b->tried = true;
+        if (tr->vt->share) b->shared = tr->vt->share(tr, pieces, lens, np, b->reliable);
+    }
+    int rc = b->shared ? tr->vt->send_shared(tr, c->link, b->shared)
+                       : tr->vt->send(tr, c->link, pieces, lens, np, b->reliable);
+    if (rc == HIVE_OK) {
+        c->last_tx = ep->now;
+        b->frames++;
+        b->bytes += b->hn + b->len;
+    }
+    return rc;
+}
+
+void hive__ep_bcast_fini(hive__ep *ep, hive__bcast *b)
+{
+    if (b->shared) ep->tr->vt->unshare(ep->tr, b->shared);
+    b->shared = NULL;
+    if (b->frames) {
+        HIVE__STAT_ADD(ep, frames_out, b->frames);
+        HIVE__STAT_ADD(ep, bytes_out, b->bytes);
+    }
+}
+
+int hive__ep_send_msg(hive__ep *ep, hive__conn *c, uint32_t pid, const hive_msg *m)
+{
+    return hive__ep_send_frame(ep, c, pid, hive_msg_data(m), hive_msg_size(m), true);
+}
+
+bool hive__ep_pull_push(hive__ep *ep, hive_cid cid, uint32_t pid, const char *name,
+                        const void *raw, size_t len)
+{
+    size_t nl = strlen(name) + 1;
+    hive__pitem *p = hive__malloc(sizeof *p + len + nl);
+    if (!p) {
+        HIVE__STAT_ADD(ep, packets_dropped, 1);
+        return false;
+    }
+    p->next = NULL;
+    p->cid = cid;
+    p->pid = pid;
+    p->len = len;
+    memcpy(p->data, raw, len);
+    memcpy(p->data + len, name, nl);
+    p->name = (const char *)p->data + len;
+    pthread_mutex_lock(&ep->lock);
+    if (ep->p_count >= ep->p_cap) {
+        pthread_mutex_unlock(&ep->lock);
+        hive__free(p);
+        HIVE__STAT_ADD(ep, packets_dropped, 1);
+        return false;
+    }
+    if (ep->p_tail) ep->p_tail->next = p;
+    else ep->p_head = p;
+    ep->p_tail = p;
+    ep->p_count++;
+    if (ep->waiters) pthread_cond_broadcast(&ep->cond);
+    pthread_mutex_unlock(&ep->lock);
+    return true;
+}
+
+int hive__ep_pull_pop(hive__ep *ep, hive_packet *out)
+{
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&ep->lock);
+    hive__pitem *p = ep->p_head;
+    if (p) {
+        ep->p_head = p->next;
+        if (!ep->p_head) ep->p_tail = NULL;
+        ep->p_count--;
+    }
+    pthread_mutex_unlock(&ep->lock);
+    if (!p) return 0;
+    msgpack_unpacked_init(&out->up_);
+    /* The I/O loop checked the body before queueing it. */
+    int rc = hive__mp_unpack(&out->up_, p->data, p->len);
+    if (rc) {
+        msgpack_unpacked_destroy(&out->up_);
+        memset(out, 0, sizeof *out);
+        hive__free(p);
+        return rc;
+    }
+    out->cid = p->cid;
+    out->pid = p->pid;
+    out->name = p->name;
+    out->msg = &out->up_.data;
+    out->raw = p->data;
+    out->len = p->len;
+    out->priv_ = p;
+    return 1;
+}
+
+void hive_packet_free(hive_packet *p)
+{
+    if (!p || !p->priv_) return;
+    msgpack_unpacked_destroy(&p->up_);
+    hive__free(p->priv_);
+    memset(p, 0, sizeof *p);
+}
+
+void hive__ep_wake_all(hive__ep *ep, bool closed)
+{
+    pthread_mutex_lock(&ep->lock);
+    if (closed) ep->closed = true;
+    ep->wake_gen++;
+    pthread_cond_broadcast(&ep->cond);
+    pthread_mutex_unlock(&ep->lock);
+}
+
+void hive__deadline(struct timespec *ts, int ms)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+int hive__ep_pull_wait(hive__ep *ep, int timeout_ms)
+{
+    struct timespec dl;
+    if (timeout_ms >= 0) hive__deadline(&dl, timeout_ms);
+    int rc = 0;
+    pthread_mutex_lock(&ep->lock);
+    unsigned gen = ep->wake_gen;
+    ep->waiters++;
+    for (;;) {
+        if (ep->p_count) { rc = 1; break; }
+        if (ep->closed || ep->wake_gen != gen) { rc = HIVE_ECLOSED; break; }
+        int w = timeout_ms >= 0 ? pthread_cond_timedwait(&ep->cond, &ep->lock, &dl)
+                                : pthread_cond_wait(&ep->cond, &ep->lock);
+        if (w == ETIMEDOUT) { rc = ep->p_count ? 1 : 0; break; }
+    }
+    ep->waiters--;
+    pthread_mutex_unlock(&ep->lock);
+    return rc;
+}
+
+void hive__ep_stats(const hive__ep *ep, hive_net_stats *out)
+{
+    out->frames_in = __atomic_load_n(&ep->stats.frames_in, __ATOMIC_RELAXED);
+    out->frames_out = __atomic_load_n(&ep->stats.frames_out, __ATOMIC_RELAXED);
+    out->bytes_in = __atomic_load_n(&ep->stats.bytes_in, __ATOMIC_RELAXED);
+    out->bytes_out = __atomic_load_n(&ep->stats.bytes_out, __ATOMIC_RELAXED);
+    out->packets_dropped = __atomic_load_n(&ep->stats.packets_dropped, __ATOMIC_RELAXED);
+    out->accepted = __atomic_load_n(&ep->stats.accepted, __ATOMIC_RELAXED);
+    out->rejected = __atomic_load_n(&ep->stats.rejected, __ATOMIC_RELAXED);
+    out->closed = __atomic_load_n(&ep->stats.closed, __ATOMIC_RELAXED);
+    out->sealed_opened = out->sealed_rejected = out->sealed_replayed = 0;
+    /* The transport's own counters (any thread, see ->stats). The lock
+     * keeps the transport from being destroyed meanwhile. */
+    hive__ep *m = (hive__ep *)ep;   /* the lock is not part of the value */
+    pthread_mutex_lock(&m->lock);
+    hive__transport_stats ts;
+    if (m->tr && m->tr->vt->stats && m->tr->vt->stats(m->tr, &ts) == HIVE_OK) {
+        out->sealed_opened = ts.sealed_opened;
+        out->sealed_rejected = ts.sealed_rejected;
+        out->sealed_replayed = ts.sealed_replayed;
+    }
+    pthread_mutex_unlock(&m->lock);
+}
+
+int hive_event_msg(const hive_event *ev, hive_msg_view *tmp, const msgpack_object **out)
+{
+    if (!ev || !tmp || !out) return HIVE_EINVAL;
+    memset(tmp, 0, sizeof *tmp);
+    const void *raw, *obj;
+    size_t len;
+    int rc = hive_event_get_msgpack(ev, "msg", &raw, &len, &obj);
+    if (rc) return rc;
+    if (obj) {
+        *out = obj;
+        return 0;
+    }
+    rc = hive_msg_view_init(tmp, raw, len);
+    if (rc) return rc;
+    *out = tmp->obj;
+    return 0;
+}

@@ -1,0 +1,397 @@
+/*
+ * net/core/ep.h - the endpoint core: everything a server and a client
+ * both do, written once. A client is an endpoint that dials and has at
+ * most one connection; a server is one that accepts many (ENet's host,
+ * seen from both sides).
+ *
+ * LAYERS of net/ (arrows: may include; never the other way):
+ *
+ *   net/server/  net/client/    the two faces: what is truly one side's
+ *         \        /             (accepting, admission, the registry's
+ *          v      v              owner side / dialing, the registry swap)
+ *         net/core/             this endpoint core: connections, their
+ *          |      \             state machine, events, sends, requests,
+ *          |       v             timers, the I/O round, threads, pull
+ *          |   net/transport/   enet, tcp, tls, enet+tls, aead, addresses
+ *          v
+ *       net/wire/               varints, frames, msgpack scan/decode,
+ *                               registry wire format, handshake bodies
+ *
+ * net/wire/ and net/transport/ include nothing else of net/; the two
+ * faces never include each other. tests/docs/test_layers.c checks this.
+ *
+ * What is here: the bus and how events leave (publish on the caller's
+ * thread, or post from Hive's I/O thread), the connection list and what
+ * each frame means for it, the locked queue that carries sends from other
+ * threads to the I/O loop, the bounded pull queue with its waiters, frame
+ * output, counters, the service loop and Hive's own I/O thread. What
+ * differs between the sides comes in through hive__ep_face.
+ *
+ * Locking: `lock` guards the request queue, the pull queue, the
+ * connection list (changed only on the I/O thread, under the lock; read
+ * there without it), `closed`, `wake_gen`, the packet table pointer and
+ * whatever the face declares shared. Everything else belongs to the I/O
+ * thread.
+ */
+#ifndef HIVE_NET_EP_H
+#define HIVE_NET_EP_H
+
+#include "hive/net.h"
+#include "net/core/conn.h"
+#include "net/transport/transport.h"
+
+#include <pthread.h>
+
+/* A request from a thread other than the I/O thread. */
+typedef enum hive__qkind {
+    HIVE__Q_SEND = 0,
+    HIVE__Q_BCAST,
+    HIVE__Q_CLOSE
+} hive__qkind;
+
+typedef struct hive__qitem {
+    struct hive__qitem *next;
+    uint8_t kind;
+    bool reliable;
+    hive_cid cid;        /* SEND/CLOSE target; BCAST: the one excepted */
+    uint32_t pid;
+    int reason;
+    size_t len;          /* body (or close message) bytes in data */
+    uint8_t data[];
+} hive__qitem;
+
+/* One packet waiting for hive_*_next. */
+typedef struct hive__pitem {
+    struct hive__pitem *next;
+    hive_cid cid;
+    uint32_t pid;
+    size_t len;
+    const char *name;    /* points into data, after the body */
+    uint8_t data[];
+} hive__pitem;
+
+/* The events an endpoint publishes; a face without one names it NULL. */
+typedef enum hive__ev {
+    HIVE__EV_INITIALIZE = 0, HIVE__EV_START, HIVE__EV_STOP, HIVE__EV_INTERRUPT,
+    HIVE__EV_HANDSHAKE, HIVE__EV_SEND, HIVE__EV_RECV, HIVE__EV_CLOSE,
+    HIVE__EV_BIND, HIVE__EV_SHUTDOWN, HIVE__EV_ACCEPT, HIVE__EV_CONNECT,
+    HIVE__EV_COUNT
+} hive__ev;
+
+typedef struct hive__ep hive__ep;
+
+/* Each face's event names (hive/net.h HIVE_EV_*), by hive__ev. */
+extern const char *const hive__server_event_names[HIVE__EV_COUNT];
+extern const char *const hive__client_event_names[HIVE__EV_COUNT];
+
+/*
+ * A face: what one side does differently. Every hook runs on the I/O
+ * thread; NULL hooks do nothing.
+ */
+typedef struct hive__ep_face {
+    const char *key;                         /* "server"/"client": the emitter's field */
+    const char *const *names;                /* [HIVE__EV_COUNT]: hive__*_event_names */
+    const char *recv_prefix;                 /* per-packet events: prefix + name */
+    bool one_conn;                           /* a client: its connection's close
+                                                closes the pull queue, and the I/O
+                                                thread ends with it */
+    int final_reason;                        /* what the I/O thread closes with */
+    /* A peer arrived (listening transports): set up c (cid, admission) or
+     * refuse with a negative code. */
+    int  (*accepted)(hive__ep *ep, hive__conn *c);
+    /* A dialed link is up. */
+    void (*connected)(hive__ep *ep, hive__conn *c);
+    /* The handshake steps: HELLO and READY (server), WELCOME (client). */
+    void (*handshake)(hive__ep *ep, hive__conn *c, hive__act *act);
+    /* c enters CLOSING with reason (before its close event). */
+    void (*closing)(hive__ep *ep, hive__conn *c, int reason);
+    /* c is being unlinked (ep->lock held): drop the face's index of it. */
+    void (*forget)(hive__ep *ep, hive__conn *c);
+    /* c is freed; ep->conns no longer holds it. */
+    void (*released)(hive__ep *ep);
+    /* A request's target (HIVE__Q_SEND/CLOSE), or NULL. */
+    hive__conn *(*find)(hive__ep *ep, hive_cid cid);
+    /* Stop the endpoint (a stop asked for from inside a handler runs
+     * when the outermost service or API call is done). */
+    void (*do_stop)(hive__ep *ep);
+    /* Create: resolve cfg (NULL: defaults) into the object and set up
+     * its own parts (HIVE_OK, or the code: a bad field is recorded with
+     * hive__create_fail first). Destroy (and a failed create): free what
+     * setup made; safe on a half-made object. Owner thread. */
+    int  (*setup)(hive__ep *ep, const void *cfg);
+    void (*teardown)(hive__ep *ep);
+    /* The side's public service call (its state checks included), and
+     * whether nothing more can arrive: for the caller-thread pull wait. */
+    int  (*service)(hive__ep *ep, int timeout_ms);
+    bool (*ended)(hive__ep *ep);
+} hive__ep_face;
+
+struct hive__ep {
+    hive_bus *bus;
+    void *self;                  /* the hive_server or hive_client */
+    const char *self_key;        /* "server" or "client" */
+    const hive__ep_face *face;
+    hive_event_id ev[HIVE__EV_COUNT];
+    bool threaded;
+    bool stream;                 /* transport delivers a byte stream */
+    bool lazy_decode;
+    uint32_t max_frame;          /* largest frame this side accepts */
+    pthread_t io_thread;         /* read/written with __atomic */
+    int io_thread_set;           /* __atomic */
+
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int waiters;                 /* threads in a cond wait (lock) */
+    unsigned wake_gen;           /* bumped to wake every waiter (lock) */
+    bool closed;                 /* nothing more will arrive (lock) */
+    hive__qitem *q_head, *q_tail;
+    size_t q_count;
+    bool pull;
+    size_t p_cap, p_count;
+    hive__pitem *p_head, *p_tail;
+
+    hive__transport *tr;         /* I/O thread */
+    hive__decoder dec;           /* I/O thread */
+    uint64_t now;                /* I/O thread: ms clock of this round */
+    int interrupt;               /* __atomic */
+    hive_net_stats stats;        /* fields updated with __atomic */
+
+    const void *cfg;             /* the face's resolved config (read-only) */
+    size_t cfg_size;
+    char *app, *app_version;     /* the config's, kept (hive__ep_keep) */
+    hive_tls_config *tls;        /* the face's stored TLS config, its paths kept */
+
+    hive__conn *conns;           /* see Locking */
+    size_t nconns;
+    hive__ptable *pt;            /* packet types; replaced under lock */
+    bool any_pe_ids;             /* some packet type has an event name */
+    bool any_pe_wanted;          /* ... and a listener (refresh_wants) */
+    bool stopping;               /* closing everything: refuse new links */
+    hive__timing tm;
+    uint64_t last_tick;
+
+    int in_service;              /* owner thread: service / API call depth */
+    bool stop_pending;           /* a handler asked for a stop */
+    bool thread_on;
+    int thread_quit;             /* __atomic */
+    pthread_t thread;
+};
+
+/*
+ * Creating and destroying a face's object (a struct whose first member is
+ * its hive__ep), for hive_server_create / hive_client_create:
+ *
+ *   hive__ep_create - allocate `size` zeroed bytes, set up the endpoint
+ *     for face on bus, then let face->setup resolve cfg into the object.
+ *     Publishes initialize and returns the object; or records why not for
+ *     hive_create_error() (no bus, a bad field, out of memory), undoes
+ *     everything and returns NULL.
+ *   hive__ep_destroy - face->teardown, then the endpoint, then the object.
+ */
+void *hive__ep_create(size_t size, hive_bus *bus, const hive__ep_face *face, const void *cfg);
+void  hive__ep_destroy(hive__ep *ep);
+
+/* For face->setup: the options of the config it resolved, and where that
+ * config is kept (cfg_size bytes, read back by hive__ep_config_get). */
+void hive__ep_options(hive__ep *ep, const void *cfg, size_t cfg_size, bool threaded, bool pull,
+                      size_t pull_cap, bool lazy_decode, uint32_t max_frame);
+/* hive_*_config_get: copy the config in force into out. Any thread. */
+int  hive__ep_config_get(const hive__ep *ep, void *out);
+
+/*
+ * hive__ep_keep - keep copies of the strings both configs have: *app,
+ * *app_version and the TLS paths in *tls (all in the face's stored config)
+ * then point at the endpoint's copies, which hive__ep_fini frees.
+ * HIVE_OK or HIVE_ENOMEM (then nothing is kept and *tls is zeroed).
+ */
+int hive__ep_keep(hive__ep *ep, const char **app, const char **app_version, hive_tls_config *tls);
+
+/*
+ * hive__ep_open - parse addr (default port HIVE_DEFAULT_PORT) into *a and
+ * make the transport for its scheme, calling back into this endpoint,
+ * with room for max_links links and ep's frame limit, heartbeat timing
+ * (ep->tm) and TLS config. Returns HIVE_OK and *out (not installed yet),
+ * HIVE_EADDR, HIVE_EUNSUPPORTED, HIVE_ENOMEM, HIVE_EIO.
+ */
+int hive__ep_open(hive__ep *ep, const char *addr, size_t max_links, bool no_coalesce, hive__addr *a,
+                  hive__transport **out);
+
+/* Install the transport (under the lock: other threads wake it) / take it
+ * out and destroy it. Owner thread, with no I/O thread running. */
+void hive__ep_set_transport(hive__ep *ep, hive__transport *tr);
+void hive__ep_drop_transport(hive__ep *ep);
+
+/* hive_*_next: the oldest packet of the pull queue (see hive_packet). */
+int hive__ep_next(hive__ep *ep, hive_packet *out);
+
+
+/* Deliver an event: publish (caller-thread mode) or post (threaded).
+ * id <= 0 is ignored. */
+void hive__ep_emit(hive__ep *ep, hive_event_id id, const hive_field *f, size_t n);
+/* An event whose only field is the emitter; one with {reason, reason_name}. */
+void hive__ep_emit_self(hive__ep *ep, hive__ev which);
+void hive__ep_emit_reason(hive__ep *ep, hive__ev which, int reason);
+
+/* Is the calling thread the I/O thread? */
+bool hive__ep_on_io_thread(hive__ep *ep);
+void hive__ep_set_io_thread(hive__ep *ep, pthread_t t);
+
+/* Queue a request for the I/O loop and wake it. body copied. */
+int hive__ep_request(hive__ep *ep, hive__qkind kind, hive_cid cid, uint32_t pid,
+                     bool reliable, int reason, const void *body, size_t len);
+/* Take every queued request (FIFO), for the I/O loop. */
+hive__qitem *hive__ep_take_requests(hive__ep *ep);
+
+/* Write one frame on c's link. Returns HIVE_OK, HIVE_ETOOBIG (over the
+ * peer's max_frame), HIVE_ECLOSED, HIVE_ENOMEM. I/O thread. */
+int hive__ep_send_frame(hive__ep *ep, hive__conn *c, uint32_t pid, const void *body,
+                        size_t len, bool reliable);
+
+/*
+ * A frame encoded once for many connections (a broadcast): the header is
+ * built once, and where the transport can share one buffer between links
+ * (->share: ENet) every connection gets that buffer instead of a copy.
+ * init: HIVE_OK, or HIVE_ETOOBIG (the length does not fit a frame).
+ * send: as hive__ep_send_frame for one connection. fini: releases the
+ * shared buffer and adds the counters. I/O thread.
+ */
+typedef struct hive__bcast {
+    uint8_t hdr[HIVE__FRAME_HEADER_MAX];
+    size_t hn;
+    const void *body;
+    size_t len;
+    size_t need;          /* the length field: at most the peer's max_frame */
+    bool reliable;
+    bool tried;           /* ->share was asked (once, at the first send) */
+    void *shared;         /* the transport's buffer, or NULL: ->send per link */
+    uint64_t frames, bytes;
+} hive__bcast;
+
+int  hive__ep_bcast_init(hive__bcast *b, uint32_t pid, const void *body, size_t len, bool reliable);
+int  hive__ep_bcast_send(hive__ep *ep, hive__conn *c, hive__bcast *b);
+void hive__ep_bcast_fini(hive__ep *ep, hive__bcast *b);
+
+/* Send an encoded Hive message (handshake, close, ping) reliably. */
+int hive__ep_send_msg(hive__ep *ep, hive__conn *c, uint32_t pid, const hive_msg *m);
+
+/* Reliable or not: the per-send flags win over the type's delivery. */
+bool hive__pick_reliable(const hive__pentry *pe, unsigned flags);
+
+/* Does the frame for a body of len bytes fit max_frame? */
+bool hive__frame_fits(uint32_t pid, size_t len, uint32_t max_frame);
+
+/* Pull queue. push: copy raw and name; false when full (counted).
+ * I/O thread. pop: oldest item or NULL. */
+bool hive__ep_pull_push(hive__ep *ep, hive_cid cid, uint32_t pid, const char *name,
+                        const void *raw, size_t len);
+int  hive__ep_pull_pop(hive__ep *ep, hive_packet *out);
+
+/* Wake every waiter (cond broadcast, wake_gen++) and, when closed, make
+ * them see it. */
+void hive__ep_wake_all(hive__ep *ep, bool closed);
+
+/* Threaded-mode wait for the pull queue: 1 ready, 0 timeout, HIVE_ECLOSED. */
+int hive__ep_pull_wait(hive__ep *ep, int timeout_ms);
+
+/* Deadline helpers for waits: a timespec `ms` from now (CLOCK_MONOTONIC
+ * conds are set up in ep_init). */
+void hive__deadline(struct timespec *ts, int ms);
+
+/*
+ * The config fields both sides have (pointers into a hive_server_config or
+ * hive_client_config), resolved in one place: zero fields get their
+ * HIVE_DEFAULT_*, then the limits are checked. Returns HIVE_OK, or records
+ * the bad field for hive_create_error() and returns HIVE_EINVAL.
+ */
+typedef struct hive__ep_config {
+    const char *what;                      /* the config struct's name, for messages */
+    const char **app, **app_version;
+    uint32_t *handshake_timeout_ms, *heartbeat_ms, *heartbeat_timeout_ms, *max_frame;
+    size_t *pull_capacity;
+} hive__ep_config;
+
+int hive__ep_config_resolve(const hive__ep_config *c);
+/* The shared fields of a config k (the two structs name them alike). */
+#define HIVE__EP_CONFIG_RESOLVE(what, k)                                              \
+    hive__ep_config_resolve(&(hive__ep_config){ (what), &(k).app, &(k).app_version,  \
+        &(k).handshake_timeout_ms, &(k).heartbeat_ms, &(k).heartbeat_timeout_ms,     \
+        &(k).max_frame, &(k).pull_capacity })
+
+/* The heartbeat interval a zero heartbeat_ms gets: HIVE_DEFAULT_HEARTBEAT_MS,
+ * or a third of the timeout when that is shorter (at least 1). */
+static inline uint32_t hive__default_heartbeat_ms(uint32_t timeout_ms)
+{
+    uint32_t third = timeout_ms / 3;
+    uint32_t hb = third < HIVE_DEFAULT_HEARTBEAT_MS ? third : HIVE_DEFAULT_HEARTBEAT_MS;
+    return hb ? hb : 1;
+}
+
+#define HIVE__STAT_ADD(ep, field, v) __atomic_fetch_add(&(ep)->stats.field, (v), __ATOMIC_RELAXED)
+void hive__ep_stats(const hive__ep *ep, hive_net_stats *out);
+
+/* ---- The I/O side (net/core/endpoint.c); I/O thread unless noted ---- */
+
+/* The transport callbacks of this endpoint. */
+void hive__ep_transport_cb(hive__ep *ep, hive__transport_cb *cb);
+
+/* A new connection on link (state st), put on the list. NULL: no memory. */
+hive__conn *hive__ep_conn_new(hive__ep *ep, hive__link *link, hive__cstate st);
+/* Unlink and free c (its link must be gone); face->forget and ->released. */
+void hive__ep_conn_free(hive__ep *ep, hive__conn *c);
+void hive__ep_conn_state(hive__conn *c, hive__cstate st, uint64_t now);
+
+/* How a close travels to the peer. */
+enum { HIVE__CLOSE_SILENT = 0, HIVE__CLOSE_FRAME, HIVE__REJECT_FRAME };
+
+/*
+ * hive__ep_close - move c to CLOSING, publish its close event (once), tell
+ * the peer why (`how`) and let the transport finish. remote: the peer
+ * closed; it ends the link. abort_now (or a link still dialing): drop the
+ * link and free c at once - only from places that hold no pointer to c
+ * afterwards.
+ */
+void hive__ep_close(hive__ep *ep, hive__conn *c, int reason, const char *message, bool remote,
+                    int how, bool abort_now);
+
+/* A user packet to c (OPEN only) / to every OPEN connection but except,
+ * with the send events. Return what hive__ep_send_frame does / the count. */
+int hive__ep_send_user(hive__ep *ep, hive__conn *c, const hive__pentry *pe, const void *body,
+                       size_t len, bool reliable);
+int hive__ep_bcast_user(hive__ep *ep, const hive__pentry *pe, const void *body, size_t len,
+                        hive_cid except, bool reliable);
+
+/* Whether any per-packet event has a listener (decides decoding). */
+void hive__ep_refresh_wants(hive__ep *ep);
+
+/* One round: requests, transport I/O, requests again, timers, flush. */
+int  hive__ep_round(hive__ep *ep, int wait_ms);
+/* Close every connection with reason (and message), give the close
+ * packets tm.linger_ms to leave, drop what is left. */
+void hive__ep_close_all(hive__ep *ep, int reason, const char *message);
+
+/* hive_*_service's loop: rounds until something happened, a stop was
+ * asked for, (one_conn) the connection is gone, or timeout_ms passed. */
+int  hive__ep_service(hive__ep *ep, int timeout_ms);
+/* Any thread, async-signal-safe: make service return, publish interrupt. */
+void hive__ep_interrupt(hive__ep *ep);
+/* Hive's own I/O thread: start (owner thread) and join. */
+int  hive__ep_thread_start(hive__ep *ep);
+void hive__ep_thread_join(hive__ep *ep);
+
+/* API calls on the I/O thread may publish, and a handler may ask for a
+ * stop: like inside service, the stop waits until the call is done. */
+void hive__ep_enter(hive__ep *ep);
+int  hive__ep_leave(hive__ep *ep, int rc);
+
+/* hive_*_wait: until a received packet is ready for hive_*_next. 1
+ * ready, 0 timeout, HIVE_ECLOSED (ended, or interrupt), HIVE_ESTATE (pull
+ * off). Threaded: on the condition variable; else servicing meanwhile. */
+int hive__ep_wait_packet(hive__ep *ep, int timeout_ms);
+
+/* Any thread: queue a close of cid with reason and message (copied, at
+ * most 255 bytes) for the I/O loop. */
+int hive__ep_request_close(hive__ep *ep, hive_cid cid, int reason, const char *message);
+/* Any thread: push what is queued (I/O thread) or wake the loop. */
+void hive__ep_flush(hive__ep *ep);
+
+#endif /* HIVE_NET_EP_H */

@@ -1,0 +1,690 @@
+/*
+ * transport_enet.c - the ENet (UDP) transport: `enet://host:port`.
+ *
+ * Channel 0 is reliable-ordered, channel 1 unreliable-sequenced. Frames
+ * queued on a link between two flushes are coalesced into one ENet packet
+ * per channel, up to about one MTU, because ENet's cost is per packet
+ * (allocation, command, acknowledgement), not per byte: sixty-four-byte
+ * messages travel twenty to a datagram. A frame is never split across two
+ * packets; a frame larger than the coalescing limit travels alone (ENet
+ * fragments it).
+ *
+ * Waiting: instead of blocking inside enet_host_service we poll() the
+ * host's socket together with a wake pipe, so another thread (a send from
+ * the game thread, an interrupt, a signal handler) can cut the wait short.
+ */
+#include "events/internal.h"
+#include "net/transport/transport.h"
+#include "hive/net.h"
+
+#include <enet/enet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ENet's disconnect carries 32 bits of data. Hive puts its close reason
+ * there, tagged, so that a peer whose close packet was discarded (ENet
+ * drops undelivered packets when a disconnect arrives) still learns why.
+ * Data without the tag (another ENet program) means nothing to Hive. */
+#define ENET_REASON_TAG  0x48560000u   /* "HV" */
+#define ENET_REASON_MASK 0xFFFF0000u
+
+/* Events handled per service call, and the time spent handling them,
+ * before yielding back to the core and its caller: under a flood the
+ * game's ticks, Hive's timers and flushes still run on time (what is
+ * left waits in ENet's queue for the next call). Without the time bound
+ * a server short of CPU spends it on inputs and its tick rate falls. */
+#define ENET_EVENT_BUDGET 4096
+#define DRAIN_NS 2000000ull
+/* First capacity of a coalescing packet; it grows on demand (e_send). */
+#define COALESCE_START 256
+/* A flush of many links is handed to ENet in slices of this many links,
+ * with a pump (see pump()) between two slices. */
+#define FLUSH_SLICE 256
+/* ENet reads at most this many datagrams per enet_host_service. */
+#define ENET_RECV_BATCH 256
+/* Rounds of reading per pump, and the most datagrams pumps may leave
+ * waiting in ENet's queue for the core: about one service call's worth,
+ * so that what waits is fresh; past it the kernel drops, as before. */
+#define PUMP_ROUNDS 4
+#define PUMP_MAX 4096
+
+/* ------------------------------------------------------------------ */
+/* ENet's global state: initialised once, refcounted                   */
+/* ------------------------------------------------------------------ */
+
+static pthread_mutex_t g_enet_lock = PTHREAD_MUTEX_INITIALIZER;
+static int g_enet_refs;
+
+static void *enet_cb_malloc(size_t n) { return hive__malloc(n); }
+static void enet_cb_free(void *p) { hive__free(p); }
+/* ENet's default aborts; returning lets the failing call return NULL,
+ * which Hive turns into HIVE_ENOMEM. */
+static void enet_cb_nomem(void) {}
+
+static int enet_ref(void)
+{
+    int rc = HIVE_OK;
+    pthread_mutex_lock(&g_enet_lock);
+    if (g_enet_refs == 0) {
+        ENetCallbacks cb;
+        memset(&cb, 0, sizeof cb);
+        cb.malloc = enet_cb_malloc;
+        cb.free = enet_cb_free;
+        cb.no_memory = enet_cb_nomem;
+        if (enet_initialize_with_callbacks(ENET_VERSION, &cb) != 0) rc = HIVE_EIO;
+    }
+    if (rc == HIVE_OK) g_enet_refs++;
+    pthread_mutex_unlock(&g_enet_lock);
+    return rc;
+}
+
+static void enet_unref(void)
+{
+    pthread_mutex_lock(&g_enet_lock);
+    if (g_enet_refs > 0 && --g_enet_refs == 0) enet_deinitialize();
+    pthread_mutex_unlock(&g_enet_lock);
+}
+
+/* ------------------------------------------------------------------ */
+/* Objects                                                              */
+/* ------------------------------------------------------------------ */
+
+typedef struct elink {
+    hive__link base;              /* first: the core sees a hive__link */
+    ENetPeer *peer;
+    ENetPacket *shared[HIVE__CHANNELS]; /* a broadcast's packet (e_share), handed
+                                           to ENet before pend[] */
+    ENetPacket *pend[HIVE__CHANNELS];   /* coalescing packet per channel */
+    size_t used[HIVE__CHANNELS];
+    struct elink *next_dirty;
+    bool dirty;
+    bool up;                      /* ENet connect completed */
+    bool closing;                 /* ->close called */
+    uint32_t code;                /* the close reason given to ->close */
+    struct elink *next_gone;
+} elink;
+
+typedef struct etransport {
+    hive__transport base;
+    ENetHost *host;
+    int wake_rd, wake_wr;
+    bool listening;
+    size_t coalesce;              /* bytes per coalesced packet */
+    elink *dirty;
+    elink *gone;                  /* closed before ENet connected: their
+                                     disconnected callback is still owed */
+    size_t pumped;                /* datagrams pump() moved into ENet's queue
+                                     that the core has not taken yet (about) */
+} etransport;
+
+static etransport *E(hive__transport *t) { return (etransport *)t; }
+
+/* Drops one reference to a packet that may be shared between peers;
+ * ENet does the same for each peer it has sent it to. */
+static void packet_release(ENetPacket *p)
+{
+    if (--p->referenceCount == 0) enet_packet_destroy(p);
+}
+
+static void link_drop_pending(elink *l)
+{
+    for (int ch = 0; ch < HIVE__CHANNELS; ch++) {
+        if (l->shared[ch]) packet_release(l->shared[ch]);
+        l->shared[ch] = NULL;
+        if (l->pend[ch]) enet_packet_destroy(l->pend[ch]);
+        l->pend[ch] = NULL;
+        l->used[ch] = 0;
+    }
+}
+
+/* Removes l from the dirty list (rare: only on abort/disconnect). */
+static void dirty_remove(etransport *et, elink *l)
+{
+    if (!l->dirty) return;
+    for (elink **p = &et->dirty; *p; p = &(*p)->next_dirty) {
+        if (*p == l) { *p = l->next_dirty; break; }
+    }
+    l->dirty = false;
+    l->next_dirty = NULL;
+}
+
+static void link_free(etransport *et, elink *l)
+{
+    dirty_remove(et, l);
+    link_drop_pending(l);
+    if (l->peer) l->peer->data = NULL;
+    hive__free(l);
+}
+
+static void flush_channel(elink *l, int ch)
+{
+    ENetPacket *sp = l->shared[ch];
+    if (sp) {
+        /* On failure (the peer is going) ENet took no reference and the
+         * frames are lost with the link, as a coalesced packet's are. */
+        l->shared[ch] = NULL;
+        enet_peer_send(l->peer, (enet_uint8)ch, sp);
+        packet_release(sp);
+    }
+    ENetPacket *p = l->pend[ch];
+    if (!p) return;
+    l->pend[ch] = NULL;
+    p->dataLength = l->used[ch];      /* the packet was allocated at capacity */
+    l->used[ch] = 0;
+    if (enet_peer_send(l->peer, (enet_uint8)ch, p) < 0) enet_packet_destroy(p);
+}
+
+static void flush_link(elink *l)
+{
+    flush_channel(l, HIVE__CHANNEL_RELIABLE);
+    flush_channel(l, HIVE__CHANNEL_UNRELIABLE);
+}
+
+/*
+ * Sends what has been handed to ENet, and moves the datagrams that have
+ * arrived meanwhile from the socket into ENet's own queue. A broadcast to
+ * thousands of links is as many sendmsg calls, milliseconds of work; at
+ * thousands of players' inputs a second the socket's receive buffer
+ * (ENet's 256 KiB) fills in about as long, and the kernel drops what
+ * does not fit: inputs, pings and the acknowledgements of reliable
+ * packets, whose senders then back off and finally time out. A game loop
+ * that runs late ticks back to back (broadcast, flush, broadcast...)
+ * would not read the socket at all. With no event to fill,
+ * enet_host_service only sends, receives and acknowledges: nothing
+ * reaches the core (no callback runs inside a flush); received packets
+ * wait for the next ->service. Bounded per call (PUMP_ROUNDS) and in
+ * what may wait (PUMP_MAX, counted in datagrams against the events the
+ * core takes), so that a loop that stops servicing holds a bounded
+ * backlog and the kernel drops the rest, as it would without pumps.
+ */
+static void pump(etransport *et)
+{
+    ENetHost *h = et->host;
+    for (int round = 0; round < PUMP_ROUNDS && et->pumped < PUMP_MAX; round++) {
+        enet_uint32 before = h->totalReceivedPackets;
+        if (enet_host_service(h, NULL, 0) < 0) return;
+        enet_uint32 got = h->totalReceivedPackets - before;
+        et->pumped += got;
+        if (got < ENET_RECV_BATCH) return;   /* the socket is empty */
+    }
+}
+
+/* Returns whether anything was handed to ENet. */
+static bool flush_dirty(etransport *et)
+{
+    elink *l = et->dirty;
+    bool any = l != NULL;
+    et->dirty = NULL;
+    size_t n = 0;
+    while (l) {
+        elink *next = l->next_dirty;
+        l->next_dirty = NULL;
+        l->dirty = false;
+        flush_link(l);
+        if (++n % FLUSH_SLICE == 0 && next) pump(et);
+        l = next;
+    }
+    return any;
+}
+
+static void format_peer(const ENetAddress *a, char *buf, size_t n)
+{
+    char ip[64];
+    if (enet_address_get_host_ip(a, ip, sizeof ip) < 0) snprintf(ip, sizeof ip, "?");
+    snprintf(buf, n, "enet://%s:%u", ip, (unsigned)a->port);
+}
+
+static void peer_timeouts(etransport *et, ENetPeer *p)
+{
+    uint32_t t = et->base.opts.timeout_ms;
+    if (t) enet_peer_timeout(p, 0, t, t);
+}
+
+static elink *link_new(etransport *et, ENetPeer *p)
+{
+    elink *l = hive__calloc(1, sizeof *l);
+    if (!l) return NULL;
+    l->peer = p;
+    p->data = l;
+    peer_timeouts(et, p);
+    return l;
+}
+
+/* ------------------------------------------------------------------ */
+/* vtable                                                               */
+/* ------------------------------------------------------------------ */
+
+static int resolve(const hive__addr *a, ENetAddress *out)
+{
+    memset(out, 0, sizeof *out);
+    out->port = a->port;
+    if (strcmp(a->host, "*") == 0 || strcmp(a->host, "0.0.0.0") == 0) {
+        out->host = ENET_HOST_ANY;
+        return HIVE_OK;
+    }
+    if (strchr(a->host, ':')) return HIVE_EUNSUPPORTED;   /* ENet 1.3 is IPv4 only */
+    return enet_address_set_host(out, a->host) == 0 ? HIVE_OK : HIVE_EADDR;
+}
+
+static size_t host_limits(etransport *et)
+{
+    /* Room for the datagram's own headers and a few acknowledgements. */
+    et->coalesce = et->host->mtu > 256 ? et->host->mtu - 64 : 1024;
+    /* A peer must not make ENet reassemble more than one frame's worth
+     * (plus one coalesced packet) into memory. */
+    size_t maxp = (size_t)et->base.opts.max_frame + 64;
+    if (maxp < et->coalesce * 2) maxp = et->coalesce * 2;
+    et->host->maximumPacketSize = maxp;
+    /* Received data ENet holds for one peer before the core takes it
+     * (out-of-order reliable packets waiting for a gap) is 32 MiB by
+     * default; a few frames' worth is plenty. Above it ENet stops
+     * acknowledging, so the sender retransmits later: back-pressure, not
+     * loss. */
+    size_t waiting = maxp * 8 > (4u << 20) ? maxp * 8 : (4u << 20);
+    et->host->maximumWaitingData = waiting;
+    return maxp;
+}
+
+static int e_listen(hive__transport *t, const hive__addr *addr)
+{
+    etransport *et = E(t);
+    if (et->host) return HIVE_ESTATE;
+    ENetAddress a;
+    int rc = resolve(addr, &a);
+    if (rc < 0) return rc;
+    size_t n = t->opts.max_links ? t->opts.max_links : 64;
+    if (n > ENET_PROTOCOL_MAXIMUM_PEER_ID) n = ENET_PROTOCOL_MAXIMUM_PEER_ID;
+    et->host = enet_host_create(&a, n, HIVE__CHANNELS, 0, 0);
+    if (!et->host) return HIVE_EIO;
+    if (et->host->address.port == 0) {
+        ENetAddress got;
+        if (enet_socket_get_address(et->host->socket, &got) == 0) et->host->address.port = got.port;
+    }
+    et->listening = true;
+    host_limits(et);
+    return HIVE_OK;
+}
+
+static int e_connect(hive__transport *t, const hive__addr *addr, hive__link **out)
+{
+    etransport *et = E(t);
+    if (et->listening) return HIVE_ESTATE;
+    ENetAddress a;
+    int rc = resolve(addr, &a);
+    if (rc < 0) return rc;
+    if (!et->host) {
+        et->host = enet_host_create(NULL, 1, HIVE__CHANNELS, 0, 0);
+        if (!et->host) return HIVE_EIO;
+        host_limits(et);
+    }
+    ENetPeer *p = enet_host_connect(et->host, &a, HIVE__CHANNELS, 0);
+    if (!p) return HIVE_ENOMEM;
+    elink *l = link_new(et, p);
+    if (!l) { enet_peer_reset(p); return HIVE_ENOMEM; }
+    *out = &l->base;
+    return HIVE_OK;
+}
+
+static int handle_event(etransport *et, ENetEvent *ev)
+{
+    hive__transport_cb *cb = &et->base.cb;
+    elink *l = ev->peer ? ev->peer->data : NULL;
+    switch (ev->type) {
+    case ENET_EVENT_TYPE_CONNECT:
+        if (l) {                              /* our dial got through */
+            l->up = true;
+            if (cb->connected) cb->connected(cb->core, &l->base);
+            return 1;
+        }
+        if (!et->listening) { enet_peer_reset(ev->peer); return 0; }
+        l = link_new(et, ev->peer);
+        if (!l) { enet_peer_disconnect_now(ev->peer, ENET_REASON_TAG | HIVE_CLOSE_NO_MEMORY); return 0; }
+        l->up = true;
+        char addr[96];
+        format_peer(&ev->peer->address, addr, sizeof addr);
+        int rc = cb->accepted(cb->core, &l->base, addr);
+        if (rc < 0) {
+            ENetPeer *p = l->peer;
+            link_free(et, l);
+            enet_peer_disconnect_now(p, ENET_REASON_TAG | (rc == HIVE_ENOMEM ? HIVE_CLOSE_NO_MEMORY
+                                                                               : HIVE_CLOSE_SERVER_SHUTDOWN));
+        }
+        return 1;
+    case ENET_EVENT_TYPE_RECEIVE:
+        if (l && !l->closing)
+            cb->data(cb->core, &l->base, ev->packet->data, ev->packet->dataLength, ev->channelID);
+        enet_packet_destroy(ev->packet);
+        return 1;
+    case ENET_EVENT_TYPE_DISCONNECT:
+        if (!l) return 0;
+        {
+            int reason = l->closing ? HIVE_CLOSE_NORMAL
+                       : !l->up     ? HIVE_CLOSE_CONNECT_FAILED
+                       : (ev->data & ENET_REASON_MASK) == ENET_REASON_TAG ? (int)(ev->data & 0xFFFFu)
+                                    : HIVE_CLOSE_PEER_VANISHED;
+            l->peer = NULL;           /* ENet has reset it already */
+            ev->peer->data = NULL;
+            cb->disconnected(cb->core, &l->base, reason, NULL);
+            link_free(et, l);
+        }
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/*
+ * Handles everything ENet has for us without waiting. Every
+ * enet_host_service walks all peer slots twice (to send, then to
+ * acknowledge what it read): at thousands of connections that walk, not
+ * the datagrams, is the cost of a call that finds nothing. So once a
+ * call has read less than a full batch the socket was empty, and when
+ * its events are handled drain stops instead of asking again; what
+ * arrives meanwhile makes the socket readable for the next wait.
+ */
+static int drain(etransport *et)
+{
+    int n = 0;
+    bool empty = false;               /* the last service call emptied the socket */
+    uint64_t t0 = hive_now_ns();
+    ENetEvent ev;
+    while (n < ENET_EVENT_BUDGET) {
+        int r = enet_host_check_events(et->host, &ev);
+        if (r == 0) {
+            et->pumped = 0;           /* ENet's queue is empty */
+            if (empty) break;
+            enet_uint32 before = et->host->totalReceivedPackets;
+            r = enet_host_service(et->host, &ev, 0);
+            empty = et->host->totalReceivedPackets - before < ENET_RECV_BATCH;
+        } else if (r > 0 && et->pumped) {
+            et->pumped--;
+        }
+        if (r <= 0) break;
+        n += handle_event(et, &ev);
+        if ((n & 7) == 0 && hive_now_ns() - t0 >= DRAIN_NS) break;   /* the rest waits */
+    }
+    return n;
+}
+
+static void eat_wakes(etransport *et)
+{
+    char buf[64];
+    while (read(et->wake_rd, buf, sizeof buf) > 0) {}
+}
+
+static int report_gone(etransport *et)
+{
+    int n = 0;
+    while (et->gone) {
+        elink *l = et->gone;
+        et->gone = l->next_gone;
+        et->base.cb.disconnected(et->base.cb.core, &l->base, HIVE_CLOSE_NORMAL, NULL);
+        link_free(et, l);
+        n++;
+    }
+    return n;
+}
+
+static int e_service(hive__transport *t, int timeout_ms)
+{
+    etransport *et = E(t);
+    if (!et->host) return HIVE_ESTATE;
+    flush_dirty(et);
+    int n = report_gone(et);
+    n += drain(et);
+    if (n == 0 && timeout_ms > 0) {
+        struct pollfd pf[2] = {
+            { .fd = et->host->socket, .events = POLLIN },
+            { .fd = et->wake_rd, .events = POLLIN },
+        };
+        int r = poll(pf, 2, timeout_ms);
+        if (r > 0 && (pf[1].revents & POLLIN)) eat_wakes(et);
+        n = drain(et);
+    } else {
+        eat_wakes(et);
+    }
+    /* enet_host_service has just sent what ENet had queued (acks,
+     * retransmits); another walk over every peer slot is only worth it
+     * when frames were handed to ENet after it. */
+    if (flush_dirty(et)) enet_host_flush(et->host);
+    return n;
+}
+
+static void mark_dirty(etransport *et, elink *l)
+{
+    if (l->dirty) return;
+    l->dirty = true;
+    l->next_dirty = et->dirty;
+    et->dirty = l;
+}
+
+static int e_send(hive__transport *t, hive__link *hl, const void *const *pieces,
+                  const size_t *lens, int npieces, bool reliable)
+{
+    etransport *et = E(t);
+    elink *l = (elink *)hl;
+    if (l->closing || !l->peer) return HIVE_ECLOSED;
+    size_t total = 0;
+    for (int i = 0; i < npieces; i++) total += lens[i];
+    int ch = reliable ? HIVE__CHANNEL_RELIABLE : HIVE__CHANNEL_UNRELIABLE;
+
+    ENetPacket *p = l->pend[ch];
+    if (p && l->used[ch] + total > p->dataLength) {
+        /* Grow by doubling up to the coalescing limit before giving up on
+         * coalescing: packets start small (COALESCE_START) so that the
+         * common case, one frame per link per flush, stays in malloc's
+         * fast path instead of a full-MTU allocation per link. */
+        size_t want = l->used[ch] + total, cap = p->dataLength * 2;
+        if (cap < want) cap = want;
+        if (cap > et->coalesce) cap = et->coalesce;
+        if (want > cap || enet_packet_resize(p, cap) != 0) {
+            flush_channel(l, ch);
+            p = NULL;
+        }
+    }
+    if (!p) {
+        size_t cap = total > COALESCE_START ? total : COALESCE_START;
+        if (et->base.opts.coalesce_off) cap = total;
+        enet_uint32 flags = reliable ? ENET_PACKET_FLAG_RELIABLE : ENET_PACKET_FLAG_UNRELIABLE_FRAGMENT;
+        p = enet_packet_create(NULL, cap, flags);
+        if (!p) return HIVE_ENOMEM;
+        l->pend[ch] = p;
+        l->used[ch] = 0;
+    }
+    uint8_t *dst = p->data + l->used[ch];
+    for (int i = 0; i < npieces; i++) {
+        memcpy(dst, pieces[i], lens[i]);
+        dst += lens[i];
+    }
+    l->used[ch] += total;
+    if (et->base.opts.coalesce_off) flush_channel(l, ch);
+    else mark_dirty(et, l);
+    return HIVE_OK;
+}
+
+static void *e_share(hive__transport *t, const void *const *pieces, const size_t *lens,
+                     int npieces, bool reliable)
+{
+    (void)t;
+    size_t total = 0;
+    for (int i = 0; i < npieces; i++) total += lens[i];
+    ENetPacket *p = enet_packet_create(NULL, total, reliable ? ENET_PACKET_FLAG_RELIABLE
+                                                             : ENET_PACKET_FLAG_UNRELIABLE_FRAGMENT);
+    if (!p) return NULL;
+    uint8_t *dst = p->data;
+    for (int i = 0; i < npieces; i++) {
+        memcpy(dst, pieces[i], lens[i]);
+        dst += lens[i];
+    }
+    p->referenceCount = 1;        /* the core's, until e_unshare */
+    return p;
+}
+
+static int e_send_shared(hive__transport *t, hive__link *hl, void *shared)
+{
+    etransport *et = E(t);
+    elink *l = (elink *)hl;
+    ENetPacket *sp = shared;
+    bool reliable = (sp->flags & ENET_PACKET_FLAG_RELIABLE) != 0;
+    int ch = reliable ? HIVE__CHANNEL_RELIABLE : HIVE__CHANNEL_UNRELIABLE;
+    if (l->closing || !l->peer) return HIVE_ECLOSED;
+    if (l->pend[ch] || l->shared[ch] || et->base.opts.coalesce_off) {
+        /* Frames already wait on this channel: this one joins them (one
+         * copy, and the link still sends one datagram per flush). */
+        const void *pieces[1] = { sp->data };
+        size_t lens[1] = { sp->dataLength };
+        return e_send(t, hl, pieces, lens, 1, reliable);
+    }
+    sp->referenceCount++;         /* the link's, until flush_channel */
+    l->shared[ch] = sp;
+    mark_dirty(et, l);
+    return HIVE_OK;
+}
+
+static void e_unshare(hive__transport *t, void *shared)
+{
+    (void)t;
+    packet_release(shared);
+}
+
+static void e_flush(hive__transport *t)
+{
+    etransport *et = E(t);
+    if (!et->host) return;
+    flush_dirty(et);
+    enet_host_flush(et->host);
+}
+
+static void e_wake(hive__transport *t)
+{
+    etransport *et = E(t);
+    char b = 1;
+    ssize_t r = write(et->wake_wr, &b, 1);   /* full pipe: a wake is pending anyway */
+    (void)r;
+}
+
+static void e_close(hive__transport *t, hive__link *hl, uint32_t code)
+{
+    etransport *et = E(t);
+    elink *l = (elink *)hl;
+    if (l->closing || !l->peer) return;
+    dirty_remove(et, l);
+    flush_link(l);
+    l->closing = true;
+    l->code = ENET_REASON_TAG | (code & 0xFFFFu);
+    if (!l->up) {
+        /* Never connected: nothing to deliver, and ENet resets such a
+         * peer without an event. The core is still owed its disconnected
+         * callback; the next service makes it (never from inside close). */
+        enet_peer_disconnect_now(l->peer, l->code);
+        l->peer->data = NULL;
+        l->peer = NULL;
+        l->next_gone = et->gone;
+        et->gone = l;
+        e_wake(t);
+        return;
+    }
+    enet_peer_disconnect_later(l->peer, l->code);
+}
+
+static void e_abort(hive__transport *t, hive__link *hl)
+{
+    etransport *et = E(t);
+    elink *l = (elink *)hl;
+    ENetPeer *p = l->peer;
+    link_drop_pending(l);
+    if (p) {
+        p->data = NULL;
+        l->peer = NULL;
+        enet_peer_disconnect_now(p, l->closing ? l->code : ENET_REASON_TAG | HIVE_CLOSE_TIMEOUT);
+    }
+    link_free(et, l);
+}
+
+
+static uint16_t e_bound_port(hive__transport *t)
+{
+    etransport *et = E(t);
+    return et->host && et->listening ? et->host->address.port : 0;
+}
+
+static int e_rtt(hive__transport *t, hive__link *hl)
+{
+    elink *l = (elink *)hl;
+    return l->peer ? (int)l->peer->roundTripTime : -1;
+}
+
+static void e_destroy(hive__transport *t)
+{
+    etransport *et = E(t);
+    if (!et) return;
+    if (et->host) {
+        for (size_t i = 0; i < et->host->peerCount; i++) {
+            ENetPeer *p = &et->host->peers[i];
+            if (p->data) {
+                elink *l = p->data;
+                l->peer = p;
+                link_drop_pending(l);
+                p->data = NULL;
+                hive__free(l);
+            }
+        }
+        enet_host_destroy(et->host);
+    }
+    while (et->gone) {
+        elink *l = et->gone;
+        et->gone = l->next_gone;
+        hive__free(l);
+    }
+    close(et->wake_rd);
+    close(et->wake_wr);
+    hive__free(et);
+    enet_unref();
+}
+
+static const hive__transport_vt g_enet_vt = {
+    .scheme = "enet",
+    .stream = false,
+    .listen = e_listen,
+    .connect = e_connect,
+    .service = e_service,
+    .send = e_send,
+    .flush = e_flush,
+    .share = e_share,
+    .send_shared = e_send_shared,
+    .unshare = e_unshare,
+    .close = e_close,
+    .abort = e_abort,
+    .wake = e_wake,
+    .bound_port = e_bound_port,
+    .rtt_ms = e_rtt,
+    .destroy = e_destroy,
+};
+
+int hive__transport_enet_create(const hive__transport_cb *cb, const hive__transport_opts *opts,
+                                hive__transport **out)
+{
+    int rc = enet_ref();
+    if (rc < 0) return rc;
+    etransport *et = hive__calloc(1, sizeof *et);
+    if (!et) { enet_unref(); return HIVE_ENOMEM; }
+    int fds[2];
+    if (pipe(fds) != 0) { hive__free(et); enet_unref(); return HIVE_EIO; }
+    for (int i = 0; i < 2; i++) {
+        fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
+        fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+    }
+    et->wake_rd = fds[0];
+    et->wake_wr = fds[1];
+    et->base.vt = &g_enet_vt;
+    et->base.cb = *cb;
+    et->base.opts = *opts;
+    if (!et->base.opts.max_frame) et->base.opts.max_frame = 65536;
+    *out = &et->base;
+    return HIVE_OK;
+}

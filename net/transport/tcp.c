@@ -1,0 +1,872 @@
+/*
+ * net/transport_tcp.c - tcp:// and tls:// (TLS over the same TCP code).
+ *
+ * Non-blocking sockets and one epoll set per transport object; an eventfd
+ * in the set makes ->wake work from any thread. Every link owns an output
+ * buffer: ->send only appends (frames queued in one service round leave in
+ * one write), ->flush and the end of ->service push it out, and EPOLLOUT is
+ * armed only while bytes are left over after a short write.
+ *
+ * tls:// puts a hive__tls session (net/tls.h) between the socket and the
+ * core: recv() goes straight into the session's ciphertext input and
+ * send() straight from its ciphertext output. Plaintext queued by ->send is
+ * encrypted in one SSL_write per flush, so many small frames share records.
+ *
+ * Callbacks into the core only happen from ->service. ->send, ->flush and
+ * ->close never call back: a failure they meet is recorded on the link
+ * (fail_at, fail_reason) and reported by the next ->service. A link that
+ * is gone is parked in a graveyard and freed at the end of ->service, so
+ * pointers still sitting in this round's epoll events stay valid.
+ */
+#include "events/internal.h"
+#include "net/transport/transport.h"
+#include "net/transport/tls.h"
+#include "hive/net.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+
+#define TCP_READ_CHUNK   65536
+#define TCP_READS_PER_EV 4          /* fairness: then let other links in */
+#define TCP_ACCEPTS_PER_EV 64
+#define TCP_EVENTS       64
+#define TCP_OUT_LIMIT    (64u << 20) /* a peer that reads nothing can't eat all memory */
+#define TCP_CONNECT_MS   5000
+#define TCP_LINGER_MS    2000
+#define TCP_ALT_MAX      4
+
+typedef struct obuf {
+    uint8_t *data;
+    size_t off, len, cap;
+} obuf;
+
+typedef struct tcp_link {
+    hive__link base;             /* first: the core sees this */
+    struct tcp_tr *tr;
+    int fd;
+    bool dialing;                /* made by ->connect */
+    bool connecting;             /* TCP connect not finished */
+    bool announced;              /* the core knows the link: callbacks allowed */
+    bool closing;                /* ->close called */
+    bool notify_sent;            /* TLS close_notify queued */
+    bool wr_shut;                /* shutdown(SHUT_WR) done */
+    bool want_out;               /* EPOLLOUT armed */
+    bool dirty;                  /* in tr->dirty */
+    bool dead;
+    obuf out;                    /* plaintext waiting (TLS: to be encrypted) */
+    hive__tls *tls;
+    uint64_t fail_at;            /* ns; 0 = no deadline */
+    int fail_reason;
+    char *fail_msg;              /* pending message for fail_reason */
+    char *close_msg;             /* passed to cb.disconnected */
+    char addr[HIVE__ADDR_MAX];
+    char host[HIVE__HOST_MAX];   /* dialing: the name to verify */
+    /* Dialing: the resolved addresses not tried yet ("localhost" may be
+     * ::1 then 127.0.0.1; a refusal on one moves on to the next). */
+    struct sockaddr_storage alt[TCP_ALT_MAX];
+    socklen_t alt_len[TCP_ALT_MAX];
+    int nalt, next_alt;
+    struct tcp_link *prev, *next;
+} tcp_link;
+
+typedef struct tcp_tr {
+    hive__transport base;        /* first */
+    bool tls;
+    const char *scheme;
+    int ep, lfd, wfd;
+    uint16_t port;
+    hive__tls_ctx *tls_ctx;
+    const hive_tls_config *tls_cfg;
+    hive_tls_config tls_cfg_copy;
+    tcp_link *live;              /* every link not yet dead */
+    size_t nlive;
+    tcp_link *grave;             /* dead links, freed at the end of service */
+    tcp_link **dirty;
+    size_t ndirty, dirty_cap;
+    size_t ndeadline;            /* live links with fail_at set */
+    int ncb;                     /* callbacks made during this service */
+    uint8_t rbuf[TCP_READ_CHUNK];
+} tcp_tr;
+
+static const hive__transport_vt tcp_vt, tls_vt;
+
+/* ------------------------------------------------------------------ */
+/* helpers                                                             */
+
+static int obuf_append(obuf *b, const void *p, size_t n)
+{
+    if (b->cap - b->off - b->len < n) {
+        if (b->off) {
+            memmove(b->data, b->data + b->off, b->len);
+            b->off = 0;
+        }
+        if (b->cap - b->len < n) {
+            if (b->len + n > TCP_OUT_LIMIT) return HIVE_EFULL;
+            size_t cap = b->cap ? b->cap : 4096;
+            while (cap < b->len + n) cap *= 2;
+            uint8_t *d = hive__realloc(b->data, cap);
+            if (!d) return HIVE_ENOMEM;
+            b->data = d;
+            b->cap = cap;
+        }
+    }
+    memcpy(b->data + b->off + b->len, p, n);
+    b->len += n;
+    return 0;
+}
+
+static void obuf_consume(obuf *b, size_t n)
+{
+    b->off += n;
+    b->len -= n;
+    if (!b->len) b->off = 0;
+}
+
+static void obuf_free(obuf *b)
+{
+    hive__free(b->data);
+    memset(b, 0, sizeof *b);
+}
+
+static void fmt_sockaddr(const char *scheme, const struct sockaddr_storage *ss, char *buf, size_t n)
+{
+    char ip[INET6_ADDRSTRLEN] = "?";
+    unsigned port = 0;
+    if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+        inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof ip);
+        port = ntohs(a->sin6_port);
+        snprintf(buf, n, "%s://[%s]:%u", scheme, ip, port);
+    } else {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+        inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip);
+        port = ntohs(a->sin_port);
+        snprintf(buf, n, "%s://%s:%u", scheme, ip, port);
+    }
+}
+
+static void set_nodelay(int fd)
+{
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+static void arm(tcp_link *l, bool out)
+{
+    if (l->want_out == out || l->fd < 0) return;
+    struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | (out ? EPOLLOUT : 0), .data.ptr = l };
+    if (epoll_ctl(l->tr->ep, EPOLL_CTL_MOD, l->fd, &ev) == 0) l->want_out = out;
+}
+
+static void mark_dirty(tcp_link *l)
+{
+    tcp_tr *t = l->tr;
+    if (l->dirty) return;
+    if (t->ndirty == t->dirty_cap) {
+        size_t cap = t->dirty_cap ? t->dirty_cap * 2 : 64;
+        tcp_link **d = hive__realloc(t->dirty, cap * sizeof *d);
+        if (!d) return;   /* it still leaves at the next EPOLLOUT/flush of all */
+        t->dirty = d;
+        t->dirty_cap = cap;
+    }
+    t->dirty[t->ndirty++] = l;
+    l->dirty = true;
+}
+
+static void set_deadline(tcp_link *l, uint64_t at, int reason, const char *msg)
+{
+    tcp_tr *t = l->tr;
+    if (!l->fail_at) t->ndeadline++;
+    l->fail_at = at ? at : 1;
+    l->fail_reason = reason;
+    hive__free(l->fail_msg);
+    l->fail_msg = msg ? hive__strdup(msg) : NULL;
+}
+
+static void clear_deadline(tcp_link *l)
+{
+    if (!l->fail_at) return;
+    l->tr->ndeadline--;
+    l->fail_at = 0;
+    hive__free(l->fail_msg);
+    l->fail_msg = NULL;
+}
+
+/* Fail the link at the next service (no callback from here). */
+static void link_break(tcp_link *l, int reason, const char *msg)
+{
+    if (l->dead || l->fail_at == 1) return;   /* the first cause wins */
+    set_deadline(l, 1, reason, msg);
+}
+
+static void link_free(tcp_link *l)
+{
+    hive__tls_destroy(l->tls);
+    obuf_free(&l->out);
+    hive__free(l->fail_msg);
+    hive__free(l->close_msg);
+    hive__free(l);
+}
+
+/* Take a link out of service: socket closed, parked in the graveyard. */
+static void link_kill(tcp_link *l)
+{
+    tcp_tr *t = l->tr;
+    if (l->dead) return;
+    clear_deadline(l);
+    if (l->fd >= 0) {
+        epoll_ctl(t->ep, EPOLL_CTL_DEL, l->fd, NULL);
+        close(l->fd);
+        l->fd = -1;
+    }
+    if (l->prev) l->prev->next = l->next; else t->live = l->next;
+    if (l->next) l->next->prev = l->prev;
+    t->nlive--;
+    l->dead = true;
+    l->prev = NULL;
+    l->next = t->grave;
+    t->grave = l;
+}
+
+/* Kill and tell the core. Only from ->service. */
+static void link_report(tcp_link *l, int reason, const char *msg)
+{
+    if (l->dead) return;
+    if (msg && *msg && !l->close_msg) {
+        l->close_msg = hive__strdup(msg);
+    }
+    bool tell = l->announced;
+    link_kill(l);
+    if (tell) {
+        l->tr->ncb++;
+        l->tr->base.cb.disconnected(l->tr->base.cb.core, &l->base, reason, l->close_msg);
+    }
+}
+
+static void graveyard_free(tcp_tr *t)
+{
+    while (t->grave) {
+        tcp_link *l = t->grave;
+        t->grave = l->next;
+        link_free(l);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* writing                                                             */
+
+/* send() what fits; false when the link broke. */
+static bool push_bytes(tcp_link *l, const uint8_t *p, size_t n, size_t *sent)
+{
+    *sent = 0;
+    while (*sent < n) {
+        ssize_t w = send(l->fd, p + *sent, n - *sent, MSG_NOSIGNAL);
+        if (w > 0) { *sent += (size_t)w; continue; }
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
+        link_break(l, l->closing ? HIVE_CLOSE_NORMAL : HIVE_CLOSE_PEER_VANISHED,
+                   w < 0 ? strerror(errno) : "send failed");
+        return false;
+    }
+    return true;
+}
+
+static void tls_failed(tcp_link *l)
+{
+    link_break(l, HIVE_CLOSE_TLS_ERROR, hive__tls_error(l->tls));
+}
+
+/* Move queued bytes towards the socket. Never calls back. */
+static void link_flush(tcp_link *l)
+{
+    if (l->dead || l->connecting || l->fd < 0 || l->fail_at == 1) return;
+    size_t left;          /* bytes still to write */
+    bool finished = true; /* closing: nothing more will be queued (TLS: close_notify is out) */
+    if (l->tls) {
+        if (hive__tls_done(l->tls)) {
+            if (l->out.len) {
+                /* One SSL_write for everything queued: records fill up. */
+                if (hive__tls_write(l->tls, l->out.data + l->out.off, l->out.len) < 0) {
+                    tls_failed(l);
+                    return;
+                }
+                obuf_consume(&l->out, l->out.len);
+            }
+            if (l->closing && !l->notify_sent) {
+                hive__tls_shutdown(l->tls);
+                l->notify_sent = true;
+            }
+        }
+        size_t n, sent;
+        const uint8_t *p = hive__tls_out(l->tls, &n);
+        if (n) {
+            if (!push_bytes(l, p, n, &sent)) return;
+            hive__tls_out_consume(l->tls, sent);
+        }
+        /* Plaintext waiting for the handshake is not writable yet: arm
+         * EPOLLOUT for ciphertext only, or the loop would spin. */
+        left = hive__tls_out_pending(l->tls);
+        finished = l->notify_sent && !l->out.len;
+    } else {
+        size_t sent;
+        if (l->out.len) {
+            if (!push_bytes(l, l->out.data + l->out.off, l->out.len, &sent)) return;
+            obuf_consume(&l->out, sent);
+        }
+        left = l->out.len;
+    }
+    if (l->closing && finished && !left && !l->wr_shut) {
+        /* Everything is out: the FIN tells the peer we are done. */
+        shutdown(l->fd, SHUT_WR);
+        l->wr_shut = true;
+    }
+    arm(l, left > 0 && !l->wr_shut);
+}
+
+static void flush_dirty(tcp_tr *t)
+{
+    /* Entries may be added while flushing (never by flush itself). */
+    for (size_t i = 0; i < t->ndirty; i++) {
+        tcp_link *l = t->dirty[i];
+        l->dirty = false;
+        link_flush(l);
+    }
+    t->ndirty = 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* reading                                                             */
+
+static void tls_handshake_done(tcp_link *l)
+{
+    if (l->dialing) {
+        clear_deadline(l);
+        l->tr->ncb++;
+        l->tr->base.cb.connected(l->tr->base.cb.core, &l->base);
+    }
+}
+
+/* Deliver plaintext to the core in large batches. */
+static void deliver(tcp_link *l, const uint8_t *p, size_t n)
+{
+    l->tr->ncb++;
+    l->tr->base.cb.data(l->tr->base.cb.core, &l->base, p, n, HIVE__CHANNEL_RELIABLE);
+}
+
+/* Run TLS over what was fed: handshake, then plaintext out. */
+static void tls_pump(tcp_link *l)
+{
+    tcp_tr *t = l->tr;
+    if (!hive__tls_done(l->tls)) {
+        int h = hive__tls_handshake(l->tls);
+        if (h < 0) {
+            /* Try to get the alert out, then report now. */
+            size_t n, sent;
+            const uint8_t *p = hive__tls_out(l->tls, &n);
+            if (n) push_bytes(l, p, n, &sent);
+            link_report(l, HIVE_CLOSE_TLS_ERROR, hive__tls_error(l->tls));
+            return;
+        }
+        if (h == 0) {
+            link_flush(l);
+            return;
+        }
+        tls_handshake_done(l);
+        if (l->dead) return;
+    }
+    size_t fill = 0;
+    for (;;) {
+        int r = hive__tls_read(l->tls, t->rbuf + fill, sizeof t->rbuf - fill);
+        if (r > 0) {
+            fill += (size_t)r;
+            if (fill < sizeof t->rbuf) continue;
+        }
+        if (fill) {
+            deliver(l, t->rbuf, fill);
+            fill = 0;
+            if (l->dead) return;
+        }
+        if (r > 0) continue;
+        if (r == 0) break;
+        if (r == HIVE_ECLOSED) {
+            /* close_notify: the peer ended the stream on purpose. */
+            link_report(l, HIVE_CLOSE_NORMAL, NULL);
+        } else {
+            link_report(l, HIVE_CLOSE_TLS_ERROR, hive__tls_error(l->tls));
+        }
+        return;
+    }
+    /* Reading may have produced records to send (handshake, key update). */
+    if (hive__tls_out_pending(l->tls) || l->out.len) mark_dirty(l);
+    if (hive__tls_done(l->tls) && l->out.len) link_flush(l);
+}
+
+static void link_read(tcp_link *l)
+{
+    tcp_tr *t = l->tr;
+    for (int i = 0; i < TCP_READS_PER_EV && !l->dead; i++) {
+        uint8_t *dst = t->rbuf;
+        if (l->tls) {
+            dst = hive__tls_in_reserve(l->tls, TCP_READ_CHUNK);
+            if (!dst) { link_report(l, HIVE_CLOSE_NO_MEMORY, NULL); return; }
+        }
+        ssize_t n = recv(l->fd, dst, TCP_READ_CHUNK, 0);
+        if (n > 0) {
+            if (l->tls) {
+                hive__tls_in_commit(l->tls, (size_t)n);
+                tls_pump(l);
+            } else {
+                deliver(l, dst, (size_t)n);
+            }
+            if ((size_t)n < TCP_READ_CHUNK) return;
+            continue;
+        }
+        if (n < 0 && errno == EINTR) { i--; continue; }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+        if (n == 0) {
+            if (l->tls && !hive__tls_done(l->tls))
+                link_report(l, HIVE_CLOSE_TLS_ERROR, "peer closed the connection during the TLS handshake");
+            else
+                link_report(l, l->closing ? HIVE_CLOSE_NORMAL : HIVE_CLOSE_PEER_VANISHED, NULL);
+        } else {
+            link_report(l, l->closing ? HIVE_CLOSE_NORMAL : HIVE_CLOSE_PEER_VANISHED, strerror(errno));
+        }
+        return;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* links                                                               */
+
+static tcp_link *link_new(tcp_tr *t, int fd, bool dialing)
+{
+    tcp_link *l = hive__calloc(1, sizeof *l);
+    if (!l) return NULL;
+    l->tr = t;
+    l->fd = fd;
+    l->dialing = dialing;
+    l->next = t->live;
+    if (t->live) t->live->prev = l;
+    t->live = l;
+    t->nlive++;
+    return l;
+}
+
+static int link_register(tcp_link *l, bool out)
+{
+    struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | (out ? EPOLLOUT : 0), .data.ptr = l };
+    if (epoll_ctl(l->tr->ep, EPOLL_CTL_ADD, l->fd, &ev) < 0) return HIVE_EIO;
+    l->want_out = out;
+    return 0;
+}
+
+static void on_accept(tcp_tr *t)
+{
+    for (int i = 0; i < TCP_ACCEPTS_PER_EV; i++) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        int fd = accept4(t->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED) continue;
+            return;   /* EAGAIN, or EMFILE and friends: try again next round */
+        }
+        if (t->base.opts.max_links && t->nlive >= t->base.opts.max_links) {
+            close(fd);
+            continue;
+        }
+        set_nodelay(fd);
+        tcp_link *l = link_new(t, fd, false);
+        if (!l) { close(fd); continue; }
+        fmt_sockaddr(t->scheme, &ss, l->addr, sizeof l->addr);
+        if (t->tls && !(l->tls = hive__tls_create(t->tls_ctx, NULL))) {
+            link_kill(l);
+            continue;
+        }
+        if (link_register(l, false) < 0) { link_kill(l); continue; }
+        t->ncb++;
+        if (t->base.cb.accepted(t->base.cb.core, &l->base, l->addr) < 0) {
+            link_kill(l);
+            continue;
+        }
+        l->announced = true;
+    }
+}
+
+/* Start a non-blocking connect to the link's next address: 0 (started),
+ * or an errno when no address is left that could be started. */
+static int dial_next(tcp_link *l)
+{
+    int err = ENOENT;
+    while (l->next_alt < l->nalt) {
+        int i = l->next_alt++;
+        int fd = socket(l->alt[i].ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0) { err = errno; continue; }
+        set_nodelay(fd);
+        if (connect(fd, (struct sockaddr *)&l->alt[i], l->alt_len[i]) < 0 && errno != EINPROGRESS) {
+            err = errno;
+            close(fd);
+            continue;
+        }
+        struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | EPOLLOUT, .data.ptr = l };
+        if (epoll_ctl(l->tr->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+            err = errno;
+            close(fd);
+            continue;
+        }
+        l->fd = fd;
+        l->want_out = true;
+        return 0;
+    }
+    return err;
+}
+
+static void on_connected(tcp_link *l)
+{
+    int err = 0;
+    socklen_t sl = sizeof err;
+    if (getsockopt(l->fd, SOL_SOCKET, SO_ERROR, &err, &sl) < 0) err = errno;
+    if (err) {
+        /* Try the next address of the name, if any. */
+        epoll_ctl(l->tr->ep, EPOLL_CTL_DEL, l->fd, NULL);
+        close(l->fd);
+        l->fd = -1;
+        if (dial_next(l) == 0) return;
+        link_report(l, HIVE_CLOSE_CONNECT_FAILED, strerror(err));
+        return;
+    }
+    l->connecting = false;
+    arm(l, false);
+    if (l->tls) {
+        /* The TLS handshake must also finish within the connect limit. */
+        uint32_t ms = l->tr->base.opts.timeout_ms ? l->tr->base.opts.timeout_ms : TCP_CONNECT_MS;
+        set_deadline(l, hive_now_ns() + (uint64_t)ms * 1000000u, HIVE_CLOSE_TLS_ERROR,
+                     "TLS handshake timed out");
+        tls_pump(l);     /* sends the ClientHello */
+        return;
+    }
+    clear_deadline(l);
+    l->tr->ncb++;
+    l->tr->base.cb.connected(l->tr->base.cb.core, &l->base);
+    if (!l->dead && l->out.len) link_flush(l);
+}
+
+static void on_link_event(tcp_link *l, uint32_t ev)
+{
+    if (l->dead) return;
+    if (l->connecting) {
+        if (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP)) on_connected(l);
+        return;
+    }
+    if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) link_read(l);
+    if (!l->dead && (ev & EPOLLOUT)) link_flush(l);
+}
+
+static void check_deadlines(tcp_tr *t)
+{
+    if (!t->ndeadline) return;
+    uint64_t now = hive_now_ns();
+    tcp_link *l = t->live;
+    while (l) {
+        tcp_link *next = l->next;
+        if (l->fail_at && l->fail_at <= now) {
+            int reason = l->fail_reason;
+            char *msg = l->fail_msg;
+            l->fail_msg = NULL;
+            link_report(l, reason, msg);
+            hive__free(msg);
+            /* The callback may have killed `next` (it is then in the
+             * graveyard, off this list): restart from the head. */
+            if (next && next->dead) next = t->live;
+        }
+        l = next;
+    }
+}
+
+static int next_deadline_ms(tcp_tr *t, int timeout_ms)
+{
+    if (!t->ndeadline) return timeout_ms;
+    uint64_t now = hive_now_ns(), best = UINT64_MAX;
+    for (tcp_link *l = t->live; l; l = l->next)
+        if (l->fail_at && l->fail_at < best) best = l->fail_at;
+    if (best == UINT64_MAX) return timeout_ms;
+    int64_t ms = best <= now ? 0 : (int64_t)((best - now + 999999) / 1000000);
+    if (timeout_ms < 0 || ms < timeout_ms) return (int)ms;
+    return timeout_ms;
+}
+
+/* ------------------------------------------------------------------ */
+/* vtable                                                              */
+
+static int resolve(const hive__addr *a, bool passive, struct addrinfo **out)
+{
+    char port[8];
+    snprintf(port, sizeof port, "%u", (unsigned)a->port);
+    struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+                              .ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0) };
+    const char *host = a->host[0] ? a->host : NULL;
+    if (host && strcmp(host, "*") == 0) host = NULL;
+    return getaddrinfo(host, port, &hints, out) == 0 ? 0 : HIVE_EADDR;
+}
+
+static bool ensure_ctx(tcp_tr *t, bool server)
+{
+    if (!t->tls || t->tls_ctx) return true;
+    char err[HIVE__TLS_ERR_MAX];
+    t->tls_ctx = hive__tls_ctx_create(t->tls_cfg, server, err, sizeof err);
+    return t->tls_ctx != NULL;
+}
+
+static int tcp_listen(hive__transport *base, const hive__addr *addr)
+{
+    tcp_tr *t = (tcp_tr *)base;
+    if (t->lfd >= 0) return HIVE_ESTATE;
+    if (!ensure_ctx(t, true)) return HIVE_ETLS;
+    struct addrinfo *ai;
+    if (resolve(addr, true, &ai) < 0) return HIVE_EADDR;
+    int r = HIVE_EIO;
+    for (struct addrinfo *p = ai; p; p = p->ai_next) {
+        int fd = socket(p->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0) continue;
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (bind(fd, p->ai_addr, p->ai_addrlen) == 0 && listen(fd, 511) == 0) {
+            struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &t->lfd };
+            if (epoll_ctl(t->ep, EPOLL_CTL_ADD, fd, &ev) == 0) {
+                struct sockaddr_storage ss;
+                socklen_t sl = sizeof ss;
+                getsockname(fd, (struct sockaddr *)&ss, &sl);
+                t->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                                         : ((struct sockaddr_in *)&ss)->sin_port);
+                t->lfd = fd;
+                r = 0;
+                break;
+            }
+        }
+        close(fd);
+    }
+    freeaddrinfo(ai);
+    return r;
+}
+
+static int tcp_connect(hive__transport *base, const hive__addr *addr, hive__link **out)
+{
+    tcp_tr *t = (tcp_tr *)base;
+    if (!ensure_ctx(t, false)) return HIVE_ETLS;
+    struct addrinfo *ai;
+    if (resolve(addr, false, &ai) < 0) return HIVE_EADDR;
+    tcp_link *l = link_new(t, -1, true);
+    if (!l) { freeaddrinfo(ai); return HIVE_ENOMEM; }
+    for (struct addrinfo *p = ai; p && l->nalt < TCP_ALT_MAX; p = p->ai_next) {
+        if (p->ai_addrlen > sizeof l->alt[0]) continue;
+        memcpy(&l->alt[l->nalt], p->ai_addr, p->ai_addrlen);
+        l->alt_len[l->nalt++] = p->ai_addrlen;
+    }
+    freeaddrinfo(ai);
+    l->connecting = true;
+    l->announced = true;
+    snprintf(l->host, sizeof l->host, "%s", addr->host);
+    snprintf(l->addr, sizeof l->addr, "%s://%s%s%s:%u", t->scheme,
+             strchr(addr->host, ':') ? "[" : "", addr->host, strchr(addr->host, ':') ? "]" : "",
+             (unsigned)addr->port);
+    if (t->tls && !(l->tls = hive__tls_create(t->tls_ctx, l->host))) {
+        link_kill(l);
+        return HIVE_ENOMEM;
+    }
+    int err = dial_next(l);
+    uint32_t ms = t->base.opts.timeout_ms ? t->base.opts.timeout_ms : TCP_CONNECT_MS;
+    if (err)   /* reported by the next service, as any failed connect */
+        set_deadline(l, 1, HIVE_CLOSE_CONNECT_FAILED, strerror(err));
+    else
+        set_deadline(l, hive_now_ns() + (uint64_t)ms * 1000000u, HIVE_CLOSE_CONNECT_FAILED,
+                     "connect timed out");
+    *out = &l->base;
+    return 0;
+}
+
+static int tcp_service(hive__transport *base, int timeout_ms)
+{
+    tcp_tr *t = (tcp_tr *)base;
+    t->ncb = 0;
+    flush_dirty(t);
+    check_deadlines(t);
+    int wait = t->ncb ? 0 : next_deadline_ms(t, timeout_ms);
+    struct epoll_event evs[TCP_EVENTS];
+    int n = epoll_wait(t->ep, evs, TCP_EVENTS, wait);
+    if (n < 0 && errno != EINTR) return HIVE_EIO;
+    for (int i = 0; i < n; i++) {
+        void *p = evs[i].data.ptr;
+        if (p == &t->wfd) {
+            uint64_t v;
+            while (read(t->wfd, &v, sizeof v) > 0) {}
+        } else if (p == &t->lfd) {
+            on_accept(t);
+        } else {
+            on_link_event(p, evs[i].events);
+        }
+    }
+    check_deadlines(t);
+    flush_dirty(t);
+    /* Flushing never calls back, so nothing can enter the graveyard after
+     * this, and no dirty entry points into it. */
+    graveyard_free(t);
+    return t->ncb;
+}
+
+static int tcp_send(hive__transport *base, hive__link *link, const void *const *pieces,
+                    const size_t *lens, int n, bool reliable)
+{
+    tcp_link *l = (tcp_link *)link;
+    (void)base; (void)reliable;   /* one ordered stream: everything is reliable */
+    if (l->dead || l->closing) return HIVE_ECLOSED;
+    size_t total = 0;
+    for (int i = 0; i < n; i++) total += lens[i];
+    if (l->out.len + total > TCP_OUT_LIMIT) return HIVE_EFULL;
+    for (int i = 0; i < n; i++) {
+        int r = obuf_append(&l->out, pieces[i], lens[i]);
+        if (r < 0) return r;   /* pieces before it make a cut frame: never flushed alone */
+    }
+    mark_dirty(l);
+    return 0;
+}
+
+static void tcp_flush(hive__transport *base)
+{
+    flush_dirty((tcp_tr *)base);
+}
+
+static void tcp_close(hive__transport *base, hive__link *link, uint32_t code)
+{
+    tcp_link *l = (tcp_link *)link;
+    (void)code;   /* TCP carries no close code; the core's close frame did */
+    if (l->dead || l->closing) return;
+    l->closing = true;
+    if (l->connecting || (l->fail_at == 1)) {
+        /* Nothing to say goodbye on: report at the next service. */
+        if (l->fail_at != 1) set_deadline(l, 1, HIVE_CLOSE_NORMAL, NULL);
+        return;
+    }
+    uint32_t ms = l->tr->base.opts.timeout_ms ? l->tr->base.opts.timeout_ms : TCP_LINGER_MS;
+    if (ms > TCP_LINGER_MS) ms = TCP_LINGER_MS;
+    set_deadline(l, hive_now_ns() + (uint64_t)ms * 1000000u, HIVE_CLOSE_TIMEOUT,
+                 "the peer did not close in time");
+    link_flush(l);
+}
+
+static void tcp_abort(hive__transport *base, hive__link *link)
+{
+    (void)base;
+    link_kill((tcp_link *)link);
+}
+
+static void tcp_wake(hive__transport *base)
+{
+    tcp_tr *t = (tcp_tr *)base;
+    uint64_t one = 1;
+    ssize_t r = write(t->wfd, &one, sizeof one);
+    (void)r;   /* a full counter already wakes */
+}
+
+static uint16_t tcp_bound_port(hive__transport *base)
+{
+    return ((tcp_tr *)base)->port;
+}
+
+static int tcp_rtt_ms(hive__transport *base, hive__link *link)
+{
+    tcp_link *l = (tcp_link *)link;
+    struct tcp_info ti;
+    socklen_t sl = sizeof ti;
+    if (l->dead || l->fd < 0 || getsockopt(l->fd, IPPROTO_TCP, TCP_INFO, &ti, &sl) < 0) return -1;
+    return (int)(ti.tcpi_rtt / 1000);
+}
+
+static void tcp_destroy(hive__transport *base)
+{
+    tcp_tr *t = (tcp_tr *)base;
+    if (!t) return;
+    while (t->live) link_kill(t->live);
+    graveyard_free(t);
+    if (t->lfd >= 0) close(t->lfd);
+    if (t->wfd >= 0) close(t->wfd);
+    if (t->ep >= 0) close(t->ep);
+    hive__free(t->dirty);
+    hive__tls_ctx_destroy(t->tls_ctx);
+    hive__free(t);
+}
+
+static const hive__transport_vt tcp_vt = {
+    .scheme = "tcp", .stream = true,
+    .listen = tcp_listen, .connect = tcp_connect, .service = tcp_service, .send = tcp_send,
+    .flush = tcp_flush, .close = tcp_close, .abort = tcp_abort, .wake = tcp_wake,
+    .bound_port = tcp_bound_port, .rtt_ms = tcp_rtt_ms, .destroy = tcp_destroy,
+};
+
+static const char *tls_peer_subject(hive__transport *t, hive__link *base)
+{
+    tcp_link *l = (tcp_link *)base;
+    return l->tls ? hive__tls_peer_subject(l->tls) : NULL;
+}
+
+static const hive__transport_vt tls_vt = {
+    .scheme = "tls", .stream = true,
+    .listen = tcp_listen, .connect = tcp_connect, .service = tcp_service, .send = tcp_send,
+    .flush = tcp_flush, .close = tcp_close, .abort = tcp_abort, .wake = tcp_wake,
+    .bound_port = tcp_bound_port, .rtt_ms = tcp_rtt_ms, .peer_subject = tls_peer_subject,
+    .destroy = tcp_destroy,
+};
+
+static int create(const hive__transport_cb *cb, const hive__transport_opts *opts,
+                  hive__transport **out, bool tls)
+{
+    tcp_tr *t = hive__calloc(1, sizeof *t);
+    if (!t) return HIVE_ENOMEM;
+    t->base.vt = tls ? &tls_vt : &tcp_vt;
+    t->base.cb = *cb;
+    if (opts) t->base.opts = *opts;
+    t->tls = tls;
+    t->scheme = t->base.vt->scheme;
+    t->lfd = -1;
+    if (tls && opts && opts->tls) {
+        /* Strings stay the caller's (the core keeps its config alive). */
+        t->tls_cfg_copy = *(const hive_tls_config *)opts->tls;
+        t->tls_cfg = &t->tls_cfg_copy;
+    }
+    t->ep = epoll_create1(EPOLL_CLOEXEC);
+    t->wfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (t->ep < 0 || t->wfd < 0) {
+        if (t->ep >= 0) close(t->ep); else t->ep = -1;
+        if (t->wfd >= 0) close(t->wfd); else t->wfd = -1;
+        t->ep = t->wfd = -1;
+        tcp_destroy(&t->base);
+        return HIVE_EIO;
+    }
+    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &t->wfd };
+    if (epoll_ctl(t->ep, EPOLL_CTL_ADD, t->wfd, &ev) < 0) {
+        tcp_destroy(&t->base);
+        return HIVE_EIO;
+    }
+    *out = &t->base;
+    return 0;
+}
+
+int hive__transport_tcp_create(const hive__transport_cb *cb, const hive__transport_opts *opts,
+                               hive__transport **out)
+{
+    return create(cb, opts, out, false);
+}
+
+int hive__transport_tls_create(const hive__transport_cb *cb, const hive__transport_opts *opts,
+                               hive__transport **out)
+{
+    return create(cb, opts, out, true);
+}

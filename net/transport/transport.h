@@ -1,0 +1,266 @@
+/*
+ * net/transport/transport.h - the internal transport interface (not installed).
+ *
+ * A transport moves bytes between two endpoints; it knows nothing of
+ * frames' contents, the handshake, packet names or the bus. The core
+ * (net/core/endpoint.c) drives it through the small vtable below and
+ * hears back through hive__transport_cb. One transport object is one ENet
+ * host, one listening TCP socket, one dialing TLS client... and it may hold
+ * many links (connections to peers).
+ *
+ * ADDRESSES
+ *   `scheme://host:port`, or bare `host:port` (= enet). Schemes: `enet`
+ *   (net/transport/enet.c), `tcp` and `tls` (net/transport/tcp.c, TLS
+ *   through net/transport/tls.c) and `enet+tls` (net/transport/enet_tls.c).
+ *   IPv6 hosts are bracketed: `tcp://[::1]:7777`. Port 0 on a
+ *   listening address asks the system for a free port (see ->bound_port).
+ *   hive__transport_create() maps the scheme to a constructor in the table
+ *   of net/transport/transport.c; an unknown scheme gives HIVE_EUNSUPPORTED.
+ *   A new transport adds one row there and one file net/transport/<name>.c.
+ *
+ * THREADS
+ *   Every vtable function except ->wake runs on the core's I/O thread (the
+ *   thread that calls hive_*_service, or Hive's own I/O thread), and every
+ *   callback is invoked from inside ->service, ->send, ->flush or ->close
+ *   on that same thread. ->wake may be called from any thread and from a
+ *   signal handler (write() to a pipe/eventfd is enough).
+ *
+ * FRAMING CONTRACT
+ *   ->send receives whole frames (one or several, already encoded by the
+ *   core as "varint length, varint pid, u8 flags, msgpack body"). The
+ *   transport may coalesce frames queued on the same link and channel
+ *   until the next ->flush or the end of ->service (ENet: one packet;
+ *   TCP: one write), but a frame is never split across two datagram
+ *   packets: a datagram transport (stream == false) must deliver every
+ *   received packet as a whole number of frames, and the core treats a
+ *   frame cut at the end of a datagram as "bad_frame".
+ *   A stream transport (stream == true: TCP, TLS) delivers bytes as they
+ *   come: a callback may hold several frames, part of one, or both. The
+ *   core reassembles them with hive__rxbuf (net/wire/frame.h), checking the
+ *   declared length against max_frame before buffering a body. A
+ *   transport never parses frames itself.
+ *
+ * CHANNELS
+ *   Channel 0 carries reliable-ordered data (handshake, close, and every
+ *   packet type sent reliably); channel 1 carries unreliable-sequenced
+ *   data. A transport that has only one ordered stream (TCP, TLS) sends
+ *   both on it, reliably; that is allowed because "unreliable" only
+ *   permits loss, it never requires it.
+ *
+ * LINK LIFETIME
+ *   A link appears through cb.accepted (listening side) or is returned by
+ *   ->connect (dialing side; cb.connected follows once it is usable, after
+ *   the TLS handshake for TLS transports). It stays valid until the
+ *   transport calls cb.disconnected for it, or until the core calls
+ *   ->abort. After either, the core must not touch the link again and
+ *   the transport must not call back for it. ->close is graceful: bytes
+ *   already queued are delivered first, then the peer is told, then
+ *   cb.disconnected(link, HIVE_CLOSE_NORMAL) follows (or a timeout reason
+ *   if the peer never answers; the transport bounds this wait).
+ *   ->destroy frees every remaining link without calling back.
+ */
+#ifndef HIVE_NET_TRANSPORT_H
+#define HIVE_NET_TRANSPORT_H
+
+#include "hive/common.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HIVE__CHANNEL_RELIABLE   0
+#define HIVE__CHANNEL_UNRELIABLE 1
+#define HIVE__CHANNELS           2
+
+#define HIVE__SCHEME_MAX 16
+#define HIVE__HOST_MAX   256
+#define HIVE__ADDR_MAX   (HIVE__SCHEME_MAX + HIVE__HOST_MAX + 16)
+
+/* A parsed address: scheme (lower case, "enet" when absent), host and port. */
+typedef struct hive__addr {
+    char scheme[HIVE__SCHEME_MAX];
+    char host[HIVE__HOST_MAX];
+    uint16_t port;
+} hive__addr;
+
+/*
+ * hive__addr_parse - parse `scheme://host:port`, `host:port`, `[v6]:port`
+ * or `scheme://[v6]:port`. When the port is missing, default_port is used.
+ * Returns HIVE_OK or HIVE_EADDR (malformed, port out of range, too long).
+ */
+int hive__addr_parse(const char *s, uint16_t default_port, hive__addr *out);
+
+/* hive__addr_format - "scheme://host:port" into buf (NUL-terminated,
+ * truncated to n). Returns buf. */
+char *hive__addr_format(const hive__addr *a, char *buf, size_t n);
+
+typedef struct hive__transport hive__transport;
+
+/*
+ * A link: one connection to one peer. Transports embed it as the FIRST
+ * member of their own per-link struct. The core owns `conn` (its
+ * per-connection state) and sets it in cb.accepted / after ->connect.
+ * Anything only some transports know (a certificate subject) is asked
+ * for through the vtable, never kept here.
+ */
+typedef struct hive__link {
+    void *conn;
+} hive__link;
+
+/* A transport's own counters (->stats); zero where it has none. */
+typedef struct hive__transport_stats {
+    uint64_t sealed_opened;     /* enet+tls: sealed datagrams that authenticated */
+    uint64_t sealed_rejected;   /* ... dropped: forged, tampered or malformed */
+    uint64_t sealed_replayed;   /* ... dropped: replays */
+} hive__transport_stats;
+
+/* What the transport calls back into the core. `core` is cb.core. */
+typedef struct hive__transport_cb {
+    void *core;
+    /* A peer arrived on a listening transport. addr is "scheme://ip:port"
+     * (borrowed). Return 0 to keep the link (set link->conn first), or a
+     * negative code to refuse: the transport then drops the link quietly
+     * and never calls back for it. */
+    int  (*accepted)(void *core, hive__link *link, const char *addr);
+    /* A link made by ->connect is ready to carry frames. */
+    void (*connected)(void *core, hive__link *link);
+    /* Bytes arrived on a link (see FRAMING CONTRACT). The bytes are
+     * borrowed until the callback returns. The core may call ->send,
+     * ->close or ->abort (this link or others) from inside. */
+    void (*data)(void *core, hive__link *link, const uint8_t *p, size_t n, int channel);
+    /* The link is gone. reason is a HIVE_CLOSE_* code as the transport saw
+     * it: HIVE_CLOSE_NORMAL after ->close completed, HIVE_CLOSE_PEER_VANISHED
+     * when the peer dropped without a close, HIVE_CLOSE_CONNECT_FAILED when
+     * ->connect never got through, HIVE_CLOSE_TLS_ERROR, ... message: what
+     * the transport knows beyond the code (OpenSSL's error text), or NULL;
+     * borrowed for the call. The core puts it in the close event's
+     * `message`. The link is freed right after this returns. */
+    void (*disconnected)(void *core, hive__link *link, int reason, const char *message);
+} hive__transport_cb;
+
+/* Options common to every transport; zero means default. */
+typedef struct hive__transport_opts {
+    size_t max_links;        /* listening: links accepted at once (the core
+                                passes its connection limit plus room to
+                                send "server_full" rejections) */
+    uint32_t timeout_ms;     /* transport-level dead-peer / connect limit */
+    uint32_t max_frame;      /* the core's frame limit: a transport may
+                                refuse to buffer more than this (plus
+                                headers) for one message */
+    bool coalesce_off;       /* one frame per datagram (for measurements) */
+    const void *tls;         /* const struct hive_tls_config * (TLS
+                                transports), NULL otherwise */
+} hive__transport_opts;
+
+typedef struct hive__transport_vt {
+    const char *scheme;
+    bool stream;     /* true: bytes may split frames (TCP, TLS) */
+
+    /* Start listening on addr. Returns HIVE_OK, HIVE_EADDR, HIVE_EIO... */
+    int  (*listen)(hive__transport *t, const hive__addr *addr);
+    /* Start dialing addr; *out receives the link (not usable before
+     * cb.connected). Returns HIVE_OK or a negative code. */
+    int  (*connect)(hive__transport *t, const hive__addr *addr, hive__link **out);
+    /* Do I/O: wait up to timeout_ms for something to happen (0: just
+     * poll), invoke callbacks for everything that arrived, then flush.
+     * Returns the number of callbacks made (>= 0) or a negative code.
+     * Returns early when ->wake is called. */
+    int  (*service)(hive__transport *t, int timeout_ms);
+    /* Queue whole frames given as n pieces (header, body...) on a link.
+     * reliable == false allows loss (channel 1). Returns HIVE_OK,
+     * HIVE_ECLOSED (link closing), HIVE_ENOMEM. */
+    int  (*send)(hive__transport *t, hive__link *l, const void *const *pieces,
+                 const size_t *lens, int n, bool reliable);
+    /* Push everything queued onto the network now. A transport may also
+     * read what has arrived meanwhile into its own queue (ENet does,
+     * between slices of a large flush, so the socket's receive buffer
+     * does not overflow), but it never calls back from ->flush: received
+     * data reaches the core in the next ->service. */
+    void (*flush)(hive__transport *t);
+    /* Optional (NULL: the core sends a broadcast link by link with ->send).
+     * ->share makes one buffer holding whole frames (given as for ->send)
+     * that ->send_shared then queues on any number of links without a
+     * copy per link (ENet: one refcounted packet for every peer, as
+     * enet_host_broadcast does). ->send_shared keeps the frames' order on
+     * the link and channel exactly as ->send would, returns what ->send
+     * would, and holds its own reference. The core drops the reference
+     * ->share gave it with ->unshare when the broadcast is done. ->share
+     * returns NULL when out of memory (the core then uses ->send). */
+    void *(*share)(hive__transport *t, const void *const *pieces, const size_t *lens,
+                   int n, bool reliable);
+    int  (*send_shared)(hive__transport *t, hive__link *l, void *shared);
+    void (*unshare)(hive__transport *t, void *shared);
+    /* Graceful close (see LINK LIFETIME). `code` travels to the peer when
+     * the transport can carry one (ENet disconnect data); the Hive close
+     * frame the core sent before is what the peer reports. */
+    void (*close)(hive__transport *t, hive__link *l, uint32_t code);
+    /* Drop a link now, without callbacks and without telling the peer. */
+    void (*abort)(hive__transport *t, hive__link *l);
+    /* Make a blocked or the next ->service return promptly. Any thread,
+     * async-signal-safe. */
+    void (*wake)(hive__transport *t);
+    /* The local port after ->listen (resolves port 0), or 0. */
+    uint16_t (*bound_port)(hive__transport *t);
+    /* Smoothed round-trip time of a link in milliseconds, or -1 unknown. */
+    int  (*rtt_ms)(hive__transport *t, hive__link *l);
+    /* Optional: the verified peer certificate's subject (RFC 2253,
+     * "CN=alice,O=Hive") of a link, owned by the transport and valid while
+     * the link is; NULL when the peer sent none. Known before
+     * cb.connected (dialing) or the first cb.data (listening). The core
+     * puts it in handshakecomplete as `peer_subject`. */
+    const char *(*peer_subject)(hive__transport *t, hive__link *l);
+    /* Optional: the transport's own counters. Any thread (the counters are
+     * updated with atomics); the core keeps t alive during the call. */
+    int  (*stats)(hive__transport *t, hive__transport_stats *out);
+    /* Free everything; no callbacks. */
+    void (*destroy)(hive__transport *t);
+} hive__transport_vt;
+
+/* Every transport object starts with this. */
+struct hive__transport {
+    const hive__transport_vt *vt;
+    hive__transport_cb cb;
+    hive__transport_opts opts;
+};
+
+/*
+ * hive__transport_create - make the transport for addr->scheme.
+ * cb and opts are copied. Returns HIVE_OK and *out, HIVE_EUNSUPPORTED for
+ * an unknown scheme (or one this build lacks), HIVE_ENOMEM, HIVE_EIO.
+ */
+int hive__transport_create(const hive__addr *addr, const hive__transport_cb *cb,
+                           const hive__transport_opts *opts, hive__transport **out);
+
+/* A transport constructor, one per scheme (the table in net/transport/transport.c). */
+typedef int (*hive__transport_ctor)(const hive__transport_cb *cb,
+                                    const hive__transport_opts *opts,
+                                    hive__transport **out);
+
+/*
+ * hive__transport_set_test - route one more scheme to ctor (scheme NULL:
+ * remove it). For tests and fuzz targets that drive a real server or
+ * client over a fake, socket-free transport. Not thread-safe: call it
+ * before creating anything that uses the scheme.
+ */
+void hive__transport_set_test(const char *scheme, hive__transport_ctor ctor);
+
+/* ENet over UDP (net/transport/enet.c). */
+int hive__transport_enet_create(const hive__transport_cb *cb,
+                                const hive__transport_opts *opts,
+                                hive__transport **out);
+
+/* TCP (net/transport/tcp.c) and TLS over TCP (the same file with a TLS
+ * layer; opts->tls is the hive_tls_config, NULL = defaults). */
+int hive__transport_tcp_create(const hive__transport_cb *cb,
+                               const hive__transport_opts *opts,
+                               hive__transport **out);
+int hive__transport_tls_create(const hive__transport_cb *cb,
+                               const hive__transport_opts *opts,
+                               hive__transport **out);
+/* TLS over ENet's reliable channel + AEAD-sealed unreliable packets
+ * (net/transport/enet_tls.c). */
+int hive__transport_enet_tls_create(const hive__transport_cb *cb,
+                                    const hive__transport_opts *opts,
+                                    hive__transport **out);
+
+#endif /* HIVE_NET_TRANSPORT_H */

@@ -1,0 +1,153 @@
+/* handshake.c - bodies of Hive's own packets (see handshake.h). Decoders
+ * read what they know and ignore unknown keys, so a later protocol can add
+ * fields without breaking this one. */
+#include "net/wire/handshake.h"
+#include "net/wire/registry_wire.h"
+
+#include <string.h>
+
+#define TRY(x) do { int rc_ = (x); if (rc_) return rc_; } while (0)
+
+int hive__hello_pack(hive_msg *m, const char *app, const char *app_version,
+                     const char *conntype, const void *token, size_t token_len,
+                     uint32_t max_frame)
+{
+    TRY(hive_msg_map(m, token ? 7 : 6));
+    TRY(hive_msg_kv_str(m, "magic", HIVE__MAGIC));
+    TRY(hive_msg_kv_uint(m, "proto", HIVE_PROTOCOL_VERSION));
+    TRY(hive_msg_kv_str(m, "app", app));
+    TRY(hive_msg_kv_str(m, "app_version", app_version));
+    TRY(hive_msg_kv_str(m, "conntype", conntype));
+    TRY(hive_msg_kv_uint(m, "max_frame", max_frame));
+    if (token) TRY(hive_msg_kv_bin(m, "token", token, token_len));
+    return 0;
+}
+
+int hive__welcome_pack(hive_msg *m, uint32_t cid, uint64_t session, uint32_t hb_ms,
+                       uint32_t hb_timeout_ms, uint32_t max_frame,
+                       const char *app_version, const hive_registry *reg)
+{
+    TRY(hive_msg_map(m, 8));
+    TRY(hive_msg_kv_uint(m, "proto", HIVE_PROTOCOL_VERSION));
+    TRY(hive_msg_kv_uint(m, "cid", cid));
+    TRY(hive_msg_kv_uint(m, "session", session));
+    TRY(hive_msg_kv_uint(m, "heartbeat_ms", hb_ms));
+    TRY(hive_msg_kv_uint(m, "heartbeat_timeout_ms", hb_timeout_ms));
+    TRY(hive_msg_kv_uint(m, "max_frame", max_frame));
+    TRY(hive_msg_kv_str(m, "app_version", app_version));
+    TRY(hive_msg_key(m, "registry"));
+    return hive__registry_pack(reg, &m->pk) ? HIVE_ENOMEM : 0;
+}
+
+int hive__close_pack(hive_msg *m, int reason, const char *message)
+{
+    TRY(hive_msg_map(m, 3));
+    TRY(hive_msg_kv_uint(m, "reason", (uint64_t)reason));
+    TRY(hive_msg_kv_str(m, "name", hive_close_reason_name(reason)));
+    size_t n = message ? strlen(message) : 0;
+    if (n > HIVE__CLOSE_MSG_MAX) n = HIVE__CLOSE_MSG_MAX;
+    TRY(hive_msg_key(m, "message"));
+    return hive_msg_strn(m, message ? message : "", n);
+}
+
+int hive__ready_pack(hive_msg *m) { return hive_msg_map(m, 0); }
+
+int hive__ping_pack(hive_msg *m, uint64_t t_ms) { return hive_msg_uint(m, t_ms); }
+
+/* Copies a string field of at most max bytes, NUL-terminated. Returns 0,
+ * HIVE_ENOENT when absent, or HIVE_ETYPE / HIVE_ETOOBIG. */
+static int get_strz(const msgpack_object *o, const char *key, char *dst, size_t max)
+{
+    const char *s;
+    size_t n;
+    int rc = hive_msg_get_str(o, key, &s, &n);
+    if (rc) return rc;
+    if (n > max || memchr(s, 0, n)) return HIVE_ETOOBIG;
+    memcpy(dst, s, n);
+    dst[n] = 0;
+    return 0;
+}
+
+static int get_u32(const msgpack_object *o, const char *key, uint32_t *out)
+{
+    uint64_t v;
+    int rc = hive_msg_get_uint(o, key, &v);
+    if (rc) return rc;
+    if (v > UINT32_MAX) return HIVE_ETYPE;
+    *out = (uint32_t)v;
+    return 0;
+}
+
+int hive__hello_parse(const msgpack_object *o, hive__hello_msg *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!o || o->type != MSGPACK_OBJECT_MAP) return HIVE_CLOSE_BAD_MAGIC;
+    if (!hive_msg_str_eq(hive_msg_get(o, "magic"), HIVE__MAGIC)) return HIVE_CLOSE_BAD_MAGIC;
+    uint64_t proto;
+    if (hive_msg_get_uint(o, "proto", &proto) || proto != HIVE_PROTOCOL_VERSION)
+        return HIVE_CLOSE_PROTO_MISMATCH;
+    if (get_strz(o, "app", out->app, HIVE__HELLO_STR_MAX)) return HIVE_CLOSE_BAD_HANDSHAKE;
+    if (get_strz(o, "app_version", out->app_version, HIVE__HELLO_STR_MAX)) return HIVE_CLOSE_BAD_HANDSHAKE;
+    if (get_strz(o, "conntype", out->conntype, HIVE__HELLO_STR_MAX)) return HIVE_CLOSE_BAD_HANDSHAKE;
+    int rc = get_u32(o, "max_frame", &out->max_frame);
+    if (rc == HIVE_ENOENT) out->max_frame = 65536;
+    else if (rc) return HIVE_CLOSE_BAD_HANDSHAKE;
+    if (out->max_frame < HIVE_MIN_MAX_FRAME) return HIVE_CLOSE_BAD_HANDSHAKE;
+
+    const msgpack_object *t = hive_msg_get(o, "token");
+    if (t && t->type == MSGPACK_OBJECT_BIN) {
+        out->token = t->via.bin.ptr;
+        out->token_len = t->via.bin.size;
+    } else if (t && t->type == MSGPACK_OBJECT_STR) {
+        out->token = t->via.str.ptr;
+        out->token_len = t->via.str.size;
+    } else if (t && t->type != MSGPACK_OBJECT_NIL) {
+        return HIVE_CLOSE_BAD_HANDSHAKE;
+    }
+    if (out->token_len > HIVE__TOKEN_MAX) return HIVE_CLOSE_BAD_HANDSHAKE;
+    return 0;
+}
+
+int hive__welcome_parse(const msgpack_object *o, hive__welcome_msg *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!o || o->type != MSGPACK_OBJECT_MAP) return HIVE_CLOSE_BAD_HANDSHAKE;
+    uint64_t proto;
+    if (hive_msg_get_uint(o, "proto", &proto) || proto != HIVE_PROTOCOL_VERSION)
+        return HIVE_CLOSE_PROTO_MISMATCH;
+    if (get_u32(o, "cid", &out->cid) || out->cid == 0) return HIVE_CLOSE_BAD_HANDSHAKE;
+    if (hive_msg_get_uint(o, "session", &out->session)) return HIVE_CLOSE_BAD_HANDSHAKE;
+    if (get_u32(o, "heartbeat_ms", &out->heartbeat_ms) || out->heartbeat_ms == 0)
+        return HIVE_CLOSE_BAD_HANDSHAKE;
+    if (get_u32(o, "heartbeat_timeout_ms", &out->heartbeat_timeout_ms) ||
+        out->heartbeat_timeout_ms <= out->heartbeat_ms)
+        return HIVE_CLOSE_BAD_HANDSHAKE;
+    if (get_u32(o, "max_frame", &out->max_frame) || out->max_frame < HIVE_MIN_MAX_FRAME)
+        return HIVE_CLOSE_BAD_HANDSHAKE;
+    int rc = get_strz(o, "app_version", out->app_version, HIVE__HELLO_STR_MAX);
+    if (rc && rc != HIVE_ENOENT) return HIVE_CLOSE_BAD_HANDSHAKE;
+    const msgpack_object *reg = hive_msg_get(o, "registry");
+    if (!reg) return HIVE_CLOSE_BAD_HANDSHAKE;
+    rc = hive__registry_from_msgpack(reg, &out->registry);
+    if (rc == HIVE_ENOMEM) return HIVE_CLOSE_NO_MEMORY;
+    if (rc) return HIVE_CLOSE_BAD_HANDSHAKE;
+    return 0;
+}
+
+int hive__close_parse(const msgpack_object *o, hive__close_msg *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!o || o->type != MSGPACK_OBJECT_MAP) return HIVE_CLOSE_BAD_HANDSHAKE;
+    uint64_t r;
+    if (hive_msg_get_uint(o, "reason", &r) || r > HIVE_CLOSE_MAX) return HIVE_CLOSE_BAD_HANDSHAKE;
+    out->reason = (int)r;
+    const char *s;
+    size_t n;
+    if (hive_msg_get_str(o, "message", &s, &n) == 0) {
+        if (n > HIVE__CLOSE_MSG_MAX) n = HIVE__CLOSE_MSG_MAX;
+        memcpy(out->message, s, n);
+        out->message[n] = 0;
+        /* A message is text for logs; an embedded NUL just ends it early. */
+    }
+    return 0;
+}
