@@ -3,16 +3,17 @@
  * republished as bus events, so game code hooks a key press the same way
  * it hooks a network message.
  *
- * This is the only file of the engine that includes SDL: a program that
- * never calls hive_sdl_* never pulls this object out of the static library
- * and links no SDL (the headless demo server relies on that).
+ * This is the only file of the engine that includes SDL, and it is a
+ * library of its own (libhive-sdl, hive/sdl.h): the loop (libhive-engine)
+ * needs no SDL to build, link or install, so a headless server never sees
+ * SDL. It uses the engine through its public header only.
  */
 #include "events/internal.h"
 #include <limits.h>
 #include <string.h>
 #include <SDL.h>
 #include <SDL_image.h>
-#include "engine_internal.h"
+#include "hive/sdl.h"
 
 enum {
     EV_QUIT, EV_KEYDOWN, EV_KEYUP, EV_MOTION, EV_BUTTON, EV_WHEEL, EV_TEXT,
@@ -20,8 +21,9 @@ enum {
 };
 
 static const char *const ev_names[EV__COUNT] = {
-    "sdl:quit", "sdl:keydown", "sdl:keyup", "sdl:mousemotion",
-    "sdl:mousebutton", "sdl:mousewheel", "sdl:textinput", "sdl:window.resized",
+    HIVE_EV_SDL_QUIT, HIVE_EV_SDL_KEYDOWN, HIVE_EV_SDL_KEYUP, HIVE_EV_SDL_MOUSEMOTION,
+    HIVE_EV_SDL_MOUSEBUTTON, HIVE_EV_SDL_MOUSEWHEEL, HIVE_EV_SDL_TEXTINPUT,
+    HIVE_EV_SDL_WINDOW_RESIZED,
 };
 
 struct hive_sdl {
@@ -202,7 +204,7 @@ hive_sdl *hive_sdl_create(hive_engine *e, const hive_sdl_config *cfg)
 
     if ((s->service = hive_engine_add_service(e, pump_service, s)) <= 0) goto fail;
     if (s->renderer && !s->cfg.manual_present) {
-        hive_event_id frame = hive_bus_intern(s->bus, "engine:frame");
+        hive_event_id frame = hive_bus_intern(s->bus, HIVE_EV_ENGINE_FRAME);
         s->sub_clear = hive_bus_subscribe_id(s->bus, frame, on_frame_clear, s,
                                              &(hive_sub_opts){ .priority = INT_MAX });
         s->sub_present = hive_bus_subscribe_id(s->bus, frame, on_frame_present, s,
