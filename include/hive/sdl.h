@@ -70,8 +70,10 @@ typedef struct hive_sdl_config {
  * "dummy" without a display), open the window and renderer, and add the
  * event pump as a service of `e`.
  * cfg: may be NULL. Copied (title too).
- * Returns the object, or NULL when SDL fails (SDL_GetError() says why) or
- * out of memory. One hive_sdl per engine. Owner thread.
+ * Returns the object (destroy it with hive_sdl_destroy, before its
+ * engine), or NULL: hive_create_error() then holds HIVE_EIO with SDL's
+ * reason ("hive_sdl_create: SDL: ...", also in SDL_GetError()), HIVE_ENOMEM,
+ * or HIVE_EINVAL for a NULL engine. One hive_sdl per engine. Owner thread.
  */
 hive_sdl *hive_sdl_create(hive_engine *e, const hive_sdl_config *cfg);
 
