@@ -7,7 +7,8 @@
 #   make tsan       the threading tests under ThreadSanitizer
 #   make bench      build Release and run every benchmark
 #   make fuzz       build the libFuzzer targets (clang) and run each FUZZ_SECONDS
-#   make install    PREFIX=/usr/local: headers, libhive.a, hive.pc
+#   make install    PREFIX=/usr/local: headers, libhive.a + libhive-engine.a +
+#                   libhive-sdl.a and hive.pc, hive-engine.pc, hive-sdl.pc
 #   make certs      throwaway CA + server/client certificates in certs/
 #   make clean
 

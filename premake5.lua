@@ -12,6 +12,8 @@
 --   examples/<name>/*.c  -> bin/<Config>/<name>
 --   demo/<part>/*.c      -> bin/<Config>/hive-demo-<part>
 --   tools/<name>/*.c     -> bin/<Config>/hive-<name>
+-- Code that several programs share is a static library (below), never a
+-- source compiled twice or a .c included from another folder.
 
 ---------------------------------------------------------------------------
 -- premake4 shim: maps the premake5 names used below onto premake4 4.3.
@@ -37,6 +39,7 @@ if string.sub(_PREMAKE_VERSION, 1, 1) == "4" then
     elseif v == "Off" then buildoptions { "-w" } end
   end
   function staticruntime() end
+  function removefiles(v) excludes(v) end
 end
 
 local CONFIGS = { "Debug", "Release", "Sanitize", "TSan" }
@@ -85,39 +88,52 @@ workspace "hive"
     linkoptions { TSAN }
   filter {}
 
--- The events layer alone (libc + pthread). Used by the bus tests/bench, so
--- they build even while other layers are being worked on.
-project "hive-events"
-  kind "StaticLib"
-  files { "events/**.c", "events/**.h", "include/hive/*.h" }
-  per_config_targetdir()
-
--- What users link: events + net.
-project "hive"
-  kind "StaticLib"
-  files { "events/**.c", "events/**.h", "net/**.c", "net/**.h", "include/hive/*.h" }
-  per_config_targetdir()
-
--- The SDL2 wrapper and game loop; only programs with a window link it.
-if #os.matchfiles("engine/*.c") > 0 then
-project "hive-engine"
-  kind "StaticLib"
-  files { "engine/**.c", "engine/**.h" }
-  buildoptions { "-I/usr/include/SDL2" }
-  per_config_targetdir()
+-- The libraries. Every source is compiled into exactly one of them, and
+-- programs and tests link what they use (link order: the user first, then
+-- what it uses, then the system):
+--   hive-events        events/   the bus (libc + pthread)
+--   hive-net           net/      transports, framing, server, client -> hive-events
+--   hive-engine        engine/   the loop, timers, services (no SDL) -> hive-net
+--   hive-sdl           engine/sdl/  SDL2 window and input            -> hive-engine
+--   hive-demo-common   demo/common/  the demo's game rules            -> hive-net
+--   hive-loadgen-core  tools/loadgen/ but main.c: the load generator  -> hive-net
+-- `make install` assembles the installed libhive.a from hive-events and
+-- hive-net (tools/install.sh), so `pkg-config --libs hive` is one library.
+local function library(name, srcs, opts)
+  project(name)
+    kind "StaticLib"
+    files(srcs)
+    if opts and opts.removefiles then removefiles(opts.removefiles) end
+    if opts and opts.sdl then buildoptions { "-I/usr/include/SDL2" } end
+    per_config_targetdir()
 end
+
+local has_engine = #os.matchfiles("engine/*.c") > 0
+local has_sdl = #os.matchfiles("engine/sdl/*.c") > 0
+
+library("hive-events", { "events/**.c", "events/**.h", "include/hive/*.h" })
+library("hive-net", { "net/**.c", "net/**.h" })
+if has_engine then library("hive-engine", { "engine/*.c", "engine/*.h" }) end
+if has_sdl then library("hive-sdl", { "engine/sdl/**.c", "engine/sdl/**.h" }, { sdl = true }) end
+library("hive-demo-common", { "demo/common/*.c", "demo/common/*.h" })
+library("hive-loadgen-core", { "tools/loadgen/*.c", "tools/loadgen/*.h" },
+        { removefiles = { "tools/loadgen/main.c" } })
 
 local function basename(p) return string.match(p, "([^/]+)$") end
 
--- Link order matters for static libraries: engine, then hive, then system.
+-- opts: uses = internal libraries above hive-engine (demo common, loadgen);
+-- engine / sdl: the loop / the SDL wrapper; events_only: the bus alone.
 local function program(name, srcs, opts)
   project(name)
     kind "ConsoleApp"
     files(srcs)
     per_config_targetdir()
     local l = {}
-    if opts.engine then table.insert(l, "hive-engine") end
-    if opts.events_only then table.insert(l, "hive-events") else table.insert(l, "hive") end
+    for _, x in ipairs(opts.uses or {}) do table.insert(l, x) end
+    if opts.sdl then table.insert(l, "hive-sdl") end
+    if opts.engine or opts.sdl then table.insert(l, "hive-engine") end
+    if not opts.events_only then table.insert(l, "hive-net") end
+    table.insert(l, "hive-events")
     if opts.criterion then table.insert(l, "criterion") end
     if opts.sdl then
       buildoptions { "-I/usr/include/SDL2" }
@@ -131,16 +147,23 @@ local function program(name, srcs, opts)
     links(l)
 end
 
-local has_engine = #os.matchfiles("engine/*.c") > 0
-local SDL_AREAS = { engine = true, demo = true }
+-- What each discovered program links beyond hive-net + hive-events.
+local LOADGEN = { "hive-loadgen-core" }
+local AREA_OPTS = {
+  bus    = { events_only = true },
+  engine = { sdl = has_sdl, engine = has_engine },
+  demo   = { uses = { "hive-demo-common" }, sdl = has_sdl, engine = has_engine },
+  docs   = {},
+  scale  = { uses = LOADGEN },
+}
 
 -- tests/support/ is not an area: its files are linked into every test binary.
 for _, d in ipairs(os.matchdirs("tests/*")) do
   local area = basename(d)
   if area ~= "support" and #os.matchfiles(d .. "/*.c") > 0 then
-    local sdl = SDL_AREAS[area] and has_engine
+    local o = AREA_OPTS[area] or {}
     program("test-" .. area, { d .. "/**.c", d .. "/**.h", "tests/support/*.c", "tests/support/*.h" },
-      { criterion = true, events_only = (area == "bus"), sdl = sdl, engine = sdl })
+      { criterion = true, events_only = o.events_only, uses = o.uses, sdl = o.sdl, engine = o.engine })
   end
 end
 
@@ -150,7 +173,8 @@ for _, f in ipairs(os.matchfiles("bench/*.c")) do
 end
 for _, d in ipairs(os.matchdirs("bench/*")) do
   if #os.matchfiles(d .. "/*.c") > 0 then
-    program("bench-" .. basename(d), { d .. "/**.c", d .. "/**.h" }, {})
+    program("bench-" .. basename(d), { d .. "/**.c", d .. "/**.h" },
+      { uses = (basename(d) == "scale") and LOADGEN or nil })
   end
 end
 
@@ -163,16 +187,22 @@ end
 for _, d in ipairs(os.matchdirs("demo/*")) do
   local part = basename(d)
   if part ~= "common" and #os.matchfiles(d .. "/*.c") > 0 then
-    local sdl = (part ~= "server") and has_engine
-    -- Every part links hive-engine for the loop and timers; only sdl.o
-    -- needs SDL, and the server never references it, so it stays SDL-free.
-    program("hive-demo-" .. part, { d .. "/**.c", d .. "/**.h", "demo/common/*.c", "demo/common/*.h" },
-      { sdl = sdl, engine = has_engine })
+    -- The server links the loop and timers (hive-engine) but not hive-sdl:
+    -- it is headless and links no SDL at all.
+    program("hive-demo-" .. part, { d .. "/**.c", d .. "/**.h" },
+      { uses = { "hive-demo-common" }, sdl = (part ~= "server") and has_sdl, engine = has_engine })
   end
 end
 
+-- A tool whose folder is also a library (tools/loadgen) builds only its
+-- main.c here and links the rest.
 for _, d in ipairs(os.matchdirs("tools/*")) do
   if #os.matchfiles(d .. "/*.c") > 0 then
-    program("hive-" .. basename(d), { d .. "/**.c", d .. "/**.h" }, {})
+    local name = basename(d)
+    if name == "loadgen" then
+      program("hive-loadgen", { d .. "/main.c", d .. "/*.h" }, { uses = LOADGEN })
+    else
+      program("hive-" .. name, { d .. "/**.c", d .. "/**.h" }, {})
+    end
   end
 end

@@ -1,11 +1,14 @@
 /*
  * engine_internal.h - the engine object, shared by loop.c, timer.c and
- * service.c. Nothing here knows SDL.
+ * service.c. Nothing here knows SDL (engine/sdl/ uses the public API only).
+ *
+ * Atomics: the GCC __atomic builtins, as everywhere in Hive. Only `stop`
+ * is shared between threads (hive_engine_stop from any thread or a signal
+ * handler); every other field belongs to the owner thread.
  */
 #ifndef HIVE_ENGINE_INTERNAL_H
 #define HIVE_ENGINE_INTERNAL_H
 
-#include <stdatomic.h>
 #include "hive/engine.h"
 
 typedef struct hive__service {
@@ -25,6 +28,7 @@ typedef struct hive__timer {
 } hive__timer;
 
 struct hive_engine {
+    hive_engine_config cfg;  /* in force: defaults filled (hive_engine_config_get) */
     hive_bus *bus;
     hive_clock_fn clock;
     void *clock_user;
@@ -38,7 +42,7 @@ struct hive_engine {
     uint64_t tick_acc, net_acc;
     uint64_t tick, net_tick, frame;
     bool stepping, running;
-    atomic_int stop;
+    int stop;                /* __atomic: set by hive_engine_stop, any thread */
     hive_engine_counters st;
 
     hive_event_id ev_tick, ev_nettick, ev_frame, ev_start, ev_stop, ev_svc_err;
@@ -65,6 +69,11 @@ void hive__engine_free_timers(hive_engine *e);
 void hive__engine_poll_services(hive_engine *e);
 void hive__engine_idle(hive_engine *e, uint64_t deadline);
 void hive__engine_free_services(hive_engine *e);
+
+static inline bool hive__engine_stopping(const hive_engine *e)
+{
+    return __atomic_load_n(&e->stop, __ATOMIC_SEQ_CST) != 0;
+}
 
 static inline uint64_t hive__engine_clock(const hive_engine *e)
 {

@@ -13,56 +13,109 @@
 #include "events/internal.h"
 #include "engine_internal.h"
 
-#define HIVE__ENGINE_MAX_HZ 10000.0
-
 static uint64_t default_clock(void *user)
 {
     (void)user;
     return hive_now_ns();
 }
 
-/* 0 means default; anything else must be a sane positive rate. */
-static bool rate_ns(double hz, double def, uint64_t *out)
+/* A rate given (non-zero) must be in (0, HIVE_ENGINE_MAX_HZ]; NaN fails. */
+static int check_rate(const char *field, double hz)
 {
-    if (hz == 0) hz = def;
-    if (!(hz > 0) || hz > HIVE__ENGINE_MAX_HZ) return false;   /* NaN fails too */
-    *out = (uint64_t)(1e9 / hz + 0.5);
-    return *out > 0;
+    if (hz > 0 && hz <= HIVE_ENGINE_MAX_HZ) return HIVE_OK;
+    return hive__create_fail(HIVE_EINVAL, field,
+                             "hive_engine_config.%s: %g is not a rate in (0, %g] Hz",
+                             field, hz, HIVE_ENGINE_MAX_HZ);
+}
+
+/*
+ * The one place engine defaults are filled in and limits checked. Writes
+ * *out or records why not and returns the code for hive_create_error().
+ */
+static int engine_config_resolve(const hive_engine_config *in, hive_engine_config *out)
+{
+    if (!in) return hive__create_fail(HIVE_EINVAL, "", "hive_engine_create: config is NULL");
+    hive_engine_config c = *in;
+    if (!c.bus) return hive__create_fail(HIVE_EINVAL, "bus", "hive_engine_config.bus: is NULL (a bus is required)");
+    if (c.tick_hz == 0) c.tick_hz = HIVE_ENGINE_DEFAULT_TICK_HZ;
+    if (c.net_hz == 0) c.net_hz = HIVE_ENGINE_DEFAULT_NET_HZ;
+    if (c.frame_hz == 0) c.frame_hz = c.tick_hz;
+    if (!c.dispatch_budget_ns) c.dispatch_budget_ns = HIVE_ENGINE_DEFAULT_DISPATCH_BUDGET_NS;
+    if (!c.max_ticks_per_frame) c.max_ticks_per_frame = HIVE_ENGINE_DEFAULT_MAX_TICKS_PER_FRAME;
+    if (!c.clock) {
+        c.clock = default_clock;
+        c.clock_user = NULL;
+    }
+    int rc;
+    if ((rc = check_rate("tick_hz", c.tick_hz)) < 0 ||
+        (rc = check_rate("net_hz", c.net_hz)) < 0 ||
+        (rc = check_rate("frame_hz", c.frame_hz)) < 0)
+        return rc;
+    if (c.max_ticks_per_frame < 0)
+        return hive__create_fail(HIVE_EINVAL, "max_ticks_per_frame",
+                                 "hive_engine_config.max_ticks_per_frame: %d is negative",
+                                 c.max_ticks_per_frame);
+    *out = c;
+    return HIVE_OK;
+}
+
+/* hz is checked: in (0, HIVE_ENGINE_MAX_HZ], so at least 100000 ns. */
+static uint64_t period_ns(double hz)
+{
+    return (uint64_t)(1e9 / hz + 0.5);
 }
 
 hive_engine *hive_engine_create(const hive_engine_config *cfg)
 {
-    if (!cfg || !cfg->bus || cfg->max_ticks_per_frame < 0) return NULL;
+    hive_engine_config c;
+    if (engine_config_resolve(cfg, &c) < 0) return NULL;
+    int code = HIVE_ENOMEM;
+    const char *what = "allocating the engine";
     hive_engine *e = hive__calloc(1, sizeof *e);
-    if (!e) return NULL;
-    e->bus = cfg->bus;
-    e->clock = cfg->clock ? cfg->clock : default_clock;
-    e->clock_user = cfg->clock ? cfg->clock_user : NULL;
-    double tick_hz = cfg->tick_hz ? cfg->tick_hz : 60.0;
-    if (!rate_ns(tick_hz, 60.0, &e->tick_ns) ||
-        !rate_ns(cfg->net_hz, 30.0, &e->net_ns) ||
-        !rate_ns(cfg->frame_hz, tick_hz, &e->frame_ns))
-        goto fail;
-    e->budget_ns = cfg->dispatch_budget_ns ? cfg->dispatch_budget_ns : 4000000u;
-    e->max_ticks = cfg->max_ticks_per_frame ? cfg->max_ticks_per_frame : 5;
-    atomic_init(&e->stop, 0);
+    if (!e) goto fail;
+    e->cfg = c;
+    e->bus = c.bus;
+    e->clock = c.clock;
+    e->clock_user = c.clock_user;
+    e->tick_ns = period_ns(c.tick_hz);
+    e->net_ns = period_ns(c.net_hz);
+    e->frame_ns = period_ns(c.frame_hz);
+    e->budget_ns = c.dispatch_budget_ns;
+    e->max_ticks = c.max_ticks_per_frame;
+    __atomic_store_n(&e->stop, 0, __ATOMIC_SEQ_CST);
 
-    /* Interned once: every publish after this is by id. */
-    e->ev_tick = hive_bus_intern(e->bus, "engine:tick");
-    e->ev_nettick = hive_bus_intern(e->bus, "engine:nettick");
-    e->ev_frame = hive_bus_intern(e->bus, "engine:frame");
-    e->ev_start = hive_bus_intern(e->bus, "engine:start");
-    e->ev_stop = hive_bus_intern(e->bus, "engine:stop");
-    e->ev_svc_err = hive_bus_intern(e->bus, "engine:service.error");
-    if (e->ev_tick <= 0 || e->ev_nettick <= 0 || e->ev_frame <= 0 ||
-        e->ev_start <= 0 || e->ev_stop <= 0 || e->ev_svc_err <= 0)
-        goto fail;
+    /* Interned once: every publish after this is by id. The names are
+     * valid, so interning fails only for want of memory or of room in
+     * the bus's name table; the code says which. */
+    struct { hive_event_id *id; const char *name; } names[] = {
+        { &e->ev_tick, HIVE_EV_ENGINE_TICK },   { &e->ev_nettick, HIVE_EV_ENGINE_NETTICK },
+        { &e->ev_frame, HIVE_EV_ENGINE_FRAME }, { &e->ev_start, HIVE_EV_ENGINE_START },
+        { &e->ev_stop, HIVE_EV_ENGINE_STOP },   { &e->ev_svc_err, HIVE_EV_ENGINE_SERVICE_ERROR },
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        hive_event_id id = hive_bus_intern(e->bus, names[i].name);
+        if (id <= 0) {
+            if (id < 0) code = (int)id;
+            what = names[i].name;   /* "hive_engine_create: engine:tick: ..." */
+            goto fail;
+        }
+        *names[i].id = id;
+    }
 
     e->start = e->now = e->last_frame = hive__engine_clock(e);
+    hive__create_ok();
     return e;
 fail:
     hive__free(e);
+    hive__create_fail(code, "", "hive_engine_create: %s: %s", what, hive_strerror(code));
     return NULL;
+}
+
+int hive_engine_config_get(const hive_engine *e, hive_engine_config *out)
+{
+    if (!e || !out) return HIVE_EINVAL;
+    *out = e->cfg;
+    return HIVE_OK;
 }
 
 void hive_engine_destroy(hive_engine *e)
@@ -88,7 +141,7 @@ int hive_engine_stats(const hive_engine *e, hive_engine_counters *out)
 
 void hive_engine_stop(hive_engine *e)
 {
-    if (e) atomic_store(&e->stop, 1);
+    if (e) __atomic_store_n(&e->stop, 1, __ATOMIC_SEQ_CST);
 }
 
 /* Take whole steps out of an accumulator; publish each (when heard).
@@ -173,13 +226,13 @@ int hive_engine_run(hive_engine *e)
     if (e->running || e->stepping) return HIVE_ESTATE;
     e->running = true;
     if (hive_bus_wants(e->bus, e->ev_start)) hive_bus_publish(e->bus, e->ev_start, NULL, 0);
-    while (!atomic_load(&e->stop)) {
+    while (!hive__engine_stopping(e)) {
         hive_engine_step(e, hive__engine_clock(e));
-        if (atomic_load(&e->stop)) break;
+        if (hive__engine_stopping(e)) break;
         hive__engine_idle(e, next_deadline(e, hive__engine_clock(e)));
     }
     if (hive_bus_wants(e->bus, e->ev_stop)) hive_bus_publish(e->bus, e->ev_stop, NULL, 0);
-    atomic_store(&e->stop, 0);
+    __atomic_store_n(&e->stop, 0, __ATOMIC_SEQ_CST);
     e->running = false;
     return HIVE_OK;
 }

@@ -89,7 +89,7 @@ void hive__engine_idle(hive_engine *e, uint64_t deadline)
 {
     uint64_t t0 = hive__engine_clock(e);
     for (;;) {
-        if (atomic_load(&e->stop)) break;
+        if (hive__engine_stopping(e)) break;
         uint64_t now = hive__engine_clock(e);
         if (now >= deadline) break;
         uint64_t left = deadline - now;

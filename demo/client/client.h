@@ -15,6 +15,7 @@
 
 #include <hive/hive.h>
 #include <hive/engine.h>
+#include <hive/sdl.h>
 #include "demo/common/bot.h"
 #include "demo/common/game.h"
 #include "demo/common/interp.h"

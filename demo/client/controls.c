@@ -90,10 +90,10 @@ int demo_controls_install(demo_client *c)
 {
     if (!c->sdl) return 0;
     int rc;
-    if ((rc = hive_bus_subscribe(c->bus, "sdl:keydown", on_keydown, c, NULL)) < 0 ||
-        (rc = hive_bus_subscribe(c->bus, "sdl:keyup", on_keyup, c, NULL)) < 0 ||
-        (rc = hive_bus_subscribe(c->bus, "sdl:textinput", on_text, c, NULL)) < 0 ||
-        (rc = hive_bus_subscribe(c->bus, "sdl:quit", on_quit, c, NULL)) < 0)
+    if ((rc = hive_bus_subscribe(c->bus, HIVE_EV_SDL_KEYDOWN, on_keydown, c, NULL)) < 0 ||
+        (rc = hive_bus_subscribe(c->bus, HIVE_EV_SDL_KEYUP, on_keyup, c, NULL)) < 0 ||
+        (rc = hive_bus_subscribe(c->bus, HIVE_EV_SDL_TEXTINPUT, on_text, c, NULL)) < 0 ||
+        (rc = hive_bus_subscribe(c->bus, HIVE_EV_SDL_QUIT, on_quit, c, NULL)) < 0)
         return rc;
     return 0;
 }

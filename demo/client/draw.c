@@ -183,6 +183,6 @@ int demo_draw_install(demo_client *c)
     /* Draw in a fixed 1120 x 700 space; SDL scales it to the window. */
     SDL_RenderSetLogicalSize(r, SCREEN_W, SCREEN_H);
     c->text = demo_text_create(r);
-    int rc = hive_bus_subscribe(c->bus, "engine:frame", on_frame, c, NULL);
+    int rc = hive_bus_subscribe(c->bus, HIVE_EV_ENGINE_FRAME, on_frame, c, NULL);
     return rc < 0 ? rc : 0;
 }

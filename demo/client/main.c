@@ -118,7 +118,7 @@ int main(int argc, char **argv)
     }
     if (opts.screenshot) {
         hive_engine_after(c.engine, (uint64_t)(opts.after * 1000), screenshot_due, &c);
-        hive_bus_subscribe(c.bus, "engine:frame", take_screenshot, &c, &(hive_sub_opts){ .priority = -100 });
+        hive_bus_subscribe(c.bus, HIVE_EV_ENGINE_FRAME, take_screenshot, &c, &(hive_sub_opts){ .priority = -100 });
     }
     if (opts.duration > 0) hive_engine_after(c.engine, (uint64_t)(opts.duration * 1000), leave_after, &c);
 

@@ -394,8 +394,8 @@ int demo_session_install(demo_client *c)
         { RECV(DEMO_P_CHAT), on_chat },
         { RECV(DEMO_P_ANNOUNCE), on_announce },
         { RECV(DEMO_P_PONG), on_pong },
-        { "engine:tick", on_tick },
-        { "engine:frame", on_frame },
+        { HIVE_EV_ENGINE_TICK, on_tick },
+        { HIVE_EV_ENGINE_FRAME, on_frame },
     };
     hive_msg_init(&c->msg);
     demo_interp_init(&c->interp);

@@ -361,8 +361,8 @@ int demo_game_install(demo_server *ds)
         { HIVE_EV_SERVER_RECV_PREFIX DEMO_P_INPUT, on_input },
         { HIVE_EV_SERVER_RECV_PREFIX DEMO_P_CHAT, on_chat },
         { HIVE_EV_SERVER_RECV_PREFIX DEMO_P_PING, on_ping },
-        { "engine:tick", on_tick },
-        { "engine:nettick", on_nettick },
+        { HIVE_EV_ENGINE_TICK, on_tick },
+        { HIVE_EV_ENGINE_NETTICK, on_nettick },
         { "arena:announce", on_announce },
     };
     for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {

@@ -1,41 +1,19 @@
 /*
- * hive/engine.h - the game loop: a fixed-timestep clock, timers, network
- * services, and SDL2 input turned into bus events.
+ * hive/engine.h - the game loop: a fixed-timestep clock, timers, and the
+ * network services it drives, all speaking bus. libhive-engine
+ * (pkg-config hive-engine) needs libc and libhive only: a headless server
+ * links no SDL. The SDL2 window and input are hive/sdl.h (libhive-sdl).
  *
- * Two parts, two sets of object files, so a headless server never links
- * SDL:
- *
- *   hive_engine  (engine/loop.c, engine/timer.c, engine/service.c: libc
- *                 only; engine/attach.c adds servers and clients) - the loop. Each frame it services the network
- *                 objects attached to it, drains the bus queue within a time
- *                 budget, fires due timers, and publishes
- *                   engine:tick     {tick, dt}         fixed simulation step
- *                   engine:nettick  {tick, dt}         fixed network step
- *                   engine:frame    {frame, dt, alpha} once per frame
- *                   engine:start / engine:stop         around hive_engine_run
- *                 `tick` is the count (1, 2, ...), `dt` is seconds (double),
- *                 `alpha` in [0,1) is how far the clock is between two
- *                 simulation ticks (for interpolated drawing).
- *
- *   hive_sdl     (engine/sdl.c) - the SDL2 window and renderer, wrapped once.
- *                 Registered as a service of an engine, it turns SDL's
- *                 events into bus events:
- *                   sdl:quit
- *                   sdl:keydown / sdl:keyup {key, scancode, mods, repeat, name}
- *                   sdl:mousemotion   {x, y, dx, dy, buttons}
- *                   sdl:mousebutton   {button, down, x, y, clicks}
- *                   sdl:mousewheel    {dx, dy}
- *                   sdl:textinput     {text}
- *                   sdl:window.resized {width, height}
- *                 so game code hooks input exactly as it hooks the network.
- *
- * Nothing here includes SDL's headers: SDL objects are named by their
- * struct tags, so the header is usable from SDL-free programs.
+ * Each frame the loop services the network objects attached to it, drains
+ * the bus queue within a time budget, fires due timers, and publishes the
+ * events below. `tick` is the count (1, 2, ...), `dt` is seconds (double),
+ * `alpha` in [0,1) is how far the clock is between two simulation ticks
+ * (for interpolated drawing).
  *
  * THREADS
- *   An engine and its hive_sdl belong to one thread (the bus's owner
- *   thread). hive_engine_stop() is the exception: safe from any thread and
- *   from signal handlers.
+ *   An engine belongs to one thread (the bus's owner thread).
+ *   hive_engine_stop() is the exception: safe from any thread and from
+ *   signal handlers.
  */
 #ifndef HIVE_ENGINE_H
 #define HIVE_ENGINE_H
@@ -47,6 +25,33 @@
 extern "C" {
 #endif
 
+/* ------------------------------------------------------------------ */
+/* Event names (published on the engine's bus, by hive_engine_step/run) */
+/* ------------------------------------------------------------------ */
+
+#define HIVE_EV_ENGINE_TICK          "engine:tick"          /* {tick, dt} fixed simulation step */
+#define HIVE_EV_ENGINE_NETTICK       "engine:nettick"       /* {tick, dt} fixed network step */
+#define HIVE_EV_ENGINE_FRAME         "engine:frame"         /* {frame, dt, alpha} once per frame */
+#define HIVE_EV_ENGINE_START         "engine:start"         /* before hive_engine_run's first frame */
+#define HIVE_EV_ENGINE_STOP          "engine:stop"          /* after hive_engine_run's last frame */
+#define HIVE_EV_ENGINE_SERVICE_ERROR "engine:service.error" /* {service, error, name} a service failed */
+
+/* ------------------------------------------------------------------ */
+/* Configuration                                                        */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Defaults and limits of hive_engine_config. A zero field takes its
+ * HIVE_ENGINE_DEFAULT_* (frame_hz: tick_hz); hive_engine_config_get reads
+ * back what is in force. A value outside its limit makes
+ * hive_engine_create fail, and hive_create_error() names the field.
+ */
+#define HIVE_ENGINE_DEFAULT_TICK_HZ             60.0
+#define HIVE_ENGINE_DEFAULT_NET_HZ              30.0
+#define HIVE_ENGINE_DEFAULT_DISPATCH_BUDGET_NS  4000000u  /* 4 ms */
+#define HIVE_ENGINE_DEFAULT_MAX_TICKS_PER_FRAME 5
+#define HIVE_ENGINE_MAX_HZ                      10000.0   /* tick_hz, net_hz, frame_hz */
+
 typedef struct hive_engine hive_engine;
 
 /* A monotonic clock in nanoseconds. The default is hive_now_ns. */
@@ -55,26 +60,45 @@ typedef uint64_t (*hive_clock_fn)(void *user);
 /* Zero means default for every field except `bus`. */
 typedef struct hive_engine_config {
     hive_bus *bus;              /* required; borrowed, must outlive the engine */
-    double tick_hz;             /* simulation rate; default 60 */
-    double net_hz;              /* network rate (engine:nettick); default 30 */
+    double tick_hz;             /* simulation rate (engine:tick); default
+                                   HIVE_ENGINE_DEFAULT_TICK_HZ */
+    double net_hz;              /* network rate (engine:nettick); default
+                                   HIVE_ENGINE_DEFAULT_NET_HZ */
     double frame_hz;            /* frame rate of hive_engine_run; default tick_hz.
                                    Higher than tick_hz: frames interpolate with alpha */
     uint64_t dispatch_budget_ns;/* time per frame for queued (posted) bus events;
-                                   default 4 ms */
-    int max_ticks_per_frame;    /* catch-up limit after a stall; extra ticks are
-                                   dropped and counted; default 5 */
-    hive_clock_fn clock;        /* default hive_now_ns */
-    void *clock_user;
+                                   default HIVE_ENGINE_DEFAULT_DISPATCH_BUDGET_NS */
+    int max_ticks_per_frame;    /* catch-up limit after a stall (>= 0); extra ticks
+                                   are dropped and counted; default
+                                   HIVE_ENGINE_DEFAULT_MAX_TICKS_PER_FRAME */
+    hive_clock_fn clock;        /* default: a clock reading hive_now_ns() */
+    void *clock_user;           /* passed to clock; ignored without one */
 } hive_engine_config;
 
 /*
  * hive_engine_create - make an engine on a bus.
- * cfg: required (cfg->bus required); copied. Rates must be > 0 when set
- * and at most 10000 Hz.
- * Returns the engine, or NULL (HIVE_EINVAL-worthy config, out of memory).
- * The engine time starts at cfg->clock's current value. Owner thread.
+ * cfg: required, with cfg->bus; copied (the bus stays borrowed). Zero
+ * fields take their defaults (above). Rates must be > 0 when set and at
+ * most HIVE_ENGINE_MAX_HZ; max_ticks_per_frame must not be negative.
+ * Returns the engine (destroy it with hive_engine_destroy), or NULL:
+ * hive_create_error() then says why - HIVE_EINVAL with the field at fault
+ * ("tick_hz") and a printable message ("hive_engine_config.tick_hz: -1 is
+ * not a rate in (0, 10000] Hz"), or HIVE_ENOMEM. A success clears that
+ * record. The engine time starts at the clock's current value.
+ * Owner thread (the thread that will step the engine).
  */
 hive_engine *hive_engine_create(const hive_engine_config *cfg);
+
+/*
+ * hive_engine_config_get - the configuration in force: every zero field
+ * of the one given to hive_engine_create replaced by its default (frame_hz
+ * by tick_hz, clock by the default clock, which reads hive_now_ns()).
+ * out: written on success; nothing in it is owned by the caller (bus and
+ * clock_user are the ones given). Returns HIVE_OK, or HIVE_EINVAL for a
+ * NULL argument. Any thread, while the engine lives (the config never
+ * changes after create).
+ */
+int hive_engine_config_get(const hive_engine *e, hive_engine_config *out);
 
 /*
  * hive_engine_destroy - free the engine and its timers. Services are
@@ -87,7 +111,7 @@ void hive_engine_destroy(hive_engine *e);
 hive_bus *hive_engine_bus(const hive_engine *e);
 
 /* ------------------------------------------------------------------ */
-/* Services: the network objects (and the SDL pump) the loop drives     */
+/* Services: the network objects (and hive/sdl.h's pump) the loop drives */
 /* ------------------------------------------------------------------ */
 
 /*
@@ -222,76 +246,6 @@ int hive_engine_cancel(hive_engine *e, int timer);
 
 /* hive_engine_timer_count - timers pending. */
 size_t hive_engine_timer_count(const hive_engine *e);
-
-/* ------------------------------------------------------------------ */
-/* SDL2: window, renderer, input as bus events (engine/sdl.c)          */
-/* ------------------------------------------------------------------ */
-
-struct SDL_Window;
-struct SDL_Renderer;
-
-typedef struct hive_sdl hive_sdl;
-
-/* Zero means default. */
-typedef struct hive_sdl_config {
-    const char *title;          /* default "Hive" */
-    int width, height;          /* window size; default 960 x 600 */
-    bool resizable;
-    bool hidden;                /* create the window hidden */
-    bool no_window;             /* input only: no window, no renderer */
-    bool vsync;                 /* present with vsync (off by default: the
-                                   engine paces frames itself) */
-    bool software;              /* force SDL's software renderer */
-    bool manual_present;        /* default: the renderer is cleared before
-                                   every engine:frame handler and presented
-                                   after all of them; set to do it yourself */
-    bool keep_running_on_quit;  /* default: sdl:quit stops the engine, after
-                                   every other handler of sdl:quit ran */
-    uint8_t clear_r, clear_g, clear_b; /* clear colour; default black */
-} hive_sdl_config;
-
-/*
- * hive_sdl_create - initialise SDL's video (honours SDL_VIDEODRIVER, e.g.
- * "dummy" without a display), open the window and renderer, and add the
- * event pump as a service of `e`.
- * cfg: may be NULL. Copied (title too).
- * Returns the object, or NULL when SDL fails (SDL_GetError() says why) or
- * out of memory. One hive_sdl per engine. Owner thread.
- */
-hive_sdl *hive_sdl_create(hive_engine *e, const hive_sdl_config *cfg);
-
-/* hive_sdl_destroy - close the window, remove the service and the
- * subscriptions, and quit SDL's video. NULL is a no-op. */
-void hive_sdl_destroy(hive_sdl *s);
-
-/* The SDL objects, owned by the hive_sdl (NULL with no_window). */
-struct SDL_Window *hive_sdl_window(const hive_sdl *s);
-struct SDL_Renderer *hive_sdl_renderer(const hive_sdl *s);
-
-/*
- * hive_sdl_pump - turn every pending SDL event into its bus event now.
- * The engine calls it each frame; call it yourself only without an engine
- * loop. timeout_ms: wait at most that long for a first event (0: no wait).
- * Returns the number of SDL events handled (>= 0).
- */
-int hive_sdl_pump(hive_sdl *s, int timeout_ms);
-
-/*
- * hive_sdl_text_input - start (true) or stop (false) SDL text input, which
- * produces sdl:textinput events (for a chat box). Off at creation.
- */
-void hive_sdl_text_input(hive_sdl *s, bool on);
-
-/*
- * hive_sdl_screenshot - save what the renderer holds now as a PNG file.
- * With automatic presenting the renderer is cleared by an engine:frame
- * handler of priority INT_MAX and presented by one of priority INT_MIN, so
- * call it from an engine:frame handler whose priority is lower than your
- * drawing's (and above INT_MIN); with manual_present, before you present.
- * Returns HIVE_OK, HIVE_EINVAL, HIVE_ESTATE (no renderer), HIVE_EIO
- * (SDL or the file failed; SDL_GetError() says why).
- */
-int hive_sdl_screenshot(hive_sdl *s, const char *png_path);
 
 #ifdef __cplusplus
 }

@@ -8,7 +8,7 @@
 #include <sys/wait.h>
 
 /* The configuration the tests were built in decides the flags a program
- * linked against that build's libhive.a needs. */
+ * linked against that build's libraries needs. */
 static inline const char *docs_bindir(void)
 {
     const char *b = getenv("HIVE_BINDIR");

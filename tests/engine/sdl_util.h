@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <SDL.h>
+#include <hive/sdl.h>
 #include "engine_util.h"
 
 typedef struct sdl_rig {

@@ -21,6 +21,8 @@ Test(oom, every_allocation_may_fail, .timeout = 10)
         cr_assert_eq(hive_set_allocator(&a), HIVE_OK);
         hive_bus *bus = hive_bus_create(NULL);
         hive_engine *e = bus ? hive_engine_create(&(hive_engine_config){ .bus = bus }) : NULL;
+        if (bus && !e)
+            cr_expect_eq(hive_create_error()->code, HIVE_ENOMEM, "%s", hive_create_error()->message);
         if (e) {
             int fired = 0, ok = 1;
             for (int i = 0; i < 20; i++) {

@@ -1,6 +1,7 @@
 /* The window and renderer: automatic clear/present around engine:frame,
  * and PNG screenshots of what was drawn. */
 #include <SDL_image.h>
+#include <string.h>
 #include <unistd.h>
 #include "sdl_util.h"
 
@@ -92,4 +93,17 @@ Test(sdl_render, window_has_the_configured_size_and_title, .timeout = 10)
     cr_expect_not_null(hive_sdl_renderer(x.s));
     sdl_rig_fini(&x);
     hive_sdl_destroy(NULL);
+}
+
+Test(sdl_render, a_failed_create_says_why, .timeout = 10)
+{
+    setenv("SDL_VIDEODRIVER", "no-such-driver", 1);   /* this test's process only */
+    rig r; rig_init(&r, NULL);
+    cr_expect_null(hive_sdl_create(r.e, &(hive_sdl_config){ .hidden = true }));
+    const hive_create_error_info *err = hive_create_error();
+    cr_expect_eq(err->code, HIVE_EIO, "code %d (%s)", err->code, err->message);
+    cr_expect_neq(strstr(err->message, "hive_sdl_create: SDL: "), NULL, "message \"%s\"", err->message);
+    cr_expect_null(hive_sdl_create(NULL, NULL));
+    cr_expect_eq(hive_create_error()->code, HIVE_EINVAL);
+    rig_fini(&r);
 }

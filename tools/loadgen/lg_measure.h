@@ -3,8 +3,8 @@
  * a latency histogram with percentiles, a counting allocator, the CPU
  * clock of the calling thread and the resident set size.
  *
- * Shared by hive-loadgen, bench-scale and tests/scale (they compile these
- * sources themselves; see bench/scale/lg_sources.c).
+ * Shared by hive-loadgen, bench-scale and tests/scale, which all link
+ * libhive-loadgen-core (every tools/loadgen/ source but main.c).
  */
 #ifndef HIVE_LOADGEN_LG_MEASURE_H
 #define HIVE_LOADGEN_LG_MEASURE_H

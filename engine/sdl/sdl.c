@@ -3,16 +3,17 @@
  * republished as bus events, so game code hooks a key press the same way
  * it hooks a network message.
  *
- * This is the only file of the engine that includes SDL: a program that
- * never calls hive_sdl_* never pulls this object out of the static library
- * and links no SDL (the headless demo server relies on that).
+ * This is the only file of the engine that includes SDL, and it is a
+ * library of its own (libhive-sdl, hive/sdl.h): the loop (libhive-engine)
+ * needs no SDL to build, link or install, so a headless server never sees
+ * SDL. It uses the engine through its public header only.
  */
 #include "events/internal.h"
 #include <limits.h>
 #include <string.h>
 #include <SDL.h>
 #include <SDL_image.h>
-#include "engine_internal.h"
+#include "hive/sdl.h"
 
 enum {
     EV_QUIT, EV_KEYDOWN, EV_KEYUP, EV_MOTION, EV_BUTTON, EV_WHEEL, EV_TEXT,
@@ -20,8 +21,9 @@ enum {
 };
 
 static const char *const ev_names[EV__COUNT] = {
-    "sdl:quit", "sdl:keydown", "sdl:keyup", "sdl:mousemotion",
-    "sdl:mousebutton", "sdl:mousewheel", "sdl:textinput", "sdl:window.resized",
+    HIVE_EV_SDL_QUIT, HIVE_EV_SDL_KEYDOWN, HIVE_EV_SDL_KEYUP, HIVE_EV_SDL_MOUSEMOTION,
+    HIVE_EV_SDL_MOUSEBUTTON, HIVE_EV_SDL_MOUSEWHEEL, HIVE_EV_SDL_TEXTINPUT,
+    HIVE_EV_SDL_WINDOW_RESIZED,
 };
 
 struct hive_sdl {
@@ -179,10 +181,17 @@ static int open_window(hive_sdl *s)
 
 hive_sdl *hive_sdl_create(hive_engine *e, const hive_sdl_config *cfg)
 {
-    if (!e) return NULL;
+    if (!e) {
+        hive__create_fail(HIVE_EINVAL, "", "hive_sdl_create: engine is NULL");
+        return NULL;
+    }
     hive_sdl *s = hive__calloc(1, sizeof *s);
-    if (!s) return NULL;
+    if (!s) {
+        hive__create_fail(HIVE_ENOMEM, "", "hive_sdl_create: out of memory");
+        return NULL;
+    }
     bool sdl_up = false;
+    int code = HIVE_ENOMEM;    /* what a failed Hive call below means, unless it says */
     s->engine = e;
     s->bus = hive_engine_bus(e);
     if (cfg) s->cfg = *cfg;
@@ -192,17 +201,25 @@ hive_sdl *hive_sdl_create(hive_engine *e, const hive_sdl_config *cfg)
     if (!s->title) goto fail;
     s->cfg.title = s->title;
     for (int i = 0; i < EV__COUNT; i++)
-        if ((s->ev[i] = hive_bus_intern(s->bus, ev_names[i])) <= 0) goto fail;
+        if ((s->ev[i] = hive_bus_intern(s->bus, ev_names[i])) <= 0) {
+            if (s->ev[i] < 0) code = s->ev[i];
+            goto fail;
+        }
 
+    code = HIVE_EIO;
     if (SDL_InitSubSystem(SDL_INIT_VIDEO | SDL_INIT_EVENTS) != 0) goto fail;
     sdl_up = true;
     if (!s->cfg.no_window && open_window(s) != HIVE_OK) goto fail;
+    code = HIVE_ENOMEM;
     /* SDL2 starts with text input on; a game wants it only in a chat box. */
     SDL_StopTextInput();
 
-    if ((s->service = hive_engine_add_service(e, pump_service, s)) <= 0) goto fail;
+    if ((s->service = hive_engine_add_service(e, pump_service, s)) <= 0) {
+        if (s->service < 0) code = s->service;
+        goto fail;
+    }
     if (s->renderer && !s->cfg.manual_present) {
-        hive_event_id frame = hive_bus_intern(s->bus, "engine:frame");
+        hive_event_id frame = hive_bus_intern(s->bus, HIVE_EV_ENGINE_FRAME);
         s->sub_clear = hive_bus_subscribe_id(s->bus, frame, on_frame_clear, s,
                                              &(hive_sub_opts){ .priority = INT_MAX });
         s->sub_present = hive_bus_subscribe_id(s->bus, frame, on_frame_present, s,
@@ -216,8 +233,14 @@ hive_sdl *hive_sdl_create(hive_engine *e, const hive_sdl_config *cfg)
                                             &(hive_sub_opts){ .priority = INT_MIN });
         if (s->sub_quit <= 0) goto fail;
     }
+    hive__create_ok();
     return s;
 fail:
+    /* Recorded before SDL is shut down, while SDL_GetError() still says why. */
+    if (code == HIVE_EIO)
+        hive__create_fail(code, "", "hive_sdl_create: SDL: %s", SDL_GetError());
+    else
+        hive__create_fail(code, "", "hive_sdl_create: %s", hive_strerror(code));
     if (s->sub_clear > 0) hive_bus_unsubscribe(s->bus, s->sub_clear);
     if (s->sub_present > 0) hive_bus_unsubscribe(s->bus, s->sub_present);
     if (s->service > 0) hive_engine_remove_service(e, s->service);

@@ -1,2 +1,0 @@
-/* The loadgen core is compiled from its one source in tools/loadgen/. */
-#include "tools/loadgen/lg_server_raw.c"
