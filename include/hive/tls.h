@@ -19,11 +19,12 @@
 extern "C" {
 #endif
 
-/* Lowest protocol version accepted. Zero (the default) is TLS 1.3. */
+/* Lowest protocol version accepted, in ascending order of version. Zero
+ * (the default) is TLS 1.3. */
 typedef enum hive_tls_version {
     HIVE_TLS_DEFAULT = 0,   /* TLS 1.3 */
-    HIVE_TLS_1_3     = 1,
-    HIVE_TLS_1_2     = 2    /* also accept TLS 1.2 (peers that lack 1.3) */
+    HIVE_TLS_1_2     = 1,   /* also accept TLS 1.2 (peers that lack 1.3) */
+    HIVE_TLS_1_3     = 2
 } hive_tls_version;
 
 /* Whether a server asks connecting clients for a certificate (mutual TLS). */

@@ -92,3 +92,17 @@ Test(layers, public_headers_are_self_contained_and_free_of_internals, .timeout =
     cr_expect_gt(each_include("include/hive", check_public, NULL), 0);
     cr_expect_eq(docs_sh("! grep -n 'hive__' include/hive/*.h"), 0, "no hive__ name in a public header");
 }
+
+/* Every hive_name( that a public header's comments mention is declared
+ * (as a function, macro or type) in the public headers. */
+Test(layers, header_comments_name_functions_that_exist, .timeout = 10)
+{
+    int rc = docs_sh(
+        "cd include/hive && "
+        "grep -hoE 'hive_[a-z0-9_]+\\(' *.h | tr -d '(' | sort -u > /tmp/hive_named.$$ && "
+        "grep -hvE '^[[:space:]]*(/?\\*)' *.h | sed 's|/\\*.*||' > /tmp/hive_code.$$ && "
+        "bad=0; for f in $(cat /tmp/hive_named.$$); do "
+        "  grep -qE \"(^|[^a-z_0-9])$f([^a-z_0-9]|$)\" /tmp/hive_code.$$ || { echo \"named but not declared: $f\"; bad=1; }; "
+        "done; rm -f /tmp/hive_named.$$ /tmp/hive_code.$$; exit $bad");
+    cr_expect_eq(rc, 0, "a header comment names a function that does not exist");
+}

@@ -56,8 +56,10 @@ Test(threads, threaded_stats_count_sealed_datagrams)
             cr_assert_eq(hive_client_send_id(k, (uint32_t)hive_client_packet_id(k, "game:pos"), body,
                                              (size_t)n, 0), HIVE_OK);
             hive_client_flush(k);
-            uint64_t until = hive_now_ns() + 3000000;
-            while (hive_now_ns() < until) proxy_pump(&px);
+            /* One datagram per send (the replay needs equal sizes): wait
+             * until this one went through the proxy. */
+            uint64_t seen = px.unreliable_seen, until = hive_now_ns() + 2000000000ull;
+            while (px.unreliable_seen == seen && hive_now_ns() < until) proxy_pump(&px);
         }
         uint64_t until = hive_now_ns() + 200000000;
         while (hive_now_ns() < until) proxy_pump(&px);
