@@ -9,21 +9,42 @@
  * 1, 10 and 100 calls through a volatile function pointer (the compiler
  * cannot inline or hoist them) to the same handler the bus calls.
  * Cross-thread: events per second posted by 1 or 2 producer threads and
- * dispatched by the owner thread, each event with one int field.
- * Synchronous figures are the best of many short rounds of thread CPU
- * time; a ratio compares two figures measured in alternation, so both saw
- * the same machine. Cross-thread figures are wall time, best of 3.
+ * dispatched by the owner thread, each event with one int field, with a
+ * batching and an eager owner loop (see consume()).
+ * Every figure is printed as the median of RUNS runs, with the smallest
+ * and largest run beside it, so that one noisy run cannot pass for the
+ * typical one:
+ *
+ *   hive-bench publish_1sub value=<median> unit=ns min=<a> max=<b> runs=<k>
+ *   hive-bench publish_1sub ratio=<median> vs=indirect_call min=<a> max=<b> runs=<k>
+ *
+ * One synchronous run is the best of ROUNDS short rounds of thread CPU
+ * time; a ratio is taken within each run from two figures measured in
+ * alternation (so both saw the same machine), and its median is printed.
+ * One cross-thread run is the wall time of EVENTS events.
+ *
+ *   bin/Release/bench-bus [substring]   only the figures whose name holds it
  */
 #include "hive/bus.h"
 
 #include <pthread.h>
 #include <sched.h>
-#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
-#define ROUNDS 41
+#define ROUNDS 21   /* short rounds per synchronous run; a run keeps the best */
+#define RUNS   7    /* runs per figure: median, min and max are printed */
+#define EVENTS 4000000L /* events per cross-thread run */
+
+static const char *only; /* argv[1]: run only the figures whose name holds it */
+
+static bool wanted(const char *name)
+{
+    return !only || strstr(name, only) != NULL;
+}
 
 /* The work every handler does, bus or baseline. */
 static void handler(const hive_event *ev, void *user)
@@ -36,14 +57,42 @@ static void (*volatile indirect)(const hive_event *, void *) = handler;
 
 static uint64_t counter;
 
-static void emit(const char *name, double value, const char *unit)
+static int cmp_double(const void *a, const void *b)
 {
-    printf("hive-bench %s value=%.3f unit=%s\n", name, value, unit);
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
 }
 
-static void emit_ratio(const char *name, double v, const char *base, double b)
+/* Median, min and max of k runs (sorts v). An even k takes the mean of the
+ * middle two. */
+typedef struct spread {
+    double med, min, max;
+    int k;
+} spread;
+
+static spread spread_of(double *v, int k)
 {
-    printf("hive-bench %s ratio=%.3f vs=%s\n", name, v / b, base);
+    qsort(v, (size_t)k, sizeof *v, cmp_double);
+    double med = k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
+    return (spread){ med, v[0], v[k - 1], k };
+}
+
+static void emit(const char *name, spread s, const char *unit)
+{
+    printf("hive-bench %s value=%.3f unit=%s min=%.3f max=%.3f runs=%d\n",
+           name, s.med, unit, s.min, s.max, s.k);
+}
+
+static void emit_ratio(const char *name, spread s, const char *base)
+{
+    printf("hive-bench %s ratio=%.3f vs=%s min=%.3f max=%.3f runs=%d\n",
+           name, s.med, base, s.min, s.max, s.k);
+}
+
+/* The process's one-line runtime figure: a single measurement. */
+static void emit_one(const char *name, double value, const char *unit)
+{
+    printf("hive-bench %s value=%.3f unit=%s\n", name, value, unit);
 }
 
 /* ---- synchronous ------------------------------------------------------ */
@@ -132,19 +181,38 @@ static hive_bus *bus_with_subs(int nsubs, const char *pattern, hive_event_id *id
     return bus;
 }
 
+/* RUNS runs of fn against its baseline: the figure, the baseline and
+ * their ratio, each with its spread. */
+static void measure(loop_fn fn, const sync_case *c, loop_fn bfn, const sync_case *bc,
+                    spread *ns, spread *base_ns, spread *ratio)
+{
+    double a[RUNS], b[RUNS], r[RUNS];
+    for (int i = 0; i < RUNS; i++) {
+        time_pair(fn, c, bfn, bc, &a[i], &b[i]);
+        r[i] = a[i] / b[i];
+    }
+    *ns = spread_of(a, RUNS);
+    *base_ns = spread_of(b, RUNS);
+    *ratio = spread_of(r, RUNS);
+}
+
 static void bench_sync(void)
 {
     hive_field f[] = { HIVE_INT("cid", 7) };
     sync_case base1 = { .f = f, .n = 1, .calls = 1 };
     sync_case base10 = { .f = f, .n = 1, .calls = 10 };
     sync_case base100 = { .f = f, .n = 1, .calls = 100 };
-    double ind1, ind10, ind100, dummy;
-    time_pair(loop_indirect, &base1, loop_indirect, &base1, &ind1, &dummy);
-    time_pair(loop_indirect, &base10, loop_indirect, &base10, &ind10, &dummy);
-    time_pair(loop_indirect, &base100, loop_indirect, &base100, &ind100, &dummy);
-    emit("indirect_call", ind1, "ns");
-    emit("indirect_call_x10", ind10, "ns");
-    emit("indirect_call_x100", ind100, "ns");
+    const struct { const char *name; const sync_case *c; } bases[] = {
+        { "indirect_call", &base1 },
+        { "indirect_call_x10", &base10 },
+        { "indirect_call_x100", &base100 },
+    };
+    for (size_t i = 0; i < sizeof bases / sizeof *bases; i++) {
+        if (!wanted(bases[i].name)) continue;
+        spread ns, dummy, r;
+        measure(loop_indirect, bases[i].c, loop_indirect, bases[i].c, &ns, &dummy, &r);
+        emit(bases[i].name, ns, "ns");
+    }
 
     static const struct { const char *name; int subs; const char *baseline; } exact[] = {
         { "publish_0sub", 0, "indirect_call" },
@@ -153,25 +221,30 @@ static void bench_sync(void)
         { "publish_100sub", 100, "indirect_call_x100" },
     };
     for (size_t i = 0; i < sizeof exact / sizeof *exact; i++) {
+        if (!wanted(exact[i].name)) continue;
         sync_case c = { .f = f, .n = 1 };
         c.bus = bus_with_subs(exact[i].subs, NULL, &c.id);
         const sync_case *bc = exact[i].subs == 100 ? &base100 : exact[i].subs == 10 ? &base10 : &base1;
-        double ns, b;
-        time_pair(loop_publish, &c, loop_indirect, bc, &ns, &b);
+        spread ns, b, r;
+        measure(loop_publish, &c, loop_indirect, bc, &ns, &b, &r);
         emit(exact[i].name, ns, "ns");
-        emit_ratio(exact[i].name, ns, exact[i].baseline, b);
+        emit_ratio(exact[i].name, r, exact[i].baseline);
         hive_bus_destroy(c.bus);
     }
 
     sync_case p = { .f = f, .n = 1, .name = "bench:game.tick" };
     p.bus = bus_with_subs(0, "bench:*.tick", &p.id);
-    double ns, b;
-    time_pair(loop_publish, &p, loop_indirect, &base1, &ns, &b);
-    emit("publish_pattern_1sub", ns, "ns");
-    emit_ratio("publish_pattern_1sub", ns, "indirect_call", b);
-    time_pair(loop_publish_name, &p, loop_indirect, &base1, &ns, &b);
-    emit("publish_by_name_1sub", ns, "ns");
-    emit_ratio("publish_by_name_1sub", ns, "indirect_call", b);
+    spread ns, b, r;
+    if (wanted("publish_pattern_1sub")) {
+        measure(loop_publish, &p, loop_indirect, &base1, &ns, &b, &r);
+        emit("publish_pattern_1sub", ns, "ns");
+        emit_ratio("publish_pattern_1sub", r, "indirect_call");
+    }
+    if (wanted("publish_by_name_1sub")) {
+        measure(loop_publish_name, &p, loop_indirect, &base1, &ns, &b, &r);
+        emit("publish_by_name_1sub", ns, "ns");
+        emit_ratio("publish_by_name_1sub", r, "indirect_call");
+    }
     hive_bus_destroy(p.bus);
 }
 
@@ -181,16 +254,19 @@ typedef struct producer {
     hive_bus *bus;
     hive_event_id id;
     long n;
-    atomic_int *go;
+    int *go;
 } producer;
 
 static void *produce(void *arg)
 {
-    producer *p = arg;
-    while (!atomic_load_explicit(p->go, memory_order_acquire)) {}
-    for (long i = 0; i < p->n; i++) {
+    /* A copy on this thread's stack: the loop reloads its fields after each
+     * call, and the originals share a cache line with the consumer's
+     * counter, which it writes for every event. */
+    const producer p = *(const producer *)arg;
+    while (!__atomic_load_n(p.go, __ATOMIC_ACQUIRE)) {}
+    for (long i = 0; i < p.n; i++) {
         hive_field f[] = { HIVE_INT("seq", i) };
-        if (hive_bus_post(p->bus, p->id, f, 1) != HIVE_OK) {
+        if (hive_bus_post(p.bus, p.id, f, 1) != HIVE_OK) {
             fprintf(stderr, "bench-bus: post failed\n");
             exit(1);
         }
@@ -198,15 +274,47 @@ static void *produce(void *arg)
     return NULL;
 }
 
-/* Events per second, producers -> owner thread, BLOCK policy (no loss). */
-static double cross_thread(int nprod, long total)
+/* The owner thread's loop. Batched (the figures without a suffix): dispatch
+ * what is queued, and when that was only a few events, give the core away
+ * for a few microseconds before looking again, as a game loop does between
+ * frames, so that events are taken in batches. Eager (_eager): look again
+ * at once, yielding only when the queue was empty. An eager consumer takes
+ * each event the moment it is written, so producer and consumer hand the
+ * same cache lines (the slot, the tail index) back and forth for every
+ * event and both run at a fraction of their speed. */
+#define QUEUE_CAP  65536
+#define FEW_EVENTS 32
+#define PAUSE_NS   5000
+
+static void consume(hive_bus *bus, const uint64_t *got, uint64_t want, bool batched)
 {
-    hive_bus *bus = hive_bus_create(&(hive_bus_config){ .queue_capacity = 65536,
+    while (*got < want) {
+        int n = hive_bus_dispatch(bus, 0);
+        if (n == 0 || (batched && n < FEW_EVENTS)) {
+            uint64_t t0 = hive_now_ns();
+            do sched_yield(); /* on a busy machine the producers need this core */
+            while (batched && hive_now_ns() - t0 < PAUSE_NS);
+        }
+    }
+}
+
+/* Events per second, producers -> owner thread, BLOCK policy (no loss). */
+static double cross_thread(int nprod, long total, bool batched)
+{
+    hive_bus *bus = hive_bus_create(&(hive_bus_config){ .queue_capacity = QUEUE_CAP,
                                                         .overflow = HIVE_OVERFLOW_BLOCK });
     hive_event_id id = hive_bus_intern(bus, "bench:net.recv");
-    uint64_t got = 0;
-    hive_bus_subscribe_id(bus, id, handler, &got, NULL);
-    atomic_int go = 0;
+    /* The handler's counter on a line of its own. */
+    static _Alignas(64) uint64_t counters[16];
+    uint64_t *got = &counters[8];
+    hive_bus_subscribe_id(bus, id, handler, got, NULL);
+    /* One lap of the ring first: a new bus's slots are untouched memory,
+     * and the first lap's page faults are a cost of creating the bus, not
+     * of moving events. */
+    for (int i = 0; i < QUEUE_CAP; i++) hive_bus_post(bus, id, NULL, 0);
+    hive_bus_dispatch(bus, 0);
+    *got = 0;
+    int go = 0;
     producer p[2];
     pthread_t th[2];
     for (int i = 0; i < nprod; i++) {
@@ -214,37 +322,42 @@ static double cross_thread(int nprod, long total)
         pthread_create(&th[i], NULL, produce, &p[i]);
     }
     uint64_t t0 = hive_now_ns();
-    atomic_store_explicit(&go, 1, memory_order_release);
-    /* Like a game loop with nothing to do, give the core away when the
-     * queue is empty: on a busy machine spinning here starves producers. */
-    while (got < (uint64_t)(total / nprod * nprod))
-        if (hive_bus_dispatch(bus, 0) == 0) sched_yield();
+    __atomic_store_n(&go, 1, __ATOMIC_RELEASE);
+    consume(bus, got, (uint64_t)(total / nprod * nprod), batched);
     double secs = (double)(hive_now_ns() - t0) / 1e9;
     for (int i = 0; i < nprod; i++) pthread_join(th[i], NULL);
     hive_bus_destroy(bus);
-    return (double)got / secs;
+    return (double)*got / secs;
 }
 
+/* All cases in alternation, run after run, so all see the same machine. */
 static void bench_threads(void)
 {
-    const long total = 4000000;
-    double best1 = 0, best2 = 0;
-    for (int r = 0; r < 3; r++) {
-        double a = cross_thread(1, total), b = cross_thread(2, total);
-        if (a > best1) best1 = a;
-        if (b > best2) best2 = b;
-    }
-    emit("post_dispatch_1p1c", best1, "events/s");
-    emit("post_dispatch_2p1c", best2, "events/s");
+    static const struct { const char *name; int nprod; bool batched; } cases[] = {
+        { "post_dispatch_1p1c", 1, true },
+        { "post_dispatch_2p1c", 2, true },
+        { "post_dispatch_1p1c_eager", 1, false },
+        { "post_dispatch_2p1c_eager", 2, false },
+    };
+    enum { NCASES = sizeof cases / sizeof *cases };
+    double v[NCASES][RUNS];
+    bool on[NCASES];
+    for (int c = 0; c < NCASES; c++) on[c] = wanted(cases[c].name);
+    for (int r = 0; r < RUNS; r++)
+        for (int c = 0; c < NCASES; c++)
+            if (on[c]) v[c][r] = cross_thread(cases[c].nprod, EVENTS, cases[c].batched);
+    for (int c = 0; c < NCASES; c++)
+        if (on[c]) emit(cases[c].name, spread_of(v[c], RUNS), "events/s");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc > 1) only = argv[1];
     uint64_t t0 = hive_now_ns();
     bench_sync();
     bench_threads();
-    emit("bench_bus_runtime", (double)(hive_now_ns() - t0) / 1e9, "s");
-    if (counter == 0) return 1; /* keeps the handler's work observable */
+    emit_one("bench_bus_runtime", (double)(hive_now_ns() - t0) / 1e9, "s");
+    if (counter == 0 && !only) return 1; /* keeps the handler's work observable */
     return 0;
 }

@@ -49,11 +49,11 @@ int hive_bus_stats(const hive_bus *bus, hive_bus_counters *out)
     for (uint32_t id = 1; id <= nn; id++)
         out->published += atomic_load_explicit(&hive__entry(bus, (hive_event_id)id)->npub,
                                                memory_order_relaxed);
-    size_t head = atomic_load_explicit(&b->q.head, memory_order_relaxed);
-    size_t tail = atomic_load_explicit(&b->q.tail, memory_order_relaxed);
+    size_t head = __atomic_load_n(&b->q.head, __ATOMIC_RELAXED);
+    size_t tail = __atomic_load_n(&b->q.tail, __ATOMIC_RELAXED);
     out->posted = tail;
     out->dispatched = atomic_load_explicit(&b->dispatched, memory_order_relaxed);
-    out->dropped = atomic_load_explicit(&b->q.dropped, memory_order_relaxed);
+    out->dropped = __atomic_load_n(&b->q.dropped, __ATOMIC_RELAXED);
     out->delivered = atomic_load_explicit(&b->delivered, memory_order_relaxed);
     out->queued = tail > head ? tail - head : 0;
     out->names = nn;

@@ -128,7 +128,7 @@ typedef struct hive__chunk {
  * goes to one heap block holding its fields and payload; the slot then
  * holds a hive__spill in place of its fields. */
 typedef struct hive__slot {
-    _Atomic size_t seq;
+    size_t seq;             /* __atomic_* access only */
     hive_event_id id;
     uint16_t nfields;       /* inline fields */
     uint16_t used;          /* inline payload bytes, or HIVE__SPILLED */
@@ -141,11 +141,13 @@ typedef struct hive__spill {
     size_t n;
 } hive__spill;
 
+/* tail, head, waiters, dropped and each slot's seq are shared between
+ * threads: every access after init goes through an __atomic_* builtin. */
 typedef struct hive__queue {
     char pad0[64];
-    _Atomic size_t tail;    /* next position to claim (producers) */
+    size_t tail;            /* next position to claim (producers) */
     char pad1[64 - sizeof(size_t)];
-    _Atomic size_t head;    /* next position to take (consumer) */
+    size_t head;            /* next position to take (consumer) */
     char pad2[64 - sizeof(size_t)];
     unsigned char *slots;
     unsigned char *scratch; /* one slot: the event being dispatched */
@@ -153,8 +155,8 @@ typedef struct hive__queue {
     size_t stride;
     size_t inline_bytes;
     hive_overflow overflow;
-    _Atomic int waiters;    /* producers sleeping on wait_cond */
-    _Atomic uint64_t dropped;
+    int waiters;            /* producers sleeping on wait_cond */
+    uint64_t dropped;
     pthread_mutex_t wait_lock;
     pthread_cond_t wait_cond;
     bool sync_ready;
@@ -165,6 +167,7 @@ struct hive_bus {
      * kept apart from what the owner writes per event, so producers on
      * other cores do not keep losing this line. */
     _Atomic uint32_t nnames;
+    pthread_t owner;            /* set at create; read by blocked producers */
     hive__name *pages[HIVE__MAX_PAGES];
 
     /* Written by the owner on every delivery. */
@@ -176,7 +179,6 @@ struct hive_bus {
     _Atomic uint64_t dispatched;
 
     /* Owner-thread bookkeeping. */
-    pthread_t owner;
     hive__sub *dead;            /* killed, not yet reclaimed */
     hive__list *garbage;        /* replaced during a delivery */
     uint64_t next_seq;

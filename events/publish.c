@@ -53,19 +53,18 @@ int hive_bus_publish(hive_bus *bus, hive_event_id id, const hive_field *fields, 
     hive__name *e = hive__entry(bus, id);
     hive__count(&e->npub, 1);
     hive__list *l = atomic_load_explicit(&e->list, memory_order_acquire);
-    if (HIVE__LIKELY(l == NULL)) return 0;
-    if (HIVE__UNLIKELY(n && !fields)) return HIVE_EINVAL;
-    /* One plain handler is the most common case: no loop. */
+    if (HIVE__UNLIKELY(l == NULL)) return 0;
+    if (HIVE__UNLIKELY(!fields) && n) return HIVE_EINVAL;
     hive__sub *s = l->items[0];
     if (HIVE__LIKELY(l->n == 1 && hive__flags(s) == 0)) {
         hive_event ev = { bus, id, e->str, fields, n };
-        bus->depth++;
+        int depth = bus->depth;
+        bus->depth = depth + 1;
         s->fn(&ev, s->user);
-        /* After the call only ev (on the stack) is used, so the path to
-         * nobody above needs no saved registers and no frame. */
         hive_bus *b = ev.bus;
+        b->depth = depth;
         hive__count(&b->delivered, 1);
-        if (--b->depth == 0 && HIVE__UNLIKELY(b->pending)) hive__compact(b);
+        if (HIVE__UNLIKELY(b->pending) && depth == 0) hive__compact(b);
         return 1;
     }
     return publish_to(bus, e, l, id, fields, n);

@@ -70,10 +70,9 @@ int hive__queue_init(hive__queue *q, const hive_bus_config *cfg)
     q->slots = hive__calloc(cap, q->stride); /* zero: every slot free, lap 0 */
     q->scratch = hive__malloc(q->stride);
     if (!q->slots || !q->scratch) return HIVE_ENOMEM;
-    atomic_init(&q->tail, 0);
-    atomic_init(&q->head, 0);
-    atomic_init(&q->waiters, 0);
-    atomic_init(&q->dropped, 0);
+    q->tail = q->head = 0; /* no other thread sees q before create returns */
+    q->waiters = 0;
+    q->dropped = 0;
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -91,11 +90,11 @@ int hive__queue_init(hive__queue *q, const hive_bus_config *cfg)
 void hive__queue_free(hive__queue *q)
 {
     if (q->slots) {
-        size_t head = atomic_load_explicit(&q->head, memory_order_relaxed);
-        size_t tail = atomic_load_explicit(&q->tail, memory_order_relaxed);
+        size_t head = __atomic_load_n(&q->head, __ATOMIC_RELAXED);
+        size_t tail = __atomic_load_n(&q->tail, __ATOMIC_RELAXED);
         for (size_t pos = head; pos != tail; pos++) {
             hive__slot *s = slot_at(q, pos);
-            if (atomic_load_explicit(&s->seq, memory_order_acquire) == lap(q, pos) + 1 &&
+            if (__atomic_load_n(&s->seq, __ATOMIC_ACQUIRE) == lap(q, pos) + 1 &&
                 s->used == HIVE__SPILLED)
                 hive__free(slot_spill(s)->block);
         }
@@ -112,33 +111,32 @@ void hive__queue_free(hive__queue *q)
  * calls release(). */
 static inline hive__slot *take(hive__queue *q, size_t *out_pos, bool shared_head)
 {
-    size_t pos = atomic_load_explicit(&q->head, memory_order_relaxed);
+    size_t pos = __atomic_load_n(&q->head, __ATOMIC_RELAXED);
     for (;;) {
         hive__slot *s = slot_at(q, pos);
-        size_t seq = atomic_load_explicit(&s->seq, memory_order_acquire);
+        size_t seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
         intptr_t diff = (intptr_t)(seq - (lap(q, pos) + 1));
         if (diff < 0) return NULL; /* empty, or its producer is still writing */
         if (diff == 0) {
             if (!shared_head) {
-                atomic_store_explicit(&q->head, pos + 1, memory_order_relaxed);
+                __atomic_store_n(&q->head, pos + 1, __ATOMIC_RELAXED);
                 *out_pos = pos;
                 return s;
             }
-            if (atomic_compare_exchange_weak_explicit(&q->head, &pos, pos + 1,
-                                                      memory_order_relaxed,
-                                                      memory_order_relaxed)) {
+            if (__atomic_compare_exchange_n(&q->head, &pos, pos + 1, true, __ATOMIC_RELAXED,
+                                        __ATOMIC_RELAXED)) {
                 *out_pos = pos;
                 return s;
             }
         } else {
-            pos = atomic_load_explicit(&q->head, memory_order_relaxed);
+            pos = __atomic_load_n(&q->head, __ATOMIC_RELAXED);
         }
     }
 }
 
 static void release(hive__queue *q, hive__slot *s, size_t pos)
 {
-    atomic_store_explicit(&s->seq, lap(q, pos) + q->mask + 1, memory_order_release);
+    __atomic_store_n(&s->seq, lap(q, pos) + q->mask + 1, __ATOMIC_RELEASE);
 }
 
 static void wake_producers(hive__queue *q)
@@ -162,9 +160,9 @@ static void wait_for_room(hive__queue *q, unsigned round)
         return;
     }
     pthread_mutex_lock(&q->wait_lock);
-    atomic_fetch_add_explicit(&q->waiters, 1, memory_order_seq_cst);
-    size_t pos = atomic_load_explicit(&q->tail, memory_order_seq_cst);
-    size_t seq = atomic_load_explicit(&slot_at(q, pos)->seq, memory_order_seq_cst);
+    __atomic_fetch_add(&q->waiters, 1, __ATOMIC_SEQ_CST);
+    size_t pos = __atomic_load_n(&q->tail, __ATOMIC_SEQ_CST);
+    size_t seq = __atomic_load_n(&slot_at(q, pos)->seq, __ATOMIC_SEQ_CST);
     if ((intptr_t)(seq - lap(q, pos)) < 0) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -175,7 +173,7 @@ static void wait_for_room(hive__queue *q, unsigned round)
         }
         pthread_cond_timedwait(&q->wait_cond, &q->wait_lock, &ts);
     }
-    atomic_fetch_sub_explicit(&q->waiters, 1, memory_order_relaxed);
+    __atomic_fetch_sub(&q->waiters, 1, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&q->wait_lock);
 }
 
@@ -191,22 +189,21 @@ static void drop_oldest(hive__queue *q)
     void *spill = s->used == HIVE__SPILLED ? slot_spill(s)->block : NULL;
     release(q, s, pos);
     hive__free(spill);
-    atomic_fetch_add_explicit(&q->dropped, 1, memory_order_relaxed);
+    __atomic_fetch_add(&q->dropped, 1, __ATOMIC_RELAXED);
 }
 
 static int claim(hive_bus *bus, hive__slot **out, size_t *out_pos)
 {
     hive__queue *q = &bus->q;
-    size_t pos = atomic_load_explicit(&q->tail, memory_order_relaxed);
+    size_t pos = __atomic_load_n(&q->tail, __ATOMIC_RELAXED);
     unsigned round = 0;
     for (;;) {
         hive__slot *s = slot_at(q, pos);
-        size_t seq = atomic_load_explicit(&s->seq, memory_order_acquire);
+        size_t seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
         intptr_t diff = (intptr_t)(seq - lap(q, pos));
         if (diff == 0) {
-            if (atomic_compare_exchange_weak_explicit(&q->tail, &pos, pos + 1,
-                                                      memory_order_relaxed,
-                                                      memory_order_relaxed)) {
+            if (__atomic_compare_exchange_n(&q->tail, &pos, pos + 1, true, __ATOMIC_RELAXED,
+                                        __ATOMIC_RELAXED)) {
                 *out = s;
                 *out_pos = pos;
                 return HIVE_OK;
@@ -214,15 +211,15 @@ static int claim(hive_bus *bus, hive__slot **out, size_t *out_pos)
             continue; /* pos was reloaded by the failed CAS */
         }
         if (diff > 0) {
-            pos = atomic_load_explicit(&q->tail, memory_order_relaxed);
+            pos = __atomic_load_n(&q->tail, __ATOMIC_RELAXED);
             continue;
         }
         /* Slot not free yet. With fewer than capacity events queued, the
          * consumer is copying it out right now: a matter of nanoseconds,
          * not a full queue. */
-        if (pos - atomic_load_explicit(&q->head, memory_order_relaxed) <= q->mask) {
+        if (pos - __atomic_load_n(&q->head, __ATOMIC_RELAXED) <= q->mask) {
             cpu_relax();
-            pos = atomic_load_explicit(&q->tail, memory_order_relaxed);
+            pos = __atomic_load_n(&q->tail, __ATOMIC_RELAXED);
             continue;
         }
         switch (q->overflow) {
@@ -232,16 +229,16 @@ static int claim(hive_bus *bus, hive__slot **out, size_t *out_pos)
         case HIVE_OVERFLOW_BLOCK:
             /* The owner waiting for itself to dispatch would never wake. */
             if (pthread_equal(pthread_self(), bus->owner)) {
-                atomic_fetch_add_explicit(&q->dropped, 1, memory_order_relaxed);
+                __atomic_fetch_add(&q->dropped, 1, __ATOMIC_RELAXED);
                 return HIVE_EFULL;
             }
             wait_for_room(q, round++);
             break;
         default:
-            atomic_fetch_add_explicit(&q->dropped, 1, memory_order_relaxed);
+            __atomic_fetch_add(&q->dropped, 1, __ATOMIC_RELAXED);
             return HIVE_EFULL;
         }
-        pos = atomic_load_explicit(&q->tail, memory_order_relaxed);
+        pos = __atomic_load_n(&q->tail, __ATOMIC_RELAXED);
     }
 }
 
@@ -336,7 +333,7 @@ int hive_bus_post(hive_bus *bus, hive_event_id id, const hive_field *fields, siz
         s->nfields = (uint16_t)n;
     }
     s->id = id;
-    atomic_store_explicit(&s->seq, lap(q, pos) + 1, memory_order_release);
+    __atomic_store_n(&s->seq, lap(q, pos) + 1, __ATOMIC_RELEASE);
     return HIVE_OK;
 }
 
@@ -393,10 +390,14 @@ static int dispatch(hive_bus *bus, size_t max, uint64_t budget_ns, bool timed)
     hive__queue *q = &bus->q;
     bool shared_head = q->overflow == HIVE_OVERFLOW_DROP_OLDEST;
     uint64_t start = timed ? hive_now_ns() : 0;
-    if (max == 0) {
-        size_t tail = atomic_load_explicit(&q->tail, memory_order_acquire);
-        size_t head = atomic_load_explicit(&q->head, memory_order_relaxed);
-        max = timed ? SIZE_MAX : tail - head;
+    if (max == 0 && timed) {
+        max = SIZE_MAX;
+    } else if (max == 0) {
+        /* "All that were queued when the call began". One read of tail
+         * per call: producers write its line on every post. */
+        size_t tail = __atomic_load_n(&q->tail, __ATOMIC_ACQUIRE);
+        size_t head = __atomic_load_n(&q->head, __ATOMIC_RELAXED);
+        max = tail - head;
     }
     if (max > INT_MAX) max = INT_MAX;
     bus->dispatching = true;
@@ -410,19 +411,23 @@ static int dispatch(hive_bus *bus, size_t max, uint64_t budget_ns, bool timed)
         size_t n;
         void *spill;
         const hive_field *fields = copy_out(q, s, pos, &id, &n, &spill);
-        if (atomic_load_explicit(&q->waiters, memory_order_relaxed)) wake_producers(q);
+        if (__atomic_load_n(&q->waiters, __ATOMIC_RELAXED)) wake_producers(q);
         hive__name *e = hive__entry(bus, id);
         hive__count(&e->ndisp, 1);
         hive__count(&bus->dispatched, 1);
-        hive__list *l = atomic_load_explicit(&e->list, memory_order_acquire);
+        hive__list *l = __atomic_load_n(&e->list, __ATOMIC_ACQUIRE);
         if (l) hive__deliver(bus, e, l, id, fields, n);
         if (spill) hive__free(spill);
         done++;
     }
     bus->dispatching = false;
-    /* Pairs with the seq_cst increment in wait_for_room. */
-    atomic_thread_fence(memory_order_seq_cst);
-    if (atomic_load_explicit(&q->waiters, memory_order_relaxed)) wake_producers(q);
+    /* Pairs with the seq_cst increment in wait_for_room. A call that took
+     * nothing freed no room, and skips the fence (a consumer polling an
+     * empty queue makes many such calls). */
+    if (done) {
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&q->waiters, __ATOMIC_RELAXED)) wake_producers(q);
+    }
     return (int)done;
 }
 
