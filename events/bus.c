@@ -43,22 +43,22 @@ int hive_bus_stats(const hive_bus *bus, hive_bus_counters *out)
     if (!bus || !out) return HIVE_EINVAL;
     hive_bus *b = (hive_bus *)bus; /* atomics are read, never written */
     memset(out, 0, sizeof *out);
-    uint32_t nn = atomic_load_explicit(&b->nnames, memory_order_acquire);
+    uint32_t nn = __atomic_load_n(&b->nnames, __ATOMIC_ACQUIRE);
     /* Publishing bumps only its name's counter; the total is summed here,
      * which keeps the publish path one counter lighter. */
     for (uint32_t id = 1; id <= nn; id++)
-        out->published += atomic_load_explicit(&hive__entry(bus, (hive_event_id)id)->npub,
-                                               memory_order_relaxed);
+        out->published += __atomic_load_n(&hive__entry(bus, (hive_event_id)id)->npub,
+                                               __ATOMIC_RELAXED);
     size_t head = __atomic_load_n(&b->q.head, __ATOMIC_RELAXED);
     size_t tail = __atomic_load_n(&b->q.tail, __ATOMIC_RELAXED);
     out->posted = tail;
-    out->dispatched = atomic_load_explicit(&b->dispatched, memory_order_relaxed);
+    out->dispatched = __atomic_load_n(&b->dispatched, __ATOMIC_RELAXED);
     out->dropped = __atomic_load_n(&b->q.dropped, __ATOMIC_RELAXED);
-    out->delivered = atomic_load_explicit(&b->delivered, memory_order_relaxed);
+    out->delivered = __atomic_load_n(&b->delivered, __ATOMIC_RELAXED);
     out->queued = tail > head ? tail - head : 0;
     out->names = nn;
-    out->subscriptions = atomic_load_explicit(&b->live_subs, memory_order_relaxed);
-    out->triggers = atomic_load_explicit(&b->live_trigs, memory_order_relaxed);
+    out->subscriptions = __atomic_load_n(&b->live_subs, __ATOMIC_RELAXED);
+    out->triggers = __atomic_load_n(&b->live_trigs, __ATOMIC_RELAXED);
     return HIVE_OK;
 }
 
@@ -66,6 +66,6 @@ uint64_t hive_bus_count(const hive_bus *bus, hive_event_id id)
 {
     if (!bus || !hive__valid_id(bus, id)) return 0;
     hive__name *e = hive__entry(bus, id);
-    return atomic_load_explicit(&e->npub, memory_order_relaxed) +
-           atomic_load_explicit(&e->ndisp, memory_order_relaxed);
+    return __atomic_load_n(&e->npub, __ATOMIC_RELAXED) +
+           __atomic_load_n(&e->ndisp, __ATOMIC_RELAXED);
 }

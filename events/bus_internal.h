@@ -22,7 +22,6 @@
 #include "hive/bus.h"
 
 #include <pthread.h>
-#include <stdatomic.h>
 
 #define HIVE__LIKELY(x)   __builtin_expect(!!(x), 1)
 #define HIVE__UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -73,7 +72,7 @@ typedef struct hive__trigger {
 
 struct hive__sub {
     /* Read by the publish loop: keep together. */
-    _Atomic uint32_t flags;
+    uint32_t flags;
     int id;                 /* subscription id; 0 for triggers */
     hive_handler fn;
     void *user;
@@ -98,9 +97,9 @@ typedef struct hive__list {
 } hive__list;
 
 typedef struct hive__name {
-    _Atomic(hive__list *) list;  /* NULL: nobody listens */
-    _Atomic uint64_t npub;       /* written by the owner only */
-    _Atomic uint64_t ndisp;      /* written by the owner only */
+    hive__list * list;  /* NULL: nobody listens */
+    uint64_t npub;       /* written by the owner only */
+    uint64_t ndisp;      /* written by the owner only */
     const char *str;
     uint32_t hash;
     uint32_t len;
@@ -111,7 +110,7 @@ typedef struct hive__name {
 typedef struct hive__htab {
     uint32_t mask;
     struct hive__htab *retired_next;
-    _Atomic int32_t slots[];
+    int32_t slots[];
 } hive__htab;
 
 /* Name strings are copied into chunks that are never moved or freed
@@ -166,7 +165,7 @@ struct hive_bus {
     /* Read by every publish and post, written only when a name is added:
      * kept apart from what the owner writes per event, so producers on
      * other cores do not keep losing this line. */
-    _Atomic uint32_t nnames;
+    uint32_t nnames;
     pthread_t owner;            /* set at create; read by blocked producers */
     hive__name *pages[HIVE__MAX_PAGES];
 
@@ -175,8 +174,8 @@ struct hive_bus {
     int depth;                  /* deliveries in progress (nesting) */
     bool pending;               /* dead subs / garbage lists to reclaim */
     bool dispatching;
-    _Atomic uint64_t delivered; /* owner writes, anyone reads */
-    _Atomic uint64_t dispatched;
+    uint64_t delivered; /* owner writes, anyone reads */
+    uint64_t dispatched;
 
     /* Owner-thread bookkeeping. */
     hive__sub *dead;            /* killed, not yet reclaimed */
@@ -187,15 +186,15 @@ struct hive_bus {
     size_t nsubs, subs_cap;
     hive__sub **trigs;          /* triggers, in add order */
     size_t ntrigs, trigs_cap;
-    _Atomic size_t live_subs;
-    _Atomic size_t live_trigs;
+    size_t live_subs;
+    size_t live_trigs;
 
     /* Shared with interning threads: written under lock. */
     pthread_mutex_t lock;
     bool lock_ready;
     hive__sub **psubs;          /* pattern-bearing subs, seq order */
     size_t npsubs, psubs_cap;
-    _Atomic(hive__htab *) htab;
+    hive__htab * htab;
     hive__htab *retired;
     hive__chunk *chunks;
 
@@ -213,21 +212,21 @@ static inline hive__name *hive__entry(const hive_bus *bus, hive_event_id id)
  * entry behind it is fully visible. */
 static inline bool hive__valid_id(const hive_bus *bus, hive_event_id id)
 {
-    uint32_t n = atomic_load_explicit(&((hive_bus *)bus)->nnames, memory_order_acquire);
+    uint32_t n = __atomic_load_n(&((hive_bus *)bus)->nnames, __ATOMIC_ACQUIRE);
     return (uint32_t)id - 1u < n;
 }
 
 /* Counters with a single writer: a plain add, made atomic only so other
  * threads may read them. No locked instruction. */
-static inline void hive__count(_Atomic uint64_t *c, uint64_t n)
+static inline void hive__count(uint64_t *c, uint64_t n)
 {
-    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
-                          memory_order_relaxed);
+    __atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + n,
+                          __ATOMIC_RELAXED);
 }
 
 static inline uint32_t hive__flags(const hive__sub *s)
 {
-    return atomic_load_explicit(&((hive__sub *)s)->flags, memory_order_relaxed);
+    return __atomic_load_n(&((hive__sub *)s)->flags, __ATOMIC_RELAXED);
 }
 
 /* ---- names.c ---------------------------------------------------------- */

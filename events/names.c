@@ -27,9 +27,9 @@ static uint32_t hash_name(const char *s, size_t len)
 
 static hive_event_id find(const hive_bus *bus, const char *s, size_t len, uint32_t h)
 {
-    hive__htab *t = atomic_load_explicit(&((hive_bus *)bus)->htab, memory_order_acquire);
+    hive__htab *t = __atomic_load_n(&((hive_bus *)bus)->htab, __ATOMIC_ACQUIRE);
     for (uint32_t i = h & t->mask;; i = (i + 1) & t->mask) {
-        int32_t id = atomic_load_explicit(&t->slots[i], memory_order_acquire);
+        int32_t id = __atomic_load_n(&t->slots[i], __ATOMIC_ACQUIRE);
         if (id == 0) return 0;
         const hive__name *e = hive__entry(bus, id);
         if (e->hash == h && e->len == len && memcmp(e->str, s, len) == 0) return id;
@@ -46,23 +46,23 @@ static hive__htab *htab_new(uint32_t cap)
 static void htab_put(hive__htab *t, uint32_t h, int32_t id)
 {
     uint32_t i = h & t->mask;
-    while (atomic_load_explicit(&t->slots[i], memory_order_relaxed))
+    while (__atomic_load_n(&t->slots[i], __ATOMIC_RELAXED))
         i = (i + 1) & t->mask;
-    atomic_store_explicit(&t->slots[i], id, memory_order_release);
+    __atomic_store_n(&t->slots[i], id, __ATOMIC_RELEASE);
 }
 
 /* Keep the load at or under one half. The old table stays readable for
  * threads still probing it; it is freed with the bus. */
 static int htab_reserve(hive_bus *bus, uint32_t count)
 {
-    hive__htab *t = atomic_load_explicit(&bus->htab, memory_order_relaxed);
+    hive__htab *t = __atomic_load_n(&bus->htab, __ATOMIC_RELAXED);
     if ((uint64_t)count * 2 <= (uint64_t)t->mask + 1) return HIVE_OK;
     hive__htab *n = htab_new((t->mask + 1) * 2);
     if (!n) return HIVE_ENOMEM;
-    uint32_t have = atomic_load_explicit(&bus->nnames, memory_order_relaxed);
+    uint32_t have = __atomic_load_n(&bus->nnames, __ATOMIC_RELAXED);
     for (uint32_t id = 1; id <= have; id++)
         htab_put(n, hive__entry(bus, (hive_event_id)id)->hash, (int32_t)id);
-    atomic_store_explicit(&bus->htab, n, memory_order_release);
+    __atomic_store_n(&bus->htab, n, __ATOMIC_RELEASE);
     t->retired_next = bus->retired;
     bus->retired = t;
     return HIVE_OK;
@@ -89,7 +89,7 @@ static char *arena_copy(hive_bus *bus, const char *s, size_t len)
 /* Called with bus->lock held, after a failed find. */
 static hive_event_id add_name(hive_bus *bus, const char *s, size_t len, uint32_t h)
 {
-    uint32_t have = atomic_load_explicit(&bus->nnames, memory_order_relaxed);
+    uint32_t have = __atomic_load_n(&bus->nnames, __ATOMIC_RELAXED);
     if (have >= HIVE__MAX_NAMES) return HIVE_ELIMIT;
     uint32_t id = have + 1;
     uint32_t page = id >> HIVE__PAGE_BITS;
@@ -112,12 +112,12 @@ static hive_event_id add_name(hive_bus *bus, const char *s, size_t len, uint32_t
     e->str = copy;
     e->hash = h;
     e->len = (uint32_t)len;
-    atomic_store_explicit(&e->npub, 0, memory_order_relaxed);
-    atomic_store_explicit(&e->ndisp, 0, memory_order_relaxed);
-    atomic_store_explicit(&e->list, list, memory_order_relaxed);
+    __atomic_store_n(&e->npub, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&e->ndisp, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&e->list, list, __ATOMIC_RELAXED);
     /* Publish: the entry is complete before anyone can see its id. */
-    atomic_store_explicit(&bus->nnames, id, memory_order_release);
-    htab_put(atomic_load_explicit(&bus->htab, memory_order_relaxed), h, (int32_t)id);
+    __atomic_store_n(&bus->nnames, id, __ATOMIC_RELEASE);
+    htab_put(__atomic_load_n(&bus->htab, __ATOMIC_RELAXED), h, (int32_t)id);
     return (hive_event_id)id;
 }
 
@@ -156,19 +156,19 @@ int hive__names_init(hive_bus *bus)
 {
     hive__htab *t = htab_new(HTAB_MIN);
     if (!t) return HIVE_ENOMEM;
-    atomic_store_explicit(&bus->htab, t, memory_order_relaxed);
+    __atomic_store_n(&bus->htab, t, __ATOMIC_RELAXED);
     return HIVE_OK;
 }
 
 void hive__names_free(hive_bus *bus)
 {
-    uint32_t n = atomic_load_explicit(&bus->nnames, memory_order_relaxed);
+    uint32_t n = __atomic_load_n(&bus->nnames, __ATOMIC_RELAXED);
     for (uint32_t id = 1; id <= n; id++)
-        hive__free(atomic_load_explicit(&hive__entry(bus, (hive_event_id)id)->list,
-                                        memory_order_relaxed));
+        hive__free(__atomic_load_n(&hive__entry(bus, (hive_event_id)id)->list,
+                                        __ATOMIC_RELAXED));
     for (uint32_t p = 0; p < HIVE__MAX_PAGES && bus->pages[p]; p++)
         hive__free(bus->pages[p]);
-    hive__free(atomic_load_explicit(&bus->htab, memory_order_relaxed));
+    hive__free(__atomic_load_n(&bus->htab, __ATOMIC_RELAXED));
     for (hive__htab *t = bus->retired, *next; t; t = next) {
         next = t->retired_next;
         hive__free(t);

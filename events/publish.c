@@ -52,7 +52,7 @@ int hive_bus_publish(hive_bus *bus, hive_event_id id, const hive_field *fields, 
     if (HIVE__UNLIKELY(!bus || !hive__valid_id(bus, id))) return HIVE_EINVAL;
     hive__name *e = hive__entry(bus, id);
     hive__count(&e->npub, 1);
-    hive__list *l = atomic_load_explicit(&e->list, memory_order_acquire);
+    hive__list *l = __atomic_load_n(&e->list, __ATOMIC_ACQUIRE);
     if (HIVE__UNLIKELY(l == NULL)) return 0;
     if (HIVE__UNLIKELY(!fields) && n) return HIVE_EINVAL;
     hive__sub *s = l->items[0];
@@ -82,5 +82,5 @@ int hive_bus_publish_name(hive_bus *bus, const char *name, const hive_field *fie
 bool hive_bus_wants(const hive_bus *bus, hive_event_id id)
 {
     if (!bus || !hive__valid_id(bus, id)) return false;
-    return atomic_load_explicit(&hive__entry(bus, id)->list, memory_order_relaxed) != NULL;
+    return __atomic_load_n(&hive__entry(bus, id)->list, __ATOMIC_RELAXED) != NULL;
 }

@@ -132,7 +132,7 @@ typedef struct change {
 
 int hive__attach(hive_bus *bus, hive__sub *s)
 {
-    uint32_t nn = atomic_load_explicit(&bus->nnames, memory_order_relaxed);
+    uint32_t nn = __atomic_load_n(&bus->nnames, __ATOMIC_RELAXED);
     size_t cnt = 0;
     if (s->kind == HIVE__KIND_EXACT) {
         cnt = 1;
@@ -156,7 +156,7 @@ int hive__attach(hive_bus *bus, hive__sub *s)
     int rc = HIVE_OK;
     for (size_t i = 0; i < cnt && !rc; i++) {
         hive__name *e = hive__entry(bus, ch[i].id);
-        ch[i].list = list_with(atomic_load_explicit(&e->list, memory_order_relaxed), s);
+        ch[i].list = list_with(__atomic_load_n(&e->list, __ATOMIC_RELAXED), s);
         if (!ch[i].list) rc = HIVE_ENOMEM;
     }
     if (!rc && s->id) rc = reserve(&bus->subs, &bus->subs_cap, bus->nsubs + 1);
@@ -173,8 +173,8 @@ int hive__attach(hive_bus *bus, hive__sub *s)
     /* Commit: nothing below can fail. */
     for (size_t i = 0; i < cnt; i++) {
         hive__name *e = hive__entry(bus, ch[i].id);
-        hive__list *old = atomic_load_explicit(&e->list, memory_order_relaxed);
-        atomic_store_explicit(&e->list, ch[i].list, memory_order_release);
+        hive__list *old = __atomic_load_n(&e->list, __ATOMIC_RELAXED);
+        __atomic_store_n(&e->list, ch[i].list, __ATOMIC_RELEASE);
         retire(bus, old);
     }
     hive__free(ch);
@@ -182,9 +182,9 @@ int hive__attach(hive_bus *bus, hive__sub *s)
     if (s->kind != HIVE__KIND_EXACT) bus->psubs[bus->npsubs++] = s;
     if (s->kind == HIVE__KIND_TRIGGER) {
         bus->trigs[bus->ntrigs++] = s;
-        atomic_fetch_add_explicit(&bus->live_trigs, 1, memory_order_relaxed);
+        __atomic_fetch_add(&bus->live_trigs, 1, __ATOMIC_RELAXED);
     } else {
-        atomic_fetch_add_explicit(&bus->live_subs, 1, memory_order_relaxed);
+        __atomic_fetch_add(&bus->live_subs, 1, __ATOMIC_RELAXED);
     }
     return HIVE_OK;
 }
@@ -205,7 +205,7 @@ hive__sub *hive__sub_new(hive_bus *bus, hive__kind kind, hive_handler fn,
             s->cond_user = opts->cond_user;
         }
     }
-    atomic_init(&s->flags, fl);
+    __atomic_store_n(&s->flags, fl, __ATOMIC_RELAXED);
     s->kind = kind;
     s->fn = fn;
     s->user = user;
@@ -233,28 +233,28 @@ void hive__kill(hive_bus *bus, hive__sub *s)
     uint32_t fl = hive__flags(s);
     if (fl & HIVE__SUB_DEAD) return;
     /* Only the owner writes flags, so a load and a store suffice. */
-    atomic_store_explicit(&s->flags, fl | HIVE__SUB_DEAD, memory_order_relaxed);
+    __atomic_store_n(&s->flags, fl | HIVE__SUB_DEAD, __ATOMIC_RELAXED);
     s->next_dead = bus->dead;
     bus->dead = s;
     bus->pending = true;
     if (s->kind == HIVE__KIND_TRIGGER)
-        atomic_fetch_sub_explicit(&bus->live_trigs, 1, memory_order_relaxed);
+        __atomic_fetch_sub(&bus->live_trigs, 1, __ATOMIC_RELAXED);
     else
-        atomic_fetch_sub_explicit(&bus->live_subs, 1, memory_order_relaxed);
+        __atomic_fetch_sub(&bus->live_subs, 1, __ATOMIC_RELAXED);
 }
 
 /* In place: only at depth 0, when no delivery walks any list. */
 static void compact_list(hive_bus *bus, hive_event_id id)
 {
     hive__name *e = hive__entry(bus, id);
-    hive__list *l = atomic_load_explicit(&e->list, memory_order_relaxed);
+    hive__list *l = __atomic_load_n(&e->list, __ATOMIC_RELAXED);
     if (!l) return;
     uint32_t j = 0;
     for (uint32_t i = 0; i < l->n; i++)
         if (!is_dead(l->items[i])) l->items[j++] = l->items[i];
     if (j == l->n) return;
     if (j == 0) {
-        atomic_store_explicit(&e->list, NULL, memory_order_release);
+        __atomic_store_n(&e->list, NULL, __ATOMIC_RELEASE);
         hive__free(l);
     } else {
         l->n = j;
@@ -278,7 +278,7 @@ void hive__compact(hive_bus *bus)
         for (hive__sub *s = bus->dead; s; s = s->next_dead)
             scan_all |= s->kind != HIVE__KIND_EXACT;
         if (scan_all) {
-            uint32_t nn = atomic_load_explicit(&bus->nnames, memory_order_relaxed);
+            uint32_t nn = __atomic_load_n(&bus->nnames, __ATOMIC_RELAXED);
             for (uint32_t id = 1; id <= nn; id++) compact_list(bus, (hive_event_id)id);
         } else {
             for (hive__sub *s = bus->dead; s; s = s->next_dead) compact_list(bus, s->exact);
