@@ -8,14 +8,18 @@ hive_bus *hive_bus_create(const hive_bus_config *cfg)
 {
     hive_bus_config c = cfg ? *cfg : (hive_bus_config){ 0 };
     hive_bus *bus = hive__calloc(1, sizeof *bus);
-    if (!bus) return NULL;
+    int rc = HIVE_ENOMEM;
+    if (!bus) goto fail;
     bus->owner = pthread_self();
     if (pthread_mutex_init(&bus->lock, NULL)) goto fail;
     bus->lock_ready = true;
     if (hive__names_init(bus)) goto fail;
-    if (hive__queue_init(&bus->q, &c)) goto fail;
+    rc = hive__queue_init(&bus->q, &c);   /* records a bad field itself */
+    if (rc) goto fail;
+    hive__create_ok();
     return bus;
 fail:
+    if (rc == HIVE_ENOMEM) hive__create_fail(HIVE_ENOMEM, "", "hive_bus_create: out of memory");
     hive_bus_destroy(bus);
     return NULL;
 }

@@ -58,8 +58,15 @@ int hive__queue_init(hive__queue *q, const hive_bus_config *cfg)
 {
     size_t cap = cfg->queue_capacity ? cfg->queue_capacity : HIVE__DEFAULT_QUEUE;
     size_t inl = cfg->inline_bytes ? cfg->inline_bytes : HIVE__DEFAULT_INLINE;
-    if (cap > HIVE__MAX_QUEUE || inl > HIVE__MAX_INLINE) return HIVE_EINVAL;
-    if ((unsigned)cfg->overflow > HIVE_OVERFLOW_BLOCK) return HIVE_EINVAL;
+    if (cap > HIVE__MAX_QUEUE)
+        return hive__create_fail(HIVE_EINVAL, "queue_capacity", "hive_bus_config.queue_capacity: %zu is over the limit of %zu",
+                                 cap, (size_t)HIVE__MAX_QUEUE);
+    if (inl > HIVE__MAX_INLINE)
+        return hive__create_fail(HIVE_EINVAL, "inline_bytes", "hive_bus_config.inline_bytes: %zu is over the limit of %zu",
+                                 inl, (size_t)HIVE__MAX_INLINE);
+    if ((unsigned)cfg->overflow > HIVE_OVERFLOW_BLOCK)
+        return hive__create_fail(HIVE_EINVAL, "overflow", "hive_bus_config.overflow: %d is not a hive_overflow",
+                                 (int)cfg->overflow);
     cap = round_pow2(cap);
     q->mask = cap - 1;
     q->inline_bytes = (inl + 7) & ~(size_t)7;

@@ -182,7 +182,9 @@ typedef struct hive_bus_config {
 /*
  * hive_bus_create - make a bus.
  * cfg: may be NULL (all defaults). Copied.
- * Returns the bus, or NULL when out of memory or cfg is invalid.
+ * Returns the bus, or NULL when out of memory or cfg is invalid
+ * (queue_capacity, inline_bytes or overflow out of range):
+ * hive_create_error() then names the field.
  * The calling thread becomes the owner thread.
  */
 hive_bus *hive_bus_create(const hive_bus_config *cfg);

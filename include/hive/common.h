@@ -99,8 +99,8 @@ int hive_set_allocator(const hive_allocator *a);
 /*
  * Why a constructor failed.
  *
- * hive_server_create, hive_client_create and hive_engine_create return
- * NULL on failure. hive_create_error() then says why: the code
+ * hive_bus_create, hive_server_create, hive_client_create,
+ * hive_engine_create and hive_sdl_create return NULL on failure. hive_create_error() then says why: the code
  * (HIVE_EINVAL for a bad config field, HIVE_ENOMEM, ...), the name of the
  * config field at fault, and a message that can be printed as it is:
  *
