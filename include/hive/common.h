@@ -106,7 +106,7 @@ int hive_set_allocator(const hive_allocator *a);
  *
  *   hive_server *s = hive_server_create(&cfg, bus);
  *   if (!s) fprintf(stderr, "%s\n", hive_create_error()->message);
- *   // "hive_server_config.max_connections: 5000 is over the limit of 4095"
+ *   // "hive_server_config.max_connections: 5000 is over the limit of 4000"
  *
  * The record is per thread and describes the last create call made on
  * the calling thread (code HIVE_OK and empty strings after a success).

@@ -15,7 +15,7 @@
  *   server.connection.handshakecomplete       client.handshakecomplete
  *                          [cid, conntype, app_version]          [cid]
  *                          (+ peer_subject on TLS transports)    (+ peer_subject)
- *   server.connection.send [cid, pid, name, size]   client.send  [pid, name, size]
+ *   server.connection.send [cid, pid, name, size]   client.send  [cid, pid, name, size]
  *   server.connection.recv [cid, pid, name, msg]    client.recv  [cid, pid, name, msg]
  *   server.recv.<packet name>  (same data)   client.recv.<packet name>
  *   server.connection.close [cid, reason, reason_name, message, remote]
@@ -301,10 +301,9 @@ typedef struct hive_net_stats {
     uint64_t accepted, rejected, closed;  /* connections (server) */
     /* enet+tls:// only (0 on other transports): sealed unreliable
      * datagrams that authenticated, and those dropped because they failed
-     * authentication (tampered, forged, malformed) or were replays. They
-     * are the transport's own counters, so they are filled when the stats
-     * are read on the thread that services (always, without .threaded);
-     * with .threaded they read 0. */
+     * authentication (tampered, forged, malformed) or were replays. Read
+     * from any thread, with or without .threaded; a client's counts
+     * include its earlier connections. */
     uint64_t sealed_opened, sealed_rejected, sealed_replayed;
 } hive_net_stats;
 

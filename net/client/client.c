@@ -98,6 +98,9 @@ int hive_client_connect(hive_client *c, const char *addr)
     int st = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
     if ((st != HIVE_CLIENT_IDLE && st != HIVE_CLIENT_CLOSED) || c->ep.in_service) return HIVE_ESTATE;
     reap(c);
+    /* Sends and closes asked for by other threads for the last connection
+     * must not reach the next one. */
+    hive__ep_drop_requests(&c->ep);
     /* Each connect starts from the configured timing (a welcome replaces
      * the heartbeat pair). */
     c->ep.tm = (hive__timing){

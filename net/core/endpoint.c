@@ -208,7 +208,10 @@ static void ep_data(void *core, hive__link *link, const uint8_t *p, size_t n, in
 {
     hive__ep *ep = core;
     hive__conn *c = link->conn;
-    if (!c || c->state == HIVE__C_CLOSING) return;
+    /* A dialed link carries nothing before cb.connected (transport.h);
+     * should one, the bytes are ignored rather than acted on: a close of
+     * a dialing connection frees it at once. */
+    if (!c || c->state == HIVE__C_CLOSING || c->state == HIVE__C_DIALING) return;
     c->last_rx = ep->now;
     HIVE__STAT_ADD(ep, bytes_in, n);
     /* Posted events carry bytes only, so only the publishing mode decodes,
@@ -471,7 +474,7 @@ static void *io_main(void *arg)
     pthread_mutex_unlock(&ep->lock);
     while (!__atomic_load_n(&ep->thread_quit, __ATOMIC_ACQUIRE) && (!ep->face->one_conn || ep->conns)) {
         if (__atomic_exchange_n(&ep->interrupt, 0, __ATOMIC_ACQ_REL)) take_interrupt(ep);
-        hive__ep_refresh_wants(ep);
+        /* (No refresh_wants: posted events carry bytes, nothing decodes.) */
         if (hive__ep_round(ep, HIVE__THREAD_WAIT_MS) < 0) break;
     }
     int reason = ep->face->final_reason;

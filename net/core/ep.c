@@ -96,7 +96,9 @@ void *hive__ep_create(size_t size, hive_bus *bus, const hive__ep_face *face, con
     int rc = ep ? ep_init(ep, bus, face) : HIVE_ENOMEM;
     if (rc < 0) {
         hive__free(ep);
-        hive__create_fail(HIVE_ENOMEM, "", "hive_%s_create: out of memory", face->key);
+        if (rc == HIVE_ENOMEM) hive__create_fail(rc, "", "hive_%s_create: out of memory", face->key);
+        else hive__create_fail(rc, "bus", "hive_%s_create: the bus refused its event names: %s", face->key,
+                               hive_strerror(rc));
         return NULL;
     }
     rc = face->setup(ep, cfg);
@@ -182,6 +184,13 @@ void hive__ep_drop_transport(hive__ep *ep)
     pthread_mutex_lock(&ep->lock);
     hive__transport *tr = ep->tr;
     __atomic_store_n(&ep->tr, NULL, __ATOMIC_RELEASE);
+    /* The transport's counters outlive it: "all since create". */
+    hive__transport_stats ts;
+    if (tr && tr->vt->stats && tr->vt->stats(tr, &ts) == HIVE_OK) {
+        HIVE__STAT_ADD(ep, sealed_opened, ts.sealed_opened);
+        HIVE__STAT_ADD(ep, sealed_rejected, ts.sealed_rejected);
+        HIVE__STAT_ADD(ep, sealed_replayed, ts.sealed_replayed);
+    }
     pthread_mutex_unlock(&ep->lock);
     if (tr) tr->vt->destroy(tr);
 }
@@ -287,6 +296,16 @@ hive__qitem *hive__ep_take_requests(hive__ep *ep)
     __atomic_store_n(&ep->q_count, 0, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&ep->lock);
     return q;
+}
+
+void hive__ep_drop_requests(hive__ep *ep)
+{
+    hive__qitem *q = hive__ep_take_requests(ep);
+    while (q) {
+        hive__qitem *next = q->next;
+        hive__free(q);
+        q = next;
+    }
 }
 
 bool hive__pick_reliable(const hive__pentry *pe, unsigned flags)
@@ -494,16 +513,19 @@ void hive__ep_stats(const hive__ep *ep, hive_net_stats *out)
     out->accepted = __atomic_load_n(&ep->stats.accepted, __ATOMIC_RELAXED);
     out->rejected = __atomic_load_n(&ep->stats.rejected, __ATOMIC_RELAXED);
     out->closed = __atomic_load_n(&ep->stats.closed, __ATOMIC_RELAXED);
-    out->sealed_opened = out->sealed_rejected = out->sealed_replayed = 0;
-    /* The transport's own counters (any thread, see ->stats). The lock
-     * keeps the transport from being destroyed meanwhile. */
+    /* Earlier transports' counters plus the live one's (any thread, see
+     * ->stats). The lock keeps the transport from being destroyed (and
+     * its counts moved into ep->stats) meanwhile. */
     hive__ep *m = (hive__ep *)ep;   /* the lock is not part of the value */
     pthread_mutex_lock(&m->lock);
+    out->sealed_opened = __atomic_load_n(&ep->stats.sealed_opened, __ATOMIC_RELAXED);
+    out->sealed_rejected = __atomic_load_n(&ep->stats.sealed_rejected, __ATOMIC_RELAXED);
+    out->sealed_replayed = __atomic_load_n(&ep->stats.sealed_replayed, __ATOMIC_RELAXED);
     hive__transport_stats ts;
     if (m->tr && m->tr->vt->stats && m->tr->vt->stats(m->tr, &ts) == HIVE_OK) {
-        out->sealed_opened = ts.sealed_opened;
-        out->sealed_rejected = ts.sealed_rejected;
-        out->sealed_replayed = ts.sealed_replayed;
+        out->sealed_opened += ts.sealed_opened;
+        out->sealed_rejected += ts.sealed_rejected;
+        out->sealed_replayed += ts.sealed_replayed;
     }
     pthread_mutex_unlock(&m->lock);
 }

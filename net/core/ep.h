@@ -28,8 +28,9 @@
  * differs between the sides comes in through hive__ep_face.
  *
  * Locking: `lock` guards the request queue, the pull queue, the
- * connection list (changed only on the I/O thread, under the lock; read
- * there without it), `closed`, `wake_gen`, the packet table pointer and
+ * connection list (changed under the lock: on the I/O thread, or by
+ * hive_client_connect before any I/O thread runs; read on the I/O thread
+ * without it), `closed`, `wake_gen`, the packet table pointer and
  * whatever the face declares shared. Everything else belongs to the I/O
  * thread.
  */
@@ -201,8 +202,8 @@ int  hive__ep_config_get(const hive__ep *ep, void *out);
 /*
  * hive__ep_keep - keep copies of the strings both configs have: *app,
  * *app_version and the TLS paths in *tls (all in the face's stored config)
- * then point at the endpoint's copies, which hive__ep_fini frees.
- * HIVE_OK or HIVE_ENOMEM (then nothing is kept and *tls is zeroed).
+ * then point at the endpoint's copies, which hive__ep_destroy frees.
+ * HIVE_OK or HIVE_ENOMEM (what was kept is freed by hive__ep_destroy).
  */
 int hive__ep_keep(hive__ep *ep, const char **app, const char **app_version, hive_tls_config *tls);
 
@@ -241,6 +242,9 @@ int hive__ep_request(hive__ep *ep, hive__qkind kind, hive_cid cid, uint32_t pid,
                      bool reliable, int reason, const void *body, size_t len);
 /* Take every queued request (FIFO), for the I/O loop. */
 hive__qitem *hive__ep_take_requests(hive__ep *ep);
+/* Drop every queued request unrun: they were meant for a connection that
+ * is gone (a client about to dial a new one). Owner thread. */
+void hive__ep_drop_requests(hive__ep *ep);
 
 /* Write one frame on c's link. Returns HIVE_OK, HIVE_ETOOBIG (over the
  * peer's max_frame), HIVE_ECLOSED, HIVE_ENOMEM. I/O thread. */
