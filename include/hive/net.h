@@ -18,6 +18,9 @@
  *   server.connection.send [cid, pid, name, size]   client.send  [cid, pid, name, size]
  *   server.connection.recv [cid, pid, name, msg]    client.recv  [cid, pid, name, msg]
  *   server.recv.<packet name>  (same data)   client.recv.<packet name>
+ *   server.connection.backpressure [cid, queued_bytes]
+ *                                             client.backpressure [queued_bytes]
+ *                          (a send queue crossed its high-water mark: SEND QUEUES)
  *   server.connection.close [cid, reason, reason_name, message, remote]
  *                                             client.close [cid, reason, reason_name, message, remote]
  *   server.interrupt                          client.interrupt
@@ -52,6 +55,38 @@
  *   thread in both modes: calls from a thread other than the I/O thread go
  *   through a locked queue that the I/O loop flushes (and wakes for).
  *   Functions not marked "any thread" belong to the bus owner thread.
+ *
+ * SEND QUEUES (slow and hostile peers)
+ *   Every connection's frames wait in its transport until the socket takes
+ *   them. On tcp:// and tls:// that queue is bounded: `send_queue_bytes`
+ *   (server and client configs; default HIVE_DEFAULT_SEND_QUEUE_BYTES,
+ *   1 MiB; at least HIVE_MIN_SEND_QUEUE_BYTES) counts everything queued
+ *   for the link and not yet written to the socket: plaintext and, on
+ *   tls://, TLS records (the kernel's socket buffer is not counted). What
+ *   happens as it fills is declared:
+ *   - at half the bound (the high-water mark) `backpressure` is published
+ *     once (server.connection.backpressure [cid, queued_bytes],
+ *     client.backpressure [queued_bytes]; voidable: built only when
+ *     someone listens). It is armed again once the queue drains below a
+ *     quarter of the bound. A game can send less to that peer meanwhile.
+ *   - above the high-water mark Hive's own replies are not queued: pongs
+ *     are dropped (hive_net_stats.pongs_dropped). Heartbeat pings (at
+ *     most one per heartbeat_ms) and the close frame are queued only if
+ *     they fit under the bound.
+ *   - a frame that does not fit under the bound is not queued: the send
+ *     returns HIVE_EFULL (a broadcast skips that connection) and the
+ *     connection is closed with HIVE_CLOSE_SLOW_CONSUMER. A reliable
+ *     stream with a hole in it cannot go on, so it ends instead. The
+ *     close frame is sent only if it fits under the bound.
+ *   - a queue that stays above the high-water mark for
+ *     heartbeat_timeout_ms (the peer takes nothing) is closed with
+ *     HIVE_CLOSE_SLOW_CONSUMER too, as a silent peer is with "timeout".
+ *   Only that connection ends; hive_net_stats.slow_consumers counts them.
+ *   The bound includes what this service round queued before its flush:
+ *   a game that queues more than send_queue_bytes to one connection in
+ *   one round must raise it (before refusing a frame Hive flushes once).
+ *   A frame longer than the bound is HIVE_ETOOBIG. enet:// and
+ *   enet+tls:// do not report their queues yet: no bound applies there.
  *
  * ERRORS: negative HIVE_E* codes (hive/common.h). A connection's end is
  * reported with a close reason (HIVE_CLOSE_*), never with an errno.
@@ -92,6 +127,8 @@ extern "C" {
 #define HIVE_DEFAULT_HEARTBEAT_MS         1000    /* or a third of the timeout, if shorter */
 #define HIVE_DEFAULT_CLOSE_LINGER_MS      200
 #define HIVE_DEFAULT_PULL_CAPACITY        4096
+#define HIVE_DEFAULT_SEND_QUEUE_BYTES     (1u << 20)  /* per connection: see SEND QUEUES */
+#define HIVE_MIN_SEND_QUEUE_BYTES         65536
 #define HIVE_HELLO_STR_MAX                64      /* app, app_version, conntype: bytes */
 #define HIVE_TOKEN_MAX                    4096    /* hive_client_config.token_len */
 
@@ -132,7 +169,8 @@ typedef uint32_t hive_cid;
     X(KICKED,            16, "kicked",            "closed by the server")                 \
     X(PEER_VANISHED,     17, "peer_vanished",     "the peer dropped without closing")     \
     X(CONNECT_FAILED,    18, "connect_failed",    "could not reach the server")           \
-    X(NO_MEMORY,         19, "no_memory",         "out of memory")
+    X(NO_MEMORY,         19, "no_memory",         "out of memory")                        \
+    X(SLOW_CONSUMER,     20, "slow_consumer",     "the peer read too slowly: its send queue filled")
 
 typedef enum hive_close_reason {
 #define HIVE_CLOSE_ENUM_(name, code, str, text) HIVE_CLOSE_##name = (code),
@@ -170,6 +208,7 @@ int hive_close_reason_from_name(const char *name);
 #define HIVE_EV_SERVER_SEND         "net:server.connection.send"
 #define HIVE_EV_SERVER_RECV         "net:server.connection.recv"
 #define HIVE_EV_SERVER_CLOSE        "net:server.connection.close"
+#define HIVE_EV_SERVER_BACKPRESSURE "net:server.connection.backpressure"
 #define HIVE_EV_SERVER_RECV_PREFIX  "net:server.recv."   /* + packet name */
 
 #define HIVE_EV_CLIENT_INITIALIZE   "net:client.initialize"
@@ -181,6 +220,7 @@ int hive_close_reason_from_name(const char *name);
 #define HIVE_EV_CLIENT_SEND         "net:client.send"
 #define HIVE_EV_CLIENT_RECV         "net:client.recv"
 #define HIVE_EV_CLIENT_CLOSE        "net:client.close"
+#define HIVE_EV_CLIENT_BACKPRESSURE "net:client.backpressure"
 #define HIVE_EV_CLIENT_RECV_PREFIX  "net:client.recv."   /* + packet name */
 
 /*
@@ -279,6 +319,9 @@ typedef struct hive_server_config {
                                        hive_event_msg(), which decodes then. Saves a
                                        decode per message when most handlers never
                                        look at bodies. Bodies are still checked. */
+    size_t send_queue_bytes;        /* per connection: most bytes queued for it and
+                                       not yet written (tcp://, tls://); default
+                                       1 MiB, at least 65536. See SEND QUEUES above */
 } hive_server_config;
 
 /* Per-connection facts; strings are owned by the server and valid until
@@ -305,6 +348,10 @@ typedef struct hive_net_stats {
      * from any thread, with or without .threaded; a client's counts
      * include its earlier connections. */
     uint64_t sealed_opened, sealed_rejected, sealed_replayed;
+    /* Send queues (see SEND QUEUES): pongs not sent because the
+     * connection's queue was above its high-water mark, and connections
+     * closed with "slow_consumer". */
+    uint64_t pongs_dropped, slow_consumers;
 } hive_net_stats;
 
 /*
@@ -314,7 +361,8 @@ typedef struct hive_net_stats {
  * Publishes server.initialize. Returns NULL on a bad config
  * (max_connections over HIVE_MAX_CONNECTIONS, max_frame under
  * HIVE_MIN_MAX_FRAME, heartbeat_ms not under heartbeat_timeout_ms, app or
- * app_version over HIVE_HELLO_STR_MAX bytes, no bus) or HIVE_ENOMEM;
+ * app_version over HIVE_HELLO_STR_MAX bytes, send_queue_bytes under
+ * HIVE_MIN_SEND_QUEUE_BYTES, no bus) or HIVE_ENOMEM;
  * hive_create_error() then says which field and why.
  */
 hive_server *hive_server_create(const hive_server_config *cfg, hive_bus *bus);
@@ -425,9 +473,14 @@ int hive_server_shutdown(hive_server *s);
  * Returns HIVE_OK (queued; it leaves at the end of this service round
  * or at hive_server_flush), HIVE_ENOENT (unknown name or cid), HIVE_ESTATE
  * (server not running, connection not open yet or closing), HIVE_ETOOBIG
- * (frame over the peer's max_frame), HIVE_EINVAL (empty body), HIVE_ENOMEM.
+ * (frame over the peer's max_frame or over send_queue_bytes), HIVE_EFULL
+ * (the connection's send queue is full: the frame is not queued and the
+ * connection is being closed with "slow_consumer"; see SEND QUEUES),
+ * HIVE_EINVAL (empty body), HIVE_ENOMEM.
  * A frame queued from another thread for a connection that closes before
- * the I/O loop gets to it is dropped. Any thread.
+ * the I/O loop gets to it is dropped; so is one that finds the send queue
+ * full there (HIVE_OK was returned; the connection closes as above). Any
+ * thread.
  */
 int hive_server_send(hive_server *s, hive_cid cid, const char *name,
                      const void *body, size_t len);
@@ -445,7 +498,8 @@ int hive_server_send_msg(hive_server *s, hive_cid cid, const char *name, const h
  * (0 = nobody excepted). The frame is encoded once.
  * Returns the number of connections it was queued for (>= 0; from a
  * foreign thread: 0 once queued), or HIVE_ENOENT, HIVE_ETOOBIG,
- * HIVE_ENOMEM. Any thread.
+ * HIVE_ENOMEM. A connection whose send queue is full is skipped and
+ * closed with "slow_consumer" (SEND QUEUES). Any thread.
  */
 int hive_server_broadcast(hive_server *s, const char *name, const void *body,
                           size_t len, hive_cid except);
@@ -539,6 +593,7 @@ typedef struct hive_client_config {
     bool no_coalesce;               /* one frame per ENet packet (measurement knob) */
     hive_tls_config tls;            /* for tls:// and enet+tls:// */
     bool lazy_decode;               /* as hive_server_config.lazy_decode */
+    size_t send_queue_bytes;        /* as hive_server_config.send_queue_bytes */
 } hive_client_config;
 
 /*
@@ -547,7 +602,7 @@ typedef struct hive_client_config {
  * client.initialize. Returns NULL on a bad config (heartbeat_ms not under
  * heartbeat_timeout_ms, max_frame under HIVE_MIN_MAX_FRAME, token_len over
  * HIVE_TOKEN_MAX or without a token, a string over HIVE_HELLO_STR_MAX
- * bytes, no bus) or HIVE_ENOMEM; hive_create_error() says which and why.
+ * bytes, send_queue_bytes under HIVE_MIN_SEND_QUEUE_BYTES, no bus) or HIVE_ENOMEM; hive_create_error() says which and why.
  */
 hive_client *hive_client_create(const hive_client_config *cfg, hive_bus *bus);
 
@@ -597,7 +652,9 @@ int hive_client_wait_connected(hive_client *c, int timeout_ms);
 int hive_client_wait_closed(hive_client *c, int timeout_ms);
 
 /* hive_client_send / _id / _msg - as hive_server_send, to the server.
- * HIVE_ESTATE before the handshake completes. Any thread. */
+ * HIVE_ESTATE before the handshake completes; HIVE_EFULL when the send
+ * queue is full (the connection then closes with "slow_consumer"). Any
+ * thread. */
 int hive_client_send(hive_client *c, const char *name, const void *body, size_t len);
 int hive_client_send_id(hive_client *c, uint32_t pid, const void *body, size_t len, unsigned flags);
 int hive_client_send_msg(hive_client *c, const char *name, const hive_msg *m);

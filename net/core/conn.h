@@ -56,6 +56,8 @@ typedef struct hive__conn {
     uint64_t close_deadline;
     uint32_t peer_max_frame;   /* largest frame the peer accepts */
     hive__rxbuf rx;            /* stream transports only */
+    bool sendq_warned;         /* backpressure published; re-armed under the low mark */
+    uint64_t sendq_high_since; /* ms the send queue has been over the high mark since, 0: not */
     /* server side */
     char *addr;
     char *conntype;

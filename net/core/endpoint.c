@@ -10,6 +10,7 @@
 #include "net/core/ep.h"
 #include "net/core/limits.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* ------------------------------------------------------------------ */
@@ -184,7 +185,10 @@ static void act_on(hive__ep *ep, hive__conn *c, const hive__frame *f, hive__act 
         deliver(ep, c, f, act);
         break;
     case HIVE__ACT_PING:
-        hive__ep_send_frame(ep, c, HIVE__PID_PONG, f->body, f->body_len, true);
+        /* A reply never grows a queue the peer is not draining: a ping
+         * flood that never reads costs at most the high-water mark. */
+        if (hive__ep_sendq_high(ep, c)) HIVE__STAT_ADD(ep, pongs_dropped, 1);
+        else hive__ep_send_frame(ep, c, HIVE__PID_PONG, f->body, f->body_len, true);
         break;
     case HIVE__ACT_HELLO:
     case HIVE__ACT_READY:
@@ -266,6 +270,42 @@ void hive__ep_refresh_wants(hive__ep *ep)
 /* Sending (I/O thread side)                                            */
 /* ------------------------------------------------------------------ */
 
+/* c's send queue is full or stuck (hive/net.h SEND QUEUES): end c alone.
+ * The close frame goes only if it fits under the bound; the transport's
+ * graceful close then gives what is queued its bounded linger. c stays
+ * allocated (no abort), so callers iterating connections may go on. */
+static void slow_consumer(hive__ep *ep, hive__conn *c, const char *why)
+{
+    char msg[96];
+    snprintf(msg, sizeof msg, "%s (%zu bytes queued, send_queue_bytes %zu)", why, hive__ep_sendq(ep, c),
+             ep->sendq_max);
+    HIVE__STAT_ADD(ep, slow_consumers, 1);
+    hive__ep_close(ep, c, HIVE_CLOSE_SLOW_CONSUMER, msg, false, HIVE__CLOSE_FRAME, false);
+}
+
+/* The timer side of c's send queue: re-arm backpressure once it drained
+ * under the low mark; close c when its queue stayed over the high-water
+ * mark for heartbeat_timeout_ms, as a peer silent that long is closed
+ * with "timeout". True when c was closed. */
+static bool sendq_tick(hive__ep *ep, hive__conn *c, uint64_t now)
+{
+    if (!ep->tr->vt->queued || !c->link || c->state == HIVE__C_CLOSING) return false;
+    size_t q = hive__ep_sendq(ep, c);
+    if (q < ep->sendq_high) {
+        c->sendq_high_since = 0;
+        if (q < ep->sendq_low) c->sendq_warned = false;
+        return false;
+    }
+    if (!c->sendq_warned) {
+        hive__ep_sendq_crossed(ep, c, q);
+        return false;
+    }
+    if (!c->sendq_high_since) c->sendq_high_since = now;
+    if (now - c->sendq_high_since < ep->tm.heartbeat_timeout_ms) return false;
+    slow_consumer(ep, c, "the send queue stayed over its high-water mark");
+    return true;
+}
+
 static void emit_send(hive__ep *ep, hive__conn *c, const hive__pentry *pe, size_t len)
 {
     hive_field f[] = {
@@ -284,6 +324,7 @@ int hive__ep_send_user(hive__ep *ep, hive__conn *c, const hive__pentry *pe, cons
     if (c->state != HIVE__C_OPEN) return HIVE_ESTATE;
     int rc = hive__ep_send_frame(ep, c, pe->pid, body, len, reliable);
     if (rc == HIVE_OK && hive_bus_wants(ep->bus, ep->ev[HIVE__EV_SEND])) emit_send(ep, c, pe, len);
+    if (rc == HIVE_EFULL) slow_consumer(ep, c, "a frame did not fit in the send queue");
     return rc;
 }
 
@@ -296,7 +337,9 @@ int hive__ep_bcast_user(hive__ep *ep, const hive__pentry *pe, const void *body, 
     bool want = hive_bus_wants(ep->bus, ep->ev[HIVE__EV_SEND]);
     for (hive__conn *c = ep->conns; c; c = c->next) {
         if (c->cid == except || c->state != HIVE__C_OPEN) continue;
-        if (hive__ep_bcast_send(ep, c, &b) != HIVE_OK) continue;
+        int rc = hive__ep_bcast_send(ep, c, &b);
+        if (rc == HIVE_EFULL) slow_consumer(ep, c, "a frame did not fit in the send queue");
+        if (rc != HIVE_OK) continue;
         n++;
         if (want) emit_send(ep, c, pe, len);
     }
@@ -365,6 +408,7 @@ static void tick(hive__ep *ep)
     hive__conn *next;
     for (hive__conn *c = ep->conns; c; c = next) {
         next = c->next;
+        if (sendq_tick(ep, c, now)) continue;
         int reason = 0;
         switch (hive__conn_tick(c, now, &ep->tm, &reason)) {
         case HIVE__TICK_PING: {

@@ -15,7 +15,7 @@ const char *const hive__server_event_names[HIVE__EV_COUNT] = {
     [HIVE__EV_HANDSHAKE] = HIVE_EV_SERVER_HANDSHAKE, [HIVE__EV_SEND] = HIVE_EV_SERVER_SEND,
     [HIVE__EV_RECV] = HIVE_EV_SERVER_RECV, [HIVE__EV_CLOSE] = HIVE_EV_SERVER_CLOSE,
     [HIVE__EV_BIND] = HIVE_EV_SERVER_BIND, [HIVE__EV_SHUTDOWN] = HIVE_EV_SERVER_SHUTDOWN,
-    [HIVE__EV_ACCEPT] = HIVE_EV_SERVER_ACCEPT,
+    [HIVE__EV_ACCEPT] = HIVE_EV_SERVER_ACCEPT, [HIVE__EV_BACKPRESSURE] = HIVE_EV_SERVER_BACKPRESSURE,
 };
 
 const char *const hive__client_event_names[HIVE__EV_COUNT] = {
@@ -23,7 +23,7 @@ const char *const hive__client_event_names[HIVE__EV_COUNT] = {
     [HIVE__EV_STOP] = HIVE_EV_CLIENT_STOP, [HIVE__EV_INTERRUPT] = HIVE_EV_CLIENT_INTERRUPT,
     [HIVE__EV_HANDSHAKE] = HIVE_EV_CLIENT_HANDSHAKE, [HIVE__EV_SEND] = HIVE_EV_CLIENT_SEND,
     [HIVE__EV_RECV] = HIVE_EV_CLIENT_RECV, [HIVE__EV_CLOSE] = HIVE_EV_CLIENT_CLOSE,
-    [HIVE__EV_CONNECT] = HIVE_EV_CLIENT_CONNECT,
+    [HIVE__EV_CONNECT] = HIVE_EV_CLIENT_CONNECT, [HIVE__EV_BACKPRESSURE] = HIVE_EV_CLIENT_BACKPRESSURE,
 };
 
 int hive__ep_config_resolve(const hive__ep_config *c)
@@ -35,6 +35,10 @@ int hive__ep_config_resolve(const hive__ep_config *c)
     if (!*c->heartbeat_ms) *c->heartbeat_ms = hive__default_heartbeat_ms(*c->heartbeat_timeout_ms);
     if (!*c->max_frame) *c->max_frame = HIVE_DEFAULT_MAX_FRAME;
     if (!*c->pull_capacity) *c->pull_capacity = HIVE_DEFAULT_PULL_CAPACITY;
+    if (!*c->send_queue_bytes) *c->send_queue_bytes = HIVE_DEFAULT_SEND_QUEUE_BYTES;
+    if (*c->send_queue_bytes < HIVE_MIN_SEND_QUEUE_BYTES)
+        return hive__create_fail(HIVE_EINVAL, "send_queue_bytes", "%s.send_queue_bytes: %zu is under the minimum of %u",
+                                 c->what, *c->send_queue_bytes, HIVE_MIN_SEND_QUEUE_BYTES);
     if (*c->heartbeat_ms >= *c->heartbeat_timeout_ms)
         return hive__create_fail(HIVE_EINVAL, "heartbeat_ms", "%s.heartbeat_ms: %u must be under heartbeat_timeout_ms (%u)",
                                  c->what, *c->heartbeat_ms, *c->heartbeat_timeout_ms);
@@ -121,8 +125,11 @@ void hive__ep_destroy(hive__ep *ep)
 }
 
 void hive__ep_options(hive__ep *ep, const void *cfg, size_t cfg_size, bool threaded, bool pull,
-                      size_t pull_cap, bool lazy_decode, uint32_t max_frame)
+                      size_t pull_cap, bool lazy_decode, uint32_t max_frame, size_t send_queue_bytes)
 {
+    ep->sendq_max = send_queue_bytes;
+    ep->sendq_high = send_queue_bytes / 2;
+    ep->sendq_low = send_queue_bytes / 4;
     ep->cfg = cfg;
     ep->cfg_size = cfg_size;
     ep->threaded = threaded;
@@ -322,6 +329,56 @@ bool hive__frame_fits(uint32_t pid, size_t len, uint32_t max_frame)
     return pidlen && len <= max_frame && pidlen + 1 + len <= max_frame;
 }
 
+size_t hive__ep_sendq(hive__ep *ep, hive__conn *c)
+{
+    hive__transport *tr = ep->tr;
+    return c->link && tr->vt->queued ? tr->vt->queued(tr, c->link) : 0;
+}
+
+bool hive__ep_sendq_high(hive__ep *ep, hive__conn *c)
+{
+    return ep->tr->vt->queued && hive__ep_sendq(ep, c) >= ep->sendq_high;
+}
+
+/* Whether n more bytes fit under c's bound. At the edge the transport is
+ * flushed once first: what a peer that reads would take leaves the queue
+ * (a flush never calls back). HIVE_OK, HIVE_EFULL, HIVE_ETOOBIG. */
+static int sendq_admit(hive__ep *ep, hive__conn *c, size_t n)
+{
+    hive__transport *tr = ep->tr;
+    if (!tr->vt->queued) return HIVE_OK;
+    if (n > ep->sendq_max) return HIVE_ETOOBIG;
+    size_t q = tr->vt->queued(tr, c->link);
+    if (q + n <= ep->sendq_max) return HIVE_OK;
+    tr->vt->flush(tr);
+    q = tr->vt->queued(tr, c->link);
+    return q + n <= ep->sendq_max ? HIVE_OK : HIVE_EFULL;
+}
+
+/* After a frame was queued: has c's queue crossed the high-water mark? */
+static void sendq_check(hive__ep *ep, hive__conn *c)
+{
+    if (!ep->tr->vt->queued || c->sendq_warned || c->state == HIVE__C_CLOSING) return;
+    size_t q = hive__ep_sendq(ep, c);
+    if (q >= ep->sendq_high) hive__ep_sendq_crossed(ep, c, q);
+}
+
+void hive__ep_sendq_crossed(hive__ep *ep, hive__conn *c, size_t q)
+{
+    c->sendq_warned = true;
+    if (!c->sendq_high_since) c->sendq_high_since = ep->now;
+    hive_event_id id = ep->ev[HIVE__EV_BACKPRESSURE];
+    if (!hive_bus_wants(ep->bus, id)) return;
+    if (ep->face->one_conn) {
+        hive_field f[] = { HIVE_PTR(ep->self_key, ep->self), HIVE_INT("queued_bytes", (int64_t)q) };
+        hive__ep_emit(ep, id, f, 2);
+    } else {
+        hive_field f[] = { HIVE_PTR(ep->self_key, ep->self), HIVE_INT("cid", c->cid),
+                           HIVE_INT("queued_bytes", (int64_t)q) };
+        hive__ep_emit(ep, id, f, 3);
+    }
+}
+
 int hive__ep_send_frame(hive__ep *ep, hive__conn *c, uint32_t pid, const void *body,
                         size_t len, bool reliable)
 {
@@ -330,10 +387,13 @@ int hive__ep_send_frame(hive__ep *ep, hive__conn *c, uint32_t pid, const void *b
     uint8_t hdr[HIVE__FRAME_HEADER_MAX];
     size_t hn = hive__frame_header(hdr, pid, 0, len);
     if (!hn) return HIVE_ETOOBIG;
+    int rc = sendq_admit(ep, c, hn + len);
+    if (rc < 0) return rc;
     const void *pieces[2] = { hdr, body };
     size_t lens[2] = { hn, len };
-    int rc = ep->tr->vt->send(ep->tr, c->link, pieces, lens, len ? 2 : 1, reliable);
+    rc = ep->tr->vt->send(ep->tr, c->link, pieces, lens, len ? 2 : 1, reliable);
     if (rc == HIVE_OK) {
+        sendq_check(ep, c);
         c->last_tx = ep->now;
         HIVE__STAT_ADD(ep, frames_out, 1);
         HIVE__STAT_ADD(ep, bytes_out, hn + len);
@@ -360,6 +420,8 @@ int hive__ep_bcast_send(hive__ep *ep, hive__conn *c, hive__bcast *b)
     if (!c->link) return HIVE_ECLOSED;
     if (b->need > c->peer_max_frame) return HIVE_ETOOBIG;
     hive__transport *tr = ep->tr;
+    int rc = sendq_admit(ep, c, b->hn + b->len);
+    if (rc < 0) return rc;
     const void *pieces[2] = { b->hdr, b->body };
     size_t lens[2] = { b->hn, b->len };
     int np = b->len ? 2 : 1;
@@ -367,9 +429,10 @@ int hive__ep_bcast_send(hive__ep *ep, hive__conn *c, hive__bcast *b)
         b->tried = true;
         if (tr->vt->share) b->shared = tr->vt->share(tr, pieces, lens, np, b->reliable);
     }
-    int rc = b->shared ? tr->vt->send_shared(tr, c->link, b->shared)
-                       : tr->vt->send(tr, c->link, pieces, lens, np, b->reliable);
+    rc = b->shared ? tr->vt->send_shared(tr, c->link, b->shared)
+                   : tr->vt->send(tr, c->link, pieces, lens, np, b->reliable);
     if (rc == HIVE_OK) {
+        sendq_check(ep, c);
         c->last_tx = ep->now;
         b->frames++;
         b->bytes += b->hn + b->len;
@@ -513,6 +576,8 @@ void hive__ep_stats(const hive__ep *ep, hive_net_stats *out)
     out->accepted = __atomic_load_n(&ep->stats.accepted, __ATOMIC_RELAXED);
     out->rejected = __atomic_load_n(&ep->stats.rejected, __ATOMIC_RELAXED);
     out->closed = __atomic_load_n(&ep->stats.closed, __ATOMIC_RELAXED);
+    out->pongs_dropped = __atomic_load_n(&ep->stats.pongs_dropped, __ATOMIC_RELAXED);
+    out->slow_consumers = __atomic_load_n(&ep->stats.slow_consumers, __ATOMIC_RELAXED);
     /* Earlier transports' counters plus the live one's (any thread, see
      * ->stats). The lock keeps the transport from being destroyed (and
      * its counts moved into ep->stats) meanwhile. */

@@ -76,6 +76,7 @@ typedef enum hive__ev {
     HIVE__EV_INITIALIZE = 0, HIVE__EV_START, HIVE__EV_STOP, HIVE__EV_INTERRUPT,
     HIVE__EV_HANDSHAKE, HIVE__EV_SEND, HIVE__EV_RECV, HIVE__EV_CLOSE,
     HIVE__EV_BIND, HIVE__EV_SHUTDOWN, HIVE__EV_ACCEPT, HIVE__EV_CONNECT,
+    HIVE__EV_BACKPRESSURE,
     HIVE__EV_COUNT
 } hive__ev;
 
@@ -137,6 +138,8 @@ struct hive__ep {
     bool stream;                 /* transport delivers a byte stream */
     bool lazy_decode;
     uint32_t max_frame;          /* largest frame this side accepts */
+    size_t sendq_max;            /* send_queue_bytes: a connection's bound */
+    size_t sendq_high, sendq_low;/* backpressure at high, re-armed under low */
     pthread_t io_thread;         /* read/written with __atomic */
     int io_thread_set;           /* __atomic */
 
@@ -195,7 +198,7 @@ void  hive__ep_destroy(hive__ep *ep);
 /* For face->setup: the options of the config it resolved, and where that
  * config is kept (cfg_size bytes, read back by hive__ep_config_get). */
 void hive__ep_options(hive__ep *ep, const void *cfg, size_t cfg_size, bool threaded, bool pull,
-                      size_t pull_cap, bool lazy_decode, uint32_t max_frame);
+                      size_t pull_cap, bool lazy_decode, uint32_t max_frame, size_t send_queue_bytes);
 /* hive_*_config_get: copy the config in force into out. Any thread. */
 int  hive__ep_config_get(const hive__ep *ep, void *out);
 
@@ -246,8 +249,15 @@ hive__qitem *hive__ep_take_requests(hive__ep *ep);
  * is gone (a client about to dial a new one). Owner thread. */
 void hive__ep_drop_requests(hive__ep *ep);
 
-/* Write one frame on c's link. Returns HIVE_OK, HIVE_ETOOBIG (over the
- * peer's max_frame), HIVE_ECLOSED, HIVE_ENOMEM. I/O thread. */
+/*
+ * Write one frame on c's link, within c's send queue bound (hive/net.h
+ * SEND QUEUES): a frame that does not fit under ep->sendq_max (after one
+ * flush to make room) is not queued. Crossing the high-water mark
+ * publishes backpressure. Never closes c: the callers decide what a full
+ * queue means (a user frame: slow_consumer; Hive's own: dropped).
+ * Returns HIVE_OK, HIVE_ETOOBIG (over the peer's max_frame or the bound),
+ * HIVE_EFULL, HIVE_ECLOSED, HIVE_ENOMEM. I/O thread.
+ */
 int hive__ep_send_frame(hive__ep *ep, hive__conn *c, uint32_t pid, const void *body,
                         size_t len, bool reliable);
 
@@ -274,6 +284,14 @@ typedef struct hive__bcast {
 int  hive__ep_bcast_init(hive__bcast *b, uint32_t pid, const void *body, size_t len, bool reliable);
 int  hive__ep_bcast_send(hive__ep *ep, hive__conn *c, hive__bcast *b);
 void hive__ep_bcast_fini(hive__ep *ep, hive__bcast *b);
+
+/* c's send queue in bytes (0 when the transport does not say), and
+ * whether it is at or over the high-water mark. I/O thread. */
+size_t hive__ep_sendq(hive__ep *ep, hive__conn *c);
+bool   hive__ep_sendq_high(hive__ep *ep, hive__conn *c);
+/* c's queue is at q, over the high-water mark: publish backpressure
+ * (when someone listens) and start its stall clock. Once per crossing. */
+void   hive__ep_sendq_crossed(hive__ep *ep, hive__conn *c, size_t q);
 
 /* Send an encoded Hive message (handshake, close, ping) reliably. */
 int hive__ep_send_msg(hive__ep *ep, hive__conn *c, uint32_t pid, const hive_msg *m);
@@ -312,6 +330,7 @@ typedef struct hive__ep_config {
     const char **app, **app_version;
     uint32_t *handshake_timeout_ms, *heartbeat_ms, *heartbeat_timeout_ms, *max_frame;
     size_t *pull_capacity;
+    size_t *send_queue_bytes;
 } hive__ep_config;
 
 int hive__ep_config_resolve(const hive__ep_config *c);
@@ -319,7 +338,7 @@ int hive__ep_config_resolve(const hive__ep_config *c);
 #define HIVE__EP_CONFIG_RESOLVE(what, k)                                              \
     hive__ep_config_resolve(&(hive__ep_config){ (what), &(k).app, &(k).app_version,  \
         &(k).handshake_timeout_ms, &(k).heartbeat_ms, &(k).heartbeat_timeout_ms,     \
-        &(k).max_frame, &(k).pull_capacity })
+        &(k).max_frame, &(k).pull_capacity, &(k).send_queue_bytes })
 
 /* The heartbeat interval a zero heartbeat_ms gets: HIVE_DEFAULT_HEARTBEAT_MS,
  * or a third of the timeout when that is shorter (at least 1). */

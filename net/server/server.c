@@ -45,7 +45,7 @@ int hive__srv_setup(hive__ep *ep, const void *cfg)
                                  c.max_connections, HIVE_MAX_CONNECTIONS);
     s->cfg = c;
     hive__ep_options(ep, &s->cfg, sizeof s->cfg, c.threaded, c.pull, c.pull_capacity, c.lazy_decode,
-                     c.max_frame);
+                     c.max_frame, c.send_queue_bytes);
     if (hive__ep_keep(ep, &s->cfg.app, &s->cfg.app_version, &s->cfg.tls) < 0) return HIVE_ENOMEM;
     s->cfg.addr = s->addr = hive__strdup(c.addr);
     s->reg = hive_registry_create();

@@ -40,7 +40,8 @@
 #define TCP_READS_PER_EV 4          /* fairness: then let other links in */
 #define TCP_ACCEPTS_PER_EV 64
 #define TCP_EVENTS       64
-#define TCP_OUT_LIMIT    (64u << 20) /* a peer that reads nothing can't eat all memory */
+#define TCP_OUT_LIMIT    (64u << 20) /* hard limit per link, plaintext + TLS records; the
+                                        core's send_queue_bytes bound comes first */
 #define TCP_CONNECT_MS   5000
 #define TCP_LINGER_MS    2000
 #define TCP_ALT_MAX      4
@@ -279,6 +280,15 @@ static bool push_bytes(tcp_link *l, const uint8_t *p, size_t n, size_t *sent)
         return false;
     }
     return true;
+}
+
+/* Everything queued for the link and not yet written to the socket: the
+ * plaintext buffer and, on tls://, the records a flush encrypted into the
+ * session's output (one SSL_write per flush moves all plaintext there,
+ * so counting the plaintext alone would bound nothing). */
+static size_t link_queued(const tcp_link *l)
+{
+    return l->out.len + (l->tls ? hive__tls_out_pending(l->tls) : 0);
 }
 
 static void tls_failed(tcp_link *l)
@@ -730,13 +740,24 @@ static int tcp_send(hive__transport *base, hive__link *link, const void *const *
     if (l->dead || l->closing) return HIVE_ECLOSED;
     size_t total = 0;
     for (int i = 0; i < n; i++) total += lens[i];
-    if (l->out.len + total > TCP_OUT_LIMIT) return HIVE_EFULL;
+    if (link_queued(l) + total > TCP_OUT_LIMIT) return HIVE_EFULL;
+    size_t keep = l->out.len;
     for (int i = 0; i < n; i++) {
         int r = obuf_append(&l->out, pieces[i], lens[i]);
-        if (r < 0) return r;   /* pieces before it make a cut frame: never flushed alone */
+        if (r < 0) {
+            l->out.len = keep;   /* no cut frame left behind (a move keeps the bytes) */
+            return r;
+        }
     }
     mark_dirty(l);
     return 0;
+}
+
+static size_t tcp_queued(hive__transport *base, hive__link *link)
+{
+    (void)base;
+    const tcp_link *l = (const tcp_link *)link;
+    return l->dead ? 0 : link_queued(l);
 }
 
 static void tcp_flush(hive__transport *base)
@@ -808,7 +829,7 @@ static const hive__transport_vt tcp_vt = {
     .scheme = "tcp", .stream = true,
     .listen = tcp_listen, .connect = tcp_connect, .service = tcp_service, .send = tcp_send,
     .flush = tcp_flush, .close = tcp_close, .abort = tcp_abort, .wake = tcp_wake,
-    .bound_port = tcp_bound_port, .rtt_ms = tcp_rtt_ms, .destroy = tcp_destroy,
+    .bound_port = tcp_bound_port, .rtt_ms = tcp_rtt_ms, .queued = tcp_queued, .destroy = tcp_destroy,
 };
 
 static const char *tls_peer_subject(hive__transport *t, hive__link *base)
@@ -822,7 +843,7 @@ static const hive__transport_vt tls_vt = {
     .listen = tcp_listen, .connect = tcp_connect, .service = tcp_service, .send = tcp_send,
     .flush = tcp_flush, .close = tcp_close, .abort = tcp_abort, .wake = tcp_wake,
     .bound_port = tcp_bound_port, .rtt_ms = tcp_rtt_ms, .peer_subject = tls_peer_subject,
-    .destroy = tcp_destroy,
+    .queued = tcp_queued, .destroy = tcp_destroy,
 };
 
 static int create(const hive__transport_cb *cb, const hive__transport_opts *opts,

@@ -168,7 +168,8 @@ typedef struct hive__transport_vt {
     int  (*service)(hive__transport *t, int timeout_ms);
     /* Queue whole frames given as n pieces (header, body...) on a link.
      * reliable == false allows loss (channel 1). Returns HIVE_OK,
-     * HIVE_ECLOSED (link closing), HIVE_ENOMEM. */
+     * HIVE_ECLOSED (link closing), HIVE_ENOMEM, HIVE_EFULL (the
+     * transport's own hard limit for the link; nothing was queued). */
     int  (*send)(hive__transport *t, hive__link *l, const void *const *pieces,
                  const size_t *lens, int n, bool reliable);
     /* Push everything queued onto the network now. A transport may also
@@ -209,6 +210,19 @@ typedef struct hive__transport_vt {
      * cb.connected (dialing) or the first cb.data (listening). The core
      * puts it in handshakecomplete as `peer_subject`. */
     const char *(*peer_subject)(hive__transport *t, hive__link *l);
+    /* Optional: the bytes queued for a link and not yet handed to the
+     * operating system: everything ->send appended and ->flush has not
+     * written yet, in whatever form the transport keeps it (tcp: the
+     * plaintext buffer; tls: that plus the TLS records not yet written to
+     * the socket). The core bounds each connection's send queue with it
+     * (send_queue_bytes, hive/net.h SEND QUEUES): before ->send it asks
+     * whether the frame fits, after ->send and every timer tick whether
+     * the high-water mark was crossed. It must be cheap (called per frame)
+     * and never call back. NULL: the transport keeps its own queues
+     * (ENet) and no bound applies. ->send may still refuse with HIVE_EFULL
+     * when the transport's own hard limit is reached; the core treats that
+     * as a full queue too. */
+    size_t (*queued)(hive__transport *t, hive__link *l);
     /* Optional: the transport's own counters. Any thread (the counters are
      * updated with atomics); the core keeps t alive during the call. */
     int  (*stats)(hive__transport *t, hive__transport_stats *out);

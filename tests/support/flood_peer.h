@@ -1,0 +1,209 @@
+/*
+ * flood_peer.h - a hostile Hive peer on its own thread, for the
+ * bounded-memory tests: it dials tcp:// (or tls://, through OpenSSL
+ * directly), completes the Hive handshake over the raw socket (hello,
+ * welcome, ready: docs/PROTOCOL.md), then sends pings as fast as it can
+ * and never reads another byte. Every pong the server owes it piles up
+ * on the server's side.
+ *
+ *   flood_peer p;
+ *   flood_start(&p, port, tls);   returns at once; the thread dials
+ *   ...service the server until flood_ready(&p) (or flood_failed)...
+ *   flood_stop(&p);               ends the thread, closes the socket
+ *
+ * The thread allocates nothing through Hive (sockets, OpenSSL, and
+ * hive_msg, whose buffer is msgpack-c's), so a counting allocator sees
+ * the server alone. Nothing here asserts: the thread only records what
+ * happened.
+ */
+#ifndef HIVE_TESTS_FLOOD_PEER_H
+#define HIVE_TESTS_FLOOD_PEER_H
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <openssl/ssl.h>
+
+#include "hive/hive.h"
+#include "net/wire/frame.h"
+
+#define FLOOD_PING_BODY 4096      /* bin payload per ping: the pong echoes it */
+#define FLOOD_BATCH     32        /* pings per write */
+
+typedef struct flood_peer {
+    uint16_t port;
+    bool tls;
+    int fd;
+    SSL_CTX *ctx;
+    SSL *ssl;
+    pthread_t thread;
+    bool started;
+    int ready, failed, stop, broken;   /* __atomic */
+    uint64_t pings_sent;               /* __atomic */
+    char why[128];                     /* failed: what went wrong */
+} flood_peer;
+
+static inline void flood_fail(flood_peer *p, const char *why)
+{
+    snprintf(p->why, sizeof p->why, "%s (errno %d)", why, errno);
+    __atomic_store_n(&p->failed, 1, __ATOMIC_RELEASE);
+}
+
+/* Write all n bytes (blocking with a short timeout, so stop is seen).
+ * 1 done, 0 stopped, -1 the connection broke. */
+static inline int flood_write(flood_peer *p, const uint8_t *b, size_t n)
+{
+    size_t off = 0;
+    while (off < n) {
+        if (__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE)) return 0;
+        if (p->ssl) {
+            size_t w = 0;
+            if (SSL_write_ex(p->ssl, b + off, n - off, &w) == 1) { off += w; continue; }
+            int e = SSL_get_error(p->ssl, 0);
+            if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) continue;
+            return -1;
+        }
+        ssize_t w = send(p->fd, b + off, n - off, MSG_NOSIGNAL);
+        if (w > 0) { off += (size_t)w; continue; }
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) continue;
+        return -1;
+    }
+    return 1;
+}
+
+static inline ssize_t flood_read(flood_peer *p, uint8_t *b, size_t n)
+{
+    if (p->ssl) {
+        size_t r = 0;
+        if (SSL_read_ex(p->ssl, b, n, &r) == 1) return (ssize_t)r;
+        int e = SSL_get_error(p->ssl, 0);
+        return e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ? 0 : -1;
+    }
+    ssize_t r = recv(p->fd, b, n, 0);
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return 0;
+    return r == 0 ? -1 : r;
+}
+
+static inline size_t flood_frame(uint8_t *out, uint32_t pid, const void *body, size_t len)
+{
+    size_t hn = hive__frame_header(out, pid, 0, len);
+    memcpy(out + hn, body, len);
+    return hn + len;
+}
+
+static void *flood_main(void *arg)
+{
+    flood_peer *p = arg;
+    p->fd = socket(AF_INET, SOCK_STREAM, 0);
+    /* A small receive window: the kernel holds little of what the server
+     * sends, so the server's own queue is what fills. */
+    int rcv = 16384;
+    setsockopt(p->fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
+    struct timeval tv = { .tv_sec = 0, .tv_usec = 100000 };
+    setsockopt(p->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    setsockopt(p->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(p->port) };
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    if (connect(p->fd, (struct sockaddr *)&a, sizeof a) < 0) { flood_fail(p, "connect"); return NULL; }
+    if (p->tls) {
+        p->ctx = SSL_CTX_new(TLS_client_method());
+        if (!p->ctx) { flood_fail(p, "SSL_CTX_new"); return NULL; }
+        SSL_CTX_set_verify(p->ctx, SSL_VERIFY_NONE, NULL);   /* the attacker trusts anyone */
+        p->ssl = SSL_new(p->ctx);
+        if (!p->ssl || SSL_set_fd(p->ssl, p->fd) != 1) { flood_fail(p, "SSL_new"); return NULL; }
+        uint64_t end = hive_now_ns() + 5000000000ull;
+        for (;;) {
+            if (SSL_connect(p->ssl) == 1) break;
+            int e = SSL_get_error(p->ssl, 0);
+            if ((e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) || hive_now_ns() > end ||
+                __atomic_load_n(&p->stop, __ATOMIC_ACQUIRE)) {
+                flood_fail(p, "TLS handshake");
+                return NULL;
+            }
+        }
+    }
+    /* hello {magic, proto, app, app_version, conntype} */
+    uint8_t buf[FLOOD_BATCH * (FLOOD_PING_BODY + 16)];
+    hive_msg m;
+    hive_msg_init(&m);
+    hive_msg_map(&m, 5);
+    hive_msg_kv_str(&m, "magic", "HIVE");
+    hive_msg_kv_uint(&m, "proto", HIVE_PROTOCOL_VERSION);
+    hive_msg_kv_str(&m, "app", "hive");
+    hive_msg_kv_str(&m, "app_version", "1");
+    hive_msg_kv_str(&m, "conntype", "player");
+    size_t n = flood_frame(buf, HIVE__PID_HELLO, hive_msg_data(&m), hive_msg_size(&m));
+    hive_msg_free(&m);
+    if (flood_write(p, buf, n) != 1) { flood_fail(p, "hello"); return NULL; }
+    /* Read until the welcome is whole. */
+    size_t have = 0;
+    uint64_t end = hive_now_ns() + 5000000000ull;
+    for (;;) {
+        hive__frame f;
+        if (have && hive__frame_decode(buf, have, sizeof buf, &f) == 1) {
+            if (f.pid != HIVE__PID_WELCOME) { flood_fail(p, "no welcome"); return NULL; }
+            break;
+        }
+        ssize_t r = flood_read(p, buf + have, sizeof buf - have);
+        if (r < 0 || hive_now_ns() > end || __atomic_load_n(&p->stop, __ATOMIC_ACQUIRE)) {
+            flood_fail(p, "welcome");
+            return NULL;
+        }
+        have += (size_t)r;
+    }
+    uint8_t empty = 0x80;   /* {} */
+    n = flood_frame(buf, HIVE__PID_READY, &empty, 1);
+    if (flood_write(p, buf, n) != 1) { flood_fail(p, "ready"); return NULL; }
+    __atomic_store_n(&p->ready, 1, __ATOMIC_RELEASE);
+
+    /* Pings with a bin body (the server echoes it back in the pong),
+     * FLOOD_BATCH per write, until stopped or cut off. Never a read. */
+    static uint8_t body[FLOOD_PING_BODY + 3];
+    body[0] = 0xc5;   /* bin 16 */
+    body[1] = (uint8_t)(FLOOD_PING_BODY >> 8);
+    body[2] = (uint8_t)(FLOOD_PING_BODY & 0xff);
+    n = 0;
+    for (int i = 0; i < FLOOD_BATCH; i++) n += flood_frame(buf + n, HIVE__PID_PING, body, sizeof body);
+    for (;;) {
+        int w = flood_write(p, buf, n);
+        if (w == 0) break;
+        if (w < 0) { __atomic_store_n(&p->broken, 1, __ATOMIC_RELEASE); break; }
+        __atomic_add_fetch(&p->pings_sent, FLOOD_BATCH, __ATOMIC_RELAXED);
+    }
+    return NULL;
+}
+
+static inline void flood_start(flood_peer *p, uint16_t port, bool tls)
+{
+    memset(p, 0, sizeof *p);
+    p->fd = -1;
+    p->port = port;
+    p->tls = tls;
+    p->started = pthread_create(&p->thread, NULL, flood_main, p) == 0;
+}
+
+static inline bool flood_ready(flood_peer *p) { return __atomic_load_n(&p->ready, __ATOMIC_ACQUIRE); }
+static inline bool flood_failed(flood_peer *p) { return __atomic_load_n(&p->failed, __ATOMIC_ACQUIRE); }
+static inline bool flood_broken(flood_peer *p) { return __atomic_load_n(&p->broken, __ATOMIC_ACQUIRE); }
+
+static inline void flood_stop(flood_peer *p)
+{
+    __atomic_store_n(&p->stop, 1, __ATOMIC_RELEASE);
+    if (p->started) pthread_join(p->thread, NULL);
+    p->started = false;
+    if (p->ssl) SSL_free(p->ssl);
+    if (p->ctx) SSL_CTX_free(p->ctx);
+    if (p->fd >= 0) close(p->fd);
+    p->ssl = NULL;
+    p->ctx = NULL;
+    p->fd = -1;
+}
+
+#endif /* HIVE_TESTS_FLOOD_PEER_H */
