@@ -47,11 +47,14 @@
 #define FLUSH_SLICE 256
 /* ENet reads at most this many datagrams per enet_host_service. */
 #define ENET_RECV_BATCH 256
-/* Rounds of reading per pump, and the most datagrams pumps may leave
- * waiting in ENet's queue for the core: about one service call's worth,
- * so that what waits is fresh; past it the kernel drops, as before. */
+/* Reads of the socket per pump, and the most events (and received bytes)
+ * pumps may stash for the core: about one service call's worth, so that
+ * what waits is fresh; past it the kernel drops, as before. */
 #define PUMP_ROUNDS 4
 #define PUMP_MAX 4096
+#define PUMP_MAX_BYTES (4u << 20)
+/* First capacity of the stash; it doubles on demand up to PUMP_MAX. */
+#define STASH_START 64
 
 /* ------------------------------------------------------------------ */
 /* ENet's global state: initialised once, refcounted                   */
@@ -103,11 +106,27 @@ typedef struct elink {
     size_t used[HIVE__CHANNELS];
     struct elink *next_dirty;
     bool dirty;
-    bool up;                      /* ENet connect completed */
+    bool up;                      /* the core has heard of the connect */
     bool closing;                 /* ->close called */
+    bool dead;                    /* freed but for the stashed events naming it */
     uint32_t code;                /* the close reason given to ->close */
+    uint32_t stashed;             /* events in the stash that name this link */
     struct elink *next_gone;
 } elink;
+
+/* An event taken out of ENet and not handed to the core yet (see pump()).
+ * It names the link, never the ENet peer: a disconnect resets the peer,
+ * and a connect in the same pump may reuse its slot. */
+typedef struct stashed {
+    elink *link;
+    union {
+        ENetPacket *packet;       /* RECEIVE: ours until handed out */
+        ENetAddress addr;         /* CONNECT on a listening host: the peer's */
+        enet_uint32 data;         /* DISCONNECT: ENet's disconnect data */
+    } u;
+    uint8_t type;                 /* ENetEventType */
+    uint8_t channel;
+} stashed;
 
 typedef struct etransport {
     hive__transport base;
@@ -118,8 +137,9 @@ typedef struct etransport {
     elink *dirty;
     elink *gone;                  /* closed before ENet connected: their
                                      disconnected callback is still owed */
-    size_t pumped;                /* datagrams pump() moved into ENet's queue
-                                     that the core has not taken yet (about) */
+    stashed *stash;               /* FIFO ring of events pumps took out of ENet */
+    size_t stash_cap, stash_head, stash_n;
+    size_t stash_bytes;           /* received bytes held by the stash */
 } etransport;
 
 static etransport *E(hive__transport *t) { return (etransport *)t; }
@@ -153,11 +173,19 @@ static void dirty_remove(etransport *et, elink *l)
     l->next_dirty = NULL;
 }
 
+/* Detaches l from ENet and frees it; while stashed events still name it,
+ * it is only marked dead: they are dropped when their turn comes, and the
+ * last one frees it (deliver()). */
 static void link_free(etransport *et, elink *l)
 {
     dirty_remove(et, l);
     link_drop_pending(l);
     if (l->peer) l->peer->data = NULL;
+    l->peer = NULL;
+    if (l->stashed) {
+        l->dead = true;
+        return;
+    }
     hive__free(l);
 }
 
@@ -181,55 +209,12 @@ static void flush_channel(elink *l, int ch)
 
 static void flush_link(elink *l)
 {
+    if (!l->peer) {               /* ENet has reset it: a stashed disconnect */
+        link_drop_pending(l);
+        return;
+    }
     flush_channel(l, HIVE__CHANNEL_RELIABLE);
     flush_channel(l, HIVE__CHANNEL_UNRELIABLE);
-}
-
-/*
- * Sends what has been handed to ENet, and moves the datagrams that have
- * arrived meanwhile from the socket into ENet's own queue. A broadcast to
- * thousands of links is as many sendmsg calls, milliseconds of work; at
- * thousands of players' inputs a second the socket's receive buffer
- * (ENet's 256 KiB) fills in about as long, and the kernel drops what
- * does not fit: inputs, pings and the acknowledgements of reliable
- * packets, whose senders then back off and finally time out. A game loop
- * that runs late ticks back to back (broadcast, flush, broadcast...)
- * would not read the socket at all. With no event to fill,
- * enet_host_service only sends, receives and acknowledges: nothing
- * reaches the core (no callback runs inside a flush); received packets
- * wait for the next ->service. Bounded per call (PUMP_ROUNDS) and in
- * what may wait (PUMP_MAX, counted in datagrams against the events the
- * core takes), so that a loop that stops servicing holds a bounded
- * backlog and the kernel drops the rest, as it would without pumps.
- */
-static void pump(etransport *et)
-{
-    ENetHost *h = et->host;
-    for (int round = 0; round < PUMP_ROUNDS && et->pumped < PUMP_MAX; round++) {
-        enet_uint32 before = h->totalReceivedPackets;
-        if (enet_host_service(h, NULL, 0) < 0) return;
-        enet_uint32 got = h->totalReceivedPackets - before;
-        et->pumped += got;
-        if (got < ENET_RECV_BATCH) return;   /* the socket is empty */
-    }
-}
-
-/* Returns whether anything was handed to ENet. */
-static bool flush_dirty(etransport *et)
-{
-    elink *l = et->dirty;
-    bool any = l != NULL;
-    et->dirty = NULL;
-    size_t n = 0;
-    while (l) {
-        elink *next = l->next_dirty;
-        l->next_dirty = NULL;
-        l->dirty = false;
-        flush_link(l);
-        if (++n % FLUSH_SLICE == 0 && next) pump(et);
-        l = next;
-    }
-    return any;
 }
 
 static void format_peer(const ENetAddress *a, char *buf, size_t n)
@@ -253,6 +238,202 @@ static elink *link_new(etransport *et, ENetPeer *p)
     p->data = l;
     peer_timeouts(et, p);
     return l;
+}
+
+/* ------------------------------------------------------------------ */
+/* Events: taken out of ENet, stashed, handed to the core               */
+/* ------------------------------------------------------------------ */
+
+/* Makes room for one more stashed event. False when the stash is at its
+ * bound or out of memory: then nothing more may be taken out of ENet. */
+static bool stash_room(etransport *et)
+{
+    if (et->stash_bytes >= PUMP_MAX_BYTES) return false;
+    if (et->stash_n < et->stash_cap) return true;
+    if (et->stash_cap >= PUMP_MAX) return false;
+    size_t cap = et->stash_cap ? et->stash_cap * 2 : STASH_START;
+    stashed *ring = hive__malloc(cap * sizeof *ring);
+    if (!ring) return false;
+    for (size_t i = 0; i < et->stash_n; i++)
+        ring[i] = et->stash[(et->stash_head + i) % et->stash_cap];
+    hive__free(et->stash);
+    et->stash = ring;
+    et->stash_cap = cap;
+    et->stash_head = 0;
+    return true;
+}
+
+static void stash_push(etransport *et, const stashed *s)
+{
+    et->stash[(et->stash_head + et->stash_n) % et->stash_cap] = *s;
+    et->stash_n++;
+    if (s->type == ENET_EVENT_TYPE_RECEIVE) et->stash_bytes += s->u.packet->dataLength;
+}
+
+static void stash_pop(etransport *et, stashed *out)
+{
+    *out = et->stash[et->stash_head];
+    et->stash_head = (et->stash_head + 1) % et->stash_cap;
+    et->stash_n--;
+    if (out->type == ENET_EVENT_TYPE_RECEIVE) et->stash_bytes -= out->u.packet->dataLength;
+}
+
+/*
+ * Does ENet's side of an event at once and turns it into *s, which names
+ * the link instead of the peer: a connect makes the link (the core hears
+ * of it in deliver()), a disconnect detaches the link from the peer ENet
+ * has just reset. Returns false when there is nothing for the core.
+ */
+static bool take(etransport *et, ENetEvent *ev, stashed *s)
+{
+    elink *l = ev->peer ? ev->peer->data : NULL;
+    memset(s, 0, sizeof *s);
+    s->type = (uint8_t)ev->type;
+    s->channel = ev->channelID;
+    switch (ev->type) {
+    case ENET_EVENT_TYPE_CONNECT:
+        if (l) break;                         /* our dial got through */
+        if (!et->listening) { enet_peer_reset(ev->peer); return false; }
+        l = link_new(et, ev->peer);
+        if (!l) { enet_peer_disconnect_now(ev->peer, ENET_REASON_TAG | HIVE_CLOSE_NO_MEMORY); return false; }
+        s->u.addr = ev->peer->address;
+        break;
+    case ENET_EVENT_TYPE_RECEIVE:
+        if (!l || l->closing) { enet_packet_destroy(ev->packet); return false; }
+        s->u.packet = ev->packet;
+        break;
+    case ENET_EVENT_TYPE_DISCONNECT:
+        if (!l) return false;
+        s->u.data = ev->data;
+        l->peer = NULL;                       /* ENet has reset it already */
+        ev->peer->data = NULL;
+        break;
+    default:
+        return false;
+    }
+    s->link = l;
+    l->stashed++;
+    return true;
+}
+
+/* Hands one taken event to the core. Returns the callbacks made (0, 1).
+ * Events for a link the core has let go of (aborted, refused, closed
+ * before its dial was reported) are dropped. */
+static int deliver(etransport *et, stashed *s)
+{
+    hive__transport_cb *cb = &et->base.cb;
+    elink *l = s->link;
+    int n = 0;
+    switch (l->dead ? ENET_EVENT_TYPE_NONE : (ENetEventType)s->type) {
+    case ENET_EVENT_TYPE_CONNECT:
+        if (l->closing) break;                /* a dial closed first: close reset the peer */
+        l->up = true;
+        n = 1;
+        if (!et->listening) {
+            if (cb->connected) cb->connected(cb->core, &l->base);
+            break;
+        }
+        char addr[96];
+        format_peer(&s->u.addr, addr, sizeof addr);
+        int rc = cb->accepted(cb->core, &l->base, addr);
+        if (rc < 0) {
+            ENetPeer *p = l->peer;            /* NULL when its disconnect is stashed */
+            link_free(et, l);
+            if (p) enet_peer_disconnect_now(p, ENET_REASON_TAG | (rc == HIVE_ENOMEM ? HIVE_CLOSE_NO_MEMORY
+                                                                                     : HIVE_CLOSE_SERVER_SHUTDOWN));
+        }
+        break;
+    case ENET_EVENT_TYPE_RECEIVE:
+        if (l->closing) break;
+        cb->data(cb->core, &l->base, s->u.packet->data, s->u.packet->dataLength, s->channel);
+        n = 1;
+        break;
+    case ENET_EVENT_TYPE_DISCONNECT: {
+        int reason = l->closing ? HIVE_CLOSE_NORMAL
+                   : !l->up     ? HIVE_CLOSE_CONNECT_FAILED
+                   : (s->u.data & ENET_REASON_MASK) == ENET_REASON_TAG ? (int)(s->u.data & 0xFFFFu)
+                                : HIVE_CLOSE_PEER_VANISHED;
+        cb->disconnected(cb->core, &l->base, reason, NULL);
+        link_free(et, l);
+        n = 1;
+        break;
+    }
+    default:
+        break;
+    }
+    if (s->type == ENET_EVENT_TYPE_RECEIVE) enet_packet_destroy(s->u.packet);
+    if (--l->stashed == 0 && l->dead) hive__free(l);
+    return n;
+}
+
+/*
+ * Sends what has been handed to ENet, and moves what has arrived
+ * meanwhile from the socket into the transport's stash. A broadcast to
+ * thousands of links is as many sendmsg calls, milliseconds of work; at
+ * thousands of players' inputs a second the socket's receive buffer
+ * (ENet's 256 KiB) fills in about as long, and the kernel drops what
+ * does not fit: inputs, pings and the acknowledgements of reliable
+ * packets, whose senders then back off and finally time out. A game loop
+ * that runs late ticks back to back (broadcast, flush, broadcast...)
+ * would not read the socket at all.
+ *
+ * Nothing reaches the core here (no callback runs inside a flush): the
+ * events are stashed and handed out by the next ->service. They must
+ * leave ENet, though. ENet acknowledges a reliable packet when it reads
+ * it, so the sender may disconnect one round trip later; when ENet reads
+ * that disconnect it frees the peer's received packets it has not
+ * dispatched yet (enet_protocol_handle_disconnect resets the peer's
+ * queues), and a player's last message and close frame would be lost.
+ * So ENet only ever reads with its dispatch queue empty: an event it has
+ * is taken (enet_host_check_events) before the socket is read again.
+ *
+ * Bounded per call (PUMP_ROUNDS reads) and in what may wait (PUMP_MAX
+ * events, PUMP_MAX_BYTES bytes), so that a loop that stops servicing
+ * holds a bounded backlog and the kernel drops the rest, as it would
+ * without pumps.
+ */
+static void pump(etransport *et)
+{
+    ENetHost *h = et->host;
+    ENetEvent ev;
+    int reads = 0;
+    while (stash_room(et)) {
+        bool emptied = false;
+        int r = enet_host_check_events(h, &ev);
+        if (r == 0) {
+            if (reads++ == PUMP_ROUNDS) return;
+            enet_uint32 before = h->totalReceivedPackets;
+            r = enet_host_service(h, &ev, 0);
+            /* Less than a batch read, and the call was not cut short by
+             * a connect or disconnect (a receive comes only from the
+             * dispatch at its end): the socket is empty. What ENet
+             * dispatches next waits there for the next check. */
+            emptied = h->totalReceivedPackets - before < ENET_RECV_BATCH &&
+                      (r == 0 || ev.type == ENET_EVENT_TYPE_RECEIVE);
+        }
+        if (r < 0) return;
+        stashed s;
+        if (r > 0 && take(et, &ev, &s)) stash_push(et, &s);
+        if (emptied) return;
+    }
+}
+
+/* Returns whether anything was handed to ENet. */
+static bool flush_dirty(etransport *et)
+{
+    elink *l = et->dirty;
+    bool any = l != NULL;
+    et->dirty = NULL;
+    size_t n = 0;
+    while (l) {
+        elink *next = l->next_dirty;
+        l->next_dirty = NULL;
+        l->dirty = false;
+        flush_link(l);
+        if (++n % FLUSH_SLICE == 0 && next) pump(et);
+        l = next;
+    }
+    return any;
 }
 
 /* ------------------------------------------------------------------ */
@@ -330,54 +511,6 @@ static int e_connect(hive__transport *t, const hive__addr *addr, hive__link **ou
     return HIVE_OK;
 }
 
-static int handle_event(etransport *et, ENetEvent *ev)
-{
-    hive__transport_cb *cb = &et->base.cb;
-    elink *l = ev->peer ? ev->peer->data : NULL;
-    switch (ev->type) {
-    case ENET_EVENT_TYPE_CONNECT:
-        if (l) {                              /* our dial got through */
-            l->up = true;
-            if (cb->connected) cb->connected(cb->core, &l->base);
-            return 1;
-        }
-        if (!et->listening) { enet_peer_reset(ev->peer); return 0; }
-        l = link_new(et, ev->peer);
-        if (!l) { enet_peer_disconnect_now(ev->peer, ENET_REASON_TAG | HIVE_CLOSE_NO_MEMORY); return 0; }
-        l->up = true;
-        char addr[96];
-        format_peer(&ev->peer->address, addr, sizeof addr);
-        int rc = cb->accepted(cb->core, &l->base, addr);
-        if (rc < 0) {
-            ENetPeer *p = l->peer;
-            link_free(et, l);
-            enet_peer_disconnect_now(p, ENET_REASON_TAG | (rc == HIVE_ENOMEM ? HIVE_CLOSE_NO_MEMORY
-                                                                               : HIVE_CLOSE_SERVER_SHUTDOWN));
-        }
-        return 1;
-    case ENET_EVENT_TYPE_RECEIVE:
-        if (l && !l->closing)
-            cb->data(cb->core, &l->base, ev->packet->data, ev->packet->dataLength, ev->channelID);
-        enet_packet_destroy(ev->packet);
-        return 1;
-    case ENET_EVENT_TYPE_DISCONNECT:
-        if (!l) return 0;
-        {
-            int reason = l->closing ? HIVE_CLOSE_NORMAL
-                       : !l->up     ? HIVE_CLOSE_CONNECT_FAILED
-                       : (ev->data & ENET_REASON_MASK) == ENET_REASON_TAG ? (int)(ev->data & 0xFFFFu)
-                                    : HIVE_CLOSE_PEER_VANISHED;
-            l->peer = NULL;           /* ENet has reset it already */
-            ev->peer->data = NULL;
-            cb->disconnected(cb->core, &l->base, reason, NULL);
-            link_free(et, l);
-        }
-        return 1;
-    default:
-        return 0;
-    }
-}
-
 /*
  * Handles everything ENet has for us without waiting. Every
  * enet_host_service walks all peer slots twice (to send, then to
@@ -393,19 +526,22 @@ static int drain(etransport *et)
     bool empty = false;               /* the last service call emptied the socket */
     uint64_t t0 = hive_now_ns();
     ENetEvent ev;
+    stashed s;
     while (n < ENET_EVENT_BUDGET) {
-        int r = enet_host_check_events(et->host, &ev);
-        if (r == 0) {
-            et->pumped = 0;           /* ENet's queue is empty */
-            if (empty) break;
-            enet_uint32 before = et->host->totalReceivedPackets;
-            r = enet_host_service(et->host, &ev, 0);
-            empty = et->host->totalReceivedPackets - before < ENET_RECV_BATCH;
-        } else if (r > 0 && et->pumped) {
-            et->pumped--;
+        if (et->stash_n) {
+            stash_pop(et, &s);        /* older than anything ENet still has */
+        } else {
+            int r = enet_host_check_events(et->host, &ev);
+            if (r == 0) {
+                if (empty) break;
+                enet_uint32 before = et->host->totalReceivedPackets;
+                r = enet_host_service(et->host, &ev, 0);
+                empty = et->host->totalReceivedPackets - before < ENET_RECV_BATCH;
+            }
+            if (r <= 0) break;
+            if (!take(et, &ev, &s)) continue;
         }
-        if (r <= 0) break;
-        n += handle_event(et, &ev);
+        n += deliver(et, &s);
         if ((n & 7) == 0 && hive_now_ns() - t0 >= DRAIN_NS) break;   /* the rest waits */
     }
     return n;
@@ -623,6 +759,17 @@ static void e_destroy(hive__transport *t)
 {
     etransport *et = E(t);
     if (!et) return;
+    /* Stashed events first: their packets, and the links only they hold
+     * (detached by a stashed disconnect, or dead). */
+    while (et->stash_n) {
+        stashed s;
+        stash_pop(et, &s);
+        elink *l = s.link;
+        if (s.type == ENET_EVENT_TYPE_RECEIVE) enet_packet_destroy(s.u.packet);
+        if (s.type == ENET_EVENT_TYPE_DISCONNECT) l->dead = true;
+        if (--l->stashed == 0 && l->dead) hive__free(l);
+    }
+    hive__free(et->stash);
     if (et->host) {
         for (size_t i = 0; i < et->host->peerCount; i++) {
             ENetPeer *p = &et->host->peers[i];
