@@ -47,4 +47,15 @@ static inline char *docs_slurp(const char *path, size_t *len)
     return s;
 }
 
+/* Installs this build into a fresh dir (a mkdtemp template such as
+ * "/tmp/hive-x-XXXXXX", rewritten in place) under dir/prefix with
+ * tools/install.sh. Returns the install's exit status (0: installed). */
+static inline int docs_install(char *dir)
+{
+    if (!mkdtemp(dir)) return -1;
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "sh tools/install.sh %s/prefix %s >/dev/null", dir, docs_bindir());
+    return docs_sh(cmd);
+}
+
 #endif
