@@ -224,7 +224,12 @@ static void ep_data(void *core, hive__link *link, const uint8_t *p, size_t n, in
                   (hive_bus_wants(ep->bus, ep->ev[HIVE__EV_RECV]) || ep->any_pe_wanted);
     hive__frame f;
     int reason = 0, r;
-    while ((r = hive__conn_next_frame(c, ep->stream, &p, &n, ep->max_frame, &f, &reason)) == 1) {
+    /* Until the peer's hello is in, a server takes frames of at most
+     * HIVE_MIN_MAX_FRAME (a hello needs far less): a half-open link
+     * cannot make it buffer max_frame bytes. docs/PROTOCOL.md. */
+    while ((r = hive__conn_next_frame(c, ep->stream, &p, &n,
+                                      c->state == HIVE__C_AWAIT_HELLO ? HIVE__MAX_FRAME_MIN : ep->max_frame,
+                                      &f, &reason)) == 1) {
         HIVE__STAT_ADD(ep, frames_in, 1);
         hive__act act;
         hive__conn_on_frame(c, &f, channel, ep->pt, &ep->dec, decode, &act);
@@ -240,7 +245,9 @@ static void ep_disconnected(void *core, hive__link *link, int reason, const char
     hive__conn *c = link->conn;
     if (!c) return;
     c->link = NULL;
-    if (c->state != HIVE__C_CLOSING) hive__ep_close(ep, c, reason, message, true, HIVE__CLOSE_SILENT, false);
+    bool remote = !(reason & HIVE__LINK_LOCAL);
+    reason &= ~HIVE__LINK_LOCAL;
+    if (c->state != HIVE__C_CLOSING) hive__ep_close(ep, c, reason, message, remote, HIVE__CLOSE_SILENT, false);
     hive__ep_conn_free(ep, c);
 }
 

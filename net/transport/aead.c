@@ -154,7 +154,12 @@ int hive__aead_open(hive__aead *a, const uint8_t *in, size_t n, uint8_t *out, si
     uint64_t ctr = get_u64(in + 1);
     /* Cheap rejection before any crypto; re-checked implicitly by marking
      * only after the tag verifies. */
-    if (ctr >= HIVE__AEAD_MAX_PACKETS || window_check(a, ctr) < 0) {
+    /* A counter no sender may use is malformed, not a replay. */
+    if (ctr >= HIVE__AEAD_MAX_PACKETS) {
+        a->stats.malformed++;
+        return HIVE_EPROTO;
+    }
+    if (window_check(a, ctr) < 0) {
         a->stats.replayed++;
         return HIVE_EEXIST;
     }

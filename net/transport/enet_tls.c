@@ -239,7 +239,8 @@ static void fail_tls(slink *l)
 {
     if (l->failed || l->dead) return;
     l->failed = true;
-    l->fail_reason = HIVE_CLOSE_TLS_ERROR;
+    /* This side refused unless the peer's alert said so first. */
+    l->fail_reason = HIVE_CLOSE_TLS_ERROR | (hive__tls_peer_alerted(l->tls) ? 0 : HIVE__LINK_LOCAL);
     if (!l->close_msg) {
         l->close_msg = hive__strdup(hive__tls_error(l->tls));
     }
@@ -269,7 +270,7 @@ static void seal_unrel(slink *l)
         /* 2^32 datagrams on one key: end the connection rather than reuse a nonce. */
         l->close_msg = l->close_msg ? l->close_msg : hive__strdup("datagram counter exhausted");
         l->failed = true;
-        l->fail_reason = HIVE_CLOSE_TLS_ERROR;
+        l->fail_reason = HIVE_CLOSE_TLS_ERROR | HIVE__LINK_LOCAL;
         t->inner->vt->close(t->inner, l->inner, HIVE_CLOSE_TLS_ERROR);
     }
     if (out != dg) hive__free(out);
@@ -330,7 +331,7 @@ static void deliver_batches(slink *l)
         uint32_t n = get_u32(l->rx.data + off);
         if (n == 0 || n > t->rx_limit) {
             l->failed = true;
-            l->fail_reason = HIVE_CLOSE_BAD_FRAME;
+            l->fail_reason = HIVE_CLOSE_BAD_FRAME | HIVE__LINK_LOCAL;
             if (!l->close_msg) {
                 l->close_msg = hive__strdup("bad batch length inside TLS");
             }

@@ -380,11 +380,14 @@ static void tls_pump(tcp_link *l)
     if (!hive__tls_done(l->tls)) {
         int h = hive__tls_handshake(l->tls);
         if (h < 0) {
-            /* Try to get the alert out, then report now. */
+            /* Try to get the alert out, then report now. Unless the peer
+             * sent an alert, this side refused (its certificate check,
+             * its version floor...): the close is not the peer's. */
             size_t n, sent;
             const uint8_t *p = hive__tls_out(l->tls, &n);
             if (n) push_bytes(l, p, n, &sent);
-            link_report(l, HIVE_CLOSE_TLS_ERROR, hive__tls_error(l->tls));
+            int local = hive__tls_peer_alerted(l->tls) ? 0 : HIVE__LINK_LOCAL;
+            link_report(l, HIVE_CLOSE_TLS_ERROR | local, hive__tls_error(l->tls));
             return;
         }
         if (h == 0) {
@@ -409,8 +412,10 @@ static void tls_pump(tcp_link *l)
         if (r > 0) continue;
         if (r == 0) break;
         if (r == HIVE_ECLOSED) {
-            /* close_notify: the peer ended the stream on purpose. */
-            link_report(l, HIVE_CLOSE_NORMAL, NULL);
+            /* close_notify without a Hive close before it: as a TCP FIN
+             * without one, the peer left without saying why. */
+            link_report(l, l->closing ? HIVE_CLOSE_NORMAL : HIVE_CLOSE_PEER_VANISHED,
+                        l->closing ? NULL : "the peer ended TLS (close_notify) without a Hive close");
         } else {
             link_report(l, HIVE_CLOSE_TLS_ERROR, hive__tls_error(l->tls));
         }
@@ -428,7 +433,7 @@ static void link_read(tcp_link *l)
         uint8_t *dst = t->rbuf;
         if (l->tls) {
             dst = hive__tls_in_reserve(l->tls, TCP_READ_CHUNK);
-            if (!dst) { link_report(l, HIVE_CLOSE_NO_MEMORY, NULL); return; }
+            if (!dst) { link_report(l, HIVE_CLOSE_NO_MEMORY | HIVE__LINK_LOCAL, NULL); return; }
         }
         ssize_t n = recv(l->fd, dst, TCP_READ_CHUNK, 0);
         if (n > 0) {

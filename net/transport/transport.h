@@ -134,9 +134,17 @@ typedef struct hive__transport_cb {
      * ->connect never got through, HIVE_CLOSE_TLS_ERROR, ... message: what
      * the transport knows beyond the code (OpenSSL's error text), or NULL;
      * borrowed for the call. The core puts it in the close event's
-     * `message`. The link is freed right after this returns. */
+     * `message`. The link is freed right after this returns.
+     * A reason OR'd with HIVE__LINK_LOCAL says this side decided the end
+     * (it failed the peer's certificate, ran out of memory...): the close
+     * event then reports remote = 0. Without it the end came from the
+     * peer or the network (remote = 1). */
     void (*disconnected)(void *core, hive__link *link, int reason, const char *message);
 } hive__transport_cb;
+
+/* Flag on cb.disconnected's reason: this side, not the peer, ended it. */
+#define HIVE__LINK_LOCAL 0x10000
+
 
 /* Options common to every transport; zero means default. */
 typedef struct hive__transport_opts {

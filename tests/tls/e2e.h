@@ -20,6 +20,7 @@ typedef struct log_event {
     char message[400];
     char peer_subject[200];
     bool has_subject;
+    int remote;              /* close events: 1 = the peer decided, -1 absent */
     char text[64];           /* msg["text"] of recv events */
 } log_event;
 
@@ -39,6 +40,7 @@ static void log_handler(const hive_event *ev, void *user)
     for (size_t i = 0; i < ev->nfields && off < sizeof e->keys; i++)
         off += (size_t)snprintf(e->keys + off, sizeof e->keys - off, "%s%s", i ? "," : "", ev->fields[i].key);
     const char *s;
+    e->remote = (int)hive_event_int(ev, "remote", -1);
     if ((s = hive_event_str(ev, "reason_name"))) snprintf(e->reason_name, sizeof e->reason_name, "%s", s);
     if ((s = hive_event_str(ev, "message"))) snprintf(e->message, sizeof e->message, "%s", s);
     if ((s = hive_event_str(ev, "peer_subject"))) {

@@ -137,6 +137,25 @@ Test(aead, forged_high_counter_does_not_move_the_window)
     hive__aead_free(&s);
 }
 
+/* A counter at or past 2^32 is one no sender may use: it is malformed (it
+ * fails before any crypto), not a replay, and leaves the window alone. */
+Test(aead, counter_past_the_limit_is_malformed_not_a_replay)
+{
+    hive__aead c, s;
+    pair(&c, &s, HIVE__AEAD_AES256GCM);
+    uint8_t dg[4 + HIVE__AEAD_OVERHEAD], forged[sizeof dg], out[4];
+    cr_assert_gt(hive__aead_seal(&c, (const uint8_t *)"abcd", 4, dg, sizeof dg), 0);
+    memcpy(forged, dg, sizeof dg);
+    forged[4] = 0x01;   /* counter = 2^32: bytes 1..8 big-endian */
+    cr_expect_eq(hive__aead_open(&s, forged, sizeof forged, out, sizeof out), HIVE_EPROTO);
+    cr_expect_eq(s.stats.malformed, 1);
+    cr_expect_eq(s.stats.replayed, 0);
+    cr_expect_eq(s.stats.auth_failed, 0);
+    cr_expect_eq(hive__aead_open(&s, dg, sizeof dg, out, sizeof out), 4, "real packet 0 still fresh");
+    hive__aead_free(&c);
+    hive__aead_free(&s);
+}
+
 Test(aead, seal_checks_room)
 {
     hive__aead c, s;

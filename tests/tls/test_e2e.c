@@ -108,9 +108,11 @@ static void compare(const char *plain_scheme, const char *secure_scheme)
 Test(e2e, tls_session_has_the_events_of_tcp) { compare("tcp", "tls"); }
 Test(e2e, enet_tls_session_has_the_events_of_enet) { compare("enet", "enet+tls"); }
 
-/* A refused TLS handshake: both sides close with tls_error and OpenSSL's text. */
+/* A refused TLS handshake: both sides close with tls_error and OpenSSL's
+ * text. `refuser` is the side whose check failed ('c' client, 's' server):
+ * it reports remote = 0, the side that got its alert remote = 1. */
 static void refused(const char *scheme, const hive_tls_config *st, const hive_tls_config *ct,
-                    const char *host, const char *cli_text, const char *srv_text)
+                    const char *host, const char *cli_text, const char *srv_text, char refuser)
 {
     e2e x;
     memset(&x, 0, sizeof x);
@@ -123,6 +125,8 @@ static void refused(const char *scheme, const hive_tls_config *st, const hive_tl
     const log_event *s = log_find(&x.slog, HIVE_EV_SERVER_CLOSE);
     cr_expect_str_eq(s->reason_name, "tls_error", "server reason %s", s->reason_name);
     cr_expect(strstr(s->message, srv_text) != NULL, "server message: %s", s->message);
+    cr_expect_eq(c->remote, refuser == 's', "%s: client close remote=%d", scheme, c->remote);
+    cr_expect_eq(s->remote, refuser == 'c', "%s: server close remote=%d", scheme, s->remote);
     cr_expect_eq(log_count(&x.slog, HIVE_EV_SERVER_HANDSHAKE), 0);
     cr_expect_eq(log_count(&x.slog, "net:server.connection.recv"), 0);
     e2e_free(&x);
@@ -132,7 +136,7 @@ static void unknown_ca(const char *scheme)
 {
     hive_tls_config st = { .cert_file = C.rogue_crt, .key_file = C.rogue_key };
     hive_tls_config ct = { .ca_file = C.ca };
-    refused(scheme, &st, &ct, "localhost", "unable to get local issuer certificate", "unknown ca");
+    refused(scheme, &st, &ct, "localhost", "unable to get local issuer certificate", "unknown ca", 'c');
 }
 Test(e2e, tls_unknown_ca) { unknown_ca("tls"); }
 Test(e2e, enet_tls_unknown_ca) { unknown_ca("enet+tls"); }
@@ -141,7 +145,7 @@ static void hostname_mismatch(const char *scheme)
 {
     hive_tls_config st = { .cert_file = C.wronghost_crt, .key_file = C.wronghost_key };
     hive_tls_config ct = { .ca_file = C.ca };
-    refused(scheme, &st, &ct, "localhost", "hostname mismatch", "alert");
+    refused(scheme, &st, &ct, "localhost", "hostname mismatch", "alert", 'c');
 }
 Test(e2e, tls_hostname_mismatch) { hostname_mismatch("tls"); }
 Test(e2e, enet_tls_hostname_mismatch) { hostname_mismatch("enet+tls"); }
@@ -150,7 +154,7 @@ static void expired(const char *scheme)
 {
     hive_tls_config st = { .cert_file = C.expired_crt, .key_file = C.expired_key };
     hive_tls_config ct = { .ca_file = C.ca };
-    refused(scheme, &st, &ct, "127.0.0.1", "certificate has expired", "certificate expired");
+    refused(scheme, &st, &ct, "127.0.0.1", "certificate has expired", "certificate expired", 'c');
 }
 Test(e2e, tls_expired_certificate) { expired("tls"); }
 Test(e2e, enet_tls_expired_certificate) { expired("enet+tls"); }
@@ -160,7 +164,7 @@ static void missing_client_cert(const char *scheme)
     hive_tls_config st = { .cert_file = C.server_crt, .key_file = C.server_key, .ca_file = C.ca,
                            .client_auth = HIVE_TLS_CLIENT_REQUIRE };
     hive_tls_config ct = { .ca_file = C.ca };
-    refused(scheme, &st, &ct, "localhost", "certificate required", "peer did not return a certificate");
+    refused(scheme, &st, &ct, "localhost", "certificate required", "peer did not return a certificate", 's');
 }
 Test(e2e, tls_missing_client_certificate) { missing_client_cert("tls"); }
 Test(e2e, enet_tls_missing_client_certificate) { missing_client_cert("enet+tls"); }

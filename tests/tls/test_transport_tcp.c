@@ -167,6 +167,31 @@ Test(transport_tcp, tls_connect_exchange_close)
     side_free(&srv);
 }
 
+/* A TLS close_notify that no Hive close preceded is a peer leaving without
+ * saying why, as a TCP FIN is: peer_vanished, with the message naming the
+ * close_notify (it used to be reported as "normal"). */
+Test(transport_tcp, tls_close_notify_alone_is_peer_vanished)
+{
+    side srv = { .tls = { .cert_file = C.server_crt, .key_file = C.server_key } };
+    side cli = { .tls = { .ca_file = C.ca } };
+    side_make(&srv, hive__transport_tls_create);
+    side_make(&cli, hive__transport_tls_create);
+    dial(&cli, "localhost", listen_any(&srv));
+    two w = { &srv, &cli, 0 };
+    cr_assert(pump_until(srv.t, cli.t, 3000, both_connected, &w), "client: %s", cli.r.links[0].message);
+    cli.t->vt->close(cli.t, cli.r.links[0].link, 0);
+    uint64_t end = hive_now_ns() + 3000000000u;
+    while (hive_now_ns() < end && !both_gone(&w)) {
+        srv.t->vt->service(srv.t, 1);
+        cli.t->vt->service(cli.t, 1);
+    }
+    cr_assert(srv.r.links[0].gone);
+    cr_expect_eq(srv.r.links[0].reason, HIVE_CLOSE_PEER_VANISHED, "reason %d", srv.r.links[0].reason);
+    cr_expect(strstr(srv.r.links[0].message, "close_notify") != NULL, "message: %s", srv.r.links[0].message);
+    side_free(&cli);
+    side_free(&srv);
+}
+
 Test(transport_tcp, mutual_tls_subject_on_server_link)
 {
     side srv = { .tls = { .cert_file = C.server_crt, .key_file = C.server_key, .ca_file = C.ca,
@@ -199,7 +224,9 @@ static void expect_tls_refusal(side *srv, side *cli, const char *host, const cha
     cr_expect(strstr(cli->r.links[0].message, cli_reason) != NULL, "client message: %s",
               cli->r.links[0].message);
     cr_expect_not(cli->r.links[0].connected, "never reported as connected");
+    cr_expect(cli->r.links[0].local, "the client's own check refused: a local end");
     cr_expect_eq(srv->r.links[0].reason, HIVE_CLOSE_TLS_ERROR);
+    cr_expect_not(srv->r.links[0].local, "the server got the client's alert: not its decision");
     cr_expect(strstr(srv->r.links[0].message, srv_reason) != NULL, "server message: %s",
               srv->r.links[0].message);
     side_free(cli);
@@ -240,6 +267,8 @@ Test(transport_tcp, tls_missing_client_certificate)
     cr_expect_eq(srv.r.links[0].reason, HIVE_CLOSE_TLS_ERROR);
     cr_expect(strstr(srv.r.links[0].message, "peer did not return a certificate") != NULL, "%s",
               srv.r.links[0].message);
+    cr_expect(srv.r.links[0].local, "the server refused: a local end");
+    cr_expect_not(cli.r.links[0].local, "the client got the server's alert");
     /* TLS 1.3: the client may believe it is connected until the alert. */
     cr_expect_eq(cli.r.links[0].reason, HIVE_CLOSE_TLS_ERROR);
     cr_expect(strstr(cli.r.links[0].message, "certificate required") != NULL, "%s", cli.r.links[0].message);

@@ -18,7 +18,8 @@ typedef struct rec_link {
     hive__link *link;
     bool connected;
     bool gone;
-    int reason;
+    int reason;              /* without HIVE__LINK_LOCAL ... */
+    bool local;              /* ... which lands here: this side decided */
     char message[400];
     char subject[200];
     uint8_t *data;
@@ -99,7 +100,8 @@ static inline void rec_disconnected(void *core, hive__link *l, int reason, const
     cr_assert_not_null(x);
     cr_assert(!x->gone, "disconnected twice");
     x->gone = true;
-    x->reason = reason;
+    x->local = (reason & HIVE__LINK_LOCAL) != 0;
+    x->reason = reason & ~HIVE__LINK_LOCAL;
     if (message) snprintf(x->message, sizeof x->message, "%s", message);
 }
 
