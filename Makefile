@@ -6,6 +6,8 @@
 #   make test       install missing packages, build with ASan+UBSan, run every test
 #   make tsan       the threading tests under ThreadSanitizer
 #   make bench      build Release and run every benchmark
+#   make soak       build Release, run hive-soak on every transport
+#                   (SOAK_SECONDS each, default 75: about 5 minutes)
 #   make fuzz       build the libFuzzer targets (clang) and run each FUZZ_SECONDS
 #   make install    PREFIX=/usr/local: headers, libhive.a + libhive-engine.a +
 #                   libhive-sdl.a and hive.pc, hive-engine.pc, hive-sdl.pc
@@ -14,10 +16,11 @@
 
 PREFIX ?= /usr/local
 FUZZ_SECONDS ?= 60
+SOAK_SECONDS ?= 75
 PREMAKE ?= premake4
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps gen build debug release sanitize tsan-build demo test tsan bench fuzz install certs clean
+.PHONY: all deps gen build debug release sanitize tsan-build demo test tsan bench soak fuzz install certs clean
 
 all: release
 
@@ -49,6 +52,9 @@ tsan: tsan-build
 
 bench: release
 	@for b in bin/Release/bench-*; do echo "=== $$b"; $$b || exit 1; done
+
+soak: release
+	@sh tools/soak.sh bin/Release $(SOAK_SECONDS)
 
 fuzz: deps
 	@sh tools/fuzz.sh $(FUZZ_SECONDS)
