@@ -88,6 +88,20 @@
  *   A frame longer than the bound is HIVE_ETOOBIG. enet:// and
  *   enet+tls:// do not report their queues yet: no bound applies there.
  *
+ * SLOW SENDERS (slowloris)
+ *   On tcp:// and tls:// a frame can arrive a few bytes at a time. Every
+ *   byte resets the heartbeat timeout, so a peer that trickles one frame
+ *   byte by byte would hold its connection (and the buffer for the frame)
+ *   forever. Instead, a frame whose first byte has arrived must be complete
+ *   within `frame_timeout_ms` (server and client configs; default
+ *   HIVE_DEFAULT_FRAME_TIMEOUT_MS, 10 s: a 64 KiB frame at 100 kbit/s takes
+ *   about 5 s), else the connection closes with HIVE_CLOSE_SLOW_SENDER and
+ *   hive_net_stats.slow_senders counts it. The clock restarts with each
+ *   new frame, so a long stream of whole frames is never affected. It
+ *   applies in every state; during the handshake the (shorter) handshake
+ *   timeout usually ends such a peer first. Datagram transports (enet://,
+ *   enet+tls://) carry whole frames only, so nothing is ever partial there.
+ *
  * ERRORS: negative HIVE_E* codes (hive/common.h). A connection's end is
  * reported with a close reason (HIVE_CLOSE_*), never with an errno.
  */
@@ -129,6 +143,8 @@ extern "C" {
 #define HIVE_DEFAULT_PULL_CAPACITY        4096
 #define HIVE_DEFAULT_SEND_QUEUE_BYTES     (1u << 20)  /* per connection: see SEND QUEUES */
 #define HIVE_MIN_SEND_QUEUE_BYTES         65536
+#define HIVE_DEFAULT_FRAME_TIMEOUT_MS     10000   /* a started frame must complete in this */
+#define HIVE_MIN_FRAME_TIMEOUT_MS         100
 #define HIVE_HELLO_STR_MAX                64      /* app, app_version, conntype: bytes */
 #define HIVE_TOKEN_MAX                    4096    /* hive_client_config.token_len */
 
@@ -170,7 +186,8 @@ typedef uint32_t hive_cid;
     X(PEER_VANISHED,     17, "peer_vanished",     "the peer dropped without closing")     \
     X(CONNECT_FAILED,    18, "connect_failed",    "could not reach the server")           \
     X(NO_MEMORY,         19, "no_memory",         "out of memory")                        \
-    X(SLOW_CONSUMER,     20, "slow_consumer",     "the peer read too slowly: its send queue filled")
+    X(SLOW_CONSUMER,     20, "slow_consumer",     "the peer read too slowly: its send queue filled") \
+    X(SLOW_SENDER,       22, "slow_sender",       "the peer sent a frame too slowly: it did not complete in frame_timeout_ms")
 
 typedef enum hive_close_reason {
 #define HIVE_CLOSE_ENUM_(name, code, str, text) HIVE_CLOSE_##name = (code),
@@ -322,6 +339,10 @@ typedef struct hive_server_config {
     size_t send_queue_bytes;        /* per connection: most bytes queued for it and
                                        not yet written (tcp://, tls://); default
                                        1 MiB, at least 65536. See SEND QUEUES above */
+    uint32_t frame_timeout_ms;      /* a frame whose first byte has arrived must be
+                                       complete within this, else the connection
+                                       closes with "slow_sender"; default 10000, at
+                                       least 100. See SLOW SENDERS above */
 } hive_server_config;
 
 /* Per-connection facts; strings are owned by the server and valid until
@@ -352,6 +373,8 @@ typedef struct hive_net_stats {
      * connection's queue was above its high-water mark, and connections
      * closed with "slow_consumer". */
     uint64_t pongs_dropped, slow_consumers;
+    /* Connections closed with "slow_sender" (SLOW SENDERS). */
+    uint64_t slow_senders;
 } hive_net_stats;
 
 /*
@@ -594,6 +617,7 @@ typedef struct hive_client_config {
     hive_tls_config tls;            /* for tls:// and enet+tls:// */
     bool lazy_decode;               /* as hive_server_config.lazy_decode */
     size_t send_queue_bytes;        /* as hive_server_config.send_queue_bytes */
+    uint32_t frame_timeout_ms;      /* as hive_server_config.frame_timeout_ms */
 } hive_client_config;
 
 /*

@@ -109,6 +109,7 @@ int hive_client_connect(hive_client *c, const char *addr)
         .heartbeat_ms = c->cfg.heartbeat_ms,
         .heartbeat_timeout_ms = c->cfg.heartbeat_timeout_ms,
         .linger_ms = HIVE__CLIENT_LINGER_MS,
+        .frame_ms = c->cfg.frame_timeout_ms,
     };
     hive__addr a;
     hive__transport *tr;

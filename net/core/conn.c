@@ -150,6 +150,13 @@ void hive__conn_on_frame(const hive__conn *c, const hive__frame *f, int channel,
 
 hive__tick_kind hive__conn_tick(const hive__conn *c, uint64_t now, const hive__timing *t, int *reason)
 {
+    /* A frame begun and not finished in time: a slowloris (hive/net.h SLOW
+     * SENDERS). Before the state's own limits, which a trickle keeps fresh. */
+    if (c->partial_since && c->state != HIVE__C_CLOSING && c->state != HIVE__C_DIALING &&
+        now - c->partial_since >= t->frame_ms) {
+        *reason = HIVE_CLOSE_SLOW_SENDER;
+        return HIVE__TICK_CLOSE;
+    }
     switch (c->state) {
     case HIVE__C_DIALING:
         if (now - c->t_state >= t->connect_ms) { *reason = HIVE_CLOSE_CONNECT_FAILED; return HIVE__TICK_CLOSE; }

@@ -41,6 +41,7 @@ typedef struct hive__timing {
     uint32_t heartbeat_ms;          /* ping after this much sending silence */
     uint32_t heartbeat_timeout_ms;  /* close after this much receiving silence */
     uint32_t linger_ms;             /* CLOSING limit before the link is dropped */
+    uint32_t frame_ms;              /* a started frame must complete in this */
 } hive__timing;
 
 typedef struct hive__conn {
@@ -56,6 +57,7 @@ typedef struct hive__conn {
     uint64_t close_deadline;
     uint32_t peer_max_frame;   /* largest frame the peer accepts */
     hive__rxbuf rx;            /* stream transports only */
+    uint64_t partial_since;    /* ms the unfinished frame in rx began, 0: none */
     bool sendq_warned;         /* backpressure published; re-armed under the low mark */
     uint64_t sendq_high_since; /* ms the send queue has been over the high mark since, 0: not */
     /* server side */

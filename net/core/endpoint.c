@@ -224,19 +224,32 @@ static void ep_data(void *core, hive__link *link, const uint8_t *p, size_t n, in
                   (hive_bus_wants(ep->bus, ep->ev[HIVE__EV_RECV]) || ep->any_pe_wanted);
     hive__frame f;
     int reason = 0, r;
+    bool framed = false;
     /* Until the peer's hello is in, a server takes frames of at most
      * HIVE_MIN_MAX_FRAME (a hello needs far less): a half-open link
      * cannot make it buffer max_frame bytes. docs/PROTOCOL.md. */
     while ((r = hive__conn_next_frame(c, ep->stream, &p, &n,
                                       c->state == HIVE__C_AWAIT_HELLO ? HIVE__MAX_FRAME_MIN : ep->max_frame,
                                       &f, &reason)) == 1) {
+        framed = true;
         HIVE__STAT_ADD(ep, frames_in, 1);
         hive__act act;
         hive__conn_on_frame(c, &f, channel, ep->pt, &ep->dec, decode, &act);
         act_on(ep, c, &f, &act);
         if (c->state == HIVE__C_CLOSING) return;
     }
-    if (r < 0) hive__ep_close(ep, c, reason, NULL, false, HIVE__CLOSE_FRAME, false);
+    if (r < 0) {
+        hive__ep_close(ep, c, reason, NULL, false, HIVE__CLOSE_FRAME, false);
+        return;
+    }
+    /* Bytes left over are the start of the next frame: its clock starts
+     * now if this read finished a frame or nothing was pending (hive/net.h
+     * SLOW SENDERS). */
+    if (c->rx.len > c->rx.off) {
+        if (framed || !c->partial_since) c->partial_since = ep->now ? ep->now : 1;
+    } else {
+        c->partial_since = 0;
+    }
 }
 
 static void ep_disconnected(void *core, hive__link *link, int reason, const char *message)
@@ -426,6 +439,7 @@ static void tick(hive__ep *ep)
             break;
         }
         case HIVE__TICK_CLOSE:
+            if (reason == HIVE_CLOSE_SLOW_SENDER) HIVE__STAT_ADD(ep, slow_senders, 1);
             /* A silent peer is presumed dead: nothing to wait for. A slow
              * handshake gets told why. */
             hive__ep_close(ep, c, reason, NULL, false, HIVE__CLOSE_FRAME, reason == HIVE_CLOSE_TIMEOUT);

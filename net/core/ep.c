@@ -39,6 +39,10 @@ int hive__ep_config_resolve(const hive__ep_config *c)
     if (*c->send_queue_bytes < HIVE_MIN_SEND_QUEUE_BYTES)
         return hive__create_fail(HIVE_EINVAL, "send_queue_bytes", "%s.send_queue_bytes: %zu is under the minimum of %u",
                                  c->what, *c->send_queue_bytes, HIVE_MIN_SEND_QUEUE_BYTES);
+    if (!*c->frame_timeout_ms) *c->frame_timeout_ms = HIVE_DEFAULT_FRAME_TIMEOUT_MS;
+    if (*c->frame_timeout_ms < HIVE_MIN_FRAME_TIMEOUT_MS)
+        return hive__create_fail(HIVE_EINVAL, "frame_timeout_ms", "%s.frame_timeout_ms: %u is under the minimum of %u",
+                                 c->what, *c->frame_timeout_ms, HIVE_MIN_FRAME_TIMEOUT_MS);
     if (*c->heartbeat_ms >= *c->heartbeat_timeout_ms)
         return hive__create_fail(HIVE_EINVAL, "heartbeat_ms", "%s.heartbeat_ms: %u must be under heartbeat_timeout_ms (%u)",
                                  c->what, *c->heartbeat_ms, *c->heartbeat_timeout_ms);
@@ -578,6 +582,7 @@ void hive__ep_stats(const hive__ep *ep, hive_net_stats *out)
     out->closed = __atomic_load_n(&ep->stats.closed, __ATOMIC_RELAXED);
     out->pongs_dropped = __atomic_load_n(&ep->stats.pongs_dropped, __ATOMIC_RELAXED);
     out->slow_consumers = __atomic_load_n(&ep->stats.slow_consumers, __ATOMIC_RELAXED);
+    out->slow_senders = __atomic_load_n(&ep->stats.slow_senders, __ATOMIC_RELAXED);
     /* Earlier transports' counters plus the live one's (any thread, see
      * ->stats). The lock keeps the transport from being destroyed (and
      * its counts moved into ep->stats) meanwhile. */

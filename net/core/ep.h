@@ -331,6 +331,7 @@ typedef struct hive__ep_config {
     uint32_t *handshake_timeout_ms, *heartbeat_ms, *heartbeat_timeout_ms, *max_frame;
     size_t *pull_capacity;
     size_t *send_queue_bytes;
+    uint32_t *frame_timeout_ms;
 } hive__ep_config;
 
 int hive__ep_config_resolve(const hive__ep_config *c);
@@ -338,7 +339,7 @@ int hive__ep_config_resolve(const hive__ep_config *c);
 #define HIVE__EP_CONFIG_RESOLVE(what, k)                                              \
     hive__ep_config_resolve(&(hive__ep_config){ (what), &(k).app, &(k).app_version,  \
         &(k).handshake_timeout_ms, &(k).heartbeat_ms, &(k).heartbeat_timeout_ms,     \
-        &(k).max_frame, &(k).pull_capacity, &(k).send_queue_bytes })
+        &(k).max_frame, &(k).pull_capacity, &(k).send_queue_bytes, &(k).frame_timeout_ms })
 
 /* The heartbeat interval a zero heartbeat_ms gets: HIVE_DEFAULT_HEARTBEAT_MS,
  * or a third of the timeout when that is shorter (at least 1). */

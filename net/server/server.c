@@ -55,6 +55,7 @@ int hive__srv_setup(hive__ep *ep, const void *cfg)
         .heartbeat_ms = c.heartbeat_ms,
         .heartbeat_timeout_ms = c.heartbeat_timeout_ms,
         .linger_ms = c.close_linger_ms,
+        .frame_ms = c.frame_timeout_ms,
     };
     s->next_cid = 1;
     s->session_seed = hive__mix64(hive_now_ns() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)s);

@@ -11,6 +11,11 @@
  *   ...service the server until flood_ready(&p) (or flood_failed)...
  *   flood_stop(&p);               ends the thread, closes the socket
  *
+ * Trickle mode (the slowloris): flood_start_trickle(&p, port, tls, ms,
+ * hello) sends one frame a byte every ms milliseconds instead of a flood,
+ * and never finishes it: the hello itself when `hello` is true (the
+ * handshake never completes), else a ping after a normal handshake.
+ *
  * The thread allocates nothing through Hive (sockets, OpenSSL, and
  * hive_msg, whose buffer is msgpack-c's), so a counting allocator sees
  * the server alone. Nothing here asserts: the thread only records what
@@ -47,6 +52,9 @@ typedef struct flood_peer {
     bool started;
     int ready, failed, stop, broken;   /* __atomic */
     uint64_t pings_sent;               /* __atomic */
+    int trickle_ms;                    /* trickle mode: ms between bytes, 0 = flood */
+    bool trickle_hello;                /* trickle the hello, not a ping after it */
+    uint64_t trickled;                 /* __atomic: bytes trickled so far */
     char why[128];                     /* failed: what went wrong */
 } flood_peer;
 
@@ -98,6 +106,19 @@ static inline size_t flood_frame(uint8_t *out, uint32_t pid, const void *body, s
     return hn + len;
 }
 
+/* One byte every p->trickle_ms of b[0..n) (the last byte never: the
+ * frame stays unfinished), until stopped or cut off. */
+static void flood_trickle(flood_peer *p, const uint8_t *b, size_t n)
+{
+    for (size_t i = 0; i + 1 < n && !__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE); i++) {
+        int w = flood_write(p, b + i, 1);
+        if (w == 0) return;
+        if (w < 0) { __atomic_store_n(&p->broken, 1, __ATOMIC_RELEASE); return; }
+        __atomic_add_fetch(&p->trickled, 1, __ATOMIC_RELAXED);
+        usleep((useconds_t)p->trickle_ms * 1000u);
+    }
+}
+
 static void *flood_main(void *arg)
 {
     flood_peer *p = arg;
@@ -141,6 +162,11 @@ static void *flood_main(void *arg)
     hive_msg_kv_str(&m, "conntype", "player");
     size_t n = flood_frame(buf, HIVE__PID_HELLO, hive_msg_data(&m), hive_msg_size(&m));
     hive_msg_free(&m);
+    if (p->trickle_ms && p->trickle_hello) {
+        __atomic_store_n(&p->ready, 1, __ATOMIC_RELEASE);
+        flood_trickle(p, buf, n);
+        return NULL;
+    }
     if (flood_write(p, buf, n) != 1) { flood_fail(p, "hello"); return NULL; }
     /* Read until the welcome is whole. */
     size_t have = 0;
@@ -169,6 +195,11 @@ static void *flood_main(void *arg)
     body[0] = 0xc5;   /* bin 16 */
     body[1] = (uint8_t)(FLOOD_PING_BODY >> 8);
     body[2] = (uint8_t)(FLOOD_PING_BODY & 0xff);
+    if (p->trickle_ms) {
+        n = flood_frame(buf, HIVE__PID_PING, body, sizeof body);
+        flood_trickle(p, buf, n);
+        return NULL;
+    }
     n = 0;
     for (int i = 0; i < FLOOD_BATCH; i++) n += flood_frame(buf + n, HIVE__PID_PING, body, sizeof body);
     for (;;) {
@@ -186,6 +217,17 @@ static inline void flood_start(flood_peer *p, uint16_t port, bool tls)
     p->fd = -1;
     p->port = port;
     p->tls = tls;
+    p->started = pthread_create(&p->thread, NULL, flood_main, p) == 0;
+}
+
+static inline void flood_start_trickle(flood_peer *p, uint16_t port, bool tls, int ms, bool hello)
+{
+    memset(p, 0, sizeof *p);
+    p->fd = -1;
+    p->port = port;
+    p->tls = tls;
+    p->trickle_ms = ms;
+    p->trickle_hello = hello;
     p->started = pthread_create(&p->thread, NULL, flood_main, p) == 0;
 }
 
