@@ -88,6 +88,20 @@
  *   A frame longer than the bound is HIVE_ETOOBIG. enet:// and
  *   enet+tls:// do not report their queues yet: no bound applies there.
  *
+ * RECEIVE LIMITS (floods)
+ *   `recv_frames_per_sec` and `recv_bytes_per_sec` (server and client
+ *   configs; 0 = off, the default, because what is normal depends on the
+ *   game) bound what one connection may send once its handshake is done:
+ *   two token buckets, each holding one second's worth, refilled
+ *   continuously, charged for every frame that arrives (Hive's own pings
+ *   and pongs included: a ping flood is the attack) and its length. A
+ *   frame that finds a bucket empty is not delivered; the connection
+ *   closes with HIVE_CLOSE_RATE_LIMITED (hive_net_stats.rate_limited
+ *   counts them) and only that connection ends. Traffic under the rate,
+ *   with bursts up to a second's worth, is never touched. A frames limit
+ *   under HIVE_MIN_RECV_FRAMES_PER_SEC, or a bytes limit under max_frame,
+ *   makes create fail: heartbeats and one whole frame must always fit.
+ *
  * SLOW SENDERS (slowloris)
  *   On tcp:// and tls:// a frame can arrive a few bytes at a time. Every
  *   byte resets the heartbeat timeout, so a peer that trickles one frame
@@ -145,6 +159,7 @@ extern "C" {
 #define HIVE_MIN_SEND_QUEUE_BYTES         65536
 #define HIVE_DEFAULT_FRAME_TIMEOUT_MS     10000   /* a started frame must complete in this */
 #define HIVE_MIN_FRAME_TIMEOUT_MS         100
+#define HIVE_MIN_RECV_FRAMES_PER_SEC      10      /* when set: heartbeats must fit */
 #define HIVE_HELLO_STR_MAX                64      /* app, app_version, conntype: bytes */
 #define HIVE_TOKEN_MAX                    4096    /* hive_client_config.token_len */
 
@@ -187,6 +202,7 @@ typedef uint32_t hive_cid;
     X(CONNECT_FAILED,    18, "connect_failed",    "could not reach the server")           \
     X(NO_MEMORY,         19, "no_memory",         "out of memory")                        \
     X(SLOW_CONSUMER,     20, "slow_consumer",     "the peer read too slowly: its send queue filled") \
+    X(RATE_LIMITED,      21, "rate_limited",      "the peer sent more than its receive limits allow")     \
     X(SLOW_SENDER,       22, "slow_sender",       "the peer sent a frame too slowly: it did not complete in frame_timeout_ms")
 
 typedef enum hive_close_reason {
@@ -343,6 +359,13 @@ typedef struct hive_server_config {
                                        complete within this, else the connection
                                        closes with "slow_sender"; default 10000, at
                                        least 100. See SLOW SENDERS above */
+    uint32_t recv_frames_per_sec;   /* per connection, after the handshake: most
+                                       frames a second (Hive's pings too), with a
+                                       burst of one second's worth; 0 = no limit
+                                       (the default), else at least 10. Over it:
+                                       close "rate_limited". See RECEIVE LIMITS */
+    uint32_t recv_bytes_per_sec;    /* the same in frame bytes; 0 = no limit, else
+                                       at least max_frame */
 } hive_server_config;
 
 /* Per-connection facts; strings are owned by the server and valid until
@@ -375,6 +398,8 @@ typedef struct hive_net_stats {
     uint64_t pongs_dropped, slow_consumers;
     /* Connections closed with "slow_sender" (SLOW SENDERS). */
     uint64_t slow_senders;
+    /* Connections closed with "rate_limited" (RECEIVE LIMITS). */
+    uint64_t rate_limited;
 } hive_net_stats;
 
 /*
@@ -618,6 +643,8 @@ typedef struct hive_client_config {
     bool lazy_decode;               /* as hive_server_config.lazy_decode */
     size_t send_queue_bytes;        /* as hive_server_config.send_queue_bytes */
     uint32_t frame_timeout_ms;      /* as hive_server_config.frame_timeout_ms */
+    uint32_t recv_frames_per_sec;   /* as hive_server_config (what the server may send) */
+    uint32_t recv_bytes_per_sec;
 } hive_client_config;
 
 /*

@@ -59,6 +59,8 @@ int hive__cli_setup(hive__ep *ep, const void *cfg)
     c->close_reason = -1;
     hive__ep_options(ep, &c->cfg, sizeof c->cfg, k.threaded, k.pull, k.pull_capacity, k.lazy_decode,
                      k.max_frame, k.send_queue_bytes);
+    ep->rx_fps = k.recv_frames_per_sec;
+    ep->rx_bps = k.recv_bytes_per_sec;
     if (hive__ep_keep(ep, &c->cfg.app, &c->cfg.app_version, &c->cfg.tls) < 0) return HIVE_ENOMEM;
     c->cfg.conntype = c->conntype = hive__strdup(k.conntype);
     if (k.token) {

@@ -58,6 +58,8 @@ typedef struct hive__conn {
     uint32_t peer_max_frame;   /* largest frame the peer accepts */
     hive__rxbuf rx;            /* stream transports only */
     uint64_t partial_since;    /* ms the unfinished frame in rx began, 0: none */
+    int64_t rl_frames, rl_bytes; /* receive limit buckets, in 1/1000 frame / byte */
+    uint64_t rl_t;             /* ms of their last refill, 0: not started */
     bool sendq_warned;         /* backpressure published; re-armed under the low mark */
     uint64_t sendq_high_since; /* ms the send queue has been over the high mark since, 0: not */
     /* server side */

@@ -208,6 +208,8 @@ static void act_on(hive__ep *ep, hive__conn *c, const hive__frame *f, hive__act 
     }
 }
 
+static bool rx_allow(hive__ep *ep, hive__conn *c, size_t size);
+
 static void ep_data(void *core, hive__link *link, const uint8_t *p, size_t n, int channel)
 {
     hive__ep *ep = core;
@@ -233,6 +235,11 @@ static void ep_data(void *core, hive__link *link, const uint8_t *p, size_t n, in
                                       &f, &reason)) == 1) {
         framed = true;
         HIVE__STAT_ADD(ep, frames_in, 1);
+        if ((ep->rx_fps || ep->rx_bps) && c->state == HIVE__C_OPEN && !rx_allow(ep, c, f.size)) {
+            HIVE__STAT_ADD(ep, rate_limited, 1);
+            hive__ep_close(ep, c, HIVE_CLOSE_RATE_LIMITED, NULL, false, HIVE__CLOSE_FRAME, false);
+            return;
+        }
         hive__act act;
         hive__conn_on_frame(c, &f, channel, ep->pt, &ep->dec, decode, &act);
         act_on(ep, c, &f, &act);
@@ -250,6 +257,37 @@ static void ep_data(void *core, hive__link *link, const uint8_t *p, size_t n, in
     } else {
         c->partial_since = 0;
     }
+}
+
+/* The receive limits' token buckets (hive/net.h RECEIVE LIMITS): each
+ * holds one second's worth, in thousandths so that a rate of r a second
+ * refills r thousandths a millisecond. Charges one frame of `size` bytes;
+ * false when a bucket runs dry (the frame is not delivered). */
+static bool rx_allow(hive__ep *ep, hive__conn *c, size_t size)
+{
+    int64_t fcap = (int64_t)ep->rx_fps * 1000, bcap = (int64_t)ep->rx_bps * 1000;
+    if (!c->rl_t) {
+        c->rl_frames = fcap;
+        c->rl_bytes = bcap;
+        c->rl_t = ep->now ? ep->now : 1;
+    } else if (ep->now > c->rl_t) {
+        int64_t ms = (int64_t)(ep->now - c->rl_t);
+        if (ms > 1000) ms = 1000;   /* a full bucket is a second's worth anyway */
+        c->rl_frames += ms * ep->rx_fps;
+        c->rl_bytes += ms * ep->rx_bps;
+        if (c->rl_frames > fcap) c->rl_frames = fcap;
+        if (c->rl_bytes > bcap) c->rl_bytes = bcap;
+        c->rl_t = ep->now;
+    }
+    if (ep->rx_fps) {
+        if (c->rl_frames < 1000) return false;
+        c->rl_frames -= 1000;
+    }
+    if (ep->rx_bps) {
+        if (c->rl_bytes < (int64_t)size * 1000) return false;
+        c->rl_bytes -= (int64_t)size * 1000;
+    }
+    return true;
 }
 
 static void ep_disconnected(void *core, hive__link *link, int reason, const char *message)

@@ -43,6 +43,14 @@ int hive__ep_config_resolve(const hive__ep_config *c)
     if (*c->frame_timeout_ms < HIVE_MIN_FRAME_TIMEOUT_MS)
         return hive__create_fail(HIVE_EINVAL, "frame_timeout_ms", "%s.frame_timeout_ms: %u is under the minimum of %u",
                                  c->what, *c->frame_timeout_ms, HIVE_MIN_FRAME_TIMEOUT_MS);
+    if (*c->recv_frames_per_sec && *c->recv_frames_per_sec < HIVE_MIN_RECV_FRAMES_PER_SEC)
+        return hive__create_fail(HIVE_EINVAL, "recv_frames_per_sec",
+                                 "%s.recv_frames_per_sec: %u is under the minimum of %u (0 turns it off)", c->what,
+                                 *c->recv_frames_per_sec, HIVE_MIN_RECV_FRAMES_PER_SEC);
+    if (*c->recv_bytes_per_sec && *c->recv_bytes_per_sec < *c->max_frame)
+        return hive__create_fail(HIVE_EINVAL, "recv_bytes_per_sec",
+                                 "%s.recv_bytes_per_sec: %u is under max_frame (%u): a whole frame must fit (0 turns it off)",
+                                 c->what, *c->recv_bytes_per_sec, *c->max_frame);
     if (*c->heartbeat_ms >= *c->heartbeat_timeout_ms)
         return hive__create_fail(HIVE_EINVAL, "heartbeat_ms", "%s.heartbeat_ms: %u must be under heartbeat_timeout_ms (%u)",
                                  c->what, *c->heartbeat_ms, *c->heartbeat_timeout_ms);
@@ -583,6 +591,7 @@ void hive__ep_stats(const hive__ep *ep, hive_net_stats *out)
     out->pongs_dropped = __atomic_load_n(&ep->stats.pongs_dropped, __ATOMIC_RELAXED);
     out->slow_consumers = __atomic_load_n(&ep->stats.slow_consumers, __ATOMIC_RELAXED);
     out->slow_senders = __atomic_load_n(&ep->stats.slow_senders, __ATOMIC_RELAXED);
+    out->rate_limited = __atomic_load_n(&ep->stats.rate_limited, __ATOMIC_RELAXED);
     /* Earlier transports' counters plus the live one's (any thread, see
      * ->stats). The lock keeps the transport from being destroyed (and
      * its counts moved into ep->stats) meanwhile. */

@@ -139,6 +139,7 @@ struct hive__ep {
     bool lazy_decode;
     uint32_t max_frame;          /* largest frame this side accepts */
     size_t sendq_max;            /* send_queue_bytes: a connection's bound */
+    uint32_t rx_fps, rx_bps;     /* receive limits, 0 = off (hive/net.h RECEIVE LIMITS) */
     size_t sendq_high, sendq_low;/* backpressure at high, re-armed under low */
     pthread_t io_thread;         /* read/written with __atomic */
     int io_thread_set;           /* __atomic */
@@ -332,6 +333,7 @@ typedef struct hive__ep_config {
     size_t *pull_capacity;
     size_t *send_queue_bytes;
     uint32_t *frame_timeout_ms;
+    uint32_t *recv_frames_per_sec, *recv_bytes_per_sec;
 } hive__ep_config;
 
 int hive__ep_config_resolve(const hive__ep_config *c);
@@ -339,7 +341,8 @@ int hive__ep_config_resolve(const hive__ep_config *c);
 #define HIVE__EP_CONFIG_RESOLVE(what, k)                                              \
     hive__ep_config_resolve(&(hive__ep_config){ (what), &(k).app, &(k).app_version,  \
         &(k).handshake_timeout_ms, &(k).heartbeat_ms, &(k).heartbeat_timeout_ms,     \
-        &(k).max_frame, &(k).pull_capacity, &(k).send_queue_bytes, &(k).frame_timeout_ms })
+        &(k).max_frame, &(k).pull_capacity, &(k).send_queue_bytes, &(k).frame_timeout_ms,  \
+        &(k).recv_frames_per_sec, &(k).recv_bytes_per_sec })
 
 /* The heartbeat interval a zero heartbeat_ms gets: HIVE_DEFAULT_HEARTBEAT_MS,
  * or a third of the timeout when that is shorter (at least 1). */

@@ -46,6 +46,8 @@ int hive__srv_setup(hive__ep *ep, const void *cfg)
     s->cfg = c;
     hive__ep_options(ep, &s->cfg, sizeof s->cfg, c.threaded, c.pull, c.pull_capacity, c.lazy_decode,
                      c.max_frame, c.send_queue_bytes);
+    ep->rx_fps = c.recv_frames_per_sec;
+    ep->rx_bps = c.recv_bytes_per_sec;
     if (hive__ep_keep(ep, &s->cfg.app, &s->cfg.app_version, &s->cfg.tls) < 0) return HIVE_ENOMEM;
     s->cfg.addr = s->addr = hive__strdup(c.addr);
     s->reg = hive_registry_create();
