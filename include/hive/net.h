@@ -102,6 +102,23 @@
  *   under HIVE_MIN_RECV_FRAMES_PER_SEC, or a bytes limit under max_frame,
  *   makes create fail: heartbeats and one whole frame must always fit.
  *
+ * HOSTILE PEERS ON ENET (half-open peers)
+ *   An enet:// or enet+tls:// server gives a peer slot to every ENet
+ *   CONNECT and answers it with VERIFY_CONNECT; the connection (and
+ *   handshake_timeout_ms) begins only when the peer acknowledges that.
+ *   A peer that sends CONNECTs and never acknowledges ("half-open") is
+ *   reset silently 2 s after its CONNECT was first seen (the slots are
+ *   checked every 100 ms, so 2.0-2.1 s on an unloaded loop), instead of
+ *   after ENet's own timeouts (tens of seconds), and
+ *   hive_net_stats.enet_half_open_reaped counts it. So a burst of
+ *   CONNECTs holds the server's slots for about 2 s, not 24, and what the
+ *   server sends back to one CONNECT is at most 3 VERIFY_CONNECT datagrams
+ *   (48 bytes each for a 52-byte CONNECT: under 3x, measured 2.77x).
+ *   Not yet bounded on ENet: peers per source address (ENet's limit of
+ *   4095 stands), and a steady stream of fresh CONNECTs, which keeps the
+ *   slots full while it lasts; put a rate limiter in front of a public
+ *   server.
+ *
  * SLOW SENDERS (slowloris)
  *   On tcp:// and tls:// a frame can arrive a few bytes at a time. Every
  *   byte resets the heartbeat timeout, so a peer that trickles one frame
@@ -400,6 +417,10 @@ typedef struct hive_net_stats {
     uint64_t slow_senders;
     /* Connections closed with "rate_limited" (RECEIVE LIMITS). */
     uint64_t rate_limited;
+    /* enet:// and enet+tls:// servers: peers reset because they sent a
+     * CONNECT and did not complete ENet's handshake within 2 s (HOSTILE
+     * PEERS ON ENET). Such a peer holds a slot but is never a connection. */
+    uint64_t enet_half_open_reaped;
 } hive_net_stats;
 
 /*

@@ -209,6 +209,7 @@ void hive__ep_drop_transport(hive__ep *ep)
         HIVE__STAT_ADD(ep, sealed_opened, ts.sealed_opened);
         HIVE__STAT_ADD(ep, sealed_rejected, ts.sealed_rejected);
         HIVE__STAT_ADD(ep, sealed_replayed, ts.sealed_replayed);
+        HIVE__STAT_ADD(ep, enet_half_open_reaped, ts.enet_half_open_reaped);
     }
     pthread_mutex_unlock(&ep->lock);
     if (tr) tr->vt->destroy(tr);
@@ -600,11 +601,13 @@ void hive__ep_stats(const hive__ep *ep, hive_net_stats *out)
     out->sealed_opened = __atomic_load_n(&ep->stats.sealed_opened, __ATOMIC_RELAXED);
     out->sealed_rejected = __atomic_load_n(&ep->stats.sealed_rejected, __ATOMIC_RELAXED);
     out->sealed_replayed = __atomic_load_n(&ep->stats.sealed_replayed, __ATOMIC_RELAXED);
+    out->enet_half_open_reaped = __atomic_load_n(&ep->stats.enet_half_open_reaped, __ATOMIC_RELAXED);
     hive__transport_stats ts;
     if (m->tr && m->tr->vt->stats && m->tr->vt->stats(m->tr, &ts) == HIVE_OK) {
         out->sealed_opened += ts.sealed_opened;
         out->sealed_rejected += ts.sealed_rejected;
         out->sealed_replayed += ts.sealed_replayed;
+        out->enet_half_open_reaped += ts.enet_half_open_reaped;
     }
     pthread_mutex_unlock(&m->lock);
 }

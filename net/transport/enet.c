@@ -45,6 +45,11 @@
 /* A flush of many links is handed to ENet in slices of this many links,
  * with a pump (see pump()) between two slices. */
 #define FLUSH_SLICE 256
+/* Half-open peers (a CONNECT seen, no connect event yet) are reset this
+ * long after their CONNECT; the slots are checked this often. */
+#define ENET_HALF_OPEN_MS 2000u
+#define ENET_REAP_EVERY_MS 100u
+
 /* ENet reads at most this many datagrams per enet_host_service. */
 #define ENET_RECV_BATCH 256
 /* Reads of the socket per pump, and the most events (and received bytes)
@@ -140,6 +145,11 @@ typedef struct etransport {
     stashed *stash;               /* FIFO ring of events pumps took out of ENet */
     size_t stash_cap, stash_head, stash_n;
     size_t stash_bytes;           /* received bytes held by the stash */
+    /* Half-open peers (listening only; see reap_half_open): per peer slot,
+     * the connectID of the CONNECT seen there and when it was first seen. */
+    struct { enet_uint32 id; uint64_t since_ms; } *half;
+    uint64_t next_reap_ms;
+    uint64_t reaped;              /* __atomic: ->stats reads it from any thread */
 } etransport;
 
 static etransport *E(hive__transport *t) { return (etransport *)t; }
@@ -488,6 +498,8 @@ static int e_listen(hive__transport *t, const hive__addr *addr)
     }
     et->listening = true;
     host_limits(et);
+    et->half = hive__calloc(et->host->peerCount, sizeof *et->half);
+    if (!et->half) { enet_host_destroy(et->host); et->host = NULL; et->listening = false; return HIVE_ENOMEM; }
     return HIVE_OK;
 }
 
@@ -566,6 +578,47 @@ static int report_gone(etransport *et)
     return n;
 }
 
+/*
+ * ENet answers a CONNECT by giving it a peer slot and retransmitting
+ * VERIFY_CONNECT until the peer acknowledges it or ENet's own timeout
+ * (tens of seconds) ends it; the core hears of the peer only at ENet's
+ * connect event. So a peer that sends CONNECTs and never acknowledges
+ * holds slots the core cannot see. Every ENET_REAP_EVERY_MS this walks
+ * the slots (peerCount, bounded by max_links) and silently resets those
+ * still short of a connect event ENET_HALF_OPEN_MS after their CONNECT
+ * was first seen: a real handshake takes one round trip, and 2 s leaves
+ * room for a couple of lost datagrams. The reset sends nothing, which
+ * also ends the VERIFY_CONNECT retransmissions to that address.
+ */
+static void reap_half_open(etransport *et, uint64_t now)
+{
+    if (!et->listening || !et->half || now < et->next_reap_ms) return;
+    et->next_reap_ms = now + ENET_REAP_EVERY_MS;
+    for (size_t i = 0; i < et->host->peerCount; i++) {
+        ENetPeer *p = &et->host->peers[i];
+        bool half = !p->data && (p->state == ENET_PEER_STATE_ACKNOWLEDGING_CONNECT ||
+                                 p->state == ENET_PEER_STATE_CONNECTION_PENDING ||
+                                 p->state == ENET_PEER_STATE_CONNECTION_SUCCEEDED);
+        if (!half) { et->half[i].since_ms = 0; continue; }
+        if (!et->half[i].since_ms || et->half[i].id != p->connectID) {
+            et->half[i].id = p->connectID;
+            et->half[i].since_ms = now;
+            continue;
+        }
+        if (now - et->half[i].since_ms < ENET_HALF_OPEN_MS) continue;
+        enet_peer_reset(p);
+        et->half[i].since_ms = 0;
+        __atomic_add_fetch(&et->reaped, 1, __ATOMIC_RELAXED);
+    }
+}
+
+static int e_stats(hive__transport *t, hive__transport_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    out->enet_half_open_reaped = __atomic_load_n(&E(t)->reaped, __ATOMIC_RELAXED);
+    return HIVE_OK;
+}
+
 static int e_service(hive__transport *t, int timeout_ms)
 {
     etransport *et = E(t);
@@ -588,6 +641,7 @@ static int e_service(hive__transport *t, int timeout_ms)
      * retransmits); another walk over every peer slot is only worth it
      * when frames were handed to ENet after it. */
     if (flush_dirty(et)) enet_host_flush(et->host);
+    reap_half_open(et, hive_now_ns() / 1000000u);
     return n;
 }
 
@@ -770,6 +824,7 @@ static void e_destroy(hive__transport *t)
         if (--l->stashed == 0 && l->dead) hive__free(l);
     }
     hive__free(et->stash);
+    hive__free(et->half);
     if (et->host) {
         for (size_t i = 0; i < et->host->peerCount; i++) {
             ENetPeer *p = &et->host->peers[i];
@@ -810,6 +865,7 @@ static const hive__transport_vt g_enet_vt = {
     .wake = e_wake,
     .bound_port = e_bound_port,
     .rtt_ms = e_rtt,
+    .stats = e_stats,
     .destroy = e_destroy,
 };
 

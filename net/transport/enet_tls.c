@@ -605,6 +605,11 @@ static int s_stats(hive__transport *base, hive__transport_stats *out)
     out->sealed_opened = __atomic_load_n(&t->st.sealed_opened, __ATOMIC_RELAXED);
     out->sealed_rejected = __atomic_load_n(&t->st.sealed_rejected, __ATOMIC_RELAXED);
     out->sealed_replayed = __atomic_load_n(&t->st.sealed_replayed, __ATOMIC_RELAXED);
+    /* Half-open ENet peers are the inner transport's to reap and count. */
+    hive__transport_stats in;
+    out->enet_half_open_reaped = 0;
+    if (t->inner && t->inner->vt->stats && t->inner->vt->stats(t->inner, &in) == HIVE_OK)
+        out->enet_half_open_reaped = in.enet_half_open_reaped;
     return HIVE_OK;
 }
 

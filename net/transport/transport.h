@@ -112,6 +112,7 @@ typedef struct hive__transport_stats {
     uint64_t sealed_opened;     /* enet+tls: sealed datagrams that authenticated */
     uint64_t sealed_rejected;   /* ... dropped: forged, tampered or malformed */
     uint64_t sealed_replayed;   /* ... dropped: replays */
+    uint64_t enet_half_open_reaped; /* enet, enet+tls: half-open peers reset */
 } hive__transport_stats;
 
 /* What the transport calls back into the core. `core` is cb.core. */
