@@ -347,7 +347,12 @@ typedef struct hive_server_config {
                                        client is rejected with "server_full" */
     uint32_t max_frame;             /* largest frame accepted (length field),
                                        default 65536, at least 8192 */
-    uint32_t handshake_timeout_ms;  /* hello..ready must finish in this; default 5000 */
+    uint32_t handshake_timeout_ms;  /* hello..ready must finish in this; default 5000.
+                                       A link that connects and never says hello
+                                       holds a max_connections slot until this
+                                       closes it (tcp:// and tls:// listen with a
+                                       backlog of 1024, clamped by the kernel's
+                                       somaxconn, and accept at most 64 per wakeup) */
     uint32_t heartbeat_ms;          /* ping after this much silence; default 1000 */
     uint32_t heartbeat_timeout_ms;  /* close "timeout" after this much silence
                                        from the peer; default 10000 */

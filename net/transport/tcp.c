@@ -38,7 +38,9 @@
 
 #define TCP_READ_CHUNK   65536
 #define TCP_READS_PER_EV 4          /* fairness: then let other links in */
-#define TCP_ACCEPTS_PER_EV 64
+#define TCP_ACCEPTS_PER_EV 64     /* accepts per listener wakeup: a storm cannot stall the loop */
+#define TCP_LISTEN_BACKLOG 1024    /* SYNs a storm can queue while the loop works; the kernel
+                                      clamps it to net.core.somaxconn */
 #define TCP_EVENTS       64
 #define TCP_OUT_LIMIT    (64u << 20) /* hard limit per link, plaintext + TLS records; the
                                         core's send_queue_bytes bound comes first */
@@ -654,7 +656,7 @@ static int tcp_listen(hive__transport *base, const hive__addr *addr)
         if (fd < 0) continue;
         int one = 1;
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (bind(fd, p->ai_addr, p->ai_addrlen) == 0 && listen(fd, 511) == 0) {
+        if (bind(fd, p->ai_addr, p->ai_addrlen) == 0 && listen(fd, TCP_LISTEN_BACKLOG) == 0) {
             struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &t->lfd };
             if (epoll_ctl(t->ep, EPOLL_CTL_ADD, fd, &ev) == 0) {
                 struct sockaddr_storage ss;
