@@ -26,3 +26,27 @@ Test(tls_slowloris, a_frame_trickled_after_the_handshake_is_closed_as_slow_sende
     flood_stop(&p);
     sl_free(&r);
 }
+
+/* Receive limits (hive/net.h RECEIVE LIMITS) count plaintext frames over
+ * tls:// too: a ping flood past recv_frames_per_sec is rate_limited. */
+Test(tls_slowloris, a_ping_flood_past_recv_frames_per_sec_is_closed_as_rate_limited)
+{
+    sl_run r;
+    hive_server_config cfg = { .recv_frames_per_sec = 100,
+                               .tls = { .cert_file = C.server_crt, .key_file = C.server_key } };
+    hive_tls_config ct = { .ca_file = C.ca };
+    sl_start(&r, "tls", cfg, &ct);
+    flood_peer p;
+    flood_start(&p, hive_server_port(r.srv), true);
+    uint64_t end = hive_now_ns() + 15000000000ull;
+    while (r.other_reason < 0 && hive_now_ns() < end) sl_pump(&r, 20);
+    cr_expect_eq(r.other_reason, HIVE_CLOSE_RATE_LIMITED, "closed as %s", hive_close_reason_name(r.other_reason));
+    cr_expect(flood_ready(&p), "the flooder completed its handshake: %s", p.why);
+    hive_net_stats st;
+    hive_server_stats(r.srv, &st);
+    cr_expect_eq(st.rate_limited, 1);
+    cr_expect_not(r.good_closed);
+    cr_expect(sl_roundtrip(&r, 2000), "the good client still plays");
+    flood_stop(&p);
+    sl_free(&r);
+}
