@@ -21,6 +21,10 @@
  *   server.connection.backpressure [cid, queued_bytes]
  *                                             client.backpressure [queued_bytes]
  *                          (a send queue crossed its high-water mark: SEND QUEUES)
+ *   server.connection.stats [cid + the hive_conn_stats fields]
+ *                                             client.stats [cid + the same]
+ *                          (every stats_interval_ms per open connection; voidable:
+ *                          built only when someone listens. SEEING THE CONNECTION)
  *   server.connection.close [cid, reason, reason_name, message, remote]
  *                                             client.close [cid, reason, reason_name, message, remote]
  *   server.interrupt                          client.interrupt
@@ -88,6 +92,17 @@
  *   A frame longer than the bound is HIVE_ETOOBIG. enet:// and
  *   enet+tls:// do not report their queues yet: no bound applies there.
  *
+ * SEEING THE CONNECTION: hive_server_conn_stats / hive_client_conn_stats
+ *   copy one connection's hive_conn_stats (RTT, bytes and frames each
+ *   way, send queue, time connected) from any thread, and every
+ *   stats_interval_ms (default 1000) an open connection publishes the same
+ *   numbers as server.connection.stats / client.stats. RTT is measured the
+ *   same way on every transport: from Hive's own heartbeat ping and its
+ *   pong (so it includes the time the pong waited in the peer's queues,
+ *   which is what a game feels), smoothed as TCP does (RFC 6298: srtt and
+ *   rttvar, gains 1/8 and 1/4). Pings go out after heartbeat_ms of send
+ *   silence, so a connection that sends all the time keeps its last sample.
+ *
  * ERRORS: negative HIVE_E* codes (hive/common.h). A connection's end is
  * reported with a close reason (HIVE_CLOSE_*), never with an errno.
  */
@@ -129,6 +144,9 @@ extern "C" {
 #define HIVE_DEFAULT_PULL_CAPACITY        4096
 #define HIVE_DEFAULT_SEND_QUEUE_BYTES     (1u << 20)  /* per connection: see SEND QUEUES */
 #define HIVE_MIN_SEND_QUEUE_BYTES         65536
+#define HIVE_DEFAULT_STATS_INTERVAL_MS    1000    /* stats events per connection; -1: none */
+#define HIVE_MIN_STATS_INTERVAL_MS        10
+#define HIVE_MAX_STATS_INTERVAL_MS        3600000
 #define HIVE_HELLO_STR_MAX                64      /* app, app_version, conntype: bytes */
 #define HIVE_TOKEN_MAX                    4096    /* hive_client_config.token_len */
 
@@ -209,6 +227,7 @@ int hive_close_reason_from_name(const char *name);
 #define HIVE_EV_SERVER_RECV         "net:server.connection.recv"
 #define HIVE_EV_SERVER_CLOSE        "net:server.connection.close"
 #define HIVE_EV_SERVER_BACKPRESSURE "net:server.connection.backpressure"
+#define HIVE_EV_SERVER_STATS        "net:server.connection.stats"
 #define HIVE_EV_SERVER_RECV_PREFIX  "net:server.recv."   /* + packet name */
 
 #define HIVE_EV_CLIENT_INITIALIZE   "net:client.initialize"
@@ -221,6 +240,7 @@ int hive_close_reason_from_name(const char *name);
 #define HIVE_EV_CLIENT_RECV         "net:client.recv"
 #define HIVE_EV_CLIENT_CLOSE        "net:client.close"
 #define HIVE_EV_CLIENT_BACKPRESSURE "net:client.backpressure"
+#define HIVE_EV_CLIENT_STATS        "net:client.stats"
 #define HIVE_EV_CLIENT_RECV_PREFIX  "net:client.recv."   /* + packet name */
 
 /*
@@ -322,6 +342,9 @@ typedef struct hive_server_config {
     size_t send_queue_bytes;        /* per connection: most bytes queued for it and
                                        not yet written (tcp://, tls://); default
                                        1 MiB, at least 65536. See SEND QUEUES above */
+    int32_t stats_interval_ms;      /* server.connection.stats per connection this
+                                       often (see SEEING THE CONNECTION); 0: default
+                                       1000, -1: never, else 10..3600000 */
 } hive_server_config;
 
 /* Per-connection facts; strings are owned by the server and valid until
@@ -353,6 +376,30 @@ typedef struct hive_net_stats {
      * closed with "slow_consumer". */
     uint64_t pongs_dropped, slow_consumers;
 } hive_net_stats;
+
+/*
+ * One connection's numbers (hive_server_conn_stats, hive_client_conn_stats,
+ * and the fields of the server.connection.stats / client.stats events,
+ * named as here). Counts are since the connection was made and cover
+ * every frame, Hive's own (handshake, ping, pong, close) included.
+ */
+typedef struct hive_conn_stats {
+    double rtt_ms;             /* smoothed round-trip time from Hive's
+                                  ping/pong (every transport); -1 until the
+                                  first pong arrived */
+    double rtt_var_ms;         /* its mean deviation (RFC 6298 rttvar); -1 likewise */
+    uint32_t rtt_samples;      /* pongs measured */
+    double loss;               /* packet loss estimate 0..1: 0 on tcp:// and
+                                  tls:// (TCP retransmits, nothing is lost
+                                  to Hive) and, for now, on enet:// too */
+    uint64_t frames_in, frames_out;
+    uint64_t bytes_in, bytes_out;  /* bytes received (as read) / frame bytes queued */
+    uint64_t send_queue_bytes;     /* queued and not yet written (tcp://, tls://;
+                                      0 where the transport does not say). Off the
+                                      I/O thread: as of its last timer round (10 ms) */
+    uint64_t connected_ms;         /* since the link was made (dial or accept) */
+    uint32_t resumes;              /* resumes of this session (0: no resume yet) */
+} hive_conn_stats;
 
 /*
  * hive_server_create - a server publishing on bus.
@@ -542,6 +589,11 @@ void *hive_server_user(const hive_server *s, hive_cid cid);
  * call from the I/O thread, or copy them at once. */
 int hive_server_conn_info(const hive_server *s, hive_cid cid, hive_conn_info *out);
 
+/* hive_server_conn_stats - connection cid's hive_conn_stats into *out.
+ * Any thread (with or without .threaded). Returns HIVE_OK, HIVE_EINVAL
+ * (NULL), HIVE_ENOENT (no such connection). */
+int hive_server_conn_stats(const hive_server *s, hive_cid cid, hive_conn_stats *out);
+
 /* hive_server_stats - copy the counters. Any thread. */
 int hive_server_stats(const hive_server *s, hive_net_stats *out);
 
@@ -594,6 +646,7 @@ typedef struct hive_client_config {
     hive_tls_config tls;            /* for tls:// and enet+tls:// */
     bool lazy_decode;               /* as hive_server_config.lazy_decode */
     size_t send_queue_bytes;        /* as hive_server_config.send_queue_bytes */
+    int32_t stats_interval_ms;      /* client.stats this often; as the server's */
 } hive_client_config;
 
 /*
@@ -691,6 +744,11 @@ const char *hive_client_packet_name(const hive_client *c, uint32_t pid, char *bu
 
 /* hive_client_stats - copy the counters. Any thread. */
 int hive_client_stats(const hive_client *c, hive_net_stats *out);
+
+/* hive_client_conn_stats - the current connection's hive_conn_stats into
+ * *out. Any thread (with or without .threaded). Returns HIVE_OK,
+ * HIVE_EINVAL (NULL), HIVE_ENOENT (no connection now). */
+int hive_client_conn_stats(const hive_client *c, hive_conn_stats *out);
 
 /* Pull API, as on the server (cfg.pull must be true). Closing the
  * connection wakes every waiter (HIVE_ECLOSED once the queue is empty). */
