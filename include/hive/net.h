@@ -345,6 +345,23 @@ typedef struct hive_server_config {
     int32_t stats_interval_ms;      /* server.connection.stats per connection this
                                        often (see SEEING THE CONNECTION); 0: default
                                        1000, -1: never, else 10..3600000 */
+    uint32_t bandwidth_in;          /* bytes per second per connection, 0:
+                                       unlimited. enet://, enet+tls://: given to
+                                       ENet (enet_host_create's incoming bandwidth,
+                                       announced to peers, which throttle their
+                                       sending to it; on a server ENet shares it
+                                       among all peers: a host total, not per peer);
+                                       tcp://, tls://: not applied (TCP's own flow
+                                       control paces what we do not read) */
+    uint32_t bandwidth_out;         /* bytes per second per connection, 0:
+                                       unlimited. enet://, enet+tls://: ENet's
+                                       outgoing bandwidth (a host total, as above);
+                                       tcp://, tls://: socket
+                                       writes are paced by a token bucket (burst:
+                                       a tenth of a second's worth, at least 4096
+                                       bytes; tls:// counts the encrypted bytes)
+                                       so what is queued leaves at this rate; the
+                                       send_queue_bytes bound still applies */
 } hive_server_config;
 
 /* Per-connection facts; strings are owned by the server and valid until
@@ -647,6 +664,8 @@ typedef struct hive_client_config {
     bool lazy_decode;               /* as hive_server_config.lazy_decode */
     size_t send_queue_bytes;        /* as hive_server_config.send_queue_bytes */
     int32_t stats_interval_ms;      /* client.stats this often; as the server's */
+    uint32_t bandwidth_in;          /* as hive_server_config.bandwidth_in */
+    uint32_t bandwidth_out;         /* as hive_server_config.bandwidth_out */
 } hive_client_config;
 
 /*

@@ -175,6 +175,8 @@ int hive__ep_open(hive__ep *ep, const char *addr, size_t max_links, bool no_coal
         .max_frame = ep->max_frame,
         .coalesce_off = no_coalesce,
         .tls = ep->tls,
+        .bw_in = ep->bw_in,
+        .bw_out = ep->bw_out,
     };
     return hive__transport_create(a, &cb, &o, out);
 }

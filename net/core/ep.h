@@ -174,6 +174,7 @@ struct hive__ep {
     hive__timing tm;
     uint64_t last_tick;
     int32_t stats_interval_ms;   /* per-connection stats events; <= 0: none */
+    uint32_t bw_in, bw_out;      /* bandwidth_in / bandwidth_out (bytes/s, 0: unlimited) */
 
     int in_service;              /* owner thread: service / API call depth */
     bool stop_pending;           /* a handler asked for a stop */

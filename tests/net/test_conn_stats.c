@@ -281,3 +281,59 @@ Test(threads, conn_stats_read_while_the_io_thread_writes, .timeout = 30)
     hive_bus_destroy(sbus);
     hive_bus_destroy(cbus);
 }
+
+/* bandwidth_out on tcp://: 256 KiB at 128 KiB/s cannot leave in under
+ * ~1.9 s (the bucket starts with a tenth of a second's worth). A lower
+ * bound only: a loaded machine may take longer. */
+typedef struct got_bytes { size_t n; int msgs; } got_bytes;
+static void on_big(const hive_event *ev, void *user)
+{
+    got_bytes *g = user;
+    const void *raw, *obj;
+    size_t len;
+    if (hive_event_get_msgpack(ev, "msg", &raw, &len, &obj) == 0) g->n += len;
+    g->msgs++;
+}
+static bool all_in(void *arg) { return ((got_bytes *)arg)->msgs >= 32; }
+
+Test(conn_stats, bandwidth_out_paces_tcp_writes, .init = use_tcp, .timeout = 60)
+{
+    fixture fx;
+    fx_init(&fx, &(hive_server_config){ .bandwidth_out = 128 * 1024 }, NULL, true);
+    hive_server_config got;
+    cr_assert_eq(hive_server_config_get(fx.srv, &got), HIVE_OK);
+    cr_expect_eq(got.bandwidth_out, 128 * 1024);
+    got_bytes g = { 0 };
+    cr_assert_gt(hive_bus_subscribe(fx.cbus, "net:client.recv.game:echo", on_big, &g, NULL), 0);
+    pump(fx.srv, fx.cli, 300, NULL, NULL);   /* let the handshake's burst refill */
+    static char text[8192 - 16];
+    memset(text, 'b', sizeof text - 1);
+    hive_msg m;
+    text_msg(&m, text);
+    hive_cid cid = hive_client_cid(fx.cli);
+    uint64_t t0 = hive_now_ns();
+    for (int i = 0; i < 32; i++) cr_assert_eq(hive_server_send_msg(fx.srv, cid, "game:echo", &m), HIVE_OK);
+    hive_msg_free(&m);
+    cr_assert(pump(fx.srv, fx.cli, 30000, all_in, &g), "got %d of 32", g.msgs);
+    double s = (double)(hive_now_ns() - t0) / 1e9;
+    cr_expect_geq(g.n, 32 * 8000);
+    cr_expect_geq(s, 1.5, "256 KiB at 128 KiB/s took only %.2f s", s);
+    fx_fini(&fx);
+}
+
+/* On ENet the limits are the host's bandwidth, which ENet announces to
+ * the peer in its connect handshake. */
+Test(conn_stats, bandwidth_reaches_enet, .timeout = 30)
+{
+    test_scheme = "";
+    hive_bus *bus = hive_bus_create(NULL);
+    hive_server *s = test_server(bus, &(hive_server_config){ .bandwidth_in = 50000, .bandwidth_out = 70000 }, NULL);
+    raw_peer *p = calloc(1, sizeof *p);
+    raw_connect(p, s);
+    cr_expect_eq(p->peer->incomingBandwidth, 50000);
+    cr_expect_eq(p->peer->outgoingBandwidth, 70000);
+    raw_destroy(p);
+    free(p);
+    hive_server_destroy(s);
+    hive_bus_destroy(bus);
+}
