@@ -101,7 +101,9 @@
  *   pong (so it includes the time the pong waited in the peer's queues,
  *   which is what a game feels), smoothed as TCP does (RFC 6298: srtt and
  *   rttvar, gains 1/8 and 1/4). Pings go out after heartbeat_ms of send
- *   silence, so a connection that sends all the time keeps its last sample.
+ *   silence and, while stats_interval_ms is on, at least once per interval
+ *   on a connection that is never silent (unless its send queue is over
+ *   the high-water mark).
  *
  * ERRORS: negative HIVE_E* codes (hive/common.h). A connection's end is
  * reported with a close reason (HIVE_CLOSE_*), never with an errno.

@@ -72,6 +72,7 @@ typedef struct hive__conn {
     uint32_t st_srtt_us, st_rttvar_us, st_rtt_n;
     uint64_t t_made;           /* when the link was made (ms) */
     uint64_t last_stats;       /* when the stats event last went out (ms) */
+    uint64_t last_ping;        /* when Hive last sent a ping (ms) */
     uint32_t resumes;          /* resumes of this session: the resume work counts them */
     struct hive__conn *next, *prev;
 } hive__conn;

@@ -31,7 +31,7 @@ hive__conn *hive__ep_conn_new(hive__ep *ep, hive__link *link, hive__cstate st)
     c->link = link;
     c->peer_max_frame = HIVE__MAX_FRAME_MIN;
     c->last_rx = c->last_tx = ep->now;
-    c->t_made = c->last_stats = ep->now;
+    c->t_made = c->last_stats = c->last_ping = ep->now;
     hive__ep_conn_state(c, st, ep->now);
     link->conn = c;
     return c;
@@ -458,8 +458,15 @@ static void tick(hive__ep *ep)
         if (sendq_tick(ep, c, now)) continue;
         stats_tick(ep, c, now);
         int reason = 0;
-        switch (hive__conn_tick(c, now, &ep->tm, &reason)) {
+        hive__tick_kind k = hive__conn_tick(c, now, &ep->tm, &reason);
+        /* A connection that is never silent still gets an RTT sample per
+         * stats interval: one small ping. */
+        if (k == HIVE__TICK_NONE && c->state == HIVE__C_OPEN && ep->stats_interval_ms > 0 &&
+            now - c->last_ping >= (uint64_t)ep->stats_interval_ms && !hive__ep_sendq_high(ep, c))
+            k = HIVE__TICK_PING;
+        switch (k) {
         case HIVE__TICK_PING: {
+            c->last_ping = now;
             hive_msg m;
             hive_msg_init(&m);
             if (hive__ping_pack(&m, hive_now_ns() / 1000u) == 0) hive__ep_send_msg(ep, c, HIVE__PID_PING, &m);

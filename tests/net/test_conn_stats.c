@@ -337,3 +337,21 @@ Test(conn_stats, bandwidth_reaches_enet, .timeout = 30)
     hive_server_destroy(s);
     hive_bus_destroy(bus);
 }
+
+/* A connection that is never silent long enough for a heartbeat still
+ * gets RTT samples: one ping per stats interval. */
+Test(conn_stats, busy_connection_still_measures_rtt, .timeout = 30)
+{
+    fixture fx;
+    hive_server_config sc = { .heartbeat_ms = 2000, .heartbeat_timeout_ms = 10000, .stats_interval_ms = 100 };
+    hive_client_config cc = { .heartbeat_ms = 2000, .heartbeat_timeout_ms = 10000, .stats_interval_ms = 100 };
+    fx_init(&fx, &sc, &cc, true);
+    hive_conn_stats st = { 0 };
+    for (int i = 0; i < 3000 && st.rtt_samples < 2; i++) {
+        fx_roundtrip(&fx, "busy");
+        cr_assert_eq(hive_client_conn_stats(fx.cli, &st), HIVE_OK);
+    }
+    cr_expect_geq(st.rtt_samples, 2, "no RTT on a busy connection");
+    cr_expect_gt(st.rtt_ms, 0);
+    fx_fini(&fx);
+}
