@@ -21,6 +21,10 @@
  *   server.connection.backpressure [cid, queued_bytes]
  *                                             client.backpressure [queued_bytes]
  *                          (a send queue crossed its high-water mark: SEND QUEUES)
+ *   server.connection.stats [cid + the hive_conn_stats fields]
+ *                                             client.stats [cid + the same]
+ *                          (every stats_interval_ms per open connection; voidable:
+ *                          built only when someone listens. SEEING THE CONNECTION)
  *   server.connection.close [cid, reason, reason_name, message, remote]
  *                                             client.close [cid, reason, reason_name, message, remote]
  *   server.interrupt                          client.interrupt
@@ -133,6 +137,19 @@
  *   timeout usually ends such a peer first. Datagram transports (enet://,
  *   enet+tls://) carry whole frames only, so nothing is ever partial there.
  *
+ * SEEING THE CONNECTION: hive_server_conn_stats / hive_client_conn_stats
+ *   copy one connection's hive_conn_stats (RTT, bytes and frames each
+ *   way, send queue, time connected) from any thread, and every
+ *   stats_interval_ms (default 1000) an open connection publishes the same
+ *   numbers as server.connection.stats / client.stats. RTT is measured the
+ *   same way on every transport: from Hive's own heartbeat ping and its
+ *   pong (so it includes the time the pong waited in the peer's queues,
+ *   which is what a game feels), smoothed as TCP does (RFC 6298: srtt and
+ *   rttvar, gains 1/8 and 1/4). Pings go out after heartbeat_ms of send
+ *   silence and, while stats_interval_ms is on, at least once per interval
+ *   on a connection that is never silent (unless its send queue is over
+ *   the high-water mark).
+ *
  * ERRORS: negative HIVE_E* codes (hive/common.h). A connection's end is
  * reported with a close reason (HIVE_CLOSE_*), never with an errno.
  */
@@ -177,6 +194,9 @@ extern "C" {
 #define HIVE_DEFAULT_FRAME_TIMEOUT_MS     10000   /* a started frame must complete in this */
 #define HIVE_MIN_FRAME_TIMEOUT_MS         100
 #define HIVE_MIN_RECV_FRAMES_PER_SEC      10      /* when set: heartbeats must fit */
+#define HIVE_DEFAULT_STATS_INTERVAL_MS    1000    /* stats events per connection; -1: none */
+#define HIVE_MIN_STATS_INTERVAL_MS        10
+#define HIVE_MAX_STATS_INTERVAL_MS        3600000
 #define HIVE_HELLO_STR_MAX                64      /* app, app_version, conntype: bytes */
 #define HIVE_TOKEN_MAX                    4096    /* hive_client_config.token_len */
 
@@ -259,6 +279,7 @@ int hive_close_reason_from_name(const char *name);
 #define HIVE_EV_SERVER_RECV         "net:server.connection.recv"
 #define HIVE_EV_SERVER_CLOSE        "net:server.connection.close"
 #define HIVE_EV_SERVER_BACKPRESSURE "net:server.connection.backpressure"
+#define HIVE_EV_SERVER_STATS        "net:server.connection.stats"
 #define HIVE_EV_SERVER_RECV_PREFIX  "net:server.recv."   /* + packet name */
 
 #define HIVE_EV_CLIENT_INITIALIZE   "net:client.initialize"
@@ -271,6 +292,7 @@ int hive_close_reason_from_name(const char *name);
 #define HIVE_EV_CLIENT_RECV         "net:client.recv"
 #define HIVE_EV_CLIENT_CLOSE        "net:client.close"
 #define HIVE_EV_CLIENT_BACKPRESSURE "net:client.backpressure"
+#define HIVE_EV_CLIENT_STATS        "net:client.stats"
 #define HIVE_EV_CLIENT_RECV_PREFIX  "net:client.recv."   /* + packet name */
 
 /*
@@ -388,6 +410,26 @@ typedef struct hive_server_config {
                                        close "rate_limited". See RECEIVE LIMITS */
     uint32_t recv_bytes_per_sec;    /* the same in frame bytes; 0 = no limit, else
                                        at least max_frame */
+    int32_t stats_interval_ms;      /* server.connection.stats per connection this
+                                       often (see SEEING THE CONNECTION); 0: default
+                                       1000, -1: never, else 10..3600000 */
+    uint32_t bandwidth_in;          /* bytes per second per connection, 0:
+                                       unlimited. enet://, enet+tls://: given to
+                                       ENet (enet_host_create's incoming bandwidth,
+                                       announced to peers, which throttle their
+                                       sending to it; on a server ENet shares it
+                                       among all peers: a host total, not per peer);
+                                       tcp://, tls://: not applied (TCP's own flow
+                                       control paces what we do not read) */
+    uint32_t bandwidth_out;         /* bytes per second per connection, 0:
+                                       unlimited. enet://, enet+tls://: ENet's
+                                       outgoing bandwidth (a host total, as above);
+                                       tcp://, tls://: socket
+                                       writes are paced by a token bucket (burst:
+                                       a tenth of a second's worth, at least 4096
+                                       bytes; tls:// counts the encrypted bytes)
+                                       so what is queued leaves at this rate; the
+                                       send_queue_bytes bound still applies */
 } hive_server_config;
 
 /* Per-connection facts; strings are owned by the server and valid until
@@ -427,6 +469,30 @@ typedef struct hive_net_stats {
      * PEERS ON ENET). Such a peer holds a slot but is never a connection. */
     uint64_t enet_half_open_reaped;
 } hive_net_stats;
+
+/*
+ * One connection's numbers (hive_server_conn_stats, hive_client_conn_stats,
+ * and the fields of the server.connection.stats / client.stats events,
+ * named as here). Counts are since the connection was made and cover
+ * every frame, Hive's own (handshake, ping, pong, close) included.
+ */
+typedef struct hive_conn_stats {
+    double rtt_ms;             /* smoothed round-trip time from Hive's
+                                  ping/pong (every transport); -1 until the
+                                  first pong arrived */
+    double rtt_var_ms;         /* its mean deviation (RFC 6298 rttvar); -1 likewise */
+    uint32_t rtt_samples;      /* pongs measured */
+    double loss;               /* packet loss estimate 0..1: 0 on tcp:// and
+                                  tls:// (TCP retransmits, nothing is lost
+                                  to Hive) and, for now, on enet:// too */
+    uint64_t frames_in, frames_out;
+    uint64_t bytes_in, bytes_out;  /* bytes received (as read) / frame bytes queued */
+    uint64_t send_queue_bytes;     /* queued and not yet written (tcp://, tls://;
+                                      0 where the transport does not say). Off the
+                                      I/O thread: as of its last timer round (10 ms) */
+    uint64_t connected_ms;         /* since the link was made (dial or accept) */
+    uint32_t resumes;              /* resumes of this session (0: no resume yet) */
+} hive_conn_stats;
 
 /*
  * hive_server_create - a server publishing on bus.
@@ -616,6 +682,11 @@ void *hive_server_user(const hive_server *s, hive_cid cid);
  * call from the I/O thread, or copy them at once. */
 int hive_server_conn_info(const hive_server *s, hive_cid cid, hive_conn_info *out);
 
+/* hive_server_conn_stats - connection cid's hive_conn_stats into *out.
+ * Any thread (with or without .threaded). Returns HIVE_OK, HIVE_EINVAL
+ * (NULL), HIVE_ENOENT (no such connection). */
+int hive_server_conn_stats(const hive_server *s, hive_cid cid, hive_conn_stats *out);
+
 /* hive_server_stats - copy the counters. Any thread. */
 int hive_server_stats(const hive_server *s, hive_net_stats *out);
 
@@ -671,6 +742,9 @@ typedef struct hive_client_config {
     uint32_t frame_timeout_ms;      /* as hive_server_config.frame_timeout_ms */
     uint32_t recv_frames_per_sec;   /* as hive_server_config (what the server may send) */
     uint32_t recv_bytes_per_sec;
+    int32_t stats_interval_ms;      /* client.stats this often; as the server's */
+    uint32_t bandwidth_in;          /* as hive_server_config.bandwidth_in */
+    uint32_t bandwidth_out;         /* as hive_server_config.bandwidth_out */
 } hive_client_config;
 
 /*
@@ -768,6 +842,11 @@ const char *hive_client_packet_name(const hive_client *c, uint32_t pid, char *bu
 
 /* hive_client_stats - copy the counters. Any thread. */
 int hive_client_stats(const hive_client *c, hive_net_stats *out);
+
+/* hive_client_conn_stats - the current connection's hive_conn_stats into
+ * *out. Any thread (with or without .threaded). Returns HIVE_OK,
+ * HIVE_EINVAL (NULL), HIVE_ENOENT (no connection now). */
+int hive_client_conn_stats(const hive_client *c, hive_conn_stats *out);
 
 /* Pull API, as on the server (cfg.pull must be true). Closing the
  * connection wakes every waiter (HIVE_ECLOSED once the queue is empty). */

@@ -55,6 +55,10 @@ int hive__cli_setup(hive__ep *ep, const void *cfg)
     if (k.token_len && !k.token)
         return hive__create_fail(HIVE_EINVAL, "token", "hive_client_config.token: NULL with token_len %zu",
                                  k.token_len);
+    rc = hive__ep_stats_interval(ep, "hive_client_config", &k.stats_interval_ms);
+    if (rc < 0) return rc;
+    ep->bw_in = k.bandwidth_in;
+    ep->bw_out = k.bandwidth_out;
     c->cfg = k;
     c->close_reason = -1;
     hive__ep_options(ep, &c->cfg, sizeof c->cfg, k.threaded, k.pull, k.pull_capacity, k.lazy_decode,

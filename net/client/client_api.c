@@ -112,6 +112,17 @@ int hive_client_close_reason(const hive_client *c)
     return c ? __atomic_load_n(&c->close_reason, __ATOMIC_ACQUIRE) : -1;
 }
 
+int hive_client_conn_stats(const hive_client *c, hive_conn_stats *out)
+{
+    if (!c || !out) return HIVE_EINVAL;
+    hive_client *m = (hive_client *)c;
+    pthread_mutex_lock(&m->ep.lock);
+    hive__conn *k = m->ep.conns;
+    if (k) hive__ep_conn_stats(&m->ep, k, out);
+    pthread_mutex_unlock(&m->ep.lock);
+    return k ? HIVE_OK : HIVE_ENOENT;
+}
+
 int hive_client_stats(const hive_client *c, hive_net_stats *out)
 {
     if (!c || !out) return HIVE_EINVAL;

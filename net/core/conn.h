@@ -68,6 +68,16 @@ typedef struct hive__conn {
     char *app_version;
     void *user;
     bool admitted;             /* counted against max_connections */
+    /* Numbers for hive_conn_stats: written on the I/O thread with
+     * __atomic relaxed stores, read from any thread under ep->lock (which
+     * keeps c alive: it leaves the face's index under the lock). */
+    uint64_t st_frames_in, st_frames_out, st_bytes_in, st_bytes_out;
+    uint64_t st_sendq;         /* transport's queue at the last timer round */
+    uint32_t st_srtt_us, st_rttvar_us, st_rtt_n;
+    uint64_t t_made;           /* when the link was made (ms) */
+    uint64_t last_stats;       /* when the stats event last went out (ms) */
+    uint64_t last_ping;        /* when Hive last sent a ping (ms) */
+    uint32_t resumes;          /* resumes of this session: the resume work counts them */
     struct hive__conn *next, *prev;
 } hive__conn;
 

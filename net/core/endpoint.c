@@ -31,6 +31,7 @@ hive__conn *hive__ep_conn_new(hive__ep *ep, hive__link *link, hive__cstate st)
     c->link = link;
     c->peer_max_frame = HIVE__MAX_FRAME_MIN;
     c->last_rx = c->last_tx = ep->now;
+    c->t_made = c->last_stats = c->last_ping = ep->now;
     hive__ep_conn_state(c, st, ep->now);
     link->conn = c;
     return c;
@@ -220,6 +221,7 @@ static void ep_data(void *core, hive__link *link, const uint8_t *p, size_t n, in
     if (!c || c->state == HIVE__C_CLOSING || c->state == HIVE__C_DIALING) return;
     c->last_rx = ep->now;
     HIVE__STAT_ADD(ep, bytes_in, n);
+    HIVE__CSTAT_ADD(c, st_bytes_in, n);
     /* Posted events carry bytes only, so only the publishing mode decodes,
      * and only when a recv handler listens. */
     bool decode = !ep->threaded && !ep->lazy_decode &&
@@ -240,8 +242,11 @@ static void ep_data(void *core, hive__link *link, const uint8_t *p, size_t n, in
             hive__ep_close(ep, c, HIVE_CLOSE_RATE_LIMITED, NULL, false, HIVE__CLOSE_FRAME, false);
             return;
         }
+        HIVE__CSTAT_ADD(c, st_frames_in, 1);
         hive__act act;
         hive__conn_on_frame(c, &f, channel, ep->pt, &ep->dec, decode, &act);
+        if (f.pid == HIVE__PID_PONG && act.kind == HIVE__ACT_NONE)
+            hive__ep_rtt_sample(ep, c, f.body, f.body_len);
         act_on(ep, c, &f, &act);
         if (c->state == HIVE__C_CLOSING) return;
     }
@@ -458,6 +463,41 @@ void hive__ep_flush(hive__ep *ep)
 /* Timers, the round, closing everything                                */
 /* ------------------------------------------------------------------ */
 
+/* The stats event of one open connection (voidable: the caller checked
+ * that someone listens). */
+static void emit_stats(hive__ep *ep, hive__conn *c)
+{
+    hive_conn_stats st;
+    hive__ep_conn_stats(ep, c, &st);
+    hive_field f[] = {
+        HIVE_PTR(ep->self_key, ep->self),
+        HIVE_INT("cid", c->cid),
+        HIVE_DOUBLE("rtt_ms", st.rtt_ms),
+        HIVE_DOUBLE("rtt_var_ms", st.rtt_var_ms),
+        HIVE_INT("rtt_samples", st.rtt_samples),
+        HIVE_DOUBLE("loss", st.loss),
+        HIVE_INT("frames_in", (int64_t)st.frames_in),
+        HIVE_INT("frames_out", (int64_t)st.frames_out),
+        HIVE_INT("bytes_in", (int64_t)st.bytes_in),
+        HIVE_INT("bytes_out", (int64_t)st.bytes_out),
+        HIVE_INT("send_queue_bytes", (int64_t)st.send_queue_bytes),
+        HIVE_INT("connected_ms", (int64_t)st.connected_ms),
+        HIVE_INT("resumes", st.resumes),
+    };
+    hive__ep_emit(ep, ep->ev[HIVE__EV_STATS], f, sizeof f / sizeof f[0]);
+}
+
+/* Per connection: the send queue for other threads, and the stats event
+ * every stats_interval_ms while OPEN. */
+static void stats_tick(hive__ep *ep, hive__conn *c, uint64_t now)
+{
+    if (ep->tr->vt->queued) __atomic_store_n(&c->st_sendq, (uint64_t)hive__ep_sendq(ep, c), __ATOMIC_RELAXED);
+    if (ep->stats_interval_ms <= 0 || c->state != HIVE__C_OPEN) return;
+    if (now - c->last_stats < (uint64_t)ep->stats_interval_ms) return;
+    c->last_stats = now;
+    if (hive_bus_wants(ep->bus, ep->ev[HIVE__EV_STATS])) emit_stats(ep, c);
+}
+
 static void tick(hive__ep *ep)
 {
     uint64_t now = ep->now;
@@ -467,12 +507,20 @@ static void tick(hive__ep *ep)
     for (hive__conn *c = ep->conns; c; c = next) {
         next = c->next;
         if (sendq_tick(ep, c, now)) continue;
+        stats_tick(ep, c, now);
         int reason = 0;
-        switch (hive__conn_tick(c, now, &ep->tm, &reason)) {
+        hive__tick_kind k = hive__conn_tick(c, now, &ep->tm, &reason);
+        /* A connection that is never silent still gets an RTT sample per
+         * stats interval: one small ping. */
+        if (k == HIVE__TICK_NONE && c->state == HIVE__C_OPEN && ep->stats_interval_ms > 0 &&
+            now - c->last_ping >= (uint64_t)ep->stats_interval_ms && !hive__ep_sendq_high(ep, c))
+            k = HIVE__TICK_PING;
+        switch (k) {
         case HIVE__TICK_PING: {
+            c->last_ping = now;
             hive_msg m;
             hive_msg_init(&m);
-            if (hive__ping_pack(&m, now) == 0) hive__ep_send_msg(ep, c, HIVE__PID_PING, &m);
+            if (hive__ping_pack(&m, hive_now_ns() / 1000u) == 0) hive__ep_send_msg(ep, c, HIVE__PID_PING, &m);
             hive_msg_free(&m);
             break;
         }

@@ -16,6 +16,7 @@ const char *const hive__server_event_names[HIVE__EV_COUNT] = {
     [HIVE__EV_RECV] = HIVE_EV_SERVER_RECV, [HIVE__EV_CLOSE] = HIVE_EV_SERVER_CLOSE,
     [HIVE__EV_BIND] = HIVE_EV_SERVER_BIND, [HIVE__EV_SHUTDOWN] = HIVE_EV_SERVER_SHUTDOWN,
     [HIVE__EV_ACCEPT] = HIVE_EV_SERVER_ACCEPT, [HIVE__EV_BACKPRESSURE] = HIVE_EV_SERVER_BACKPRESSURE,
+    [HIVE__EV_STATS] = HIVE_EV_SERVER_STATS,
 };
 
 const char *const hive__client_event_names[HIVE__EV_COUNT] = {
@@ -24,6 +25,7 @@ const char *const hive__client_event_names[HIVE__EV_COUNT] = {
     [HIVE__EV_HANDSHAKE] = HIVE_EV_CLIENT_HANDSHAKE, [HIVE__EV_SEND] = HIVE_EV_CLIENT_SEND,
     [HIVE__EV_RECV] = HIVE_EV_CLIENT_RECV, [HIVE__EV_CLOSE] = HIVE_EV_CLIENT_CLOSE,
     [HIVE__EV_CONNECT] = HIVE_EV_CLIENT_CONNECT, [HIVE__EV_BACKPRESSURE] = HIVE_EV_CLIENT_BACKPRESSURE,
+    [HIVE__EV_STATS] = HIVE_EV_CLIENT_STATS,
 };
 
 int hive__ep_config_resolve(const hive__ep_config *c)
@@ -185,6 +187,8 @@ int hive__ep_open(hive__ep *ep, const char *addr, size_t max_links, bool no_coal
         .max_frame = ep->max_frame,
         .coalesce_off = no_coalesce,
         .tls = ep->tls,
+        .bw_in = ep->bw_in,
+        .bw_out = ep->bw_out,
     };
     return hive__transport_create(a, &cb, &o, out);
 }
@@ -408,6 +412,8 @@ int hive__ep_send_frame(hive__ep *ep, hive__conn *c, uint32_t pid, const void *b
     if (rc == HIVE_OK) {
         sendq_check(ep, c);
         c->last_tx = ep->now;
+        HIVE__CSTAT_ADD(c, st_frames_out, 1);
+        HIVE__CSTAT_ADD(c, st_bytes_out, hn + len);
         HIVE__STAT_ADD(ep, frames_out, 1);
         HIVE__STAT_ADD(ep, bytes_out, hn + len);
     }
@@ -449,6 +455,8 @@ int hive__ep_bcast_send(hive__ep *ep, hive__conn *c, hive__bcast *b)
         c->last_tx = ep->now;
         b->frames++;
         b->bytes += b->hn + b->len;
+        HIVE__CSTAT_ADD(c, st_frames_out, 1);
+        HIVE__CSTAT_ADD(c, st_bytes_out, b->hn + b->len);
     }
     return rc;
 }
@@ -628,4 +636,60 @@ int hive_event_msg(const hive_event *ev, hive_msg_view *tmp, const msgpack_objec
     if (rc) return rc;
     *out = tmp->obj;
     return 0;
+}
+
+/* ---- Per-connection statistics ---- */
+
+int hive__ep_stats_interval(hive__ep *ep, const char *what, int32_t *v)
+{
+    if (!*v) *v = HIVE_DEFAULT_STATS_INTERVAL_MS;
+    if (*v != -1 && (*v < HIVE_MIN_STATS_INTERVAL_MS || *v > HIVE_MAX_STATS_INTERVAL_MS))
+        return hive__create_fail(HIVE_EINVAL, "stats_interval_ms",
+                                 "%s.stats_interval_ms: %d is not -1 (off) nor within %d..%d", what, (int)*v,
+                                 HIVE_MIN_STATS_INTERVAL_MS, HIVE_MAX_STATS_INTERVAL_MS);
+    ep->stats_interval_ms = *v;
+    return HIVE_OK;
+}
+
+void hive__ep_rtt_sample(hive__ep *ep, hive__conn *c, const uint8_t *body, size_t len)
+{
+    const msgpack_object *o;
+    if (hive__decode(&ep->dec, body, len, &o) < 0 || o->type != MSGPACK_OBJECT_POSITIVE_INTEGER) return;
+    uint64_t now = hive_now_ns() / 1000u, sent = o->via.u64;
+    /* The peer echoes what we sent; a pong that did not come from one of
+     * our pings (in the future, or older than a minute) is not a sample. */
+    if (sent > now || now - sent > 60000000u) return;
+    uint32_t r = (uint32_t)(now - sent);
+    if (!r) r = 1;   /* measured, but under the clock's resolution */
+    uint32_t srtt = c->st_srtt_us, var = c->st_rttvar_us;
+    if (!c->st_rtt_n) {
+        srtt = r;
+        var = r / 2;
+    } else {
+        uint32_t d = srtt > r ? srtt - r : r - srtt;
+        var = (uint32_t)(((uint64_t)var * 3 + d) / 4);
+        srtt = (uint32_t)(((uint64_t)srtt * 7 + r) / 8);
+    }
+    __atomic_store_n(&c->st_srtt_us, srtt, __ATOMIC_RELAXED);
+    __atomic_store_n(&c->st_rttvar_us, var, __ATOMIC_RELAXED);
+    __atomic_store_n(&c->st_rtt_n, c->st_rtt_n + 1, __ATOMIC_RELAXED);
+}
+
+void hive__ep_conn_stats(hive__ep *ep, const hive__conn *c, hive_conn_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    uint32_t n = __atomic_load_n(&c->st_rtt_n, __ATOMIC_RELAXED);
+    out->rtt_samples = n;
+    out->rtt_ms = n ? __atomic_load_n(&c->st_srtt_us, __ATOMIC_RELAXED) / 1000.0 : -1;
+    out->rtt_var_ms = n ? __atomic_load_n(&c->st_rttvar_us, __ATOMIC_RELAXED) / 1000.0 : -1;
+    out->loss = 0;
+    out->frames_in = __atomic_load_n(&c->st_frames_in, __ATOMIC_RELAXED);
+    out->frames_out = __atomic_load_n(&c->st_frames_out, __ATOMIC_RELAXED);
+    out->bytes_in = __atomic_load_n(&c->st_bytes_in, __ATOMIC_RELAXED);
+    out->bytes_out = __atomic_load_n(&c->st_bytes_out, __ATOMIC_RELAXED);
+    if (hive__ep_on_io_thread(ep) && ep->tr) out->send_queue_bytes = hive__ep_sendq(ep, (hive__conn *)c);
+    else out->send_queue_bytes = __atomic_load_n(&c->st_sendq, __ATOMIC_RELAXED);
+    uint64_t now = hive__now_ms();
+    out->connected_ms = now > c->t_made ? now - c->t_made : 0;
+    out->resumes = __atomic_load_n(&c->resumes, __ATOMIC_RELAXED);
 }

@@ -76,7 +76,7 @@ typedef enum hive__ev {
     HIVE__EV_INITIALIZE = 0, HIVE__EV_START, HIVE__EV_STOP, HIVE__EV_INTERRUPT,
     HIVE__EV_HANDSHAKE, HIVE__EV_SEND, HIVE__EV_RECV, HIVE__EV_CLOSE,
     HIVE__EV_BIND, HIVE__EV_SHUTDOWN, HIVE__EV_ACCEPT, HIVE__EV_CONNECT,
-    HIVE__EV_BACKPRESSURE,
+    HIVE__EV_BACKPRESSURE, HIVE__EV_STATS,
     HIVE__EV_COUNT
 } hive__ev;
 
@@ -174,6 +174,8 @@ struct hive__ep {
     bool stopping;               /* closing everything: refuse new links */
     hive__timing tm;
     uint64_t last_tick;
+    int32_t stats_interval_ms;   /* per-connection stats events; <= 0: none */
+    uint32_t bw_in, bw_out;      /* bandwidth_in / bandwidth_out (bytes/s, 0: unlimited) */
 
     int in_service;              /* owner thread: service / API call depth */
     bool stop_pending;           /* a handler asked for a stop */
@@ -352,6 +354,18 @@ static inline uint32_t hive__default_heartbeat_ms(uint32_t timeout_ms)
     uint32_t hb = third < HIVE_DEFAULT_HEARTBEAT_MS ? third : HIVE_DEFAULT_HEARTBEAT_MS;
     return hb ? hb : 1;
 }
+
+/* Per-connection counters (hive_conn_stats): I/O thread writes. */
+#define HIVE__CSTAT_ADD(c, field, v) __atomic_fetch_add(&(c)->field, (v), __ATOMIC_RELAXED)
+/* Fill *out from c (caller holds ep->lock, or is the I/O thread). On the
+ * I/O thread the send queue is asked of the transport, elsewhere it is
+ * the last timer round's. */
+void hive__ep_conn_stats(hive__ep *ep, const hive__conn *c, hive_conn_stats *out);
+/* A pong's body (the ping's clock in microseconds) is in: an RTT sample. */
+void hive__ep_rtt_sample(hive__ep *ep, hive__conn *c, const uint8_t *body, size_t len);
+/* The stats_interval_ms field of a config: 0 takes the default, -1 is
+ * off, the rest must be within the limits. HIVE_OK or HIVE_EINVAL (recorded). */
+int hive__ep_stats_interval(hive__ep *ep, const char *what, int32_t *v);
 
 #define HIVE__STAT_ADD(ep, field, v) __atomic_fetch_add(&(ep)->stats.field, (v), __ATOMIC_RELAXED)
 void hive__ep_stats(const hive__ep *ep, hive_net_stats *out);

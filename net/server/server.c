@@ -43,6 +43,10 @@ int hive__srv_setup(hive__ep *ep, const void *cfg)
         return hive__create_fail(HIVE_EINVAL, "max_connections",
                                  "hive_server_config.max_connections: %u is over the limit of %u",
                                  c.max_connections, HIVE_MAX_CONNECTIONS);
+    rc = hive__ep_stats_interval(ep, "hive_server_config", &c.stats_interval_ms);
+    if (rc < 0) return rc;
+    ep->bw_in = c.bandwidth_in;
+    ep->bw_out = c.bandwidth_out;
     s->cfg = c;
     hive__ep_options(ep, &s->cfg, sizeof s->cfg, c.threaded, c.pull, c.pull_capacity, c.lazy_decode,
                      c.max_frame, c.send_queue_bytes);

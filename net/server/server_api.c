@@ -177,6 +177,17 @@ int hive_server_conn_info(const hive_server *s, hive_cid cid, hive_conn_info *ou
     return HIVE_OK;
 }
 
+int hive_server_conn_stats(const hive_server *s, hive_cid cid, hive_conn_stats *out)
+{
+    if (!s || !out) return HIVE_EINVAL;
+    hive_server *m = (hive_server *)s;
+    pthread_mutex_lock(&m->ep.lock);
+    hive__conn *c = hive__cidmap_get(&s->map, cid);
+    if (c) hive__ep_conn_stats(&m->ep, c, out);
+    pthread_mutex_unlock(&m->ep.lock);
+    return c ? HIVE_OK : HIVE_ENOENT;
+}
+
 int hive_server_stats(const hive_server *s, hive_net_stats *out)
 {
     if (!s || !out) return HIVE_EINVAL;

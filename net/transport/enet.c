@@ -490,7 +490,7 @@ static int e_listen(hive__transport *t, const hive__addr *addr)
     if (rc < 0) return rc;
     size_t n = t->opts.max_links ? t->opts.max_links : 64;
     if (n > ENET_PROTOCOL_MAXIMUM_PEER_ID) n = ENET_PROTOCOL_MAXIMUM_PEER_ID;
-    et->host = enet_host_create(&a, n, HIVE__CHANNELS, 0, 0);
+    et->host = enet_host_create(&a, n, HIVE__CHANNELS, t->opts.bw_in, t->opts.bw_out);
     if (!et->host) return HIVE_EIO;
     if (et->host->address.port == 0) {
         ENetAddress got;
@@ -511,7 +511,7 @@ static int e_connect(hive__transport *t, const hive__addr *addr, hive__link **ou
     int rc = resolve(addr, &a);
     if (rc < 0) return rc;
     if (!et->host) {
-        et->host = enet_host_create(NULL, 1, HIVE__CHANNELS, 0, 0);
+        et->host = enet_host_create(NULL, 1, HIVE__CHANNELS, t->opts.bw_in, t->opts.bw_out);
         if (!et->host) return HIVE_EIO;
         host_limits(et);
     }

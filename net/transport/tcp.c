@@ -66,6 +66,9 @@ typedef struct tcp_link {
     bool want_out;               /* EPOLLOUT armed */
     bool dirty;                  /* in tr->dirty */
     bool dead;
+    bool paced;                  /* bytes wait for pacing tokens (bw_out) */
+    double tokens;               /* pacing: bytes that may be written now */
+    uint64_t t_tokens;           /* ns of the last refill, 0: bucket not started */
     obuf out;                    /* plaintext waiting (TLS: to be encrypted) */
     hive__tls *tls;
     uint64_t fail_at;            /* ns; 0 = no deadline */
@@ -97,6 +100,7 @@ typedef struct tcp_tr {
     tcp_link **dirty;
     size_t ndirty, dirty_cap;
     size_t ndeadline;            /* live links with fail_at set */
+    bool any_paced;              /* some live link may be paced (a hint) */
     int ncb;                     /* callbacks made during this service */
     uint8_t rbuf[TCP_READ_CHUNK];
 } tcp_tr;
@@ -269,19 +273,48 @@ static void graveyard_free(tcp_tr *t)
 /* writing                                                             */
 
 /* send() what fits; false when the link broke. */
+/* Pacing (opts.bw_out): a token bucket per link. It holds at most a tenth
+ * of a second's worth (at least 4096 bytes) and starts full. */
+static double pace_burst(uint32_t rate) { return rate / 10 > 4096 ? rate / 10 : 4096; }
+
+/* How many of n bytes may be written now. */
+static size_t pace_budget(tcp_link *l, size_t n)
+{
+    uint32_t rate = l->tr->base.opts.bw_out;
+    if (!rate) return n;
+    uint64_t now = hive_now_ns();
+    double burst = pace_burst(rate);
+    if (!l->t_tokens) l->tokens = burst;
+    else l->tokens += (double)(now - l->t_tokens) * rate / 1e9;
+    if (l->tokens > burst) l->tokens = burst;
+    l->t_tokens = now;
+    return l->tokens >= (double)n ? n : (size_t)l->tokens;
+}
+
 static bool push_bytes(tcp_link *l, const uint8_t *p, size_t n, size_t *sent)
 {
     *sent = 0;
+    size_t budget = pace_budget(l, n);
+    l->paced = budget < n;
+    if (l->paced) l->tr->any_paced = true;
+    n = budget;
+    if (l->tr->base.opts.bw_out) l->tokens -= (double)n;   /* what send refuses is given back below */
+    bool ok = true;
     while (*sent < n) {
         ssize_t w = send(l->fd, p + *sent, n - *sent, MSG_NOSIGNAL);
         if (w > 0) { *sent += (size_t)w; continue; }
         if (w < 0 && errno == EINTR) continue;
-        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            l->paced = false;   /* the socket is full: EPOLLOUT wakes us */
+            break;
+        }
         link_break(l, l->closing ? HIVE_CLOSE_NORMAL : HIVE_CLOSE_PEER_VANISHED,
                    w < 0 ? strerror(errno) : "send failed");
-        return false;
+        ok = false;
+        break;
     }
-    return true;
+    if (l->tr->base.opts.bw_out) l->tokens += (double)(n - *sent);
+    return ok;
 }
 
 /* Everything queued for the link and not yet written to the socket: the
@@ -342,7 +375,29 @@ static void link_flush(tcp_link *l)
         shutdown(l->fd, SHUT_WR);
         l->wr_shut = true;
     }
-    arm(l, left > 0 && !l->wr_shut);
+    /* Paced bytes wait for the clock (tcp_service), not for EPOLLOUT. */
+    arm(l, left > 0 && !l->wr_shut && !l->paced);
+}
+
+/* Flush every paced link whose tokens have come, and say how long until
+ * the next one may write (ms, or timeout_ms when none waits). */
+static int pace_run(tcp_tr *t, int timeout_ms)
+{
+    if (!t->any_paced) return timeout_ms;
+    bool any = false;
+    uint32_t rate = t->base.opts.bw_out;
+    for (tcp_link *l = t->live; l; l = l->next) {
+        if (!l->paced || l->dead) continue;
+        link_flush(l);
+        if (!l->paced || l->dead) continue;
+        any = true;
+        /* Wake when a small write (512 bytes, or the burst) is allowed. */
+        double need = 512 - l->tokens;
+        int ms = need <= 0 ? 1 : (int)(need * 1000.0 / rate) + 1;
+        if (timeout_ms < 0 || ms < timeout_ms) timeout_ms = ms;
+    }
+    t->any_paced = any;
+    return timeout_ms;
 }
 
 static void flush_dirty(tcp_tr *t)
@@ -716,7 +771,7 @@ static int tcp_service(hive__transport *base, int timeout_ms)
     t->ncb = 0;
     flush_dirty(t);
     check_deadlines(t);
-    int wait = t->ncb ? 0 : next_deadline_ms(t, timeout_ms);
+    int wait = t->ncb ? 0 : pace_run(t, next_deadline_ms(t, timeout_ms));
     struct epoll_event evs[TCP_EVENTS];
     int n = epoll_wait(t->ep, evs, TCP_EVENTS, wait);
     if (n < 0 && errno != EINTR) return HIVE_EIO;
@@ -733,6 +788,7 @@ static int tcp_service(hive__transport *base, int timeout_ms)
     }
     check_deadlines(t);
     flush_dirty(t);
+    pace_run(t, 0);
     /* Flushing never calls back, so nothing can enter the graveyard after
      * this, and no dirty entry points into it. */
     graveyard_free(t);

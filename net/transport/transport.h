@@ -159,6 +159,9 @@ typedef struct hive__transport_opts {
     bool coalesce_off;       /* one frame per datagram (for measurements) */
     const void *tls;         /* const struct hive_tls_config * (TLS
                                 transports), NULL otherwise */
+    uint32_t bw_in, bw_out;  /* bytes per second per link, 0: unlimited
+                                (ENet: the host's bandwidth; tcp/tls: the
+                                writes are paced to bw_out) */
 } hive__transport_opts;
 
 typedef struct hive__transport_vt {
