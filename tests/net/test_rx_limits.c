@@ -8,18 +8,11 @@
 
 TestSuite(rx_limits, .timeout = 60);
 
-/* The ping flooder (flood_peer, 4 KiB pings as fast as it can) against a
- * server with the given limits; returns the flooder's close reason. */
+/* sl_flood against a tcp:// server with the given limits. */
 static int flood_against(sl_run *r, hive_server_config cfg, flood_peer *p)
 {
     sl_start(r, "tcp", cfg, NULL);
-    flood_start(p, hive_server_port(r->srv), false);
-    uint64_t end = hive_now_ns() + 10000000000ull;
-    while (r->other_reason < 0 && hive_now_ns() < end) {
-        cr_assert(sl_roundtrip(r, 3000), "the good client must keep playing");
-        sl_pump(r, 20);
-    }
-    return r->other_reason;
+    return sl_flood(r, false, 10000, p);
 }
 
 Test(rx_limits, a_ping_flood_over_the_frame_limit_is_closed)

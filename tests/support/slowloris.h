@@ -128,4 +128,20 @@ static inline int sl_trickle(sl_run *r, bool tls, bool hello, int wait_ms, flood
     return r->other_reason;
 }
 
+/*
+ * The ping flooder (flood_peer, 4 KiB pings as fast as it can) against the
+ * running server while the good client keeps playing; waits up to wait_ms
+ * for the flooder's close and returns its reason (-1: none).
+ */
+static inline int sl_flood(sl_run *r, bool tls, int wait_ms, flood_peer *p)
+{
+    flood_start(p, hive_server_port(r->srv), tls);
+    uint64_t end = hive_now_ns() + (uint64_t)wait_ms * 1000000u;
+    while (r->other_reason < 0 && hive_now_ns() < end) {
+        cr_assert(sl_roundtrip(r, 3000), "the good client must keep playing");
+        sl_pump(r, 20);
+    }
+    return r->other_reason;
+}
+
 #endif

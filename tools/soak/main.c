@@ -33,6 +33,7 @@
  * not built yet, so `resumes` is 0 and a lost link fails the soak.
  */
 #include <hive/hive.h>
+#include "tests/support/countalloc.h"   /* the same counting allocator the tests bound memory with */
 
 #include <errno.h>
 #include <signal.h>
@@ -44,48 +45,6 @@
 #include <unistd.h>
 
 #define MAX_CLIENTS 256
-
-/* ------------------------------------------------------------------ */
-/* Counting allocator: the server's own bytes                           */
-/* ------------------------------------------------------------------ */
-
-typedef struct blk { size_t size; size_t pad; } blk;
-static long live_bytes, peak_bytes;
-
-static void note(long d)
-{
-    live_bytes += d;   /* one thread: the soak's server is not threaded */
-    if (live_bytes > peak_bytes) peak_bytes = live_bytes;
-}
-static void *cm(size_t n, void *u)
-{
-    (void)u;
-    blk *b = malloc(sizeof *b + n);
-    if (!b) return NULL;
-    b->size = n;
-    note((long)n);
-    return b + 1;
-}
-static void cf(void *p, void *u)
-{
-    (void)u;
-    if (!p) return;
-    blk *b = (blk *)p - 1;
-    note(-(long)b->size);
-    free(b);
-}
-static void *cr(void *p, size_t n, void *u)
-{
-    if (!p) return cm(n, u);
-    blk *b = (blk *)p - 1;
-    size_t old = b->size;
-    blk *nb = realloc(b, sizeof *nb + n);
-    if (!nb) return NULL;
-    nb->size = n;
-    note((long)n - (long)old);
-    return nb + 1;
-}
-static const hive_allocator counting = { cm, cr, cf, NULL };
 
 /* ------------------------------------------------------------------ */
 /* One stream's receive check                                           */
@@ -432,7 +391,8 @@ int main(int argc, char **argv)
     parse(argc, argv, &O);
     opts o = O;
     signal(SIGPIPE, SIG_IGN);
-    hive_set_allocator(&counting);
+    countalloc_reset();
+    hive_set_allocator(&countalloc);
 
     static server_side S;
     hive_msg_init(&S.m);
@@ -506,7 +466,7 @@ int main(int argc, char **argv)
     printf("hive-bench soak.%s.reliable_duplicated value=%llu unit=msgs\n", t, (unsigned long long)dups);
     printf("hive-bench soak.%s.reliable_out_of_order value=%llu unit=msgs\n", t, (unsigned long long)ooo);
     printf("hive-bench soak.%s.resumes value=0 unit=count\n", t);
-    printf("hive-bench soak.%s.server_peak_bytes value=%ld unit=bytes\n", t, peak_bytes);
+    printf("hive-bench soak.%s.server_peak_bytes value=%ld unit=bytes\n", t, countalloc_peak());
     printf("hive-bench soak.%s.unreliable_sent value=%llu unit=msgs\n", t, u_sent + (unsigned long long)u_srv_in);
     printf("hive-bench soak.%s.unreliable_received value=%llu unit=msgs\n", t,
            (unsigned long long)u_srv_in + u_in);
