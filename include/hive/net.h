@@ -430,6 +430,12 @@ typedef struct hive_server_config {
                                        bytes; tls:// counts the encrypted bytes)
                                        so what is queued leaves at this rate; the
                                        send_queue_bytes bound still applies */
+    const char *netsim;             /* a network simulator spec (NETWORK
+                                       SIMULATOR above), e.g. "latency=100ms,
+                                       jitter=20ms,loss=5%,cut_every=10s,seed=7";
+                                       NULL: the HIVE_NETSIM environment variable
+                                       if set; "" or "off": none. Copied. A bad
+                                       spec fails create, naming the key */
 } hive_server_config;
 
 /* Per-connection facts; strings are owned by the server and valid until
@@ -468,6 +474,11 @@ typedef struct hive_net_stats {
      * CONNECT and did not complete ENet's handshake within 2 s (HOSTILE
      * PEERS ON ENET). Such a peer holds a slot but is never a connection. */
     uint64_t enet_half_open_reaped;
+    /* The network simulator (NETWORK SIMULATOR; 0 when it is off): items
+     * it dropped (loss, a full bandwidth queue, a datagram overtaken or a
+     * second copy on the sequenced channel), second copies it made, and
+     * links it cut. */
+    uint64_t netsim_dropped, netsim_duplicated, netsim_cuts;
 } hive_net_stats;
 
 /*
@@ -745,6 +756,8 @@ typedef struct hive_client_config {
     int32_t stats_interval_ms;      /* client.stats this often; as the server's */
     uint32_t bandwidth_in;          /* as hive_server_config.bandwidth_in */
     uint32_t bandwidth_out;         /* as hive_server_config.bandwidth_out */
+    const char *netsim;             /* as hive_server_config.netsim (NULL:
+                                       HIVE_NETSIM; "" or "off": none) */
 } hive_client_config;
 
 /*

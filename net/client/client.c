@@ -57,6 +57,8 @@ int hive__cli_setup(hive__ep *ep, const void *cfg)
                                  k.token_len);
     rc = hive__ep_stats_interval(ep, "hive_client_config", &k.stats_interval_ms);
     if (rc < 0) return rc;
+    rc = hive__ep_netsim(ep, "hive_client_config", &k.netsim);
+    if (rc < 0) return rc;
     ep->bw_in = k.bandwidth_in;
     ep->bw_out = k.bandwidth_out;
     c->cfg = k;

@@ -67,6 +67,27 @@ int hive__ep_config_resolve(const hive__ep_config *c)
     return HIVE_OK;
 }
 
+int hive__ep_netsim(hive__ep *ep, const char *what, const char **spec)
+{
+    const char *text = *spec;
+    bool env = false;
+    if (!text) {
+        text = getenv("HIVE_NETSIM");
+        env = true;
+    }
+    char err[200];
+    if (hive__netsim_parse(text, &ep->netsim, err, sizeof err) < 0) {
+        if (env) return hive__create_fail(HIVE_EINVAL, "netsim", "HIVE_NETSIM (environment, for %s.netsim): %s", what, err);
+        return hive__create_fail(HIVE_EINVAL, "netsim", "%s.netsim: %s", what, err);
+    }
+    *spec = NULL;
+    if (!ep->netsim.on) return HIVE_OK;
+    ep->netsim_text = hive__strdup(text);
+    if (!ep->netsim_text) return HIVE_ENOMEM;
+    *spec = ep->netsim_text;
+    return HIVE_OK;
+}
+
 static int intern_events(hive__ep *ep)
 {
     for (int i = 0; i < HIVE__EV_COUNT; i++) {
@@ -190,6 +211,7 @@ int hive__ep_open(hive__ep *ep, const char *addr, size_t max_links, bool no_coal
         .bw_in = ep->bw_in,
         .bw_out = ep->bw_out,
     };
+    if (ep->netsim.on) return hive__netsim_create(&ep->netsim, a, &cb, &o, out);
     return hive__transport_create(a, &cb, &o, out);
 }
 
@@ -214,6 +236,9 @@ void hive__ep_drop_transport(hive__ep *ep)
         HIVE__STAT_ADD(ep, sealed_rejected, ts.sealed_rejected);
         HIVE__STAT_ADD(ep, sealed_replayed, ts.sealed_replayed);
         HIVE__STAT_ADD(ep, enet_half_open_reaped, ts.enet_half_open_reaped);
+        HIVE__STAT_ADD(ep, netsim_dropped, ts.netsim_dropped);
+        HIVE__STAT_ADD(ep, netsim_duplicated, ts.netsim_duplicated);
+        HIVE__STAT_ADD(ep, netsim_cuts, ts.netsim_cuts);
     }
     pthread_mutex_unlock(&ep->lock);
     if (tr) tr->vt->destroy(tr);
@@ -241,6 +266,7 @@ static void ep_fini(hive__ep *ep)
     hive__tls_config_free(ep->tls);
     hive__free(ep->app);
     hive__free(ep->app_version);
+    hive__free(ep->netsim_text);
     pthread_cond_destroy(&ep->cond);
     pthread_mutex_destroy(&ep->lock);
 }
@@ -610,12 +636,18 @@ void hive__ep_stats(const hive__ep *ep, hive_net_stats *out)
     out->sealed_rejected = __atomic_load_n(&ep->stats.sealed_rejected, __ATOMIC_RELAXED);
     out->sealed_replayed = __atomic_load_n(&ep->stats.sealed_replayed, __ATOMIC_RELAXED);
     out->enet_half_open_reaped = __atomic_load_n(&ep->stats.enet_half_open_reaped, __ATOMIC_RELAXED);
+    out->netsim_dropped = __atomic_load_n(&ep->stats.netsim_dropped, __ATOMIC_RELAXED);
+    out->netsim_duplicated = __atomic_load_n(&ep->stats.netsim_duplicated, __ATOMIC_RELAXED);
+    out->netsim_cuts = __atomic_load_n(&ep->stats.netsim_cuts, __ATOMIC_RELAXED);
     hive__transport_stats ts;
     if (m->tr && m->tr->vt->stats && m->tr->vt->stats(m->tr, &ts) == HIVE_OK) {
         out->sealed_opened += ts.sealed_opened;
         out->sealed_rejected += ts.sealed_rejected;
         out->sealed_replayed += ts.sealed_replayed;
         out->enet_half_open_reaped += ts.enet_half_open_reaped;
+        out->netsim_dropped += ts.netsim_dropped;
+        out->netsim_duplicated += ts.netsim_duplicated;
+        out->netsim_cuts += ts.netsim_cuts;
     }
     pthread_mutex_unlock(&m->lock);
 }

@@ -40,6 +40,7 @@
 #include "hive/net.h"
 #include "net/core/conn.h"
 #include "net/transport/transport.h"
+#include "net/transport/netsim.h"
 
 #include <pthread.h>
 
@@ -176,6 +177,8 @@ struct hive__ep {
     uint64_t last_tick;
     int32_t stats_interval_ms;   /* per-connection stats events; <= 0: none */
     uint32_t bw_in, bw_out;      /* bandwidth_in / bandwidth_out (bytes/s, 0: unlimited) */
+    hive__netsim_spec netsim;    /* the simulator between core and transport (off: .on false) */
+    char *netsim_text;           /* the spec in force, kept */
 
     int in_service;              /* owner thread: service / API call depth */
     bool stop_pending;           /* a handler asked for a stop */
@@ -366,6 +369,11 @@ void hive__ep_rtt_sample(hive__ep *ep, hive__conn *c, const uint8_t *body, size_
 /* The stats_interval_ms field of a config: 0 takes the default, -1 is
  * off, the rest must be within the limits. HIVE_OK or HIVE_EINVAL (recorded). */
 int hive__ep_stats_interval(hive__ep *ep, const char *what, int32_t *v);
+/* The netsim field of a config: NULL takes HIVE_NETSIM from the
+ * environment. Parses it into ep->netsim and points *spec at the kept copy
+ * (NULL when no simulator runs). HIVE_OK, HIVE_EINVAL (recorded, naming
+ * the bad key) or HIVE_ENOMEM. */
+int hive__ep_netsim(hive__ep *ep, const char *what, const char **spec);
 
 #define HIVE__STAT_ADD(ep, field, v) __atomic_fetch_add(&(ep)->stats.field, (v), __ATOMIC_RELAXED)
 void hive__ep_stats(const hive__ep *ep, hive_net_stats *out);

@@ -45,6 +45,8 @@ int hive__srv_setup(hive__ep *ep, const void *cfg)
                                  c.max_connections, HIVE_MAX_CONNECTIONS);
     rc = hive__ep_stats_interval(ep, "hive_server_config", &c.stats_interval_ms);
     if (rc < 0) return rc;
+    rc = hive__ep_netsim(ep, "hive_server_config", &c.netsim);
+    if (rc < 0) return rc;
     ep->bw_in = c.bandwidth_in;
     ep->bw_out = c.bandwidth_out;
     s->cfg = c;
