@@ -89,10 +89,12 @@ int main(int argc, char **argv)
         .app = DEMO_APP, .app_version = DEMO_APP_VERSION, .conntype = opts.bot ? "bot" : "player",
         .tls = { .cert_file = opts.cert, .key_file = opts.key, .ca_file = opts.ca,
                  .insecure_skip_verify = opts.insecure },
+        .netsim = opts.netsim,
     };
     c.cli = hive_client_create(&ccfg, c.bus);
     if (!c.engine || !c.cli) {
-        fprintf(stderr, "hive-demo-client: cannot create the %s\n", c.engine ? "client" : "engine");
+        fprintf(stderr, "hive-demo-client: cannot create the %s: %s\n", c.engine ? "client" : "engine",
+                hive_create_error()->message);
         goto out;
     }
     /* Attached first, so the loop waits between frames in the network

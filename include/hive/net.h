@@ -150,6 +150,32 @@
  *   on a connection that is never silent (unless its send queue is over
  *   the high-water mark).
  *
+ * NETWORK SIMULATOR: set `netsim` in a server or client config, or
+ *   HIVE_NETSIM in the environment of any Hive program (the config wins;
+ *   "off" turns it off), to play over a bad network on loopback:
+ *     HIVE_NETSIM="latency=100ms,jitter=20ms,loss=5%,dup=1%,cut_every=10s,seed=7"
+ *   Keys: latency, jitter, cut_every (150ms, 1.5s), loss, dup, reorder
+ *   (5%, 0.5%), bandwidth (256kbps, 2mbps: bits per second), seed (default
+ *   1), dir (both, send or recv; default both). It sits between Hive's core
+ *   and the transport, on every transport, and impairs this endpoint's
+ *   sends and receives: latency and jitter are added each way (a client
+ *   with latency=50ms sees its round trip grow by 100 ms). Channel 1
+ *   (HIVE_SEND_UNRELIABLE on enet:// and enet+tls://) loses, and because it
+ *   is sequenced, a datagram overtaken by a later one, or a second copy,
+ *   is dropped as ENet would drop it. Reliable data (channel 0, and all
+ *   of tcp:// and tls://) is never lost, duplicated or reordered: loss
+ *   there becomes retransmission delay and head-of-line blocking, as on a
+ *   real network. bandwidth serializes each direction of each link.
+ *   cut_every cuts each link at a random moment about that often: the
+ *   close reason is peer_vanished with the message "netsim: link cut".
+ *   Each link draws from its own generator seeded by seed and the link's
+ *   order, so the same traffic gives the same drops, delays and cuts.
+ *   Frames waiting to leave count in send_queue_bytes; 16 MiB at most wait
+ *   to be delivered per link (beyond: unreliable ones are dropped, a
+ *   reliable one cuts the link). hive_net_stats.netsim_dropped,
+ *   netsim_duplicated and netsim_cuts count what it did. A bad spec fails
+ *   create; hive_create_error() names the key.
+ *
  * ERRORS: negative HIVE_E* codes (hive/common.h). A connection's end is
  * reported with a close reason (HIVE_CLOSE_*), never with an errno.
  */
