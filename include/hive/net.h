@@ -176,6 +176,31 @@
  *   netsim_duplicated and netsim_cuts count what it did. A bad spec fails
  *   create; hive_create_error() names the key.
  *
+ * RECONNECTING: with hive_client_config.reconnect_attempts set, a client
+ *   whose link is lost (peer_vanished or timeout once open) dials the same
+ *   address again instead of closing. Closes the server or the game chose
+ *   (kicked, server_shutdown, auth_failed, a reject, hive_client_stop) and
+ *   anything this side decided (bad frames, limits) never reconnect. Each
+ *   attempt is announced by net:client.reconnecting {client, attempt,
+ *   delay_ms, reason, reason_name}, where reason is why the link (or the
+ *   last attempt) ended, and the state is HIVE_CLIENT_RECONNECTING until
+ *   it dials. Delays grow by reconnect_factor from reconnect_delay_ms up to
+ *   reconnect_max_delay_ms, and each is drawn uniformly from its upper
+ *   half ("equal jitter": a floor, so a crowd of clients dropped together
+ *   never hammers the server at once, and spread, so they do not return in
+ *   step). An attempt that fails to connect, or whose handshake fails or
+ *   times out, counts; one that completes resets the count. The new link
+ *   gets a fresh handshake and a new cid: the server keeps no session for
+ *   a lost link yet (resume is not built), so before handshakecomplete the
+ *   client publishes net:client.session.invalidated {client, old_cid, cid,
+ *   reason = HIVE_CLOSE_SESSION_INVALID, reason_name, message}: whatever the
+ *   game kept about the old session (its cid, in-flight requests) is void,
+ *   and messages in flight when the link dropped may be lost. While
+ *   reconnecting there is no close event; the close comes once, when the
+ *   attempts run out (with the last attempt's reason, e.g. connect_failed)
+ *   or the game stops the client (reason normal, remote 0). Sends while
+ *   reconnecting fail with HIVE_ESTATE. Works with .threaded as without.
+ *
  * ERRORS: negative HIVE_E* codes (hive/common.h). A connection's end is
  * reported with a close reason (HIVE_CLOSE_*), never with an errno.
  */
@@ -221,6 +246,11 @@ extern "C" {
 #define HIVE_MIN_FRAME_TIMEOUT_MS         100
 #define HIVE_MIN_RECV_FRAMES_PER_SEC      10      /* when set: heartbeats must fit */
 #define HIVE_DEFAULT_STATS_INTERVAL_MS    1000    /* stats events per connection; -1: none */
+#define HIVE_DEFAULT_RECONNECT_DELAY_MS   250     /* first reconnect delay (before jitter) */
+#define HIVE_MIN_RECONNECT_DELAY_MS       10
+#define HIVE_DEFAULT_RECONNECT_MAX_DELAY_MS 10000 /* the backoff's cap */
+#define HIVE_DEFAULT_RECONNECT_FACTOR     2.0     /* each delay is this times the last */
+#define HIVE_RECONNECT_FOREVER            UINT32_MAX  /* reconnect_attempts: no limit */
 #define HIVE_MIN_STATS_INTERVAL_MS        10
 #define HIVE_MAX_STATS_INTERVAL_MS        3600000
 #define HIVE_HELLO_STR_MAX                64      /* app, app_version, conntype: bytes */
@@ -266,7 +296,8 @@ typedef uint32_t hive_cid;
     X(NO_MEMORY,         19, "no_memory",         "out of memory")                        \
     X(SLOW_CONSUMER,     20, "slow_consumer",     "the peer read too slowly: its send queue filled") \
     X(RATE_LIMITED,      21, "rate_limited",      "the peer sent more than its receive limits allow")     \
-    X(SLOW_SENDER,       22, "slow_sender",       "the peer sent a frame too slowly: it did not complete in frame_timeout_ms")
+    X(SLOW_SENDER,       22, "slow_sender",       "the peer sent a frame too slowly: it did not complete in frame_timeout_ms") \
+    X(SESSION_INVALID,   25, "session_invalid",   "the session could not be resumed: a new one began")
 
 typedef enum hive_close_reason {
 #define HIVE_CLOSE_ENUM_(name, code, str, text) HIVE_CLOSE_##name = (code),
@@ -319,6 +350,8 @@ int hive_close_reason_from_name(const char *name);
 #define HIVE_EV_CLIENT_CLOSE        "net:client.close"
 #define HIVE_EV_CLIENT_BACKPRESSURE "net:client.backpressure"
 #define HIVE_EV_CLIENT_STATS        "net:client.stats"
+#define HIVE_EV_CLIENT_RECONNECTING "net:client.reconnecting"
+#define HIVE_EV_CLIENT_SESSION_INVALIDATED "net:client.session.invalidated"
 #define HIVE_EV_CLIENT_RECV_PREFIX  "net:client.recv."   /* + packet name */
 
 /*
@@ -754,7 +787,9 @@ typedef enum hive_client_state {
     HIVE_CLIENT_HANDSHAKING,    /* hello sent */
     HIVE_CLIENT_OPEN,           /* welcome received, ready sent */
     HIVE_CLIENT_CLOSING,        /* close sent or received */
-    HIVE_CLIENT_CLOSED          /* the connection is over (see close_reason) */
+    HIVE_CLIENT_CLOSED,         /* the connection is over (see close_reason) */
+    HIVE_CLIENT_RECONNECTING    /* the link was lost; waiting to dial again
+                                   (RECONNECTING in the top comment) */
 } hive_client_state;
 
 /* Zero means default for every field. */
@@ -784,6 +819,15 @@ typedef struct hive_client_config {
     uint32_t bandwidth_out;         /* as hive_server_config.bandwidth_out */
     const char *netsim;             /* as hive_server_config.netsim (NULL:
                                        HIVE_NETSIM; "" or "off": none) */
+    uint32_t reconnect_attempts;    /* after a lost link, dial again up to this
+                                       many times in a row (RECONNECTING); 0: never
+                                       (the default), HIVE_RECONNECT_FOREVER: no limit */
+    uint32_t reconnect_delay_ms;    /* before the first attempt; default 250, at
+                                       least 10 */
+    uint32_t reconnect_max_delay_ms;/* the backoff's cap; default 10000, at least
+                                       reconnect_delay_ms */
+    double reconnect_factor;        /* each delay is the last one times this;
+                                       default 2.0, 1.0..16.0 */
 } hive_client_config;
 
 /*

@@ -80,7 +80,8 @@ void hive__ep_close(hive__ep *ep, hive__conn *c, int reason, const char *message
     hive__ep_conn_state(c, HIVE__C_CLOSING, ep->now);
     c->close_reason = reason;
     c->close_deadline = ep->now + HIVE__CLOSE_WAIT_MS;
-    if (ep->face->closing) ep->face->closing(ep, c, reason);
+    bool carry_on = ep->face->closing && ep->face->closing(ep, c, reason);
+    if (carry_on) c->close_published = true;   /* the session lives on: no close event */
     if (!c->close_published) {
         c->close_published = true;
         HIVE__STAT_ADD(ep, closed, 1);
@@ -94,8 +95,9 @@ void hive__ep_close(hive__ep *ep, hive__conn *c, int reason, const char *message
         };
         hive__ep_emit(ep, ep->ev[HIVE__EV_CLOSE], f, 6);
     }
-    /* One connection is all a client has: nothing more will arrive. */
-    if (ep->face->one_conn) hive__ep_wake_all(ep, true);
+    /* One connection is all a client has: nothing more will arrive
+     * (unless it reconnects). */
+    if (ep->face->one_conn) hive__ep_wake_all(ep, !carry_on);
     if (!c->link) return;
     if (abort_now || was_dialing) {
         conn_abort(ep, c);
@@ -547,6 +549,10 @@ int hive__ep_round(hive__ep *ep, int wait_ms)
     ep->now = hive__now_ms();
     int r = run_requests(ep);
     tick(ep);
+    if (ep->redial_at && !ep->conns && ep->now >= ep->redial_at && ep->face->redial && !ep->stopping) {
+        ep->face->redial(ep);
+        r = 1;
+    }
     if (r) ep->tr->vt->flush(ep->tr);
     return n;
 }
@@ -599,7 +605,8 @@ int hive__ep_service(hive__ep *ep, int timeout_ms)
         int n = hive__ep_round(ep, slice);
         if (n < 0) { rc = n; break; }
         total += n;
-        if (total > 0 || ep->stop_pending || (ep->face->one_conn && !ep->conns) || hive__now_ms() >= end)
+        if (total > 0 || ep->stop_pending || (ep->face->one_conn && !ep->conns && !ep->redial_at) ||
+            hive__now_ms() >= end)
             break;
     }
     ep->in_service--;
@@ -623,7 +630,8 @@ static void *io_main(void *arg)
      * wrote before is visible here. */
     pthread_mutex_lock(&ep->lock);
     pthread_mutex_unlock(&ep->lock);
-    while (!__atomic_load_n(&ep->thread_quit, __ATOMIC_ACQUIRE) && (!ep->face->one_conn || ep->conns)) {
+    while (!__atomic_load_n(&ep->thread_quit, __ATOMIC_ACQUIRE) &&
+           (!ep->face->one_conn || ep->conns || ep->redial_at)) {
         if (__atomic_exchange_n(&ep->interrupt, 0, __ATOMIC_ACQ_REL)) take_interrupt(ep);
         /* (No refresh_wants: posted events carry bytes, nothing decodes.) */
         if (hive__ep_round(ep, HIVE__THREAD_WAIT_MS) < 0) break;

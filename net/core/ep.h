@@ -77,7 +77,7 @@ typedef enum hive__ev {
     HIVE__EV_INITIALIZE = 0, HIVE__EV_START, HIVE__EV_STOP, HIVE__EV_INTERRUPT,
     HIVE__EV_HANDSHAKE, HIVE__EV_SEND, HIVE__EV_RECV, HIVE__EV_CLOSE,
     HIVE__EV_BIND, HIVE__EV_SHUTDOWN, HIVE__EV_ACCEPT, HIVE__EV_CONNECT,
-    HIVE__EV_BACKPRESSURE, HIVE__EV_STATS,
+    HIVE__EV_BACKPRESSURE, HIVE__EV_STATS, HIVE__EV_RECONNECTING, HIVE__EV_INVALIDATED,
     HIVE__EV_COUNT
 } hive__ev;
 
@@ -106,8 +106,14 @@ typedef struct hive__ep_face {
     void (*connected)(hive__ep *ep, hive__conn *c);
     /* The handshake steps: HELLO and READY (server), WELCOME (client). */
     void (*handshake)(hive__ep *ep, hive__conn *c, hive__act *act);
-    /* c enters CLOSING with reason (before its close event). */
-    void (*closing)(hive__ep *ep, hive__conn *c, int reason);
+    /* c enters CLOSING with reason (before its close event). Returns
+     * true when the face carries the session on past this link (a client
+     * about to reconnect: it set ep->redial_at): then no close event is
+     * published and the endpoint is not "closed". */
+    bool (*closing)(hive__ep *ep, hive__conn *c, int reason);
+    /* one_conn: ep->redial_at has come and ep->conns is empty: dial again
+     * (clear redial_at, or set a later one). */
+    void (*redial)(hive__ep *ep);
     /* c is being unlinked (ep->lock held): drop the face's index of it. */
     void (*forget)(hive__ep *ep, hive__conn *c);
     /* c is freed; ep->conns no longer holds it. */
@@ -173,6 +179,8 @@ struct hive__ep {
     bool any_pe_ids;             /* some packet type has an event name */
     bool any_pe_wanted;          /* ... and a listener (refresh_wants) */
     bool stopping;               /* closing everything: refuse new links */
+    uint64_t redial_at;          /* one_conn: dial again at this time (ms; 0: no);
+                                    the endpoint lives on with no connection */
     hive__timing tm;
     uint64_t last_tick;
     int32_t stats_interval_ms;   /* per-connection stats events; <= 0: none */
