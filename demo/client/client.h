@@ -68,6 +68,8 @@ typedef struct demo_client {
 
     /* session */
     bool handshaken, joined, closed, leaving;
+    unsigned reconnects;        /* new sessions after a lost link */
+    bool ever_joined;
     int close_reason;
     char close_text[96];
     uint32_t my_id;

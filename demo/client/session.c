@@ -88,6 +88,27 @@ static void on_handshake(const hive_event *ev, void *user)
     send_msg(c, DEMO_P_JOIN);
 }
 
+/* The link dropped; Hive dials again by itself (reconnect_attempts). */
+static void on_reconnecting(const hive_event *ev, void *user)
+{
+    demo_client *c = user;
+    long long delay = (long long)hive_event_int(ev, "delay_ms", 0);
+    demo_log(ev->name, "link lost (%s): attempt %lld in %lld ms", hive_event_str(ev, "reason_name"),
+             (long long)hive_event_int(ev, "attempt", 0), delay);
+    demo_session_line(c, LINE_SYSTEM, 0, NULL, "Connection lost, reconnecting in %lld ms...", delay);
+}
+
+/* Back, as a new session: the old player is gone from the arena; the
+ * handshake that follows joins again. */
+static void on_new_session(const hive_event *ev, void *user)
+{
+    demo_client *c = user;
+    c->reconnects++;
+    c->joined = false;
+    demo_log(ev->name, "reconnected: session %lld ended, now %lld", (long long)hive_event_int(ev, "old_cid", 0),
+             (long long)hive_event_int(ev, "cid", 0));
+}
+
 static void stop_now(hive_engine *e, int timer, void *user)
 {
     hive_engine_stop(e);
@@ -142,7 +163,7 @@ static void on_accepted(const hive_event *ev, void *user)
     c->my_id = (uint32_t)id;
     c->tick_hz = tick_hz;
     c->net_hz = net_hz;
-    c->joined = true;
+    c->joined = c->ever_joined = true;
     demo_predict_init(&c->pred, (int)(tick_hz + 0.5));
     const msgpack_object *r = hive_msg_get(m, "roster");
     if (r && r->type == MSGPACK_OBJECT_ARRAY) {
@@ -386,6 +407,8 @@ int demo_session_install(demo_client *c)
     static const struct { const char *name; hive_handler fn; } subs[] = {
         { HIVE_EV_CLIENT_HANDSHAKE, on_handshake },
         { HIVE_EV_CLIENT_CLOSE, on_close },
+        { HIVE_EV_CLIENT_RECONNECTING, on_reconnecting },
+        { HIVE_EV_CLIENT_SESSION_INVALIDATED, on_new_session },
         { RECV(DEMO_P_ACCEPTED), on_accepted },
         { RECV(DEMO_P_JOINED), on_joined },
         { RECV(DEMO_P_LEFT), on_left },

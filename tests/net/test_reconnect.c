@@ -218,7 +218,7 @@ Test(reconnect, a_cut_link_comes_back_as_a_new_session, .timeout = 60)
     back_after_a_cut("tcp://", false);
 }
 
-Test(reconnect, threads_a_cut_link_comes_back_with_a_threaded_client, .timeout = 60)
+Test(threads, a_cut_link_comes_back_with_a_threaded_reconnecting_client, .timeout = 60)
 {
     back_after_a_cut("tcp://", true);
 }
