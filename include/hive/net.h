@@ -552,9 +552,12 @@ typedef struct hive_conn_stats {
                                   first pong arrived */
     double rtt_var_ms;         /* its mean deviation (RFC 6298 rttvar); -1 likewise */
     uint32_t rtt_samples;      /* pongs measured */
-    double loss;               /* packet loss estimate 0..1: 0 on tcp:// and
-                                  tls:// (TCP retransmits, nothing is lost
-                                  to Hive) and, for now, on enet:// too */
+    double loss;               /* loss of the peer's unreliable frames 0..1
+                                  (enet://, enet+tls://): each ping carries
+                                  how many the peer sent, compared with what
+                                  arrived, smoothed with gain 1/8; 0 before
+                                  the first sample and always on tcp:// and
+                                  tls:// (TCP retransmits: nothing is lost) */
     uint64_t frames_in, frames_out;
     uint64_t bytes_in, bytes_out;  /* bytes received (as read) / frame bytes queued */
     uint64_t send_queue_bytes;     /* queued and not yet written (tcp://, tls://;

@@ -188,6 +188,7 @@ static void act_on(hive__ep *ep, hive__conn *c, const hive__frame *f, hive__act 
         deliver(ep, c, f, act);
         break;
     case HIVE__ACT_PING:
+        hive__ep_loss_sample(ep, c, f->body, f->body_len);
         /* A reply never grows a queue the peer is not draining: a ping
          * flood that never reads costs at most the high-water mark. */
         if (hive__ep_sendq_high(ep, c)) HIVE__STAT_ADD(ep, pongs_dropped, 1);
@@ -245,6 +246,7 @@ static void ep_data(void *core, hive__link *link, const uint8_t *p, size_t n, in
             return;
         }
         HIVE__CSTAT_ADD(c, st_frames_in, 1);
+        if (channel == HIVE__CHANNEL_UNRELIABLE) c->unrel_in++;
         hive__act act;
         hive__conn_on_frame(c, &f, channel, ep->pt, &ep->dec, decode, &act);
         if (f.pid == HIVE__PID_PONG && act.kind == HIVE__ACT_NONE)
@@ -522,7 +524,7 @@ static void tick(hive__ep *ep)
             c->last_ping = now;
             hive_msg m;
             hive_msg_init(&m);
-            if (hive__ping_pack(&m, hive_now_ns() / 1000u) == 0) hive__ep_send_msg(ep, c, HIVE__PID_PING, &m);
+            if (hive__ping_pack(&m, hive_now_ns() / 1000u, c->unrel_out) == 0) hive__ep_send_msg(ep, c, HIVE__PID_PING, &m);
             hive_msg_free(&m);
             break;
         }

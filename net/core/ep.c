@@ -441,6 +441,7 @@ int hive__ep_send_frame(hive__ep *ep, hive__conn *c, uint32_t pid, const void *b
         c->last_tx = ep->now;
         HIVE__CSTAT_ADD(c, st_frames_out, 1);
         HIVE__CSTAT_ADD(c, st_bytes_out, hn + len);
+        if (!reliable) c->unrel_out++;
         HIVE__STAT_ADD(ep, frames_out, 1);
         HIVE__STAT_ADD(ep, bytes_out, hn + len);
     }
@@ -482,6 +483,7 @@ int hive__ep_bcast_send(hive__ep *ep, hive__conn *c, hive__bcast *b)
         c->last_tx = ep->now;
         b->frames++;
         b->bytes += b->hn + b->len;
+        if (!b->reliable) c->unrel_out++;
         HIVE__CSTAT_ADD(c, st_frames_out, 1);
         HIVE__CSTAT_ADD(c, st_bytes_out, b->hn + b->len);
     }
@@ -684,11 +686,60 @@ int hive__ep_stats_interval(hive__ep *ep, const char *what, int32_t *v)
     return HIVE_OK;
 }
 
+/* A ping body: the sender's clock in microseconds, alone (protocol 1
+ * peers) or followed by how many unreliable frames it has sent so far. */
+static bool ping_fields(const msgpack_object *o, uint64_t *t_us, uint64_t *unrel, bool *has_unrel)
+{
+    *has_unrel = false;
+    if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+        *t_us = o->via.u64;
+        return true;
+    }
+    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size < 1 ||
+        o->via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return false;
+    *t_us = o->via.array.ptr[0].via.u64;
+    if (o->via.array.size >= 2 && o->via.array.ptr[1].type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+        *unrel = o->via.array.ptr[1].via.u64;
+        *has_unrel = true;
+    }
+    return true;
+}
+
+void hive__ep_loss_sample(hive__ep *ep, hive__conn *c, const uint8_t *body, size_t len)
+{
+    /* Stream transports lose nothing; the estimate is for datagrams. */
+    if (ep->stream) return;
+    const msgpack_object *o;
+    uint64_t t, sent;
+    bool has;
+    if (hive__decode(&ep->dec, body, len, &o) < 0 || !ping_fields(o, &t, &sent, &has) || !has) return;
+    uint64_t got = c->unrel_in;
+    if (c->loss_seen && sent >= c->loss_sent0 && got >= c->loss_got0) {
+        uint64_t ds = sent - c->loss_sent0, dg = got - c->loss_got0;
+        /* Frames sent just before the ping may arrive just after it (the
+         * channels are independent): the window's count can be off by a
+         * few either way; the average evens that out. */
+        if (ds) {
+            if (dg > ds) dg = ds;
+            uint32_t sample = (uint32_t)((ds - dg) * 1000000u / ds);
+            uint32_t ppm = c->st_loss_n ? (uint32_t)(((uint64_t)c->st_loss_ppm * 7 + sample) / 8) : sample;
+            __atomic_store_n(&c->st_loss_ppm, ppm, __ATOMIC_RELAXED);
+            __atomic_store_n(&c->st_loss_n, c->st_loss_n + 1, __ATOMIC_RELAXED);
+        }
+    }
+    c->loss_seen = true;
+    c->loss_sent0 = sent;
+    c->loss_got0 = got;
+}
+
 void hive__ep_rtt_sample(hive__ep *ep, hive__conn *c, const uint8_t *body, size_t len)
 {
     const msgpack_object *o;
-    if (hive__decode(&ep->dec, body, len, &o) < 0 || o->type != MSGPACK_OBJECT_POSITIVE_INTEGER) return;
-    uint64_t now = hive_now_ns() / 1000u, sent = o->via.u64;
+    uint64_t sent, unused;
+    bool has;
+    if (hive__decode(&ep->dec, body, len, &o) < 0 || !ping_fields(o, &sent, &unused, &has)) return;
+    uint64_t now = hive_now_ns() / 1000u;
     /* The peer echoes what we sent; a pong that did not come from one of
      * our pings (in the future, or older than a minute) is not a sample. */
     if (sent > now || now - sent > 60000000u) return;
@@ -715,7 +766,8 @@ void hive__ep_conn_stats(hive__ep *ep, const hive__conn *c, hive_conn_stats *out
     out->rtt_samples = n;
     out->rtt_ms = n ? __atomic_load_n(&c->st_srtt_us, __ATOMIC_RELAXED) / 1000.0 : -1;
     out->rtt_var_ms = n ? __atomic_load_n(&c->st_rttvar_us, __ATOMIC_RELAXED) / 1000.0 : -1;
-    out->loss = 0;
+    out->loss = __atomic_load_n(&c->st_loss_n, __ATOMIC_RELAXED)
+                    ? __atomic_load_n(&c->st_loss_ppm, __ATOMIC_RELAXED) / 1e6 : 0;
     out->frames_in = __atomic_load_n(&c->st_frames_in, __ATOMIC_RELAXED);
     out->frames_out = __atomic_load_n(&c->st_frames_out, __ATOMIC_RELAXED);
     out->bytes_in = __atomic_load_n(&c->st_bytes_in, __ATOMIC_RELAXED);

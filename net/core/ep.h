@@ -374,6 +374,9 @@ static inline uint32_t hive__default_heartbeat_ms(uint32_t timeout_ms)
 void hive__ep_conn_stats(hive__ep *ep, const hive__conn *c, hive_conn_stats *out);
 /* A pong's body (the ping's clock in microseconds) is in: an RTT sample. */
 void hive__ep_rtt_sample(hive__ep *ep, hive__conn *c, const uint8_t *body, size_t len);
+/* A ping's body is in: it says how many unreliable frames the peer has
+ * sent; with what arrived, a loss sample (datagram transports). */
+void hive__ep_loss_sample(hive__ep *ep, hive__conn *c, const uint8_t *body, size_t len);
 /* The stats_interval_ms field of a config: 0 takes the default, -1 is
  * off, the rest must be within the limits. HIVE_OK or HIVE_EINVAL (recorded). */
 int hive__ep_stats_interval(hive__ep *ep, const char *what, int32_t *v);

@@ -607,3 +607,39 @@ Test(netsim, a_cut_reaches_both_ends, .timeout = 60)
     cut_ends_the_session("");
     cut_ends_the_session("tcp://");
 }
+
+/* hive_conn_stats.loss: the client's link drops 20 % of what it receives;
+ * the server streams unreliable frames; the client's estimate (from the
+ * counts in the server's pings) comes out near 20 %, the server's own
+ * (nothing lost towards it) near 0. Over tcp:// nothing is ever lost. */
+static void loss_estimate(const char *scheme, double want)
+{
+    test_scheme = scheme;
+    hive_server_config sc = { .stats_interval_ms = 100 };
+    hive_client_config cc = { .netsim = "loss=20%,dir=recv,seed=11" };
+    fixture fx;
+    fx_init(&fx, &sc, &cc, true);
+    hive_cid cid = hive_client_cid(fx.cli);
+    int pid = hive_server_packet_id(fx.srv, "game:echo");
+    cr_assert_gt(pid, 0);
+    uint8_t body[] = { 0xc0 };   /* msgpack nil */
+    uint64_t end = hive_now_ns() + 3000000000ull;
+    while (hive_now_ns() < end) {
+        for (int i = 0; i < 10; i++) hive_server_send_id(fx.srv, cid, (uint32_t)pid, body, 1, HIVE_SEND_UNRELIABLE);
+        hive_server_service(fx.srv, 1);
+        hive_client_service(fx.cli, 1);
+    }
+    hive_conn_stats c, s;
+    cr_assert_eq(hive_client_conn_stats(fx.cli, &c), 0);
+    cr_assert_eq(hive_server_conn_stats(fx.srv, cid, &s), 0);
+    cr_expect(c.loss >= want - 0.08 && c.loss <= want + 0.08, "%s: client loss %.3f, wanted about %.2f", scheme,
+              c.loss, want);
+    cr_expect_leq(s.loss, 0.02, "%s: server loss %.3f", scheme, s.loss);
+    fx_fini(&fx);
+}
+
+Test(netsim, the_loss_estimate_sees_what_was_lost, .timeout = 60)
+{
+    loss_estimate("", 0.20);
+    loss_estimate("tcp://", 0.0);
+}
