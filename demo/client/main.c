@@ -91,6 +91,7 @@ int main(int argc, char **argv)
                  .insecure_skip_verify = opts.insecure },
         .netsim = opts.netsim,
         /* A dropped Wi-Fi link comes back by itself: the demo rejoins. */
+        .stats_interval_ms = 250,   /* the network panel's figures (session.c) */
         .reconnect_attempts = 20, .reconnect_delay_ms = 250, .reconnect_max_delay_ms = 4000,
     };
     c.cli = hive_client_create(&ccfg, c.bus);

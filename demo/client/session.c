@@ -306,26 +306,24 @@ static void on_announce(const hive_event *ev, void *user)
     hive_msg_view_free(&v);
 }
 
-static void on_pong(const hive_event *ev, void *user)
+/* Hive's own measurements of the connection (net:client.stats, every
+ * stats_interval_ms): the round trip of its ping/pong and the loss of the
+ * server's unreliable frames. The panel shows these. */
+static void on_stats(const hive_event *ev, void *user)
 {
     demo_client *c = user;
-    hive_msg_view v;
-    const msgpack_object *m = message(ev, &v);
-    uint64_t t;
-    uint64_t now = hive_now_ns();
-    /* Our own timestamp came back; anything in the future is forged. */
-    if (m && hive_msg_get_uint(m, "t", &t) == 0 && t <= now && now - t < 10000000000ull) {
-        net_stats *st = &c->st;
-        st->rtt_ms = (double)(now - t) / 1e6;
-        if (st->rtt_n == RTT_KEEP) {
-            memmove(st->rtt_hist, st->rtt_hist + 1, (RTT_KEEP - 1) * sizeof st->rtt_hist[0]);
-            st->rtt_n--;
-        }
-        st->rtt_hist[st->rtt_n++] = st->rtt_ms;
-        st->rtt_sum += st->rtt_ms;
-        st->rtt_count++;
+    net_stats *st = &c->st;
+    double rtt = hive_event_double(ev, "rtt_ms", -1);
+    st->loss = hive_event_double(ev, "loss", 0) * 100.0;
+    if (rtt < 0) return;
+    st->rtt_ms = rtt;
+    if (st->rtt_n == RTT_KEEP) {
+        memmove(st->rtt_hist, st->rtt_hist + 1, (RTT_KEEP - 1) * sizeof st->rtt_hist[0]);
+        st->rtt_n--;
     }
-    hive_msg_view_free(&v);
+    st->rtt_hist[st->rtt_n++] = rtt;
+    st->rtt_sum += rtt;
+    st->rtt_count++;
 }
 
 /* ------------------------------------------------------------------ */
@@ -352,16 +350,6 @@ static void on_frame(const hive_event *ev, void *user)
     double dt = hive_event_double(ev, "dt", 0);
     demo_interp_advance(&c->interp, dt, (int)(c->tick_hz + 0.5));
     demo_predict_smooth(&c->pred, dt);
-}
-
-static void send_ping(hive_engine *e, int timer, void *user)
-{
-    demo_client *c = user;
-    if (!c->joined || c->closed) return;
-    hive_msg_reset(&c->msg);
-    hive_msg_map(&c->msg, 1);
-    hive_msg_kv_uint(&c->msg, "t", hive_now_ns());
-    send_msg(c, DEMO_P_PING);
 }
 
 /* Once a second: loss over the last second, bandwidth. */
@@ -416,7 +404,7 @@ int demo_session_install(demo_client *c)
         { RECV(DEMO_P_TAG), on_tag },
         { RECV(DEMO_P_CHAT), on_chat },
         { RECV(DEMO_P_ANNOUNCE), on_announce },
-        { RECV(DEMO_P_PONG), on_pong },
+        { HIVE_EV_CLIENT_STATS, on_stats },
         { HIVE_EV_ENGINE_TICK, on_tick },
         { HIVE_EV_ENGINE_FRAME, on_frame },
     };
@@ -430,7 +418,6 @@ int demo_session_install(demo_client *c)
         int rc = hive_bus_subscribe(c->bus, subs[i].name, subs[i].fn, c, NULL);
         if (rc < 0) return rc;
     }
-    int rc = hive_engine_every(c->engine, 250, send_ping, c);
-    if (rc > 0) rc = hive_engine_every(c->engine, 1000, per_second, c);
+    int rc = hive_engine_every(c->engine, 1000, per_second, c);
     return rc < 0 ? rc : 0;
 }
