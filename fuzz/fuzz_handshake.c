@@ -275,7 +275,7 @@ static void run_server(uint8_t flags, tally *t, hive_bus *bus)
         hive_msg_init(&m);
         hive_msg_map(&m, 6);
         hive_msg_kv_str(&m, "magic", "HIVE");
-        hive_msg_kv_uint(&m, "proto", 1);
+        hive_msg_kv_uint(&m, "proto", HIVE_PROTOCOL_VERSION);
         hive_msg_kv_str(&m, "app", "hive");
         hive_msg_kv_str(&m, "app_version", "1");
         hive_msg_kv_str(&m, "conntype", "player");
@@ -311,7 +311,7 @@ static void run_client(uint8_t flags, tally *t, hive_bus *bus)
         hive_msg m;
         hive_msg_init(&m);
         hive_msg_map(&m, 7);
-        hive_msg_kv_uint(&m, "proto", 1);
+        hive_msg_kv_uint(&m, "proto", HIVE_PROTOCOL_VERSION);
         hive_msg_kv_uint(&m, "cid", 7);
         hive_msg_kv_uint(&m, "session", 42);
         hive_msg_kv_uint(&m, "heartbeat_ms", 1000);

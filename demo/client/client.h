@@ -70,6 +70,7 @@ typedef struct demo_client {
     /* session */
     bool handshaken, joined, closed, leaving;
     unsigned reconnects;        /* new sessions after a lost link */
+    unsigned resumes;           /* the same session back after a lost link */
     bool ever_joined;
     int close_reason;
     char close_text[96];

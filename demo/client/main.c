@@ -59,10 +59,10 @@ static void print_summary(demo_client *c)
     double rtt = st->rtt_count ? st->rtt_sum / (double)st->rtt_count : -1;
     const char *close = c->closed ? demo_close_text(c->close_reason) : "none";
     demo_say("hive-demo-client %s summary joined=%d snapshots=%llu lost_pct=%.1f rtt_ms=%.2f tags_seen=%llu "
-             "tagged_others=%llu chats_sent=%llu corrections=%u reconnects=%u close=%s",
+             "tagged_others=%llu chats_sent=%llu corrections=%u reconnects=%u resumes=%u close=%s",
              c->opts->name, c->joined || c->ever_joined, (unsigned long long)st->snapshots, lost, rtt,
              (unsigned long long)c->tags_seen, (unsigned long long)c->my_tags,
-             (unsigned long long)c->chats_sent, c->pred.corrections, c->reconnects, close);
+             (unsigned long long)c->chats_sent, c->pred.corrections, c->reconnects, c->resumes, close);
 }
 
 int main(int argc, char **argv)

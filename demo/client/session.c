@@ -98,6 +98,17 @@ static void on_reconnecting(const hive_event *ev, void *user)
     demo_session_line(c, LINE_SYSTEM, 0, NULL, "Connection lost, reconnecting in %lld ms...", delay);
 }
 
+/* Back in the same session (the server kept it): the arena never lost
+ * us, and every message of the gap was replayed. */
+static void on_resumed(const hive_event *ev, void *user)
+{
+    demo_client *c = user;
+    c->resumes++;
+    demo_log(ev->name, "resumed session %lld (%lld messages replayed)", (long long)hive_event_int(ev, "cid", 0),
+             (long long)hive_event_int(ev, "replayed", 0));
+    demo_session_line(c, LINE_SYSTEM, 0, NULL, "Reconnected.");
+}
+
 /* Back, as a new session: the old player is gone from the arena; the
  * handshake that follows joins again. */
 static void on_new_session(const hive_event *ev, void *user)
@@ -397,6 +408,7 @@ int demo_session_install(demo_client *c)
         { HIVE_EV_CLIENT_CLOSE, on_close },
         { HIVE_EV_CLIENT_RECONNECTING, on_reconnecting },
         { HIVE_EV_CLIENT_SESSION_INVALIDATED, on_new_session },
+        { HIVE_EV_CLIENT_RESUMED, on_resumed },
         { RECV(DEMO_P_ACCEPTED), on_accepted },
         { RECV(DEMO_P_JOINED), on_joined },
         { RECV(DEMO_P_LEFT), on_left },

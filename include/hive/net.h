@@ -150,6 +150,31 @@
  *   on a connection that is never silent (unless its send queue is over
  *   the high-water mark).
  *
+ * RESUME: a session outlives its link. When the client reconnects
+ *   (reconnect_attempts) and the server's resume_window_ms is on (default
+ *   30 s; -1 turns it off), the welcome carries a 128-bit single-use token.
+ *   A lost link (peer_vanished, timeout) then suspends the session on the
+ *   server instead of closing it: net:server.connection.suspended {cid,
+ *   reason, window_ms}; the cid, user data and max_connections slot stay.
+ *   The client's next link presents the token; the server checks it in
+ *   constant time (and the certificate subject, when there was one), drops
+ *   the old link if it still had it, and gives the session back:
+ *   net:server.connection.resumed {cid, addr, resumes, replayed} and
+ *   net:client.resumed {client, cid, resumes, replayed}. Every reliable
+ *   message either side sent and the other had not received is sent again,
+ *   so each arrives exactly once and in order (Hive counts reliable frames
+ *   and acknowledges them cumulatively; docs/PROTOCOL.md "Resume").
+ *   Unreliable messages are not replayed. Reliable messages sent to a
+ *   suspended session are kept (hive_server_send returns HIVE_OK); the
+ *   client's own sends fail with HIVE_ESTATE until it is open again. Each
+ *   side keeps at most resume_buffer_bytes (default 1 MiB) of
+ *   unacknowledged messages per session; if a suspended session's buffer
+ *   would have to drop one, it closes with HIVE_CLOSE_SESSION_INVALID
+ *   rather than lose it, and a resume that needs a dropped message is
+ *   refused with the same reason. When the window ends the session closes
+ *   with timeout, as without resume. hive_net_stats.resumes and
+ *   resumes_refused count, hive_conn_stats.resumes per session.
+ *
  * NETWORK SIMULATOR: set `netsim` in a server or client config, or
  *   HIVE_NETSIM in the environment of any Hive program (the config wins;
  *   "off" turns it off), to play over a bad network on loopback:
@@ -190,12 +215,13 @@
  *   never hammers the server at once, and spread, so they do not return in
  *   step). An attempt that fails to connect, or whose handshake fails or
  *   times out, counts; one that completes resets the count. The new link
- *   gets a fresh handshake and a new cid: the server keeps no session for
- *   a lost link yet (resume is not built), so before handshakecomplete the
- *   client publishes net:client.session.invalidated {client, old_cid, cid,
- *   reason = HIVE_CLOSE_SESSION_INVALID, reason_name, message}: whatever the
- *   game kept about the old session (its cid, in-flight requests) is void,
- *   and messages in flight when the link dropped may be lost. While
+ *   resumes the session when the server kept it (RESUME below): same cid,
+ *   net:client.resumed, nothing lost. Otherwise (resume off on the server,
+ *   its window over, the token refused) the new link gets a fresh
+ *   handshake and a new cid, and before handshakecomplete the client
+ *   publishes net:client.session.invalidated {client, old_cid, cid,
+ *   reason = HIVE_CLOSE_SESSION_INVALID, reason_name, message}: whatever
+ *   the game kept about the old session is void. While
  *   reconnecting there is no close event; the close comes once, when the
  *   attempts run out (with the last attempt's reason, e.g. connect_failed)
  *   or the game stops the client (reason normal, remote 0). Sends while
@@ -217,7 +243,7 @@
 extern "C" {
 #endif
 
-#define HIVE_PROTOCOL_VERSION 1
+#define HIVE_PROTOCOL_VERSION 2
 #define HIVE_DEFAULT_PORT     7777
 
 /*
@@ -251,6 +277,11 @@ extern "C" {
 #define HIVE_DEFAULT_RECONNECT_MAX_DELAY_MS 10000 /* the backoff's cap */
 #define HIVE_DEFAULT_RECONNECT_FACTOR     2.0     /* each delay is this times the last */
 #define HIVE_RECONNECT_FOREVER            UINT32_MAX  /* reconnect_attempts: no limit */
+#define HIVE_DEFAULT_RESUME_WINDOW_MS     30000   /* a lost session waits this long */
+#define HIVE_MIN_RESUME_WINDOW_MS         100
+#define HIVE_MAX_RESUME_WINDOW_MS         3600000
+#define HIVE_DEFAULT_RESUME_BUFFER_BYTES  (1u << 20)  /* kept for a replay, per session */
+#define HIVE_MIN_RESUME_BUFFER_BYTES      65536
 #define HIVE_MIN_STATS_INTERVAL_MS        10
 #define HIVE_MAX_STATS_INTERVAL_MS        3600000
 #define HIVE_HELLO_STR_MAX                64      /* app, app_version, conntype: bytes */
@@ -337,6 +368,8 @@ int hive_close_reason_from_name(const char *name);
 #define HIVE_EV_SERVER_CLOSE        "net:server.connection.close"
 #define HIVE_EV_SERVER_BACKPRESSURE "net:server.connection.backpressure"
 #define HIVE_EV_SERVER_STATS        "net:server.connection.stats"
+#define HIVE_EV_SERVER_SUSPENDED    "net:server.connection.suspended"
+#define HIVE_EV_SERVER_RESUMED      "net:server.connection.resumed"
 #define HIVE_EV_SERVER_RECV_PREFIX  "net:server.recv."   /* + packet name */
 
 #define HIVE_EV_CLIENT_INITIALIZE   "net:client.initialize"
@@ -352,6 +385,7 @@ int hive_close_reason_from_name(const char *name);
 #define HIVE_EV_CLIENT_STATS        "net:client.stats"
 #define HIVE_EV_CLIENT_RECONNECTING "net:client.reconnecting"
 #define HIVE_EV_CLIENT_SESSION_INVALIDATED "net:client.session.invalidated"
+#define HIVE_EV_CLIENT_RESUMED      "net:client.resumed"
 #define HIVE_EV_CLIENT_RECV_PREFIX  "net:client.recv."   /* + packet name */
 
 /*
@@ -495,6 +529,14 @@ typedef struct hive_server_config {
                                        NULL: the HIVE_NETSIM environment variable
                                        if set; "" or "off": none. Copied. A bad
                                        spec fails create, naming the key */
+    int32_t resume_window_ms;       /* how long a session whose link was lost
+                                       waits for its client to resume it
+                                       (RESUME); 0: default 30000, -1: no
+                                       resume, else 100..3600000 */
+    size_t resume_buffer_bytes;     /* per session: reliable messages kept
+                                       until the peer acknowledges them, to
+                                       replay after a resume; default 1 MiB,
+                                       at least 65536 */
 } hive_server_config;
 
 /* Per-connection facts; strings are owned by the server and valid until
@@ -538,6 +580,9 @@ typedef struct hive_net_stats {
      * second copy on the sequenced channel), second copies it made, and
      * links it cut. */
     uint64_t netsim_dropped, netsim_duplicated, netsim_cuts;
+    /* Resume (RESUME): sessions resumed, and resume attempts refused
+     * (unknown session, wrong token, other certificate, gone frames). */
+    uint64_t resumes, resumes_refused;
 } hive_net_stats;
 
 /*
@@ -831,6 +876,7 @@ typedef struct hive_client_config {
                                        reconnect_delay_ms */
     double reconnect_factor;        /* each delay is the last one times this;
                                        default 2.0, 1.0..16.0 */
+    size_t resume_buffer_bytes;     /* as hive_server_config.resume_buffer_bytes */
 } hive_client_config;
 
 /*

@@ -73,6 +73,11 @@ int hive__cli_setup(hive__ep *ep, const void *cfg)
         return hive__create_fail(HIVE_EINVAL, "reconnect_max_delay_ms",
                                  "hive_client_config.reconnect_max_delay_ms: %u is under reconnect_delay_ms (%u)",
                                  k.reconnect_max_delay_ms, k.reconnect_delay_ms);
+    if (!k.resume_buffer_bytes) k.resume_buffer_bytes = HIVE_DEFAULT_RESUME_BUFFER_BYTES;
+    if (k.resume_buffer_bytes < HIVE_MIN_RESUME_BUFFER_BYTES)
+        return hive__create_fail(HIVE_EINVAL, "resume_buffer_bytes",
+                                 "hive_client_config.resume_buffer_bytes: %zu is under the minimum of %u",
+                                 k.resume_buffer_bytes, HIVE_MIN_RESUME_BUFFER_BYTES);
     if (!(k.reconnect_factor >= 1.0 && k.reconnect_factor <= 16.0))
         return hive__create_fail(HIVE_EINVAL, "reconnect_factor",
                                  "hive_client_config.reconnect_factor: %g is outside 1.0..16.0", k.reconnect_factor);
@@ -96,6 +101,7 @@ int hive__cli_setup(hive__ep *ep, const void *cfg)
 void hive__cli_teardown(hive__ep *ep)
 {
     hive_client *c = (hive_client *)ep;
+    hive__cli_sess_drop(c);
     hive__free(c->conntype);
     hive__free(c->token);
 }
@@ -168,6 +174,8 @@ int hive_client_connect(hive_client *c, const char *addr)
     hive__ep_set_transport(&c->ep, tr);
     c->ep.redial_at = 0;
     c->attempt = c->last_delay = c->old_cid = 0;
+    c->invalidated_sent = false;
+    hive__cli_sess_drop(c);
     c->rng = now ^ ((uint64_t)(uintptr_t)c << 16) ^ hive_now_ns();
     rc = hive__cli_dial(c);
     if (rc < 0) {
@@ -212,6 +220,7 @@ void hive__cli_do_stop(hive_client *c)
         c->attempt = 0;
         hive__cli_emit_close(c, HIVE_CLOSE_NORMAL, "stopped while reconnecting", false);
     }
+    hive__cli_sess_drop(c);
     hive__cli_set_state(c, HIVE_CLIENT_IDLE);
     hive__cli_emit_stop(c);   /* connect happened but nothing finished it */
     hive__ep_wake_all(&c->ep, true);

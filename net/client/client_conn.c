@@ -18,14 +18,57 @@ static void cli_connected(hive__ep *ep, hive__conn *k)
     hive_client *c = cli(ep);
     hive_msg m;
     hive_msg_init(&m);
-    int rc = hive__hello_pack(&m, c->cfg.app, c->cfg.app_version, c->conntype, c->token,
-                              c->cfg.token_len, c->cfg.max_frame);
+    /* A kept session asks to be resumed; otherwise a fresh hello. */
+    bool resume = c->sess.valid;
+    int rc = resume ? hive__resume_pack(&m, c->cfg.app, c->sess.cid, c->sess.token, c->sess.rp.recv, c->cfg.max_frame)
+                    : hive__hello_pack(&m, c->cfg.app, c->cfg.app_version, c->conntype, c->token,
+                                       c->cfg.token_len, c->cfg.max_frame, c->cfg.reconnect_attempts > 0);
     hive__ep_conn_state(k, HIVE__C_AWAIT_WELCOME, ep->now);
     hive__cli_set_state(c, HIVE_CLIENT_HANDSHAKING);
     hive__ep_emit_self(ep, HIVE__EV_START);
-    if (rc == 0) rc = hive__ep_send_msg(ep, k, HIVE__PID_HELLO, &m);
+    if (rc == 0) rc = hive__ep_send_msg(ep, k, resume ? HIVE__PID_RESUME : HIVE__PID_HELLO, &m);
     hive_msg_free(&m);
     if (rc != 0) hive__ep_close(ep, k, HIVE_CLOSE_NO_MEMORY, NULL, false, HIVE__CLOSE_SILENT, false);
+}
+
+/* The server gave the session back: its counts and unacknowledged frames
+ * move onto this link, and what the server missed is sent again. */
+static void on_resumed(hive_client *c, hive__conn *k, hive__act *act)
+{
+    hive__ep *ep = &c->ep;
+    const hive__resumed_msg *r = &act->u.resumed;
+    if (!c->sess.valid || r->cid != c->sess.cid || !hive__replay_covers(&c->sess.rp, r->recv)) {
+        /* What the server lacks is no longer here: this session cannot go
+         * on. The loss is said (session.invalidated), and a fresh
+         * handshake follows (cli_closing). */
+        hive__ep_close(ep, k, HIVE_CLOSE_SESSION_INVALID, "the messages the server missed are no longer kept", false,
+                       HIVE__CLOSE_FRAME, false);
+        return;
+    }
+    k->rp = c->sess.rp;
+    memset(&c->sess.rp, 0, sizeof c->sess.rp);
+    hive__replay_ack(&k->rp, r->recv);
+    k->cid = r->cid;
+    k->has_token = true;
+    memcpy(k->token, r->token, HIVE__RESUME_TOKEN);
+    k->peer_max_frame = __atomic_load_n(&c->peer_max, __ATOMIC_ACQUIRE);
+    uint32_t resumes = c->sess.resumes + 1;
+    __atomic_store_n(&k->resumes, resumes, __ATOMIC_RELAXED);
+    c->sess.valid = false;
+    k->last_rx = ep->now;
+    hive__ep_conn_state(k, HIVE__C_OPEN, ep->now);
+    c->attempt = c->last_delay = c->old_cid = 0;
+    c->invalidated_sent = false;
+    if (hive__ep_replay(ep, k, r->recv) != HIVE_OK) {
+        hive__ep_close(ep, k, HIVE_CLOSE_SLOW_CONSUMER, "the replay did not fit", false, HIVE__CLOSE_FRAME, false);
+        return;
+    }
+    __atomic_store_n(&c->cid, r->cid, __ATOMIC_RELEASE);
+    hive__cli_set_state(c, HIVE_CLIENT_OPEN);
+    HIVE__STAT_ADD(ep, resumes, 1);
+    hive_field f[] = { HIVE_PTR("client", c), HIVE_INT("cid", r->cid), HIVE_INT("resumes", resumes),
+                       HIVE_INT("replayed", (int64_t)(k->rp.sent - r->recv)) };
+    hive__ep_emit(ep, ep->ev[HIVE__EV_RESUMED], f, 4);
 }
 
 static void on_welcome(hive_client *c, hive__conn *k, hive__act *act)
@@ -49,6 +92,11 @@ static void on_welcome(hive_client *c, hive__conn *k, hive__act *act)
 
     k->cid = w->cid;
     k->peer_max_frame = w->max_frame;
+    k->has_token = w->has_token;
+    if (w->has_token) {
+        memcpy(k->token, w->token, HIVE__RESUME_TOKEN);
+        k->rp.max = c->cfg.resume_buffer_bytes;
+    }
     ep->tm.heartbeat_ms = w->heartbeat_ms;
     ep->tm.heartbeat_timeout_ms = w->heartbeat_timeout_ms;
     hive_msg m;
@@ -65,16 +113,18 @@ static void on_welcome(hive_client *c, hive__conn *k, hive__act *act)
     __atomic_store_n(&c->cid, w->cid, __ATOMIC_RELEASE);
     __atomic_store_n(&c->peer_max, w->max_frame, __ATOMIC_RELEASE);
     hive__cli_set_state(c, HIVE_CLIENT_OPEN);
-    if (c->attempt) {
-        /* A reconnect made it through. The server started a new session
-         * (it keeps none for a lost link): say so before the handshake. */
+    if (c->attempt && !c->invalidated_sent) {
+        /* A reconnect made it through as a new session (the server kept
+         * none to resume): say so before the handshake. */
         hive_field iv[] = { HIVE_PTR("client", c), HIVE_INT("old_cid", c->old_cid), HIVE_INT("cid", w->cid),
                             HIVE_INT("reason", HIVE_CLOSE_SESSION_INVALID),
                             HIVE_STR("reason_name", hive_close_reason_name(HIVE_CLOSE_SESSION_INVALID)),
                             HIVE_STR("message", "the server began a new session") };
         hive__ep_emit(ep, ep->ev[HIVE__EV_INVALIDATED], iv, 6);
-        c->attempt = c->last_delay = c->old_cid = 0;
     }
+    c->attempt = c->last_delay = c->old_cid = 0;
+    c->invalidated_sent = false;
+    hive__cli_sess_drop(c);
     /* TLS transports: the verified server certificate's subject. */
     hive__transport *tr = ep->tr;
     const char *subject = k->link && tr->vt->peer_subject ? tr->vt->peer_subject(tr, k->link) : NULL;
@@ -86,6 +136,7 @@ static void on_welcome(hive_client *c, hive__conn *k, hive__act *act)
 static void cli_handshake(hive__ep *ep, hive__conn *k, hive__act *act)
 {
     if (act->kind == HIVE__ACT_WELCOME) on_welcome(cli(ep), k, act);
+    else if (act->kind == HIVE__ACT_RESUMED) on_resumed(cli(ep), k, act);
     else   /* hello and ready never reach a client connection (conn.c) */
         hive__ep_close(ep, k, HIVE_CLOSE_UNEXPECTED_PACKET, NULL, false, HIVE__CLOSE_FRAME, false);
 }
@@ -123,7 +174,7 @@ static bool schedule(hive_client *c, int reason)
     uint32_t half = c->last_delay / 2;
     uint32_t delay = half + (uint32_t)(rnd(&c->rng) % (uint64_t)(c->last_delay - half + 1));
     if (!delay) delay = 1;
-    c->ep.redial_at = c->ep.now + delay;
+    c->ep.redial_at = hive__now_ms() + delay;   /* the clock now, not the round's start */
     hive__cli_set_state(c, HIVE_CLIENT_RECONNECTING);
     hive_field f[] = { HIVE_PTR("client", c), HIVE_INT("attempt", c->attempt), HIVE_INT("delay_ms", delay),
                        HIVE_INT("reason", reason), HIVE_STR("reason_name", hive_close_reason_name(reason)) };
@@ -131,20 +182,55 @@ static bool schedule(hive_client *c, int reason)
     return true;
 }
 
-static bool cli_closing(hive__ep *ep, hive__conn *k, int reason)
+/* The session could not be resumed: say so once, forget it. */
+static void invalidate(hive_client *c, const char *message)
 {
+    hive_field iv[] = { HIVE_PTR("client", c), HIVE_INT("old_cid", c->sess.valid ? c->sess.cid : c->old_cid),
+                        HIVE_INT("cid", 0), HIVE_INT("reason", HIVE_CLOSE_SESSION_INVALID),
+                        HIVE_STR("reason_name", hive_close_reason_name(HIVE_CLOSE_SESSION_INVALID)),
+                        HIVE_STR("message", message) };
+    hive__ep_emit(&c->ep, c->ep.ev[HIVE__EV_INVALIDATED], iv, 6);
+    c->invalidated_sent = true;
+    hive__cli_sess_drop(c);
+}
+
+static int cli_closing(hive__ep *ep, hive__conn *k, int reason, int prev)
+{
+    (void)prev;
     hive_client *c = cli(ep);
     int st = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
     bool attempting = c->attempt > 0;
+    if (c->cfg.reconnect_attempts && !ep->stopping && attempting && reason == HIVE_CLOSE_SESSION_INVALID) {
+        /* The server (or this side) refused the resume: a fresh handshake
+         * at once, as a new session. */
+        invalidate(c, "the session could not be resumed");
+        ep->redial_at = ep->now + 1;
+        hive__cli_set_state(c, HIVE_CLIENT_RECONNECTING);
+        return HIVE__CARRY_FREE;
+    }
     if (c->cfg.reconnect_attempts && !ep->stopping && (st == HIVE_CLIENT_OPEN || attempting) &&
         lost(reason, attempting)) {
-        if (st == HIVE_CLIENT_OPEN) c->old_cid = k->cid;
-        if (schedule(c, reason)) return true;
+        if (st == HIVE_CLIENT_OPEN) {
+            c->old_cid = k->cid;
+            /* Keep the session for a resume when the server offered one
+             * and nothing it may still need was dropped. */
+            if (k->has_token && hive__replay_whole(&k->rp)) {
+                hive__cli_sess_drop(c);
+                c->sess.valid = true;
+                c->sess.cid = k->cid;
+                memcpy(c->sess.token, k->token, HIVE__RESUME_TOKEN);
+                c->sess.rp = k->rp;
+                memset(&k->rp, 0, sizeof k->rp);
+                c->sess.resumes = __atomic_load_n(&k->resumes, __ATOMIC_RELAXED);
+            }
+        }
+        if (schedule(c, reason)) return HIVE__CARRY_FREE;
     }
     c->attempt = 0;
+    hive__cli_sess_drop(c);
     __atomic_store_n(&c->close_reason, reason, __ATOMIC_RELEASE);
     hive__cli_set_state(c, HIVE_CLIENT_CLOSING);
-    return false;
+    return HIVE__CARRY_NO;
 }
 
 /* The session ends with no connection to close (between attempts): the
@@ -182,6 +268,7 @@ static void cli_redial(hive__ep *ep)
     ep->redial_at = 0;
     if (hive__cli_dial(c) == HIVE_OK) return;
     if (schedule(c, HIVE_CLOSE_CONNECT_FAILED)) return;
+    hive__cli_sess_drop(c);
     hive__cli_emit_close(c, HIVE_CLOSE_CONNECT_FAILED, "could not dial again", false);
     hive__cli_set_state(c, HIVE_CLIENT_CLOSED);
     hive__cli_emit_stop(c);

@@ -12,6 +12,8 @@
 #include "net/core/ep.h"
 #include "net/core/limits.h"
 
+#include <string.h>
+
 struct hive_client {
     hive__ep ep;                     /* first: the endpoint core; its one
                                         connection is ep.conns (NULL when idle) */
@@ -30,7 +32,23 @@ struct hive_client {
     uint32_t last_delay;             /* the last backoff step (before jitter), ms */
     uint32_t old_cid;                /* the lost session's cid */
     uint64_t rng;                    /* jitter */
+    /* The lost session, kept between links for a resume (I/O thread). */
+    struct {
+        bool valid;
+        uint32_t cid;
+        uint8_t token[HIVE__RESUME_TOKEN];
+        hive__replay rp;             /* counts and unacknowledged frames */
+        uint32_t resumes;
+    } sess;
+    bool invalidated_sent;           /* session.invalidated is out for this loss */
 };
+
+/* Drops a kept session (its replay buffer too). */
+static inline void hive__cli_sess_drop(hive_client *c)
+{
+    hive__replay_free(&c->sess.rp);
+    memset(&c->sess, 0, sizeof c->sess);
+}
 
 /* client_conn.c: the client's face of the endpoint core. */
 extern const hive__ep_face hive__client_face;

@@ -112,6 +112,23 @@ static void on_own(const hive__conn *c, const hive__frame *f, hive__decoder *dec
         if (st != HIVE__C_OPEN) break;
         act->kind = HIVE__ACT_NONE;
         return;
+    case HIVE__PID_ACK:
+        if (st != HIVE__C_OPEN) break;
+        if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER) { act_close(act, HIVE_CLOSE_BAD_FRAME); return; }
+        act->kind = HIVE__ACT_ACK;
+        act->n = o->via.u64;
+        return;
+    case HIVE__PID_RESUME:
+        if (!c->server_side || st != HIVE__C_AWAIT_HELLO) break;
+        act->kind = HIVE__ACT_RESUME;
+        act->reason = hive__resume_parse(o, &act->u.resume);   /* 0 or why to reject */
+        return;
+    case HIVE__PID_RESUMED:
+        if (c->server_side || st != HIVE__C_AWAIT_WELCOME) break;
+        rc = hive__resumed_parse(o, &act->u.resumed);
+        if (rc) { act_close(act, rc); return; }
+        act->kind = HIVE__ACT_RESUMED;
+        return;
     default:
         act_close(act, HIVE_CLOSE_UNKNOWN_PACKET);
         return;
@@ -128,7 +145,17 @@ void hive__conn_on_frame(const hive__conn *c, const hive__frame *f, int channel,
     act->pe = NULL;
     act->obj = NULL;
     if (f->flags & ~HIVE__FLAGS_KNOWN) { act_close(act, HIVE_CLOSE_BAD_FRAME); return; }
-    if (f->pid < HIVE_PID_USER_MIN) { on_own(c, f, dec, act); return; }
+    if (f->pid < HIVE_PID_USER_MIN) {
+        /* Only user frames are counted (docs/PROTOCOL.md, "Resume"). */
+        if (f->flags & HIVE__FLAG_SEQ) { act_close(act, HIVE_CLOSE_BAD_FRAME); return; }
+        on_own(c, f, dec, act);
+        return;
+    }
+    /* A counted frame on the unreliable channel: no such thing. */
+    if ((f->flags & HIVE__FLAG_SEQ) && channel == HIVE__CHANNEL_UNRELIABLE) {
+        act_close(act, HIVE_CLOSE_BAD_FRAME);
+        return;
+    }
 
     if (c->state != HIVE__C_OPEN) {
         /* An unreliable packet may overtake the reliable `ready` (ENet
@@ -153,6 +180,7 @@ hive__tick_kind hive__conn_tick(const hive__conn *c, uint64_t now, const hive__t
     /* A frame begun and not finished in time: a slowloris (hive/net.h SLOW
      * SENDERS). Before the state's own limits, which a trickle keeps fresh. */
     if (c->partial_since && c->state != HIVE__C_CLOSING && c->state != HIVE__C_DIALING &&
+        c->state != HIVE__C_SUSPENDED &&
         now - c->partial_since >= t->frame_ms) {
         *reason = HIVE_CLOSE_SLOW_SENDER;
         return HIVE__TICK_CLOSE;
@@ -172,6 +200,9 @@ hive__tick_kind hive__conn_tick(const hive__conn *c, uint64_t now, const hive__t
         return HIVE__TICK_NONE;
     case HIVE__C_CLOSING:
         if (now >= c->close_deadline) return HIVE__TICK_ABORT;
+        return HIVE__TICK_NONE;
+    case HIVE__C_SUSPENDED:
+        if (now - c->t_state >= t->resume_ms) { *reason = HIVE_CLOSE_TIMEOUT; return HIVE__TICK_CLOSE; }
         return HIVE__TICK_NONE;
     default:
         return HIVE__TICK_NONE;

@@ -14,6 +14,8 @@
  * drive it directly.
  *
  * States (server side):  AWAIT_HELLO -> AWAIT_READY -> OPEN -> CLOSING
+ *                        OPEN -link lost-> SUSPENDED -resume-> OPEN (or
+ *                        -resume window over-> closed, "timeout")
  * States (client side):  DIALING -> AWAIT_WELCOME -> OPEN -> CLOSING
  */
 #ifndef HIVE_NET_CONN_H
@@ -23,6 +25,7 @@
 #include "net/wire/frame.h"
 #include "net/wire/handshake.h"
 #include "net/core/ptable.h"
+#include "net/core/replay.h"
 #include "net/transport/transport.h"
 
 typedef enum hive__cstate {
@@ -31,7 +34,8 @@ typedef enum hive__cstate {
     HIVE__C_AWAIT_READY,    /* server: welcome sent */
     HIVE__C_AWAIT_WELCOME,  /* client: hello sent */
     HIVE__C_OPEN,           /* handshake complete */
-    HIVE__C_CLOSING         /* close decided; waiting for the transport */
+    HIVE__C_CLOSING,        /* close decided; waiting for the transport */
+    HIVE__C_SUSPENDED       /* server: link lost, session kept for a resume */
 } hive__cstate;
 
 /* Times in milliseconds. */
@@ -42,6 +46,7 @@ typedef struct hive__timing {
     uint32_t heartbeat_timeout_ms;  /* close after this much receiving silence */
     uint32_t linger_ms;             /* CLOSING limit before the link is dropped */
     uint32_t frame_ms;              /* a started frame must complete in this */
+    uint32_t resume_ms;             /* SUSPENDED limit (server) */
 } hive__timing;
 
 typedef struct hive__conn {
@@ -50,6 +55,7 @@ typedef struct hive__conn {
     bool server_side;
     uint8_t state;             /* hive__cstate; owned by the I/O thread */
     int open_pub;              /* state == OPEN, for other threads (__atomic) */
+    int susp_pub;              /* state == SUSPENDED, likewise */
     bool close_published;      /* the close event went out */
     int close_reason;
     uint64_t t_state;          /* when the current state began */
@@ -77,7 +83,13 @@ typedef struct hive__conn {
     uint64_t t_made;           /* when the link was made (ms) */
     uint64_t last_stats;       /* when the stats event last went out (ms) */
     uint64_t last_ping;        /* when Hive last sent a ping (ms) */
-    uint32_t resumes;          /* resumes of this session: the resume work counts them */
+    uint32_t resumes;          /* resumes of this session (__atomic) */
+    /* Protocol 2 (docs/PROTOCOL.md, "Resume"). */
+    hive__replay rp;           /* counted frames, acks, the replay buffer */
+    bool has_token;            /* a resume token was given in the welcome */
+    uint8_t token[HIVE__RESUME_TOKEN];
+    bool wants_resume;         /* server: the hello said the client resumes */
+    char *subject;             /* server: the peer certificate's subject at the handshake */
     /* Loss of the peer's unreliable frames (hive_conn_stats.loss), from
      * the counts the pings carry. I/O thread; st_loss_* read anywhere. */
     uint64_t unrel_out, unrel_in;          /* unreliable frames sent / received */
@@ -110,7 +122,10 @@ typedef enum hive__act_kind {
     HIVE__ACT_WELCOME,     /* client: u.welcome parsed (owns a registry) -> OPEN */
     HIVE__ACT_REJECTED,    /* client: the server refused: reason, u.close */
     HIVE__ACT_PEER_CLOSE,  /* the peer closes: reason, u.close */
-    HIVE__ACT_CLOSE        /* the peer broke the protocol: close with reason */
+    HIVE__ACT_CLOSE,       /* the peer broke the protocol: close with reason */
+    HIVE__ACT_ACK,         /* the peer received n counted frames */
+    HIVE__ACT_RESUME,      /* server: u.resume parsed (reason: 0 or why to reject) */
+    HIVE__ACT_RESUMED      /* client: u.resumed parsed */
 } hive__act_kind;
 
 typedef struct hive__act {
@@ -122,7 +137,10 @@ typedef struct hive__act {
         hive__hello_msg hello;
         hive__welcome_msg welcome;
         hive__close_msg close;
+        hive__resume_msg resume;
+        hive__resumed_msg resumed;
     } u;
+    uint64_t n;            /* ACK */
 } hive__act;
 
 /*

@@ -22,6 +22,7 @@ void hive__ep_conn_state(hive__conn *c, hive__cstate st, uint64_t now)
     c->state = (uint8_t)st;
     c->t_state = now;
     __atomic_store_n(&c->open_pub, st == HIVE__C_OPEN, __ATOMIC_RELEASE);
+    __atomic_store_n(&c->susp_pub, st == HIVE__C_SUSPENDED, __ATOMIC_RELEASE);
 }
 
 hive__conn *hive__ep_conn_new(hive__ep *ep, hive__link *link, hive__cstate st)
@@ -57,6 +58,8 @@ void hive__ep_conn_free(hive__ep *ep, hive__conn *c)
     ep->nconns--;
     pthread_mutex_unlock(&ep->lock);
     hive__rxbuf_free(&c->rx);
+    hive__replay_free(&c->rp);
+    hive__free(c->subject);
     hive__free(c->addr);
     hive__free(c->conntype);
     hive__free(c->app_version);
@@ -76,11 +79,24 @@ void hive__ep_close(hive__ep *ep, hive__conn *c, int reason, const char *message
                     int how, bool abort_now)
 {
     if (c->state == HIVE__C_CLOSING) return;
-    bool was_dialing = c->state == HIVE__C_DIALING;
+    int prev = c->state;
+    bool was_dialing = prev == HIVE__C_DIALING;
     hive__ep_conn_state(c, HIVE__C_CLOSING, ep->now);
     c->close_reason = reason;
     c->close_deadline = ep->now + HIVE__CLOSE_WAIT_MS;
-    bool carry_on = ep->face->closing && ep->face->closing(ep, c, reason);
+    int carry = ep->face->closing ? ep->face->closing(ep, c, reason, prev) : HIVE__CARRY_NO;
+    bool carry_on = carry != HIVE__CARRY_NO;
+    if (carry == HIVE__CARRY_KEEP) {
+        /* The session waits for a resume without its link (conn.h). */
+        if (c->link) ep->tr->vt->abort(ep->tr, c->link);
+        c->link = NULL;
+        hive__rxbuf_free(&c->rx);
+        c->partial_since = 0;
+        c->sendq_warned = false;
+        c->sendq_high_since = 0;
+        hive__ep_conn_state(c, HIVE__C_SUSPENDED, ep->now);
+        return;
+    }
     if (carry_on) c->close_published = true;   /* the session lives on: no close event */
     if (!c->close_published) {
         c->close_published = true;
@@ -98,7 +114,11 @@ void hive__ep_close(hive__ep *ep, hive__conn *c, int reason, const char *message
     /* One connection is all a client has: nothing more will arrive
      * (unless it reconnects). */
     if (ep->face->one_conn) hive__ep_wake_all(ep, !carry_on);
-    if (!c->link) return;
+    if (!c->link) {
+        /* A suspended session has no link to wait for: it ends here. */
+        if (prev == HIVE__C_SUSPENDED) hive__ep_conn_free(ep, c);
+        return;
+    }
     if (abort_now || was_dialing) {
         conn_abort(ep, c);
         return;
@@ -194,9 +214,15 @@ static void act_on(hive__ep *ep, hive__conn *c, const hive__frame *f, hive__act 
         if (hive__ep_sendq_high(ep, c)) HIVE__STAT_ADD(ep, pongs_dropped, 1);
         else hive__ep_send_frame(ep, c, HIVE__PID_PONG, f->body, f->body_len, true);
         break;
+    case HIVE__ACT_ACK:
+        if (hive__replay_ack(&c->rp, act->n) < 0)
+            hive__ep_close(ep, c, HIVE_CLOSE_BAD_FRAME, "ack of frames never sent", false, HIVE__CLOSE_FRAME, false);
+        break;
     case HIVE__ACT_HELLO:
     case HIVE__ACT_READY:
     case HIVE__ACT_WELCOME:
+    case HIVE__ACT_RESUME:
+    case HIVE__ACT_RESUMED:
         /* conn.c hands each side only its own steps. */
         if (ep->face->handshake) ep->face->handshake(ep, c, act);
         break;
@@ -251,8 +277,18 @@ static void ep_data(void *core, hive__link *link, const uint8_t *p, size_t n, in
         hive__conn_on_frame(c, &f, channel, ep->pt, &ep->dec, decode, &act);
         if (f.pid == HIVE__PID_PONG && act.kind == HIVE__ACT_NONE)
             hive__ep_rtt_sample(ep, c, f.body, f.body_len);
+        bool counted = act.kind == HIVE__ACT_DELIVER && (f.flags & HIVE__FLAG_SEQ);
+        if (counted) c->rp.recv++;
         act_on(ep, c, &f, &act);
+        /* A resume moved this link to the session it resumes: go on with
+         * that one (the bytes still buffered moved with it). */
+        if (link->conn != c) {
+            c = link->conn;
+            if (!c) return;
+            continue;
+        }
         if (c->state == HIVE__C_CLOSING) return;
+        if (counted && c->rp.recv - c->rp.ack_sent >= HIVE__ACK_EVERY) hive__ep_send_ack(ep, c);
     }
     if (r < 0) {
         hive__ep_close(ep, c, reason, NULL, false, HIVE__CLOSE_FRAME, false);
@@ -308,6 +344,7 @@ static void ep_disconnected(void *core, hive__link *link, int reason, const char
     bool remote = !(reason & HIVE__LINK_LOCAL);
     reason &= ~HIVE__LINK_LOCAL;
     if (c->state != HIVE__C_CLOSING) hive__ep_close(ep, c, reason, message, remote, HIVE__CLOSE_SILENT, false);
+    if (c->state == HIVE__C_SUSPENDED) return;   /* kept for a resume */
     hive__ep_conn_free(ep, c);
 }
 
@@ -388,8 +425,17 @@ static void emit_send(hive__ep *ep, hive__conn *c, const hive__pentry *pe, size_
 int hive__ep_send_user(hive__ep *ep, hive__conn *c, const hive__pentry *pe, const void *body,
                        size_t len, bool reliable)
 {
-    if (c->state != HIVE__C_OPEN) return HIVE_ESTATE;
+    if (c->state == HIVE__C_SUSPENDED && !reliable) return HIVE_OK;   /* lost, as unreliable may be */
+    if (c->state != HIVE__C_OPEN && c->state != HIVE__C_SUSPENDED) return HIVE_ESTATE;
     int rc = hive__ep_send_frame(ep, c, pe->pid, body, len, reliable);
+    if (c->state == HIVE__C_SUSPENDED) {
+        /* Kept for the replay; if the buffer had to drop one, the session
+         * can no longer be resumed: it ends now, and says why. */
+        if (!hive__replay_whole(&c->rp))
+            hive__ep_close(ep, c, HIVE_CLOSE_SESSION_INVALID, "the replay buffer overflowed while suspended", false,
+                           HIVE__CLOSE_SILENT, true);
+        return rc;
+    }
     if (rc == HIVE_OK && hive_bus_wants(ep->bus, ep->ev[HIVE__EV_SEND])) emit_send(ep, c, pe, len);
     if (rc == HIVE_EFULL) slow_consumer(ep, c, "a frame did not fit in the send queue");
     return rc;
@@ -402,9 +448,18 @@ int hive__ep_bcast_user(hive__ep *ep, const hive__pentry *pe, const void *body, 
     if (hive__ep_bcast_init(&b, pe->pid, body, len, reliable) != HIVE_OK) return 0;
     int n = 0;
     bool want = hive_bus_wants(ep->bus, ep->ev[HIVE__EV_SEND]);
-    for (hive__conn *c = ep->conns; c; c = c->next) {
-        if (c->cid == except || c->state != HIVE__C_OPEN) continue;
+    hive__conn *next;
+    for (hive__conn *c = ep->conns; c; c = next) {
+        next = c->next;
+        if (c->cid == except) continue;
+        if (c->state != HIVE__C_OPEN && !(reliable && c->state == HIVE__C_SUSPENDED)) continue;
         int rc = hive__ep_bcast_send(ep, c, &b);
+        if (c->state == HIVE__C_SUSPENDED) {
+            if (!hive__replay_whole(&c->rp))   /* as in hive__ep_send_user */
+                hive__ep_close(ep, c, HIVE_CLOSE_SESSION_INVALID, "the replay buffer overflowed while suspended",
+                               false, HIVE__CLOSE_SILENT, true);
+            continue;
+        }
         if (rc == HIVE_EFULL) slow_consumer(ep, c, "a frame did not fit in the send queue");
         if (rc != HIVE_OK) continue;
         n++;
@@ -510,8 +565,10 @@ static void tick(hive__ep *ep)
     hive__conn *next;
     for (hive__conn *c = ep->conns; c; c = next) {
         next = c->next;
-        if (sendq_tick(ep, c, now)) continue;
-        stats_tick(ep, c, now);
+        if (c->link && sendq_tick(ep, c, now)) continue;
+        if (c->link) stats_tick(ep, c, now);
+        if (c->state == HIVE__C_OPEN && c->rp.recv != c->rp.ack_sent && now - c->rp.ack_at >= HIVE__ACK_DELAY_MS)
+            hive__ep_send_ack(ep, c);
         int reason = 0;
         hive__tick_kind k = hive__conn_tick(c, now, &ep->tm, &reason);
         /* A connection that is never silent still gets an RTT sample per

@@ -16,7 +16,8 @@ const char *const hive__server_event_names[HIVE__EV_COUNT] = {
     [HIVE__EV_RECV] = HIVE_EV_SERVER_RECV, [HIVE__EV_CLOSE] = HIVE_EV_SERVER_CLOSE,
     [HIVE__EV_BIND] = HIVE_EV_SERVER_BIND, [HIVE__EV_SHUTDOWN] = HIVE_EV_SERVER_SHUTDOWN,
     [HIVE__EV_ACCEPT] = HIVE_EV_SERVER_ACCEPT, [HIVE__EV_BACKPRESSURE] = HIVE_EV_SERVER_BACKPRESSURE,
-    [HIVE__EV_STATS] = HIVE_EV_SERVER_STATS,
+    [HIVE__EV_STATS] = HIVE_EV_SERVER_STATS, [HIVE__EV_SUSPENDED] = HIVE_EV_SERVER_SUSPENDED,
+    [HIVE__EV_RESUMED] = HIVE_EV_SERVER_RESUMED,
 };
 
 const char *const hive__client_event_names[HIVE__EV_COUNT] = {
@@ -26,7 +27,7 @@ const char *const hive__client_event_names[HIVE__EV_COUNT] = {
     [HIVE__EV_RECV] = HIVE_EV_CLIENT_RECV, [HIVE__EV_CLOSE] = HIVE_EV_CLIENT_CLOSE,
     [HIVE__EV_CONNECT] = HIVE_EV_CLIENT_CONNECT, [HIVE__EV_BACKPRESSURE] = HIVE_EV_CLIENT_BACKPRESSURE,
     [HIVE__EV_STATS] = HIVE_EV_CLIENT_STATS, [HIVE__EV_RECONNECTING] = HIVE_EV_CLIENT_RECONNECTING,
-    [HIVE__EV_INVALIDATED] = HIVE_EV_CLIENT_SESSION_INVALIDATED,
+    [HIVE__EV_INVALIDATED] = HIVE_EV_CLIENT_SESSION_INVALIDATED, [HIVE__EV_RESUMED] = HIVE_EV_CLIENT_RESUMED,
 };
 
 int hive__ep_config_resolve(const hive__ep_config *c)
@@ -426,17 +427,22 @@ void hive__ep_sendq_crossed(hive__ep *ep, hive__conn *c, size_t q)
 int hive__ep_send_frame(hive__ep *ep, hive__conn *c, uint32_t pid, const void *body,
                         size_t len, bool reliable)
 {
-    if (!c->link) return HIVE_ECLOSED;
+    /* Reliable user frames are counted and kept for a resume
+     * (docs/PROTOCOL.md, "Resume"); a suspended session only keeps them. */
+    bool counted = reliable && pid >= HIVE_PID_USER_MIN;
+    if (!c->link && !(counted && c->state == HIVE__C_SUSPENDED)) return HIVE_ECLOSED;
     if (!hive__frame_fits(pid, len, c->peer_max_frame)) return HIVE_ETOOBIG;
     uint8_t hdr[HIVE__FRAME_HEADER_MAX];
-    size_t hn = hive__frame_header(hdr, pid, 0, len);
+    size_t hn = hive__frame_header(hdr, pid, counted ? HIVE__FLAG_SEQ : 0, len);
     if (!hn) return HIVE_ETOOBIG;
-    int rc = sendq_admit(ep, c, hn + len);
-    if (rc < 0) return rc;
     const void *pieces[2] = { hdr, body };
     size_t lens[2] = { hn, len };
+    if (!c->link) return hive__replay_push(&c->rp, pieces, lens, len ? 2 : 1) == HIVE_OK ? HIVE_OK : HIVE_ENOMEM;
+    int rc = sendq_admit(ep, c, hn + len);
+    if (rc < 0) return rc;
     rc = ep->tr->vt->send(ep->tr, c->link, pieces, lens, len ? 2 : 1, reliable);
     if (rc == HIVE_OK) {
+        if (counted) hive__replay_push(&c->rp, pieces, lens, len ? 2 : 1);
         sendq_check(ep, c);
         c->last_tx = ep->now;
         HIVE__CSTAT_ADD(c, st_frames_out, 1);
@@ -448,12 +454,42 @@ int hive__ep_send_frame(hive__ep *ep, hive__conn *c, uint32_t pid, const void *b
     return rc;
 }
 
+int hive__ep_replay(hive__ep *ep, hive__conn *c, uint64_t after)
+{
+    for (hive__rpitem *it = c->rp.head; it; it = it->next) {
+        if (it->seq <= after) continue;
+        int rc = sendq_admit(ep, c, it->n);
+        if (rc < 0) return rc;
+        const void *piece = it->data;
+        rc = ep->tr->vt->send(ep->tr, c->link, &piece, &it->n, 1, true);
+        if (rc < 0) return rc;
+        HIVE__CSTAT_ADD(c, st_frames_out, 1);
+        HIVE__CSTAT_ADD(c, st_bytes_out, it->n);
+        HIVE__STAT_ADD(ep, frames_out, 1);
+        HIVE__STAT_ADD(ep, bytes_out, it->n);
+    }
+    c->last_tx = ep->now;
+    return HIVE_OK;
+}
+
+void hive__ep_send_ack(hive__ep *ep, hive__conn *c)
+{
+    hive_msg m;
+    hive_msg_init(&m);
+    if (hive_msg_uint(&m, c->rp.recv) == 0 && hive__ep_send_msg(ep, c, HIVE__PID_ACK, &m) == HIVE_OK) {
+        c->rp.ack_sent = c->rp.recv;
+        c->rp.ack_at = ep->now;
+    }
+    hive_msg_free(&m);
+}
+
 int hive__ep_bcast_init(hive__bcast *b, uint32_t pid, const void *body, size_t len, bool reliable)
 {
     memset(b, 0, sizeof *b);
     uint8_t tmp[HIVE__VARINT_MAX];
     size_t pidlen = hive__varint_encode(pid, tmp);
-    b->hn = hive__frame_header(b->hdr, pid, 0, len);
+    b->counted = reliable && pid >= HIVE_PID_USER_MIN;
+    b->hn = hive__frame_header(b->hdr, pid, b->counted ? HIVE__FLAG_SEQ : 0, len);
     if (!pidlen || !b->hn) return HIVE_ETOOBIG;
     b->body = body;
     b->len = len;
@@ -464,8 +500,13 @@ int hive__ep_bcast_init(hive__bcast *b, uint32_t pid, const void *body, size_t l
 
 int hive__ep_bcast_send(hive__ep *ep, hive__conn *c, hive__bcast *b)
 {
-    if (!c->link) return HIVE_ECLOSED;
     if (b->need > c->peer_max_frame) return HIVE_ETOOBIG;
+    if (!c->link) {
+        if (!b->counted || c->state != HIVE__C_SUSPENDED) return HIVE_ECLOSED;
+        const void *pieces[2] = { b->hdr, b->body };
+        size_t lens[2] = { b->hn, b->len };
+        return hive__replay_push(&c->rp, pieces, lens, b->len ? 2 : 1) == HIVE_OK ? HIVE_OK : HIVE_ENOMEM;
+    }
     hive__transport *tr = ep->tr;
     int rc = sendq_admit(ep, c, b->hn + b->len);
     if (rc < 0) return rc;
@@ -479,6 +520,7 @@ int hive__ep_bcast_send(hive__ep *ep, hive__conn *c, hive__bcast *b)
     rc = b->shared ? tr->vt->send_shared(tr, c->link, b->shared)
                    : tr->vt->send(tr, c->link, pieces, lens, np, b->reliable);
     if (rc == HIVE_OK) {
+        if (b->counted) hive__replay_push(&c->rp, pieces, lens, np);
         sendq_check(ep, c);
         c->last_tx = ep->now;
         b->frames++;
@@ -630,6 +672,8 @@ void hive__ep_stats(const hive__ep *ep, hive_net_stats *out)
     out->slow_consumers = __atomic_load_n(&ep->stats.slow_consumers, __ATOMIC_RELAXED);
     out->slow_senders = __atomic_load_n(&ep->stats.slow_senders, __ATOMIC_RELAXED);
     out->rate_limited = __atomic_load_n(&ep->stats.rate_limited, __ATOMIC_RELAXED);
+    out->resumes = __atomic_load_n(&ep->stats.resumes, __ATOMIC_RELAXED);
+    out->resumes_refused = __atomic_load_n(&ep->stats.resumes_refused, __ATOMIC_RELAXED);
     /* Earlier transports' counters plus the live one's (any thread, see
      * ->stats). The lock keeps the transport from being destroyed (and
      * its counts moved into ep->stats) meanwhile. */

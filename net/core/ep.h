@@ -78,10 +78,18 @@ typedef enum hive__ev {
     HIVE__EV_HANDSHAKE, HIVE__EV_SEND, HIVE__EV_RECV, HIVE__EV_CLOSE,
     HIVE__EV_BIND, HIVE__EV_SHUTDOWN, HIVE__EV_ACCEPT, HIVE__EV_CONNECT,
     HIVE__EV_BACKPRESSURE, HIVE__EV_STATS, HIVE__EV_RECONNECTING, HIVE__EV_INVALIDATED,
+    HIVE__EV_SUSPENDED, HIVE__EV_RESUMED,
     HIVE__EV_COUNT
 } hive__ev;
 
 typedef struct hive__ep hive__ep;
+
+enum { HIVE__CARRY_NO = 0, HIVE__CARRY_FREE = 1, HIVE__CARRY_KEEP = 2 };
+
+/* Acknowledgements (docs/PROTOCOL.md, "Resume"): at once after this many
+ * counted frames, else within this many ms of the first unacknowledged. */
+#define HIVE__ACK_EVERY    32u
+#define HIVE__ACK_DELAY_MS 50u
 
 /* Each face's event names (hive/net.h HIVE_EV_*), by hive__ev. */
 extern const char *const hive__server_event_names[HIVE__EV_COUNT];
@@ -106,11 +114,14 @@ typedef struct hive__ep_face {
     void (*connected)(hive__ep *ep, hive__conn *c);
     /* The handshake steps: HELLO and READY (server), WELCOME (client). */
     void (*handshake)(hive__ep *ep, hive__conn *c, hive__act *act);
-    /* c enters CLOSING with reason (before its close event). Returns
-     * true when the face carries the session on past this link (a client
-     * about to reconnect: it set ep->redial_at): then no close event is
-     * published and the endpoint is not "closed". */
-    bool (*closing)(hive__ep *ep, hive__conn *c, int reason);
+    /* c enters CLOSING with reason (before its close event); prev is the
+     * state it was in. Returns HIVE__CARRY_NO to close as usual, or says
+     * the session lives on past this link: no close event then, and the
+     * endpoint is not "closed". HIVE__CARRY_FREE: c goes as usual (a
+     * client that will redial: it set ep->redial_at and keeps what it
+     * needs); HIVE__CARRY_KEEP: c stays, SUSPENDED, its link dropped (a
+     * server keeping the session for a resume). */
+    int  (*closing)(hive__ep *ep, hive__conn *c, int reason, int prev);
     /* one_conn: ep->redial_at has come and ep->conns is empty: dial again
      * (clear redial_at, or set a later one). */
     void (*redial)(hive__ep *ep);
@@ -290,6 +301,7 @@ typedef struct hive__bcast {
     size_t len;
     size_t need;          /* the length field: at most the peer's max_frame */
     bool reliable;
+    bool counted;         /* a reliable user frame: counted, kept for a resume */
     bool tried;           /* ->share was asked (once, at the first send) */
     void *shared;         /* the transport's buffer, or NULL: ->send per link */
     uint64_t frames, bytes;
@@ -377,6 +389,11 @@ void hive__ep_rtt_sample(hive__ep *ep, hive__conn *c, const uint8_t *body, size_
 /* A ping's body is in: it says how many unreliable frames the peer has
  * sent; with what arrived, a loss sample (datagram transports). */
 void hive__ep_loss_sample(hive__ep *ep, hive__conn *c, const uint8_t *body, size_t len);
+/* Sends c's acknowledgement of what it received (an ack frame). */
+void hive__ep_send_ack(hive__ep *ep, hive__conn *c);
+/* After a resume: sends again every kept frame after `after`, in order.
+ * HIVE_OK, or the send's error (the caller closes). */
+int  hive__ep_replay(hive__ep *ep, hive__conn *c, uint64_t after);
 /* The stats_interval_ms field of a config: 0 takes the default, -1 is
  * off, the rest must be within the limits. HIVE_OK or HIVE_EINVAL (recorded). */
 int hive__ep_stats_interval(hive__ep *ep, const char *what, int32_t *v);

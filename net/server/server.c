@@ -47,6 +47,17 @@ int hive__srv_setup(hive__ep *ep, const void *cfg)
     if (rc < 0) return rc;
     rc = hive__ep_netsim(ep, "hive_server_config", &c.netsim);
     if (rc < 0) return rc;
+    if (!c.resume_window_ms) c.resume_window_ms = HIVE_DEFAULT_RESUME_WINDOW_MS;
+    if (c.resume_window_ms != -1 &&
+        (c.resume_window_ms < (int32_t)HIVE_MIN_RESUME_WINDOW_MS || c.resume_window_ms > (int32_t)HIVE_MAX_RESUME_WINDOW_MS))
+        return hive__create_fail(HIVE_EINVAL, "resume_window_ms",
+                                 "hive_server_config.resume_window_ms: %d is outside %u..%u (-1 turns resume off)",
+                                 c.resume_window_ms, HIVE_MIN_RESUME_WINDOW_MS, HIVE_MAX_RESUME_WINDOW_MS);
+    if (!c.resume_buffer_bytes) c.resume_buffer_bytes = HIVE_DEFAULT_RESUME_BUFFER_BYTES;
+    if (c.resume_buffer_bytes < HIVE_MIN_RESUME_BUFFER_BYTES)
+        return hive__create_fail(HIVE_EINVAL, "resume_buffer_bytes",
+                                 "hive_server_config.resume_buffer_bytes: %zu is under the minimum of %u",
+                                 c.resume_buffer_bytes, HIVE_MIN_RESUME_BUFFER_BYTES);
     ep->bw_in = c.bandwidth_in;
     ep->bw_out = c.bandwidth_out;
     s->cfg = c;
@@ -64,6 +75,7 @@ int hive__srv_setup(hive__ep *ep, const void *cfg)
         .heartbeat_timeout_ms = c.heartbeat_timeout_ms,
         .linger_ms = c.close_linger_ms,
         .frame_ms = c.frame_timeout_ms,
+        .resume_ms = c.resume_window_ms > 0 ? (uint32_t)c.resume_window_ms : 0,
     };
     s->next_cid = 1;
     s->session_seed = hive__mix64(hive_now_ns() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)s);

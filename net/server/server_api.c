@@ -33,7 +33,8 @@ int hive_server_send_id(hive_server *s, hive_cid cid, uint32_t pid, const void *
     }
     pthread_mutex_lock(&s->ep.lock);
     hive__conn *c = hive__cidmap_get(&s->map, cid);
-    bool open = c && __atomic_load_n(&c->open_pub, __ATOMIC_ACQUIRE);
+    /* A suspended session takes reliable frames too (kept for its replay). */
+    bool open = c && (__atomic_load_n(&c->open_pub, __ATOMIC_ACQUIRE) || __atomic_load_n(&c->susp_pub, __ATOMIC_ACQUIRE));
     uint32_t maxf = c ? c->peer_max_frame : 0;
     pthread_mutex_unlock(&s->ep.lock);
     if (!c) return HIVE_ENOENT;

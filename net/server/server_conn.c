@@ -9,6 +9,7 @@
 #include "net/server/server_internal.h"
 
 #include <string.h>
+#include <sys/random.h>
 
 static hive_server *srv(hive__ep *ep) { return (hive_server *)ep->self; }
 
@@ -29,15 +30,45 @@ static void srv_forget(hive__ep *ep, hive__conn *c)
     c->admitted = false;
 }
 
-static bool srv_closing(hive__ep *ep, hive__conn *c, int reason)
+/* A lost link (the network, not a decision) of an open session with a
+ * resume token keeps the session for resume_window_ms (hive/net.h RESUME). */
+static int srv_closing(hive__ep *ep, hive__conn *c, int reason, int prev)
 {
-    (void)reason;
     hive_server *s = srv(ep);
+    if (prev == HIVE__C_OPEN && c->has_token && !ep->stopping && s->ep.tm.resume_ms &&
+        (reason == HIVE_CLOSE_PEER_VANISHED || reason == HIVE_CLOSE_TIMEOUT) && hive__replay_whole(&c->rp)) {
+        hive_field f[] = { HIVE_PTR("server", s), HIVE_INT("cid", c->cid), HIVE_INT("reason", reason),
+                           HIVE_STR("reason_name", hive_close_reason_name(reason)),
+                           HIVE_INT("window_ms", s->ep.tm.resume_ms) };
+        hive__ep_emit(ep, ep->ev[HIVE__EV_SUSPENDED], f, 5);
+        return HIVE__CARRY_KEEP;   /* its max_connections slot stays taken */
+    }
     if (c->admitted) {
         c->admitted = false;
         s->nadmitted--;
     }
-    return false;   /* a server's session ends with its link (no resume yet) */
+    return HIVE__CARRY_NO;
+}
+
+/* 128 bits from the kernel's CSPRNG. false when there are none to be had
+ * (then no resume is offered). */
+static bool new_token(uint8_t *t)
+{
+    size_t got = 0;
+    while (got < HIVE__RESUME_TOKEN) {
+        ssize_t n = getrandom(t + got, HIVE__RESUME_TOKEN - got, 0);
+        if (n <= 0) return false;
+        got += (size_t)n;
+    }
+    return true;
+}
+
+/* Constant time: how long it takes says nothing of where they differ. */
+static bool token_eq(const uint8_t *a, const uint8_t *b)
+{
+    unsigned d = 0;
+    for (int i = 0; i < HIVE__RESUME_TOKEN; i++) d |= (unsigned)(a[i] ^ b[i]);
+    return d == 0;
 }
 
 static void reject(hive_server *s, hive__conn *c, int reason, const char *message)
@@ -77,11 +108,18 @@ static void on_hello(hive_server *s, hive__conn *c, hive__act *act)
     c->app_version = av;
     c->peer_max_frame = h->max_frame;
     pthread_mutex_unlock(&s->ep.lock);
+    /* A resume is offered when both sides want one. */
+    c->wants_resume = h->resume;
+    if (s->ep.tm.resume_ms && h->resume && new_token(c->token)) {
+        c->has_token = true;
+        c->rp.max = s->cfg.resume_buffer_bytes;
+    }
 
     hive_msg m;
     hive_msg_init(&m);
     int rc = hive__welcome_pack(&m, c->cid, hive__mix64(s->session_seed ^ c->cid), s->ep.tm.heartbeat_ms,
-                                s->ep.tm.heartbeat_timeout_ms, s->cfg.max_frame, s->cfg.app_version, s->reg);
+                                s->ep.tm.heartbeat_timeout_ms, s->cfg.max_frame, s->cfg.app_version, s->reg,
+                                c->has_token ? c->token : NULL);
     if (rc == 0) rc = hive__ep_send_msg(&s->ep, c, HIVE__PID_WELCOME, &m);
     hive_msg_free(&m);
     if (rc != 0) {
@@ -100,6 +138,8 @@ static void on_ready(hive_server *s, hive__conn *c)
     /* TLS transports: the verified client certificate's subject. */
     hive__transport *tr = s->ep.tr;
     const char *subject = c->link && tr->vt->peer_subject ? tr->vt->peer_subject(tr, c->link) : NULL;
+    /* A resume must come with the same certificate (NULL: none). */
+    if (subject && c->has_token && !(c->subject = hive__strdup(subject))) c->has_token = false;
     hive_field fl[] = {
         HIVE_PTR("server", s),
         HIVE_INT("cid", c->cid),
@@ -110,10 +150,114 @@ static void on_ready(hive_server *s, hive__conn *c)
     hive__ep_emit(&s->ep, s->ep.ev[HIVE__EV_HANDSHAKE], fl, subject ? 5 : 4);
 }
 
+/* The peer certificate's subject of c's link, or NULL. */
+static const char *link_subject(hive_server *s, hive__conn *c)
+{
+    hive__transport *tr = s->ep.tr;
+    return c->link && tr->vt->peer_subject ? tr->vt->peer_subject(tr, c->link) : NULL;
+}
+
+/*
+ * A resume arrived on the new link of placeholder p: give the session it
+ * names its link back (hive/net.h RESUME, docs/PROTOCOL.md "Resume").
+ * Every refusal says session_invalid with one message for unknown cid and
+ * wrong token alike, so the answer tells a guesser nothing.
+ */
+static void on_resume(hive_server *s, hive__conn *p, hive__act *act)
+{
+    hive__ep *ep = &s->ep;
+    const hive__resume_msg *r = &act->u.resume;
+    if (act->reason) {
+        HIVE__STAT_ADD(ep, rejected, 1);
+        reject(s, p, act->reason, hive_close_reason_text(act->reason));
+        return;
+    }
+    if (strcmp(r->app, s->cfg.app) != 0) {
+        HIVE__STAT_ADD(ep, rejected, 1);
+        reject(s, p, HIVE_CLOSE_APP_MISMATCH, hive_close_reason_text(HIVE_CLOSE_APP_MISMATCH));
+        return;
+    }
+    hive__conn *old = hive__cidmap_get(&s->map, r->cid);
+    bool ok = old && old != p && old->has_token && token_eq(old->token, r->token) &&
+              (old->state == HIVE__C_OPEN || old->state == HIVE__C_SUSPENDED);
+    if (!ok) {
+        HIVE__STAT_ADD(ep, resumes_refused, 1);
+        reject(s, p, HIVE_CLOSE_SESSION_INVALID, "no such session, or the token does not match");
+        return;
+    }
+    const char *was = old->subject, *now = link_subject(s, p);
+    if ((was || now) && !(was && now && strcmp(was, now) == 0)) {
+        HIVE__STAT_ADD(ep, resumes_refused, 1);
+        reject(s, p, HIVE_CLOSE_SESSION_INVALID, "the certificate differs from the session's");
+        return;
+    }
+    if (!hive__replay_covers(&old->rp, r->recv)) {
+        /* The frames the client still needs are gone: this session can
+         * never be resumed. Both ends say so. */
+        HIVE__STAT_ADD(ep, resumes_refused, 1);
+        reject(s, p, HIVE_CLOSE_SESSION_INVALID, "the messages the client missed are no longer kept");
+        hive__ep_close(ep, old, HIVE_CLOSE_SESSION_INVALID, "the replay buffer no longer covers the client",
+                       false, HIVE__CLOSE_FRAME, true);
+        return;
+    }
+    /* The token is single-use: a new one for the next resume. */
+    uint8_t next[HIVE__RESUME_TOKEN];
+    if (!new_token(next)) {
+        reject(s, p, HIVE_CLOSE_NO_MEMORY, "no random bytes for a new token");
+        return;
+    }
+    /* A resume replaces the old link at once, even one not yet noticed
+     * dead: what it received so far is final. */
+    if (old->link) ep->tr->vt->abort(ep->tr, old->link);
+    hive__link *link = p->link;
+    p->link = NULL;
+    link->conn = old;
+    old->link = link;
+    hive__rxbuf_free(&old->rx);
+    old->rx = p->rx;
+    memset(&p->rx, 0, sizeof p->rx);
+    old->partial_since = p->partial_since;
+    pthread_mutex_lock(&ep->lock);
+    char *a = old->addr;
+    old->addr = p->addr;
+    p->addr = a;
+    pthread_mutex_unlock(&ep->lock);
+    old->peer_max_frame = r->max_frame;
+    old->rl_t = 0;
+    old->last_rx = old->last_tx = old->last_ping = ep->now;
+    old->sendq_warned = false;
+    old->sendq_high_since = 0;
+    memcpy(old->token, next, sizeof next);
+    hive__replay_ack(&old->rp, r->recv);
+    hive__ep_conn_state(old, HIVE__C_OPEN, ep->now);
+    uint32_t resumes = __atomic_add_fetch(&old->resumes, 1, __ATOMIC_RELAXED);
+    HIVE__STAT_ADD(ep, resumes, 1);
+    /* The placeholder goes quietly: its link is the session's now. */
+    p->close_published = true;
+    hive__ep_conn_state(p, HIVE__C_CLOSING, ep->now);
+    p->close_deadline = ep->now;
+    hive_msg m;
+    hive_msg_init(&m);
+    int rc = hive__resumed_pack(&m, old->cid, old->token, old->rp.recv);
+    if (rc == 0) rc = hive__ep_send_msg(ep, old, HIVE__PID_RESUMED, &m);
+    hive_msg_free(&m);
+    if (rc == 0) rc = hive__ep_replay(ep, old, r->recv);
+    if (rc != 0) {
+        hive__ep_close(ep, old, rc == HIVE_EFULL ? HIVE_CLOSE_SLOW_CONSUMER : HIVE_CLOSE_NO_MEMORY,
+                       "the replay did not fit", false, HIVE__CLOSE_FRAME, false);
+        return;
+    }
+    hive_field f[] = { HIVE_PTR("server", s), HIVE_INT("cid", old->cid), HIVE_STR("addr", old->addr),
+                       HIVE_INT("resumes", resumes), HIVE_INT("replayed", (int64_t)(old->rp.sent - r->recv)) };
+    hive__ep_emit(ep, ep->ev[HIVE__EV_RESUMED], f, 5);
+}
+
 static void srv_handshake(hive__ep *ep, hive__conn *c, hive__act *act)
 {
     hive_server *s = srv(ep);
-    if (act->kind == HIVE__ACT_HELLO) {
+    if (act->kind == HIVE__ACT_RESUME) {
+        on_resume(s, c, act);
+    } else if (act->kind == HIVE__ACT_HELLO) {
         on_hello(s, c, act);
     } else if (act->kind == HIVE__ACT_READY) {
         on_ready(s, c);

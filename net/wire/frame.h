@@ -26,9 +26,11 @@
 /* Smallest legal value of the length varint: a 1-byte pid plus flags. */
 #define HIVE__FRAME_LEN_MIN 2
 
-/* Frame flag bits. Protocol 1 knows none: any set bit is a bad_frame. */
+/* Frame flag bits. An unknown set bit is a bad_frame. */
 #define HIVE__FLAG_COMPRESSED 0x01u  /* reserved for a later protocol */
-#define HIVE__FLAGS_KNOWN     0x00u  /* bits a protocol-1 peer may set */
+#define HIVE__FLAG_SEQ        0x02u  /* protocol 2: a counted reliable user frame
+                                        (docs/PROTOCOL.md, "Resume") */
+#define HIVE__FLAGS_KNOWN     0x02u  /* bits a protocol-2 peer may set */
 
 /* Hive's own packet ids (< HIVE_PID_USER_MIN), fixed in protocol 1. */
 #define HIVE__PID_HELLO   1u
@@ -38,6 +40,10 @@
 #define HIVE__PID_CLOSE   5u
 #define HIVE__PID_PING    6u
 #define HIVE__PID_PONG    7u
+/* Protocol 2: acknowledgements and resume. */
+#define HIVE__PID_ACK     8u
+#define HIVE__PID_RESUME  9u
+#define HIVE__PID_RESUMED 10u
 
 /* Deepest msgpack nesting hive__frame_check_body accepts (msgpack-c's own
  * parser stack is MSGPACK_EMBED_STACK_SIZE = 32 deep). */

@@ -10,24 +10,27 @@
 
 int hive__hello_pack(hive_msg *m, const char *app, const char *app_version,
                      const char *conntype, const void *token, size_t token_len,
-                     uint32_t max_frame)
+                     uint32_t max_frame, bool resume)
 {
-    TRY(hive_msg_map(m, token ? 7 : 6));
+    TRY(hive_msg_map(m, token ? 8 : 7));
     TRY(hive_msg_kv_str(m, "magic", HIVE__MAGIC));
     TRY(hive_msg_kv_uint(m, "proto", HIVE_PROTOCOL_VERSION));
     TRY(hive_msg_kv_str(m, "app", app));
     TRY(hive_msg_kv_str(m, "app_version", app_version));
     TRY(hive_msg_kv_str(m, "conntype", conntype));
     TRY(hive_msg_kv_uint(m, "max_frame", max_frame));
+    TRY(hive_msg_kv_bool(m, "resume", resume));
     if (token) TRY(hive_msg_kv_bin(m, "token", token, token_len));
     return 0;
 }
 
 int hive__welcome_pack(hive_msg *m, uint32_t cid, uint64_t session, uint32_t hb_ms,
                        uint32_t hb_timeout_ms, uint32_t max_frame,
-                       const char *app_version, const hive_registry *reg)
+                       const char *app_version, const hive_registry *reg,
+                       const uint8_t *resume_token)
 {
-    TRY(hive_msg_map(m, 8));
+    TRY(hive_msg_map(m, resume_token ? 9 : 8));
+    if (resume_token) TRY(hive_msg_kv_bin(m, "resume_token", resume_token, HIVE__RESUME_TOKEN));
     TRY(hive_msg_kv_uint(m, "proto", HIVE_PROTOCOL_VERSION));
     TRY(hive_msg_kv_uint(m, "cid", cid));
     TRY(hive_msg_kv_uint(m, "session", session));
@@ -37,6 +40,27 @@ int hive__welcome_pack(hive_msg *m, uint32_t cid, uint64_t session, uint32_t hb_
     TRY(hive_msg_kv_str(m, "app_version", app_version));
     TRY(hive_msg_key(m, "registry"));
     return hive__registry_pack(reg, &m->pk) ? HIVE_ENOMEM : 0;
+}
+
+int hive__resume_pack(hive_msg *m, const char *app, uint32_t cid, const uint8_t *token, uint64_t recv,
+                      uint32_t max_frame)
+{
+    TRY(hive_msg_map(m, 7));
+    TRY(hive_msg_kv_str(m, "magic", HIVE__MAGIC));
+    TRY(hive_msg_kv_uint(m, "proto", HIVE_PROTOCOL_VERSION));
+    TRY(hive_msg_kv_str(m, "app", app));
+    TRY(hive_msg_kv_uint(m, "cid", cid));
+    TRY(hive_msg_kv_bin(m, "token", token, HIVE__RESUME_TOKEN));
+    TRY(hive_msg_kv_uint(m, "recv", recv));
+    return hive_msg_kv_uint(m, "max_frame", max_frame);
+}
+
+int hive__resumed_pack(hive_msg *m, uint32_t cid, const uint8_t *token, uint64_t recv)
+{
+    TRY(hive_msg_map(m, 3));
+    TRY(hive_msg_kv_uint(m, "cid", cid));
+    TRY(hive_msg_kv_bin(m, "token", token, HIVE__RESUME_TOKEN));
+    return hive_msg_kv_uint(m, "recv", recv);
 }
 
 int hive__close_pack(hive_msg *m, int reason, const char *message)
@@ -110,6 +134,45 @@ int hive__hello_parse(const msgpack_object *o, hive__hello_msg *out)
         return HIVE_CLOSE_BAD_HANDSHAKE;
     }
     if (out->token_len > HIVE__TOKEN_MAX) return HIVE_CLOSE_BAD_HANDSHAKE;
+    const msgpack_object *r = hive_msg_get(o, "resume");
+    if (r && r->type == MSGPACK_OBJECT_BOOLEAN) out->resume = r->via.boolean;
+    else if (r && r->type != MSGPACK_OBJECT_NIL) return HIVE_CLOSE_BAD_HANDSHAKE;
+    return 0;
+}
+
+/* A bin of exactly HIVE__RESUME_TOKEN bytes under key. */
+static int get_token(const msgpack_object *o, const char *key, uint8_t *out)
+{
+    const msgpack_object *t = hive_msg_get(o, key);
+    if (!t || t->type != MSGPACK_OBJECT_BIN || t->via.bin.size != HIVE__RESUME_TOKEN) return HIVE_ETYPE;
+    memcpy(out, t->via.bin.ptr, HIVE__RESUME_TOKEN);
+    return 0;
+}
+
+int hive__resume_parse(const msgpack_object *o, hive__resume_msg *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!o || o->type != MSGPACK_OBJECT_MAP) return HIVE_CLOSE_BAD_MAGIC;
+    if (!hive_msg_str_eq(hive_msg_get(o, "magic"), HIVE__MAGIC)) return HIVE_CLOSE_BAD_MAGIC;
+    uint64_t proto;
+    if (hive_msg_get_uint(o, "proto", &proto) || proto != HIVE_PROTOCOL_VERSION)
+        return HIVE_CLOSE_PROTO_MISMATCH;
+    if (get_strz(o, "app", out->app, HIVE__HELLO_STR_MAX)) return HIVE_CLOSE_BAD_HANDSHAKE;
+    if (get_u32(o, "cid", &out->cid) || out->cid == 0) return HIVE_CLOSE_BAD_HANDSHAKE;
+    if (get_token(o, "token", out->token)) return HIVE_CLOSE_BAD_HANDSHAKE;
+    if (hive_msg_get_uint(o, "recv", &out->recv)) return HIVE_CLOSE_BAD_HANDSHAKE;
+    if (get_u32(o, "max_frame", &out->max_frame) || out->max_frame < HIVE_MIN_MAX_FRAME)
+        return HIVE_CLOSE_BAD_HANDSHAKE;
+    return 0;
+}
+
+int hive__resumed_parse(const msgpack_object *o, hive__resumed_msg *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!o || o->type != MSGPACK_OBJECT_MAP) return HIVE_CLOSE_BAD_HANDSHAKE;
+    if (get_u32(o, "cid", &out->cid) || out->cid == 0) return HIVE_CLOSE_BAD_HANDSHAKE;
+    if (get_token(o, "token", out->token)) return HIVE_CLOSE_BAD_HANDSHAKE;
+    if (hive_msg_get_uint(o, "recv", &out->recv)) return HIVE_CLOSE_BAD_HANDSHAKE;
     return 0;
 }
 
@@ -133,6 +196,10 @@ int hive__welcome_parse(const msgpack_object *o, hive__welcome_msg *out)
     if (rc && rc != HIVE_ENOENT) return HIVE_CLOSE_BAD_HANDSHAKE;
     const msgpack_object *reg = hive_msg_get(o, "registry");
     if (!reg) return HIVE_CLOSE_BAD_HANDSHAKE;
+    if (hive_msg_get(o, "resume_token")) {
+        if (get_token(o, "resume_token", out->token)) return HIVE_CLOSE_BAD_HANDSHAKE;
+        out->has_token = true;
+    }
     rc = hive__registry_from_msgpack(reg, &out->registry);
     if (rc == HIVE_ENOMEM) return HIVE_CLOSE_NO_MEMORY;
     if (rc) return HIVE_CLOSE_BAD_HANDSHAKE;

@@ -14,6 +14,7 @@
 #define HIVE__TOKEN_MAX       HIVE_TOKEN_MAX
 #define HIVE__CLOSE_MSG_MAX   255
 #define HIVE__MAGIC           "HIVE"
+#define HIVE__RESUME_TOKEN    16    /* bytes of a resume token (128 bits) */
 
 typedef struct hive__hello_msg {
     char app[HIVE__HELLO_STR_MAX + 1];
@@ -22,7 +23,24 @@ typedef struct hive__hello_msg {
     const void *token;          /* points into the decoded body; NULL if absent */
     size_t token_len;
     uint32_t max_frame;         /* what the client accepts */
+    bool resume;                /* the client would resume a lost session */
 } hive__hello_msg;
+
+/* resume (client -> server, instead of hello on a new link). */
+typedef struct hive__resume_msg {
+    char app[HIVE__HELLO_STR_MAX + 1];
+    uint32_t cid;
+    uint8_t token[HIVE__RESUME_TOKEN];
+    uint64_t recv;              /* counted frames the client has received */
+    uint32_t max_frame;
+} hive__resume_msg;
+
+/* resumed (server -> client). */
+typedef struct hive__resumed_msg {
+    uint32_t cid;
+    uint8_t token[HIVE__RESUME_TOKEN];   /* the next resume's token */
+    uint64_t recv;              /* counted frames the server has received */
+} hive__resumed_msg;
 
 typedef struct hive__welcome_msg {
     uint32_t cid;
@@ -32,6 +50,8 @@ typedef struct hive__welcome_msg {
     uint32_t max_frame;         /* what the server accepts */
     char app_version[HIVE__HELLO_STR_MAX + 1];
     hive_registry *registry;    /* new table, owned by the receiver of the struct */
+    bool has_token;             /* the server keeps this session for a resume */
+    uint8_t token[HIVE__RESUME_TOKEN];
 } hive__welcome_msg;
 
 /* close and reject share one body: {reason, name, message}. */
@@ -43,10 +63,15 @@ typedef struct hive__close_msg {
 /* Encoders: append one body to m. Return 0 or HIVE_ENOMEM. */
 int hive__hello_pack(hive_msg *m, const char *app, const char *app_version,
                      const char *conntype, const void *token, size_t token_len,
-                     uint32_t max_frame);
+                     uint32_t max_frame, bool resume);
+/* resume_token: HIVE__RESUME_TOKEN bytes, or NULL (no resume offered). */
 int hive__welcome_pack(hive_msg *m, uint32_t cid, uint64_t session, uint32_t hb_ms,
                        uint32_t hb_timeout_ms, uint32_t max_frame,
-                       const char *app_version, const hive_registry *reg);
+                       const char *app_version, const hive_registry *reg,
+                       const uint8_t *resume_token);
+int hive__resume_pack(hive_msg *m, const char *app, uint32_t cid, const uint8_t *token, uint64_t recv,
+                      uint32_t max_frame);
+int hive__resumed_pack(hive_msg *m, uint32_t cid, const uint8_t *token, uint64_t recv);
 int hive__close_pack(hive_msg *m, int reason, const char *message);
 int hive__ready_pack(hive_msg *m);
 int hive__ping_pack(hive_msg *m, uint64_t t_us, uint64_t unrel_sent);
@@ -55,7 +80,7 @@ int hive__ping_pack(hive_msg *m, uint64_t t_us, uint64_t unrel_sent);
  * Decoders. Each returns 0 and fills *out, or a HIVE_CLOSE_* code (> 0)
  * saying why the peer must be closed:
  *   hello:   bad_magic (not a map, magic missing or not "HIVE"),
- *            proto_mismatch (proto missing or not 1), bad_handshake (any
+ *            proto_mismatch (proto missing or not HIVE_PROTOCOL_VERSION), bad_handshake (any
  *            other field missing, of the wrong type or too long);
  *   welcome: proto_mismatch, bad_handshake (registry malformed included),
  *            no_memory;
@@ -64,5 +89,9 @@ int hive__ping_pack(hive_msg *m, uint64_t t_us, uint64_t unrel_sent);
 int hive__hello_parse(const msgpack_object *o, hive__hello_msg *out);
 int hive__welcome_parse(const msgpack_object *o, hive__welcome_msg *out);
 int hive__close_parse(const msgpack_object *o, hive__close_msg *out);
+/* resume: bad_magic, proto_mismatch, bad_handshake (as hello);
+ * resumed: bad_handshake. */
+int hive__resume_parse(const msgpack_object *o, hive__resume_msg *out);
+int hive__resumed_parse(const msgpack_object *o, hive__resumed_msg *out);
 
 #endif /* HIVE_NET_HANDSHAKE_H */

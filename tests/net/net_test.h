@@ -281,7 +281,7 @@ static inline void hello_msg(hive_msg *m, const char *magic, unsigned proto, con
 static inline void raw_handshake(raw_peer *p, hive_server *s)
 {
     hive_msg m;
-    hello_msg(&m, "HIVE", 1, "hive");
+    hello_msg(&m, "HIVE", HIVE_PROTOCOL_VERSION, "hive");
     raw_send_frame(p, HIVE__PID_HELLO, hive_msg_data(&m), hive_msg_size(&m));
     hive_msg_free(&m);
     for (int i = 0; i < 400 && p->rx_len == 0; i++) {

@@ -38,7 +38,7 @@ Test(bad_packet, ready_before_hello, .timeout = 30)
 Test(bad_packet, second_hello, .timeout = 30)
 {
     hive_msg m;
-    hello_msg(&m, "HIVE", 1, "hive");
+    hello_msg(&m, "HIVE", HIVE_PROTOCOL_VERSION, "hive");
     uint8_t b[256];
     size_t hn = hive__frame_header(b, 1, 0, hive_msg_size(&m));
     memcpy(b + hn, hive_msg_data(&m), hive_msg_size(&m));

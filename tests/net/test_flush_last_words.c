@@ -128,7 +128,7 @@ static void crowd_join(crowd *c, hive_server *s)
     }
     cr_assert_eq(c->connected, CROWD, "only %d of %d crowd peers connected", c->connected, CROWD);
     hive_msg m;
-    hello_msg(&m, "HIVE", 1, "hive");
+    hello_msg(&m, "HIVE", HIVE_PROTOCOL_VERSION, "hive");
     for (size_t i = 0; i < CROWD; i++) crowd_send_frame(c->peer[i], HIVE__PID_HELLO, hive_msg_data(&m), hive_msg_size(&m));
     hive_msg_free(&m);
     enet_host_flush(c->host);

@@ -163,12 +163,13 @@ static bool both_handshakes(void *arg)
     return rec_count(fx->cr, HIVE_EV_CLIENT_HANDSHAKE) >= 2 && hive_client_get_state(fx->cli) == HIVE_CLIENT_OPEN;
 }
 
-/* A cut link (the network simulator's) comes back as a new session: the
- * client says the old one is invalid, and plays on. */
+/* A cut link (the network simulator's) to a server that keeps no session
+ * (resume_window_ms = -1) comes back as a new session: the client says
+ * the old one is invalid, and plays on. */
 static void back_after_a_cut(const char *scheme, bool threaded)
 {
     test_scheme = scheme;
-    hive_server_config sc = { .heartbeat_ms = 100, .heartbeat_timeout_ms = 1000 };
+    hive_server_config sc = { .heartbeat_ms = 100, .heartbeat_timeout_ms = 1000, .resume_window_ms = -1 };
     hive_client_config cc = { .reconnect_attempts = 5, .reconnect_delay_ms = 20, .netsim = "cut_every=600ms,seed=3",
                               .threaded = threaded };
     fixture fx;

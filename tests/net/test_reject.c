@@ -37,7 +37,14 @@ Test(reject, wrong_magic, .timeout = 30)
 
 Test(reject, protocol_version_mismatch, .timeout = 30)
 {
-    raw_hello_rejected("HIVE", 2, HIVE_CLOSE_PROTO_MISMATCH);
+    raw_hello_rejected("HIVE", HIVE_PROTOCOL_VERSION + 1, HIVE_CLOSE_PROTO_MISMATCH);
+}
+
+/* A protocol-1 peer (no counted frames, no resume) gets a clean
+ * proto_mismatch reject: docs/PROTOCOL.md, "Versions". */
+Test(reject, a_protocol_1_peer_is_refused_cleanly, .timeout = 30)
+{
+    raw_hello_rejected("HIVE", 1, HIVE_CLOSE_PROTO_MISMATCH);
 }
 
 Test(reject, hello_that_is_not_a_map, .timeout = 30)

@@ -25,7 +25,7 @@ static int mute_peer(fixture *fx)
     inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
     cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
     hive_msg m;
-    hello_msg(&m, "HIVE", 1, "hive");
+    hello_msg(&m, "HIVE", HIVE_PROTOCOL_VERSION, "hive");
     uint8_t buf[512];
     size_t n = hive__frame_header(buf, HIVE__PID_HELLO, 0, hive_msg_size(&m));
     memcpy(buf + n, hive_msg_data(&m), hive_msg_size(&m));

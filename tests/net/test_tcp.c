@@ -65,7 +65,7 @@ Test(tcp, byte_by_byte_hello_then_oversized_length, .init = use_tcp, .timeout = 
     fx_init(&fx, &(hive_server_config){ .max_frame = 8192 }, NULL, true);
     int fd = tcp_dial(hive_server_port(fx.srv));
     hive_msg m;
-    hello_msg(&m, "HIVE", 1, "hive");
+    hello_msg(&m, "HIVE", HIVE_PROTOCOL_VERSION, "hive");
     uint8_t buf[256];
     size_t hn = hive__frame_header(buf, HIVE__PID_HELLO, 0, hive_msg_size(&m));
     memcpy(buf + hn, hive_msg_data(&m), hive_msg_size(&m));

@@ -32,7 +32,7 @@ Test(timeouts, ready_that_never_comes, .timeout = 30)
     raw_connect(&p, fx.srv);
     int64_t cid = fx_accepted_cid(&fx, 0);
     hive_msg m;
-    hello_msg(&m, "HIVE", 1, "hive");
+    hello_msg(&m, "HIVE", HIVE_PROTOCOL_VERSION, "hive");
     raw_send_frame(&p, HIVE__PID_HELLO, hive_msg_data(&m), hive_msg_size(&m));
     hive_msg_free(&m);
     const rec_event *e = fx_wait_close(&fx, &p, cid, 3000);

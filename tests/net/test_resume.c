@@ -1,0 +1,405 @@
+/*
+ * Resume (hive/net.h RESUME, docs/PROTOCOL.md "Resume"): a lost link's
+ * session waits on the server; the client comes back with its token and
+ * gets the same cid, and every reliable message either side sent arrives
+ * exactly once and in order across the cuts. An expired window, an
+ * overflowed replay buffer, a forged or reused token each end in a clear
+ * refusal and a fresh session, never in loss.
+ */
+#include "net_test.h"
+#include "net/client/client_internal.h"
+#include "net/core/replay.h"
+
+#include <time.h>
+
+/* ------------------------------------------------------------------ */
+/* The replay buffer                                                    */
+/* ------------------------------------------------------------------ */
+
+static void push(hive__replay *r, uint8_t tag, size_t n)
+{
+    uint8_t buf[4096];
+    memset(buf, tag, n);
+    const void *p = buf;
+    cr_assert_eq(hive__replay_push(r, &p, &n, 1), HIVE_OK);
+}
+
+Test(replay, keeps_what_is_unacknowledged_and_drops_the_rest)
+{
+    hive__replay r = { .max = 1000 };
+    for (int i = 0; i < 5; i++) push(&r, (uint8_t)i, 100);
+    cr_expect_eq(r.sent, 5);
+    cr_expect_eq(r.bytes, 500);
+    cr_expect(hive__replay_covers(&r, 0));
+    cr_expect(!hive__replay_covers(&r, 6), "never more than was sent");
+    cr_assert_eq(hive__replay_ack(&r, 3), HIVE_OK);
+    cr_expect_eq(r.bytes, 200);
+    cr_expect_eq(r.head->seq, 4);
+    cr_expect(!hive__replay_covers(&r, 2), "the peer said it had 3");
+    cr_expect_eq(hive__replay_ack(&r, 2), HIVE_EPROTO, "acks never go back");
+    cr_expect_eq(hive__replay_ack(&r, 9), HIVE_EPROTO, "nor past what was sent");
+    hive__replay_free(&r);
+}
+
+Test(replay, overflow_marks_the_loss_and_an_ack_heals_it)
+{
+    hive__replay r = { .max = 1000 };
+    for (int i = 0; i < 15; i++) push(&r, (uint8_t)i, 100);
+    cr_expect_leq(r.bytes, 1000, "bounded");
+    cr_expect_eq(r.lost_upto, 5, "frames 1..5 went unacknowledged");
+    cr_expect(!hive__replay_whole(&r));
+    cr_expect(!hive__replay_covers(&r, 4));
+    cr_expect(hive__replay_covers(&r, 5));
+    cr_assert_eq(hive__replay_ack(&r, 6), HIVE_OK);
+    cr_expect(hive__replay_whole(&r), "the peer had them after all");
+    push(&r, 99, 2000);   /* larger than the whole buffer */
+    cr_expect_eq(r.lost_upto, 16);
+    hive__replay_free(&r);
+}
+
+/* ------------------------------------------------------------------ */
+/* Both ends streaming across cuts                                      */
+/* ------------------------------------------------------------------ */
+
+#define NMSG 100000
+
+typedef struct side {
+    uint32_t next_want;      /* the next number expected */
+    uint32_t got, dup, ooo;
+    int resumed, invalidated, closes, suspended;
+    int64_t resumed_cid;
+    char first_addr[96], resumed_addr[96];
+} side;
+
+static uint32_t msg_num(const hive_event *ev)
+{
+    hive_msg_view v;
+    const msgpack_object *o;
+    uint64_t n = UINT32_MAX;
+    if (hive_event_msg(ev, &v, &o) == 0) hive_msg_get_uint(o, "n", &n);
+    hive_msg_view_free(&v);
+    return (uint32_t)n;
+}
+
+static void count(side *s, uint32_t n)
+{
+    if (n == s->next_want) {
+        s->next_want++;
+        s->got++;
+    } else if (n < s->next_want) {
+        s->dup++;
+    } else {
+        s->ooo++;
+        s->next_want = n + 1;
+    }
+}
+
+static void srv_got(const hive_event *ev, void *u) { count(u, msg_num(ev)); }
+static void cli_got(const hive_event *ev, void *u) { count(u, msg_num(ev)); }
+static void srv_susp(const hive_event *ev, void *u) { (void)ev; ((side *)u)->suspended++; }
+static void srv_resumed(const hive_event *ev, void *u)
+{
+    side *s = u;
+    s->resumed++;
+    snprintf(s->resumed_addr, sizeof s->resumed_addr, "%s", hive_event_str(ev, "addr"));
+}
+static void srv_accept(const hive_event *ev, void *u)
+{
+    side *s = u;
+    if (!s->first_addr[0]) snprintf(s->first_addr, sizeof s->first_addr, "%s", hive_event_str(ev, "addr"));
+}
+static void srv_close(const hive_event *ev, void *u) { (void)ev; ((side *)u)->closes++; }
+static void cli_resumed(const hive_event *ev, void *u)
+{
+    side *s = u;
+    s->resumed++;
+    s->resumed_cid = hive_event_int(ev, "cid", -1);
+}
+static void cli_invalid(const hive_event *ev, void *u) { (void)ev; ((side *)u)->invalidated++; }
+static void cli_close(const hive_event *ev, void *u) { (void)ev; ((side *)u)->closes++; }
+
+static void num_msg(hive_msg *m, uint32_t n)
+{
+    hive_msg_reset(m);
+    hive_msg_map(m, 1);
+    hive_msg_kv_uint(m, "n", n);
+}
+
+static void stream_across_cuts(const char *scheme, const char *netsim)
+{
+    test_scheme = scheme;
+    hive_server_config sc = { .heartbeat_ms = 100, .heartbeat_timeout_ms = 1000 };
+    hive_client_config cc = { .reconnect_attempts = 50, .reconnect_delay_ms = 20, .reconnect_max_delay_ms = 200,
+                              .netsim = netsim };
+    fixture fx;
+    fx_init(&fx, &sc, &cc, false);
+    static side S, C;
+    memset(&S, 0, sizeof S);
+    memset(&C, 0, sizeof C);
+    /* game:chat is echoed by the fixture's server: the streams use
+     * game:echo towards the server and game:chat towards the client. */
+    hive_bus_subscribe(fx.sbus, "net:server.recv.game:echo", srv_got, &S, NULL);
+    hive_bus_subscribe(fx.sbus, HIVE_EV_SERVER_SUSPENDED, srv_susp, &S, NULL);
+    hive_bus_subscribe(fx.sbus, HIVE_EV_SERVER_RESUMED, srv_resumed, &S, NULL);
+    hive_bus_subscribe(fx.sbus, HIVE_EV_SERVER_ACCEPT, srv_accept, &S, NULL);
+    hive_bus_subscribe(fx.sbus, HIVE_EV_SERVER_CLOSE, srv_close, &S, NULL);
+    hive_bus_subscribe(fx.cbus, "net:client.recv.game:chat", cli_got, &C, NULL);
+    hive_bus_subscribe(fx.cbus, HIVE_EV_CLIENT_RESUMED, cli_resumed, &C, NULL);
+    hive_bus_subscribe(fx.cbus, HIVE_EV_CLIENT_SESSION_INVALIDATED, cli_invalid, &C, NULL);
+    hive_bus_subscribe(fx.cbus, HIVE_EV_CLIENT_CLOSE, cli_close, &C, NULL);
+    cr_assert_eq(hive_client_connect(fx.cli, fx.addr), 0);
+    cr_assert(pump_both_open(fx.srv, fx.cli, 5000), "%s: no handshake", scheme);
+    hive_cid cid = hive_client_cid(fx.cli);
+    hive_msg m;
+    hive_msg_init(&m);
+    uint32_t to_srv = 0, to_cli = 0;
+    uint64_t end = hive_now_ns() + 4000000000ull;
+    while (hive_now_ns() < end) {
+        for (int i = 0; i < 4; i++) {
+            num_msg(&m, to_cli);
+            if (hive_server_send_msg(fx.srv, cid, "game:chat", &m) == HIVE_OK) to_cli++;
+            num_msg(&m, to_srv);
+            if (hive_client_send_msg(fx.cli, "game:echo", &m) == HIVE_OK) to_srv++;
+        }
+        hive_server_service(fx.srv, 1);
+        hive_client_service(fx.cli, 1);
+    }
+    /* Drain: no more cuts matter once both have everything. */
+    uint64_t drain = hive_now_ns() + 20000000000ull;
+    while ((S.next_want < to_srv || C.next_want < to_cli) && hive_now_ns() < drain) {
+        hive_server_service(fx.srv, 1);
+        hive_client_service(fx.cli, 1);
+    }
+    hive_msg_free(&m);
+    cr_expect_gt(C.resumed, 0, "%s: no resume happened", scheme);
+    cr_expect_eq(C.resumed_cid, (int64_t)cid, "%s: the same session", scheme);
+    cr_expect_eq(hive_client_cid(fx.cli), cid);
+    cr_expect_eq(C.invalidated, 0, "%s", scheme);
+    cr_expect_eq(C.closes, 0, "%s", scheme);
+    cr_expect_eq(S.closes, 0, "%s: the session never closed on the server", scheme);
+    cr_expect_gt(S.resumed, 0, "%s", scheme);
+    cr_expect_eq(S.got, to_srv, "%s: server got %u of %u", scheme, S.got, to_srv);
+    cr_expect_eq(C.got, to_cli, "%s: client got %u of %u", scheme, C.got, to_cli);
+    cr_expect_eq(S.dup + S.ooo + C.dup + C.ooo, 0, "%s: dup %u/%u, out of order %u/%u", scheme, S.dup, C.dup,
+                 S.ooo, C.ooo);
+    cr_expect_gt(to_srv, 1000);
+    cr_expect_gt(to_cli, 1000);
+    hive_conn_stats st;
+    cr_assert_eq(hive_client_conn_stats(fx.cli, &st), 0);
+    cr_expect_eq(st.resumes, (uint32_t)C.resumed);
+    cr_assert_eq(hive_server_conn_stats(fx.srv, cid, &st), 0);
+    cr_expect_eq(st.resumes, (uint32_t)S.resumed);
+    if (strcmp(scheme, "tcp://") == 0)
+        cr_expect_str_neq(S.resumed_addr, S.first_addr, "each tcp link has its own source port: a new address");
+    fx_fini(&fx);
+}
+
+Test(resume, nothing_lost_nothing_twice_across_cuts_tcp, .timeout = 60)
+{
+    stream_across_cuts("tcp://", "cut_every=500ms,seed=4");
+}
+
+Test(resume, nothing_lost_nothing_twice_across_cuts_enet, .timeout = 60)
+{
+    stream_across_cuts("", "cut_every=500ms,latency=5ms,seed=4");
+}
+
+/* ------------------------------------------------------------------ */
+/* Refusals                                                             */
+/* ------------------------------------------------------------------ */
+
+typedef struct ends {
+    int handshakes, invalidated, resumed;
+    int64_t inv_old_cid;
+    int srv_closes;
+    int64_t srv_close_reason;
+} ends;
+
+static void e_hs(const hive_event *ev, void *u) { (void)ev; ((ends *)u)->handshakes++; }
+static void e_inv(const hive_event *ev, void *u)
+{
+    ends *e = u;
+    e->invalidated++;
+    e->inv_old_cid = hive_event_int(ev, "old_cid", -1);
+}
+static void e_res(const hive_event *ev, void *u) { (void)ev; ((ends *)u)->resumed++; }
+static void e_sclose(const hive_event *ev, void *u)
+{
+    ends *e = u;
+    e->srv_closes++;
+    e->srv_close_reason = hive_event_int(ev, "reason", -1);
+}
+
+static void ends_attach(ends *e, fixture *fx)
+{
+    memset(e, 0, sizeof *e);
+    hive_bus_subscribe(fx->cbus, HIVE_EV_CLIENT_HANDSHAKE, e_hs, e, NULL);
+    hive_bus_subscribe(fx->cbus, HIVE_EV_CLIENT_SESSION_INVALIDATED, e_inv, e, NULL);
+    hive_bus_subscribe(fx->cbus, HIVE_EV_CLIENT_RESUMED, e_res, e, NULL);
+    hive_bus_subscribe(fx->sbus, HIVE_EV_SERVER_CLOSE, e_sclose, e, NULL);
+}
+
+static bool two_handshakes(void *arg) { return ((ends *)arg)->handshakes >= 2; }
+
+/* The window ends before the client is back: the server closes the
+ * session with timeout; the client's resume is refused; it says so and
+ * starts a new session. */
+Test(resume, an_expired_window_ends_in_a_new_session, .timeout = 30)
+{
+    test_scheme = "tcp://";
+    hive_server_config sc = { .resume_window_ms = 150 };
+    hive_client_config cc = { .reconnect_attempts = 5, .reconnect_delay_ms = 800, .netsim = "cut_every=400ms,seed=2" };
+    fixture fx;
+    fx_init(&fx, &sc, &cc, false);
+    ends e;
+    ends_attach(&e, &fx);
+    cr_assert_eq(hive_client_connect(fx.cli, fx.addr), 0);
+    cr_assert(pump_both_open(fx.srv, fx.cli, 5000));
+    hive_cid cid = hive_client_cid(fx.cli);
+    cr_assert(pump(fx.srv, fx.cli, 10000, two_handshakes, &e), "no new session");
+    cr_expect_eq(e.resumed, 0);
+    cr_expect_eq(e.invalidated, 1);
+    cr_expect_eq(e.inv_old_cid, (int64_t)cid);
+    cr_expect_geq(e.srv_closes, 1);
+    const rec_event *c = rec_find(fx.sr, HIVE_EV_SERVER_CLOSE);
+    cr_assert_not_null(c);
+    cr_expect_eq(c->cid, (int64_t)cid);
+    cr_expect_str_eq(c->reason_name, "timeout", "the window ran out");
+    cr_expect_neq(hive_client_cid(fx.cli), cid);
+    hive_net_stats st;
+    cr_assert_eq(hive_server_stats(fx.srv, &st), 0);
+    cr_expect_eq(st.resumes_refused, 1);
+    fx_fini(&fx);
+}
+
+static bool suspended_now(void *arg)
+{
+    return rec_count(arg, HIVE_EV_SERVER_SUSPENDED) >= 1;
+}
+
+/* While the client is away the server sends more than the replay buffer
+ * holds: the session ends at once with session_invalid (never a silent
+ * loss), and the client starts over. */
+Test(resume, an_overflowed_replay_buffer_is_said_not_lost, .timeout = 30)
+{
+    test_scheme = "tcp://";
+    hive_server_config sc = { .resume_buffer_bytes = 65536 };
+    hive_client_config cc = { .reconnect_attempts = 5, .reconnect_delay_ms = 1500, .netsim = "cut_every=300ms,seed=9" };
+    fixture fx;
+    fx_init(&fx, &sc, &cc, false);
+    ends e;
+    ends_attach(&e, &fx);
+    cr_assert_eq(hive_client_connect(fx.cli, fx.addr), 0);
+    cr_assert(pump_both_open(fx.srv, fx.cli, 5000));
+    hive_cid cid = hive_client_cid(fx.cli);
+    cr_assert(pump(fx.srv, fx.cli, 5000, suspended_now, fx.sr), "the server never suspended the session");
+    char big[1000];
+    memset(big, 'x', sizeof big);
+    hive_msg m;
+    hive_msg_init(&m);
+    hive_msg_map(&m, 1);
+    hive_msg_kv_str(&m, "text", "");
+    int sent = 0;
+    for (int i = 0; i < 100; i++) {
+        hive_msg_reset(&m);
+        hive_msg_map(&m, 1);
+        hive_msg_kv_bin(&m, "blob", big, sizeof big);
+        if (hive_server_send_msg(fx.srv, cid, "game:echo", &m) == HIVE_OK) sent++;
+        else break;
+    }
+    hive_msg_free(&m);
+    cr_expect_gt(sent, 60, "sends to a suspended session are kept (%d)", sent);
+    cr_expect_eq(e.srv_closes, 1, "the overflow ends the session");
+    cr_expect_eq(e.srv_close_reason, HIVE_CLOSE_SESSION_INVALID);
+    cr_assert(pump(fx.srv, fx.cli, 10000, two_handshakes, &e), "no new session");
+    cr_expect_eq(e.invalidated, 1);
+    cr_expect_eq(e.resumed, 0);
+    fx_fini(&fx);
+}
+
+/* A resume frame from a raw peer: cid of a live session, token forged. */
+static int raw_resume(fixture *fx, hive_cid cid, const uint8_t *token)
+{
+    raw_peer p;
+    raw_connect(&p, fx->srv);
+    hive_msg m;
+    hive_msg_init(&m);
+    cr_assert_eq(hive__resume_pack(&m, "hive", cid, token, 0, 65536), 0);
+    raw_send_frame(&p, HIVE__PID_RESUME, hive_msg_data(&m), hive_msg_size(&m));
+    hive_msg_free(&m);
+    uint32_t pid = 0;
+    int reason = -1;
+    uint64_t end = hive_now_ns() + 3000000000ull;
+    while (hive_now_ns() < end && reason < 0) {
+        hive_server_service(fx->srv, 1);
+        hive_client_service(fx->cli, 1);
+        raw_service(&p, 1);
+        reason = raw_close_reason(&p, &pid);
+    }
+    cr_expect_eq(pid, HIVE__PID_REJECT);
+    raw_destroy(&p);
+    return reason;
+}
+
+Test(resume, a_forged_or_used_token_is_refused_and_the_session_plays_on, .timeout = 30)
+{
+    test_scheme = "";
+    hive_client_config cc = { .reconnect_attempts = 5, .reconnect_delay_ms = 20 };
+    fixture fx;
+    fx_init(&fx, NULL, &cc, true);
+    hive_cid cid = hive_client_cid(fx.cli);
+    uint8_t forged[HIVE__RESUME_TOKEN];
+    memset(forged, 0x5a, sizeof forged);
+    cr_expect_eq(raw_resume(&fx, cid, forged), HIVE_CLOSE_SESSION_INVALID);
+    /* The real token, copied (as a thief would), after the client used it
+     * once: tokens are single-use. */
+    hive__conn *k = fx.cli->ep.conns;
+    cr_assert_not_null(k);
+    cr_assert(k->has_token, "the welcome carried a token");
+    uint8_t stolen[HIVE__RESUME_TOKEN];
+    memcpy(stolen, k->token, sizeof stolen);
+    fx_roundtrip(&fx, "still here");
+    hive_net_stats st;
+    cr_assert_eq(hive_server_stats(fx.srv, &st), 0);
+    cr_expect_eq(st.resumes_refused, 1);
+    hive_conn_info ci;
+    cr_assert_eq(hive_server_conn_info(fx.srv, cid, &ci), 0);
+    cr_expect(ci.open, "the real session was not touched");
+    /* The thief's copy works only while it is the current token: show
+     * that after the owner resumes, the copy is dead. Cut the owner's link
+     * by aborting it at the transport (a lost link). */
+    fx.cli->ep.tr->vt->abort(fx.cli->ep.tr, k->link);
+    k->link = NULL;
+    hive__ep_close(&fx.cli->ep, k, HIVE_CLOSE_PEER_VANISHED, NULL, true, HIVE__CLOSE_SILENT, false);
+    hive__ep_conn_free(&fx.cli->ep, k);
+    int before = rec_count(fx.cr, HIVE_EV_CLIENT_RESUMED);
+    cr_assert(pump_until_event(fx.srv, fx.cli, 5000, fx.cr, HIVE_EV_CLIENT_RESUMED, before + 1), "no resume");
+    cr_expect_eq(hive_client_cid(fx.cli), cid);
+    cr_expect_eq(raw_resume(&fx, cid, stolen), HIVE_CLOSE_SESSION_INVALID, "a used token is refused");
+    fx_roundtrip(&fx, "still the same session");
+    cr_expect_eq(hive_client_cid(fx.cli), cid);
+    fx_fini(&fx);
+}
+
+Test(resume, limits_are_checked_at_create)
+{
+    hive_bus *bus = hive_bus_create(NULL);
+    cr_expect_null(hive_server_create(&(hive_server_config){ .resume_window_ms = 50 }, bus));
+    cr_expect_str_eq(hive_create_error()->field, "resume_window_ms");
+    cr_expect_null(hive_server_create(&(hive_server_config){ .resume_buffer_bytes = 1000 }, bus));
+    cr_expect_str_eq(hive_create_error()->field, "resume_buffer_bytes");
+    cr_expect_null(hive_client_create(&(hive_client_config){ .resume_buffer_bytes = 1000 }, bus));
+    cr_expect_str_eq(hive_create_error()->field, "resume_buffer_bytes");
+    hive_server *s = hive_server_create(&(hive_server_config){ .resume_window_ms = -1 }, bus);
+    cr_assert_not_null(s);
+    hive_server_config got;
+    cr_assert_eq(hive_server_config_get(s, &got), 0);
+    cr_expect_eq(got.resume_window_ms, -1);
+    cr_expect_eq(got.resume_buffer_bytes, HIVE_DEFAULT_RESUME_BUFFER_BYTES);
+    hive_server_destroy(s);
+    s = hive_server_create(NULL, bus);
+    cr_assert_eq(hive_server_config_get(s, &got), 0);
+    cr_expect_eq(got.resume_window_ms, HIVE_DEFAULT_RESUME_WINDOW_MS);
+    hive_server_destroy(s);
+    hive_bus_destroy(bus);
+}
