@@ -3,15 +3,15 @@
 # (default 45; with the drain under 1 s of latency, about five minutes in
 # all), with 16 clients, through the network simulator: 1000 ms latency and
 # 100 ms jitter each way, plus 25 % loss and 25 % duplicates on the datagram
-# transports (SOAK_NETSIM_DGRAM / SOAK_NETSIM_STREAM override the specs).
-# Link cuts are not in the default specs yet: without resume a cut ends a
-# session and the soak rightly fails. Throwaway certificates for the TLS
+# transports, and every link cut about every 6 s on all of them, so each
+# client resumes its session many times (SOAK_NETSIM_DGRAM /
+# SOAK_NETSIM_STREAM override the specs). Throwaway certificates for the TLS
 # transports come from tools/certs.sh. Exits non-zero when any transport's
 # soak fails.
 BINDIR=${1:-bin/Release}
 SECS=${2:-45}
-DGRAM=${SOAK_NETSIM_DGRAM:-latency=1000ms,jitter=100ms,loss=25%,dup=25%}
-STREAM=${SOAK_NETSIM_STREAM:-latency=1000ms,jitter=100ms}
+DGRAM=${SOAK_NETSIM_DGRAM:-latency=1000ms,jitter=100ms,loss=25%,dup=25%,cut_every=6s}
+STREAM=${SOAK_NETSIM_STREAM:-latency=1000ms,jitter=100ms,cut_every=6s}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CERTS=$(mktemp -d /tmp/hive-soak-certs.XXXXXX)
 trap 'rm -rf "$CERTS"' EXIT
