@@ -197,6 +197,9 @@ extern "C" {
 #define HIVE_DEFAULT_STATS_INTERVAL_MS    1000    /* stats events per connection; -1: none */
 #define HIVE_MIN_STATS_INTERVAL_MS        10
 #define HIVE_MAX_STATS_INTERVAL_MS        3600000
+#define HIVE_DEFAULT_MAX_HANDSHAKES       128     /* links before their hello: see ADMISSION */
+#define HIVE_DEFAULT_MAX_HANDSHAKES_PER_ADDR 8    /* ... from one source IP address */
+#define HIVE_MAX_HANDSHAKES               4096    /* the limit of both */
 #define HIVE_HELLO_STR_MAX                64      /* app, app_version, conntype: bytes */
 #define HIVE_TOKEN_MAX                    4096    /* hive_client_config.token_len */
 
@@ -240,7 +243,8 @@ typedef uint32_t hive_cid;
     X(NO_MEMORY,         19, "no_memory",         "out of memory")                        \
     X(SLOW_CONSUMER,     20, "slow_consumer",     "the peer read too slowly: its send queue filled") \
     X(RATE_LIMITED,      21, "rate_limited",      "the peer sent more than its receive limits allow")     \
-    X(SLOW_SENDER,       22, "slow_sender",       "the peer sent a frame too slowly: it did not complete in frame_timeout_ms")
+    X(SLOW_SENDER,       22, "slow_sender",       "the peer sent a frame too slowly: it did not complete in frame_timeout_ms") \
+    X(BUSY,              23, "busy",              "too many connections are being set up; try again")
 
 typedef enum hive_close_reason {
 #define HIVE_CLOSE_ENUM_(name, code, str, text) HIVE_CLOSE_##name = (code),
@@ -371,10 +375,12 @@ typedef struct hive_server_config {
                                        default 65536, at least 8192 */
     uint32_t handshake_timeout_ms;  /* hello..ready must finish in this; default 5000.
                                        A link that connects and never says hello
-                                       holds a max_connections slot until this
-                                       closes it (tcp:// and tls:// listen with a
-                                       backlog of 1024, clamped by the kernel's
-                                       somaxconn, and accept at most 64 per wakeup) */
+                                       holds a handshake slot (max_handshakes, not
+                                       max_connections) until this closes it or a
+                                       newcomer evicts it (tcp:// and tls:// listen
+                                       with a backlog of 1024, clamped by the
+                                       kernel's somaxconn, and accept at most 64
+                                       per wakeup). See ADMISSION */
     uint32_t heartbeat_ms;          /* ping after this much silence; default 1000 */
     uint32_t heartbeat_timeout_ms;  /* close "timeout" after this much silence
                                        from the peer; default 10000 */
@@ -430,6 +436,15 @@ typedef struct hive_server_config {
                                        bytes; tls:// counts the encrypted bytes)
                                        so what is queued leaves at this rate; the
                                        send_queue_bytes bound still applies */
+    uint32_t max_handshakes;        /* links that have not had their hello accepted
+                                       yet, overall; default 128, at most 4096.
+                                       They hold no max_connections slot. A link
+                                       arriving when they are all taken makes the
+                                       OLDEST one close with "busy". See ADMISSION */
+    uint32_t max_handshakes_per_addr; /* the same per source IP address; default 8,
+                                       at most 4096 (at or over max_handshakes only
+                                       the overall limit applies). A link beyond it
+                                       is refused with "busy". See ADMISSION */
 } hive_server_config;
 
 /* Per-connection facts; strings are owned by the server and valid until
@@ -468,6 +483,12 @@ typedef struct hive_net_stats {
      * CONNECT and did not complete ENet's handshake within 2 s (HOSTILE
      * PEERS ON ENET). Such a peer holds a slot but is never a connection. */
     uint64_t enet_half_open_reaped;
+    /* Servers (ADMISSION): links refused on arrival with "busy" because
+     * their address already had max_handshakes_per_addr handshakes under
+     * way, and handshaking links closed with "busy" to make room for a
+     * newcomer when max_handshakes were under way. Every "busy" close is
+     * counted in exactly one of them. */
+    uint64_t busy_rejected, handshakes_evicted;
 } hive_net_stats;
 
 /*

@@ -78,6 +78,11 @@ typedef struct hive__conn {
     uint64_t last_stats;       /* when the stats event last went out (ms) */
     uint64_t last_ping;        /* when Hive last sent a ping (ms) */
     uint32_t resumes;          /* resumes of this session: the resume work counts them */
+    /* Server side, before the hello is accepted: the handshake table
+     * (net/core/admit.h, hive/net.h ADMISSION). I/O thread. */
+    bool hs_in;                /* in the table */
+    uint8_t hs_key[16];        /* source address key */
+    struct hive__conn *hs_prev, *hs_next;   /* oldest first */
     struct hive__conn *next, *prev;
 } hive__conn;
 
