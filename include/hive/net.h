@@ -441,10 +441,12 @@ typedef struct hive_server_config {
                                        They hold no max_connections slot. A link
                                        arriving when they are all taken makes the
                                        OLDEST one close with "busy". See ADMISSION */
-    uint32_t max_handshakes_per_addr; /* the same per source IP address; default 8,
-                                       at most 4096 (at or over max_handshakes only
-                                       the overall limit applies). A link beyond it
-                                       is refused with "busy". See ADMISSION */
+    uint32_t max_handshakes_per_addr; /* the same per source IP address, applied
+                                       once half of max_handshakes are under way;
+                                       default 8, at most 4096 (at or over
+                                       max_handshakes only the overall limit
+                                       applies). A link beyond it is refused with
+                                       "busy". See ADMISSION */
 } hive_server_config;
 
 /* Per-connection facts; strings are owned by the server and valid until

@@ -129,19 +129,22 @@ void hive__ep_refuse(hive__ep *ep, hive__conn *c, int reason)
 
 /*
  * A link has arrived: it enters the handshake table, or is refused
- * (hive/net.h ADMISSION). An address already holding max_per_addr
- * handshakes gets no more: the newcomer is refused, so one host can never
- * take the whole table. When the table is full the OLDEST entry makes
- * room: a real client's hello follows its link within a round trip, so
- * the oldest is the likeliest to be idle, and a storm of idle links can
- * then never keep a newcomer out (it only shortens how long each idle
- * link is kept).
+ * (hive/net.h ADMISSION). Once the table is at least half full, an
+ * address already holding max_per_addr handshakes gets no more: the
+ * newcomer is refused, so under pressure one host cannot take more than
+ * its share (nor, through eviction, push everyone else's handshakes out).
+ * Below half nothing is at stake, and a LAN party or a crowd of bots
+ * joining from one address at once all get in. When the table is full
+ * the OLDEST entry makes room: a real client's hello follows its link
+ * within a round trip, so the oldest is the likeliest to be idle, and a
+ * storm of idle links can then never keep a newcomer out (it only
+ * shortens how long each idle link is kept).
  */
 static void admit(hive__ep *ep, hive__conn *c)
 {
     hive__admit *a = &ep->adm;
     hive__admit_key(c->addr, c->hs_key);
-    if (hive__admit_count(a, c->hs_key) >= a->max_per_addr) {
+    if (a->n >= (a->max + 1) / 2 && hive__admit_count(a, c->hs_key) >= a->max_per_addr) {
         HIVE__STAT_ADD(ep, busy_rejected, 1);
         hive__ep_refuse(ep, c, HIVE_CLOSE_BUSY);
         return;

@@ -64,9 +64,8 @@ Test(admission, idle_sockets_end_on_the_handshake_timeout_and_free_their_slots,
     hive_bus *sbus = hive_bus_create(NULL);
     recorder *sr = calloc(1, sizeof *sr);
     rec_attach(sr, sbus);
-    /* All from 127.0.0.1: the per-address limit must let them all in. */
     hive_server *srv = test_server(sbus, &(hive_server_config){
-        .max_connections = ADM_IDLE, .handshake_timeout_ms = 500, .max_handshakes_per_addr = ADM_IDLE }, NULL);
+        .max_connections = ADM_IDLE, .handshake_timeout_ms = 500 }, NULL);
 
     idle_set set = { 0 };
     for (int i = 0; i < ADM_IDLE; i++) set.fds[i] = idle_connect(hive_server_port(srv));
@@ -142,14 +141,14 @@ Test(admission, a_client_gets_in_and_plays_while_2000_half_open_links_are_held, 
     hive_bus_destroy(sbus);
 }
 
-/* max_handshakes_per_addr 4: the fifth link from 127.0.0.3 is refused
- * with a reject saying "busy" while the four wait on; 127.0.0.1 still
- * gets in. */
+/* max_handshakes 8, max_handshakes_per_addr 4: with four under way (half
+ * the table) the fifth link from 127.0.0.3 is refused with a reject
+ * saying "busy" while the four wait on; 127.0.0.1 still gets in. */
 Test(admission, the_per_address_limit_refuses_the_next_link_with_busy, .timeout = 60)
 {
     hive_bus *sbus = hive_bus_create(NULL);
     hive_server *srv = adm_server(sbus, "tcp", &(hive_server_config){
-        .handshake_timeout_ms = 60000, .max_handshakes_per_addr = 4 });
+        .handshake_timeout_ms = 60000, .max_handshakes = 8, .max_handshakes_per_addr = 4 });
     int fds[5];
     adm_storm(srv, "127.0.0.3", 4, fds);
     adm_storm(srv, "127.0.0.3", 1, &fds[4]);
@@ -170,15 +169,35 @@ Test(admission, the_per_address_limit_refuses_the_next_link_with_busy, .timeout 
     hive_bus_destroy(sbus);
 }
 
+/* Below half of max_handshakes the per-address limit waits: a crowd
+ * joining from one address (a LAN party behind a NAT, a test's bots) all
+ * get their handshakes started. Past half, the address is held to it. */
+Test(admission, a_quiet_server_lets_one_address_start_many_handshakes, .timeout = 60)
+{
+    hive_bus *sbus = hive_bus_create(NULL);
+    hive_server *srv = adm_server(sbus, "tcp", &(hive_server_config){
+        .handshake_timeout_ms = 60000, .max_handshakes = 32, .max_handshakes_per_addr = 2 });
+    int fds[17];
+    adm_storm(srv, "127.0.0.7", 16, fds);
+    for (int i = 0; i < 16; i++) cr_expect(adm_still_open(fds[i]), "link %d of the crowd", i);
+    cr_expect_eq(stats_of(srv).busy_rejected, 0);
+    adm_storm(srv, "127.0.0.7", 1, &fds[16]);   /* the table is half full now */
+    cr_expect_eq(adm_reject_reason(srv, fds[16], 5000), HIVE_CLOSE_BUSY);
+    cr_expect_eq(stats_of(srv).busy_rejected, 1);
+    for (int i = 0; i < 17; i++) close(fds[i]);
+    hive_server_destroy(srv);
+    hive_bus_destroy(sbus);
+}
+
 /* A Hive client turned away with busy reports it as its close reason,
  * as it does server_full: it may try again later. */
 Test(admission, a_client_refused_with_busy_sees_busy_as_its_close_reason, .timeout = 60)
 {
     hive_bus *sbus = hive_bus_create(NULL);
     hive_server *srv = adm_server(sbus, "tcp", &(hive_server_config){
-        .handshake_timeout_ms = 60000, .max_handshakes_per_addr = 2 });
+        .handshake_timeout_ms = 60000, .max_handshakes = 4, .max_handshakes_per_addr = 2 });
     int fds[2];
-    adm_storm(srv, "127.0.0.1", 2, fds);   /* the client's own address is at its limit */
+    adm_storm(srv, "127.0.0.1", 2, fds);   /* the client's own address is at its limit, the table half full */
 
     adm_good g;
     adm_good_start(&g, srv, "tcp", NULL);

@@ -159,7 +159,7 @@ Test(tls_admission, the_per_address_limit_closes_the_next_link_before_tls)
 {
     hive_bus *sbus = hive_bus_create(NULL);
     hive_server *srv = ta_server(sbus, (hive_server_config){
-        .handshake_timeout_ms = 60000, .max_handshakes_per_addr = 2 });
+        .handshake_timeout_ms = 60000, .max_handshakes = 4, .max_handshakes_per_addr = 2 });
     int fds[2];
     adm_storm(srv, "127.0.0.1", 2, fds);
     hive_tls_config ct = { .ca_file = C.ca };
