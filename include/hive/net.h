@@ -137,6 +137,44 @@
  *   timeout usually ends such a peer first. Datagram transports (enet://,
  *   enet+tls://) carry whole frames only, so nothing is ever partial there.
  *
+ * ADMISSION (who gets in, and who is told to come back)
+ *   A server admits in two steps. A link the transport hands over (TCP
+ *   accepted, on tls:// before TLS begins; on enet:// and enet+tls://
+ *   after ENet's connect) is a HANDSHAKE until its hello is accepted; only
+ *   then does it take one of max_connections' slots. So:
+ *   - `server_full` is decided at the hello, by players alone: a client
+ *     whose hello finds max_connections connections past their hello is
+ *     rejected with it. Links that never say hello never fill the server.
+ *   - handshakes have their own bound, `max_handshakes` (default
+ *     HIVE_DEFAULT_MAX_HANDSHAKES, 128, at most HIVE_MAX_HANDSHAKES). A link
+ *     that arrives when all are taken evicts the OLDEST handshake, which is
+ *     closed with `busy` (hive_net_stats.handshakes_evicted). Why the
+ *     oldest: a real client's hello follows its link within a round trip
+ *     (two over TLS), so the oldest is the likeliest to be idle, and a storm
+ *     of sockets that connect and say nothing can never keep a newcomer out
+ *     (it only shortens how long each of them is kept). A legitimate client
+ *     is evicted only if max_handshakes links arrive during its own
+ *     handshake; it is told `busy`, and may try again.
+ *   - `max_handshakes_per_addr` (default 8) bounds one source IP address
+ *     (the port is not part of it; IPv4 and IPv4-mapped IPv6 count as the
+ *     same address) once at least half of max_handshakes are under way: a
+ *     link from an address already holding that many is refused with
+ *     `busy` (hive_net_stats.busy_rejected), so under pressure one host
+ *     cannot take the table, nor evict everyone else's handshakes. Below
+ *     half nothing is at stake, so a LAN party behind one NAT, or a test's
+ *     crowd of bots on 127.0.0.1, all get their handshakes started.
+ *   A server that expects more simultaneous joins than that (a load
+ *   generator: hundreds of bots from one address at once) raises both.
+ *   `busy` (HIVE_CLOSE_BUSY, 23) travels in a reject frame where the link
+ *   can carry it: on tcp:// it is written; on tls:// before the TLS
+ *   handshake finished the link is just closed (no TLS work is spent on a
+ *   refused link; a Hive client then reports tls_error); on enet:// it
+ *   leaves with ENet's disconnect. A Hive client reports it as its close
+ *   reason, as it does server_full. On tcp:// and tls:// a refused link's
+ *   socket is closed at once, so a storm holds at most max_handshakes
+ *   sockets. handshake_timeout_ms still ends every handshake that stalls.
+ *   IPv6 hosts with many addresses (a /64) are not grouped yet.
+ *
  * SEEING THE CONNECTION: hive_server_conn_stats / hive_client_conn_stats
  *   copy one connection's hive_conn_stats (RTT, bytes and frames each
  *   way, send queue, time connected) from any thread, and every
@@ -525,7 +563,8 @@ typedef struct hive_conn_stats {
  * (max_connections over HIVE_MAX_CONNECTIONS, max_frame under
  * HIVE_MIN_MAX_FRAME, heartbeat_ms not under heartbeat_timeout_ms, app or
  * app_version over HIVE_HELLO_STR_MAX bytes, send_queue_bytes under
- * HIVE_MIN_SEND_QUEUE_BYTES, no bus) or HIVE_ENOMEM;
+ * HIVE_MIN_SEND_QUEUE_BYTES, max_handshakes or max_handshakes_per_addr
+ * over HIVE_MAX_HANDSHAKES, no bus) or HIVE_ENOMEM;
  * hive_create_error() then says which field and why.
  */
 hive_server *hive_server_create(const hive_server_config *cfg, hive_bus *bus);
