@@ -286,3 +286,59 @@ Test(admission, handshake_limits_are_checked_at_create_and_read_back, .timeout =
     hive_server_destroy(s);
     hive_bus_destroy(bus);
 }
+
+/* Pumps until the raw ENet peer is disconnected; its reject's reason. */
+static int raw_busy_wait(raw_peer *p, hive_server *srv)
+{
+    uint64_t end = hive_now_ns() + 10000000000ull;
+    while (!p->disconnected && hive_now_ns() < end) {
+        raw_service(p, 1);
+        hive_server_service(srv, 1);
+    }
+    uint32_t pid = 0;
+    int reason = raw_close_reason(p, &pid);
+    cr_expect_eq(pid, HIVE__PID_REJECT, "a reject frame, not pid %u", pid);
+    return reason;
+}
+
+/* The same rules on enet://, after ENet's connect: the oldest handshake
+ * makes room, and the reject with "busy" reaches the peer. */
+Test(admission, over_enet_the_oldest_handshake_is_evicted_with_busy, .timeout = 60)
+{
+    hive_bus *sbus = hive_bus_create(NULL);
+    hive_server *srv = test_server(sbus, &(hive_server_config){
+        .handshake_timeout_ms = 60000, .max_handshakes = 2, .max_handshakes_per_addr = 4 }, NULL);
+    raw_peer a, b, c;
+    raw_connect(&a, srv);
+    raw_connect(&b, srv);
+    raw_connect(&c, srv);   /* the table was full: a, the oldest, goes */
+    cr_expect_eq(raw_busy_wait(&a, srv), HIVE_CLOSE_BUSY);
+    cr_expect_not(b.disconnected);
+    cr_expect_not(c.disconnected);
+    cr_expect_eq(stats_of(srv).handshakes_evicted, 1);
+    raw_destroy(&a);
+    raw_destroy(&b);
+    raw_destroy(&c);
+    hive_server_destroy(srv);
+    hive_bus_destroy(sbus);
+}
+
+Test(admission, over_enet_the_per_address_limit_rejects_with_busy, .timeout = 60)
+{
+    hive_bus *sbus = hive_bus_create(NULL);
+    hive_server *srv = test_server(sbus, &(hive_server_config){
+        .handshake_timeout_ms = 60000, .max_handshakes = 4, .max_handshakes_per_addr = 2 }, NULL);
+    raw_peer a, b, c;
+    raw_connect(&a, srv);
+    raw_connect(&b, srv);
+    raw_connect(&c, srv);   /* 127.0.0.1 holds two, the table is half full */
+    cr_expect_eq(raw_busy_wait(&c, srv), HIVE_CLOSE_BUSY);
+    cr_expect_not(a.disconnected);
+    cr_expect_not(b.disconnected);
+    cr_expect_eq(stats_of(srv).busy_rejected, 1);
+    raw_destroy(&a);
+    raw_destroy(&b);
+    raw_destroy(&c);
+    hive_server_destroy(srv);
+    hive_bus_destroy(sbus);
+}
