@@ -149,7 +149,7 @@ for f in "$TMP"/client-*.log; do
     case "$rtt" in ''|-*) ;; *) sum=$(echo "$sum $rtt" | awk '{ print $1 + $2 }'); n=$((n + 1)) ;; esac
 done
 if [ "$n" -gt 0 ]; then
-    echo "round trip: $(echo "$sum $n" | awk '{ printf "%.2f", $1 / $2 }') ms on average (the clients' own pings; ENet's estimate ${enet_rtt} ms)"
+    echo "round trip: $(echo "$sum $n" | awk '{ printf "%.2f", $1 / $2 }') ms on average (Hive's ping/pong, net:client.stats; ENet's estimate ${enet_rtt} ms)"
 fi
 
 expect_joins=3; [ "$windows" = 1 ] && expect_joins=4

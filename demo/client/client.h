@@ -43,12 +43,13 @@ typedef struct roster_entry {
 } roster_entry;
 
 typedef struct net_stats {
-    double rtt_ms;                     /* last sample, -1 before the first */
+    double rtt_ms;                     /* Hive's smoothed RTT (net:client.stats), -1 before one */
     double rtt_hist[RTT_KEEP];
     int rtt_n;
     double rtt_sum;
     uint64_t rtt_count;
-    double loss_pct;                   /* snapshots lost over the last second */
+    double loss;                       /* Hive's loss estimate, percent (net:client.stats) */
+    double loss_pct;                   /* snapshots lost over the last second (the summary's) */
     uint32_t win_first, win_max, win_got;
     uint32_t first_seq, last_seq;
     uint64_t snapshots, bad_snapshots;
@@ -68,6 +69,8 @@ typedef struct demo_client {
 
     /* session */
     bool handshaken, joined, closed, leaving;
+    unsigned reconnects;        /* new sessions after a lost link */
+    bool ever_joined;
     int close_reason;
     char close_text[96];
     uint32_t my_id;

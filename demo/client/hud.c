@@ -115,8 +115,8 @@ static int network(demo_client *c, SDL_Renderer *r, int y)
     if (st->rtt_ms >= 0) snprintf(v, sizeof v, "%.2f ms", st->rtt_ms);
     else snprintf(v, sizeof v, "-");
     stat_line(c, y + 32, "round trip", v);
-    snprintf(v, sizeof v, "%.1f %%", st->loss_pct);
-    stat_line(c, y + 52, "snapshot loss", v);
+    snprintf(v, sizeof v, "%.1f %%", st->loss);
+    stat_line(c, y + 52, "loss", v);
     snprintf(v, sizeof v, "%.1f kB/s", st->kb_in);
     stat_line(c, y + 72, "in", v);
     snprintf(v, sizeof v, "%.1f kB/s", st->kb_out);

@@ -59,10 +59,10 @@ static void print_summary(demo_client *c)
     double rtt = st->rtt_count ? st->rtt_sum / (double)st->rtt_count : -1;
     const char *close = c->closed ? demo_close_text(c->close_reason) : "none";
     demo_say("hive-demo-client %s summary joined=%d snapshots=%llu lost_pct=%.1f rtt_ms=%.2f tags_seen=%llu "
-             "tagged_others=%llu chats_sent=%llu corrections=%u close=%s",
-             c->opts->name, c->joined, (unsigned long long)st->snapshots, lost, rtt,
+             "tagged_others=%llu chats_sent=%llu corrections=%u reconnects=%u close=%s",
+             c->opts->name, c->joined || c->ever_joined, (unsigned long long)st->snapshots, lost, rtt,
              (unsigned long long)c->tags_seen, (unsigned long long)c->my_tags,
-             (unsigned long long)c->chats_sent, c->pred.corrections, close);
+             (unsigned long long)c->chats_sent, c->pred.corrections, c->reconnects, close);
 }
 
 int main(int argc, char **argv)
@@ -89,10 +89,15 @@ int main(int argc, char **argv)
         .app = DEMO_APP, .app_version = DEMO_APP_VERSION, .conntype = opts.bot ? "bot" : "player",
         .tls = { .cert_file = opts.cert, .key_file = opts.key, .ca_file = opts.ca,
                  .insecure_skip_verify = opts.insecure },
+        .netsim = opts.netsim,
+        /* A dropped Wi-Fi link comes back by itself: the demo rejoins. */
+        .stats_interval_ms = 250,   /* the network panel's figures (session.c) */
+        .reconnect_attempts = 20, .reconnect_delay_ms = 250, .reconnect_max_delay_ms = 4000,
     };
     c.cli = hive_client_create(&ccfg, c.bus);
     if (!c.engine || !c.cli) {
-        fprintf(stderr, "hive-demo-client: cannot create the %s\n", c.engine ? "client" : "engine");
+        fprintf(stderr, "hive-demo-client: cannot create the %s: %s\n", c.engine ? "client" : "engine",
+                hive_create_error()->message);
         goto out;
     }
     /* Attached first, so the loop waits between frames in the network

@@ -88,6 +88,27 @@ static void on_handshake(const hive_event *ev, void *user)
     send_msg(c, DEMO_P_JOIN);
 }
 
+/* The link dropped; Hive dials again by itself (reconnect_attempts). */
+static void on_reconnecting(const hive_event *ev, void *user)
+{
+    demo_client *c = user;
+    long long delay = (long long)hive_event_int(ev, "delay_ms", 0);
+    demo_log(ev->name, "link lost (%s): attempt %lld in %lld ms", hive_event_str(ev, "reason_name"),
+             (long long)hive_event_int(ev, "attempt", 0), delay);
+    demo_session_line(c, LINE_SYSTEM, 0, NULL, "Connection lost, reconnecting in %lld ms...", delay);
+}
+
+/* Back, as a new session: the old player is gone from the arena; the
+ * handshake that follows joins again. */
+static void on_new_session(const hive_event *ev, void *user)
+{
+    demo_client *c = user;
+    c->reconnects++;
+    c->joined = false;
+    demo_log(ev->name, "reconnected: session %lld ended, now %lld", (long long)hive_event_int(ev, "old_cid", 0),
+             (long long)hive_event_int(ev, "cid", 0));
+}
+
 static void stop_now(hive_engine *e, int timer, void *user)
 {
     hive_engine_stop(e);
@@ -142,7 +163,7 @@ static void on_accepted(const hive_event *ev, void *user)
     c->my_id = (uint32_t)id;
     c->tick_hz = tick_hz;
     c->net_hz = net_hz;
-    c->joined = true;
+    c->joined = c->ever_joined = true;
     demo_predict_init(&c->pred, (int)(tick_hz + 0.5));
     const msgpack_object *r = hive_msg_get(m, "roster");
     if (r && r->type == MSGPACK_OBJECT_ARRAY) {
@@ -285,26 +306,24 @@ static void on_announce(const hive_event *ev, void *user)
     hive_msg_view_free(&v);
 }
 
-static void on_pong(const hive_event *ev, void *user)
+/* Hive's own measurements of the connection (net:client.stats, every
+ * stats_interval_ms): the round trip of its ping/pong and the loss of the
+ * server's unreliable frames. The panel shows these. */
+static void on_stats(const hive_event *ev, void *user)
 {
     demo_client *c = user;
-    hive_msg_view v;
-    const msgpack_object *m = message(ev, &v);
-    uint64_t t;
-    uint64_t now = hive_now_ns();
-    /* Our own timestamp came back; anything in the future is forged. */
-    if (m && hive_msg_get_uint(m, "t", &t) == 0 && t <= now && now - t < 10000000000ull) {
-        net_stats *st = &c->st;
-        st->rtt_ms = (double)(now - t) / 1e6;
-        if (st->rtt_n == RTT_KEEP) {
-            memmove(st->rtt_hist, st->rtt_hist + 1, (RTT_KEEP - 1) * sizeof st->rtt_hist[0]);
-            st->rtt_n--;
-        }
-        st->rtt_hist[st->rtt_n++] = st->rtt_ms;
-        st->rtt_sum += st->rtt_ms;
-        st->rtt_count++;
+    net_stats *st = &c->st;
+    double rtt = hive_event_double(ev, "rtt_ms", -1);
+    st->loss = hive_event_double(ev, "loss", 0) * 100.0;
+    if (rtt < 0) return;
+    st->rtt_ms = rtt;
+    if (st->rtt_n == RTT_KEEP) {
+        memmove(st->rtt_hist, st->rtt_hist + 1, (RTT_KEEP - 1) * sizeof st->rtt_hist[0]);
+        st->rtt_n--;
     }
-    hive_msg_view_free(&v);
+    st->rtt_hist[st->rtt_n++] = rtt;
+    st->rtt_sum += rtt;
+    st->rtt_count++;
 }
 
 /* ------------------------------------------------------------------ */
@@ -331,16 +350,6 @@ static void on_frame(const hive_event *ev, void *user)
     double dt = hive_event_double(ev, "dt", 0);
     demo_interp_advance(&c->interp, dt, (int)(c->tick_hz + 0.5));
     demo_predict_smooth(&c->pred, dt);
-}
-
-static void send_ping(hive_engine *e, int timer, void *user)
-{
-    demo_client *c = user;
-    if (!c->joined || c->closed) return;
-    hive_msg_reset(&c->msg);
-    hive_msg_map(&c->msg, 1);
-    hive_msg_kv_uint(&c->msg, "t", hive_now_ns());
-    send_msg(c, DEMO_P_PING);
 }
 
 /* Once a second: loss over the last second, bandwidth. */
@@ -386,6 +395,8 @@ int demo_session_install(demo_client *c)
     static const struct { const char *name; hive_handler fn; } subs[] = {
         { HIVE_EV_CLIENT_HANDSHAKE, on_handshake },
         { HIVE_EV_CLIENT_CLOSE, on_close },
+        { HIVE_EV_CLIENT_RECONNECTING, on_reconnecting },
+        { HIVE_EV_CLIENT_SESSION_INVALIDATED, on_new_session },
         { RECV(DEMO_P_ACCEPTED), on_accepted },
         { RECV(DEMO_P_JOINED), on_joined },
         { RECV(DEMO_P_LEFT), on_left },
@@ -393,7 +404,7 @@ int demo_session_install(demo_client *c)
         { RECV(DEMO_P_TAG), on_tag },
         { RECV(DEMO_P_CHAT), on_chat },
         { RECV(DEMO_P_ANNOUNCE), on_announce },
-        { RECV(DEMO_P_PONG), on_pong },
+        { HIVE_EV_CLIENT_STATS, on_stats },
         { HIVE_EV_ENGINE_TICK, on_tick },
         { HIVE_EV_ENGINE_FRAME, on_frame },
     };
@@ -407,7 +418,6 @@ int demo_session_install(demo_client *c)
         int rc = hive_bus_subscribe(c->bus, subs[i].name, subs[i].fn, c, NULL);
         if (rc < 0) return rc;
     }
-    int rc = hive_engine_every(c->engine, 250, send_ping, c);
-    if (rc > 0) rc = hive_engine_every(c->engine, 1000, per_second, c);
+    int rc = hive_engine_every(c->engine, 1000, per_second, c);
     return rc < 0 ? rc : 0;
 }

@@ -26,6 +26,8 @@ static const char server_help[] =
 "  --max-players N      arena size (default 16, at most 16)\n"
 "  --duration SECONDS   stop after this long (default: until Ctrl-C)\n"
 "  --seed N             spawn positions (default 1)\n"
+"  --netsim SPEC        play over a simulated bad network, e.g.\n"
+"                       \"loss=10%,latency=150ms,cut_every=8s\" (see HIVE_NETSIM)\n"
 "  --quiet              log only the start and the summary\n"
 "  --help               this text\n";
 
@@ -53,6 +55,8 @@ static const char client_help[] =
 "  --screenshot FILE    save the window as a PNG, then exit...\n"
 "  --after SECONDS      ...this long after start (default 3)\n"
 "  --seed N             the bot's randomness\n"
+"  --netsim SPEC        play over a simulated bad network, e.g.\n"
+"                       \"loss=10%,latency=150ms,cut_every=8s\" (see HIVE_NETSIM)\n"
 "  --quiet              print only errors and the final summary\n"
 "  --help               this text\n"
 "\n"
@@ -61,7 +65,7 @@ static const char client_help[] =
 
 enum { O_HOST = 256, O_PORT, O_TRANSPORT, O_CERT, O_KEY, O_CA, O_INSECURE, O_TICK, O_NET,
        O_DURATION, O_QUIET, O_SEED, O_MAXP, O_NAME, O_BOT, O_HEADLESS, O_SHOT, O_AFTER,
-       O_CHAT, O_SECURE, O_HELP };
+       O_CHAT, O_SECURE, O_NETSIM, O_HELP };
 
 static bool number(const char *s, double lo, double hi, double *out)
 {
@@ -85,7 +89,7 @@ int demo_opts_parse(demo_opts *o, int argc, char **argv, bool server)
         { "bot", no_argument, 0, O_BOT }, { "headless", no_argument, 0, O_HEADLESS },
         { "screenshot", required_argument, 0, O_SHOT }, { "after", required_argument, 0, O_AFTER },
         { "chat-every", required_argument, 0, O_CHAT }, { "help", no_argument, 0, O_HELP },
-        { "secure", no_argument, 0, O_SECURE },
+        { "secure", no_argument, 0, O_SECURE }, { "netsim", required_argument, 0, O_NETSIM },
         { 0, 0, 0, 0 },
     };
     const char *prog = server ? "hive-demo-server" : "hive-demo-client";
@@ -133,6 +137,7 @@ int demo_opts_parse(demo_opts *o, int argc, char **argv, bool server)
         case O_AFTER: if (number(optarg, 0, 3600, &v)) o->after = v; else bad = "--after"; break;
         case O_CHAT: if (number(optarg, 0.1, 3600, &v)) o->chat_every = v; else bad = "--chat-every"; break;
         case O_SECURE: secure = true; break;
+        case O_NETSIM: o->netsim = optarg; break;   /* checked by create, which names a bad key */
         case O_HELP: fputs(server ? server_help : client_help, stdout); return 1;
         default:
             fprintf(stderr, "%s: unknown option '%s' (try --help)\n", prog, argv[optind - 1]);

@@ -20,6 +20,7 @@ typedef struct demo_opts {
     double duration;           /* seconds; 0 = until stopped */
     bool quiet;
     uint32_t seed;
+    const char *netsim;        /* --netsim SPEC: the config's netsim (NULL: HIVE_NETSIM) */
     /* server */
     int max_players;
     /* client */

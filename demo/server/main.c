@@ -87,10 +87,12 @@ int main(int argc, char **argv)
         .app = DEMO_APP, .app_version = DEMO_APP_VERSION,
         .tls = { .cert_file = opts.cert, .key_file = opts.key, .ca_file = opts.ca,
                  .client_auth = opts.ca ? HIVE_TLS_CLIENT_OPTIONAL : HIVE_TLS_CLIENT_NONE },
+        .netsim = opts.netsim,
     };
     ds.srv = hive_server_create(&scfg, ds.bus);
     if (!ds.engine || !ds.srv) {
-        fprintf(stderr, "hive-demo-server: cannot create the %s\n", ds.engine ? "server" : "engine");
+        fprintf(stderr, "hive-demo-server: cannot create the %s: %s\n", ds.engine ? "server" : "engine",
+                hive_create_error()->message);
         goto out;
     }
     if ((rc = demo_proto_register(ds.srv)) < 0 ||

@@ -188,6 +188,57 @@
  *   on a connection that is never silent (unless its send queue is over
  *   the high-water mark).
  *
+ * NETWORK SIMULATOR: set `netsim` in a server or client config, or
+ *   HIVE_NETSIM in the environment of any Hive program (the config wins;
+ *   "off" turns it off), to play over a bad network on loopback:
+ *     HIVE_NETSIM="latency=100ms,jitter=20ms,loss=5%,dup=1%,cut_every=10s,seed=7"
+ *   Keys: latency, jitter, cut_every (150ms, 1.5s), loss, dup, reorder
+ *   (5%, 0.5%), bandwidth (256kbps, 2mbps: bits per second), seed (default
+ *   1), dir (both, send or recv; default both). It sits between Hive's core
+ *   and the transport, on every transport, and impairs this endpoint's
+ *   sends and receives: latency and jitter are added each way (a client
+ *   with latency=50ms sees its round trip grow by 100 ms). Channel 1
+ *   (HIVE_SEND_UNRELIABLE on enet:// and enet+tls://) loses, and because it
+ *   is sequenced, a datagram overtaken by a later one, or a second copy,
+ *   is dropped as ENet would drop it. Reliable data (channel 0, and all
+ *   of tcp:// and tls://) is never lost, duplicated or reordered: loss
+ *   there becomes retransmission delay and head-of-line blocking, as on a
+ *   real network. bandwidth serializes each direction of each link.
+ *   cut_every cuts each link at a random moment about that often: the
+ *   close reason is peer_vanished with the message "netsim: link cut".
+ *   Each link draws from its own generator seeded by seed and the link's
+ *   order, so the same traffic gives the same drops, delays and cuts.
+ *   Frames waiting to leave count in send_queue_bytes; 16 MiB at most wait
+ *   to be delivered per link (beyond: unreliable ones are dropped, a
+ *   reliable one cuts the link). hive_net_stats.netsim_dropped,
+ *   netsim_duplicated and netsim_cuts count what it did. A bad spec fails
+ *   create; hive_create_error() names the key.
+ *
+ * RECONNECTING: with hive_client_config.reconnect_attempts set, a client
+ *   whose link is lost (peer_vanished or timeout once open) dials the same
+ *   address again instead of closing. Closes the server or the game chose
+ *   (kicked, server_shutdown, auth_failed, a reject, hive_client_stop) and
+ *   anything this side decided (bad frames, limits) never reconnect. Each
+ *   attempt is announced by net:client.reconnecting {client, attempt,
+ *   delay_ms, reason, reason_name}, where reason is why the link (or the
+ *   last attempt) ended, and the state is HIVE_CLIENT_RECONNECTING until
+ *   it dials. Delays grow by reconnect_factor from reconnect_delay_ms up to
+ *   reconnect_max_delay_ms, and each is drawn uniformly from its upper
+ *   half ("equal jitter": a floor, so a crowd of clients dropped together
+ *   never hammers the server at once, and spread, so they do not return in
+ *   step). An attempt that fails to connect, or whose handshake fails or
+ *   times out, counts; one that completes resets the count. The new link
+ *   gets a fresh handshake and a new cid: the server keeps no session for
+ *   a lost link yet (resume is not built), so before handshakecomplete the
+ *   client publishes net:client.session.invalidated {client, old_cid, cid,
+ *   reason = HIVE_CLOSE_SESSION_INVALID, reason_name, message}: whatever the
+ *   game kept about the old session (its cid, in-flight requests) is void,
+ *   and messages in flight when the link dropped may be lost. While
+ *   reconnecting there is no close event; the close comes once, when the
+ *   attempts run out (with the last attempt's reason, e.g. connect_failed)
+ *   or the game stops the client (reason normal, remote 0). Sends while
+ *   reconnecting fail with HIVE_ESTATE. Works with .threaded as without.
+ *
  * ERRORS: negative HIVE_E* codes (hive/common.h). A connection's end is
  * reported with a close reason (HIVE_CLOSE_*), never with an errno.
  */
@@ -233,6 +284,11 @@ extern "C" {
 #define HIVE_MIN_FRAME_TIMEOUT_MS         100
 #define HIVE_MIN_RECV_FRAMES_PER_SEC      10      /* when set: heartbeats must fit */
 #define HIVE_DEFAULT_STATS_INTERVAL_MS    1000    /* stats events per connection; -1: none */
+#define HIVE_DEFAULT_RECONNECT_DELAY_MS   250     /* first reconnect delay (before jitter) */
+#define HIVE_MIN_RECONNECT_DELAY_MS       10
+#define HIVE_DEFAULT_RECONNECT_MAX_DELAY_MS 10000 /* the backoff's cap */
+#define HIVE_DEFAULT_RECONNECT_FACTOR     2.0     /* each delay is this times the last */
+#define HIVE_RECONNECT_FOREVER            UINT32_MAX  /* reconnect_attempts: no limit */
 #define HIVE_MIN_STATS_INTERVAL_MS        10
 #define HIVE_MAX_STATS_INTERVAL_MS        3600000
 #define HIVE_DEFAULT_MAX_HANDSHAKES       128     /* links before their hello: see ADMISSION */
@@ -282,7 +338,8 @@ typedef uint32_t hive_cid;
     X(SLOW_CONSUMER,     20, "slow_consumer",     "the peer read too slowly: its send queue filled") \
     X(RATE_LIMITED,      21, "rate_limited",      "the peer sent more than its receive limits allow")     \
     X(SLOW_SENDER,       22, "slow_sender",       "the peer sent a frame too slowly: it did not complete in frame_timeout_ms") \
-    X(BUSY,              23, "busy",              "too many connections are being set up; try again")
+    X(BUSY,              23, "busy",              "too many connections are being set up; try again") \
+    X(SESSION_INVALID,   25, "session_invalid",   "the session could not be resumed: a new one began")
 
 typedef enum hive_close_reason {
 #define HIVE_CLOSE_ENUM_(name, code, str, text) HIVE_CLOSE_##name = (code),
@@ -335,6 +392,8 @@ int hive_close_reason_from_name(const char *name);
 #define HIVE_EV_CLIENT_CLOSE        "net:client.close"
 #define HIVE_EV_CLIENT_BACKPRESSURE "net:client.backpressure"
 #define HIVE_EV_CLIENT_STATS        "net:client.stats"
+#define HIVE_EV_CLIENT_RECONNECTING "net:client.reconnecting"
+#define HIVE_EV_CLIENT_SESSION_INVALIDATED "net:client.session.invalidated"
 #define HIVE_EV_CLIENT_RECV_PREFIX  "net:client.recv."   /* + packet name */
 
 /*
@@ -474,6 +533,12 @@ typedef struct hive_server_config {
                                        bytes; tls:// counts the encrypted bytes)
                                        so what is queued leaves at this rate; the
                                        send_queue_bytes bound still applies */
+    const char *netsim;             /* a network simulator spec (NETWORK
+                                       SIMULATOR above), e.g. "latency=100ms,
+                                       jitter=20ms,loss=5%,cut_every=10s,seed=7";
+                                       NULL: the HIVE_NETSIM environment variable
+                                       if set; "" or "off": none. Copied. A bad
+                                       spec fails create, naming the key */
     uint32_t max_handshakes;        /* links that have not had their hello accepted
                                        yet, overall; default 128, at most 4096.
                                        They hold no max_connections slot. A link
@@ -523,6 +588,11 @@ typedef struct hive_net_stats {
      * CONNECT and did not complete ENet's handshake within 2 s (HOSTILE
      * PEERS ON ENET). Such a peer holds a slot but is never a connection. */
     uint64_t enet_half_open_reaped;
+    /* The network simulator (NETWORK SIMULATOR; 0 when it is off): items
+     * it dropped (loss, a full bandwidth queue, a datagram overtaken or a
+     * second copy on the sequenced channel), second copies it made, and
+     * links it cut. */
+    uint64_t netsim_dropped, netsim_duplicated, netsim_cuts;
     /* Servers (ADMISSION): links refused on arrival with "busy" because
      * their address already had max_handshakes_per_addr handshakes under
      * way, and handshaking links closed with "busy" to make room for a
@@ -543,9 +613,12 @@ typedef struct hive_conn_stats {
                                   first pong arrived */
     double rtt_var_ms;         /* its mean deviation (RFC 6298 rttvar); -1 likewise */
     uint32_t rtt_samples;      /* pongs measured */
-    double loss;               /* packet loss estimate 0..1: 0 on tcp:// and
-                                  tls:// (TCP retransmits, nothing is lost
-                                  to Hive) and, for now, on enet:// too */
+    double loss;               /* loss of the peer's unreliable frames 0..1
+                                  (enet://, enet+tls://): each ping carries
+                                  how many the peer sent, compared with what
+                                  arrived, smoothed with gain 1/8; 0 before
+                                  the first sample and always on tcp:// and
+                                  tls:// (TCP retransmits: nothing is lost) */
     uint64_t frames_in, frames_out;
     uint64_t bytes_in, bytes_out;  /* bytes received (as read) / frame bytes queued */
     uint64_t send_queue_bytes;     /* queued and not yet written (tcp://, tls://;
@@ -779,7 +852,9 @@ typedef enum hive_client_state {
     HIVE_CLIENT_HANDSHAKING,    /* hello sent */
     HIVE_CLIENT_OPEN,           /* welcome received, ready sent */
     HIVE_CLIENT_CLOSING,        /* close sent or received */
-    HIVE_CLIENT_CLOSED          /* the connection is over (see close_reason) */
+    HIVE_CLIENT_CLOSED,         /* the connection is over (see close_reason) */
+    HIVE_CLIENT_RECONNECTING    /* the link was lost; waiting to dial again
+                                   (RECONNECTING in the top comment) */
 } hive_client_state;
 
 /* Zero means default for every field. */
@@ -807,6 +882,17 @@ typedef struct hive_client_config {
     int32_t stats_interval_ms;      /* client.stats this often; as the server's */
     uint32_t bandwidth_in;          /* as hive_server_config.bandwidth_in */
     uint32_t bandwidth_out;         /* as hive_server_config.bandwidth_out */
+    const char *netsim;             /* as hive_server_config.netsim (NULL:
+                                       HIVE_NETSIM; "" or "off": none) */
+    uint32_t reconnect_attempts;    /* after a lost link, dial again up to this
+                                       many times in a row (RECONNECTING); 0: never
+                                       (the default), HIVE_RECONNECT_FOREVER: no limit */
+    uint32_t reconnect_delay_ms;    /* before the first attempt; default 250, at
+                                       least 10 */
+    uint32_t reconnect_max_delay_ms;/* the backoff's cap; default 10000, at least
+                                       reconnect_delay_ms */
+    double reconnect_factor;        /* each delay is the last one times this;
+                                       default 2.0, 1.0..16.0 */
 } hive_client_config;
 
 /*

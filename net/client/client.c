@@ -9,6 +9,9 @@
  *   IDLE -connect-> CONNECTING -link up-> HANDSHAKING -welcome-> OPEN
  *        -close (either side)-> CLOSING -link gone-> CLOSED (-stop-> IDLE)
  * client.close is published on entering CLOSING, client.stop on CLOSED.
+ * With reconnect_attempts, a lost link goes instead
+ *   OPEN -lost-> RECONNECTING -delay-> CONNECTING -> ... -> OPEN
+ * (client_conn.c decides; no close event until the attempts run out).
  */
 #include "events/internal.h"
 #include "net/transport/tls.h"
@@ -57,6 +60,22 @@ int hive__cli_setup(hive__ep *ep, const void *cfg)
                                  k.token_len);
     rc = hive__ep_stats_interval(ep, "hive_client_config", &k.stats_interval_ms);
     if (rc < 0) return rc;
+    rc = hive__ep_netsim(ep, "hive_client_config", &k.netsim);
+    if (rc < 0) return rc;
+    if (!k.reconnect_delay_ms) k.reconnect_delay_ms = HIVE_DEFAULT_RECONNECT_DELAY_MS;
+    if (!k.reconnect_max_delay_ms) k.reconnect_max_delay_ms = HIVE_DEFAULT_RECONNECT_MAX_DELAY_MS;
+    if (k.reconnect_factor == 0) k.reconnect_factor = HIVE_DEFAULT_RECONNECT_FACTOR;
+    if (k.reconnect_delay_ms < HIVE_MIN_RECONNECT_DELAY_MS)
+        return hive__create_fail(HIVE_EINVAL, "reconnect_delay_ms",
+                                 "hive_client_config.reconnect_delay_ms: %u is under the minimum of %u",
+                                 k.reconnect_delay_ms, HIVE_MIN_RECONNECT_DELAY_MS);
+    if (k.reconnect_max_delay_ms < k.reconnect_delay_ms)
+        return hive__create_fail(HIVE_EINVAL, "reconnect_max_delay_ms",
+                                 "hive_client_config.reconnect_max_delay_ms: %u is under reconnect_delay_ms (%u)",
+                                 k.reconnect_max_delay_ms, k.reconnect_delay_ms);
+    if (!(k.reconnect_factor >= 1.0 && k.reconnect_factor <= 16.0))
+        return hive__create_fail(HIVE_EINVAL, "reconnect_factor",
+                                 "hive_client_config.reconnect_factor: %g is outside 1.0..16.0", k.reconnect_factor);
     ep->bw_in = k.bandwidth_in;
     ep->bw_out = k.bandwidth_out;
     c->cfg = k;
@@ -98,6 +117,28 @@ static void reap(hive_client *c)
     hive__ep_drop_transport(&c->ep);
 }
 
+int hive__cli_dial(hive_client *c)
+{
+    hive__addr a;
+    int rc = hive__addr_parse(c->addr, HIVE_DEFAULT_PORT, &a);
+    if (rc < 0) return rc;
+    hive__transport *tr = c->ep.tr;
+    hive__link *link;
+    rc = tr->vt->connect(tr, &a, &link);
+    if (rc < 0) return rc;
+    hive__conn *k = hive__ep_conn_new(&c->ep, link, HIVE__C_DIALING);
+    if (!k) {
+        tr->vt->abort(tr, link);
+        return HIVE_ENOMEM;
+    }
+    pthread_mutex_lock(&c->ep.lock);
+    c->ep.conns = k;
+    c->ep.nconns = 1;
+    pthread_mutex_unlock(&c->ep.lock);
+    hive__cli_set_state(c, HIVE_CLIENT_CONNECTING);
+    return HIVE_OK;
+}
+
 int hive_client_connect(hive_client *c, const char *addr)
 {
     if (!c || !addr) return HIVE_EINVAL;
@@ -121,30 +162,23 @@ int hive_client_connect(hive_client *c, const char *addr)
     hive__transport *tr;
     int rc = hive__ep_open(&c->ep, addr, 1, c->cfg.no_coalesce, &a, &tr);
     if (rc < 0) return rc;
-    hive__link *link;
-    rc = tr->vt->connect(tr, &a, &link);
-    if (rc < 0) {
-        tr->vt->destroy(tr);
-        return rc;
-    }
     uint64_t now = hive__now_ms();
     c->ep.now = c->ep.last_tick = now;
-    hive__conn *k = hive__ep_conn_new(&c->ep, link, HIVE__C_DIALING);
-    if (!k) {
-        tr->vt->destroy(tr);
-        return HIVE_ENOMEM;
-    }
     hive__addr_format(&a, c->addr, sizeof c->addr);
-    pthread_mutex_lock(&c->ep.lock);
-    c->ep.conns = k;
-    c->ep.nconns = 1;
-    pthread_mutex_unlock(&c->ep.lock);
     hive__ep_set_transport(&c->ep, tr);
+    c->ep.redial_at = 0;
+    c->attempt = c->last_delay = c->old_cid = 0;
+    c->rng = now ^ ((uint64_t)(uintptr_t)c << 16) ^ hive_now_ns();
+    rc = hive__cli_dial(c);
+    if (rc < 0) {
+        hive__ep_drop_transport(&c->ep);
+        return rc;
+    }
+    hive__conn *k = c->ep.conns;
     __atomic_store_n(&c->cid, 0, __ATOMIC_RELEASE);
     __atomic_store_n(&c->close_reason, -1, __ATOMIC_RELEASE);
     __atomic_store_n(&c->ep.interrupt, 0, __ATOMIC_RELEASE);
     c->stop_owed = true;
-    hive__cli_set_state(c, HIVE_CLIENT_CONNECTING);
     hive_field f[] = { HIVE_PTR("client", c), HIVE_STR("addr", c->addr) };
     hive__ep_emit(&c->ep, c->ep.ev[HIVE__EV_CONNECT], f, 2);
 
@@ -172,6 +206,12 @@ void hive__cli_do_stop(hive_client *c)
         hive__ep_close_all(&c->ep, HIVE_CLOSE_NORMAL, NULL);
     }
     reap(c);
+    /* Stopped between two reconnect attempts: the session ends here. */
+    if (c->ep.redial_at || __atomic_load_n(&c->state, __ATOMIC_ACQUIRE) == HIVE_CLIENT_RECONNECTING) {
+        c->ep.redial_at = 0;
+        c->attempt = 0;
+        hive__cli_emit_close(c, HIVE_CLOSE_NORMAL, "stopped while reconnecting", false);
+    }
     hive__cli_set_state(c, HIVE_CLIENT_IDLE);
     hive__cli_emit_stop(c);   /* connect happened but nothing finished it */
     hive__ep_wake_all(&c->ep, true);
@@ -193,7 +233,8 @@ int hive_client_stop(hive_client *c)
 int hive_client_service(hive_client *c, int timeout_ms)
 {
     if (!c) return HIVE_EINVAL;
-    if (c->ep.threaded || !c->ep.conns || !c->ep.tr || c->ep.stop_pending) return HIVE_ESTATE;
+    if (c->ep.threaded || (!c->ep.conns && !c->ep.redial_at) || !c->ep.tr || c->ep.stop_pending)
+        return HIVE_ESTATE;
     return hive__ep_service(&c->ep, timeout_ms);
 }
 

@@ -65,6 +65,16 @@ static void on_welcome(hive_client *c, hive__conn *k, hive__act *act)
     __atomic_store_n(&c->cid, w->cid, __ATOMIC_RELEASE);
     __atomic_store_n(&c->peer_max, w->max_frame, __ATOMIC_RELEASE);
     hive__cli_set_state(c, HIVE_CLIENT_OPEN);
+    if (c->attempt) {
+        /* A reconnect made it through. The server started a new session
+         * (it keeps none for a lost link): say so before the handshake. */
+        hive_field iv[] = { HIVE_PTR("client", c), HIVE_INT("old_cid", c->old_cid), HIVE_INT("cid", w->cid),
+                            HIVE_INT("reason", HIVE_CLOSE_SESSION_INVALID),
+                            HIVE_STR("reason_name", hive_close_reason_name(HIVE_CLOSE_SESSION_INVALID)),
+                            HIVE_STR("message", "the server began a new session") };
+        hive__ep_emit(ep, ep->ev[HIVE__EV_INVALIDATED], iv, 6);
+        c->attempt = c->last_delay = c->old_cid = 0;
+    }
     /* TLS transports: the verified server certificate's subject. */
     hive__transport *tr = ep->tr;
     const char *subject = k->link && tr->vt->peer_subject ? tr->vt->peer_subject(tr, k->link) : NULL;
@@ -80,17 +90,99 @@ static void cli_handshake(hive__ep *ep, hive__conn *k, hive__act *act)
         hive__ep_close(ep, k, HIVE_CLOSE_UNEXPECTED_PACKET, NULL, false, HIVE__CLOSE_FRAME, false);
 }
 
-static void cli_closing(hive__ep *ep, hive__conn *k, int reason)
+/* Reasons that mean the network, not a decision, ended a link. */
+static bool lost(int reason, bool attempting)
 {
-    hive_client *c = cli(ep);
-    __atomic_store_n(&c->close_reason, reason, __ATOMIC_RELEASE);
-    hive__cli_set_state(c, HIVE_CLIENT_CLOSING);
+    if (reason == HIVE_CLOSE_PEER_VANISHED || reason == HIVE_CLOSE_TIMEOUT) return true;
+    /* during an attempt, failing to get through is the same loss */
+    return attempting && (reason == HIVE_CLOSE_CONNECT_FAILED || reason == HIVE_CLOSE_HANDSHAKE_TIMEOUT);
 }
 
-/* The connection is gone: the client is CLOSED, and client.stop is out. */
+static uint64_t rnd(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* Schedules the next attempt after a loss with `reason`. Returns false
+ * when the attempts have run out (the session then ends). */
+static bool schedule(hive_client *c, int reason)
+{
+    const hive_client_config *k = &c->cfg;
+    if (k->reconnect_attempts != HIVE_RECONNECT_FOREVER && c->attempt >= k->reconnect_attempts) {
+        c->attempt = c->last_delay = 0;
+        return false;
+    }
+    c->attempt++;
+    double step = c->attempt == 1 ? (double)k->reconnect_delay_ms : (double)c->last_delay * k->reconnect_factor;
+    if (step > k->reconnect_max_delay_ms) step = k->reconnect_max_delay_ms;
+    c->last_delay = (uint32_t)step;
+    /* Equal jitter: uniformly in the upper half of the step. */
+    uint32_t half = c->last_delay / 2;
+    uint32_t delay = half + (uint32_t)(rnd(&c->rng) % (uint64_t)(c->last_delay - half + 1));
+    if (!delay) delay = 1;
+    c->ep.redial_at = c->ep.now + delay;
+    hive__cli_set_state(c, HIVE_CLIENT_RECONNECTING);
+    hive_field f[] = { HIVE_PTR("client", c), HIVE_INT("attempt", c->attempt), HIVE_INT("delay_ms", delay),
+                       HIVE_INT("reason", reason), HIVE_STR("reason_name", hive_close_reason_name(reason)) };
+    hive__ep_emit(&c->ep, c->ep.ev[HIVE__EV_RECONNECTING], f, 5);
+    return true;
+}
+
+static bool cli_closing(hive__ep *ep, hive__conn *k, int reason)
+{
+    hive_client *c = cli(ep);
+    int st = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
+    bool attempting = c->attempt > 0;
+    if (c->cfg.reconnect_attempts && !ep->stopping && (st == HIVE_CLIENT_OPEN || attempting) &&
+        lost(reason, attempting)) {
+        if (st == HIVE_CLIENT_OPEN) c->old_cid = k->cid;
+        if (schedule(c, reason)) return true;
+    }
+    c->attempt = 0;
+    __atomic_store_n(&c->close_reason, reason, __ATOMIC_RELEASE);
+    hive__cli_set_state(c, HIVE_CLIENT_CLOSING);
+    return false;
+}
+
+/* The session ends with no connection to close (between attempts): the
+ * close event a connection's end would have published, then CLOSED. */
+void hive__cli_emit_close(hive_client *c, int reason, const char *message, bool remote)
+{
+    hive__ep *ep = &c->ep;
+    __atomic_store_n(&c->close_reason, reason, __ATOMIC_RELEASE);
+    HIVE__STAT_ADD(ep, closed, 1);
+    hive_field f[] = {
+        HIVE_PTR("client", c), HIVE_INT("cid", c->old_cid), HIVE_INT("reason", reason),
+        HIVE_STR("reason_name", hive_close_reason_name(reason)), HIVE_STR("message", message ? message : ""),
+        HIVE_INT("remote", remote),
+    };
+    hive__ep_emit(ep, ep->ev[HIVE__EV_CLOSE], f, 6);
+    c->old_cid = 0;
+}
+
+/* The connection is gone: the client is CLOSED, and client.stop is out
+ * (unless it is about to dial again). */
 static void cli_released(hive__ep *ep)
 {
     hive_client *c = cli(ep);
+    if (ep->redial_at) return;
+    hive__cli_set_state(c, HIVE_CLIENT_CLOSED);
+    hive__cli_emit_stop(c);
+    hive__ep_wake_all(ep, true);
+}
+
+/* The backoff delay is over: dial again. A dial that fails at once is a
+ * failed attempt like any other. */
+static void cli_redial(hive__ep *ep)
+{
+    hive_client *c = cli(ep);
+    ep->redial_at = 0;
+    if (hive__cli_dial(c) == HIVE_OK) return;
+    if (schedule(c, HIVE_CLOSE_CONNECT_FAILED)) return;
+    hive__cli_emit_close(c, HIVE_CLOSE_CONNECT_FAILED, "could not dial again", false);
     hive__cli_set_state(c, HIVE_CLIENT_CLOSED);
     hive__cli_emit_stop(c);
     hive__ep_wake_all(ep, true);
@@ -112,7 +204,7 @@ static bool cli_ended(hive__ep *ep)
     pthread_mutex_lock(&ep->lock);
     bool closed = ep->closed;
     pthread_mutex_unlock(&ep->lock);
-    return closed || !ep->conns;
+    return closed || (!ep->conns && !ep->redial_at);
 }
 
 /* A client dials one connection: its close is the end of the pull
@@ -121,6 +213,7 @@ const hive__ep_face hive__client_face = {
     .key = "client", .names = hive__client_event_names, .recv_prefix = HIVE_EV_CLIENT_RECV_PREFIX,
     .one_conn = true, .final_reason = HIVE_CLOSE_NORMAL, .connected = cli_connected,
     .handshake = cli_handshake, .closing = cli_closing, .released = cli_released, .find = cli_find,
+    .redial = cli_redial,
     .setup = hive__cli_setup, .teardown = hive__cli_teardown, .do_stop = cli_do_stop, .service = cli_service,
     .ended = cli_ended,
 };

@@ -25,6 +25,11 @@ struct hive_client {
     uint32_t peer_max;               /* server's max_frame from the welcome (__atomic) */
     int close_reason;                /* (__atomic), -1 before a close */
     bool stop_owed;                  /* connect happened; client.stop not yet out */
+    /* Reconnecting (I/O thread; RECONNECTING in hive/net.h). */
+    uint32_t attempt;                /* attempts since the link was lost; 0: none */
+    uint32_t last_delay;             /* the last backoff step (before jitter), ms */
+    uint32_t old_cid;                /* the lost session's cid */
+    uint64_t rng;                    /* jitter */
 };
 
 /* client_conn.c: the client's face of the endpoint core. */
@@ -35,6 +40,11 @@ int  hive__cli_setup(hive__ep *ep, const void *cfg);
 void hive__cli_teardown(hive__ep *ep);
 void hive__cli_set_state(hive_client *c, hive_client_state st);
 void hive__cli_do_stop(hive_client *c);
+/* Dial c->addr on the current transport (connect and reconnects). */
+int  hive__cli_dial(hive_client *c);
+/* client_conn.c: a close event for the session when no connection is
+ * left to publish one (between reconnect attempts). */
+void hive__cli_emit_close(hive_client *c, int reason, const char *message, bool remote);
 /* client.stop, once per connect: {reason, reason_name}. */
 void hive__cli_emit_stop(hive_client *c);
 

@@ -78,6 +78,12 @@ typedef struct hive__conn {
     uint64_t last_stats;       /* when the stats event last went out (ms) */
     uint64_t last_ping;        /* when Hive last sent a ping (ms) */
     uint32_t resumes;          /* resumes of this session: the resume work counts them */
+    /* Loss of the peer's unreliable frames (hive_conn_stats.loss), from
+     * the counts the pings carry. I/O thread; st_loss_* read anywhere. */
+    uint64_t unrel_out, unrel_in;          /* unreliable frames sent / received */
+    uint64_t loss_sent0, loss_got0;        /* both counts at the last ping */
+    bool loss_seen;
+    uint32_t st_loss_ppm, st_loss_n;       /* smoothed (gain 1/8), samples */
     /* Server side, before the hello is accepted: the handshake table
      * (net/core/admit.h, hive/net.h ADMISSION). I/O thread. */
     bool hs_in;                /* in the table */

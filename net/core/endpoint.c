@@ -82,7 +82,8 @@ void hive__ep_close(hive__ep *ep, hive__conn *c, int reason, const char *message
     hive__ep_conn_state(c, HIVE__C_CLOSING, ep->now);
     c->close_reason = reason;
     c->close_deadline = ep->now + HIVE__CLOSE_WAIT_MS;
-    if (ep->face->closing) ep->face->closing(ep, c, reason);
+    bool carry_on = ep->face->closing && ep->face->closing(ep, c, reason);
+    if (carry_on) c->close_published = true;   /* the session lives on: no close event */
     if (!c->close_published) {
         c->close_published = true;
         HIVE__STAT_ADD(ep, closed, 1);
@@ -96,8 +97,9 @@ void hive__ep_close(hive__ep *ep, hive__conn *c, int reason, const char *message
         };
         hive__ep_emit(ep, ep->ev[HIVE__EV_CLOSE], f, 6);
     }
-    /* One connection is all a client has: nothing more will arrive. */
-    if (ep->face->one_conn) hive__ep_wake_all(ep, true);
+    /* One connection is all a client has: nothing more will arrive
+     * (unless it reconnects). */
+    if (ep->face->one_conn) hive__ep_wake_all(ep, !carry_on);
     if (!c->link) return;
     if (abort_now || was_dialing) {
         conn_abort(ep, c);
@@ -224,6 +226,7 @@ static void act_on(hive__ep *ep, hive__conn *c, const hive__frame *f, hive__act 
         deliver(ep, c, f, act);
         break;
     case HIVE__ACT_PING:
+        hive__ep_loss_sample(ep, c, f->body, f->body_len);
         /* A reply never grows a queue the peer is not draining: a ping
          * flood that never reads costs at most the high-water mark. */
         if (hive__ep_sendq_high(ep, c)) HIVE__STAT_ADD(ep, pongs_dropped, 1);
@@ -283,6 +286,7 @@ static void ep_data(void *core, hive__link *link, const uint8_t *p, size_t n, in
             return;
         }
         HIVE__CSTAT_ADD(c, st_frames_in, 1);
+        if (channel == HIVE__CHANNEL_UNRELIABLE) c->unrel_in++;
         hive__act act;
         hive__conn_on_frame(c, &f, channel, ep->pt, &ep->dec, decode, &act);
         if (f.pid == HIVE__PID_PONG && act.kind == HIVE__ACT_NONE)
@@ -560,7 +564,7 @@ static void tick(hive__ep *ep)
             c->last_ping = now;
             hive_msg m;
             hive_msg_init(&m);
-            if (hive__ping_pack(&m, hive_now_ns() / 1000u) == 0) hive__ep_send_msg(ep, c, HIVE__PID_PING, &m);
+            if (hive__ping_pack(&m, hive_now_ns() / 1000u, c->unrel_out) == 0) hive__ep_send_msg(ep, c, HIVE__PID_PING, &m);
             hive_msg_free(&m);
             break;
         }
@@ -587,6 +591,10 @@ int hive__ep_round(hive__ep *ep, int wait_ms)
     ep->now = hive__now_ms();
     int r = run_requests(ep);
     tick(ep);
+    if (ep->redial_at && !ep->conns && ep->now >= ep->redial_at && ep->face->redial && !ep->stopping) {
+        ep->face->redial(ep);
+        r = 1;
+    }
     if (r) ep->tr->vt->flush(ep->tr);
     return n;
 }
@@ -639,7 +647,8 @@ int hive__ep_service(hive__ep *ep, int timeout_ms)
         int n = hive__ep_round(ep, slice);
         if (n < 0) { rc = n; break; }
         total += n;
-        if (total > 0 || ep->stop_pending || (ep->face->one_conn && !ep->conns) || hive__now_ms() >= end)
+        if (total > 0 || ep->stop_pending || (ep->face->one_conn && !ep->conns && !ep->redial_at) ||
+            hive__now_ms() >= end)
             break;
     }
     ep->in_service--;
@@ -663,7 +672,8 @@ static void *io_main(void *arg)
      * wrote before is visible here. */
     pthread_mutex_lock(&ep->lock);
     pthread_mutex_unlock(&ep->lock);
-    while (!__atomic_load_n(&ep->thread_quit, __ATOMIC_ACQUIRE) && (!ep->face->one_conn || ep->conns)) {
+    while (!__atomic_load_n(&ep->thread_quit, __ATOMIC_ACQUIRE) &&
+           (!ep->face->one_conn || ep->conns || ep->redial_at)) {
         if (__atomic_exchange_n(&ep->interrupt, 0, __ATOMIC_ACQ_REL)) take_interrupt(ep);
         /* (No refresh_wants: posted events carry bytes, nothing decodes.) */
         if (hive__ep_round(ep, HIVE__THREAD_WAIT_MS) < 0) break;

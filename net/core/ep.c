@@ -25,7 +25,8 @@ const char *const hive__client_event_names[HIVE__EV_COUNT] = {
     [HIVE__EV_HANDSHAKE] = HIVE_EV_CLIENT_HANDSHAKE, [HIVE__EV_SEND] = HIVE_EV_CLIENT_SEND,
     [HIVE__EV_RECV] = HIVE_EV_CLIENT_RECV, [HIVE__EV_CLOSE] = HIVE_EV_CLIENT_CLOSE,
     [HIVE__EV_CONNECT] = HIVE_EV_CLIENT_CONNECT, [HIVE__EV_BACKPRESSURE] = HIVE_EV_CLIENT_BACKPRESSURE,
-    [HIVE__EV_STATS] = HIVE_EV_CLIENT_STATS,
+    [HIVE__EV_STATS] = HIVE_EV_CLIENT_STATS, [HIVE__EV_RECONNECTING] = HIVE_EV_CLIENT_RECONNECTING,
+    [HIVE__EV_INVALIDATED] = HIVE_EV_CLIENT_SESSION_INVALIDATED,
 };
 
 int hive__ep_config_resolve(const hive__ep_config *c)
@@ -64,6 +65,27 @@ int hive__ep_config_resolve(const hive__ep_config *c)
     if (strlen(*c->app_version) > HIVE_HELLO_STR_MAX)
         return hive__create_fail(HIVE_EINVAL, "app_version", "%s.app_version: longer than %d bytes", c->what,
                                  HIVE_HELLO_STR_MAX);
+    return HIVE_OK;
+}
+
+int hive__ep_netsim(hive__ep *ep, const char *what, const char **spec)
+{
+    const char *text = *spec;
+    bool env = false;
+    if (!text) {
+        text = getenv("HIVE_NETSIM");
+        env = true;
+    }
+    char err[200];
+    if (hive__netsim_parse(text, &ep->netsim, err, sizeof err) < 0) {
+        if (env) return hive__create_fail(HIVE_EINVAL, "netsim", "HIVE_NETSIM (environment, for %s.netsim): %s", what, err);
+        return hive__create_fail(HIVE_EINVAL, "netsim", "%s.netsim: %s", what, err);
+    }
+    *spec = NULL;
+    if (!ep->netsim.on) return HIVE_OK;
+    ep->netsim_text = hive__strdup(text);
+    if (!ep->netsim_text) return HIVE_ENOMEM;
+    *spec = ep->netsim_text;
     return HIVE_OK;
 }
 
@@ -190,6 +212,7 @@ int hive__ep_open(hive__ep *ep, const char *addr, size_t max_links, bool no_coal
         .bw_in = ep->bw_in,
         .bw_out = ep->bw_out,
     };
+    if (ep->netsim.on) return hive__netsim_create(&ep->netsim, a, &cb, &o, out);
     return hive__transport_create(a, &cb, &o, out);
 }
 
@@ -214,6 +237,9 @@ void hive__ep_drop_transport(hive__ep *ep)
         HIVE__STAT_ADD(ep, sealed_rejected, ts.sealed_rejected);
         HIVE__STAT_ADD(ep, sealed_replayed, ts.sealed_replayed);
         HIVE__STAT_ADD(ep, enet_half_open_reaped, ts.enet_half_open_reaped);
+        HIVE__STAT_ADD(ep, netsim_dropped, ts.netsim_dropped);
+        HIVE__STAT_ADD(ep, netsim_duplicated, ts.netsim_duplicated);
+        HIVE__STAT_ADD(ep, netsim_cuts, ts.netsim_cuts);
     }
     pthread_mutex_unlock(&ep->lock);
     if (tr) tr->vt->destroy(tr);
@@ -242,6 +268,7 @@ static void ep_fini(hive__ep *ep)
     hive__admit_free(&ep->adm);
     hive__free(ep->app);
     hive__free(ep->app_version);
+    hive__free(ep->netsim_text);
     pthread_cond_destroy(&ep->cond);
     pthread_mutex_destroy(&ep->lock);
 }
@@ -415,6 +442,7 @@ int hive__ep_send_frame(hive__ep *ep, hive__conn *c, uint32_t pid, const void *b
         c->last_tx = ep->now;
         HIVE__CSTAT_ADD(c, st_frames_out, 1);
         HIVE__CSTAT_ADD(c, st_bytes_out, hn + len);
+        if (!reliable) c->unrel_out++;
         HIVE__STAT_ADD(ep, frames_out, 1);
         HIVE__STAT_ADD(ep, bytes_out, hn + len);
     }
@@ -456,6 +484,7 @@ int hive__ep_bcast_send(hive__ep *ep, hive__conn *c, hive__bcast *b)
         c->last_tx = ep->now;
         b->frames++;
         b->bytes += b->hn + b->len;
+        if (!b->reliable) c->unrel_out++;
         HIVE__CSTAT_ADD(c, st_frames_out, 1);
         HIVE__CSTAT_ADD(c, st_bytes_out, b->hn + b->len);
     }
@@ -613,12 +642,18 @@ void hive__ep_stats(const hive__ep *ep, hive_net_stats *out)
     out->sealed_rejected = __atomic_load_n(&ep->stats.sealed_rejected, __ATOMIC_RELAXED);
     out->sealed_replayed = __atomic_load_n(&ep->stats.sealed_replayed, __ATOMIC_RELAXED);
     out->enet_half_open_reaped = __atomic_load_n(&ep->stats.enet_half_open_reaped, __ATOMIC_RELAXED);
+    out->netsim_dropped = __atomic_load_n(&ep->stats.netsim_dropped, __ATOMIC_RELAXED);
+    out->netsim_duplicated = __atomic_load_n(&ep->stats.netsim_duplicated, __ATOMIC_RELAXED);
+    out->netsim_cuts = __atomic_load_n(&ep->stats.netsim_cuts, __ATOMIC_RELAXED);
     hive__transport_stats ts;
     if (m->tr && m->tr->vt->stats && m->tr->vt->stats(m->tr, &ts) == HIVE_OK) {
         out->sealed_opened += ts.sealed_opened;
         out->sealed_rejected += ts.sealed_rejected;
         out->sealed_replayed += ts.sealed_replayed;
         out->enet_half_open_reaped += ts.enet_half_open_reaped;
+        out->netsim_dropped += ts.netsim_dropped;
+        out->netsim_duplicated += ts.netsim_duplicated;
+        out->netsim_cuts += ts.netsim_cuts;
     }
     pthread_mutex_unlock(&m->lock);
 }
@@ -654,11 +689,60 @@ int hive__ep_stats_interval(hive__ep *ep, const char *what, int32_t *v)
     return HIVE_OK;
 }
 
+/* A ping body: the sender's clock in microseconds, alone (protocol 1
+ * peers) or followed by how many unreliable frames it has sent so far. */
+static bool ping_fields(const msgpack_object *o, uint64_t *t_us, uint64_t *unrel, bool *has_unrel)
+{
+    *has_unrel = false;
+    if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+        *t_us = o->via.u64;
+        return true;
+    }
+    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size < 1 ||
+        o->via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return false;
+    *t_us = o->via.array.ptr[0].via.u64;
+    if (o->via.array.size >= 2 && o->via.array.ptr[1].type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+        *unrel = o->via.array.ptr[1].via.u64;
+        *has_unrel = true;
+    }
+    return true;
+}
+
+void hive__ep_loss_sample(hive__ep *ep, hive__conn *c, const uint8_t *body, size_t len)
+{
+    /* Stream transports lose nothing; the estimate is for datagrams. */
+    if (ep->stream) return;
+    const msgpack_object *o;
+    uint64_t t, sent;
+    bool has;
+    if (hive__decode(&ep->dec, body, len, &o) < 0 || !ping_fields(o, &t, &sent, &has) || !has) return;
+    uint64_t got = c->unrel_in;
+    if (c->loss_seen && sent >= c->loss_sent0 && got >= c->loss_got0) {
+        uint64_t ds = sent - c->loss_sent0, dg = got - c->loss_got0;
+        /* Frames sent just before the ping may arrive just after it (the
+         * channels are independent): the window's count can be off by a
+         * few either way; the average evens that out. */
+        if (ds) {
+            if (dg > ds) dg = ds;
+            uint32_t sample = (uint32_t)((ds - dg) * 1000000u / ds);
+            uint32_t ppm = c->st_loss_n ? (uint32_t)(((uint64_t)c->st_loss_ppm * 7 + sample) / 8) : sample;
+            __atomic_store_n(&c->st_loss_ppm, ppm, __ATOMIC_RELAXED);
+            __atomic_store_n(&c->st_loss_n, c->st_loss_n + 1, __ATOMIC_RELAXED);
+        }
+    }
+    c->loss_seen = true;
+    c->loss_sent0 = sent;
+    c->loss_got0 = got;
+}
+
 void hive__ep_rtt_sample(hive__ep *ep, hive__conn *c, const uint8_t *body, size_t len)
 {
     const msgpack_object *o;
-    if (hive__decode(&ep->dec, body, len, &o) < 0 || o->type != MSGPACK_OBJECT_POSITIVE_INTEGER) return;
-    uint64_t now = hive_now_ns() / 1000u, sent = o->via.u64;
+    uint64_t sent, unused;
+    bool has;
+    if (hive__decode(&ep->dec, body, len, &o) < 0 || !ping_fields(o, &sent, &unused, &has)) return;
+    uint64_t now = hive_now_ns() / 1000u;
     /* The peer echoes what we sent; a pong that did not come from one of
      * our pings (in the future, or older than a minute) is not a sample. */
     if (sent > now || now - sent > 60000000u) return;
@@ -685,7 +769,8 @@ void hive__ep_conn_stats(hive__ep *ep, const hive__conn *c, hive_conn_stats *out
     out->rtt_samples = n;
     out->rtt_ms = n ? __atomic_load_n(&c->st_srtt_us, __ATOMIC_RELAXED) / 1000.0 : -1;
     out->rtt_var_ms = n ? __atomic_load_n(&c->st_rttvar_us, __ATOMIC_RELAXED) / 1000.0 : -1;
-    out->loss = 0;
+    out->loss = __atomic_load_n(&c->st_loss_n, __ATOMIC_RELAXED)
+                    ? __atomic_load_n(&c->st_loss_ppm, __ATOMIC_RELAXED) / 1e6 : 0;
     out->frames_in = __atomic_load_n(&c->st_frames_in, __ATOMIC_RELAXED);
     out->frames_out = __atomic_load_n(&c->st_frames_out, __ATOMIC_RELAXED);
     out->bytes_in = __atomic_load_n(&c->st_bytes_in, __ATOMIC_RELAXED);

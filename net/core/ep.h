@@ -41,6 +41,7 @@
 #include "net/core/conn.h"
 #include "net/core/admit.h"
 #include "net/transport/transport.h"
+#include "net/transport/netsim.h"
 
 #include <pthread.h>
 
@@ -77,7 +78,7 @@ typedef enum hive__ev {
     HIVE__EV_INITIALIZE = 0, HIVE__EV_START, HIVE__EV_STOP, HIVE__EV_INTERRUPT,
     HIVE__EV_HANDSHAKE, HIVE__EV_SEND, HIVE__EV_RECV, HIVE__EV_CLOSE,
     HIVE__EV_BIND, HIVE__EV_SHUTDOWN, HIVE__EV_ACCEPT, HIVE__EV_CONNECT,
-    HIVE__EV_BACKPRESSURE, HIVE__EV_STATS,
+    HIVE__EV_BACKPRESSURE, HIVE__EV_STATS, HIVE__EV_RECONNECTING, HIVE__EV_INVALIDATED,
     HIVE__EV_COUNT
 } hive__ev;
 
@@ -106,8 +107,14 @@ typedef struct hive__ep_face {
     void (*connected)(hive__ep *ep, hive__conn *c);
     /* The handshake steps: HELLO and READY (server), WELCOME (client). */
     void (*handshake)(hive__ep *ep, hive__conn *c, hive__act *act);
-    /* c enters CLOSING with reason (before its close event). */
-    void (*closing)(hive__ep *ep, hive__conn *c, int reason);
+    /* c enters CLOSING with reason (before its close event). Returns
+     * true when the face carries the session on past this link (a client
+     * about to reconnect: it set ep->redial_at): then no close event is
+     * published and the endpoint is not "closed". */
+    bool (*closing)(hive__ep *ep, hive__conn *c, int reason);
+    /* one_conn: ep->redial_at has come and ep->conns is empty: dial again
+     * (clear redial_at, or set a later one). */
+    void (*redial)(hive__ep *ep);
     /* c is being unlinked (ep->lock held): drop the face's index of it. */
     void (*forget)(hive__ep *ep, hive__conn *c);
     /* c is freed; ep->conns no longer holds it. */
@@ -173,10 +180,14 @@ struct hive__ep {
     bool any_pe_ids;             /* some packet type has an event name */
     bool any_pe_wanted;          /* ... and a listener (refresh_wants) */
     bool stopping;               /* closing everything: refuse new links */
+    uint64_t redial_at;          /* one_conn: dial again at this time (ms; 0: no);
+                                    the endpoint lives on with no connection */
     hive__timing tm;
     uint64_t last_tick;
     int32_t stats_interval_ms;   /* per-connection stats events; <= 0: none */
     uint32_t bw_in, bw_out;      /* bandwidth_in / bandwidth_out (bytes/s, 0: unlimited) */
+    hive__netsim_spec netsim;    /* the simulator between core and transport (off: .on false) */
+    char *netsim_text;           /* the spec in force, kept */
     hive__admit adm;             /* I/O thread: links before their hello (a server's;
                                     set up by its face, freed with the endpoint) */
 
@@ -366,9 +377,17 @@ static inline uint32_t hive__default_heartbeat_ms(uint32_t timeout_ms)
 void hive__ep_conn_stats(hive__ep *ep, const hive__conn *c, hive_conn_stats *out);
 /* A pong's body (the ping's clock in microseconds) is in: an RTT sample. */
 void hive__ep_rtt_sample(hive__ep *ep, hive__conn *c, const uint8_t *body, size_t len);
+/* A ping's body is in: it says how many unreliable frames the peer has
+ * sent; with what arrived, a loss sample (datagram transports). */
+void hive__ep_loss_sample(hive__ep *ep, hive__conn *c, const uint8_t *body, size_t len);
 /* The stats_interval_ms field of a config: 0 takes the default, -1 is
  * off, the rest must be within the limits. HIVE_OK or HIVE_EINVAL (recorded). */
 int hive__ep_stats_interval(hive__ep *ep, const char *what, int32_t *v);
+/* The netsim field of a config: NULL takes HIVE_NETSIM from the
+ * environment. Parses it into ep->netsim and points *spec at the kept copy
+ * (NULL when no simulator runs). HIVE_OK, HIVE_EINVAL (recorded, naming
+ * the bad key) or HIVE_ENOMEM. */
+int hive__ep_netsim(hive__ep *ep, const char *what, const char **spec);
 
 #define HIVE__STAT_ADD(ep, field, v) __atomic_fetch_add(&(ep)->stats.field, (v), __ATOMIC_RELAXED)
 void hive__ep_stats(const hive__ep *ep, hive_net_stats *out);

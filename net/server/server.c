@@ -45,6 +45,8 @@ int hive__srv_setup(hive__ep *ep, const void *cfg)
                                  c.max_connections, HIVE_MAX_CONNECTIONS);
     rc = hive__ep_stats_interval(ep, "hive_server_config", &c.stats_interval_ms);
     if (rc < 0) return rc;
+    rc = hive__ep_netsim(ep, "hive_server_config", &c.netsim);
+    if (rc < 0) return rc;
     if (!c.max_handshakes) c.max_handshakes = HIVE_DEFAULT_MAX_HANDSHAKES;
     if (!c.max_handshakes_per_addr) c.max_handshakes_per_addr = HIVE_DEFAULT_MAX_HANDSHAKES_PER_ADDR;
     if (c.max_handshakes > HIVE_MAX_HANDSHAKES)

@@ -29,13 +29,15 @@ static void srv_forget(hive__ep *ep, hive__conn *c)
     c->admitted = false;
 }
 
-static void srv_closing(hive__ep *ep, hive__conn *c, int reason)
+static bool srv_closing(hive__ep *ep, hive__conn *c, int reason)
 {
+    (void)reason;
     hive_server *s = srv(ep);
     if (c->admitted) {
         c->admitted = false;
         s->nadmitted--;
     }
+    return false;   /* a server's session ends with its link (no resume yet) */
 }
 
 static void reject(hive_server *s, hive__conn *c, int reason, const char *message)

@@ -113,6 +113,9 @@ typedef struct hive__transport_stats {
     uint64_t sealed_rejected;   /* ... dropped: forged, tampered or malformed */
     uint64_t sealed_replayed;   /* ... dropped: replays */
     uint64_t enet_half_open_reaped; /* enet, enet+tls: half-open peers reset */
+    uint64_t netsim_dropped;    /* netsim: items it dropped (loss, full queues) */
+    uint64_t netsim_duplicated; /* netsim: second copies it delivered */
+    uint64_t netsim_cuts;       /* netsim: links it cut */
 } hive__transport_stats;
 
 /* What the transport calls back into the core. `core` is cb.core. */

@@ -52,7 +52,12 @@ int hive__close_pack(hive_msg *m, int reason, const char *message)
 
 int hive__ready_pack(hive_msg *m) { return hive_msg_map(m, 0); }
 
-int hive__ping_pack(hive_msg *m, uint64_t t_ms) { return hive_msg_uint(m, t_ms); }
+int hive__ping_pack(hive_msg *m, uint64_t t_us, uint64_t unrel_sent)
+{
+    TRY(hive_msg_array(m, 2));
+    TRY(hive_msg_uint(m, t_us));
+    return hive_msg_uint(m, unrel_sent);
+}
 
 /* Copies a string field of at most max bytes, NUL-terminated. Returns 0,
  * HIVE_ENOENT when absent, or HIVE_ETYPE / HIVE_ETOOBIG. */

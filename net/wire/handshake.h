@@ -49,7 +49,7 @@ int hive__welcome_pack(hive_msg *m, uint32_t cid, uint64_t session, uint32_t hb_
                        const char *app_version, const hive_registry *reg);
 int hive__close_pack(hive_msg *m, int reason, const char *message);
 int hive__ready_pack(hive_msg *m);
-int hive__ping_pack(hive_msg *m, uint64_t t_ms);
+int hive__ping_pack(hive_msg *m, uint64_t t_us, uint64_t unrel_sent);
 
 /*
  * Decoders. Each returns 0 and fills *out, or a HIVE_CLOSE_* code (> 0)

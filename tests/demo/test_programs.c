@@ -90,3 +90,18 @@ Test(programs, the_server_links_no_sdl, .timeout = 30)
     pclose(p);
     cr_expect_eq(n, 1);
 }
+
+Test(programs, a_bad_netsim_spec_is_named, .timeout = 30)
+{
+    char dir[64], bin[PATH_MAX], out[PATH_MAX];
+    make_tmpdir(dir, sizeof dir);
+    bin_path(bin, sizeof bin, "hive-demo-server");
+    snprintf(out, sizeof out, "%s/out", dir);
+    char *argv[] = { bin, "--port", "0", "--netsim", "loss=10%,lag=5ms", NULL };
+    int rc = wait_exit(spawn(argv, NULL, out), 10000);
+    char *text = slurp(out);
+    cr_expect_neq(rc, 0, "%s", text);
+    cr_expect(text && strstr(text, "unknown key 'lag'"), "%s", text);
+    free(text);
+    remove_tmpdir(dir);
+}

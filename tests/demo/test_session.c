@@ -97,3 +97,40 @@ Test(session, a_connection_that_never_joins_is_dropped, .timeout = 30)
     free(log);
     remove_tmpdir(dir);
 }
+
+/* The same game through the network simulator: 150 ms each way, 10 % of
+ * the unreliable snapshots lost, and the link cut every ~2 s. The bot
+ * reconnects after each cut and rejoins; its summary shows the loss, the
+ * latency and the reconnects, and the server saw each new session join. */
+Test(session, a_bot_plays_through_the_network_simulator, .timeout = 40)
+{
+    char dir[64];
+    make_tmpdir(dir, sizeof dir);
+    int port;
+    pid_t srv = start_server(dir, "10", &port);
+    char bin[PATH_MAX], portstr[16], log[PATH_MAX];
+    bin_path(bin, sizeof bin, "hive-demo-client");
+    snprintf(portstr, sizeof portstr, "%d", port);
+    snprintf(log, sizeof log, "%s/bot.log", dir);
+    char *argv[] = { bin, "--host", "127.0.0.1", "--port", portstr, "--name", "cat", "--bot", "--headless",
+                     "--netsim", "loss=10%,latency=150ms,cut_every=2s,seed=5", "--duration", "7", NULL };
+    cr_expect_eq(wait_exit(spawn(argv, NULL, log), 25000), 0, "client failed");
+    cr_expect_eq(wait_exit(srv, 25000), 0, "server failed");
+    char *c = slurp(log);
+    cr_assert_not_null(c);
+    const char *tag = "hive-demo-client cat summary";
+    cr_expect_eq(summary_value(c, tag, "joined"), 1, "%s", c);
+    cr_expect_geq(summary_value(c, tag, "snapshots"), 60, "%s", c);
+    cr_expect_geq(summary_value(c, tag, "lost_pct"), 2.0, "10 %% loss shows: %s", c);
+    cr_expect_geq(summary_value(c, tag, "rtt_ms"), 290, "150 ms each way: %s", c);
+    cr_expect_geq(summary_value(c, tag, "reconnects"), 1, "%s", c);
+    cr_expect(strstr(c, "close=normal"), "%s", c);
+    free(c);
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/server.log", dir);
+    char *slog = slurp(path);
+    cr_assert_not_null(slog);
+    cr_expect_geq(summary_value(slog, "hive-demo-server summary", "joins"), 2, "each session joined:\n%s", slog);
+    free(slog);
+    remove_tmpdir(dir);
+}

@@ -2,7 +2,9 @@
  * The short soak: hive-soak runs a few seconds on every transport and
  * must report every reliable message delivered exactly once and in order
  * (both directions, several clients); and the soak's check itself must
- * catch a loss and a duplicate when the server is told to make one.
+ * catch a loss and a duplicate when the server is told to make one. The
+ * clients play through the network simulator (latency, jitter, loss and
+ * duplicates), so reliable delivery is checked over a bad network.
  * `make soak` runs the long version (tools/soak.sh).
  */
 #include <criterion/criterion.h>
@@ -57,7 +59,8 @@ static void clean_soak(const char *t)
 {
     static char out[16384];
     char args[128];
-    snprintf(args, sizeof args, "--transport %s --clients 3 --seconds 4 --rate 150", t);
+    snprintf(args, sizeof args, "--transport %s --clients 3 --seconds 4 --rate 150 "
+             "--netsim latency=50ms,jitter=20ms,loss=10%%,dup=10%%", t);
     int rc = soak(args, out, sizeof out);
     cr_expect_eq(rc, 0, "hive-soak %s failed:\n%s", t, out);
     /* 3 clients x 4 s x 150/s, echoed: about 3600 reliable messages. */
@@ -67,6 +70,12 @@ static void clean_soak(const char *t)
     cr_expect_eq(figure(out, t, "reliable_out_of_order"), 0, "%s", out);
     cr_expect_eq(figure(out, t, "resumes"), 0, "%s", out);
     cr_expect_gt(figure(out, t, "server_peak_bytes"), 0, "%s", out);
+    /* The simulator was there: unreliable messages were lost on the
+     * datagram transports, none on the stream ones. */
+    long long us = figure(out, t, "unreliable_sent"), ur = figure(out, t, "unreliable_received");
+    cr_expect_gt(us, 0, "%s", out);
+    if (strstr(t, "enet")) cr_expect_lt(ur, us, "%s: no unreliable loss under loss=10%%:\n%s", t, out);
+    else cr_expect_eq(ur, us, "%s", out);
 }
 
 Test(soak, enet) { clean_soak("enet"); }

@@ -178,7 +178,9 @@ static int hv_send_ping(lg *g, lg_client *c, uint64_t now_ns)
 {
     hstate *s = g->pstate;
     hive_msg_reset(&s->msg);
-    if (hive__ping_pack(&s->msg, now_ns) != 0) return -1;
+    /* A ping body may be the clock alone (docs/PROTOCOL.md): the pong
+     * echoes it, and lg__pong reads it back as one integer. */
+    if (hive_msg_uint(&s->msg, now_ns) != 0) return -1;
     return send_frame(g, c, HIVE__PID_PING, true);
 }
 

@@ -89,6 +89,7 @@ typedef struct opts {
     int rate;
     int inject_loss, inject_dup;   /* checking the checker: every Nth echo skipped / sent twice */
     hive_tls_config tls_srv, tls_cli;
+    const char *netsim;            /* the clients' network simulator spec, or NULL */
 } opts;
 
 static opts O;
@@ -97,11 +98,14 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: hive-soak [--transport enet|tcp|tls|enet+tls] [--clients N] [--seconds T]\n"
                "                 [--rate MSGS_PER_SEC] [--cert FILE --key FILE --ca FILE]\n"
-               "                 [--inject-loss N | --inject-dup N]\n"
+               "                 [--inject-loss N | --inject-dup N] [--netsim SPEC]\n"
                "Defaults: enet, 4 clients, 10 s, 200 reliable and 200 unreliable messages a second\n"
                "each way per client. TLS transports need --cert, --key (the server's) and --ca.\n"
                "--inject-loss N / --inject-dup N make the server skip / repeat every Nth reliable\n"
-               "echo, to show that the check catches it (the soak must then fail).\n");
+               "echo, to show that the check catches it (the soak must then fail).\n"
+               "--netsim SPEC runs every client's link through Hive's network simulator (the\n"
+               "HIVE_NETSIM syntax, e.g. \"latency=1000ms,jitter=100ms,loss=25%%,dup=25%%\"); the\n"
+               "server's own HIVE_NETSIM is ignored so the impairment is applied once.\n");
 }
 
 static int parse_int(const char *flag, const char *v, int lo, int hi)
@@ -136,6 +140,7 @@ static void parse(int argc, char **argv, opts *o)
         else if (!strcmp(a, "--cert") && v) { o->tls_srv.cert_file = v; i++; }
         else if (!strcmp(a, "--key") && v) { o->tls_srv.key_file = v; i++; }
         else if (!strcmp(a, "--ca") && v) { o->tls_cli.ca_file = v; i++; }
+        else if (!strcmp(a, "--netsim") && v) { o->netsim = v; i++; }
         else { fprintf(stderr, "hive-soak: unknown or incomplete option \"%s\"\n", a); usage(stderr); exit(2); }
     }
     const char *t = o->transport;
@@ -289,7 +294,12 @@ static int run_clients(const opts *o, uint16_t port, int out_fd)
     snprintf(addr, sizeof addr, "%s://%s:%u", o->transport,
              strstr(o->transport, "tls") ? "localhost" : "127.0.0.1", port);
     for (int i = 0; i < o->clients; i++) {
-        hive_client_config cfg = { .app = "hive-soak", .conntype = "soak", .tls = o->tls_cli };
+        /* Under a simulated bad network a peer may fall silent for
+         * seconds behind one retransmitted frame: the timeouts allow it. */
+        hive_client_config cfg = { .app = "hive-soak", .conntype = "soak", .tls = o->tls_cli,
+                                   .netsim = o->netsim,
+                                   .heartbeat_timeout_ms = o->netsim ? 60000 : 0,
+                                   .handshake_timeout_ms = o->netsim ? 60000 : 0 };
         C[i].server_sent = -1;
         hive_msg_init(&C[i].m);
         /* Each client has its own bus: the events say nothing of which
@@ -303,7 +313,7 @@ static int run_clients(const opts *o, uint16_t port, int out_fd)
         hive_bus_subscribe(b, HIVE_EV_CLIENT_CLOSE, cli_close, &C[i], NULL);
         if (hive_client_connect(C[i].cli, addr) != HIVE_OK) { C[i].failed = true; continue; }
     }
-    uint64_t t0 = now_ms(), joined_by = t0 + 10000;
+    uint64_t t0 = now_ms(), joined_by = t0 + (o->netsim ? 60000 : 10000);
     for (int i = 0; i < o->clients; i++) {
         while (!C[i].failed && hive_client_get_state(C[i].cli) != HIVE_CLIENT_OPEN && now_ms() < joined_by) {
             for (int j = 0; j < o->clients; j++)
@@ -341,7 +351,7 @@ static int run_clients(const opts *o, uint16_t port, int out_fd)
                 if (!C[i].failed && pack_seq(&C[i].m, C[i].sent) == 0)
                     hive_client_send_msg(C[i].cli, "soak:done", &C[i].m);
             done_sent = true;
-            drain_by = now + 30000;
+            drain_by = now + (o->netsim ? 120000 : 30000);
         }
         for (int i = 0; i < o->clients; i++)
             if (hive_client_get_state(C[i].cli) != HIVE_CLIENT_IDLE) hive_client_service(C[i].cli, 0);
@@ -401,7 +411,10 @@ int main(int argc, char **argv)
     snprintf(addr, sizeof addr, "%s://127.0.0.1:0", o.transport);
     /* The soak's clients join at once, all from one address. */
     hive_server_config cfg = { .addr = addr, .app = "hive-soak", .max_connections = (uint32_t)o.clients + 4,
-                               .tls = o.tls_srv, .max_handshakes = (uint32_t)o.clients + 4,
+                               .tls = o.tls_srv, .netsim = "off",
+                               .heartbeat_timeout_ms = o.netsim ? 60000 : 0,
+                               .handshake_timeout_ms = o.netsim ? 60000 : 0,
+                               .max_handshakes = (uint32_t)o.clients + 4,
                                .max_handshakes_per_addr = (uint32_t)o.clients + 4 };
     S.srv = bus ? hive_server_create(&cfg, bus) : NULL;
     if (!S.srv) { fprintf(stderr, "hive-soak: server create: %s\n", hive_create_error()->message); return 1; }
@@ -428,7 +441,7 @@ int main(int argc, char **argv)
     }
     close(fds[1]);
 
-    uint64_t deadline = now_ms() + (uint64_t)o.seconds * 1000u + 60000u;
+    uint64_t deadline = now_ms() + (uint64_t)o.seconds * 1000u + (o.netsim ? 200000u : 60000u);
     int status = 0;
     bool reaped = false;
     while (now_ms() < deadline) {
