@@ -137,6 +137,44 @@
  *   timeout usually ends such a peer first. Datagram transports (enet://,
  *   enet+tls://) carry whole frames only, so nothing is ever partial there.
  *
+ * ADMISSION (who gets in, and who is told to come back)
+ *   A server admits in two steps. A link the transport hands over (TCP
+ *   accepted, on tls:// before TLS begins; on enet:// and enet+tls://
+ *   after ENet's connect) is a HANDSHAKE until its hello is accepted; only
+ *   then does it take one of max_connections' slots. So:
+ *   - `server_full` is decided at the hello, by players alone: a client
+ *     whose hello finds max_connections connections past their hello is
+ *     rejected with it. Links that never say hello never fill the server.
+ *   - handshakes have their own bound, `max_handshakes` (default
+ *     HIVE_DEFAULT_MAX_HANDSHAKES, 128, at most HIVE_MAX_HANDSHAKES). A link
+ *     that arrives when all are taken evicts the OLDEST handshake, which is
+ *     closed with `busy` (hive_net_stats.handshakes_evicted). Why the
+ *     oldest: a real client's hello follows its link within a round trip
+ *     (two over TLS), so the oldest is the likeliest to be idle, and a storm
+ *     of sockets that connect and say nothing can never keep a newcomer out
+ *     (it only shortens how long each of them is kept). A legitimate client
+ *     is evicted only if max_handshakes links arrive during its own
+ *     handshake; it is told `busy`, and may try again.
+ *   - `max_handshakes_per_addr` (default 8) bounds one source IP address
+ *     (the port is not part of it; IPv4 and IPv4-mapped IPv6 count as the
+ *     same address) once at least half of max_handshakes are under way: a
+ *     link from an address already holding that many is refused with
+ *     `busy` (hive_net_stats.busy_rejected), so under pressure one host
+ *     cannot take the table, nor evict everyone else's handshakes. Below
+ *     half nothing is at stake, so a LAN party behind one NAT, or a test's
+ *     crowd of bots on 127.0.0.1, all get their handshakes started.
+ *   A server that expects more simultaneous joins than that (a load
+ *   generator: hundreds of bots from one address at once) raises both.
+ *   `busy` (HIVE_CLOSE_BUSY, 23) travels in a reject frame where the link
+ *   can carry it: on tcp:// it is written; on tls:// before the TLS
+ *   handshake finished the link is just closed (no TLS work is spent on a
+ *   refused link; a Hive client then reports tls_error); on enet:// it
+ *   leaves with ENet's disconnect. A Hive client reports it as its close
+ *   reason, as it does server_full. On tcp:// and tls:// a refused link's
+ *   socket is closed at once, so a storm holds at most max_handshakes
+ *   sockets. handshake_timeout_ms still ends every handshake that stalls.
+ *   IPv6 hosts with many addresses (a /64) are not grouped yet.
+ *
  * SEEING THE CONNECTION: hive_server_conn_stats / hive_client_conn_stats
  *   copy one connection's hive_conn_stats (RTT, bytes and frames each
  *   way, send queue, time connected) from any thread, and every
@@ -284,6 +322,9 @@ extern "C" {
 #define HIVE_MIN_RESUME_BUFFER_BYTES      65536
 #define HIVE_MIN_STATS_INTERVAL_MS        10
 #define HIVE_MAX_STATS_INTERVAL_MS        3600000
+#define HIVE_DEFAULT_MAX_HANDSHAKES       128     /* links before their hello: see ADMISSION */
+#define HIVE_DEFAULT_MAX_HANDSHAKES_PER_ADDR 8    /* ... from one source IP address */
+#define HIVE_MAX_HANDSHAKES               4096    /* the limit of both */
 #define HIVE_HELLO_STR_MAX                64      /* app, app_version, conntype: bytes */
 #define HIVE_TOKEN_MAX                    4096    /* hive_client_config.token_len */
 
@@ -328,6 +369,7 @@ typedef uint32_t hive_cid;
     X(SLOW_CONSUMER,     20, "slow_consumer",     "the peer read too slowly: its send queue filled") \
     X(RATE_LIMITED,      21, "rate_limited",      "the peer sent more than its receive limits allow")     \
     X(SLOW_SENDER,       22, "slow_sender",       "the peer sent a frame too slowly: it did not complete in frame_timeout_ms") \
+    X(BUSY,              23, "busy",              "too many connections are being set up; try again") \
     X(SESSION_INVALID,   25, "session_invalid",   "the session could not be resumed: a new one began")
 
 typedef enum hive_close_reason {
@@ -464,10 +506,12 @@ typedef struct hive_server_config {
                                        default 65536, at least 8192 */
     uint32_t handshake_timeout_ms;  /* hello..ready must finish in this; default 5000.
                                        A link that connects and never says hello
-                                       holds a max_connections slot until this
-                                       closes it (tcp:// and tls:// listen with a
-                                       backlog of 1024, clamped by the kernel's
-                                       somaxconn, and accept at most 64 per wakeup) */
+                                       holds a handshake slot (max_handshakes, not
+                                       max_connections) until this closes it or a
+                                       newcomer evicts it (tcp:// and tls:// listen
+                                       with a backlog of 1024, clamped by the
+                                       kernel's somaxconn, and accept at most 64
+                                       per wakeup). See ADMISSION */
     uint32_t heartbeat_ms;          /* ping after this much silence; default 1000 */
     uint32_t heartbeat_timeout_ms;  /* close "timeout" after this much silence
                                        from the peer; default 10000 */
@@ -537,6 +581,17 @@ typedef struct hive_server_config {
                                        until the peer acknowledges them, to
                                        replay after a resume; default 1 MiB,
                                        at least 65536 */
+    uint32_t max_handshakes;        /* links that have not had their hello accepted
+                                       yet, overall; default 128, at most 4096.
+                                       They hold no max_connections slot. A link
+                                       arriving when they are all taken makes the
+                                       OLDEST one close with "busy". See ADMISSION */
+    uint32_t max_handshakes_per_addr; /* the same per source IP address, applied
+                                       once half of max_handshakes are under way;
+                                       default 8, at most 4096 (at or over
+                                       max_handshakes only the overall limit
+                                       applies). A link beyond it is refused with
+                                       "busy". See ADMISSION */
 } hive_server_config;
 
 /* Per-connection facts; strings are owned by the server and valid until
@@ -583,6 +638,12 @@ typedef struct hive_net_stats {
     /* Resume (RESUME): sessions resumed, and resume attempts refused
      * (unknown session, wrong token, other certificate, gone frames). */
     uint64_t resumes, resumes_refused;
+    /* Servers (ADMISSION): links refused on arrival with "busy" because
+     * their address already had max_handshakes_per_addr handshakes under
+     * way, and handshaking links closed with "busy" to make room for a
+     * newcomer when max_handshakes were under way. Every "busy" close is
+     * counted in exactly one of them. */
+    uint64_t busy_rejected, handshakes_evicted;
 } hive_net_stats;
 
 /*
@@ -620,7 +681,8 @@ typedef struct hive_conn_stats {
  * (max_connections over HIVE_MAX_CONNECTIONS, max_frame under
  * HIVE_MIN_MAX_FRAME, heartbeat_ms not under heartbeat_timeout_ms, app or
  * app_version over HIVE_HELLO_STR_MAX bytes, send_queue_bytes under
- * HIVE_MIN_SEND_QUEUE_BYTES, no bus) or HIVE_ENOMEM;
+ * HIVE_MIN_SEND_QUEUE_BYTES, max_handshakes or max_handshakes_per_addr
+ * over HIVE_MAX_HANDSHAKES, no bus) or HIVE_ENOMEM;
  * hive_create_error() then says which field and why.
  */
 hive_server *hive_server_create(const hive_server_config *cfg, hive_bus *bus);

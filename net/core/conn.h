@@ -96,6 +96,11 @@ typedef struct hive__conn {
     uint64_t loss_sent0, loss_got0;        /* both counts at the last ping */
     bool loss_seen;
     uint32_t st_loss_ppm, st_loss_n;       /* smoothed (gain 1/8), samples */
+    /* Server side, before the hello is accepted: the handshake table
+     * (net/core/admit.h, hive/net.h ADMISSION). I/O thread. */
+    bool hs_in;                /* in the table */
+    uint8_t hs_key[16];        /* source address key */
+    struct hive__conn *hs_prev, *hs_next;   /* oldest first */
     struct hive__conn *next, *prev;
 } hive__conn;
 

@@ -50,6 +50,7 @@ static void conn_link(hive__ep *ep, hive__conn *c)
 
 void hive__ep_conn_free(hive__ep *ep, hive__conn *c)
 {
+    hive__admit_del(&ep->adm, c);
     pthread_mutex_lock(&ep->lock);
     if (ep->face->forget) ep->face->forget(ep, c);
     if (c->prev) c->prev->next = c->next;
@@ -79,6 +80,7 @@ void hive__ep_close(hive__ep *ep, hive__conn *c, int reason, const char *message
                     int how, bool abort_now)
 {
     if (c->state == HIVE__C_CLOSING) return;
+    hive__admit_del(&ep->adm, c);
     int prev = c->state;
     bool was_dialing = prev == HIVE__C_DIALING;
     hive__ep_conn_state(c, HIVE__C_CLOSING, ep->now);
@@ -141,6 +143,41 @@ void hive__ep_close(hive__ep *ep, hive__conn *c, int reason, const char *message
 /* Transport callbacks                                                  */
 /* ------------------------------------------------------------------ */
 
+void hive__ep_refuse(hive__ep *ep, hive__conn *c, int reason)
+{
+    hive__ep_close(ep, c, reason, hive_close_reason_text(reason), false, HIVE__REJECT_FRAME, false);
+    if (ep->stream && c->link) conn_abort(ep, c);
+}
+
+/*
+ * A link has arrived: it enters the handshake table, or is refused
+ * (hive/net.h ADMISSION). Once the table is at least half full, an
+ * address already holding max_per_addr handshakes gets no more: the
+ * newcomer is refused, so under pressure one host cannot take more than
+ * its share (nor, through eviction, push everyone else's handshakes out).
+ * Below half nothing is at stake, and a LAN party or a crowd of bots
+ * joining from one address at once all get in. When the table is full
+ * the OLDEST entry makes room: a real client's hello follows its link
+ * within a round trip, so the oldest is the likeliest to be idle, and a
+ * storm of idle links can then never keep a newcomer out (it only
+ * shortens how long each idle link is kept).
+ */
+static void admit(hive__ep *ep, hive__conn *c)
+{
+    hive__admit *a = &ep->adm;
+    hive__admit_key(c->addr, c->hs_key);
+    if (a->n >= (a->max + 1) / 2 && hive__admit_count(a, c->hs_key) >= a->max_per_addr) {
+        HIVE__STAT_ADD(ep, busy_rejected, 1);
+        hive__ep_refuse(ep, c, HIVE_CLOSE_BUSY);
+        return;
+    }
+    while (a->n >= a->max && a->head) {
+        HIVE__STAT_ADD(ep, handshakes_evicted, 1);
+        hive__ep_refuse(ep, a->head, HIVE_CLOSE_BUSY);   /* takes it out of the table */
+    }
+    hive__admit_add(a, c);
+}
+
 static int ep_accepted(void *core, hive__link *link, const char *addr)
 {
     hive__ep *ep = core;
@@ -165,6 +202,7 @@ static int ep_accepted(void *core, hive__link *link, const char *addr)
     HIVE__STAT_ADD(ep, accepted, 1);
     hive_field f[] = { HIVE_PTR(ep->self_key, ep->self), HIVE_INT("cid", c->cid), HIVE_STR("addr", c->addr) };
     hive__ep_emit(ep, ep->ev[HIVE__EV_ACCEPT], f, 3);
+    if (ep->adm.max) admit(ep, c);
     return HIVE_OK;
 }
 
@@ -225,6 +263,8 @@ static void act_on(hive__ep *ep, hive__conn *c, const hive__frame *f, hive__act 
     case HIVE__ACT_RESUMED:
         /* conn.c hands each side only its own steps. */
         if (ep->face->handshake) ep->face->handshake(ep, c, act);
+        /* A hello accepted: the link holds a max_connections slot now. */
+        if (c->state != HIVE__C_AWAIT_HELLO) hive__admit_del(&ep->adm, c);
         break;
     case HIVE__ACT_REJECTED:
     case HIVE__ACT_PEER_CLOSE:

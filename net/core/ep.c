@@ -266,6 +266,7 @@ static void ep_fini(hive__ep *ep)
     hive__ptable_free(ep->pt);
     ep->pt = NULL;
     hive__tls_config_free(ep->tls);
+    hive__admit_free(&ep->adm);
     hive__free(ep->app);
     hive__free(ep->app_version);
     hive__free(ep->netsim_text);
@@ -674,6 +675,8 @@ void hive__ep_stats(const hive__ep *ep, hive_net_stats *out)
     out->rate_limited = __atomic_load_n(&ep->stats.rate_limited, __ATOMIC_RELAXED);
     out->resumes = __atomic_load_n(&ep->stats.resumes, __ATOMIC_RELAXED);
     out->resumes_refused = __atomic_load_n(&ep->stats.resumes_refused, __ATOMIC_RELAXED);
+    out->busy_rejected = __atomic_load_n(&ep->stats.busy_rejected, __ATOMIC_RELAXED);
+    out->handshakes_evicted = __atomic_load_n(&ep->stats.handshakes_evicted, __ATOMIC_RELAXED);
     /* Earlier transports' counters plus the live one's (any thread, see
      * ->stats). The lock keeps the transport from being destroyed (and
      * its counts moved into ep->stats) meanwhile. */

@@ -39,6 +39,7 @@
 
 #include "hive/net.h"
 #include "net/core/conn.h"
+#include "net/core/admit.h"
 #include "net/transport/transport.h"
 #include "net/transport/netsim.h"
 
@@ -198,6 +199,8 @@ struct hive__ep {
     uint32_t bw_in, bw_out;      /* bandwidth_in / bandwidth_out (bytes/s, 0: unlimited) */
     hive__netsim_spec netsim;    /* the simulator between core and transport (off: .on false) */
     char *netsim_text;           /* the spec in force, kept */
+    hive__admit adm;             /* I/O thread: links before their hello (a server's;
+                                    set up by its face, freed with the endpoint) */
 
     int in_service;              /* owner thread: service / API call depth */
     bool stop_pending;           /* a handler asked for a stop */
@@ -429,6 +432,17 @@ enum { HIVE__CLOSE_SILENT = 0, HIVE__CLOSE_FRAME, HIVE__REJECT_FRAME };
  */
 void hive__ep_close(hive__ep *ep, hive__conn *c, int reason, const char *message, bool remote,
                     int how, bool abort_now);
+
+/*
+ * hive__ep_refuse - close c with a reject frame saying reason (at once,
+ * during its handshake). On stream transports (one socket per link) the
+ * link is then let go at once: the reject was handed to the socket (the
+ * kernel still delivers it; a TLS link whose TLS handshake is not done
+ * just closes), so a storm of refused links holds no sockets. Datagram
+ * transports close gracefully, so the reject arrives. c may be freed:
+ * callers hold no pointer to it afterwards.
+ */
+void hive__ep_refuse(hive__ep *ep, hive__conn *c, int reason);
 
 /* A user packet to c (OPEN only) / to every OPEN connection but except,
  * with the send events. Return what hive__ep_send_frame does / the count. */

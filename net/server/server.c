@@ -58,6 +58,16 @@ int hive__srv_setup(hive__ep *ep, const void *cfg)
         return hive__create_fail(HIVE_EINVAL, "resume_buffer_bytes",
                                  "hive_server_config.resume_buffer_bytes: %zu is under the minimum of %u",
                                  c.resume_buffer_bytes, HIVE_MIN_RESUME_BUFFER_BYTES);
+    if (!c.max_handshakes) c.max_handshakes = HIVE_DEFAULT_MAX_HANDSHAKES;
+    if (!c.max_handshakes_per_addr) c.max_handshakes_per_addr = HIVE_DEFAULT_MAX_HANDSHAKES_PER_ADDR;
+    if (c.max_handshakes > HIVE_MAX_HANDSHAKES)
+        return hive__create_fail(HIVE_EINVAL, "max_handshakes",
+                                 "hive_server_config.max_handshakes: %u is over the limit of %u",
+                                 c.max_handshakes, HIVE_MAX_HANDSHAKES);
+    if (c.max_handshakes_per_addr > HIVE_MAX_HANDSHAKES)
+        return hive__create_fail(HIVE_EINVAL, "max_handshakes_per_addr",
+                                 "hive_server_config.max_handshakes_per_addr: %u is over the limit of %u",
+                                 c.max_handshakes_per_addr, HIVE_MAX_HANDSHAKES);
     ep->bw_in = c.bandwidth_in;
     ep->bw_out = c.bandwidth_out;
     s->cfg = c;
@@ -79,7 +89,7 @@ int hive__srv_setup(hive__ep *ep, const void *cfg)
     };
     s->next_cid = 1;
     s->session_seed = hive__mix64(hive_now_ns() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)s);
-    return HIVE_OK;
+    return hive__admit_init(&ep->adm, c.max_handshakes, c.max_handshakes_per_addr, hive__mix64(s->session_seed));
 }
 
 void hive__srv_teardown(hive__ep *ep)
@@ -137,13 +147,16 @@ int hive_server_bind(hive_server *s, const char *addr)
 {
     if (!s) return HIVE_EINVAL;
     if (get_st(s) != HIVE__S_CREATED) return HIVE_ESTATE;
-    /* Links beyond the limit are accepted for long enough to be told
-     * "server_full". */
+    /* The transport holds the admitted connections, the handshakes (they
+     * take no max_connections slot: ADMISSION in hive/net.h) and room for
+     * links that are closing, such as those being told "server_full"
+     * (links refused with "busy" on tcp:// and tls:// are let go at once).
+     * ENet clamps this to its own limit of 4095 peers. */
     uint32_t extra = s->cfg.max_connections / 4 > 8 ? s->cfg.max_connections / 4 : 8;
+    size_t links = (size_t)s->cfg.max_connections + s->cfg.max_handshakes + extra;
     hive__addr a;
     hive__transport *tr;
-    int rc = hive__ep_open(&s->ep, addr ? addr : s->addr, s->cfg.max_connections + extra, s->cfg.no_coalesce,
-                           &a, &tr);
+    int rc = hive__ep_open(&s->ep, addr ? addr : s->addr, links, s->cfg.no_coalesce, &a, &tr);
     if (rc < 0) return rc;
     rc = tr->vt->listen(tr, &a);
     if (rc < 0) {

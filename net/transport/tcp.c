@@ -570,7 +570,8 @@ static void on_accept(tcp_tr *t)
             link_kill(l);
             continue;
         }
-        l->announced = true;
+        /* The core may have refused it already (->abort, ADMISSION). */
+        if (!l->dead) l->announced = true;
     }
 }
 

@@ -124,7 +124,8 @@ typedef struct hive__transport_cb {
     /* A peer arrived on a listening transport. addr is "scheme://ip:port"
      * (borrowed). Return 0 to keep the link (set link->conn first), or a
      * negative code to refuse: the transport then drops the link quietly
-     * and never calls back for it. */
+     * and never calls back for it. The core may also keep it and at once
+     * ->send, ->close or ->abort it (a refusal that tells the peer why). */
     int  (*accepted)(void *core, hive__link *link, const char *addr);
     /* A link made by ->connect is ready to carry frames. */
     void (*connected)(void *core, hive__link *link);

@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <sys/socket.h>
 
-#define HALF_OPEN 12   /* max_connections 4 + the 8 slots kept for "server_full" */
+#define HALF_OPEN 13   /* max_connections 4 + max_handshakes 1 + the 8 slots kept for "server_full" */
 
 typedef struct half_open {
     ENetHost *host[HALF_OPEN];
@@ -69,7 +69,7 @@ static bool open_and_drain_cond(void *arg)
 Test(enet_storm, half_open_peers_reaped_and_slots_freed, .timeout = 60)
 {
     hive_bus *sb = hive_bus_create(NULL), *cb = hive_bus_create(NULL);
-    hive_server *s = test_server(sb, &(hive_server_config){ .max_connections = 4 }, NULL);
+    hive_server *s = test_server(sb, &(hive_server_config){ .max_connections = 4, .max_handshakes = 1 }, NULL);
     half_open h;
     half_open_start(&h, hive_server_port(s));
     /* Let the server take every CONNECT: all its slots are half-open now. */

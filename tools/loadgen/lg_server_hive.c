@@ -76,6 +76,9 @@ int lg_server_hive_run(const lg_server_config *cfg_in, lg_server_shared *sh)
         .max_connections = (uint32_t)cfg.max_clients,
         .app = LG_APP,
         .lazy_decode = cfg.lazy_decode,
+        /* The load generator's bots join at once, all from one address. */
+        .max_handshakes = cfg.max_clients < HIVE_MAX_HANDSHAKES ? (uint32_t)cfg.max_clients : HIVE_MAX_HANDSHAKES,
+        .max_handshakes_per_addr = HIVE_MAX_HANDSHAKES,
     };
     hive_server *srv = hive_server_create(&sc, bus);
     if (!srv) goto fail1;

@@ -430,12 +430,15 @@ int main(int argc, char **argv)
     hive_bus *bus = hive_bus_create(NULL);
     char addr[64];
     snprintf(addr, sizeof addr, "%s://127.0.0.1:0", o.transport);
+    /* The soak's clients join at once, all from one address. */
     hive_server_config cfg = { .addr = addr, .app = "hive-soak", .max_connections = (uint32_t)o.clients + 4,
                                .tls = o.tls_srv, .netsim = "off",
                                /* a close cut in flight at the end waits out the window: keep it short */
                                .resume_window_ms = o.netsim ? 10000 : 0,
                                .heartbeat_timeout_ms = o.netsim ? 60000 : 0,
-                               .handshake_timeout_ms = o.netsim ? 60000 : 0 };
+                               .handshake_timeout_ms = o.netsim ? 60000 : 0,
+                               .max_handshakes = (uint32_t)o.clients + 4,
+                               .max_handshakes_per_addr = (uint32_t)o.clients + 4 };
     S.srv = bus ? hive_server_create(&cfg, bus) : NULL;
     if (!S.srv) { fprintf(stderr, "hive-soak: server create: %s\n", hive_create_error()->message); return 1; }
     if (hive_server_register(S.srv, "soak:rel", 0, HIVE_RELIABLE) < 0 ||
