@@ -62,12 +62,21 @@
  *
  * SEND QUEUES (slow and hostile peers)
  *   Every connection's frames wait in its transport until the socket takes
- *   them. On tcp:// and tls:// that queue is bounded: `send_queue_bytes`
- *   (server and client configs; default HIVE_DEFAULT_SEND_QUEUE_BYTES,
- *   1 MiB; at least HIVE_MIN_SEND_QUEUE_BYTES) counts everything queued
- *   for the link and not yet written to the socket: plaintext and, on
- *   tls://, TLS records (the kernel's socket buffer is not counted). What
- *   happens as it fills is declared:
+ *   them (tcp://, tls://) or the peer acknowledges them (enet://,
+ *   enet+tls://). That queue is bounded on every transport:
+ *   `send_queue_bytes` (server and client configs; default
+ *   HIVE_DEFAULT_SEND_QUEUE_BYTES, 1 MiB; at least
+ *   HIVE_MIN_SEND_QUEUE_BYTES) counts everything queued for the link:
+ *   - tcp:// and tls://: what is not yet written to the socket, plaintext
+ *     and TLS records (the kernel's socket buffer is not counted);
+ *   - enet:// and enet+tls://: what ENet holds for the peer, unsent or
+ *     sent and not yet acknowledged, reliable and unreliable (enet+tls://
+ *     adds its batches and TLS records not yet handed to ENet). Each ENet
+ *     command also counts its bookkeeping (144 bytes on 64-bit), so a
+ *     stream of tiny packets cannot hold more memory than the bound
+ *     says. A peer that stops acknowledging (withholds ENet's acks, or
+ *     has stopped reading) fills it like a TCP peer that stops reading.
+ *   What happens as it fills is declared:
  *   - at half the bound (the high-water mark) `backpressure` is published
  *     once (server.connection.backpressure [cid, queued_bytes],
  *     client.backpressure [queued_bytes]; voidable: built only when
@@ -89,8 +98,10 @@
  *   The bound includes what this service round queued before its flush:
  *   a game that queues more than send_queue_bytes to one connection in
  *   one round must raise it (before refusing a frame Hive flushes once).
- *   A frame longer than the bound is HIVE_ETOOBIG. enet:// and
- *   enet+tls:// do not report their queues yet: no bound applies there.
+ *   A frame longer than the bound is HIVE_ETOOBIG. On ENet a reliable
+ *   frame leaves the queue only when acknowledged, so the bound must hold
+ *   about one round trip of what a game sends a peer (1 MiB: 8 Mbit/s at
+ *   a 125 ms round trip).
  *
  * RECEIVE LIMITS (floods)
  *   `recv_frames_per_sec` and `recv_bytes_per_sec` (server and client
