@@ -231,7 +231,8 @@ static void *hive_server_main(void *arg)
     s->bytes_before = live_bytes();      /* the bus is not the network's cost */
     s->srv = hive_server_create(&(hive_server_config){
         .addr = "127.0.0.1:0", .no_coalesce = s->no_coalesce,
-        .max_connections = s->max_connections }, bus);
+        .max_connections = s->max_connections,
+        .max_peers_per_addr = HIVE_MAX_PEERS_PER_ADDR }, bus);   /* every client is on 127.0.0.1 */
     hive_server_register(s->srv, "bench:msg", 0, HIVE_RELIABLE);
     hive_server_register(s->srv, "bench:pong", 0, HIVE_RELIABLE);
     if (!s->unobserved) hive_bus_subscribe(bus, "net:server.recv.bench:msg", on_msg, s, NULL);

@@ -129,10 +129,19 @@
  *   CONNECTs holds the server's slots for about 2 s, not 24, and what the
  *   server sends back to one CONNECT is at most 3 VERIFY_CONNECT datagrams
  *   (48 bytes each for a 52-byte CONNECT: under 3x, measured 2.77x).
- *   Not yet bounded on ENet: peers per source address (ENet's limit of
- *   4095 stands), and a steady stream of fresh CONNECTs, which keeps the
- *   slots full while it lasts; put a rate limiter in front of a public
- *   server.
+ *   Peers per address: `max_peers_per_addr` (server config; default
+ *   HIVE_DEFAULT_MAX_PEERS_PER_ADDR, 16; at most HIVE_MAX_PEERS_PER_ADDR)
+ *   bounds the ENet peers one IP address holds at once, connected or
+ *   half-open, so one machine cannot take every slot. ENet ignores a
+ *   CONNECT over it: no slot, no VERIFY_CONNECT, nothing for the server
+ *   to hear or count; the refused client's connect ends with
+ *   HIVE_CLOSE_CONNECT_FAILED after its connect_timeout_ms, as if the
+ *   server were unreachable. (A Hive-level "server_full" reply would need
+ *   the slot the limit exists to withhold.) Players behind one NAT share
+ *   an address: raise it for them, and for load tests from one machine.
+ *   Not yet bounded on ENet: a steady stream of fresh CONNECTs from many
+ *   addresses, which keeps the slots full while it lasts; put a rate
+ *   limiter in front of a public server.
  *
  * SLOW SENDERS (slowloris)
  *   On tcp:// and tls:// a frame can arrive a few bytes at a time. Every
@@ -210,6 +219,8 @@ extern "C" {
 #define HIVE_MAX_STATS_INTERVAL_MS        3600000
 #define HIVE_HELLO_STR_MAX                64      /* app, app_version, conntype: bytes */
 #define HIVE_TOKEN_MAX                    4096    /* hive_client_config.token_len */
+#define HIVE_DEFAULT_MAX_PEERS_PER_ADDR   16      /* enet://, enet+tls://: one IP's peers */
+#define HIVE_MAX_PEERS_PER_ADDR           4095    /* ENet's own peer limit */
 
 typedef struct hive_server hive_server;
 typedef struct hive_client hive_client;
@@ -441,6 +452,17 @@ typedef struct hive_server_config {
                                        bytes; tls:// counts the encrypted bytes)
                                        so what is queued leaves at this rate; the
                                        send_queue_bytes bound still applies */
+    uint32_t max_peers_per_addr;    /* enet://, enet+tls://: most ENet peers
+                                       (connected or connecting) from one IP
+                                       address at once; default 16, 1..4095.
+                                       Beyond it ENet ignores the peer's CONNECT:
+                                       it gets no slot, the server hears nothing,
+                                       and that client's connect ends with
+                                       "connect_failed" after its
+                                       connect_timeout_ms. Raise it for players
+                                       behind one NAT, or for load tests from one
+                                       machine. tcp://, tls://: not applied.
+                                       See HOSTILE PEERS ON ENET above */
 } hive_server_config;
 
 /* Per-connection facts; strings are owned by the server and valid until

@@ -512,6 +512,9 @@ static int e_listen(hive__transport *t, const hive__addr *addr)
     }
     et->listening = true;
     host_limits(et);
+    /* ENet counts a peer against its address from its CONNECT on, and
+     * ignores a CONNECT over the limit: no slot, no answer, no event. */
+    if (t->opts.max_per_addr) et->host->duplicatePeers = t->opts.max_per_addr;
     et->half = hive__calloc(et->host->peerCount, sizeof *et->half);
     if (!et->half) { enet_host_destroy(et->host); et->host = NULL; et->listening = false; return HIVE_ENOMEM; }
     return HIVE_OK;

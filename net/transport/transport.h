@@ -162,6 +162,9 @@ typedef struct hive__transport_opts {
     uint32_t bw_in, bw_out;  /* bytes per second per link, 0: unlimited
                                 (ENet: the host's bandwidth; tcp/tls: the
                                 writes are paced to bw_out) */
+    uint32_t max_per_addr;   /* listening: most links from one IP address
+                                at once, 0: the transport's own (ENet:
+                                host->duplicatePeers) */
 } hive__transport_opts;
 
 typedef struct hive__transport_vt {

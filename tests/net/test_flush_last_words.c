@@ -179,7 +179,8 @@ static void stage_init(stage *st)
     cr_assert_eq(enet_initialize(), 0);
     st->bus = hive_bus_create(NULL);
     st->srv = hive_server_create(&(hive_server_config){
-        .addr = "127.0.0.1:0", .max_connections = CROWD + 8 }, st->bus);
+        .addr = "127.0.0.1:0", .max_connections = CROWD + 8,
+        .max_peers_per_addr = CROWD + 8 }, st->bus);   /* the crowd is one host on 127.0.0.1 */
     cr_assert_not_null(st->srv);
     st->chat = hive_server_register(st->srv, "game:chat", 0, HIVE_RELIABLE);
     cr_assert_gt(st->chat, 0);

@@ -51,7 +51,8 @@ static void *srv_main(void *arg)
     b->rc = -1;
     hive_bus *bus = hive_bus_create(NULL);
     hive_server *srv = hive_server_create(&(hive_server_config){
-        .addr = "enet://127.0.0.1:0", .max_connections = PLAYERS + 8, .app = LG_APP }, bus);
+        .addr = "enet://127.0.0.1:0", .max_connections = PLAYERS + 8,
+        .max_peers_per_addr = PLAYERS + 8, .app = LG_APP }, bus);   /* every player is on 127.0.0.1 */
     int pid = srv ? hive_server_register(srv, LG_PKT_SNAPSHOT, 0, HIVE_UNRELIABLE) : -1;
     if (pid < 0 || hive_server_register(srv, LG_PKT_INPUT, 0, HIVE_UNRELIABLE) < 0 ||
         hive_bus_subscribe(bus, "net:server.connection.*", on_event, b, NULL) < 0 ||

@@ -400,7 +400,9 @@ int main(int argc, char **argv)
     char addr[64];
     snprintf(addr, sizeof addr, "%s://127.0.0.1:0", o.transport);
     hive_server_config cfg = { .addr = addr, .app = "hive-soak", .max_connections = (uint32_t)o.clients + 4,
-                               .tls = o.tls_srv };
+                               .tls = o.tls_srv,
+                               /* every soak client is on 127.0.0.1 */
+                               .max_peers_per_addr = HIVE_MAX_PEERS_PER_ADDR };
     S.srv = bus ? hive_server_create(&cfg, bus) : NULL;
     if (!S.srv) { fprintf(stderr, "hive-soak: server create: %s\n", hive_create_error()->message); return 1; }
     if (hive_server_register(S.srv, "soak:rel", 0, HIVE_RELIABLE) < 0 ||
