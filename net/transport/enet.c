@@ -64,6 +64,8 @@
  * record, and the packet header it refers to (counted per command, so a
  * fragmented or shared packet is counted a little high, never low). */
 #define ENET_CMD_COST (sizeof(ENetOutgoingCommand) + sizeof(ENetPacket))
+/* Most often a link's ENet lists are walked by ->queued (see e_queued). */
+#define ENET_QUEUED_WALK_NS 1000000ull
 
 /* ------------------------------------------------------------------ */
 /* ENet's global state: initialised once, refcounted                   */
@@ -124,7 +126,7 @@ typedef struct elink {
     /* ->queued's view of what ENet holds for the peer (see e_queued):
      * q_held as counted by the walk of round q_round, plus q_added
      * handed to ENet since. */
-    uint64_t q_round;
+    uint64_t q_round, q_walk_ns;
     size_t q_held, q_added;
 } elink;
 
@@ -161,9 +163,17 @@ typedef struct etransport {
     uint64_t reaped;              /* __atomic: ->stats reads it from any thread */
     uint64_t round;               /* bumped whenever ENet may have sent, freed or
                                      acknowledged commands (e_queued); starts at 1 */
+    uint64_t round_ns;            /* when it was last bumped */
 } etransport;
 
 static etransport *E(hive__transport *t) { return (etransport *)t; }
+
+/* ENet may have sent, freed or acknowledged commands: e_queued walks anew. */
+static void round_bump(etransport *et)
+{
+    et->round++;
+    et->round_ns = hive_now_ns();
+}
 
 /* Drops one reference to a packet that may be shared between peers;
  * ENet does the same for each peer it has sent it to. */
@@ -427,7 +437,7 @@ static void pump(etransport *et)
             if (reads++ == PUMP_ROUNDS) return;
             enet_uint32 before = h->totalReceivedPackets;
             r = enet_host_service(h, &ev, 0);
-            et->round++;
+            round_bump(et);
             /* Less than a batch read, and the call was not cut short by
              * a connect or disconnect (a receive comes only from the
              * dispatch at its end): the socket is empty. What ENet
@@ -565,7 +575,7 @@ static int drain(etransport *et)
                 if (empty) break;
                 enet_uint32 before = et->host->totalReceivedPackets;
                 r = enet_host_service(et->host, &ev, 0);
-                et->round++;
+                round_bump(et);
                 empty = et->host->totalReceivedPackets - before < ENET_RECV_BATCH;
             }
             if (r <= 0) break;
@@ -658,7 +668,7 @@ static int e_service(hive__transport *t, int timeout_ms)
     /* enet_host_service has just sent what ENet had queued (acks,
      * retransmits); another walk over every peer slot is only worth it
      * when frames were handed to ENet after it. */
-    if (flush_dirty(et)) { enet_host_flush(et->host); et->round++; }
+    if (flush_dirty(et)) { enet_host_flush(et->host); round_bump(et); }
     reap_half_open(et, hive_now_ns() / 1000000u);
     return n;
 }
@@ -766,7 +776,7 @@ static void e_flush(hive__transport *t)
     if (!et->host) return;
     flush_dirty(et);
     enet_host_flush(et->host);
-    et->round++;
+    round_bump(et);
 }
 
 static void e_wake(hive__transport *t)
@@ -838,7 +848,8 @@ static size_t held_in(ENetList *list)
  * ENet says nothing when it frees a command (an acknowledgement, a
  * dropped unreliable one), and a packet's freeCallback is no per-link
  * hook: a broadcast shares one packet between every peer. So the lists
- * are walked, at most once per "round": between two calls into ENet
+ * are walked, at most once per "round" and per millisecond (below):
+ * between two calls into ENet
  * that may send, free or acknowledge commands (enet_host_service,
  * enet_host_flush) the count can only grow, by what flush_channel hands
  * over, which is added as it goes (q_added). The core asks per frame
@@ -857,7 +868,16 @@ static size_t e_queued(hive__transport *t, hive__link *hl)
     }
     ENetPeer *p = l->peer;
     if (!p) return n;
+    /* Between walks the sum is an upper bound: ENet only sends, frees or
+     * acknowledges inside the calls that bump the round. A link is walked
+     * at most once per ENET_QUEUED_WALK_NS, so one that sends frame after
+     * frame between short service rounds (a client streaming at full
+     * speed) does not walk its whole window each round; what it reports
+     * meanwhile is at most that long stale, and only ever high. */
     if (l->q_round != et->round) {
+        /* The round's time, not the clock's: no clock read per frame. */
+        if (l->q_walk_ns && et->round_ns - l->q_walk_ns < ENET_QUEUED_WALK_NS) return n + l->q_held + l->q_added;
+        l->q_walk_ns = et->round_ns;
         l->q_round = et->round;
         l->q_added = 0;
         l->q_held = held_in(&p->outgoingCommands) + held_in(&p->sentReliableCommands) +
