@@ -234,7 +234,8 @@ static void *hive_server_main(void *arg)
         .max_connections = s->max_connections,
         /* the bench's clients join at once, all from one address */
         .max_handshakes = s->max_connections < HIVE_MAX_HANDSHAKES ? s->max_connections : HIVE_MAX_HANDSHAKES,
-        .max_handshakes_per_addr = HIVE_MAX_HANDSHAKES }, bus);
+        .max_handshakes_per_addr = HIVE_MAX_HANDSHAKES,
+        .max_peers_per_addr = HIVE_MAX_PEERS_PER_ADDR }, bus);   /* every client is on 127.0.0.1 */
     hive_server_register(s->srv, "bench:msg", 0, HIVE_RELIABLE);
     hive_server_register(s->srv, "bench:pong", 0, HIVE_RELIABLE);
     if (!s->unobserved) hive_bus_subscribe(bus, "net:server.recv.bench:msg", on_msg, s, NULL);

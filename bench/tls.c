@@ -270,7 +270,8 @@ static double connects(const char *scheme, double dur)
     char addr[64];
     snprintf(addr, sizeof addr, "%s://127.0.0.1:0", scheme);
     hive_server_config sc = { .addr = addr, .threaded = true, .tls = server_tls(),
-                              .max_connections = 4000 };
+                              .max_connections = 4000,
+                              .max_peers_per_addr = HIVE_MAX_PEERS_PER_ADDR };   /* all on 127.0.0.1 */
     hive_server *s = hive_server_create(&sc, sbus);
     if (hive_server_start(s) != HIVE_OK) { hive_server_destroy(s); hive_bus_destroy(sbus); return 0; }
     snprintf(addr, sizeof addr, "%s://localhost:%u", scheme, (unsigned)hive_server_port(s));

@@ -62,12 +62,21 @@
  *
  * SEND QUEUES (slow and hostile peers)
  *   Every connection's frames wait in its transport until the socket takes
- *   them. On tcp:// and tls:// that queue is bounded: `send_queue_bytes`
- *   (server and client configs; default HIVE_DEFAULT_SEND_QUEUE_BYTES,
- *   1 MiB; at least HIVE_MIN_SEND_QUEUE_BYTES) counts everything queued
- *   for the link and not yet written to the socket: plaintext and, on
- *   tls://, TLS records (the kernel's socket buffer is not counted). What
- *   happens as it fills is declared:
+ *   them (tcp://, tls://) or the peer acknowledges them (enet://,
+ *   enet+tls://). That queue is bounded on every transport:
+ *   `send_queue_bytes` (server and client configs; default
+ *   HIVE_DEFAULT_SEND_QUEUE_BYTES, 1 MiB; at least
+ *   HIVE_MIN_SEND_QUEUE_BYTES) counts everything queued for the link:
+ *   - tcp:// and tls://: what is not yet written to the socket, plaintext
+ *     and TLS records (the kernel's socket buffer is not counted);
+ *   - enet:// and enet+tls://: what ENet holds for the peer, unsent or
+ *     sent and not yet acknowledged, reliable and unreliable (enet+tls://
+ *     adds its batches and TLS records not yet handed to ENet). Each ENet
+ *     command also counts its bookkeeping (144 bytes on 64-bit), so a
+ *     stream of tiny packets cannot hold more memory than the bound
+ *     says. A peer that stops acknowledging (withholds ENet's acks, or
+ *     has stopped reading) fills it like a TCP peer that stops reading.
+ *   What happens as it fills is declared:
  *   - at half the bound (the high-water mark) `backpressure` is published
  *     once (server.connection.backpressure [cid, queued_bytes],
  *     client.backpressure [queued_bytes]; voidable: built only when
@@ -89,8 +98,10 @@
  *   The bound includes what this service round queued before its flush:
  *   a game that queues more than send_queue_bytes to one connection in
  *   one round must raise it (before refusing a frame Hive flushes once).
- *   A frame longer than the bound is HIVE_ETOOBIG. enet:// and
- *   enet+tls:// do not report their queues yet: no bound applies there.
+ *   A frame longer than the bound is HIVE_ETOOBIG. On ENet a reliable
+ *   frame leaves the queue only when acknowledged, so the bound must hold
+ *   about one round trip of what a game sends a peer (1 MiB: 8 Mbit/s at
+ *   a 125 ms round trip).
  *
  * RECEIVE LIMITS (floods)
  *   `recv_frames_per_sec` and `recv_bytes_per_sec` (server and client
@@ -118,10 +129,19 @@
  *   CONNECTs holds the server's slots for about 2 s, not 24, and what the
  *   server sends back to one CONNECT is at most 3 VERIFY_CONNECT datagrams
  *   (48 bytes each for a 52-byte CONNECT: under 3x, measured 2.77x).
- *   Not yet bounded on ENet: peers per source address (ENet's limit of
- *   4095 stands), and a steady stream of fresh CONNECTs, which keeps the
- *   slots full while it lasts; put a rate limiter in front of a public
- *   server.
+ *   Peers per address: `max_peers_per_addr` (server config; default
+ *   HIVE_DEFAULT_MAX_PEERS_PER_ADDR, 16; at most HIVE_MAX_PEERS_PER_ADDR)
+ *   bounds the ENet peers one IP address holds at once, connected or
+ *   half-open, so one machine cannot take every slot. ENet ignores a
+ *   CONNECT over it: no slot, no VERIFY_CONNECT, nothing for the server
+ *   to hear or count; the refused client's connect ends with
+ *   HIVE_CLOSE_CONNECT_FAILED after its connect_timeout_ms, as if the
+ *   server were unreachable. (A Hive-level "server_full" reply would need
+ *   the slot the limit exists to withhold.) Players behind one NAT share
+ *   an address: raise it for them, and for load tests from one machine.
+ *   Not yet bounded on ENet: a steady stream of fresh CONNECTs from many
+ *   addresses, which keeps the slots full while it lasts; put a rate
+ *   limiter in front of a public server.
  *
  * SLOW SENDERS (slowloris)
  *   On tcp:// and tls:// a frame can arrive a few bytes at a time. Every
@@ -327,6 +347,8 @@ extern "C" {
 #define HIVE_MAX_HANDSHAKES               4096    /* the limit of both */
 #define HIVE_HELLO_STR_MAX                64      /* app, app_version, conntype: bytes */
 #define HIVE_TOKEN_MAX                    4096    /* hive_client_config.token_len */
+#define HIVE_DEFAULT_MAX_PEERS_PER_ADDR   16      /* enet://, enet+tls://: one IP's peers */
+#define HIVE_MAX_PEERS_PER_ADDR           4095    /* ENet's own peer limit */
 
 typedef struct hive_server hive_server;
 typedef struct hive_client hive_client;
@@ -592,6 +614,17 @@ typedef struct hive_server_config {
                                        max_handshakes only the overall limit
                                        applies). A link beyond it is refused with
                                        "busy". See ADMISSION */
+    uint32_t max_peers_per_addr;    /* enet://, enet+tls://: most ENet peers
+                                       (connected or connecting) from one IP
+                                       address at once; default 16, 1..4095.
+                                       Beyond it ENet ignores the peer's CONNECT:
+                                       it gets no slot, the server hears nothing,
+                                       and that client's connect ends with
+                                       "connect_failed" after its
+                                       connect_timeout_ms. Raise it for players
+                                       behind one NAT, or for load tests from one
+                                       machine. tcp://, tls://: not applied.
+                                       See HOSTILE PEERS ON ENET above */
 } hive_server_config;
 
 /* Per-connection facts; strings are owned by the server and valid until

@@ -201,6 +201,7 @@ struct hive__ep {
     char *netsim_text;           /* the spec in force, kept */
     hive__admit adm;             /* I/O thread: links before their hello (a server's;
                                     set up by its face, freed with the endpoint) */
+    uint32_t max_per_addr;       /* server: max_peers_per_addr (0 on a client) */
 
     int in_service;              /* owner thread: service / API call depth */
     bool stop_pending;           /* a handler asked for a stop */

@@ -68,6 +68,12 @@ int hive__srv_setup(hive__ep *ep, const void *cfg)
         return hive__create_fail(HIVE_EINVAL, "max_handshakes_per_addr",
                                  "hive_server_config.max_handshakes_per_addr: %u is over the limit of %u",
                                  c.max_handshakes_per_addr, HIVE_MAX_HANDSHAKES);
+    if (!c.max_peers_per_addr) c.max_peers_per_addr = HIVE_DEFAULT_MAX_PEERS_PER_ADDR;
+    if (c.max_peers_per_addr > HIVE_MAX_PEERS_PER_ADDR)
+        return hive__create_fail(HIVE_EINVAL, "max_peers_per_addr",
+                                 "hive_server_config.max_peers_per_addr: %u is over the limit of %u",
+                                 c.max_peers_per_addr, HIVE_MAX_PEERS_PER_ADDR);
+    ep->max_per_addr = c.max_peers_per_addr;
     ep->bw_in = c.bandwidth_in;
     ep->bw_out = c.bandwidth_out;
     s->cfg = c;

@@ -60,6 +60,12 @@
 #define PUMP_MAX_BYTES (4u << 20)
 /* First capacity of the stash; it doubles on demand up to PUMP_MAX. */
 #define STASH_START 64
+/* What one ENet command costs beyond its data, for ->queued: the command
+ * record, and the packet header it refers to (counted per command, so a
+ * fragmented or shared packet is counted a little high, never low). */
+#define ENET_CMD_COST (sizeof(ENetOutgoingCommand) + sizeof(ENetPacket))
+/* Most often a link's ENet lists are walked by ->queued (see e_queued). */
+#define ENET_QUEUED_WALK_NS 1000000ull
 
 /* ------------------------------------------------------------------ */
 /* ENet's global state: initialised once, refcounted                   */
@@ -117,6 +123,11 @@ typedef struct elink {
     uint32_t code;                /* the close reason given to ->close */
     uint32_t stashed;             /* events in the stash that name this link */
     struct elink *next_gone;
+    /* ->queued's view of what ENet holds for the peer (see e_queued):
+     * q_held as counted by the walk of round q_round, plus q_added
+     * handed to ENet since. */
+    uint64_t q_round, q_walk_ns;
+    size_t q_held, q_added;
 } elink;
 
 /* An event taken out of ENet and not handed to the core yet (see pump()).
@@ -150,9 +161,19 @@ typedef struct etransport {
     struct { enet_uint32 id; uint64_t since_ms; } *half;
     uint64_t next_reap_ms;
     uint64_t reaped;              /* __atomic: ->stats reads it from any thread */
+    uint64_t round;               /* bumped whenever ENet may have sent, freed or
+                                     acknowledged commands (e_queued); starts at 1 */
+    uint64_t round_ns;            /* when it was last bumped */
 } etransport;
 
 static etransport *E(hive__transport *t) { return (etransport *)t; }
+
+/* ENet may have sent, freed or acknowledged commands: e_queued walks anew. */
+static void round_bump(etransport *et)
+{
+    et->round++;
+    et->round_ns = hive_now_ns();
+}
 
 /* Drops one reference to a packet that may be shared between peers;
  * ENet does the same for each peer it has sent it to. */
@@ -206,7 +227,7 @@ static void flush_channel(elink *l, int ch)
         /* On failure (the peer is going) ENet took no reference and the
          * frames are lost with the link, as a coalesced packet's are. */
         l->shared[ch] = NULL;
-        enet_peer_send(l->peer, (enet_uint8)ch, sp);
+        if (enet_peer_send(l->peer, (enet_uint8)ch, sp) == 0) l->q_added += sp->dataLength + ENET_CMD_COST;
         packet_release(sp);
     }
     ENetPacket *p = l->pend[ch];
@@ -214,7 +235,9 @@ static void flush_channel(elink *l, int ch)
     l->pend[ch] = NULL;
     p->dataLength = l->used[ch];      /* the packet was allocated at capacity */
     l->used[ch] = 0;
+    size_t len = p->dataLength;
     if (enet_peer_send(l->peer, (enet_uint8)ch, p) < 0) enet_packet_destroy(p);
+    else l->q_added += len + ENET_CMD_COST;
 }
 
 static void flush_link(elink *l)
@@ -414,6 +437,7 @@ static void pump(etransport *et)
             if (reads++ == PUMP_ROUNDS) return;
             enet_uint32 before = h->totalReceivedPackets;
             r = enet_host_service(h, &ev, 0);
+            round_bump(et);
             /* Less than a batch read, and the call was not cut short by
              * a connect or disconnect (a receive comes only from the
              * dispatch at its end): the socket is empty. What ENet
@@ -498,6 +522,9 @@ static int e_listen(hive__transport *t, const hive__addr *addr)
     }
     et->listening = true;
     host_limits(et);
+    /* ENet counts a peer against its address from its CONNECT on, and
+     * ignores a CONNECT over the limit: no slot, no answer, no event. */
+    if (t->opts.max_per_addr) et->host->duplicatePeers = t->opts.max_per_addr;
     et->half = hive__calloc(et->host->peerCount, sizeof *et->half);
     if (!et->half) { enet_host_destroy(et->host); et->host = NULL; et->listening = false; return HIVE_ENOMEM; }
     return HIVE_OK;
@@ -548,6 +575,7 @@ static int drain(etransport *et)
                 if (empty) break;
                 enet_uint32 before = et->host->totalReceivedPackets;
                 r = enet_host_service(et->host, &ev, 0);
+                round_bump(et);
                 empty = et->host->totalReceivedPackets - before < ENET_RECV_BATCH;
             }
             if (r <= 0) break;
@@ -640,7 +668,7 @@ static int e_service(hive__transport *t, int timeout_ms)
     /* enet_host_service has just sent what ENet had queued (acks,
      * retransmits); another walk over every peer slot is only worth it
      * when frames were handed to ENet after it. */
-    if (flush_dirty(et)) enet_host_flush(et->host);
+    if (flush_dirty(et)) { enet_host_flush(et->host); round_bump(et); }
     reap_half_open(et, hive_now_ns() / 1000000u);
     return n;
 }
@@ -748,6 +776,7 @@ static void e_flush(hive__transport *t)
     if (!et->host) return;
     flush_dirty(et);
     enet_host_flush(et->host);
+    round_bump(et);
 }
 
 static void e_wake(hive__transport *t)
@@ -796,6 +825,69 @@ static void e_abort(hive__transport *t, hive__link *hl)
     link_free(et, l);
 }
 
+/* What the walk in e_queued counts for one list of ENet commands. */
+static size_t held_in(ENetList *list)
+{
+    size_t n = 0;
+    for (ENetListIterator it = enet_list_begin(list); it != enet_list_end(list); it = enet_list_next(it)) {
+        const ENetOutgoingCommand *c = (const ENetOutgoingCommand *)it;
+        n += ENET_CMD_COST + (c->packet ? c->fragmentLength : 0);
+    }
+    return n;
+}
+
+/*
+ * The bytes queued for a link and not yet acknowledged by the peer: the
+ * frames waiting in the link's coalescing packets, plus every command
+ * ENet holds for the peer, unsent (outgoingCommands) or sent and
+ * unacknowledged (sentReliableCommands; sentUnreliableCommands only
+ * lives inside a send), each its data plus ENET_CMD_COST. A peer that
+ * withholds its acknowledgements makes this grow, and the core's bound
+ * (send_queue_bytes) then applies as it does on tcp://.
+ *
+ * ENet says nothing when it frees a command (an acknowledgement, a
+ * dropped unreliable one), and a packet's freeCallback is no per-link
+ * hook: a broadcast shares one packet between every peer. So the lists
+ * are walked, at most once per "round" and per millisecond (below):
+ * between two calls into ENet
+ * that may send, free or acknowledge commands (enet_host_service,
+ * enet_host_flush) the count can only grow, by what flush_channel hands
+ * over, which is added as it goes (q_added). The core asks per frame
+ * sent and per timer tick; a walk costs what ENet's own send and timeout
+ * passes already spend on the same lists each service, and the bound
+ * keeps the lists short.
+ */
+static size_t e_queued(hive__transport *t, hive__link *hl)
+{
+    etransport *et = E(t);
+    elink *l = (elink *)hl;
+    size_t n = 0;
+    for (int ch = 0; ch < HIVE__CHANNELS; ch++) {
+        if (l->pend[ch]) n += l->used[ch] + ENET_CMD_COST;
+        if (l->shared[ch]) n += l->shared[ch]->dataLength + ENET_CMD_COST;
+    }
+    ENetPeer *p = l->peer;
+    if (!p) return n;
+    /* Between walks the sum is an upper bound: ENet only sends, frees or
+     * acknowledges inside the calls that bump the round. A link is walked
+     * at most once per ENET_QUEUED_WALK_NS, so one that sends frame after
+     * frame between short service rounds (a client streaming at full
+     * speed) does not walk its whole window each round; what it reports
+     * meanwhile is at most that long stale, and only ever high. */
+    if (l->q_round != et->round) {
+        /* The round's time, not the clock's: no clock read per frame. */
+        if (l->q_walk_ns && et->round_ns - l->q_walk_ns < ENET_QUEUED_WALK_NS) return n + l->q_held + l->q_added;
+        l->q_walk_ns = et->round_ns;
+        l->q_round = et->round;
+        l->q_added = 0;
+        l->q_held = held_in(&p->outgoingCommands) + held_in(&p->sentReliableCommands) +
+                    held_in(&p->sentUnreliableCommands);
+#if ENET_VERSION_PATCH >= 18
+        l->q_held += held_in(&p->outgoingSendReliableCommands);
+#endif
+    }
+    return n + l->q_held + l->q_added;
+}
 
 static uint16_t e_bound_port(hive__transport *t)
 {
@@ -865,6 +957,7 @@ static const hive__transport_vt g_enet_vt = {
     .wake = e_wake,
     .bound_port = e_bound_port,
     .rtt_ms = e_rtt,
+    .queued = e_queued,
     .stats = e_stats,
     .destroy = e_destroy,
 };
@@ -887,6 +980,7 @@ int hive__transport_enet_create(const hive__transport_cb *cb, const hive__transp
     et->base.vt = &g_enet_vt;
     et->base.cb = *cb;
     et->base.opts = *opts;
+    et->round = 1;                /* a new link's q_round (0) is stale */
     if (!et->base.opts.max_frame) et->base.opts.max_frame = 65536;
     *out = &et->base;
     return HIVE_OK;

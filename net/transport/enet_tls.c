@@ -599,6 +599,19 @@ static void s_destroy(hive__transport *base)
     hive__free(t);
 }
 
+/* Everything queued for the link and not acknowledged by the peer:
+ * reliable batches and unreliable frames waiting for this layer's flush,
+ * TLS records not handed to ENet yet, and what the inner ENet link holds
+ * (the ciphertext and sealed datagrams, unsent or unacknowledged). */
+static size_t s_queued(hive__transport *base, hive__link *link)
+{
+    stls *t = (stls *)base;
+    slink *l = (slink *)link;
+    size_t n = l->rel.len + l->unrel.len + (l->tls ? hive__tls_out_pending(l->tls) : 0);
+    if (l->inner && !l->dead && t->inner->vt->queued) n += t->inner->vt->queued(t->inner, l->inner);
+    return n;
+}
+
 static int s_stats(hive__transport *base, hive__transport_stats *out)
 {
     stls *t = (stls *)base;
@@ -624,7 +637,7 @@ static const hive__transport_vt stls_vt = {
     .listen = s_listen, .connect = s_connect, .service = s_service, .send = s_send,
     .flush = s_flush, .close = s_close, .abort = s_abort, .wake = s_wake,
     .bound_port = s_bound_port, .rtt_ms = s_rtt, .peer_subject = s_peer_subject,
-    .stats = s_stats, .destroy = s_destroy,
+    .queued = s_queued, .stats = s_stats, .destroy = s_destroy,
 };
 
 int hive__transport_enet_tls_create(const hive__transport_cb *cb, const hive__transport_opts *opts,

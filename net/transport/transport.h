@@ -166,6 +166,9 @@ typedef struct hive__transport_opts {
     uint32_t bw_in, bw_out;  /* bytes per second per link, 0: unlimited
                                 (ENet: the host's bandwidth; tcp/tls: the
                                 writes are paced to bw_out) */
+    uint32_t max_per_addr;   /* listening: most links from one IP address
+                                at once, 0: the transport's own (ENet:
+                                host->duplicatePeers) */
 } hive__transport_opts;
 
 typedef struct hive__transport_vt {
@@ -230,12 +233,12 @@ typedef struct hive__transport_vt {
      * operating system: everything ->send appended and ->flush has not
      * written yet, in whatever form the transport keeps it (tcp: the
      * plaintext buffer; tls: that plus the TLS records not yet written to
-     * the socket). The core bounds each connection's send queue with it
+     * the socket). A transport that retransmits (enet, enet+tls) counts
+     * what it must keep until the peer acknowledges it as well. The core bounds each connection's send queue with it
      * (send_queue_bytes, hive/net.h SEND QUEUES): before ->send it asks
      * whether the frame fits, after ->send and every timer tick whether
      * the high-water mark was crossed. It must be cheap (called per frame)
-     * and never call back. NULL: the transport keeps its own queues
-     * (ENet) and no bound applies. ->send may still refuse with HIVE_EFULL
+     * and never call back. NULL: no bound applies (test transports). ->send may still refuse with HIVE_EFULL
      * when the transport's own hard limit is reached; the core treats that
      * as a full queue too. */
     size_t (*queued)(hive__transport *t, hive__link *l);

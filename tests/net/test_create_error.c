@@ -20,6 +20,9 @@ Test(create_error, server_names_the_bad_field, .timeout = 10)
     cr_expect_neq(strstr(hive_create_error()->message, "4000"), NULL, "the limit is in the message");
     cr_assert_null(hive_server_create(&(hive_server_config){ .max_frame = 100 }, bus));
     expect_field("max_frame");
+    cr_assert_null(hive_server_create(&(hive_server_config){ .max_peers_per_addr = HIVE_MAX_PEERS_PER_ADDR + 1 }, bus));
+    expect_field("max_peers_per_addr");
+    cr_expect_neq(strstr(hive_create_error()->message, "4095"), NULL, "the limit is in the message");
     cr_assert_null(hive_server_create(&(hive_server_config){ .heartbeat_ms = 500, .heartbeat_timeout_ms = 500 }, bus));
     expect_field("heartbeat_ms");
     char longname[HIVE_HELLO_STR_MAX + 2];
@@ -98,6 +101,7 @@ Test(config_get, server_reads_back_every_default, .timeout = 10)
     cr_expect_eq(c.heartbeat_ms, 500, "a third of a short timeout");
     cr_expect_eq(c.close_linger_ms, HIVE_DEFAULT_CLOSE_LINGER_MS);
     cr_expect_eq(c.pull_capacity, HIVE_DEFAULT_PULL_CAPACITY);
+    cr_expect_eq(c.max_peers_per_addr, HIVE_DEFAULT_MAX_PEERS_PER_ADDR);
     cr_expect_eq(hive_server_config_get(NULL, &c), HIVE_EINVAL);
     cr_expect_eq(hive_server_config_get(s, NULL), HIVE_EINVAL);
     hive_server_destroy(s);

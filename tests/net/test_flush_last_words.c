@@ -180,8 +180,9 @@ static void stage_init(stage *st)
     st->bus = hive_bus_create(NULL);
     st->srv = hive_server_create(&(hive_server_config){
         .addr = "127.0.0.1:0", .max_connections = CROWD + 8,
-        /* the crowd joins at once, from one address */
-        .max_handshakes = CROWD + 8, .max_handshakes_per_addr = CROWD + 8 }, st->bus);
+        /* the crowd joins at once, from one address (one host on 127.0.0.1) */
+        .max_handshakes = CROWD + 8, .max_handshakes_per_addr = CROWD + 8,
+        .max_peers_per_addr = CROWD + 8 }, st->bus);
     cr_assert_not_null(st->srv);
     st->chat = hive_server_register(st->srv, "game:chat", 0, HIVE_RELIABLE);
     cr_assert_gt(st->chat, 0);

@@ -53,7 +53,8 @@ static void *srv_main(void *arg)
     hive_server *srv = hive_server_create(&(hive_server_config){
         .addr = "enet://127.0.0.1:0", .max_connections = PLAYERS + 8, .app = LG_APP,
         /* every player joins at once, from one address */
-        .max_handshakes = PLAYERS + 8, .max_handshakes_per_addr = PLAYERS + 8 }, bus);
+        .max_handshakes = PLAYERS + 8, .max_handshakes_per_addr = PLAYERS + 8,
+        .max_peers_per_addr = PLAYERS + 8 }, bus);
     int pid = srv ? hive_server_register(srv, LG_PKT_SNAPSHOT, 0, HIVE_UNRELIABLE) : -1;
     if (pid < 0 || hive_server_register(srv, LG_PKT_INPUT, 0, HIVE_UNRELIABLE) < 0 ||
         hive_bus_subscribe(bus, "net:server.connection.*", on_event, b, NULL) < 0 ||

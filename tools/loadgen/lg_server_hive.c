@@ -74,6 +74,9 @@ int lg_server_hive_run(const lg_server_config *cfg_in, lg_server_shared *sh)
     hive_server_config sc = {
         .addr = addr,
         .max_connections = (uint32_t)cfg.max_clients,
+        /* A load generator's players come from one machine (or a few). */
+        .max_peers_per_addr = cfg.max_clients < HIVE_MAX_PEERS_PER_ADDR ? (uint32_t)cfg.max_clients
+                                                                        : HIVE_MAX_PEERS_PER_ADDR,
         .app = LG_APP,
         .lazy_decode = cfg.lazy_decode,
         /* The load generator's bots join at once, all from one address. */

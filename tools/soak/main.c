@@ -437,8 +437,10 @@ int main(int argc, char **argv)
                                .resume_window_ms = o.netsim ? 10000 : 0,
                                .heartbeat_timeout_ms = o.netsim ? 60000 : 0,
                                .handshake_timeout_ms = o.netsim ? 60000 : 0,
+                               /* every soak client is on 127.0.0.1 */
                                .max_handshakes = (uint32_t)o.clients + 4,
-                               .max_handshakes_per_addr = (uint32_t)o.clients + 4 };
+                               .max_handshakes_per_addr = (uint32_t)o.clients + 4,
+                               .max_peers_per_addr = HIVE_MAX_PEERS_PER_ADDR };
     S.srv = bus ? hive_server_create(&cfg, bus) : NULL;
     if (!S.srv) { fprintf(stderr, "hive-soak: server create: %s\n", hive_create_error()->message); return 1; }
     if (hive_server_register(S.srv, "soak:rel", 0, HIVE_RELIABLE) < 0 ||
