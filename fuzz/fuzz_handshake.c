@@ -21,7 +21,8 @@
  *
  * Invariants (abort() = a crash for libFuzzer):
  *   - everything Hive sends is a sequence of whole, valid frames whose
- *     bodies are exactly one msgpack object;
+ *     bodies are exactly one msgpack object, flagged as counted (0x02)
+ *     exactly when they are reliable user frames;
  *   - nothing is sent on a link after Hive closed it;
  *   - every accepted connection gets exactly one close event; no recv
  *     event before handshakecomplete; the recv message decodes;
@@ -154,7 +155,8 @@ static int f_send(hive__transport *t, hive__link *l, const void *const *pieces, 
     while (off < total) {
         hive__frame fr;
         CHECK(hive__frame_decode(buf + off, total - off, 1u << 24, &fr) == 1);
-        CHECK(fr.flags == 0);
+        /* Only reliable user frames are counted (docs/PROTOCOL.md, "Resume"). */
+        CHECK(fr.flags == 0 || (fr.flags == HIVE__FLAG_SEQ && reliable && fr.pid >= HIVE_PID_USER_MIN));
         CHECK(hive__frame_check_body(fr.body, fr.body_len) == 0);
         off += fr.size;
     }
