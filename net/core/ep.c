@@ -431,7 +431,7 @@ int hive__ep_send_frame(hive__ep *ep, hive__conn *c, uint32_t pid, const void *b
 {
     /* Reliable user frames are counted and kept for a resume
      * (docs/PROTOCOL.md, "Resume"); a suspended session only keeps them. */
-    bool counted = reliable && pid >= HIVE_PID_USER_MIN;
+    bool counted = reliable && pid >= HIVE_PID_USER_MIN && !ep->no_seq;
     if (!c->link && !(counted && c->state == HIVE__C_SUSPENDED)) return HIVE_ECLOSED;
     if (!hive__frame_fits(pid, len, c->peer_max_frame)) return HIVE_ETOOBIG;
     uint8_t hdr[HIVE__FRAME_HEADER_MAX];
@@ -458,17 +458,20 @@ int hive__ep_send_frame(hive__ep *ep, hive__conn *c, uint32_t pid, const void *b
 
 int hive__ep_replay(hive__ep *ep, hive__conn *c, uint64_t after)
 {
-    for (hive__rpitem *it = c->rp.head; it; it = it->next) {
-        if (it->seq <= after) continue;
-        int rc = sendq_admit(ep, c, it->n);
+    size_t cur = 0, n;
+    uint64_t seq = 0;
+    const uint8_t *p;
+    while (hive__replay_next(&c->rp, &cur, &seq, &p, &n)) {
+        if (seq <= after) continue;
+        int rc = sendq_admit(ep, c, n);
         if (rc < 0) return rc;
-        const void *piece = it->data;
-        rc = ep->tr->vt->send(ep->tr, c->link, &piece, &it->n, 1, true);
+        const void *piece = p;
+        rc = ep->tr->vt->send(ep->tr, c->link, &piece, &n, 1, true);
         if (rc < 0) return rc;
         HIVE__CSTAT_ADD(c, st_frames_out, 1);
-        HIVE__CSTAT_ADD(c, st_bytes_out, it->n);
+        HIVE__CSTAT_ADD(c, st_bytes_out, n);
         HIVE__STAT_ADD(ep, frames_out, 1);
-        HIVE__STAT_ADD(ep, bytes_out, it->n);
+        HIVE__STAT_ADD(ep, bytes_out, n);
     }
     c->last_tx = ep->now;
     return HIVE_OK;

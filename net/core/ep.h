@@ -191,6 +191,9 @@ struct hive__ep {
     bool any_pe_ids;             /* some packet type has an event name */
     bool any_pe_wanted;          /* ... and a listener (refresh_wants) */
     bool stopping;               /* closing everything: refuse new links */
+    bool no_seq;                 /* measurement knob (bench/net.c's baseline):
+                                    protocol 2's counting, replay copies and
+                                    acks off. Never set by the library. */
     uint64_t redial_at;          /* one_conn: dial again at this time (ms; 0: no);
                                     the endpoint lives on with no connection */
     hive__timing tm;

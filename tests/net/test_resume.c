@@ -34,7 +34,16 @@ Test(replay, keeps_what_is_unacknowledged_and_drops_the_rest)
     cr_expect(!hive__replay_covers(&r, 6), "never more than was sent");
     cr_assert_eq(hive__replay_ack(&r, 3), HIVE_OK);
     cr_expect_eq(r.bytes, 200);
-    cr_expect_eq(r.head->seq, 4);
+    size_t cur = 0, n;
+    uint64_t seq = 0;
+    const uint8_t *p;
+    cr_assert(hive__replay_next(&r, &cur, &seq, &p, &n));
+    cr_expect_eq(seq, 4);
+    cr_expect_eq(n, 100);
+    cr_expect_eq(p[0], 3, "frame 4 is the one pushed 4th");
+    cr_assert(hive__replay_next(&r, &cur, &seq, &p, &n));
+    cr_expect_eq(seq, 5);
+    cr_expect(!hive__replay_next(&r, &cur, &seq, &p, &n));
     cr_expect(!hive__replay_covers(&r, 2), "the peer said it had 3");
     cr_expect_eq(hive__replay_ack(&r, 2), HIVE_EPROTO, "acks never go back");
     cr_expect_eq(hive__replay_ack(&r, 9), HIVE_EPROTO, "nor past what was sent");
