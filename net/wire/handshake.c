@@ -107,14 +107,22 @@ static int get_u32(const msgpack_object *o, const char *key, uint32_t *out)
     return 0;
 }
 
-int hive__hello_parse(const msgpack_object *o, hive__hello_msg *out)
+/* The first checks of a link's opening frame (hello or resume), in the
+ * order PROTOCOL.md gives: a map with the magic, then the version. */
+static int opening_check(const msgpack_object *o)
 {
-    memset(out, 0, sizeof *out);
     if (!o || o->type != MSGPACK_OBJECT_MAP) return HIVE_CLOSE_BAD_MAGIC;
     if (!hive_msg_str_eq(hive_msg_get(o, "magic"), HIVE__MAGIC)) return HIVE_CLOSE_BAD_MAGIC;
     uint64_t proto;
-    if (hive_msg_get_uint(o, "proto", &proto) || proto != HIVE_PROTOCOL_VERSION)
-        return HIVE_CLOSE_PROTO_MISMATCH;
+    if (hive_msg_get_uint(o, "proto", &proto) || proto != HIVE_PROTOCOL_VERSION) return HIVE_CLOSE_PROTO_MISMATCH;
+    return 0;
+}
+
+int hive__hello_parse(const msgpack_object *o, hive__hello_msg *out)
+{
+    memset(out, 0, sizeof *out);
+    int who = opening_check(o);
+    if (who) return who;
     if (get_strz(o, "app", out->app, HIVE__HELLO_STR_MAX)) return HIVE_CLOSE_BAD_HANDSHAKE;
     if (get_strz(o, "app_version", out->app_version, HIVE__HELLO_STR_MAX)) return HIVE_CLOSE_BAD_HANDSHAKE;
     if (get_strz(o, "conntype", out->conntype, HIVE__HELLO_STR_MAX)) return HIVE_CLOSE_BAD_HANDSHAKE;
@@ -152,11 +160,8 @@ static int get_token(const msgpack_object *o, const char *key, uint8_t *out)
 int hive__resume_parse(const msgpack_object *o, hive__resume_msg *out)
 {
     memset(out, 0, sizeof *out);
-    if (!o || o->type != MSGPACK_OBJECT_MAP) return HIVE_CLOSE_BAD_MAGIC;
-    if (!hive_msg_str_eq(hive_msg_get(o, "magic"), HIVE__MAGIC)) return HIVE_CLOSE_BAD_MAGIC;
-    uint64_t proto;
-    if (hive_msg_get_uint(o, "proto", &proto) || proto != HIVE_PROTOCOL_VERSION)
-        return HIVE_CLOSE_PROTO_MISMATCH;
+    int who = opening_check(o);
+    if (who) return who;
     if (get_strz(o, "app", out->app, HIVE__HELLO_STR_MAX)) return HIVE_CLOSE_BAD_HANDSHAKE;
     if (get_u32(o, "cid", &out->cid) || out->cid == 0) return HIVE_CLOSE_BAD_HANDSHAKE;
     if (get_token(o, "token", out->token)) return HIVE_CLOSE_BAD_HANDSHAKE;
