@@ -25,8 +25,11 @@
  *                                             client.stats [cid + the same]
  *                          (every stats_interval_ms per open connection; voidable:
  *                          built only when someone listens. SEEING THE CONNECTION)
- *   server.connection.close [cid, reason, reason_name, message, remote]
- *                                             client.close [cid, reason, reason_name, message, remote]
+ *   server.connection.close [cid, reason, reason_name, message, remote,
+ *                            delivered, undelivered]
+ *                                             client.close [the same]
+ *                          (delivered 1: the peer confirmed every reliable message
+ *                          sent to it; undelivered: how many it did not. CLOSING)
  *   server.interrupt                          client.interrupt
  *   server.stop            [reason, reason_name]   client.stop [reason, reason_name]
  *   server.shutdown        [reason, reason_name]
@@ -223,8 +226,12 @@
  *   so each arrives exactly once and in order (Hive counts reliable frames
  *   and acknowledges them cumulatively; docs/PROTOCOL.md "Resume").
  *   Unreliable messages are not replayed. Reliable messages sent to a
- *   suspended session are kept (hive_server_send returns HIVE_OK); the
- *   client's own sends fail with HIVE_ESTATE until it is open again. Each
+ *   suspended session are kept (hive_server_send returns HIVE_OK), and so
+ *   are the client's own while it reconnects with a session to resume
+ *   (hive_client_send returns HIVE_OK; HIVE_EFULL once the buffer below
+ *   is full); unreliable ones are dropped, as a lossy link would. If the
+ *   session is then refused, what it kept goes with it:
+ *   net:client.session.invalidated's `undelivered` counts them. Each
  *   side keeps at most resume_buffer_bytes (default 1 MiB) of
  *   unacknowledged messages per session; if a suspended session's buffer
  *   would have to drop one, it closes with HIVE_CLOSE_SESSION_INVALID
@@ -232,6 +239,25 @@
  *   refused with the same reason. When the window ends the session closes
  *   with timeout, as without resume. hive_net_stats.resumes and
  *   resumes_refused count, hive_conn_stats.resumes per session.
+ *
+ * CLOSING: a close the game asks for - hive_server_close, hive_server_stop
+ *   and hive_server_shutdown (each connection), hive_client_close,
+ *   hive_client_stop - first lets every reliable message already sent
+ *   arrive: the connection stays up, keeps receiving (and publishing
+ *   what it receives), refuses new sends to it (HIVE_ESTATE), and closes
+ *   as soon as the peer has acknowledged everything, or after
+ *   drain_timeout_ms (default 1000; -1: close at once). Reliable sends
+ *   queued just before a stop from other threads go first. A close
+ *   packet carries the closer's final acknowledgement, so both sides'
+ *   close events say exactly whether everything arrived: delivered = 1
+ *   and undelivered = 0 when the peer confirmed every reliable message,
+ *   else undelivered counts those it never confirmed (a lost link, a
+ *   timeout, a protocol error or a drain that ran out: they may or may
+ *   not have been processed). Unreliable messages are not counted. Hive's
+ *   own closes (timeouts, limits, bad frames) do not wait. hive_*_stop
+ *   returns once the drains are done (at most drain_timeout_ms, then
+ *   close_linger_ms); hive_*_close returns at once and the close event
+ *   comes later (a client stays HIVE_CLIENT_OPEN meanwhile).
  *
  * NETWORK SIMULATOR: set `netsim` in a server or client config, or
  *   HIVE_NETSIM in the environment of any Hive program (the config wins;
@@ -278,12 +304,14 @@
  *   its window over, the token refused) the new link gets a fresh
  *   handshake and a new cid, and before handshakecomplete the client
  *   publishes net:client.session.invalidated {client, old_cid, cid,
- *   reason = HIVE_CLOSE_SESSION_INVALID, reason_name, message}: whatever
+ *   reason = HIVE_CLOSE_SESSION_INVALID, reason_name, message, undelivered}: whatever
  *   the game kept about the old session is void. While
  *   reconnecting there is no close event; the close comes once, when the
  *   attempts run out (with the last attempt's reason, e.g. connect_failed)
  *   or the game stops the client (reason normal, remote 0). Sends while
- *   reconnecting fail with HIVE_ESTATE. Works with .threaded as without.
+ *   reconnecting are kept for the resume when the server offered one
+ *   (RESUME below), else fail with HIVE_ESTATE. Works with .threaded as
+ *   without.
  *
  * ERRORS: negative HIVE_E* codes (hive/common.h). A connection's end is
  * reported with a close reason (HIVE_CLOSE_*), never with an errno.
@@ -323,6 +351,8 @@ extern "C" {
 #define HIVE_DEFAULT_HEARTBEAT_TIMEOUT_MS 10000
 #define HIVE_DEFAULT_HEARTBEAT_MS         1000    /* or a third of the timeout, if shorter */
 #define HIVE_DEFAULT_CLOSE_LINGER_MS      200
+#define HIVE_DEFAULT_DRAIN_TIMEOUT_MS     1000    /* a graceful close waits this long: CLOSING */
+#define HIVE_MAX_DRAIN_TIMEOUT_MS         60000
 #define HIVE_DEFAULT_PULL_CAPACITY        4096
 #define HIVE_DEFAULT_SEND_QUEUE_BYTES     (1u << 20)  /* per connection: see SEND QUEUES */
 #define HIVE_MIN_SEND_QUEUE_BYTES         65536
@@ -625,6 +655,11 @@ typedef struct hive_server_config {
                                        behind one NAT, or for load tests from one
                                        machine. tcp://, tls://: not applied.
                                        See HOSTILE PEERS ON ENET above */
+    int32_t drain_timeout_ms;       /* a close the game asks for (hive_server_close,
+                                       stop, shutdown) waits at most this long for
+                                       the peer to acknowledge every reliable
+                                       message first; 0: default 1000, -1: no
+                                       wait, else 1..60000. See CLOSING */
 } hive_server_config;
 
 /* Per-connection facts; strings are owned by the server and valid until
@@ -972,6 +1007,8 @@ typedef struct hive_client_config {
     double reconnect_factor;        /* each delay is the last one times this;
                                        default 2.0, 1.0..16.0 */
     size_t resume_buffer_bytes;     /* as hive_server_config.resume_buffer_bytes */
+    int32_t drain_timeout_ms;       /* as hive_server_config.drain_timeout_ms, for
+                                       hive_client_close and hive_client_stop */
 } hive_client_config;
 
 /*
@@ -1030,9 +1067,13 @@ int hive_client_wait_connected(hive_client *c, int timeout_ms);
 int hive_client_wait_closed(hive_client *c, int timeout_ms);
 
 /* hive_client_send / _id / _msg - as hive_server_send, to the server.
- * HIVE_ESTATE before the handshake completes; HIVE_EFULL when the send
- * queue is full (the connection then closes with "slow_consumer"). Any
- * thread. */
+ * HIVE_ESTATE before the handshake completes, after a close was asked
+ * for (CLOSING), or while reconnecting without a session to resume;
+ * HIVE_EFULL when the send queue is full (the connection then closes with
+ * "slow_consumer") or, while reconnecting, when the session's
+ * resume_buffer_bytes is (nothing closes; the message is not kept).
+ * Between links a reliable message is kept for the resume (RESUME).
+ * Any thread. */
 int hive_client_send(hive_client *c, const char *name, const void *body, size_t len);
 int hive_client_send_id(hive_client *c, uint32_t pid, const void *body, size_t len, unsigned flags);
 int hive_client_send_msg(hive_client *c, const char *name, const hive_msg *m);

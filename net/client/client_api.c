@@ -10,15 +10,27 @@
 
 static int state_of(const hive_client *c) { return __atomic_load_n(&c->state, __ATOMIC_ACQUIRE); }
 
+/* Open, or between links with a session kept for a resume (its sends
+ * wait in the session: RESUME in hive/net.h). */
+static bool sendable(const hive_client *c)
+{
+    int st = state_of(c);
+    if (st == HIVE_CLIENT_OPEN) return true;
+    return (st == HIVE_CLIENT_RECONNECTING || st == HIVE_CLIENT_CONNECTING || st == HIVE_CLIENT_HANDSHAKING) &&
+           __atomic_load_n(&c->keeps, __ATOMIC_ACQUIRE);
+}
+
 
 int hive_client_send_id(hive_client *c, uint32_t pid, const void *body, size_t len, unsigned flags)
 {
     if (!c || (!body && len) || !len) return HIVE_EINVAL;
-    if (state_of(c) != HIVE_CLIENT_OPEN) return HIVE_ESTATE;
+    if (!sendable(c)) return HIVE_ESTATE;
     if (hive__ep_on_io_thread(&c->ep)) {
         const hive__pentry *pe = hive__ptable_find(c->ep.pt, pid);
         if (!pe) return HIVE_ENOENT;
-        if (!c->ep.conns) return HIVE_ESTATE;
+        hive__conn *k = c->ep.conns;
+        if (!k || k->state == HIVE__C_DIALING || k->state == HIVE__C_AWAIT_WELCOME)
+            return hive__cli_keep_send(c, pid, body, len, hive__pick_reliable(pe, flags));
         hive__ep_enter(&c->ep);
         return hive__ep_leave(&c->ep, hive__ep_send_user(&c->ep, c->ep.conns, pe, body, len,
                                                          hive__pick_reliable(pe, flags)));
@@ -60,7 +72,7 @@ const char *hive_client_packet_name(const hive_client *c, uint32_t pid, char *bu
 int hive_client_send(hive_client *c, const char *name, const void *body, size_t len)
 {
     if (!c || !name || !body || !len) return HIVE_EINVAL;
-    if (state_of(c) != HIVE_CLIENT_OPEN) return HIVE_ESTATE;
+    if (!sendable(c)) return HIVE_ESTATE;
     int pid;
     if (hive__ep_on_io_thread(&c->ep)) pid = c->ep.pt ? hive_registry_id(c->ep.pt->reg, name) : HIVE_ENOENT;
     else pid = hive_client_packet_id(c, name);
@@ -91,7 +103,7 @@ int hive_client_close(hive_client *c, int reason, const char *message)
         if (!c->ep.conns) return HIVE_ESTATE;
         c->ep.now = hive__now_ms();
         hive__ep_enter(&c->ep);
-        hive__ep_close(&c->ep, c->ep.conns, reason, message, false, HIVE__CLOSE_FRAME, false);
+        hive__ep_close_gently(&c->ep, c->ep.conns, reason, message);
         return hive__ep_leave(&c->ep, HIVE_OK);
     }
     return hive__ep_request_close(&c->ep, 0, reason, message);

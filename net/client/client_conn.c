@@ -54,7 +54,7 @@ static void on_resumed(hive_client *c, hive__conn *k, hive__act *act)
     k->peer_max_frame = __atomic_load_n(&c->peer_max, __ATOMIC_ACQUIRE);
     uint32_t resumes = c->sess.resumes + 1;
     __atomic_store_n(&k->resumes, resumes, __ATOMIC_RELAXED);
-    c->sess.valid = false;
+    hive__cli_sess_valid(c, false);
     k->last_rx = ep->now;
     hive__ep_conn_state(k, HIVE__C_OPEN, ep->now);
     c->attempt = c->last_delay = c->old_cid = 0;
@@ -119,8 +119,8 @@ static void on_welcome(hive_client *c, hive__conn *k, hive__act *act)
         hive_field iv[] = { HIVE_PTR("client", c), HIVE_INT("old_cid", c->old_cid), HIVE_INT("cid", w->cid),
                             HIVE_INT("reason", HIVE_CLOSE_SESSION_INVALID),
                             HIVE_STR("reason_name", hive_close_reason_name(HIVE_CLOSE_SESSION_INVALID)),
-                            HIVE_STR("message", "the server began a new session") };
-        hive__ep_emit(ep, ep->ev[HIVE__EV_INVALIDATED], iv, 6);
+                            HIVE_STR("message", "the server began a new session"), HIVE_INT("undelivered", 0) };
+        hive__ep_emit(ep, ep->ev[HIVE__EV_INVALIDATED], iv, 7);
     }
     c->attempt = c->last_delay = c->old_cid = 0;
     c->invalidated_sent = false;
@@ -188,8 +188,9 @@ static void invalidate(hive_client *c, const char *message)
     hive_field iv[] = { HIVE_PTR("client", c), HIVE_INT("old_cid", c->sess.valid ? c->sess.cid : c->old_cid),
                         HIVE_INT("cid", 0), HIVE_INT("reason", HIVE_CLOSE_SESSION_INVALID),
                         HIVE_STR("reason_name", hive_close_reason_name(HIVE_CLOSE_SESSION_INVALID)),
-                        HIVE_STR("message", message) };
-    hive__ep_emit(&c->ep, c->ep.ev[HIVE__EV_INVALIDATED], iv, 6);
+                        HIVE_STR("message", message),
+                        HIVE_INT("undelivered", (int64_t)(c->sess.rp.sent - c->sess.rp.acked)) };
+    hive__ep_emit(&c->ep, c->ep.ev[HIVE__EV_INVALIDATED], iv, 7);
     c->invalidated_sent = true;
     hive__cli_sess_drop(c);
 }
@@ -200,7 +201,8 @@ static int cli_closing(hive__ep *ep, hive__conn *k, int reason, int prev)
     hive_client *c = cli(ep);
     int st = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
     bool attempting = c->attempt > 0;
-    if (c->cfg.reconnect_attempts && !ep->stopping && attempting && reason == HIVE_CLOSE_SESSION_INVALID) {
+    bool again = c->cfg.reconnect_attempts && !ep->stopping && !hive__ep_draining(k);   /* draining: the game closed it */
+    if (again && attempting && reason == HIVE_CLOSE_SESSION_INVALID) {
         /* The server (or this side) refused the resume: a fresh handshake
          * at once, as a new session. */
         invalidate(c, "the session could not be resumed");
@@ -208,7 +210,7 @@ static int cli_closing(hive__ep *ep, hive__conn *k, int reason, int prev)
         hive__cli_set_state(c, HIVE_CLIENT_RECONNECTING);
         return HIVE__CARRY_FREE;
     }
-    if (c->cfg.reconnect_attempts && !ep->stopping && (st == HIVE_CLIENT_OPEN || attempting) &&
+    if (again && (st == HIVE_CLIENT_OPEN || attempting) &&
         lost(reason, attempting)) {
         if (st == HIVE_CLIENT_OPEN) {
             c->old_cid = k->cid;
@@ -216,7 +218,7 @@ static int cli_closing(hive__ep *ep, hive__conn *k, int reason, int prev)
              * and nothing it may still need was dropped. */
             if (k->has_token && hive__replay_whole(&k->rp)) {
                 hive__cli_sess_drop(c);
-                c->sess.valid = true;
+                hive__cli_sess_valid(c, true);
                 c->sess.cid = k->cid;
                 memcpy(c->sess.token, k->token, HIVE__RESUME_TOKEN);
                 c->sess.rp = k->rp;
@@ -227,6 +229,13 @@ static int cli_closing(hive__ep *ep, hive__conn *k, int reason, int prev)
         if (schedule(c, reason)) return HIVE__CARRY_FREE;
     }
     c->attempt = 0;
+    if (c->sess.valid && !k->rp.sent) {
+        /* The session ends on this attempt's link: its close event counts
+         * what the session never had confirmed. */
+        hive__replay_free(&k->rp);
+        k->rp = c->sess.rp;
+        memset(&c->sess.rp, 0, sizeof c->sess.rp);
+    }
     hive__cli_sess_drop(c);
     __atomic_store_n(&c->close_reason, reason, __ATOMIC_RELEASE);
     hive__cli_set_state(c, HIVE_CLIENT_CLOSING);
@@ -240,12 +249,13 @@ void hive__cli_emit_close(hive_client *c, int reason, const char *message, bool 
     hive__ep *ep = &c->ep;
     __atomic_store_n(&c->close_reason, reason, __ATOMIC_RELEASE);
     HIVE__STAT_ADD(ep, closed, 1);
+    uint64_t und = c->sess.rp.sent - c->sess.rp.acked;   /* what the lost session never had confirmed */
     hive_field f[] = {
         HIVE_PTR("client", c), HIVE_INT("cid", c->old_cid), HIVE_INT("reason", reason),
         HIVE_STR("reason_name", hive_close_reason_name(reason)), HIVE_STR("message", message ? message : ""),
-        HIVE_INT("remote", remote),
+        HIVE_INT("remote", remote), HIVE_INT("delivered", und == 0), HIVE_INT("undelivered", (int64_t)und),
     };
-    hive__ep_emit(ep, ep->ev[HIVE__EV_CLOSE], f, 6);
+    hive__ep_emit(ep, ep->ev[HIVE__EV_CLOSE], f, 8);
     c->old_cid = 0;
 }
 
@@ -268,11 +278,36 @@ static void cli_redial(hive__ep *ep)
     ep->redial_at = 0;
     if (hive__cli_dial(c) == HIVE_OK) return;
     if (schedule(c, HIVE_CLOSE_CONNECT_FAILED)) return;
-    hive__cli_sess_drop(c);
     hive__cli_emit_close(c, HIVE_CLOSE_CONNECT_FAILED, "could not dial again", false);
+    hive__cli_sess_drop(c);
     hive__cli_set_state(c, HIVE_CLIENT_CLOSED);
     hive__cli_emit_stop(c);
     hive__ep_wake_all(ep, true);
+}
+
+int hive__cli_keep_send(hive_client *c, uint32_t pid, const void *body, size_t len, bool reliable)
+{
+    if (!c->sess.valid) return HIVE_ESTATE;
+    if (!reliable) return HIVE_OK;
+    if (!hive__frame_fits(pid, len, __atomic_load_n(&c->peer_max, __ATOMIC_ACQUIRE))) return HIVE_ETOOBIG;
+    uint8_t hdr[HIVE__FRAME_HEADER_MAX];
+    size_t hn = hive__frame_header(hdr, pid, HIVE__FLAG_SEQ, len);
+    if (!hn) return HIVE_ETOOBIG;
+    /* Never push the oldest out: that would make the session unresumable
+     * for the sake of a newer message. The game hears "full" instead. */
+    if (c->sess.rp.bytes + hn + len > c->sess.rp.max) return HIVE_EFULL;
+    const void *pieces[2] = { hdr, body };
+    size_t lens[2] = { hn, len };
+    return hive__replay_push(&c->sess.rp, pieces, lens, len ? 2 : 1) == HIVE_OK ? HIVE_OK : HIVE_ENOMEM;
+}
+
+/* A send from another thread that found no open connection: the session
+ * keeps it when it can. (The caller was told HIVE_OK when it was queued;
+ * like any queued send whose connection is gone meanwhile, one that
+ * cannot be kept is dropped.) */
+static void cli_keep(hive__ep *ep, const hive__pentry *pe, const void *body, size_t len, bool reliable)
+{
+    (void)hive__cli_keep_send(cli(ep), pe->pid, body, len, reliable);
 }
 
 static hive__conn *cli_find(hive__ep *ep, hive_cid cid)
@@ -300,7 +335,7 @@ const hive__ep_face hive__client_face = {
     .key = "client", .names = hive__client_event_names, .recv_prefix = HIVE_EV_CLIENT_RECV_PREFIX,
     .one_conn = true, .final_reason = HIVE_CLOSE_NORMAL, .connected = cli_connected,
     .handshake = cli_handshake, .closing = cli_closing, .released = cli_released, .find = cli_find,
-    .redial = cli_redial,
+    .redial = cli_redial, .keep = cli_keep,
     .setup = hive__cli_setup, .teardown = hive__cli_teardown, .do_stop = cli_do_stop, .service = cli_service,
     .ended = cli_ended,
 };

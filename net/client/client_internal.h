@@ -41,14 +41,33 @@ struct hive_client {
         uint32_t resumes;
     } sess;
     bool invalidated_sent;           /* session.invalidated is out for this loss */
+    int keeps;                       /* sess.valid, for other threads (__atomic):
+                                        sends between links are kept */
 };
+
+/* Marks the kept session valid or not (the flag other threads read). */
+static inline void hive__cli_sess_valid(hive_client *c, bool v)
+{
+    c->sess.valid = v;
+    __atomic_store_n(&c->keeps, v, __ATOMIC_RELEASE);
+}
 
 /* Drops a kept session (its replay buffer too). */
 static inline void hive__cli_sess_drop(hive_client *c)
 {
     hive__replay_free(&c->sess.rp);
     memset(&c->sess, 0, sizeof c->sess);
+    __atomic_store_n(&c->keeps, 0, __ATOMIC_RELEASE);
 }
+
+/* A reliable user frame sent while the session has no open link (between
+ * reconnect attempts, or while its resume is under way): counted and kept
+ * in the session's replay buffer, so the resume sends it (RESUME in
+ * hive/net.h). Unreliable frames are dropped (HIVE_OK), as a lossy link
+ * would. HIVE_OK, HIVE_ESTATE (no session kept), HIVE_ETOOBIG (over the
+ * server's max_frame), HIVE_EFULL (the buffer is full: not kept, the
+ * session stays whole), HIVE_ENOMEM. I/O thread. */
+int hive__cli_keep_send(hive_client *c, uint32_t pid, const void *body, size_t len, bool reliable);
 
 /* client_conn.c: the client's face of the endpoint core. */
 extern const hive__ep_face hive__client_face;

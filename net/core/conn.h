@@ -66,6 +66,12 @@ typedef struct hive__conn {
     uint64_t partial_since;    /* ms the unfinished frame in rx began, 0: none */
     int64_t rl_frames, rl_bytes; /* receive limit buckets, in 1/1000 frame / byte */
     uint64_t rl_t;             /* ms of their last refill, 0: not started */
+    /* A graceful close waiting for the peer to confirm every counted
+     * frame (hive__ep_close_gently): it happens when rp.acked reaches
+     * rp.sent, or at drain_until (ms), whichever is first. 0: none. */
+    uint64_t drain_until;
+    int drain_reason;
+    char *drain_msg;           /* the close's message (owned), or NULL */
     bool sendq_warned;         /* backpressure published; re-armed under the low mark */
     uint64_t sendq_high_since; /* ms the send queue has been over the high mark since, 0: not */
     /* server side */

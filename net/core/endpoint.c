@@ -60,6 +60,7 @@ void hive__ep_conn_free(hive__ep *ep, hive__conn *c)
     pthread_mutex_unlock(&ep->lock);
     hive__rxbuf_free(&c->rx);
     hive__replay_free(&c->rp);
+    hive__free(c->drain_msg);
     hive__free(c->subject);
     hive__free(c->addr);
     hive__free(c->conntype);
@@ -81,12 +82,23 @@ void hive__ep_close(hive__ep *ep, hive__conn *c, int reason, const char *message
 {
     if (c->state == HIVE__C_CLOSING) return;
     hive__admit_del(&ep->adm, c);
+    if (hive__ep_draining(c)) {
+        /* The game's close ends here, however its drain ended (a lost
+         * link, a timeout, the time up): its reason is the one told; the
+         * close event's `undelivered` says what did not get through. */
+        reason = c->drain_reason;
+        message = c->drain_msg;
+        remote = false;
+    }
     int prev = c->state;
     bool was_dialing = prev == HIVE__C_DIALING;
     hive__ep_conn_state(c, HIVE__C_CLOSING, ep->now);
     c->close_reason = reason;
     c->close_deadline = ep->now + HIVE__CLOSE_WAIT_MS;
+    /* (A draining c is closing at the game's word: the face never
+     * carries its session on.) */
     int carry = ep->face->closing ? ep->face->closing(ep, c, reason, prev) : HIVE__CARRY_NO;
+    c->drain_until = 0;   /* whatever closes c now ends its drain too */
     bool carry_on = carry != HIVE__CARRY_NO;
     if (carry == HIVE__CARRY_KEEP) {
         /* The session waits for a resume without its link (conn.h). */
@@ -103,6 +115,7 @@ void hive__ep_close(hive__ep *ep, hive__conn *c, int reason, const char *message
     if (!c->close_published) {
         c->close_published = true;
         HIVE__STAT_ADD(ep, closed, 1);
+        uint64_t und = c->rp.sent - c->rp.acked;   /* acks never pass sent (replay.c) */
         hive_field f[] = {
             HIVE_PTR(ep->self_key, ep->self),
             HIVE_INT("cid", c->cid),
@@ -110,8 +123,10 @@ void hive__ep_close(hive__ep *ep, hive__conn *c, int reason, const char *message
             HIVE_STR("reason_name", hive_close_reason_name(reason)),
             HIVE_STR("message", message ? message : ""),
             HIVE_INT("remote", remote),
+            HIVE_INT("delivered", und == 0),
+            HIVE_INT("undelivered", (int64_t)und),
         };
-        hive__ep_emit(ep, ep->ev[HIVE__EV_CLOSE], f, 6);
+        hive__ep_emit(ep, ep->ev[HIVE__EV_CLOSE], f, 8);
     }
     /* One connection is all a client has: nothing more will arrive
      * (unless it reconnects). */
@@ -132,7 +147,10 @@ void hive__ep_close(hive__ep *ep, hive__conn *c, int reason, const char *message
     if (how != HIVE__CLOSE_SILENT) {
         hive_msg m;
         hive_msg_init(&m);
-        if (hive__close_pack(&m, reason, message) == 0)
+        /* A close of an open session carries the final acknowledgement:
+         * the peer's close event then knows exactly what arrived. */
+        int64_t got = how == HIVE__CLOSE_FRAME && prev == HIVE__C_OPEN && !ep->no_seq ? (int64_t)c->rp.recv : -1;
+        if (hive__close_pack(&m, reason, message, got) == 0)
             hive__ep_send_msg(ep, c, how == HIVE__REJECT_FRAME ? HIVE__PID_REJECT : HIVE__PID_CLOSE, &m);
         hive_msg_free(&m);
     }
@@ -142,6 +160,34 @@ void hive__ep_close(hive__ep *ep, hive__conn *c, int reason, const char *message
 /* ------------------------------------------------------------------ */
 /* Transport callbacks                                                  */
 /* ------------------------------------------------------------------ */
+
+void hive__ep_close_gently(hive__ep *ep, hive__conn *c, int reason, const char *message)
+{
+    if (hive__ep_draining(c)) return;   /* the first close asked for stands */
+    if (c->state != HIVE__C_OPEN || !c->link || !ep->drain_ms || c->rp.acked == c->rp.sent) {
+        hive__ep_close(ep, c, reason, message, false, HIVE__CLOSE_FRAME, false);
+        return;
+    }
+    hive__free(c->drain_msg);
+    c->drain_msg = message ? hive__strdup(message) : NULL;
+    c->drain_reason = reason;
+    c->drain_until = ep->now + ep->drain_ms;
+    if (!c->drain_until) c->drain_until = 1;
+    /* Other threads' sends get HIVE_ESTATE from now on. The peer owes its
+     * acknowledgement within HIVE__ACK_DELAY_MS of the frames arriving,
+     * so a drain takes about a round trip plus that. */
+    __atomic_store_n(&c->open_pub, 0, __ATOMIC_RELEASE);
+}
+
+/* A draining c whose peer has confirmed everything, or whose time is up
+ * (or whose link went), closes now. Returns whether it did. */
+static bool drain_check(hive__ep *ep, hive__conn *c, bool force)
+{
+    if (!hive__ep_draining(c)) return false;
+    if (!force && c->link && c->rp.acked != c->rp.sent && ep->now < c->drain_until) return false;
+    hive__ep_close(ep, c, c->drain_reason, c->drain_msg, false, HIVE__CLOSE_FRAME, false);
+    return true;
+}
 
 void hive__ep_refuse(hive__ep *ep, hive__conn *c, int reason)
 {
@@ -255,6 +301,8 @@ static void act_on(hive__ep *ep, hive__conn *c, const hive__frame *f, hive__act 
     case HIVE__ACT_ACK:
         if (hive__replay_ack(&c->rp, act->n) < 0)
             hive__ep_close(ep, c, HIVE_CLOSE_BAD_FRAME, "ack of frames never sent", false, HIVE__CLOSE_FRAME, false);
+        else
+            drain_check(ep, c, false);
         break;
     case HIVE__ACT_HELLO:
     case HIVE__ACT_READY:
@@ -266,8 +314,14 @@ static void act_on(hive__ep *ep, hive__conn *c, const hive__frame *f, hive__act 
         /* A hello accepted: the link holds a max_connections slot now. */
         if (c->state != HIVE__C_AWAIT_HELLO) hive__admit_del(&ep->adm, c);
         break;
-    case HIVE__ACT_REJECTED:
     case HIVE__ACT_PEER_CLOSE:
+        /* The closer's final acknowledgement (one past what was sent is
+         * a broken peer's: it changes nothing but the close event). */
+        if (act->u.close.has_received && act->u.close.received <= c->rp.sent && act->u.close.received > c->rp.acked)
+            hive__replay_ack(&c->rp, act->u.close.received);
+        /* fall through */
+    case HIVE__ACT_REJECTED:
+        c->drain_until = 0;   /* both closed at once: the peer's close is the one told */
         hive__ep_close(ep, c, act->reason, act->u.close.message, true, HIVE__CLOSE_SILENT, false);
         break;
     case HIVE__ACT_CLOSE:
@@ -466,7 +520,7 @@ int hive__ep_send_user(hive__ep *ep, hive__conn *c, const hive__pentry *pe, cons
                        size_t len, bool reliable)
 {
     if (c->state == HIVE__C_SUSPENDED && !reliable) return HIVE_OK;   /* lost, as unreliable may be */
-    if (c->state != HIVE__C_OPEN && c->state != HIVE__C_SUSPENDED) return HIVE_ESTATE;
+    if ((c->state != HIVE__C_OPEN && c->state != HIVE__C_SUSPENDED) || hive__ep_draining(c)) return HIVE_ESTATE;
     int rc = hive__ep_send_frame(ep, c, pe->pid, body, len, reliable);
     if (c->state == HIVE__C_SUSPENDED) {
         /* Kept for the replay; if the buffer had to drop one, the session
@@ -497,6 +551,7 @@ int hive__ep_bcast_user(hive__ep *ep, const hive__pentry *pe, const void *body, 
         next = c->next;
         if (c->cid == except) continue;
         if (c->state != HIVE__C_OPEN && !(reliable && c->state == HIVE__C_SUSPENDED)) continue;
+        if (hive__ep_draining(c)) continue;
         int rc = hive__ep_bcast_send(ep, c, &b);
         if (c->state == HIVE__C_SUSPENDED) {
             if (!hive__replay_whole(&c->rp))   /* as in hive__ep_send_user */
@@ -524,14 +579,17 @@ static int run_requests(hive__ep *ep)
         const hive__pentry *pe = q->kind == HIVE__Q_CLOSE ? NULL : hive__ptable_find(ep->pt, q->pid);
         switch (q->kind) {
         case HIVE__Q_SEND:
-            if (c && pe) hive__ep_send_user(ep, c, pe, q->data, q->len, q->reliable);
+            if (!pe) break;
+            if (c && c->state != HIVE__C_DIALING && c->state != HIVE__C_AWAIT_WELCOME)
+                hive__ep_send_user(ep, c, pe, q->data, q->len, q->reliable);
+            else if (ep->face->keep)
+                ep->face->keep(ep, pe, q->data, q->len, q->reliable);
             break;
         case HIVE__Q_BCAST:
             if (pe) hive__ep_bcast_user(ep, pe, q->data, q->len, q->cid, q->reliable);
             break;
         case HIVE__Q_CLOSE:
-            if (c) hive__ep_close(ep, c, q->reason, q->len ? (const char *)q->data : NULL, false,
-                                  HIVE__CLOSE_FRAME, false);
+            if (c) hive__ep_close_gently(ep, c, q->reason, q->len ? (const char *)q->data : NULL);
             break;
         }
         hive__free(q);
@@ -609,6 +667,7 @@ static void tick(hive__ep *ep)
     hive__conn *next;
     for (hive__conn *c = ep->conns; c; c = next) {
         next = c->next;
+        if (drain_check(ep, c, false)) continue;
         if (c->link && sendq_tick(ep, c, now)) continue;
         if (c->link) stats_tick(ep, c, now);
         if (c->state == HIVE__C_OPEN && c->rp.recv != c->rp.ack_sent && now - c->rp.ack_at >= HIVE__ACK_DELAY_MS)
@@ -663,14 +722,32 @@ int hive__ep_round(hive__ep *ep, int wait_ms)
 void hive__ep_close_all(hive__ep *ep, int reason, const char *message)
 {
     if (!ep->tr) return;
-    ep->stopping = true;
     ep->now = hive__now_ms();
+    /* What other threads sent before the stop goes first (CLOSING in
+     * hive/net.h); nothing sent from now on is taken. */
+    run_requests(ep);
+    ep->stopping = true;
     hive__conn *next;
     for (hive__conn *c = ep->conns; c; c = next) {
         next = c->next;
-        hive__ep_close(ep, c, reason, message, false, HIVE__CLOSE_FRAME, false);
+        hive__ep_close_gently(ep, c, reason, message);
     }
     ep->tr->vt->flush(ep->tr);
+    /* The drains: the links keep working (acknowledgements come in,
+     * received messages are still delivered) until every peer has
+     * confirmed what it was sent, or drain_ms is over. */
+    bool draining = true;
+    while (draining) {
+        ep->now = hive__now_ms();
+        draining = false;
+        for (hive__conn *c = ep->conns; c; c = next) {
+            next = c->next;
+            drain_check(ep, c, false);
+            if (hive__ep_draining(c)) draining = true;
+        }
+        ep->tr->vt->flush(ep->tr);
+        if (draining) ep->tr->vt->service(ep->tr, 5);
+    }
     uint64_t end = hive__now_ms() + ep->tm.linger_ms;
     while (ep->conns && hive__now_ms() < end) {
         ep->now = hive__now_ms();

@@ -55,6 +55,11 @@ int hive__ep_config_resolve(const hive__ep_config *c)
         return hive__create_fail(HIVE_EINVAL, "recv_bytes_per_sec",
                                  "%s.recv_bytes_per_sec: %u is under max_frame (%u): a whole frame must fit (0 turns it off)",
                                  c->what, *c->recv_bytes_per_sec, *c->max_frame);
+    if (!*c->drain_timeout_ms) *c->drain_timeout_ms = HIVE_DEFAULT_DRAIN_TIMEOUT_MS;
+    if (*c->drain_timeout_ms != -1 && (*c->drain_timeout_ms < 1 || *c->drain_timeout_ms > HIVE_MAX_DRAIN_TIMEOUT_MS))
+        return hive__create_fail(HIVE_EINVAL, "drain_timeout_ms",
+                                 "%s.drain_timeout_ms: %d is not -1 (no wait) nor within 1..%d", c->what,
+                                 (int)*c->drain_timeout_ms, HIVE_MAX_DRAIN_TIMEOUT_MS);
     if (*c->heartbeat_ms >= *c->heartbeat_timeout_ms)
         return hive__create_fail(HIVE_EINVAL, "heartbeat_ms", "%s.heartbeat_ms: %u must be under heartbeat_timeout_ms (%u)",
                                  c->what, *c->heartbeat_ms, *c->heartbeat_timeout_ms);

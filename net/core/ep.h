@@ -130,6 +130,9 @@ typedef struct hive__ep_face {
     void (*forget)(hive__ep *ep, hive__conn *c);
     /* c is freed; ep->conns no longer holds it. */
     void (*released)(hive__ep *ep);
+    /* A user send from another thread whose connection is not open
+     * (NULL, or still dialing): a client keeps it for its session. */
+    void (*keep)(hive__ep *ep, const hive__pentry *pe, const void *body, size_t len, bool reliable);
     /* A request's target (HIVE__Q_SEND/CLOSE), or NULL. */
     hive__conn *(*find)(hive__ep *ep, hive_cid cid);
     /* Stop the endpoint (a stop asked for from inside a handler runs
@@ -199,6 +202,7 @@ struct hive__ep {
     hive__timing tm;
     uint64_t last_tick;
     int32_t stats_interval_ms;   /* per-connection stats events; <= 0: none */
+    uint32_t drain_ms;           /* drain_timeout_ms (0: a graceful close does not wait) */
     uint32_t bw_in, bw_out;      /* bandwidth_in / bandwidth_out (bytes/s, 0: unlimited) */
     hive__netsim_spec netsim;    /* the simulator between core and transport (off: .on false) */
     char *netsim_text;           /* the spec in force, kept */
@@ -366,6 +370,7 @@ typedef struct hive__ep_config {
     size_t *send_queue_bytes;
     uint32_t *frame_timeout_ms;
     uint32_t *recv_frames_per_sec, *recv_bytes_per_sec;
+    int32_t *drain_timeout_ms;
 } hive__ep_config;
 
 int hive__ep_config_resolve(const hive__ep_config *c);
@@ -374,7 +379,7 @@ int hive__ep_config_resolve(const hive__ep_config *c);
     hive__ep_config_resolve(&(hive__ep_config){ (what), &(k).app, &(k).app_version,  \
         &(k).handshake_timeout_ms, &(k).heartbeat_ms, &(k).heartbeat_timeout_ms,     \
         &(k).max_frame, &(k).pull_capacity, &(k).send_queue_bytes, &(k).frame_timeout_ms,  \
-        &(k).recv_frames_per_sec, &(k).recv_bytes_per_sec })
+        &(k).recv_frames_per_sec, &(k).recv_bytes_per_sec, &(k).drain_timeout_ms })
 
 /* The heartbeat interval a zero heartbeat_ms gets: HIVE_DEFAULT_HEARTBEAT_MS,
  * or a third of the timeout when that is shorter (at least 1). */
@@ -436,6 +441,19 @@ enum { HIVE__CLOSE_SILENT = 0, HIVE__CLOSE_FRAME, HIVE__REJECT_FRAME };
  */
 void hive__ep_close(hive__ep *ep, hive__conn *c, int reason, const char *message, bool remote,
                     int how, bool abort_now);
+
+/*
+ * hive__ep_close_gently - a close the game asked for (hive_*_close,
+ * stop, shutdown): when c is OPEN and the peer has not yet confirmed
+ * every counted frame sent to it, c first waits (up to ep->drain_ms)
+ * for that confirmation - its link keeps working, user sends to it are
+ * refused - then closes as hive__ep_close(..., HIVE__CLOSE_FRAME). The
+ * close event's `undelivered` says what was never confirmed. Otherwise
+ * it closes at once. c may be freed.
+ */
+void hive__ep_close_gently(hive__ep *ep, hive__conn *c, int reason, const char *message);
+/* Whether c is waiting out a graceful close. */
+static inline bool hive__ep_draining(const hive__conn *c) { return c->drain_until != 0; }
 
 /*
  * hive__ep_refuse - close c with a reject frame saying reason (at once,

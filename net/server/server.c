@@ -36,6 +36,7 @@ int hive__srv_setup(hive__ep *ep, const void *cfg)
     hive_server_config c = cfg ? *(const hive_server_config *)cfg : (hive_server_config){ 0 };
     int rc = HIVE__EP_CONFIG_RESOLVE("hive_server_config", c);
     if (rc < 0) return rc;
+    ep->drain_ms = c.drain_timeout_ms > 0 ? (uint32_t)c.drain_timeout_ms : 0;
     if (!c.addr) c.addr = HIVE_DEFAULT_ADDR;
     if (!c.max_connections) c.max_connections = HIVE_DEFAULT_MAX_CONNECTIONS;
     if (!c.close_linger_ms) c.close_linger_ms = HIVE_DEFAULT_CLOSE_LINGER_MS;

@@ -102,7 +102,7 @@ int hive_server_close(hive_server *s, hive_cid cid, int reason, const char *mess
         hive__conn *c = hive__cidmap_get(&s->map, cid);
         if (!c) return HIVE_ENOENT;
         hive__ep_enter(&s->ep);
-        hive__ep_close(&s->ep, c, reason, message, false, HIVE__CLOSE_FRAME, false);
+        hive__ep_close_gently(&s->ep, c, reason, message);
         return hive__ep_leave(&s->ep, HIVE_OK);
     }
     pthread_mutex_lock(&s->ep.lock);

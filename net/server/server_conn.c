@@ -35,7 +35,7 @@ static void srv_forget(hive__ep *ep, hive__conn *c)
 static int srv_closing(hive__ep *ep, hive__conn *c, int reason, int prev)
 {
     hive_server *s = srv(ep);
-    if (prev == HIVE__C_OPEN && c->has_token && !ep->stopping && s->ep.tm.resume_ms &&
+    if (prev == HIVE__C_OPEN && c->has_token && !ep->stopping && !hive__ep_draining(c) && s->ep.tm.resume_ms &&
         (reason == HIVE_CLOSE_PEER_VANISHED || reason == HIVE_CLOSE_TIMEOUT) && hive__replay_whole(&c->rp)) {
         hive_field f[] = { HIVE_PTR("server", s), HIVE_INT("cid", c->cid), HIVE_INT("reason", reason),
                            HIVE_STR("reason_name", hive_close_reason_name(reason)),

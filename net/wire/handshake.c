@@ -63,9 +63,10 @@ int hive__resumed_pack(hive_msg *m, uint32_t cid, const uint8_t *token, uint64_t
     return hive_msg_kv_uint(m, "recv", recv);
 }
 
-int hive__close_pack(hive_msg *m, int reason, const char *message)
+int hive__close_pack(hive_msg *m, int reason, const char *message, int64_t received)
 {
-    TRY(hive_msg_map(m, 3));
+    TRY(hive_msg_map(m, received >= 0 ? 4 : 3));
+    if (received >= 0) TRY(hive_msg_kv_uint(m, "received", (uint64_t)received));
     TRY(hive_msg_kv_uint(m, "reason", (uint64_t)reason));
     TRY(hive_msg_kv_str(m, "name", hive_close_reason_name(reason)));
     size_t n = message ? strlen(message) : 0;
@@ -225,6 +226,13 @@ int hive__close_parse(const msgpack_object *o, hive__close_msg *out)
         memcpy(out->message, s, n);
         out->message[n] = 0;
         /* A message is text for logs; an embedded NUL just ends it early. */
+    }
+    /* Optional; a value of the wrong type is ignored like an unknown key
+     * (it only refines the close event's delivery count). */
+    uint64_t got;
+    if (hive_msg_get_uint(o, "received", &got) == 0) {
+        out->has_received = true;
+        out->received = got;
     }
     return 0;
 }

@@ -54,10 +54,14 @@ typedef struct hive__welcome_msg {
     uint8_t token[HIVE__RESUME_TOKEN];
 } hive__welcome_msg;
 
-/* close and reject share one body: {reason, name, message}. */
+/* close and reject share one body: {reason, name, message}, and a close
+ * of an open session also {received}: the counted frames its sender got
+ * (a final acknowledgement, docs/PROTOCOL.md "Closing"). */
 typedef struct hive__close_msg {
     int reason;
     char message[HIVE__CLOSE_MSG_MAX + 1];
+    bool has_received;
+    uint64_t received;
 } hive__close_msg;
 
 /* Encoders: append one body to m. Return 0 or HIVE_ENOMEM. */
@@ -72,7 +76,9 @@ int hive__welcome_pack(hive_msg *m, uint32_t cid, uint64_t session, uint32_t hb_
 int hive__resume_pack(hive_msg *m, const char *app, uint32_t cid, const uint8_t *token, uint64_t recv,
                       uint32_t max_frame);
 int hive__resumed_pack(hive_msg *m, uint32_t cid, const uint8_t *token, uint64_t recv);
-int hive__close_pack(hive_msg *m, int reason, const char *message);
+/* received: the final acknowledgement, or -1 for none (a reject, or a
+ * close before the session opened). */
+int hive__close_pack(hive_msg *m, int reason, const char *message, int64_t received);
 int hive__ready_pack(hive_msg *m);
 int hive__ping_pack(hive_msg *m, uint64_t t_us, uint64_t unrel_sent);
 

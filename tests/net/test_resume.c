@@ -412,3 +412,88 @@ Test(resume, limits_are_checked_at_create)
     hive_server_destroy(s);
     hive_bus_destroy(bus);
 }
+
+/* ------------------------------------------------------------------ */
+/* The client's sends between links                                     */
+/* ------------------------------------------------------------------ */
+
+static void on_reconnecting(const hive_event *ev, void *u) { (void)ev; (*(int *)u)++; }
+static bool reconnecting_now(void *arg) { return hive_client_get_state(arg) == HIVE_CLIENT_RECONNECTING; }
+
+typedef struct kept_arg { side *s; uint32_t want; } kept_arg;
+static bool all_kept_arrived(void *arg)
+{
+    kept_arg *a = arg;
+    return a->s->got + a->s->dup + a->s->ooo >= a->want;
+}
+
+/* While the client is away (between reconnect attempts) the game keeps
+ * sending: the reliable messages wait in the session and arrive, once and
+ * in order, after the resume; the buffer's bound is a clear HIVE_EFULL,
+ * never a silent loss nor an unresumable session. */
+static void sends_while_away(size_t buffer, int blob)
+{
+    test_scheme = "tcp://";
+    hive_client_config cc = { .reconnect_attempts = 5, .reconnect_delay_ms = 300, .reconnect_max_delay_ms = 400,
+                              .resume_buffer_bytes = buffer, .netsim = "cut_every=400ms,seed=4" };
+    fixture fx;
+    fx_init(&fx, NULL, &cc, false);
+    static side S;
+    memset(&S, 0, sizeof S);
+    ends e;
+    ends_attach(&e, &fx);
+    int reconnects = 0;
+    hive_bus_subscribe(fx.sbus, "net:server.recv.game:echo", srv_got, &S, NULL);
+    hive_bus_subscribe(fx.cbus, HIVE_EV_CLIENT_RECONNECTING, on_reconnecting, &reconnects, NULL);
+    cr_assert_eq(hive_client_connect(fx.cli, fx.addr), 0);
+    cr_assert(pump_both_open(fx.srv, fx.cli, 5000));
+    hive_cid cid = hive_client_cid(fx.cli);
+    cr_assert(pump(fx.srv, fx.cli, 5000, reconnecting_now, fx.cli), "the link was never cut");
+    hive_msg m;
+    hive_msg_init(&m);
+    char big[2000];
+    memset(big, 'k', sizeof big);
+    uint32_t kept = 0;
+    int rc = HIVE_OK;
+    for (uint32_t i = 0; i < 200; i++) {
+        hive_msg_reset(&m);
+        hive_msg_map(&m, blob ? 2 : 1);
+        hive_msg_kv_uint(&m, "n", i);
+        if (blob) hive_msg_kv_bin(&m, "blob", big, (size_t)blob);
+        rc = hive_client_send_msg(fx.cli, "game:echo", &m);
+        if (rc != HIVE_OK) break;
+        kept++;
+    }
+    /* An unreliable message between links is dropped, not an error. */
+    cr_expect_eq(hive_client_send_id(fx.cli, (uint32_t)hive_client_packet_id(fx.cli, "game:echo"), "\xc0", 1,
+                                     HIVE_SEND_UNRELIABLE),
+                 HIVE_OK);
+    hive_msg_free(&m);
+    cr_expect_eq(hive_client_get_state(fx.cli), HIVE_CLIENT_RECONNECTING, "the sends happened between links");
+    if (blob) {
+        cr_expect_eq(rc, HIVE_EFULL, "the session's buffer is bounded");
+        cr_expect_gt(kept, 10, "kept %u", kept);
+    } else {
+        cr_expect_eq(rc, HIVE_OK);
+        cr_expect_eq(kept, 200);
+    }
+    kept_arg ka = { &S, kept };
+    cr_assert(pump(fx.srv, fx.cli, 10000, all_kept_arrived, &ka), "the server got %u of %u kept messages", S.got,
+              kept);
+    cr_expect_eq(S.got, kept);
+    cr_expect_eq(S.dup + S.ooo, 0, "once each, in order (dup %u, out of order %u)", S.dup, S.ooo);
+    cr_expect_geq(e.resumed, 1);
+    cr_expect_eq(e.invalidated, 0, "the session stayed whole");
+    cr_expect_eq(hive_client_cid(fx.cli), cid);
+    fx_fini(&fx);
+}
+
+Test(resume, client_sends_between_links_arrive_after_the_resume, .timeout = 30)
+{
+    sends_while_away(0, 0);
+}
+
+Test(resume, client_sends_between_links_stop_at_the_buffer_bound, .timeout = 30)
+{
+    sends_while_away(65536, 2000);
+}
