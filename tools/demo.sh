@@ -11,6 +11,11 @@
 #   HIVE_DEMO_HEADLESS=1 make demo       no windows even with a display
 #   make demo SECURE=1                   the same game over enet+tls (--secure),
 #                                        with throwaway certificates in certs/
+#   HIVE_DEMO_NETSIM="loss=10%,latency=150ms,cut_every=8s" make demo
+#                                        every client plays over a simulated bad
+#                                        network (--netsim): links are cut and
+#                                        the players resume; the summary counts
+#                                        the resumes
 #
 # With a display ($DISPLAY or $WAYLAND_DISPLAY), a window opens for you
 # (arrows/WASD to move, Enter to chat) and one for a bot. Without one, the
@@ -60,7 +65,7 @@ if [ -z "$HIVE_DEMO_HEADLESS" ] && { [ -n "$DISPLAY" ] || [ -n "$WAYLAND_DISPLAY
     windows=1
 fi
 
-echo "== Hive demo: a ${SECONDS_}-second game of tag on 127.0.0.1${SECURE:+, secured (enet+tls)}"
+echo "== Hive demo: a ${SECONDS_}-second game of tag on 127.0.0.1${SECURE:+, secured (enet+tls)}${HIVE_DEMO_NETSIM:+, clients over netsim $HIVE_DEMO_NETSIM}"
 if [ "$windows" = 1 ]; then
     echo "   a window opens for you: arrows/WASD move, Enter chats, Esc leaves"
 else
@@ -95,6 +100,7 @@ fi
 # name, seconds to wait before joining, an environment VAR=value, options
 start_client() {
     name=$1; delay=$2; envvar=$3; shift 3
+    [ -n "$HIVE_DEMO_NETSIM" ] && set -- "$@" --netsim "$HIVE_DEMO_NETSIM"
     ( sleep "$delay"; exec env "$envvar" "$CLIENT" --host 127.0.0.1 --port "$port" --name "$name" --quiet $SECURE $CLIENT_TLS "$@" ) \
         > "$TMP/client-$name.log" 2>&1 &
     PIDS="$PIDS $!"
@@ -144,8 +150,10 @@ sum=0; n=0
 for f in "$TMP"/client-*.log; do
     name=$(basename "$f" .log); name=${name#client-}
     rtt=$(field "$f" rtt_ms); got=$(field "$f" snapshots); lost=$(field "$f" lost_pct); close=$(field "$f" close)
+    rs=$(field "$f" resumes); rc_=$(field "$f" reconnects)
     [ -n "$got" ] || continue
-    echo "client $name: ${got} snapshots, ${lost}% lost, round trip ${rtt} ms, closed: ${close}"
+    echo "client $name: ${got} snapshots, ${lost}% lost, round trip ${rtt} ms, ${rs:-0} resumes, ${rc_:-0} new sessions, closed: ${close}"
+    resumes_total=$(( ${resumes_total:-0} + ${rs:-0} )); renewed_total=$(( ${renewed_total:-0} + ${rc_:-0} ))
     case "$rtt" in ''|-*) ;; *) sum=$(echo "$sum $rtt" | awk '{ print $1 + $2 }'); n=$((n + 1)) ;; esac
 done
 if [ "$n" -gt 0 ]; then
@@ -156,6 +164,15 @@ expect_joins=3; [ "$windows" = 1 ] && expect_joins=4
 [ "${joins:-0}" -ge "$expect_joins" ] || { echo "demo: expected $expect_joins players, saw ${joins:-0}"; ok=0; }
 [ "${tags:-0}" -ge 1 ] || { echo "demo: nobody got tagged"; ok=0; }
 [ "${clean:-0}" = "${leaves:-x}" ] || { echo "demo: not every player left cleanly"; ok=0; }
+if [ -n "$HIVE_DEMO_NETSIM" ]; then
+    echo "resumes:    ${resumes_total:-0} in all (links cut by the simulator, sessions resumed)"
+    # With cuts, a session must survive them: every player resumed at
+    # least once and nobody had to start a new session.
+    case "$HIVE_DEMO_NETSIM" in
+        *cut_every=*) [ "${resumes_total:-0}" -ge 1 ] || { echo "demo: links were cut but nobody resumed"; ok=0; } ;;
+    esac
+    [ "${renewed_total:-0}" = 0 ] || { echo "demo: ${renewed_total} sessions had to start over instead of resuming"; ok=0; }
+fi
 if [ "$ok" = 1 ]; then
     echo "demo: OK"
     exit 0

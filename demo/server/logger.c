@@ -29,6 +29,12 @@ static void on_net(const hive_event *ev, void *user)
         demo_log(ev->name, "cid %lld: %s (%s)%s%s", cid, demo_close_text((int)hive_event_int(ev, "reason", 0)),
                  hive_event_int(ev, "remote", 0) ? "by the client" : "by the server",
                  *str(ev, "message") ? ", " : "", str(ev, "message"));
+    else if (!strcmp(n, "connection.suspended"))
+        demo_log(ev->name, "cid %lld lost its link (%s): kept %lld s for a resume", cid, str(ev, "reason_name"),
+                 (long long)hive_event_int(ev, "window_ms", 0) / 1000);
+    else if (!strcmp(n, "connection.resumed"))
+        demo_log(ev->name, "cid %lld is back from %s (%lld messages replayed)", cid, str(ev, "addr"),
+                 (long long)hive_event_int(ev, "replayed", 0));
     else if (!strcmp(n, "bind"))
         demo_log(ev->name, "%s", str(ev, "addr"));
     else if (!strcmp(n, "stop") || !strcmp(n, "shutdown"))
@@ -63,7 +69,8 @@ int demo_logger_install(demo_server *ds)
 {
     static const char *const net[] = {
         HIVE_EV_SERVER_BIND, HIVE_EV_SERVER_START, HIVE_EV_SERVER_ACCEPT, HIVE_EV_SERVER_HANDSHAKE,
-        HIVE_EV_SERVER_CLOSE, HIVE_EV_SERVER_STOP, HIVE_EV_SERVER_SHUTDOWN,
+        HIVE_EV_SERVER_CLOSE, HIVE_EV_SERVER_STOP, HIVE_EV_SERVER_SHUTDOWN, HIVE_EV_SERVER_SUSPENDED,
+        HIVE_EV_SERVER_RESUMED,
     };
     /* A high priority: an event is logged before the handlers that react
      * to it run, so when those publish in turn (a tag causing an
