@@ -251,11 +251,16 @@ void hive__compact(hive_bus *bus);
 /* ---- publish.c -------------------------------------------------------- */
 int hive__deliver_slow(hive_bus *bus, hive__sub *s, uint32_t fl, const hive_event *ev);
 
-/* Run the handlers of `l` for one event. Used by publish and dispatch. */
+/* tmp_.key of an event the bus is delivering with nothing attached yet
+ * (hive_event_attach): a hand-built event has NULL there. */
+extern const char hive__ev_live;
+
+/* Run the handlers of `l` for one event. Used by publish and dispatch.
+ * A temporary a handler attached is released after the last one. */
 static inline int hive__deliver(hive_bus *bus, const hive__name *e, const hive__list *l,
                                 hive_event_id id, const hive_field *f, size_t n)
 {
-    hive_event ev = { bus, id, e->str, f, n };
+    hive_event ev = { bus, id, e->str, f, n, { &hive__ev_live, NULL, NULL } };
     int ran = 0;
     int depth = bus->depth;
     bus->depth = depth + 1;
@@ -273,6 +278,7 @@ static inline int hive__deliver(hive_bus *bus, const hive__name *e, const hive__
     }
     hive__count(&bus->delivered, (uint64_t)ran);
     bus->depth = depth;
+    if (HIVE__UNLIKELY(ev.tmp_.release != NULL)) ev.tmp_.release(ev.tmp_.data);
     if (depth == 0 && HIVE__UNLIKELY(bus->pending))
         hive__compact(bus);
     return ran;

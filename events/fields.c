@@ -1,5 +1,5 @@
 /* fields.c - reading an event's typed fields by key. */
-#include "hive/bus.h"
+#include "bus_internal.h"
 
 #include <string.h>
 
@@ -110,4 +110,28 @@ void *hive_event_ptr(const hive_event *ev, const char *key)
 {
     void *p;
     return hive_event_get_ptr(ev, key, &p) == HIVE_OK ? p : NULL;
+}
+
+/* ---- A delivery's temporary ---- */
+
+const char hive__ev_live = 0;
+
+int hive_event_attach(const hive_event *ev, const void *key, void *data, void (*release)(void *data))
+{
+    if (!ev || !key || !release) return HIVE_EINVAL;
+    if (!ev->tmp_.key) return HIVE_ESTATE;
+    if (ev->tmp_.key != &hive__ev_live) return HIVE_EEXIST;
+    /* The event a handler gets is the delivery's own (non-const) local;
+     * only the view handed out is const. */
+    hive_event *w = (hive_event *)ev;
+    w->tmp_.key = key;
+    w->tmp_.data = data;
+    w->tmp_.release = release;
+    return HIVE_OK;
+}
+
+void *hive_event_attached(const hive_event *ev, const void *key)
+{
+    if (!ev || !key || ev->tmp_.key != key) return NULL;
+    return ev->tmp_.data;
 }

@@ -126,6 +126,9 @@ typedef struct hive_event {
     const char *name;         /* interned name, lives as long as the bus */
     const hive_field *fields;
     size_t nfields;
+    /* Internal: this delivery's temporary (hive_event_attach). Zero it
+     * when building an event by hand ({ .fields = f, ... } does). */
+    struct { const void *key; void *data; void (*release)(void *data); } tmp_;
 } hive_event;
 
 /* Field lookup. Return the field with that key, or NULL. */
@@ -141,6 +144,25 @@ int hive_event_get_bytes(const hive_event *ev, const char *key, const void **out
 int hive_event_get_ptr(const hive_event *ev, const char *key, void **out);
 int hive_event_get_msgpack(const hive_event *ev, const char *key,
                            const void **raw, size_t *len, const void **obj);
+
+/*
+ * hive_event_attach - give the current delivery of ev a temporary it owns:
+ * after the last handler (and condition, and trigger action) of this
+ * delivery returns, the bus calls release(data) once. Every handler of the
+ * same delivery sees it through hive_event_attached(ev, key), so a value
+ * derived from the event (hive_event_body decodes the body this way) is
+ * computed once per delivery, whether the event was published or posted.
+ * One temporary per delivery: HIVE_EEXIST when one is already attached
+ * (under another key or the same), HIVE_ESTATE when ev is not an event the
+ * bus is delivering (a hand-built or copied hive_event: only the pointer a
+ * handler was given counts), HIVE_EINVAL for NULL ev, key or release.
+ * Owner thread (the handler's); the data must not be used after release.
+ */
+int hive_event_attach(const hive_event *ev, const void *key, void *data, void (*release)(void *data));
+
+/* hive_event_attached - the temporary attached under key during this
+ * delivery, or NULL. */
+void *hive_event_attached(const hive_event *ev, const void *key);
 
 /* Convenience getters: the value, or `def` when absent or of another type
  * (an INT field read as double is converted). hive_event_str returns NULL

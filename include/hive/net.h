@@ -39,7 +39,7 @@
  *   `remote` is 1 when the peer chose to close, 0 when this side did.
  *   `msg` is a HIVE_T_MSGPACK field: raw bytes always, the decoded
  *   msgpack_object only on the synchronous path (and not with
- *   `.lazy_decode`); hive_event_msg() gives the decoded object in every
+ *   `.lazy_decode`); hive_event_body() (or hive_event_msg()) gives the decoded object in every
  *   case. send/recv events are voidable:
  *   nobody subscribed, nothing is built. Hive's own packets (hello,
  *   welcome, ping...) never appear as send/recv events.
@@ -492,6 +492,24 @@ int hive_close_reason_from_name(const char *name);
  * Returns 0, HIVE_ENOENT (no `msg` field), HIVE_EMSGPACK, HIVE_EINVAL.
  */
 int hive_event_msg(const hive_event *ev, hive_msg_view *tmp, const msgpack_object **out);
+
+/*
+ * hive_event_body - the decoded body of a recv event, in one call:
+ *     static void on_chat(const hive_event *ev, void *user) {
+ *         const char *text = hive_msg_str_or(hive_event_body(ev), "text", "", &n);
+ * Published events (the synchronous path) carry the decoded object; for
+ * posted ones (`.threaded`, `.lazy_decode`) the raw bytes are decoded on
+ * the first call into a zone the bus owns for this delivery: later calls,
+ * from the same or the next handler of the same event, return the same
+ * object, and the bus frees it after the last handler returns. Nothing to
+ * free; never keep the pointer (or strings inside it) past the handler.
+ * Returns NULL when ev has no `msg` field (not a recv event), the bytes
+ * do not decode, memory runs out, or ev is not the event the bus handed
+ * the handler (a copy). Every hive_msg_* reader takes NULL as "absent".
+ * Thread-safety: call it in the handler, on the bus's owner thread (where
+ * handlers run).
+ */
+const msgpack_object *hive_event_body(const hive_event *ev);
 
 /* ------------------------------------------------------------------ */
 /* Sending options                                                      */

@@ -24,6 +24,10 @@ static bool sendable(const hive_client *c)
 int hive_client_send_id(hive_client *c, uint32_t pid, const void *body, size_t len, unsigned flags)
 {
     if (!c || (!body && len) || !len) return HIVE_EINVAL;
+    /* A malformed body would cost the connection (the peer closes with
+     * bad_msgpack); refuse it here, where the caller can see why. */
+    int bad = hive__send_check(body, len);
+    if (bad) return bad;
     if (!sendable(c)) return HIVE_ESTATE;
     if (hive__ep_on_io_thread(&c->ep)) {
         const hive__pentry *pe = hive__ptable_find(c->ep.pt, pid);
@@ -83,6 +87,8 @@ int hive_client_send(hive_client *c, const char *name, const void *body, size_t 
 int hive_client_send_msg(hive_client *c, const char *name, const hive_msg *m)
 {
     if (!m) return HIVE_EINVAL;
+    int bad = hive__send_unfinished(m);
+    if (bad) return bad;
     return hive_client_send(c, name, hive_msg_data(m), hive_msg_size(m));
 }
 

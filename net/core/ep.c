@@ -729,6 +729,49 @@ int hive_event_msg(const hive_event *ev, hive_msg_view *tmp, const msgpack_objec
     return 0;
 }
 
+/* The decoded body of a posted event: a zone attached to the delivery,
+ * holding this record and the object tree (strings point into the
+ * event's raw bytes, which the bus keeps for the same delivery). */
+typedef struct body_tmp {
+    msgpack_zone *zone;
+    msgpack_object obj;
+} body_tmp;
+
+static const char body_key = 0;
+
+static void body_release(void *data)
+{
+    body_tmp *b = data;
+    msgpack_zone_free(b->zone);   /* b lives inside the zone */
+}
+
+const msgpack_object *hive_event_body(const hive_event *ev)
+{
+    const void *raw, *obj;
+    size_t len;
+    if (hive_event_get_msgpack(ev, "msg", &raw, &len, &obj)) return NULL;
+    if (obj) return obj;
+    body_tmp *b = hive_event_attached(ev, &body_key);
+    if (b) return &b->obj;
+    /* Sized to the message, as hive__mp_unpack does. */
+    size_t chunk = 128 + 8 * len;
+    if (chunk > MSGPACK_ZONE_CHUNK_SIZE) chunk = MSGPACK_ZONE_CHUNK_SIZE;
+    msgpack_zone *z = msgpack_zone_new(chunk);
+    if (!z) return NULL;
+    b = msgpack_zone_malloc(z, sizeof *b);
+    /* hive__mp_decode scans first: the bytes may come from any publisher. */
+    if (!b || hive__mp_decode(raw, len, z, &b->obj) != 0) {
+        msgpack_zone_free(z);
+        return NULL;
+    }
+    b->zone = z;
+    if (hive_event_attach(ev, &body_key, b, body_release) != HIVE_OK) {
+        msgpack_zone_free(z);
+        return NULL;
+    }
+    return &b->obj;
+}
+
 /* ---- Per-connection statistics ---- */
 
 int hive__ep_stats_interval(hive__ep *ep, const char *what, int32_t *v)

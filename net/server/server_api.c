@@ -1,8 +1,9 @@
 /*
  * server_api.c - hive_server's sending, closing and query functions.
  *
- * Every send checks what it can where it is called (packet id, target,
- * size) so errors come back to the caller. On the I/O thread the frame is
+ * Every send checks what it can where it is called (the body is one
+ * well-formed msgpack value, packet id, target, size) so errors come back
+ * to the caller rather than as the peer's bad_msgpack close. On the I/O thread the frame is
  * queued on the transport at once; from any other thread it travels
  * through the endpoint's locked request queue and the I/O loop sends it
  * in order with everything else from that thread.
@@ -21,6 +22,8 @@ int hive_server_send_id(hive_server *s, hive_cid cid, uint32_t pid, const void *
                         size_t len, unsigned flags)
 {
     if (!s || (!body && len) || !len) return HIVE_EINVAL;
+    int bad = hive__send_check(body, len);
+    if (bad) return bad;
     if (!running(s)) return HIVE_ESTATE;
     const hive__pentry *pe = hive__ptable_find(s->ep.pt, pid);
     if (!pe) return HIVE_ENOENT;
@@ -54,6 +57,8 @@ int hive_server_send(hive_server *s, hive_cid cid, const char *name, const void 
 int hive_server_send_msg(hive_server *s, hive_cid cid, const char *name, const hive_msg *m)
 {
     if (!m) return HIVE_EINVAL;
+    int bad = hive__send_unfinished(m);
+    if (bad) return bad;
     return hive_server_send(s, cid, name, hive_msg_data(m), hive_msg_size(m));
 }
 
@@ -61,6 +66,8 @@ int hive_server_broadcast_id(hive_server *s, uint32_t pid, const void *body, siz
                              hive_cid except, unsigned flags)
 {
     if (!s || (!body && len) || !len) return HIVE_EINVAL;
+    int bad = hive__send_check(body, len);
+    if (bad) return bad;
     if (!running(s)) return HIVE_ESTATE;
     const hive__pentry *pe = hive__ptable_find(s->ep.pt, pid);
     if (!pe) return HIVE_ENOENT;

@@ -2,6 +2,7 @@
 #include "events/internal.h"
 #include "net/wire/frame.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <msgpack.h>
 
@@ -166,6 +167,125 @@ int hive__msgpack_scan(const uint8_t *p, size_t n)
         }
     }
     return pos == n ? 0 : HIVE_EMSGPACK;
+}
+
+/*
+ * The slow twin of hive__msgpack_scan, for when a body has already failed
+ * it (or for counting a builder's values): the same walk, but it keeps
+ * what each open container declared so it can say what went wrong, and it
+ * can walk a run of values instead of exactly one. It never runs on the
+ * send path's success case, so it may spend a few more words per level.
+ * It drops the scan's early "count > bytes left" refusal (which only guards
+ * allocation, and nothing is allocated here): running out of bytes inside
+ * the container then says how many of its elements were found. Every body
+ * that refusal rejects still fails here, since each element takes a byte.
+ */
+typedef struct walk_level {
+    uint64_t declared;      /* values the container declared (pairs * 2 for a map) */
+    uint64_t left;          /* values not yet seen */
+    bool map;
+} walk_level;
+
+/* seq: walk values until the bytes end (root count unbounded) and store how
+ * many there were in *count. Otherwise exactly one root value. */
+static int walk(const uint8_t *p, size_t n, bool seq, uint64_t *count, char *why, size_t wn)
+{
+    walk_level lv[HIVE__MSGPACK_MAX_DEPTH + 1];
+    int top = 0;
+    size_t pos = 0;
+    uint64_t roots = 0;
+    lv[0] = (walk_level){ .declared = 1, .left = seq ? UINT64_MAX : 1 };
+#define WHY(...) do { if (why && wn) snprintf(why, wn, __VA_ARGS__); } while (0)
+    if (!p && n) { WHY("no bytes (NULL with a length)"); return HIVE_EMSGPACK; }
+    if (n == 0 && !seq) { WHY("empty body: a message is one msgpack value"); return HIVE_EMSGPACK; }
+
+    while (top >= 0) {
+        if (lv[top].left == 0) { top--; continue; }
+        if (pos >= n) {
+            if (top == 0 && seq) break;
+            if (top == 0) { WHY("empty body: a message is one msgpack value"); return HIVE_EMSGPACK; }
+            uint64_t found = lv[top].declared - lv[top].left;
+            if (lv[top].map)
+                WHY("map declared %llu pairs, found %llu%s", (unsigned long long)(lv[top].declared / 2),
+                    (unsigned long long)(found / 2), found % 2 ? " and a key without a value" : "");
+            else
+                WHY("array declared %llu elements, found %llu", (unsigned long long)lv[top].declared,
+                    (unsigned long long)found);
+            return HIVE_EMSGPACK;
+        }
+        lv[top].left--;
+        if (top == 0) roots++;
+        size_t at = pos;
+        uint8_t b = p[pos++];
+        size_t left = n - pos;
+        uint64_t skip = 0, cnt = 0;
+        int container = 0;
+        bool map = false;
+
+        if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) {
+        } else if (b <= 0x8f) { container = 1; map = true; cnt = 2u * (b & 0x0f); }
+        else if (b <= 0x9f) { container = 1; cnt = b & 0x0f; }
+        else if (b <= 0xbf) { skip = b & 0x1f; }
+        else {
+            static const uint8_t szlen[32] = {
+                0, 0, 0, 0, 1, 2, 4, 1, 2, 4, 0, 0, 0, 0, 0, 0,
+                0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 4, 2, 4, 2, 4 };
+            static const uint8_t fixed[32] = {
+                0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 8, 1, 2, 4, 8,
+                1, 2, 4, 8, 2, 3, 5, 9, 17, 0, 0, 0, 0, 0, 0, 0 };
+            unsigned k = b - 0xc0;
+            if (b == 0xc1) { WHY("byte 0xc1 at offset %zu is not a msgpack type", at); return HIVE_EMSGPACK; }
+            if (szlen[k]) {
+                if (left < szlen[k]) { WHY("value at offset %zu is cut off inside its size field", at); return HIVE_EMSGPACK; }
+                uint64_t sz = be(p + pos, szlen[k]);
+                pos += szlen[k];
+                left = n - pos;
+                if (b >= 0xdc) {
+                    container = 1;
+                    map = b >= 0xde;
+                    cnt = map ? 2 * sz : sz;
+                } else {
+                    skip = sz + ((b >= 0xc7 && b <= 0xc9) ? 1 : 0);
+                }
+            } else {
+                skip = fixed[k];
+            }
+        }
+        if (container) {
+            if (top >= HIVE__MSGPACK_MAX_DEPTH) {
+                WHY("nested deeper than %d containers (offset %zu)", HIVE__MSGPACK_MAX_DEPTH, at);
+                return HIVE_EMSGPACK;
+            }
+            if (cnt) lv[++top] = (walk_level){ .declared = cnt, .left = cnt, .map = map };
+        } else {
+            if (skip > left) {
+                WHY("value at offset %zu declares %llu bytes, %zu left", at, (unsigned long long)skip, left);
+                return HIVE_EMSGPACK;
+            }
+            pos += (size_t)skip;
+        }
+    }
+    if (pos != n) {
+        WHY("%zu bytes after the end of the value (a map or array declared too few elements?)", n - pos);
+        return HIVE_EMSGPACK;
+    }
+#undef WHY
+    if (count) *count = roots;
+    return 0;
+}
+
+int hive__msgpack_explain(const uint8_t *p, size_t n, char *why, size_t wn)
+{
+    if (why && wn) why[0] = '\0';
+    if (hive__msgpack_scan(p, n) == 0) return 0;
+    if (walk(p, n, false, NULL, why, wn) == 0 && why && wn)
+        snprintf(why, wn, "invalid msgpack");   /* cannot happen: the walks agree */
+    return HIVE_EMSGPACK;
+}
+
+int hive__msgpack_count(const uint8_t *p, size_t n, uint64_t *count, char *why, size_t wn)
+{
+    return walk(p, n, true, count, why, wn);
 }
 
 int hive__frame_check_body(const uint8_t *body, size_t len)

@@ -114,6 +114,39 @@ int hive__frame_check_body(const uint8_t *body, size_t len);
 int hive__msgpack_scan(const uint8_t *p, size_t n);
 
 /*
+ * hive__msgpack_explain - hive__msgpack_scan, and when it fails a sentence
+ * in why[0..wn) naming the problem ("map declared 3 pairs, found 2",
+ * "4 bytes after the end of the value ..."). Returns 0 or HIVE_EMSGPACK;
+ * why may be NULL. Allocation-free; the explaining walk runs only after the
+ * fast scan has failed, so a good body costs what the scan costs.
+ */
+int hive__msgpack_explain(const uint8_t *p, size_t n, char *why, size_t wn);
+
+/*
+ * hive__msgpack_count - p[0..n) as a run of zero or more whole values (the
+ * same rules as the scan, per value): 0 and *count = how many, or
+ * HIVE_EMSGPACK with why filled as for hive__msgpack_explain. The message
+ * builder uses it to count what was written since a *_begin.
+ */
+int hive__msgpack_count(const uint8_t *p, size_t n, uint64_t *count, char *why, size_t wn);
+
+/*
+ * hive__send_check - what every send call runs on a user body before it is
+ * queued: 0 for exactly one well-formed msgpack value, else HIVE_EMSGPACK
+ * with the reason kept for hive_msg_last_error(). The scan inline, the
+ * explaining (hive__send_refuse, net/wire/msg.c) out of line.
+ */
+int hive__send_refuse(const void *body, size_t len);
+/* hive__send_unfinished - HIVE_EMSGPACK when a hive_msg still has a begun
+ * container open (the reason kept as above), else 0. */
+struct hive_msg;
+int hive__send_unfinished(const struct hive_msg *m);
+static inline int hive__send_check(const void *body, size_t len)
+{
+    return hive__msgpack_scan((const uint8_t *)body, len) == 0 ? 0 : hive__send_refuse(body, len);
+}
+
+/*
  * hive__frame_header - write the header (length varint, pid varint, flags)
  * for a body of body_len bytes into out.
  * Returns the header size (3..11), or 0 when pid > UINT32_MAX would be
