@@ -47,19 +47,15 @@ uint8_t demo_autopilot_bits(demo_client *c)
 static void on_tag(const hive_event *ev, void *user)
 {
     demo_client *c = user;
-    hive_msg_view v = { 0 };
-    const msgpack_object *m;
+    const msgpack_object *m = hive_event_body(ev);
     uint64_t tagger, tagged;
-    bool idle = false;
-    if (hive_event_msg(ev, &v, &m) == 0 && hive_msg_get_uint(m, "tagger", &tagger) == 0 &&
-        hive_msg_get_uint(m, "tagged", &tagged) == 0 && (hive_msg_get_bool(m, "idle", &idle), !idle) &&
-        rnd(c) % 2 == 0) {
+    if (hive_msg_path_uint(m, "tagger", &tagger) == 0 && hive_msg_path_uint(m, "tagged", &tagged) == 0 &&
+        !hive_msg_bool_or(m, "idle", false) && rnd(c) % 2 == 0) {
         if (tagged == c->my_id)
             say(c, tagged_lines[rnd(c) % 4], demo_session_name(c, (uint32_t)tagger));
         else if (tagger == c->my_id)
             say(c, tagger_lines[rnd(c) % 3], demo_session_name(c, (uint32_t)tagged));
     }
-    hive_msg_view_free(&v);
 }
 
 static void on_joined(const hive_event *ev, void *user)

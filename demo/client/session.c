@@ -60,14 +60,6 @@ void demo_session_line(demo_client *c, line_kind kind, uint32_t from, const char
     va_end(ap);
 }
 
-/* Decode a recv event's message; *m is valid until hive_msg_view_free. */
-static const msgpack_object *message(const hive_event *ev, hive_msg_view *tmp)
-{
-    const msgpack_object *m = NULL;
-    memset(tmp, 0, sizeof *tmp);
-    return hive_event_msg(ev, tmp, &m) == 0 ? m : NULL;
-}
-
 static void send_msg(demo_client *c, const char *name)
 {
     hive_client_send_msg(c->cli, name, &c->msg);
@@ -160,14 +152,10 @@ void demo_session_leave(demo_client *c, const char *why)
 static void on_accepted(const hive_event *ev, void *user)
 {
     demo_client *c = user;
-    hive_msg_view v;
-    const msgpack_object *m = message(ev, &v);
-    uint64_t id;
-    double tick_hz = 0, net_hz = 0;
-    if (!m || hive_msg_get_uint(m, "id", &id) || id == 0 || id > UINT32_MAX ||
-        hive_msg_get_double(m, "tick_hz", &tick_hz) || hive_msg_get_double(m, "net_hz", &net_hz) ||
-        !(tick_hz >= 1 && tick_hz <= 1000) || !(net_hz >= 1 && net_hz <= 1000)) {
-        hive_msg_view_free(&v);
+    const msgpack_object *m = hive_event_body(ev);
+    uint64_t id = hive_msg_uint_or(m, "id", 0);
+    double tick_hz = hive_msg_double_or(m, "tick_hz", 0), net_hz = hive_msg_double_or(m, "net_hz", 0);
+    if (id == 0 || id > UINT32_MAX || !(tick_hz >= 1 && tick_hz <= 1000) || !(net_hz >= 1 && net_hz <= 1000)) {
         hive_client_close(c->cli, HIVE_CLOSE_APP_MIN, "bad demo:accepted");
         return;
     }
@@ -176,19 +164,16 @@ static void on_accepted(const hive_event *ev, void *user)
     c->net_hz = net_hz;
     c->joined = c->ever_joined = true;
     demo_predict_init(&c->pred, (int)(tick_hz + 0.5));
-    const msgpack_object *r = hive_msg_get(m, "roster");
-    if (r && r->type == MSGPACK_OBJECT_ARRAY) {
-        for (uint32_t i = 0; i < r->via.array.size; i++) {
-            const msgpack_object *e = &r->via.array.ptr[i];
-            if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size != 2) continue;
-            const msgpack_object *pid = &e->via.array.ptr[0], *pname = &e->via.array.ptr[1];
-            if (pid->type != MSGPACK_OBJECT_POSITIVE_INTEGER || pid->via.u64 > UINT32_MAX ||
-                pname->type != MSGPACK_OBJECT_STR)
-                continue;
-            roster_set(c, (uint32_t)pid->via.u64, pname->via.str.ptr, pname->via.str.size);
-        }
+    /* roster: [[id, name], ...]; entries of another shape are skipped. */
+    const msgpack_object *r = hive_msg_path(m, "roster"), *e;
+    for (uint32_t i = 0; (e = hive_msg_next(r, &i)); ) {
+        uint64_t pid;
+        const char *pname;
+        size_t plen;
+        if (hive_msg_len(e) == 2 && hive_msg_path_uint(e, "0", &pid) == 0 && pid <= UINT32_MAX &&
+            hive_msg_path_str(e, "1", &pname, &plen) == 0)
+            roster_set(c, (uint32_t)pid, pname, plen);
     }
-    hive_msg_view_free(&v);
     demo_log(ev->name, "joined as %s (id %u), %g Hz", demo_session_name(c, c->my_id), c->my_id, tick_hz);
     demo_session_line(c, LINE_SYSTEM, 0, NULL, "Welcome to the arena, %s! Arrows/WASD move, Enter chats.",
                       demo_session_name(c, c->my_id));
@@ -197,30 +182,24 @@ static void on_accepted(const hive_event *ev, void *user)
 static void on_joined(const hive_event *ev, void *user)
 {
     demo_client *c = user;
-    hive_msg_view v;
-    const msgpack_object *m = message(ev, &v);
+    const msgpack_object *m = hive_event_body(ev);
     uint64_t id;
     const char *name;
     size_t len;
-    if (m && hive_msg_get_uint(m, "id", &id) == 0 && id <= UINT32_MAX &&
-        hive_msg_get_str(m, "name", &name, &len) == 0) {
+    if (hive_msg_path_uint(m, "id", &id) == 0 && id <= UINT32_MAX && hive_msg_path_str(m, "name", &name, &len) == 0) {
         roster_set(c, (uint32_t)id, name, len);
         demo_session_line(c, LINE_SYSTEM, 0, NULL, "%s joined", demo_session_name(c, (uint32_t)id));
     }
-    hive_msg_view_free(&v);
 }
 
 static void on_left(const hive_event *ev, void *user)
 {
     demo_client *c = user;
-    hive_msg_view v;
-    const msgpack_object *m = message(ev, &v);
     uint64_t id;
-    if (m && hive_msg_get_uint(m, "id", &id) == 0 && id <= UINT32_MAX) {
+    if (hive_msg_path_uint(hive_event_body(ev), "id", &id) == 0 && id <= UINT32_MAX) {
         demo_session_line(c, LINE_SYSTEM, 0, NULL, "%s left", demo_session_name(c, (uint32_t)id));
         roster_remove(c, (uint32_t)id);
     }
-    hive_msg_view_free(&v);
 }
 
 static void count_snapshot(net_stats *st, uint32_t seq)
@@ -238,17 +217,14 @@ static void count_snapshot(net_stats *st, uint32_t seq)
 static void on_snapshot(const hive_event *ev, void *user)
 {
     demo_client *c = user;
-    hive_msg_view v;
-    const msgpack_object *m = message(ev, &v);
+    const msgpack_object *m = hive_event_body(ev);
     demo_snapshot s;
     if (!m || demo_snapshot_decode(m, &s) != 0) {
         /* Untrusted input: count it and carry on; a bad snapshot is not
          * worth a disconnect. */
         c->st.bad_snapshots++;
-        hive_msg_view_free(&v);
         return;
     }
-    hive_msg_view_free(&v);
     count_snapshot(&c->st, s.seq);
     demo_interp_push(&c->interp, &s);
     const demo_snap_player *me = c->joined ? demo_snapshot_find(&s, c->my_id) : NULL;
@@ -259,19 +235,16 @@ static void on_snapshot(const hive_event *ev, void *user)
 static void on_tag(const hive_event *ev, void *user)
 {
     demo_client *c = user;
-    hive_msg_view v;
-    const msgpack_object *m = message(ev, &v);
+    const msgpack_object *m = hive_event_body(ev);
     uint64_t tagger, tagged;
-    if (m && hive_msg_get_uint(m, "tagger", &tagger) == 0 && hive_msg_get_uint(m, "tagged", &tagged) == 0 &&
+    if (hive_msg_path_uint(m, "tagger", &tagger) == 0 && hive_msg_path_uint(m, "tagged", &tagged) == 0 &&
         tagger <= UINT32_MAX && tagged <= UINT32_MAX) {
         c->tags_seen++;
         if (tagger == c->my_id) c->my_tags++;
         if (tagged == c->my_id) c->times_tagged++;
         c->flash_id = (uint32_t)tagged;
         c->flash_until = demo_log_seconds() + 0.6;
-        bool idle = false;
-        hive_msg_get_bool(m, "idle", &idle);
-        if (idle)
+        if (hive_msg_bool_or(m, "idle", false))
             demo_session_line(c, LINE_SYSTEM, 0, NULL, "%s stood still: %s is it now",
                               demo_session_name(c, (uint32_t)tagger), demo_session_name(c, (uint32_t)tagged));
         else
@@ -280,41 +253,35 @@ static void on_tag(const hive_event *ev, void *user)
         demo_log(ev->name, "%s tagged %s", demo_session_name(c, (uint32_t)tagger),
                  demo_session_name(c, (uint32_t)tagged));
     }
-    hive_msg_view_free(&v);
 }
 
 static void on_chat(const hive_event *ev, void *user)
 {
     demo_client *c = user;
-    hive_msg_view v;
-    const msgpack_object *m = message(ev, &v);
+    const msgpack_object *m = hive_event_body(ev);
     uint64_t from;
     const char *text, *name;
     size_t tlen, nlen;
-    if (m && hive_msg_get_uint(m, "from", &from) == 0 && from <= UINT32_MAX &&
-        hive_msg_get_str(m, "text", &text, &tlen) == 0 && hive_msg_get_str(m, "name", &name, &nlen) == 0) {
+    if (hive_msg_path_uint(m, "from", &from) == 0 && from <= UINT32_MAX &&
+        hive_msg_path_str(m, "text", &text, &tlen) == 0 && hive_msg_path_str(m, "name", &name, &nlen) == 0) {
         char t[DEMO_CHAT_MAX], n[DEMO_NAME_MAX];
         demo_clean_text(t, sizeof t, text, tlen);
         demo_clean_text(n, sizeof n, name, nlen);
         demo_session_line(c, LINE_CHAT, (uint32_t)from, n, "%s", t);
         demo_log(ev->name, "<%s> %s", n, t);
     }
-    hive_msg_view_free(&v);
 }
 
 static void on_announce(const hive_event *ev, void *user)
 {
     demo_client *c = user;
-    hive_msg_view v;
-    const msgpack_object *m = message(ev, &v);
     const char *text;
     size_t len;
-    if (m && hive_msg_get_str(m, "text", &text, &len) == 0) {
+    if (hive_msg_path_str(hive_event_body(ev), "text", &text, &len) == 0) {
         char t[DEMO_CHAT_MAX];
         demo_clean_text(t, sizeof t, text, len);
         demo_session_line(c, LINE_ANNOUNCE, 0, NULL, "%s", t);
     }
-    hive_msg_view_free(&v);
 }
 
 /* Hive's own measurements of the connection (net:client.stats, every

@@ -52,18 +52,16 @@ int demo_snapshot_encode(const demo_snapshot *s, hive_msg *m)
 
 static bool get_u32(const msgpack_object *o, uint32_t *out)
 {
-    if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER || o->via.u64 > UINT32_MAX) return false;
-    *out = (uint32_t)o->via.u64;
+    uint64_t v;
+    if (hive_msg_as_uint(o, &v) || v > UINT32_MAX) return false;
+    *out = (uint32_t)v;
     return true;
 }
 
 static bool get_coord(const msgpack_object *o, float max, float *out)
 {
     double v;
-    if (o->type == MSGPACK_OBJECT_FLOAT32 || o->type == MSGPACK_OBJECT_FLOAT64) v = o->via.f64;
-    else if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER) v = (double)o->via.u64;
-    else return false;
-    if (!isfinite(v) || v < 0 || v > max) return false;
+    if (hive_msg_as_double(o, &v) || !isfinite(v) || v < 0 || v > max) return false;
     *out = (float)v;
     return true;
 }
@@ -72,25 +70,25 @@ int demo_snapshot_decode(const msgpack_object *obj, demo_snapshot *out)
 {
     memset(out, 0, sizeof *out);
     uint64_t t, q, it;
-    if (hive_msg_get_uint(obj, "t", &t) || hive_msg_get_uint(obj, "q", &q) ||
-        hive_msg_get_uint(obj, "it", &it) || q > UINT32_MAX || it > UINT32_MAX)
-        return HIVE_EPROTO;
-    const msgpack_object *p = hive_msg_get(obj, "p");
-    if (!p || p->type != MSGPACK_OBJECT_ARRAY || p->via.array.size > DEMO_MAX_PLAYERS)
+    const msgpack_object *p;
+    uint32_t np;
+    if (hive_msg_path_uint(obj, "t", &t) || hive_msg_path_uint(obj, "q", &q) ||
+        hive_msg_path_uint(obj, "it", &it) || q > UINT32_MAX || it > UINT32_MAX ||
+        hive_msg_path_array(obj, "p", &p, &np) || np > DEMO_MAX_PLAYERS)
         return HIVE_EPROTO;
     out->tick = t;
     out->seq = (uint32_t)q;
     out->it = (uint32_t)it;
-    for (uint32_t i = 0; i < p->via.array.size; i++) {
-        const msgpack_object *e = &p->via.array.ptr[i];
-        if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size != 7) return HIVE_EPROTO;
-        const msgpack_object *f = e->via.array.ptr;
+    /* Each player: [id, x, y, score, flags, ack, frozen]. */
+    const msgpack_object *e;
+    for (uint32_t i = 0; (e = hive_msg_next(p, &i)); ) {
+        if (hive_msg_as_array(e, &np) || np != 7) return HIVE_EPROTO;
         demo_snap_player *s = &out->p[out->n];
         uint32_t flags;
-        if (!get_u32(&f[0], &s->id) || s->id == 0 ||
-            !get_coord(&f[1], DEMO_ARENA_W, &s->x) || !get_coord(&f[2], DEMO_ARENA_H, &s->y) ||
-            !get_u32(&f[3], &s->score) || !get_u32(&f[4], &flags) || flags > 3 ||
-            !get_u32(&f[5], &s->ack) || !get_u32(&f[6], &s->frozen))
+        if (!get_u32(hive_msg_at(e, 0), &s->id) || s->id == 0 ||
+            !get_coord(hive_msg_at(e, 1), DEMO_ARENA_W, &s->x) || !get_coord(hive_msg_at(e, 2), DEMO_ARENA_H, &s->y) ||
+            !get_u32(hive_msg_at(e, 3), &s->score) || !get_u32(hive_msg_at(e, 4), &flags) || flags > 3 ||
+            !get_u32(hive_msg_at(e, 5), &s->ack) || !get_u32(hive_msg_at(e, 6), &s->frozen))
             return HIVE_EPROTO;
         s->flags = (uint8_t)flags;
         if (demo_snapshot_find(out, s->id)) return HIVE_EPROTO;   /* duplicate id */

@@ -129,14 +129,10 @@ static void on_join(const hive_event *ev, void *user)
     hive_cid cid = event_cid(ev);
     demo_conn *c = conn_find(ds, cid);
     if (!c || c->joined) return;       /* a second join is ignored */
-    hive_msg_view tmp = { 0 };
-    const msgpack_object *msg;
-    const char *s = NULL;
-    size_t len = 0;
-    if (hive_event_msg(ev, &tmp, &msg) == 0) hive_msg_get_str(msg, "name", &s, &len);
+    size_t len;
+    const char *s = hive_msg_str_or(hive_event_body(ev), "name", "", &len);
     char name[DEMO_NAME_MAX];
-    demo_clean_text(name, sizeof name, s ? s : "", s ? len : 0);
-    hive_msg_view_free(&tmp);
+    demo_clean_text(name, sizeof name, s, len);
 
     if (demo_world_count(&ds->world) >= ds->opts->max_players) {
         hive_server_close(ds->srv, cid, DEMO_CLOSE_FULL, "the arena is full");
@@ -156,13 +152,13 @@ static void on_join(const hive_event *ev, void *user)
     /* To the newcomer: its id, the rates, who is here. */
     hive_msg *m = &ds->msg;
     hive_msg_reset(m);
-    hive_msg_map(m, 5);
+    hive_msg_map_begin(m);
     hive_msg_kv_uint(m, "id", cid);
     hive_msg_kv_double(m, "tick_hz", ds->opts->tick_hz);
     hive_msg_kv_double(m, "net_hz", ds->opts->net_hz);
     hive_msg_kv_uint(m, "it", ds->world.it);
     hive_msg_key(m, "roster");
-    hive_msg_array(m, (uint32_t)demo_world_count(&ds->world));
+    hive_msg_array_begin(m);
     for (int i = 0; i < DEMO_MAX_PLAYERS; i++) {
         const demo_player *q = &ds->world.p[i];
         if (!q->used) continue;
@@ -170,6 +166,8 @@ static void on_join(const hive_event *ev, void *user)
         hive_msg_uint(m, q->id);
         hive_msg_str(m, q->name);
     }
+    hive_msg_array_end(m);
+    hive_msg_map_end(m);
     hive_server_send_msg(ds->srv, cid, DEMO_P_ACCEPTED, m);
 
     /* To everyone else: a new player. */
@@ -186,14 +184,11 @@ static void on_join(const hive_event *ev, void *user)
 static void on_input(const hive_event *ev, void *user)
 {
     demo_server *ds = user;
-    hive_msg_view tmp = { 0 };
-    const msgpack_object *msg;
+    const msgpack_object *msg = hive_event_body(ev);
     uint64_t seq, bits;
-    if (hive_event_msg(ev, &tmp, &msg) == 0 &&
-        hive_msg_get_uint(msg, "seq", &seq) == 0 && hive_msg_get_uint(msg, "bits", &bits) == 0 &&
+    if (hive_msg_path_uint(msg, "seq", &seq) == 0 && hive_msg_path_uint(msg, "bits", &bits) == 0 &&
         seq <= UINT32_MAX)
         demo_world_input(&ds->world, event_cid(ev), (uint32_t)seq, (uint8_t)(bits & DEMO_INPUT_MASK));
-    hive_msg_view_free(&tmp);
 }
 
 static void on_chat(const hive_event *ev, void *user)
@@ -214,15 +209,10 @@ static void on_chat(const hive_event *ev, void *user)
         if (c->chat_count > 30) hive_server_close(ds->srv, cid, DEMO_CLOSE_FLOOD, "too much chat");
         return;
     }
-    hive_msg_view tmp = { 0 };
-    const msgpack_object *msg;
-    const char *s = NULL;
-    size_t len = 0;
+    size_t len;
+    const char *s = hive_msg_str_or(hive_event_body(ev), "text", "", &len);
     char text[DEMO_CHAT_MAX];
-    text[0] = 0;
-    if (hive_event_msg(ev, &tmp, &msg) == 0 && hive_msg_get_str(msg, "text", &s, &len) == 0)
-        demo_clean_text(text, sizeof text, s, len);
-    hive_msg_view_free(&tmp);
+    demo_clean_text(text, sizeof text, s, len);
     if (!text[0]) return;
     ds->n.chats++;
 

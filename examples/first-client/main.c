@@ -6,13 +6,9 @@ static void on_event(const hive_event *ev, void *user) { printf("client: %s\n", 
 
 static void on_chat(const hive_event *ev, void *user)        /* net:client.recv.game:chat */
 {
-    hive_msg_view tmp;                  /* holds the decoded msg when the event was posted */
-    const msgpack_object *msg;
-    const char *text;
-    size_t n;                           /* msgpack strings are not NUL-terminated */
-    if (hive_event_msg(ev, &tmp, &msg) == 0 && hive_msg_get_str(msg, "text", &text, &n) == 0)
-        printf("client: server says \"%.*s\"\n", (int)n, text);
-    hive_msg_view_free(&tmp);
+    char text[128];                     /* the body is decoded for us, nothing to free */
+    if (hive_msg_copy_str(hive_event_body(ev), "text", text, sizeof text) >= 0)
+        printf("client: server says \"%s\"\n", text);
     hive_client_close(user, HIVE_CLOSE_NORMAL, "thanks");
 }
 
@@ -26,8 +22,9 @@ int main(int argc, char **argv)
     if (rc == 0) rc = hive_client_wait_connected(client, 5000);
     hive_msg m;
     hive_msg_init(&m);
-    hive_msg_map(&m, 1);
+    hive_msg_map_begin(&m);                                    /* the builder counts */
     hive_msg_kv_str(&m, "text", "hello");
+    hive_msg_map_end(&m);
     if (rc == 0) rc = hive_client_send_msg(client, "game:chat", &m);
     if (rc == 0) rc = hive_client_wait_closed(client, 5000);   /* on_chat closes */
     hive_msg_free(&m);

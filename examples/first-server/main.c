@@ -16,8 +16,9 @@ static void on_chat(const hive_event *ev, void *user)       /* net:server.recv.g
 {
     hive_msg reply;
     hive_msg_init(&reply);
-    hive_msg_map(&reply, 1);
+    hive_msg_map_begin(&reply);
     hive_msg_kv_str(&reply, "text", "welcome to the hive");
+    hive_msg_map_end(&reply);
     hive_server_send_msg(srv, (hive_cid)hive_event_int(ev, "cid", 0), "game:chat", &reply);
     hive_msg_free(&reply);
 }
