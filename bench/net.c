@@ -8,6 +8,8 @@
  *   rtt         ping-pong round trip, median of K, raw ENet vs Hive
  *   memory      bytes per idle connected client, counted by an allocator
  *               hook: the server's share and the client's share
+ *   send check  ns per call of the body check every send runs, against
+ *               the whole per-message cost
  *
  * The server runs on its own thread in every case (Hive in caller-thread
  * mode, servicing in a loop), the client on the main thread.
@@ -20,6 +22,7 @@
  * (hive__ep.no_seq) and cutting a client's link to time its resume. */
 #include "net/client/client_internal.h"
 #include "net/server/server_internal.h"
+#include "net/wire/frame.h"
 
 #include <enet/enet.h>
 #include <pthread.h>
@@ -514,6 +517,48 @@ static double resume_latency_us(long k)
     return m;
 }
 
+/* The send path's body check (hive__send_check: the receiver's scan, run
+ * by every send call) alone, in ns per call: on the 64-byte bench body and
+ * on a demo-sized snapshot (16 players of 7 numbers under a map), to set
+ * against the whole send's cost (1e9 / throughput). */
+static double send_check_ns(const void *body, size_t len)
+{
+    const long reps = 2000000;
+    volatile int sink = 0;
+    double best = 1e30;
+    for (int r = 0; r < REPEATS; r++) {
+        double t0 = now_s();
+        for (long i = 0; i < reps; i++) sink += hive__send_check(body, len);
+        double ns = (now_s() - t0) * 1e9 / (double)reps;
+        if (ns < best) best = ns;
+    }
+    if (sink) fprintf(stderr, "bench-net: the check refused a good body\n");
+    return best;
+}
+
+static void snapshot_like(hive_msg *m)
+{
+    hive_msg_init(m);
+    hive_msg_map_begin(m);
+    hive_msg_kv_uint(m, "t", 123456);
+    hive_msg_kv_uint(m, "q", 4242);
+    hive_msg_kv_uint(m, "it", 3);
+    hive_msg_key(m, "p");
+    hive_msg_array_begin(m);
+    for (int i = 0; i < 16; i++) {
+        hive_msg_array(m, 7);
+        hive_msg_uint(m, (uint64_t)i + 1);
+        hive_msg_double(m, 100.5 + i);
+        hive_msg_double(m, 200.25 + i);
+        hive_msg_uint(m, (uint64_t)i * 3);
+        hive_msg_uint(m, i & 3);
+        hive_msg_uint(m, 1000 + (uint64_t)i);
+        hive_msg_uint(m, 0);
+    }
+    hive_msg_array_end(m);
+    hive_msg_map_end(m);
+}
+
 int main(void)
 {
     const char *e = getenv("HIVE_BENCH_N");
@@ -538,6 +583,19 @@ int main(void)
     value("net.raw_enet.throughput", raw, "msg/s");
     value("net.hive.throughput", hive, "msg/s");
     ratio("net.hive.throughput", hive, raw, "net.raw_enet.throughput");
+    /* What the send-path body check adds per message. */
+    uint8_t b64[MSG_BYTES];
+    body64(b64);
+    double chk = send_check_ns(b64, sizeof b64);
+    hive_msg snap;
+    snapshot_like(&snap);
+    double chk_snap = send_check_ns(hive_msg_data(&snap), hive_msg_size(&snap));
+    value("net.hive.send_check_64B", chk, "ns");
+    value("net.hive.per_message", 1e9 / hive, "ns");
+    ratio("net.hive.send_check_64B", chk, 1e9 / hive, "net.hive.per_message");
+    value("net.hive.send_check_snapshot", chk_snap, "ns");
+    value("net.hive.snapshot_bytes", (double)hive_msg_size(&snap), "bytes");
+    hive_msg_free(&snap);
     value("net.hive_no_coalesce.throughput", single, "msg/s");
     ratio("net.hive_no_coalesce.throughput", single, raw, "net.raw_enet.throughput");
 
