@@ -98,8 +98,8 @@ int hive_msg_str(hive_msg *m, const char *s);                 /* NUL-terminated 
 int hive_msg_strn(hive_msg *m, const char *s, size_t len);    /* len bytes */
 int hive_msg_bin(hive_msg *m, const void *p, size_t len);
 /* hive_msg_raw - append already-encoded msgpack bytes verbatim (for
- * forwarding a received object). The caller vouches they are exactly one
- * object (hive_msg_view_init proves that for received bytes). */
+ * forwarding a received object). Nothing is checked here; a begun
+ * container's end, hive_msg_check and every send call check the result. */
 int hive_msg_raw(hive_msg *m, const void *p, size_t len);
 
 /*

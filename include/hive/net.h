@@ -485,7 +485,8 @@ int hive_close_reason_from_name(const char *name);
 /*
  * hive_event_msg - the decoded message of a recv event, whether it was
  * published (the decoded object is in the event) or posted (only raw
- * bytes travel; they are decoded into tmp).
+ * bytes travel; they are decoded into tmp). hive_event_body below does
+ * the same without the caller's storage.
  * ev: a net recv event; tmp: caller storage, always release it with
  * hive_msg_view_free(tmp) afterwards (harmless when unused).
  * *out: the object, valid while both the event and tmp live.
