@@ -37,6 +37,9 @@
 /* Field descriptors a queue slot holds inline (payload bytes: config). */
 #define HIVE__QFIELDS 4
 
+/* Nested deliveries that may hold a temporary at once. */
+#define HIVE__TMP_MAX 8
+
 #define HIVE__DEFAULT_QUEUE   65536u
 #define HIVE__MAX_QUEUE       (1u << 24)
 #define HIVE__DEFAULT_INLINE  64u
@@ -172,7 +175,8 @@ struct hive_bus {
     /* Written by the owner on every delivery. */
     char pad_hot[64];
     int depth;                  /* deliveries in progress (nesting) */
-    bool pending;               /* dead subs / garbage lists to reclaim */
+    bool pending;               /* dead subs / garbage lists to reclaim, or
+                                   delivery temporaries to release */
     bool dispatching;
     uint64_t delivered; /* owner writes, anyone reads */
     uint64_t dispatched;
@@ -199,6 +203,16 @@ struct hive_bus {
     hive__chunk *chunks;
 
     hive__queue q;
+    /* Delivery temporaries (hive_event_attach), innermost last; owner
+     * thread only. Read on the hot path only through ntmp. */
+    struct hive__tmp {
+        const hive_event *ev;
+        const void *key;
+        void *data;
+        void (*release)(void *data);
+        int depth;              /* the delivery's depth (bus->depth in its handlers) */
+    } tmp[HIVE__TMP_MAX];
+    int ntmp;                   /* tmp[] in use */
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -251,16 +265,18 @@ void hive__compact(hive_bus *bus);
 /* ---- publish.c -------------------------------------------------------- */
 int hive__deliver_slow(hive_bus *bus, hive__sub *s, uint32_t fl, const hive_event *ev);
 
-/* tmp_.key of an event the bus is delivering with nothing attached yet
- * (hive_event_attach): a hand-built event has NULL there. */
-extern const char hive__ev_live;
+/* hive__after_delivery - a delivery returned to depth with bus->pending
+ * set: release the temporaries attached deeper than depth, and at depth 0
+ * reclaim dead subscriptions and old lists (fields.c). Temporaries set
+ * pending too, so the hot path tests one flag for both. */
+void hive__after_delivery(hive_bus *bus, int depth);
 
 /* Run the handlers of `l` for one event. Used by publish and dispatch.
  * A temporary a handler attached is released after the last one. */
 static inline int hive__deliver(hive_bus *bus, const hive__name *e, const hive__list *l,
                                 hive_event_id id, const hive_field *f, size_t n)
 {
-    hive_event ev = { bus, id, e->str, f, n, { &hive__ev_live, NULL, NULL } };
+    hive_event ev = { bus, id, e->str, f, n };
     int ran = 0;
     int depth = bus->depth;
     bus->depth = depth + 1;
@@ -278,9 +294,7 @@ static inline int hive__deliver(hive_bus *bus, const hive__name *e, const hive__
     }
     hive__count(&bus->delivered, (uint64_t)ran);
     bus->depth = depth;
-    if (HIVE__UNLIKELY(ev.tmp_.release != NULL)) ev.tmp_.release(ev.tmp_.data);
-    if (depth == 0 && HIVE__UNLIKELY(bus->pending))
-        hive__compact(bus);
+    if (HIVE__UNLIKELY(bus->pending)) hive__after_delivery(bus, depth);
     return ran;
 }
 

@@ -114,24 +114,40 @@ void *hive_event_ptr(const hive_event *ev, const char *key)
 
 /* ---- A delivery's temporary ---- */
 
-const char hive__ev_live = 0;
+/* The temporaries live in the bus, not in the event, and announce
+ * themselves through bus->pending: hive_bus_publish's hot path pays
+ * nothing for them beyond the flag test it already made. */
+
+void hive__after_delivery(hive_bus *bus, int depth)
+{
+    /* Innermost first; a release may not attach (no delivery runs). */
+    while (bus->ntmp > 0 && bus->tmp[bus->ntmp - 1].depth > depth) {
+        struct hive__tmp *t = &bus->tmp[--bus->ntmp];
+        t->release(t->data);
+    }
+    if (depth != 0) return;
+    if (bus->dead || bus->garbage) hive__compact(bus);
+    else bus->pending = false;          /* it was only temporaries */
+}
 
 int hive_event_attach(const hive_event *ev, const void *key, void *data, void (*release)(void *data))
 {
     if (!ev || !key || !release) return HIVE_EINVAL;
-    if (!ev->tmp_.key) return HIVE_ESTATE;
-    if (ev->tmp_.key != &hive__ev_live) return HIVE_EEXIST;
-    /* The event a handler gets is the delivery's own (non-const) local;
-     * only the view handed out is const. */
-    hive_event *w = (hive_event *)ev;
-    w->tmp_.key = key;
-    w->tmp_.data = data;
-    w->tmp_.release = release;
+    hive_bus *bus = ev->bus;
+    if (!bus || bus->depth == 0) return HIVE_ESTATE;
+    for (int i = 0; i < bus->ntmp; i++)
+        if (bus->tmp[i].ev == ev) return HIVE_EEXIST;
+    if (bus->ntmp >= HIVE__TMP_MAX) return HIVE_ELIMIT;
+    bus->tmp[bus->ntmp++] = (struct hive__tmp){ ev, key, data, release, bus->depth };
+    bus->pending = true;
     return HIVE_OK;
 }
 
 void *hive_event_attached(const hive_event *ev, const void *key)
 {
-    if (!ev || !key || ev->tmp_.key != key) return NULL;
-    return ev->tmp_.data;
+    if (!ev || !key || !ev->bus) return NULL;
+    const hive_bus *bus = ev->bus;
+    for (int i = bus->ntmp - 1; i >= 0; i--)
+        if (bus->tmp[i].ev == ev && bus->tmp[i].key == key) return bus->tmp[i].data;
+    return NULL;
 }

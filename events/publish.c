@@ -57,15 +57,14 @@ int hive_bus_publish(hive_bus *bus, hive_event_id id, const hive_field *fields, 
     if (HIVE__UNLIKELY(!fields) && n) return HIVE_EINVAL;
     hive__sub *s = l->items[0];
     if (HIVE__LIKELY(l->n == 1 && hive__flags(s) == 0)) {
-        hive_event ev = { bus, id, e->str, fields, n, { &hive__ev_live, NULL, NULL } };
+        hive_event ev = { bus, id, e->str, fields, n };
         int depth = bus->depth;
         bus->depth = depth + 1;
         s->fn(&ev, s->user);
         hive_bus *b = ev.bus;
         b->depth = depth;
-        if (HIVE__UNLIKELY(ev.tmp_.release != NULL)) ev.tmp_.release(ev.tmp_.data);
         hive__count(&b->delivered, 1);
-        if (HIVE__UNLIKELY(b->pending) && depth == 0) hive__compact(b);
+        if (HIVE__UNLIKELY(b->pending)) hive__after_delivery(b, depth);
         return 1;
     }
     return publish_to(bus, e, l, id, fields, n);

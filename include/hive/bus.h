@@ -126,9 +126,6 @@ typedef struct hive_event {
     const char *name;         /* interned name, lives as long as the bus */
     const hive_field *fields;
     size_t nfields;
-    /* Internal: this delivery's temporary (hive_event_attach). Zero it
-     * when building an event by hand ({ .fields = f, ... } does). */
-    struct { const void *key; void *data; void (*release)(void *data); } tmp_;
 } hive_event;
 
 /* Field lookup. Return the field with that key, or NULL. */
@@ -152,10 +149,12 @@ int hive_event_get_msgpack(const hive_event *ev, const char *key,
  * same delivery sees it through hive_event_attached(ev, key), so a value
  * derived from the event (hive_event_body decodes the body this way) is
  * computed once per delivery, whether the event was published or posted.
- * One temporary per delivery: HIVE_EEXIST when one is already attached
- * (under another key or the same), HIVE_ESTATE when ev is not an event the
- * bus is delivering (a hand-built or copied hive_event: only the pointer a
- * handler was given counts), HIVE_EINVAL for NULL ev, key or release.
+ * One temporary per event: HIVE_EEXIST when one is already attached
+ * (under another key or the same); HIVE_ESTATE when ev->bus is not
+ * delivering anything (a hand-built event outside a handler); HIVE_ELIMIT
+ * when 8 nested deliveries already hold one; HIVE_EINVAL for NULL ev, key
+ * or release. Use the pointer the handler was given: a temporary is found
+ * by it, and a copy's is released with the delivery that was running.
  * Owner thread (the handler's); the data must not be used after release.
  */
 int hive_event_attach(const hive_event *ev, const void *key, void *data, void (*release)(void *data));

@@ -246,7 +246,11 @@ static _Thread_local char g_last_error[160];
 
 static void set_last_error(const char *why)
 {
-    snprintf(g_last_error, sizeof g_last_error, "%s", why && *why ? why : "invalid msgpack");
+    const char *s = why && *why ? why : "invalid msgpack";
+    size_t n = strlen(s);
+    if (n >= sizeof g_last_error) n = sizeof g_last_error - 1;   /* cut, as documented */
+    memcpy(g_last_error, s, n);
+    g_last_error[n] = '\0';
 }
 
 const char *hive_msg_last_error(void) { return g_last_error; }

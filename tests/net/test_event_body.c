@@ -140,3 +140,39 @@ Test(threads, event_body_on_the_posted_path, .timeout = 30)
     cr_expect_eq(s.n, N - 1, "in order");
     fx_fini(&fx);
 }
+
+/* Nested deliveries each own their temporary: the inner one is released
+ * when the inner delivery returns, the outer one after the outer. */
+static int order[4], norder;
+static void rel_inner(void *p) { (void)p; order[norder++] = 1; }
+static void rel_outer(void *p) { (void)p; order[norder++] = 2; }
+static int inner_seen_outer;
+
+static void inner(const hive_event *ev, void *user)
+{
+    cr_expect_eq(hive_event_attach(ev, &key_b, NULL, rel_inner), HIVE_OK);
+    inner_seen_outer = hive_event_attached(ev, &key_a) != NULL;   /* another event's */
+}
+
+static void outer(const hive_event *ev, void *user)
+{
+    static int token;
+    cr_expect_eq(hive_event_attach(ev, &key_a, &token, rel_outer), HIVE_OK);
+    hive_bus_publish_name(ev->bus, "t:inner", NULL, 0);
+    cr_expect_eq(norder, 1, "the inner temporary is gone when the inner publish returns");
+    cr_expect_eq(hive_event_attached(ev, &key_a), &token, "the outer one is still there");
+}
+
+Test(event_body, nested_deliveries_release_innermost_first, .timeout = 5)
+{
+    hive_bus *bus = hive_bus_create(NULL);
+    hive_bus_subscribe(bus, "t:outer", outer, NULL, NULL);
+    hive_bus_subscribe(bus, "t:inner", inner, NULL, NULL);
+    norder = 0;
+    cr_expect_eq(hive_bus_publish_name(bus, "t:outer", NULL, 0), 1);
+    cr_expect_eq(norder, 2);
+    cr_expect_eq(order[0], 1);
+    cr_expect_eq(order[1], 2);
+    cr_expect_not(inner_seen_outer, "a temporary belongs to its own event");
+    hive_bus_destroy(bus);
+}
