@@ -80,6 +80,7 @@ static void on_welcome(hive_client *c, hive__conn *k, hive__act *act)
         hive__ep_close(ep, k, HIVE_CLOSE_NO_MEMORY, NULL, false, HIVE__CLOSE_FRAME, false);
         return;
     }
+    hive__ep_attach_shapes(ep, pt);
     /* The new table replaces the old one whole; other threads look names
      * up under the lock. */
     pthread_mutex_lock(&ep->lock);
@@ -89,6 +90,11 @@ static void on_welcome(hive_client *c, hive__conn *k, hive__act *act)
     hive__ptable_free(old);
     ep->any_pe_ids = true;
     hive__ep_refresh_wants(ep);
+    /* A new registry: every subscription and shape is looked at again
+     * (UNKNOWN PACKET NAMES). */
+    ep->names_checked = 0;
+    hive__ep_check_names(ep);
+    hive__ep_check_shapes(ep);
 
     k->cid = w->cid;
     k->peer_max_frame = w->max_frame;

@@ -136,7 +136,9 @@ typedef enum hive__act_kind {
     HIVE__ACT_CLOSE,       /* the peer broke the protocol: close with reason */
     HIVE__ACT_ACK,         /* the peer received n counted frames */
     HIVE__ACT_RESUME,      /* server: u.resume parsed (reason: 0 or why to reject) */
-    HIVE__ACT_RESUMED      /* client: u.resumed parsed */
+    HIVE__ACT_RESUMED,     /* client: u.resumed parsed */
+    HIVE__ACT_MISSHAPEN    /* a user packet that does not fit its declared shape:
+                              pe; reason: 0 (drop) or bad_shape; why in u.close.message */
 } hive__act_kind;
 
 typedef struct hive__act {

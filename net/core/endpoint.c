@@ -291,6 +291,19 @@ static void act_on(hive__ep *ep, hive__conn *c, const hive__frame *f, hive__act 
     case HIVE__ACT_DELIVER:
         deliver(ep, c, f, act);
         break;
+    case HIVE__ACT_MISSHAPEN:
+        HIVE__STAT_ADD(ep, shape_rejected, 1);
+        if (act->reason) {
+            hive__ep_close(ep, c, act->reason, act->u.close.message, false, HIVE__CLOSE_FRAME, false);
+        } else if (hive_bus_wants(ep->bus, ep->ev[HIVE__EV_WARNING])) {
+            /* Voidable, and never to stderr: a hostile peer must not be
+             * able to fill the server's log. */
+            hive_field fl[] = { HIVE_PTR(ep->self_key, ep->self), HIVE_STR("code", "bad_shape"),
+                                HIVE_INT("cid", c->cid), HIVE_STR("name", act->pe->name),
+                                HIVE_STR("text", act->u.close.message) };
+            hive__ep_emit(ep, ep->ev[HIVE__EV_WARNING], fl, 5);
+        }
+        break;
     case HIVE__ACT_PING:
         hive__ep_loss_sample(ep, c, f->body, f->body_len);
         /* A reply never grows a queue the peer is not draining: a ping
@@ -664,6 +677,7 @@ static void tick(hive__ep *ep)
     uint64_t now = ep->now;
     if (now - ep->last_tick < HIVE__TICK_MS) return;
     ep->last_tick = now;
+    hive__ep_check_names(ep);   /* subscriptions made since: typos (UNKNOWN PACKET NAMES) */
     hive__conn *next;
     for (hive__conn *c = ep->conns; c; c = next) {
         next = c->next;

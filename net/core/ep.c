@@ -6,6 +6,7 @@
 #include "net/wire/mpdecode.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -17,7 +18,7 @@ const char *const hive__server_event_names[HIVE__EV_COUNT] = {
     [HIVE__EV_BIND] = HIVE_EV_SERVER_BIND, [HIVE__EV_SHUTDOWN] = HIVE_EV_SERVER_SHUTDOWN,
     [HIVE__EV_ACCEPT] = HIVE_EV_SERVER_ACCEPT, [HIVE__EV_BACKPRESSURE] = HIVE_EV_SERVER_BACKPRESSURE,
     [HIVE__EV_STATS] = HIVE_EV_SERVER_STATS, [HIVE__EV_SUSPENDED] = HIVE_EV_SERVER_SUSPENDED,
-    [HIVE__EV_RESUMED] = HIVE_EV_SERVER_RESUMED,
+    [HIVE__EV_RESUMED] = HIVE_EV_SERVER_RESUMED, [HIVE__EV_WARNING] = HIVE_EV_SERVER_WARNING,
 };
 
 const char *const hive__client_event_names[HIVE__EV_COUNT] = {
@@ -28,6 +29,7 @@ const char *const hive__client_event_names[HIVE__EV_COUNT] = {
     [HIVE__EV_CONNECT] = HIVE_EV_CLIENT_CONNECT, [HIVE__EV_BACKPRESSURE] = HIVE_EV_CLIENT_BACKPRESSURE,
     [HIVE__EV_STATS] = HIVE_EV_CLIENT_STATS, [HIVE__EV_RECONNECTING] = HIVE_EV_CLIENT_RECONNECTING,
     [HIVE__EV_INVALIDATED] = HIVE_EV_CLIENT_SESSION_INVALIDATED, [HIVE__EV_RESUMED] = HIVE_EV_CLIENT_RESUMED,
+    [HIVE__EV_WARNING] = HIVE_EV_CLIENT_WARNING,
 };
 
 int hive__ep_config_resolve(const hive__ep_config *c)
@@ -271,6 +273,8 @@ static void ep_fini(hive__ep *ep)
     hive__decoder_free(&ep->dec);
     hive__ptable_free(ep->pt);
     ep->pt = NULL;
+    hive__shape_free_all(ep->shapes);
+    ep->shapes = NULL;
     hive__tls_config_free(ep->tls);
     hive__admit_free(&ep->adm);
     hive__free(ep->app);
@@ -684,6 +688,7 @@ void hive__ep_stats(const hive__ep *ep, hive_net_stats *out)
     out->rate_limited = __atomic_load_n(&ep->stats.rate_limited, __ATOMIC_RELAXED);
     out->resumes = __atomic_load_n(&ep->stats.resumes, __ATOMIC_RELAXED);
     out->resumes_refused = __atomic_load_n(&ep->stats.resumes_refused, __ATOMIC_RELAXED);
+    out->shape_rejected = __atomic_load_n(&ep->stats.shape_rejected, __ATOMIC_RELAXED);
     out->busy_rejected = __atomic_load_n(&ep->stats.busy_rejected, __ATOMIC_RELAXED);
     out->handshakes_evicted = __atomic_load_n(&ep->stats.handshakes_evicted, __ATOMIC_RELAXED);
     /* Earlier transports' counters plus the live one's (any thread, see
@@ -833,4 +838,85 @@ void hive__ep_conn_stats(hive__ep *ep, const hive__conn *c, hive_conn_stats *out
     uint64_t now = hive__now_ms();
     out->connected_ms = now > c->t_made ? now - c->t_made : 0;
     out->resumes = __atomic_load_n(&c->resumes, __ATOMIC_RELAXED);
+}
+
+/* ---- Declared shapes and unknown packet names ---- */
+
+void hive__ep_attach_shapes(hive__ep *ep, hive__ptable *pt)
+{
+    for (size_t i = 0; pt && i < pt->n; i++) pt->e[i].shape = hive__shape_find(ep->shapes, pt->e[i].name);
+}
+
+int hive__ep_set_shape(hive__ep *ep, const char *name, const hive_shape_field *fields, size_t n,
+                       hive_shape_policy policy)
+{
+    hive__shape *sh;
+    int rc = hive__shape_new(&sh, name, fields, n, policy);
+    if (rc < 0) return rc;
+    /* Replace an earlier one for the same name (nothing points at it:
+     * shapes change only while no packet table is in use). */
+    for (hive__shape **pp = &ep->shapes; *pp; pp = &(*pp)->next) {
+        if (!strcmp((*pp)->name, name)) {
+            hive__shape *old = *pp;
+            sh->next = old->next;
+            *pp = sh;
+            old->next = NULL;
+            hive__ep_attach_shapes(ep, ep->pt);   /* a client's last table points at old */
+            hive__shape_free_all(old);
+            return HIVE_OK;
+        }
+    }
+    sh->next = ep->shapes;
+    ep->shapes = sh;
+    hive__ep_attach_shapes(ep, ep->pt);
+    return HIVE_OK;
+}
+
+void hive__ep_warn(hive__ep *ep, const char *code, const char *name, const char *text)
+{
+    hive_event_id id = ep->ev[HIVE__EV_WARNING];
+    if (hive_bus_wants(ep->bus, id)) {
+        hive_field f[] = { HIVE_PTR(ep->self_key, ep->self), HIVE_STR("code", code), HIVE_STR("name", name),
+                           HIVE_STR("text", text) };
+        hive__ep_emit(ep, id, f, 4);
+    } else {
+        fprintf(stderr, "hive: warning: %s\n", text);
+    }
+}
+
+int hive__ep_check_names(hive__ep *ep)
+{
+    const char *prefix = ep->face->recv_prefix;
+    if (!ep->pt || !prefix) return 0;
+    size_t plen = strlen(prefix);
+    int found = 0;
+    for (;;) {
+        hive_event_id id = (hive_event_id)(ep->names_checked + 1);
+        const char *nm = hive_bus_name(ep->bus, id);
+        if (!nm) break;
+        ep->names_checked++;
+        if (strncmp(nm, prefix, plen) != 0 || !hive_bus_wants(ep->bus, id)) continue;
+        const char *pkt = nm + plen;
+        if (hive_registry_id(ep->pt->reg, pkt) > 0) continue;
+        char text[HIVE_NAME_MAX + 160];
+        snprintf(text, sizeof text, "a handler listens to %s, but \"%s\" is no packet type of this %s's registry: it will never fire",
+                 nm, pkt, ep->self_key);
+        hive__ep_warn(ep, "unknown_packet", pkt, text);
+        found++;
+    }
+    return found;
+}
+
+int hive__ep_check_shapes(hive__ep *ep)
+{
+    int found = 0;
+    for (const hive__shape *sh = ep->shapes; sh && ep->pt; sh = sh->next) {
+        if (hive_registry_id(ep->pt->reg, sh->name) > 0) continue;
+        char text[HIVE_NAME_MAX + 120];
+        snprintf(text, sizeof text, "a shape is declared for \"%s\", which is no packet type of this %s's registry",
+                 sh->name, ep->self_key);
+        hive__ep_warn(ep, "unknown_packet", sh->name, text);
+        found++;
+    }
+    return found;
 }

@@ -40,6 +40,7 @@
 #include "hive/net.h"
 #include "net/core/conn.h"
 #include "net/core/admit.h"
+#include "net/core/shape.h"
 #include "net/transport/transport.h"
 #include "net/transport/netsim.h"
 
@@ -79,7 +80,7 @@ typedef enum hive__ev {
     HIVE__EV_HANDSHAKE, HIVE__EV_SEND, HIVE__EV_RECV, HIVE__EV_CLOSE,
     HIVE__EV_BIND, HIVE__EV_SHUTDOWN, HIVE__EV_ACCEPT, HIVE__EV_CONNECT,
     HIVE__EV_BACKPRESSURE, HIVE__EV_STATS, HIVE__EV_RECONNECTING, HIVE__EV_INVALIDATED,
-    HIVE__EV_SUSPENDED, HIVE__EV_RESUMED,
+    HIVE__EV_SUSPENDED, HIVE__EV_RESUMED, HIVE__EV_WARNING,
     HIVE__EV_COUNT
 } hive__ev;
 
@@ -203,6 +204,10 @@ struct hive__ep {
     uint64_t last_tick;
     int32_t stats_interval_ms;   /* per-connection stats events; <= 0: none */
     uint32_t drain_ms;           /* drain_timeout_ms (0: a graceful close does not wait) */
+    hive__shape *shapes;         /* declared shapes by name (owner thread sets them
+                                    while no I/O runs; the packet table points in) */
+    uint32_t names_checked;      /* I/O thread: bus ids looked at for unknown
+                                    packet names (UNKNOWN PACKET NAMES) */
     uint32_t bw_in, bw_out;      /* bandwidth_in / bandwidth_out (bytes/s, 0: unlimited) */
     hive__netsim_spec netsim;    /* the simulator between core and transport (off: .on false) */
     char *netsim_text;           /* the spec in force, kept */
@@ -472,6 +477,21 @@ int hive__ep_send_user(hive__ep *ep, hive__conn *c, const hive__pentry *pe, cons
                        size_t len, bool reliable);
 int hive__ep_bcast_user(hive__ep *ep, const hive__pentry *pe, const void *body, size_t len,
                         hive_cid except, bool reliable);
+
+/* Points pt's entries at their declared shapes. */
+void hive__ep_attach_shapes(hive__ep *ep, hive__ptable *pt);
+/* Adds or replaces the shape for name. HIVE_OK, HIVE_EINVAL, HIVE_ENOMEM. */
+int  hive__ep_set_shape(hive__ep *ep, const char *name, const hive_shape_field *fields, size_t n,
+                        hive_shape_policy policy);
+/* Looks at the bus names interned since the last call for subscribed
+ * net:<side>.recv.<name> with a name the packet table lacks, and warns
+ * once for each. Returns how many it found. I/O thread (or owner before
+ * any I/O). */
+int  hive__ep_check_names(hive__ep *ep);
+/* Warns for each declared shape whose name the packet table lacks. */
+int  hive__ep_check_shapes(hive__ep *ep);
+/* A warning: net:<side>.warning when someone listens, else stderr. */
+void hive__ep_warn(hive__ep *ep, const char *code, const char *name, const char *text);
 
 /* Whether any per-packet event has a listener (decides decoding). */
 void hive__ep_refresh_wants(hive__ep *ep);

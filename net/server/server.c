@@ -132,6 +132,15 @@ int hive_server_register(hive_server *s, const char *name, uint32_t id, hive_del
     return rc;
 }
 
+int hive_server_shape(hive_server *s, const char *name, const hive_shape_field *fields, size_t n,
+                      hive_shape_policy policy)
+{
+    if (!s || !name) return HIVE_EINVAL;
+    if (s->started_once || get_st(s) == HIVE__S_SHUT) return HIVE_ESTATE;
+    if (hive_registry_id(s->reg, name) <= 0) return HIVE_ENOENT;
+    return hive__ep_set_shape(&s->ep, name, fields, n, policy);
+}
+
 const hive_registry *hive_server_registry(const hive_server *s) { return s ? s->reg : NULL; }
 
 int hive_server_packet_id(const hive_server *s, const char *name)
@@ -199,12 +208,16 @@ int hive_server_start(hive_server *s)
         hive__ptable *pt;
         int rc = hive__ptable_build(&pt, s->reg, false, s->ep.bus, HIVE_EV_SERVER_RECV_PREFIX);
         if (rc < 0) return rc;
+        hive__ep_attach_shapes(&s->ep, pt);
         pthread_mutex_lock(&s->ep.lock);
         s->ep.pt = pt;
         pthread_mutex_unlock(&s->ep.lock);
         for (size_t i = 0; i < pt->n; i++)
             if (pt->e[i].ev > 0) s->ep.any_pe_ids = true;
     }
+    /* The registry is settled: subscriptions to packets it lacks. */
+    s->ep.names_checked = 0;
+    if (hive__ep_check_names(&s->ep) > 0 && s->cfg.strict_names) return HIVE_ENOENT;
     s->started_once = true;
     pthread_mutex_lock(&s->ep.lock);
     s->ep.closed = false;
