@@ -384,7 +384,9 @@ static void ep_data(void *core, hive__link *link, const uint8_t *p, size_t n, in
         hive__conn_on_frame(c, &f, channel, ep->pt, &ep->dec, decode, &act);
         if (f.pid == HIVE__PID_PONG && act.kind == HIVE__ACT_NONE)
             hive__ep_rtt_sample(ep, c, f.body, f.body_len);
-        bool counted = act.kind == HIVE__ACT_DELIVER && (f.flags & HIVE__FLAG_SEQ);
+        /* A packet dropped for its shape was received all the same: it
+         * counts, or the peer would replay it after a resume. */
+        bool counted = (act.kind == HIVE__ACT_DELIVER || act.kind == HIVE__ACT_MISSHAPEN) && (f.flags & HIVE__FLAG_SEQ);
         if (counted) c->rp.recv++;
         act_on(ep, c, &f, &act);
         /* A resume moved this link to the session it resumes: go on with

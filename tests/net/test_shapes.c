@@ -60,6 +60,8 @@ static void b_wrong(hive_msg *m) { hive_msg_map(m, 1); hive_msg_kv_str(m, "x", "
 static void b_opt_wrong(hive_msg *m) { hive_msg_map(m, 2); hive_msg_kv_int(m, "x", 1); hive_msg_kv_int(m, "who", 3); }
 static void b_array(hive_msg *m) { hive_msg_array(m, 1); hive_msg_int(m, 1); }
 
+static void on_delivered(const hive_event *ev, void *u) { *(int64_t *)u = hive_event_int(ev, "delivered", -1); }
+
 typedef struct pump_n { int *n; int want; } pump_n;
 static bool reached_n(void *a) { pump_n *p = a; return *p->n >= p->want; }
 
@@ -98,6 +100,13 @@ Test(shapes, a_misfit_is_dropped_and_counted_and_the_connection_stays, .timeout 
     cr_expect_eq(w.cid, (int64_t)hive_client_cid(c));
     cr_expect_str_eq(w.name, "game:pos");
     cr_expect_eq(hive_client_get_state(c), HIVE_CLIENT_OPEN, "dropping never closes");
+    /* The dropped ones were received all the same: the client's close
+     * finds every message acknowledged. */
+    int64_t delivered = -1;
+    hive_bus_subscribe(cbus, HIVE_EV_CLIENT_CLOSE, on_delivered, &delivered, NULL);
+    cr_assert_eq(hive_client_close(c, HIVE_CLOSE_NORMAL, NULL), HIVE_OK);
+    cr_assert(pump(s, c, 3000, client_gone, c));
+    cr_expect_eq(delivered, 1, "a dropped packet still counts as received");
     hive_client_destroy(c);
     hive_server_destroy(s);
     hive_bus_destroy(sbus);
