@@ -357,6 +357,8 @@ extern "C" {
 #define HIVE_DEFAULT_CLOSE_LINGER_MS      200
 #define HIVE_DEFAULT_DRAIN_TIMEOUT_MS     1000    /* a graceful close waits this long: CLOSING */
 #define HIVE_MAX_DRAIN_TIMEOUT_MS         60000
+#define HIVE_DEFAULT_COMPRESS_THRESHOLD   8192    /* bodies this large are compressed: COMPRESSION */
+#define HIVE_MIN_COMPRESS_THRESHOLD       64
 #define HIVE_DEFAULT_PULL_CAPACITY        4096
 #define HIVE_DEFAULT_SEND_QUEUE_BYTES     (1u << 20)  /* per connection: see SEND QUEUES */
 #define HIVE_MIN_SEND_QUEUE_BYTES         65536
@@ -427,7 +429,8 @@ typedef uint32_t hive_cid;
     X(SLOW_SENDER,       22, "slow_sender",       "the peer sent a frame too slowly: it did not complete in frame_timeout_ms") \
     X(BUSY,              23, "busy",              "too many connections are being set up; try again") \
     X(SESSION_INVALID,   25, "session_invalid",   "the session could not be resumed: a new one began") \
-    X(BAD_SHAPE,         26, "bad_shape",         "a packet lacked the fields its type declares")
+    X(BAD_SHAPE,         26, "bad_shape",         "a packet lacked the fields its type declares") \
+    X(BAD_COMPRESSION,   27, "bad_compression",   "a compressed frame was corrupt or expanded past max_frame")
 
 typedef enum hive_close_reason {
 #define HIVE_CLOSE_ENUM_(name, code, str, text) HIVE_CLOSE_##name = (code),
@@ -662,6 +665,12 @@ typedef struct hive_server_config {
                                        behind one NAT, or for load tests from one
                                        machine. tcp://, tls://: not applied.
                                        See HOSTILE PEERS ON ENET above */
+    int32_t compress_threshold;     /* user messages with a body of at least this many
+                                       bytes are sent zstd-compressed to peers that
+                                       agreed (when that makes them smaller); 0:
+                                       default 8192, -1: compression off (not
+                                       agreed: neither side compresses), else at
+                                       least 64. See COMPRESSION */
     bool strict_names;              /* hive_server_start fails (HIVE_ENOENT) when a
                                        subscription names an unregistered packet
                                        (UNKNOWN PACKET NAMES) */
@@ -719,6 +728,9 @@ typedef struct hive_net_stats {
     /* DECLARED SHAPES: received packets that did not fit their type's
      * shape (dropped, or their connection closed with "bad_shape"). */
     uint64_t shape_rejected;
+    /* COMPRESSION: user frames sent compressed and the bytes that saved
+     * (body bytes before minus after), and compressed frames received. */
+    uint64_t compressed_out, compress_saved, compressed_in;
     /* Servers (ADMISSION): links refused on arrival with "busy" because
      * their address already had max_handshakes_per_addr handshakes under
      * way, and handshaking links closed with "busy" to make room for a
@@ -824,6 +836,32 @@ typedef enum hive_shape_policy { HIVE_SHAPE_DROP = 0, HIVE_SHAPE_CLOSE = 1 } hiv
  */
 int hive_server_shape(hive_server *s, const char *name, const hive_shape_field *fields, size_t n,
                       hive_shape_policy policy);
+
+/*
+ * COMPRESSION: user messages whose body is at least compress_threshold
+ * bytes (default 8192, like peng3dnet; -1 turns compression off) are sent
+ * compressed with zstd (level 1: a few hundred MB/s) when that makes them
+ * smaller, to peers that agreed in the handshake: the client offers it in
+ * its hello unless its own threshold is -1, the server agrees unless its
+ * is. A peer that did not agree is never sent a compressed frame, and
+ * one that sends it anyway is closed with "bad_frame". Both sides
+ * compress what they send; a broadcast is compressed once for all.
+ * Decompression is bounded: the frame must be one zstd frame declaring
+ * its size, at most this side's max_frame, and may not expand past it;
+ * otherwise the connection closes with "bad_compression" (a bomb costs
+ * at most max_frame bytes). Limits and the send queue count the
+ * compressed bytes; max_frame bounds the decompressed ones. Already
+ * compressed data (images, audio) gains nothing: turn its type off with
+ * hive_server_compress / hive_client_compress. hive_net_stats counts
+ * compressed_out, compress_saved and compressed_in. zstd's own memory
+ * comes from the C library's malloc.
+ */
+
+/* hive_server_compress - turn compression of one registered packet type
+ * off (on: back to the threshold rule). Before start. Returns HIVE_OK,
+ * HIVE_ENOENT (not registered), HIVE_ESTATE (after start), HIVE_EINVAL,
+ * HIVE_ENOMEM. Owner thread. */
+int hive_server_compress(hive_server *s, const char *name, bool on);
 
 /*
  * UNKNOWN PACKET NAMES: a subscription to net:server.recv.<name> (or
@@ -1082,6 +1120,8 @@ typedef struct hive_client_config {
     size_t resume_buffer_bytes;     /* as hive_server_config.resume_buffer_bytes */
     int32_t drain_timeout_ms;       /* as hive_server_config.drain_timeout_ms, for
                                        hive_client_close and hive_client_stop */
+    int32_t compress_threshold;     /* as hive_server_config.compress_threshold
+                                       (-1: not offered in the hello) */
 } hive_client_config;
 
 /*
@@ -1181,6 +1221,10 @@ int hive_client_close_reason(const hive_client *c);
  * Only while the client is idle or closed (else HIVE_ESTATE). */
 int hive_client_shape(hive_client *c, const char *name, const hive_shape_field *fields, size_t n,
                       hive_shape_policy policy);
+
+/* hive_client_compress - as hive_server_compress, for what the client
+ * sends, by name; while idle or closed (else HIVE_ESTATE). */
+int hive_client_compress(hive_client *c, const char *name, bool on);
 
 /* hive_client_packet_id / _name - look ups in the table the server sent
  * (empty before the welcome). The name is copied into buf (n bytes);

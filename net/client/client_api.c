@@ -216,3 +216,11 @@ int hive_client_shape(hive_client *c, const char *name, const hive_shape_field *
     if ((st != HIVE_CLIENT_IDLE && st != HIVE_CLIENT_CLOSED) || c->ep.thread_on) return HIVE_ESTATE;
     return hive__ep_set_shape(&c->ep, name, fields, n, policy);
 }
+
+int hive_client_compress(hive_client *c, const char *name, bool on)
+{
+    if (!c || !name) return HIVE_EINVAL;
+    int st = state_of(c);
+    if ((st != HIVE_CLIENT_IDLE && st != HIVE_CLIENT_CLOSED) || c->ep.thread_on) return HIVE_ESTATE;
+    return hive__ep_set_zip(&c->ep, name, on);
+}

@@ -22,7 +22,8 @@ static void cli_connected(hive__ep *ep, hive__conn *k)
     bool resume = c->sess.valid;
     int rc = resume ? hive__resume_pack(&m, c->cfg.app, c->sess.cid, c->sess.token, c->sess.rp.recv, c->cfg.max_frame)
                     : hive__hello_pack(&m, c->cfg.app, c->cfg.app_version, c->conntype, c->token,
-                                       c->cfg.token_len, c->cfg.max_frame, c->cfg.reconnect_attempts > 0);
+                                       c->cfg.token_len, c->cfg.max_frame, c->cfg.reconnect_attempts > 0,
+                                       ep->zmin != 0);
     hive__ep_conn_state(k, HIVE__C_AWAIT_WELCOME, ep->now);
     hive__cli_set_state(c, HIVE_CLIENT_HANDSHAKING);
     hive__ep_emit_self(ep, HIVE__EV_START);
@@ -52,6 +53,7 @@ static void on_resumed(hive_client *c, hive__conn *k, hive__act *act)
     k->has_token = true;
     memcpy(k->token, r->token, HIVE__RESUME_TOKEN);
     k->peer_max_frame = __atomic_load_n(&c->peer_max, __ATOMIC_ACQUIRE);
+    k->zstd = c->zstd;   /* agreed at the session's welcome */
     uint32_t resumes = c->sess.resumes + 1;
     __atomic_store_n(&k->resumes, resumes, __ATOMIC_RELAXED);
     hive__cli_sess_valid(c, false);
@@ -98,6 +100,8 @@ static void on_welcome(hive_client *c, hive__conn *k, hive__act *act)
 
     k->cid = w->cid;
     k->peer_max_frame = w->max_frame;
+    k->zstd = w->zstd && ep->zmin;
+    c->zstd = k->zstd;
     k->has_token = w->has_token;
     if (w->has_token) {
         memcpy(k->token, w->token, HIVE__RESUME_TOKEN);

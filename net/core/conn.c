@@ -148,10 +148,13 @@ void hive__conn_on_frame(const hive__conn *c, const hive__frame *f, int channel,
     if (f->flags & ~HIVE__FLAGS_KNOWN) { act_close(act, HIVE_CLOSE_BAD_FRAME); return; }
     if (f->pid < HIVE_PID_USER_MIN) {
         /* Only user frames are counted (docs/PROTOCOL.md, "Resume"). */
-        if (f->flags & HIVE__FLAG_SEQ) { act_close(act, HIVE_CLOSE_BAD_FRAME); return; }
+        if (f->flags & (HIVE__FLAG_SEQ | HIVE__FLAG_COMPRESSED)) { act_close(act, HIVE_CLOSE_BAD_FRAME); return; }
         on_own(c, f, dec, act);
         return;
     }
+    /* The endpoint decompresses agreed frames before this point
+     * (endpoint.c); one still compressed was never agreed. */
+    if (f->flags & HIVE__FLAG_COMPRESSED) { act_close(act, HIVE_CLOSE_BAD_FRAME); return; }
     /* A counted frame on the unreliable channel: no such thing. */
     if ((f->flags & HIVE__FLAG_SEQ) && channel == HIVE__CHANNEL_UNRELIABLE) {
         act_close(act, HIVE_CLOSE_BAD_FRAME);

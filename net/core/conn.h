@@ -95,6 +95,7 @@ typedef struct hive__conn {
     bool has_token;            /* a resume token was given in the welcome */
     uint8_t token[HIVE__RESUME_TOKEN];
     bool wants_resume;         /* server: the hello said the client resumes */
+    bool zstd;                 /* both sides agreed to compressed frames (COMPRESSION) */
     char *subject;             /* server: the peer certificate's subject at the handshake */
     /* Loss of the peer's unreliable frames (hive_conn_stats.loss), from
      * the counts the pings carry. I/O thread; st_loss_* read anywhere. */

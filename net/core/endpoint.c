@@ -347,6 +347,37 @@ static void act_on(hive__ep *ep, hive__conn *c, const hive__frame *f, hive__act 
 
 static bool rx_allow(hive__ep *ep, hive__conn *c, size_t size);
 
+/*
+ * A compressed frame (COMPRESSION in hive/net.h): its body becomes the
+ * decompressed one, which never exceeds this side's max_frame whatever
+ * the frame declares. A compressed frame the handshake did not agree to,
+ * or a Hive packet, is a bad_frame; corrupt or over-size data (a bomb)
+ * is bad_compression. Returns false when c was closed.
+ */
+static bool unzip(hive__ep *ep, hive__conn *c, hive__frame *f)
+{
+    if (f->pid < HIVE_PID_USER_MIN || !c->zstd || c->state != HIVE__C_OPEN) {
+        hive__ep_close(ep, c, HIVE_CLOSE_BAD_FRAME, "a compressed frame the handshake did not agree to", false,
+                       HIVE__CLOSE_FRAME, false);
+        return false;
+    }
+    const uint8_t *out;
+    size_t n;
+    int rc = hive__zstd_unpack(&ep->z, f->body, f->body_len, ep->max_frame, &out, &n);
+    if (rc < 0) {
+        hive__ep_close(ep, c, rc == HIVE_ENOMEM ? HIVE_CLOSE_NO_MEMORY : HIVE_CLOSE_BAD_COMPRESSION,
+                       rc == HIVE_ETOOBIG ? "the compressed body expands past max_frame"
+                                          : "the compressed body is not one intact zstd frame with its size",
+                       false, HIVE__CLOSE_FRAME, false);
+        return false;
+    }
+    HIVE__STAT_ADD(ep, compressed_in, 1);
+    f->body = out;
+    f->body_len = n;
+    f->flags &= (uint8_t)~HIVE__FLAG_COMPRESSED;
+    return true;
+}
+
 static void ep_data(void *core, hive__link *link, const uint8_t *p, size_t n, int channel)
 {
     hive__ep *ep = core;
@@ -380,6 +411,7 @@ static void ep_data(void *core, hive__link *link, const uint8_t *p, size_t n, in
         }
         HIVE__CSTAT_ADD(c, st_frames_in, 1);
         if (channel == HIVE__CHANNEL_UNRELIABLE) c->unrel_in++;
+        if ((f.flags & HIVE__FLAG_COMPRESSED) && !unzip(ep, c, &f)) return;
         hive__act act;
         hive__conn_on_frame(c, &f, channel, ep->pt, &ep->dec, decode, &act);
         if (f.pid == HIVE__PID_PONG && act.kind == HIVE__ACT_NONE)
@@ -531,12 +563,39 @@ static void emit_send(hive__ep *ep, hive__conn *c, const hive__pentry *pe, size_
     hive__ep_emit(ep, ep->ev[HIVE__EV_SEND], f, 5);
 }
 
+/* Does a user body of len bytes of type pe go compressed (when the peer
+ * agreed)? COMPRESSION in hive/net.h. */
+static bool zip_wanted(const hive__ep *ep, const hive__pentry *pe, size_t len)
+{
+    return ep->zmin && len >= ep->zmin && !pe->no_zip;
+}
+
+/* One user frame to c, compressed when that was agreed and pays. */
+static int send_user_frame(hive__ep *ep, hive__conn *c, const hive__pentry *pe, const void *body, size_t len,
+                           bool reliable)
+{
+    if (c->zstd && zip_wanted(ep, pe, len)) {
+        if (!hive__frame_fits(pe->pid, len, c->peer_max_frame)) return HIVE_ETOOBIG;
+        const uint8_t *z;
+        size_t zn;
+        if (hive__zstd_pack(&ep->z, body, len, &z, &zn) == HIVE_OK) {
+            int rc = hive__ep_send_frame_f(ep, c, pe->pid, z, zn, reliable, HIVE__FLAG_COMPRESSED);
+            if (rc == HIVE_OK) {
+                HIVE__STAT_ADD(ep, compressed_out, 1);
+                HIVE__STAT_ADD(ep, compress_saved, len - zn);
+            }
+            return rc;
+        }
+    }
+    return hive__ep_send_frame(ep, c, pe->pid, body, len, reliable);
+}
+
 int hive__ep_send_user(hive__ep *ep, hive__conn *c, const hive__pentry *pe, const void *body,
                        size_t len, bool reliable)
 {
     if (c->state == HIVE__C_SUSPENDED && !reliable) return HIVE_OK;   /* lost, as unreliable may be */
     if ((c->state != HIVE__C_OPEN && c->state != HIVE__C_SUSPENDED) || hive__ep_draining(c)) return HIVE_ESTATE;
-    int rc = hive__ep_send_frame(ep, c, pe->pid, body, len, reliable);
+    int rc = send_user_frame(ep, c, pe, body, len, reliable);
     if (c->state == HIVE__C_SUSPENDED) {
         /* Kept for the replay; if the buffer had to drop one, the session
          * can no longer be resumed: it ends now, and says why. */
@@ -553,12 +612,16 @@ int hive__ep_send_user(hive__ep *ep, hive__conn *c, const hive__pentry *pe, cons
 int hive__ep_bcast_user(hive__ep *ep, const hive__pentry *pe, const void *body, size_t len,
                         hive_cid except, bool reliable)
 {
-    hive__bcast b;
+    hive__bcast b, bz;
     if (hive__ep_bcast_init(&b, pe->pid, body, len, reliable) != HIVE_OK) return 0;
     if (ep->no_seq && b.counted) {   /* the measurement knob (ep.h) */
         b.counted = false;
         b.hn = hive__frame_header(b.hdr, pe->pid, 0, len);
     }
+    /* The compressed body, made once for every peer that agreed, in a
+     * copy of its own: a send handler may compress something else. */
+    uint8_t *zbody = NULL;
+    bool zip = zip_wanted(ep, pe, len) && !ep->no_seq, zip_tried = false;
     int n = 0;
     bool want = hive_bus_wants(ep->bus, ep->ev[HIVE__EV_SEND]);
     hive__conn *next;
@@ -567,7 +630,24 @@ int hive__ep_bcast_user(hive__ep *ep, const hive__pentry *pe, const void *body, 
         if (c->cid == except) continue;
         if (c->state != HIVE__C_OPEN && !(reliable && c->state == HIVE__C_SUSPENDED)) continue;
         if (hive__ep_draining(c)) continue;
-        int rc = hive__ep_bcast_send(ep, c, &b);
+        if (zip && c->zstd && !zip_tried) {
+            zip_tried = true;
+            const uint8_t *z;
+            size_t zn;
+            if (hive__zstd_pack(&ep->z, body, len, &z, &zn) == HIVE_OK && (zbody = hive__malloc(zn ? zn : 1))) {
+                memcpy(zbody, z, zn);
+                if (hive__ep_bcast_init_z(&bz, pe->pid, zbody, zn, len, reliable) != HIVE_OK) {
+                    hive__free(zbody);
+                    zbody = NULL;
+                }
+            }
+        }
+        bool zc = zbody && c->zstd;
+        int rc = hive__ep_bcast_send(ep, c, zc ? &bz : &b);
+        if (zc && rc == HIVE_OK) {
+            HIVE__STAT_ADD(ep, compressed_out, 1);
+            HIVE__STAT_ADD(ep, compress_saved, len - bz.len);
+        }
         if (c->state == HIVE__C_SUSPENDED) {
             if (!hive__replay_whole(&c->rp))   /* as in hive__ep_send_user */
                 hive__ep_close(ep, c, HIVE_CLOSE_SESSION_INVALID, "the replay buffer overflowed while suspended",
@@ -580,6 +660,10 @@ int hive__ep_bcast_user(hive__ep *ep, const hive__pentry *pe, const void *body, 
         if (want) emit_send(ep, c, pe, len);
     }
     hive__ep_bcast_fini(ep, &b);
+    if (zbody) {
+        hive__ep_bcast_fini(ep, &bz);
+        hive__free(zbody);
+    }
     return n;
 }
 

@@ -62,6 +62,11 @@ int hive__ep_config_resolve(const hive__ep_config *c)
         return hive__create_fail(HIVE_EINVAL, "drain_timeout_ms",
                                  "%s.drain_timeout_ms: %d is not -1 (no wait) nor within 1..%d", c->what,
                                  (int)*c->drain_timeout_ms, HIVE_MAX_DRAIN_TIMEOUT_MS);
+    if (!*c->compress_threshold) *c->compress_threshold = HIVE_DEFAULT_COMPRESS_THRESHOLD;
+    if (*c->compress_threshold != -1 && *c->compress_threshold < HIVE_MIN_COMPRESS_THRESHOLD)
+        return hive__create_fail(HIVE_EINVAL, "compress_threshold",
+                                 "%s.compress_threshold: %d is not -1 (off) nor at least %d", c->what,
+                                 (int)*c->compress_threshold, HIVE_MIN_COMPRESS_THRESHOLD);
     if (*c->heartbeat_ms >= *c->heartbeat_timeout_ms)
         return hive__create_fail(HIVE_EINVAL, "heartbeat_ms", "%s.heartbeat_ms: %u must be under heartbeat_timeout_ms (%u)",
                                  c->what, *c->heartbeat_ms, *c->heartbeat_timeout_ms);
@@ -275,6 +280,11 @@ static void ep_fini(hive__ep *ep)
     ep->pt = NULL;
     hive__shape_free_all(ep->shapes);
     ep->shapes = NULL;
+    hive__zstd_free(&ep->z);
+    for (size_t k = 0; k < ep->n_nozip; k++) hive__free(ep->nozip[k]);
+    hive__free(ep->nozip);
+    ep->nozip = NULL;
+    ep->n_nozip = 0;
     hive__tls_config_free(ep->tls);
     hive__admit_free(&ep->adm);
     hive__free(ep->app);
@@ -438,13 +448,21 @@ void hive__ep_sendq_crossed(hive__ep *ep, hive__conn *c, size_t q)
 int hive__ep_send_frame(hive__ep *ep, hive__conn *c, uint32_t pid, const void *body,
                         size_t len, bool reliable)
 {
+    return hive__ep_send_frame_f(ep, c, pid, body, len, reliable, 0);
+}
+
+int hive__ep_send_frame_f(hive__ep *ep, hive__conn *c, uint32_t pid, const void *body,
+                          size_t len, bool reliable, uint8_t flags)
+{
     /* Reliable user frames are counted and kept for a resume
      * (docs/PROTOCOL.md, "Resume"); a suspended session only keeps them. */
     bool counted = reliable && pid >= HIVE_PID_USER_MIN && !ep->no_seq;
     if (!c->link && !(counted && c->state == HIVE__C_SUSPENDED)) return HIVE_ECLOSED;
-    if (!hive__frame_fits(pid, len, c->peer_max_frame)) return HIVE_ETOOBIG;
+    /* (A compressed body was checked against the peer's limit before:
+     * its decompressed size is what counts.) */
+    if (!(flags & HIVE__FLAG_COMPRESSED) && !hive__frame_fits(pid, len, c->peer_max_frame)) return HIVE_ETOOBIG;
     uint8_t hdr[HIVE__FRAME_HEADER_MAX];
-    size_t hn = hive__frame_header(hdr, pid, counted ? HIVE__FLAG_SEQ : 0, len);
+    size_t hn = hive__frame_header(hdr, pid, (uint8_t)((counted ? HIVE__FLAG_SEQ : 0) | flags), len);
     if (!hn) return HIVE_ETOOBIG;
     const void *pieces[2] = { hdr, body };
     size_t lens[2] = { hn, len };
@@ -495,6 +513,18 @@ void hive__ep_send_ack(hive__ep *ep, hive__conn *c)
         c->rp.ack_at = ep->now;
     }
     hive_msg_free(&m);
+}
+
+int hive__ep_bcast_init_z(hive__bcast *b, uint32_t pid, const void *body, size_t len, size_t raw_len,
+                          bool reliable)
+{
+    int rc = hive__ep_bcast_init(b, pid, body, len, reliable);
+    if (rc < 0) return rc;
+    b->hn = hive__frame_header(b->hdr, pid, (uint8_t)((b->counted ? HIVE__FLAG_SEQ : 0) | HIVE__FLAG_COMPRESSED), len);
+    if (!b->hn) return HIVE_ETOOBIG;
+    uint8_t tmp[HIVE__VARINT_MAX];
+    b->need = hive__varint_encode(pid, tmp) + 1 + raw_len;   /* what the peer will hold */
+    return HIVE_OK;
 }
 
 int hive__ep_bcast_init(hive__bcast *b, uint32_t pid, const void *body, size_t len, bool reliable)
@@ -689,6 +719,9 @@ void hive__ep_stats(const hive__ep *ep, hive_net_stats *out)
     out->resumes = __atomic_load_n(&ep->stats.resumes, __ATOMIC_RELAXED);
     out->resumes_refused = __atomic_load_n(&ep->stats.resumes_refused, __ATOMIC_RELAXED);
     out->shape_rejected = __atomic_load_n(&ep->stats.shape_rejected, __ATOMIC_RELAXED);
+    out->compressed_out = __atomic_load_n(&ep->stats.compressed_out, __ATOMIC_RELAXED);
+    out->compress_saved = __atomic_load_n(&ep->stats.compress_saved, __ATOMIC_RELAXED);
+    out->compressed_in = __atomic_load_n(&ep->stats.compressed_in, __ATOMIC_RELAXED);
     out->busy_rejected = __atomic_load_n(&ep->stats.busy_rejected, __ATOMIC_RELAXED);
     out->handshakes_evicted = __atomic_load_n(&ep->stats.handshakes_evicted, __ATOMIC_RELAXED);
     /* Earlier transports' counters plus the live one's (any thread, see
@@ -844,7 +877,33 @@ void hive__ep_conn_stats(hive__ep *ep, const hive__conn *c, hive_conn_stats *out
 
 void hive__ep_attach_shapes(hive__ep *ep, hive__ptable *pt)
 {
-    for (size_t i = 0; pt && i < pt->n; i++) pt->e[i].shape = hive__shape_find(ep->shapes, pt->e[i].name);
+    for (size_t i = 0; pt && i < pt->n; i++) {
+        pt->e[i].shape = hive__shape_find(ep->shapes, pt->e[i].name);
+        pt->e[i].no_zip = false;
+        for (size_t k = 0; k < ep->n_nozip; k++)
+            if (!strcmp(ep->nozip[k], pt->e[i].name)) pt->e[i].no_zip = true;
+    }
+}
+
+int hive__ep_set_zip(hive__ep *ep, const char *name, bool on)
+{
+    for (size_t k = 0; k < ep->n_nozip; k++) {
+        if (strcmp(ep->nozip[k], name)) continue;
+        if (on) {
+            hive__free(ep->nozip[k]);
+            ep->nozip[k] = ep->nozip[--ep->n_nozip];
+        }
+        hive__ep_attach_shapes(ep, ep->pt);
+        return HIVE_OK;
+    }
+    if (on) return HIVE_OK;
+    char **v = hive__realloc(ep->nozip, (ep->n_nozip + 1) * sizeof *v);
+    if (!v) return HIVE_ENOMEM;
+    ep->nozip = v;
+    if (!(v[ep->n_nozip] = hive__strdup(name))) return HIVE_ENOMEM;
+    ep->n_nozip++;
+    hive__ep_attach_shapes(ep, ep->pt);
+    return HIVE_OK;
 }
 
 int hive__ep_set_shape(hive__ep *ep, const char *name, const hive_shape_field *fields, size_t n,

@@ -43,6 +43,7 @@
 #include "net/core/shape.h"
 #include "net/transport/transport.h"
 #include "net/transport/netsim.h"
+#include "net/wire/compress.h"
 
 #include <pthread.h>
 
@@ -204,6 +205,11 @@ struct hive__ep {
     uint64_t last_tick;
     int32_t stats_interval_ms;   /* per-connection stats events; <= 0: none */
     uint32_t drain_ms;           /* drain_timeout_ms (0: a graceful close does not wait) */
+    size_t zmin;                 /* compress_threshold: user bodies this large are
+                                    compressed; 0: compression off (not offered) */
+    hive__zstd z;                /* I/O thread: the compressor and decompressor */
+    char **nozip;                /* packet names never compressed (set like shapes) */
+    size_t n_nozip;
     hive__shape *shapes;         /* declared shapes by name (owner thread sets them
                                     while no I/O runs; the packet table points in) */
     uint32_t names_checked;      /* I/O thread: bus ids looked at for unknown
@@ -301,6 +307,10 @@ void hive__ep_drop_requests(hive__ep *ep);
  */
 int hive__ep_send_frame(hive__ep *ep, hive__conn *c, uint32_t pid, const void *body,
                         size_t len, bool reliable);
+/* The same with frame flags (HIVE__FLAG_COMPRESSED: body is compressed,
+ * and its decompressed size was checked against the peer's max_frame). */
+int hive__ep_send_frame_f(hive__ep *ep, hive__conn *c, uint32_t pid, const void *body,
+                          size_t len, bool reliable, uint8_t flags);
 
 /*
  * A frame encoded once for many connections (a broadcast): the header is
@@ -324,6 +334,10 @@ typedef struct hive__bcast {
 } hive__bcast;
 
 int  hive__ep_bcast_init(hive__bcast *b, uint32_t pid, const void *body, size_t len, bool reliable);
+/* The same for a compressed body (flag COMPRESSED); raw_len: its size
+ * before compression, which the peer's max_frame bounds. */
+int  hive__ep_bcast_init_z(hive__bcast *b, uint32_t pid, const void *body, size_t len, size_t raw_len,
+                           bool reliable);
 int  hive__ep_bcast_send(hive__ep *ep, hive__conn *c, hive__bcast *b);
 void hive__ep_bcast_fini(hive__ep *ep, hive__bcast *b);
 
@@ -376,6 +390,7 @@ typedef struct hive__ep_config {
     uint32_t *frame_timeout_ms;
     uint32_t *recv_frames_per_sec, *recv_bytes_per_sec;
     int32_t *drain_timeout_ms;
+    int32_t *compress_threshold;
 } hive__ep_config;
 
 int hive__ep_config_resolve(const hive__ep_config *c);
@@ -384,7 +399,8 @@ int hive__ep_config_resolve(const hive__ep_config *c);
     hive__ep_config_resolve(&(hive__ep_config){ (what), &(k).app, &(k).app_version,  \
         &(k).handshake_timeout_ms, &(k).heartbeat_ms, &(k).heartbeat_timeout_ms,     \
         &(k).max_frame, &(k).pull_capacity, &(k).send_queue_bytes, &(k).frame_timeout_ms,  \
-        &(k).recv_frames_per_sec, &(k).recv_bytes_per_sec, &(k).drain_timeout_ms })
+        &(k).recv_frames_per_sec, &(k).recv_bytes_per_sec, &(k).drain_timeout_ms,    \
+        &(k).compress_threshold })
 
 /* The heartbeat interval a zero heartbeat_ms gets: HIVE_DEFAULT_HEARTBEAT_MS,
  * or a third of the timeout when that is shorter (at least 1). */
@@ -478,8 +494,11 @@ int hive__ep_send_user(hive__ep *ep, hive__conn *c, const hive__pentry *pe, cons
 int hive__ep_bcast_user(hive__ep *ep, const hive__pentry *pe, const void *body, size_t len,
                         hive_cid except, bool reliable);
 
-/* Points pt's entries at their declared shapes. */
+/* Points pt's entries at their declared shapes and per-type settings. */
 void hive__ep_attach_shapes(hive__ep *ep, hive__ptable *pt);
+/* Turns compression of one packet type (by name) off or back on.
+ * HIVE_OK or HIVE_ENOMEM. */
+int  hive__ep_set_zip(hive__ep *ep, const char *name, bool on);
 /* Adds or replaces the shape for name. HIVE_OK, HIVE_EINVAL, HIVE_ENOMEM. */
 int  hive__ep_set_shape(hive__ep *ep, const char *name, const hive_shape_field *fields, size_t n,
                         hive_shape_policy policy);

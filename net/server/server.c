@@ -37,6 +37,7 @@ int hive__srv_setup(hive__ep *ep, const void *cfg)
     int rc = HIVE__EP_CONFIG_RESOLVE("hive_server_config", c);
     if (rc < 0) return rc;
     ep->drain_ms = c.drain_timeout_ms > 0 ? (uint32_t)c.drain_timeout_ms : 0;
+    ep->zmin = c.compress_threshold > 0 ? (size_t)c.compress_threshold : 0;
     if (!c.addr) c.addr = HIVE_DEFAULT_ADDR;
     if (!c.max_connections) c.max_connections = HIVE_DEFAULT_MAX_CONNECTIONS;
     if (!c.close_linger_ms) c.close_linger_ms = HIVE_DEFAULT_CLOSE_LINGER_MS;
@@ -139,6 +140,14 @@ int hive_server_shape(hive_server *s, const char *name, const hive_shape_field *
     if (s->started_once || get_st(s) == HIVE__S_SHUT) return HIVE_ESTATE;
     if (hive_registry_id(s->reg, name) <= 0) return HIVE_ENOENT;
     return hive__ep_set_shape(&s->ep, name, fields, n, policy);
+}
+
+int hive_server_compress(hive_server *s, const char *name, bool on)
+{
+    if (!s || !name) return HIVE_EINVAL;
+    if (s->started_once || get_st(s) == HIVE__S_SHUT) return HIVE_ESTATE;
+    if (hive_registry_id(s->reg, name) <= 0) return HIVE_ENOENT;
+    return hive__ep_set_zip(&s->ep, name, on);
 }
 
 const hive_registry *hive_server_registry(const hive_server *s) { return s ? s->reg : NULL; }
