@@ -278,7 +278,8 @@ static void on_resume(hive_server *s, hive__conn *p, hive__act *act)
         memcpy(old->prev_token, old->token, sizeof next);
         old->prev_live = true;
         memcpy(old->token, next, sizeof next);
-    }    hive__replay_ack(&old->rp, r->recv);
+    }
+    hive__replay_ack(&old->rp, r->recv);
     bool first = !old->opened;   /* the resume stands in for the ready */
     hive__ep_conn_state(old, HIVE__C_OPEN, ep->now);
     uint32_t resumes = __atomic_add_fetch(&old->resumes, 1, __ATOMIC_RELAXED);
