@@ -223,7 +223,11 @@
  *   reason, window_ms}; the cid, user data and max_connections slot stay.
  *   The client's next link presents the token; the server checks it in
  *   constant time (and the certificate subject, when there was one), drops
- *   the old link if it still had it, and gives the session back:
+ *   the old link if it still had it, and gives the session back with a new
+ *   token (the one shown dies once the client has used its link, so a
+ *   link lost while the answer was in flight costs nothing; a link lost
+ *   between welcome and ready is kept too, and its resume completes the
+ *   handshake):
  *   net:server.connection.resumed {cid, addr, resumes, replayed} and
  *   net:client.resumed {client, cid, resumes, replayed}. Every reliable
  *   message either side sent and the other had not received is sent again,

@@ -65,6 +65,10 @@ static void on_resumed(hive_client *c, hive__conn *k, hive__act *act)
         hive__ep_close(ep, k, HIVE_CLOSE_SLOW_CONSUMER, "the replay did not fit", false, HIVE__CLOSE_FRAME, false);
         return;
     }
+    /* At once, with the replay: any frame on this link tells the server
+     * that resumed (and the token in it) arrived, which retires the token
+     * this resume showed (docs/PROTOCOL.md, "Resume"). */
+    hive__ep_send_ack(ep, k);
     __atomic_store_n(&c->cid, r->cid, __ATOMIC_RELEASE);
     hive__cli_set_state(c, HIVE_CLIENT_OPEN);
     HIVE__STAT_ADD(ep, resumes, 1);

@@ -21,8 +21,11 @@ void hive__ep_conn_state(hive__conn *c, hive__cstate st, uint64_t now)
 {
     c->state = (uint8_t)st;
     c->t_state = now;
+    if (st == HIVE__C_OPEN) c->opened = true;
     __atomic_store_n(&c->open_pub, st == HIVE__C_OPEN, __ATOMIC_RELEASE);
-    __atomic_store_n(&c->susp_pub, st == HIVE__C_SUSPENDED, __ATOMIC_RELEASE);
+    /* A session suspended before its handshake completed was never open
+     * to the application: it takes no sends until a resume opens it. */
+    __atomic_store_n(&c->susp_pub, st == HIVE__C_SUSPENDED && c->opened, __ATOMIC_RELEASE);
 }
 
 hive__conn *hive__ep_conn_new(hive__ep *ep, hive__link *link, hive__cstate st)
@@ -412,6 +415,13 @@ static void ep_data(void *core, hive__link *link, const uint8_t *p, size_t n, in
         HIVE__CSTAT_ADD(c, st_frames_in, 1);
         if (channel == HIVE__CHANNEL_UNRELIABLE) c->unrel_in++;
         if ((f.flags & HIVE__FLAG_COMPRESSED) && !unzip(ep, c, &f)) return;
+        if (c->prev_live && c->state == HIVE__C_OPEN) {
+            /* A resumed client sends nothing on its new link before it
+             * has read resumed: this frame proves it holds the token that
+             * came in it, so the one before retires (server_conn.c). */
+            c->prev_live = false;
+            memset(c->prev_token, 0, sizeof c->prev_token);
+        }
         hive__act act;
         hive__conn_on_frame(c, &f, channel, ep->pt, &ep->dec, decode, &act);
         if (f.pid == HIVE__PID_PONG && act.kind == HIVE__ACT_NONE)
@@ -593,6 +603,7 @@ static int send_user_frame(hive__ep *ep, hive__conn *c, const hive__pentry *pe, 
 int hive__ep_send_user(hive__ep *ep, hive__conn *c, const hive__pentry *pe, const void *body,
                        size_t len, bool reliable)
 {
+    if (c->state == HIVE__C_SUSPENDED && !c->opened) return HIVE_ESTATE;   /* never open yet (conn.h) */
     if (c->state == HIVE__C_SUSPENDED && !reliable) return HIVE_OK;   /* lost, as unreliable may be */
     if ((c->state != HIVE__C_OPEN && c->state != HIVE__C_SUSPENDED) || hive__ep_draining(c)) return HIVE_ESTATE;
     int rc = send_user_frame(ep, c, pe, body, len, reliable);
@@ -628,7 +639,7 @@ int hive__ep_bcast_user(hive__ep *ep, const hive__pentry *pe, const void *body, 
     for (hive__conn *c = ep->conns; c; c = next) {
         next = c->next;
         if (c->cid == except) continue;
-        if (c->state != HIVE__C_OPEN && !(reliable && c->state == HIVE__C_SUSPENDED)) continue;
+        if (c->state != HIVE__C_OPEN && !(reliable && c->state == HIVE__C_SUSPENDED && c->opened)) continue;
         if (hive__ep_draining(c)) continue;
         if (zip && c->zstd && !zip_tried) {
             zip_tried = true;

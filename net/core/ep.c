@@ -483,23 +483,44 @@ int hive__ep_send_frame_f(hive__ep *ep, hive__conn *c, uint32_t pid, const void 
     return rc;
 }
 
+/* Sends the n frames gathered in pieces/lens (total bytes) as one. */
+static int replay_batch(hive__ep *ep, hive__conn *c, const void **pieces, const size_t *lens, int n, size_t total)
+{
+    if (!n) return HIVE_OK;
+    int rc = sendq_admit(ep, c, total);
+    if (rc < 0) return rc;
+    rc = ep->tr->vt->send(ep->tr, c->link, pieces, lens, n, true);
+    if (rc < 0) return rc;
+    HIVE__CSTAT_ADD(c, st_frames_out, (uint64_t)n);
+    HIVE__CSTAT_ADD(c, st_bytes_out, total);
+    HIVE__STAT_ADD(ep, frames_out, (uint64_t)n);
+    HIVE__STAT_ADD(ep, bytes_out, total);
+    return HIVE_OK;
+}
+
 int hive__ep_replay(hive__ep *ep, hive__conn *c, uint64_t after)
 {
-    size_t cur = 0, n;
+    /* Whole frames go a packet's worth at a time (ep.h): a replay is a
+     * burst of many, often small, frames, and each send is a packet the
+     * network may lose, so fewer sends leave fewer chances for one loss
+     * to hold up everything behind it on the ordered channel. */
+    const void *pieces[HIVE__REPLAY_BATCH_FRAMES];
+    size_t lens[HIVE__REPLAY_BATCH_FRAMES], total = 0, cur = 0, n;
+    int np = 0, rc;
     uint64_t seq = 0;
     const uint8_t *p;
     while (hive__replay_next(&c->rp, &cur, &seq, &p, &n)) {
         if (seq <= after) continue;
-        int rc = sendq_admit(ep, c, n);
-        if (rc < 0) return rc;
-        const void *piece = p;
-        rc = ep->tr->vt->send(ep->tr, c->link, &piece, &n, 1, true);
-        if (rc < 0) return rc;
-        HIVE__CSTAT_ADD(c, st_frames_out, 1);
-        HIVE__CSTAT_ADD(c, st_bytes_out, n);
-        HIVE__STAT_ADD(ep, frames_out, 1);
-        HIVE__STAT_ADD(ep, bytes_out, n);
+        if (np == HIVE__REPLAY_BATCH_FRAMES || (np && total + n > HIVE__REPLAY_BATCH_BYTES)) {
+            if ((rc = replay_batch(ep, c, pieces, lens, np, total)) < 0) return rc;
+            np = 0;
+            total = 0;
+        }
+        pieces[np] = p;
+        lens[np++] = n;
+        total += n;
     }
+    if ((rc = replay_batch(ep, c, pieces, lens, np, total)) < 0) return rc;
     c->last_tx = ep->now;
     return HIVE_OK;
 }

@@ -424,8 +424,13 @@ void hive__ep_rtt_sample(hive__ep *ep, hive__conn *c, const uint8_t *body, size_
 void hive__ep_loss_sample(hive__ep *ep, hive__conn *c, const uint8_t *body, size_t len);
 /* Sends c's acknowledgement of what it received (an ack frame). */
 void hive__ep_send_ack(hive__ep *ep, hive__conn *c);
-/* After a resume: sends again every kept frame after `after`, in order.
- * HIVE_OK, or the send's error (the caller closes). */
+/* After a resume: sends again every kept frame after `after`, in order,
+ * several whole frames to a send: up to HIVE__REPLAY_BATCH_FRAMES of them
+ * and HIVE__REPLAY_BATCH_BYTES (a larger frame goes alone), under ENet's
+ * coalescing limit, so that each send is one packet (docs/PROTOCOL.md,
+ * "enet://"). HIVE_OK, or the send's error (the caller closes). */
+#define HIVE__REPLAY_BATCH_FRAMES 128
+#define HIVE__REPLAY_BATCH_BYTES  1200u
 int  hive__ep_replay(hive__ep *ep, hive__conn *c, uint64_t after);
 /* The stats_interval_ms field of a config: 0 takes the default, -1 is
  * off, the rest must be within the limits. HIVE_OK or HIVE_EINVAL (recorded). */

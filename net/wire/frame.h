@@ -5,7 +5,7 @@
  *
  *   varint length    LEB128, unsigned, counts every byte after itself
  *   varint pid       LEB128, unsigned, the packet id
- *   u8     flags     bit 0 = compressed (reserved); protocol 1: must be 0
+ *   u8     flags     bit 0 = compressed (agreed in the handshake), bit 1 = counted
  *   body             exactly one msgpack object
  *
  * Varints: at most HIVE__VARINT_MAX bytes, value <= UINT32_MAX. Non-minimal
