@@ -429,7 +429,10 @@ static void ep_data(void *core, hive__link *link, const uint8_t *p, size_t n, in
         /* A packet dropped for its shape was received all the same: it
          * counts, or the peer would replay it after a resume. */
         bool counted = (act.kind == HIVE__ACT_DELIVER || act.kind == HIVE__ACT_MISSHAPEN) && (f.flags & HIVE__FLAG_SEQ);
-        if (counted) c->rp.recv++;
+        if (counted) {
+            c->rp.recv++;
+            c->rp.recv_unacked += f.size;
+        }
         act_on(ep, c, &f, &act);
         /* A resume moved this link to the session it resumes: go on with
          * that one (the bytes still buffered moved with it). */
@@ -439,7 +442,7 @@ static void ep_data(void *core, hive__link *link, const uint8_t *p, size_t n, in
             continue;
         }
         if (c->state == HIVE__C_CLOSING) return;
-        if (counted && c->rp.recv - c->rp.ack_sent >= HIVE__ACK_EVERY) hive__ep_send_ack(ep, c);
+        if (counted && c->rp.recv_unacked >= HIVE__ACK_BYTES) hive__ep_send_ack(ep, c);
     }
     if (r < 0) {
         hive__ep_close(ep, c, reason, NULL, false, HIVE__CLOSE_FRAME, false);

@@ -531,6 +531,7 @@ void hive__ep_send_ack(hive__ep *ep, hive__conn *c)
     hive_msg_init(&m);
     if (hive_msg_uint(&m, c->rp.recv) == 0 && hive__ep_send_msg(ep, c, HIVE__PID_ACK, &m) == HIVE_OK) {
         c->rp.ack_sent = c->rp.recv;
+        c->rp.recv_unacked = 0;
         c->rp.ack_at = ep->now;
     }
     hive_msg_free(&m);

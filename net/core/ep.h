@@ -89,9 +89,16 @@ typedef struct hive__ep hive__ep;
 
 enum { HIVE__CARRY_NO = 0, HIVE__CARRY_FREE = 1, HIVE__CARRY_KEEP = 2 };
 
-/* Acknowledgements (docs/PROTOCOL.md, "Resume"): at once after this many
- * counted frames, else within this many ms of the first unacknowledged. */
-#define HIVE__ACK_EVERY    32u
+/* Acknowledgements (docs/PROTOCOL.md, "Resume"): at once when this many
+ * bytes of counted frames (as framed) came in since the last one, else
+ * within HIVE__ACK_DELAY_MS. Bytes, not frames: what an ack frees is the
+ * sender's replay buffer, bounded in bytes. Half the smallest buffer a
+ * side may have (HIVE_MIN_RESUME_BUFFER_BYTES) leaves the other half for
+ * what is in flight, whatever the frame size, while a stream of small
+ * frames costs one ack per 32 KiB, not one per 32 frames (on a link with
+ * nothing else going back an ack is a datagram of its own, and ENet's
+ * acknowledgement of it another). */
+#define HIVE__ACK_BYTES    (HIVE_MIN_RESUME_BUFFER_BYTES / 2)
 #define HIVE__ACK_DELAY_MS 50u
 
 /* Each face's event names (hive/net.h HIVE_EV_*), by hive__ev. */

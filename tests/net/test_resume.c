@@ -9,6 +9,7 @@
 #include "net_test.h"
 #include "net/client/client_internal.h"
 #include "net/server/server_internal.h"
+#include "net/core/ep.h"
 #include "net/core/replay.h"
 
 #include <time.h>
@@ -65,6 +66,106 @@ Test(replay, overflow_marks_the_loss_and_an_ack_heals_it)
     push(&r, 99, 2000);   /* larger than the whole buffer */
     cr_expect_eq(r.lost_upto, 16);
     hive__replay_free(&r);
+}
+
+/* ------------------------------------------------------------------ */
+/* Acknowledgements: by bytes received (docs/PROTOCOL.md, "Resume")     */
+/* ------------------------------------------------------------------ */
+
+static void got_one(const hive_event *ev, void *u) { (void)ev; (*(int *)u)++; }
+
+typedef struct got_arg { const int *got; int want; } got_arg;
+static bool got_reached(void *arg) { const got_arg *a = arg; return *a->got >= a->want; }
+
+/* A burst of small reliable messages well under HIVE__ACK_BYTES: the
+ * receiver does not answer every few of them with an ack of its own (a
+ * datagram each on ENet); the timer acks what is left. */
+Test(acks, small_frames_are_acknowledged_by_bytes_not_by_count, .timeout = 30)
+{
+    hive_server_config sc = { .heartbeat_ms = 5000, .heartbeat_timeout_ms = 20000 };
+    hive_client_config cc = { .reconnect_attempts = 5, .heartbeat_ms = 5000, .heartbeat_timeout_ms = 20000 };
+    fixture fx;
+    fx_init(&fx, &sc, &cc, true);
+    int got = 0;
+    hive_bus_subscribe(fx.sbus, "net:server.recv.game:echo", got_one, &got, NULL);
+    hive_cid cid = hive_client_cid(fx.cli);
+    hive_conn_stats before, after;
+    cr_assert_eq(hive_server_conn_stats(fx.srv, cid, &before), 0);
+    enum { BURST = 320 };     /* 320 frames of 12 bytes: 3840 bytes */
+    uint64_t t0 = hive_now_ns();
+    for (int i = 0; i < BURST; i++) {
+        cr_assert_eq(hive_client_send(fx.cli, "game:echo", "\xa8" "12345678", 9), HIVE_OK);
+        if (i % 16 == 15) {
+            hive_client_service(fx.cli, 0);
+            hive_server_service(fx.srv, 0);
+        }
+    }
+    got_arg ga = { &got, BURST };
+    cr_assert(pump(fx.srv, fx.cli, 5000, got_reached, &ga), "%d of %d arrived", got, BURST);
+    uint64_t ms = (hive_now_ns() - t0) / 1000000u;
+    cr_assert_eq(hive_server_conn_stats(fx.srv, cid, &after), 0);
+    /* What the server sent meanwhile: acks from the timer (one per
+     * HIVE__ACK_DELAY_MS at most), nothing per 32 frames (10 here). */
+    uint64_t sent = after.frames_out - before.frames_out;
+    cr_expect_leq(sent, 2 + ms / HIVE__ACK_DELAY_MS, "%llu frames back in %llu ms", (unsigned long long)sent,
+                  (unsigned long long)ms);
+    /* ...and the timer still acknowledges everything soon. */
+    hive__conn *cc_conn = fx.cli->ep.conns;
+    cr_assert_not_null(cc_conn);
+    uint64_t end = hive_now_ns() + 2000000000ull;
+    while (cc_conn->rp.acked < cc_conn->rp.sent && hive_now_ns() < end) {
+        hive_server_service(fx.srv, 1);
+        hive_client_service(fx.cli, 1);
+    }
+    cr_expect_eq(cc_conn->rp.acked, (uint64_t)BURST);
+    cr_expect_eq(cc_conn->rp.bytes, 0, "acknowledged copies are gone");
+    fx_fini(&fx);
+}
+
+/* Large frames to a sender with the smallest replay buffer: acks come
+ * every HIVE__ACK_BYTES (half that buffer), so a steady stream never
+ * pushes an unacknowledged frame out and the session stays resumable.
+ * Counting frames (an ack per 32) let 32 such frames, twice the buffer,
+ * go unacknowledged. */
+Test(acks, large_frames_never_overflow_the_smallest_buffer, .timeout = 30)
+{
+    hive_server_config sc = { .heartbeat_ms = 5000, .heartbeat_timeout_ms = 20000 };
+    hive_client_config cc = { .reconnect_attempts = 5, .heartbeat_ms = 5000, .heartbeat_timeout_ms = 20000,
+                              .resume_buffer_bytes = HIVE_MIN_RESUME_BUFFER_BYTES };
+    fixture fx;
+    fx_init(&fx, &sc, &cc, true);
+    int got = 0;
+    hive_bus_subscribe(fx.sbus, "net:server.recv.game:echo", got_one, &got, NULL);
+    static uint8_t body[4003];
+    body[0] = 0xc5;           /* bin 16 of 4000 bytes */
+    body[1] = 4000 >> 8;
+    body[2] = 4000 & 0xff;
+    memset(body + 3, 0x5a, 4000);
+    hive__conn *k = fx.cli->ep.conns;
+    cr_assert_not_null(k);
+    enum { FRAMES = 48 };     /* 48 x 4 KB: three times the buffer */
+    size_t most = 0;
+    for (int i = 0; i < FRAMES; i++) {
+        cr_assert_eq(hive_client_send(fx.cli, "game:echo", body, sizeof body), HIVE_OK);
+        if (k->rp.bytes > most) most = k->rp.bytes;
+        /* Paced by delivery, without waits: the stream outruns the 50 ms
+         * timer, as a busy one does. */
+        uint64_t end = hive_now_ns() + 5000000000ull;
+        while (got < i + 1 && hive_now_ns() < end) {
+            hive_client_service(fx.cli, 0);
+            hive_server_service(fx.srv, 0);
+        }
+        cr_assert_eq(got, i + 1, "frame %d did not arrive", i + 1);
+        /* One more turn for the ack on its way back. */
+        hive_client_service(fx.cli, 0);
+    }
+    /* lost_upto stays 0 only if no frame ever left the buffer unacknowledged
+     * (a later ack would heal the session, but a cut before it would not). */
+    cr_expect_eq(k->rp.lost_upto, 0, "frames up to %llu were dropped unacknowledged",
+                 (unsigned long long)k->rp.lost_upto);
+    cr_expect_lt(most, (size_t)HIVE_MIN_RESUME_BUFFER_BYTES * 3 / 4, "the buffer peaked at %zu bytes", most);
+    cr_expect_geq(k->rp.acked, (uint64_t)(FRAMES - 9), "acked %llu of %d", (unsigned long long)k->rp.acked, FRAMES);
+    fx_fini(&fx);
 }
 
 /* ------------------------------------------------------------------ */
