@@ -7,7 +7,7 @@
 #   make tsan       the threading tests under ThreadSanitizer
 #   make bench      build Release and run every benchmark
 #   make soak       build Release, run hive-soak on every transport
-#                   (SOAK_SECONDS each, default 75: about 5 minutes)
+#                   (SOAK_SECONDS each, default 45: about 5 minutes in all)
 #   make fuzz       build the libFuzzer targets (clang) and run each FUZZ_SECONDS
 #   make install    PREFIX=/usr/local: headers, libhive.a + libhive-engine.a +
 #                   libhive-sdl.a and hive.pc, hive-engine.pc, hive-sdl.pc
@@ -16,7 +16,7 @@
 
 PREFIX ?= /usr/local
 FUZZ_SECONDS ?= 60
-SOAK_SECONDS ?= 75
+SOAK_SECONDS ?= 45
 PREMAKE ?= premake4
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 

@@ -15,7 +15,9 @@
  * mode, servicing in a loop), the client on the main thread.
  * Output: `hive-bench <name> value=<v> unit=<u>` and
  *         `hive-bench <name> ratio=<r> vs=<baseline>`.
- * HIVE_BENCH_N / HIVE_BENCH_K override the message and ping counts.
+ * HIVE_BENCH_N / HIVE_BENCH_K override the message and ping counts;
+ * HIVE_BENCH_ONLY=<part>[,<part>...] runs only those parts: throughput,
+ * resume (protocol 2's cost), rtt (with the resume latency), memory.
  */
 #include <hive/hive.h>
 /* Internals, for two measurements only: the protocol-2 baseline switch
@@ -55,6 +57,18 @@ static void ratio(const char *name, double v, double base, const char *bname)
 }
 
 static double now_s(void) { return (double)hive_now_ns() / 1e9; }
+
+static const char *only;
+
+/* Whether HIVE_BENCH_ONLY (unset: everything) names part. */
+static bool run_part(const char *part)
+{
+    if (!only || !*only) return true;
+    size_t n = strlen(part);
+    for (const char *p = only; (p = strstr(p, part)) != NULL; p += n)
+        if ((p == only || p[-1] == ',') && (p[n] == ',' || !p[n])) return true;
+    return false;
+}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -559,16 +573,10 @@ static void snapshot_like(hive_msg *m)
     hive_msg_map_end(m);
 }
 
-int main(void)
+/* Interleaved rounds, best of each: the machine is shared, and a burst
+ * of someone else's work should not land on one side only. */
+static void part_throughput(void)
 {
-    const char *e = getenv("HIVE_BENCH_N");
-    if (e && atol(e) > 0) N = atol(e);
-    e = getenv("HIVE_BENCH_K");
-    if (e && atol(e) > 0) K = atol(e);
-    if (enet_initialize() != 0) return 1;
-
-    /* Interleaved rounds, best of each: the machine is shared, and a
-     * burst of someone else's work should not land on one side only. */
     double raw = 0, hive = 0, single = 0, quiet = 0;
     for (int r = 0; r < REPEATS; r++) {
         double v = raw_throughput();
@@ -602,20 +610,29 @@ int main(void)
     /* recv events are voidable: nobody subscribed, nothing decoded or built. */
     value("net.hive_unobserved.throughput", quiet, "msg/s");
     ratio("net.hive.throughput", hive, quiet, "net.hive_unobserved.throughput");
+}
 
-    /* Protocol 2's cost: the same workload with resume asked for (each
-     * frame counted, kept until acknowledged, acks flowing back) against
-     * counting and acks switched off. Interleaved, median of the rounds. */
+/* Protocol 2's cost: the same workload with resume asked for (each frame
+ * counted, kept until acknowledged, acks flowing back) against counting
+ * and acks switched off. Interleaved, median of the rounds; each round's
+ * pair goes to stderr, so the spread is visible next to the median. */
+static void part_resume(void)
+{
     double p2[REPEATS], p0[REPEATS];
     for (int r = 0; r < REPEATS; r++) {
         p2[r] = hive_throughput_mode(false, false, 1);
         p0[r] = hive_throughput_mode(false, false, 2);
+        fprintf(stderr, "bench-net: round %d resume %.0f noseq %.0f msg/s (%.3f)\n", r + 1, p2[r], p0[r],
+                p0[r] > 0 ? p2[r] / p0[r] : 0.0);
     }
     double p2m = median(p2, REPEATS), p0m = median(p0, REPEATS);
     value("net.hive_resume.throughput", p2m, "msg/s");
     value("net.hive_noseq.throughput", p0m, "msg/s");
     ratio("net.hive_resume.throughput", p2m, p0m, "net.hive_noseq.throughput");
+}
 
+static void part_rtt(void)
+{
     double rrtt = raw_rtt_us();
     value("net.raw_enet.rtt_median", rrtt, "us");
     double hrtt = hive_rtt_us();
@@ -626,7 +643,10 @@ int main(void)
     double rl = resume_latency_us(50);
     value("net.hive.resume_latency", rl, "us");
     ratio("net.hive.resume_latency", rl, hrtt, "net.hive.rtt_median");
+}
 
+static void part_memory(void)
+{
     double sb, st, cb;
     memory_per_client(&sb, &st, &cb);
     /* Marginal: what one more connection adds. Total: everything the
@@ -635,5 +655,19 @@ int main(void)
     value("net.hive.server_bytes_per_idle_client", sb, "bytes");
     value("net.hive.server_total_bytes_per_client", st, "bytes");
     value("net.hive.client_bytes_per_idle_client", cb, "bytes");
+}
+
+int main(void)
+{
+    const char *e = getenv("HIVE_BENCH_N");
+    if (e && atol(e) > 0) N = atol(e);
+    e = getenv("HIVE_BENCH_K");
+    if (e && atol(e) > 0) K = atol(e);
+    only = getenv("HIVE_BENCH_ONLY");
+    if (enet_initialize() != 0) return 1;
+    if (run_part("throughput")) part_throughput();
+    if (run_part("resume")) part_resume();
+    if (run_part("rtt")) part_rtt();
+    if (run_part("memory")) part_memory();
     return 0;
 }

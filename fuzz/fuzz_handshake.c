@@ -155,9 +155,13 @@ static int f_send(hive__transport *t, hive__link *l, const void *const *pieces, 
     while (off < total) {
         hive__frame fr;
         CHECK(hive__frame_decode(buf + off, total - off, 1u << 24, &fr) == 1);
-        /* Only reliable user frames are counted (docs/PROTOCOL.md, "Resume"). */
-        CHECK(fr.flags == 0 || (fr.flags == HIVE__FLAG_SEQ && reliable && fr.pid >= HIVE_PID_USER_MIN));
-        CHECK(hive__frame_check_body(fr.body, fr.body_len) == 0);
+        /* Only reliable user frames are counted (docs/PROTOCOL.md, "Resume");
+         * only user frames are compressed ("Compression"). */
+        uint8_t seq = fr.flags & HIVE__FLAG_SEQ, zip = fr.flags & HIVE__FLAG_COMPRESSED;
+        CHECK((fr.flags & ~HIVE__FLAGS_KNOWN) == 0);
+        CHECK(!seq || (reliable && fr.pid >= HIVE_PID_USER_MIN));
+        CHECK(!zip || fr.pid >= HIVE_PID_USER_MIN);
+        if (!zip) CHECK(hive__frame_check_body(fr.body, fr.body_len) == 0);
         off += fr.size;
     }
     CHECK(total > 0);

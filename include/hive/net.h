@@ -30,6 +30,10 @@
  *                                             client.close [the same]
  *                          (delivered 1: the peer confirmed every reliable message
  *                          sent to it; undelivered: how many it did not. CLOSING)
+ *   server.warning [code, name, text (, cid)] client.warning [the same]
+ *                          (a packet misfit its shape, or a subscription names a
+ *                          packet the registry lacks: DECLARED SHAPES, UNKNOWN
+ *                          PACKET NAMES)
  *   server.interrupt                          client.interrupt
  *   server.stop            [reason, reason_name]   client.stop [reason, reason_name]
  *   server.shutdown        [reason, reason_name]
@@ -219,7 +223,11 @@
  *   reason, window_ms}; the cid, user data and max_connections slot stay.
  *   The client's next link presents the token; the server checks it in
  *   constant time (and the certificate subject, when there was one), drops
- *   the old link if it still had it, and gives the session back:
+ *   the old link if it still had it, and gives the session back with a new
+ *   token (the one shown dies once the client has used its link, so a
+ *   link lost while the answer was in flight costs nothing; a link lost
+ *   between welcome and ready is kept too, and its resume completes the
+ *   handshake):
  *   net:server.connection.resumed {cid, addr, resumes, replayed} and
  *   net:client.resumed {client, cid, resumes, replayed}. Every reliable
  *   message either side sent and the other had not received is sent again,
@@ -353,6 +361,8 @@ extern "C" {
 #define HIVE_DEFAULT_CLOSE_LINGER_MS      200
 #define HIVE_DEFAULT_DRAIN_TIMEOUT_MS     1000    /* a graceful close waits this long: CLOSING */
 #define HIVE_MAX_DRAIN_TIMEOUT_MS         60000
+#define HIVE_DEFAULT_COMPRESS_THRESHOLD   8192    /* bodies this large are compressed: COMPRESSION */
+#define HIVE_MIN_COMPRESS_THRESHOLD       64
 #define HIVE_DEFAULT_PULL_CAPACITY        4096
 #define HIVE_DEFAULT_SEND_QUEUE_BYTES     (1u << 20)  /* per connection: see SEND QUEUES */
 #define HIVE_MIN_SEND_QUEUE_BYTES         65536
@@ -422,7 +432,9 @@ typedef uint32_t hive_cid;
     X(RATE_LIMITED,      21, "rate_limited",      "the peer sent more than its receive limits allow")     \
     X(SLOW_SENDER,       22, "slow_sender",       "the peer sent a frame too slowly: it did not complete in frame_timeout_ms") \
     X(BUSY,              23, "busy",              "too many connections are being set up; try again") \
-    X(SESSION_INVALID,   25, "session_invalid",   "the session could not be resumed: a new one began")
+    X(SESSION_INVALID,   25, "session_invalid",   "the session could not be resumed: a new one began") \
+    X(BAD_SHAPE,         26, "bad_shape",         "a packet lacked the fields its type declares") \
+    X(BAD_COMPRESSION,   27, "bad_compression",   "a compressed frame was corrupt or expanded past max_frame")
 
 typedef enum hive_close_reason {
 #define HIVE_CLOSE_ENUM_(name, code, str, text) HIVE_CLOSE_##name = (code),
@@ -464,6 +476,7 @@ int hive_close_reason_from_name(const char *name);
 #define HIVE_EV_SERVER_STATS        "net:server.connection.stats"
 #define HIVE_EV_SERVER_SUSPENDED    "net:server.connection.suspended"
 #define HIVE_EV_SERVER_RESUMED      "net:server.connection.resumed"
+#define HIVE_EV_SERVER_WARNING      "net:server.warning"
 #define HIVE_EV_SERVER_RECV_PREFIX  "net:server.recv."   /* + packet name */
 
 #define HIVE_EV_CLIENT_INITIALIZE   "net:client.initialize"
@@ -480,6 +493,7 @@ int hive_close_reason_from_name(const char *name);
 #define HIVE_EV_CLIENT_RECONNECTING "net:client.reconnecting"
 #define HIVE_EV_CLIENT_SESSION_INVALIDATED "net:client.session.invalidated"
 #define HIVE_EV_CLIENT_RESUMED      "net:client.resumed"
+#define HIVE_EV_CLIENT_WARNING      "net:client.warning"
 #define HIVE_EV_CLIENT_RECV_PREFIX  "net:client.recv."   /* + packet name */
 
 /*
@@ -674,6 +688,15 @@ typedef struct hive_server_config {
                                        behind one NAT, or for load tests from one
                                        machine. tcp://, tls://: not applied.
                                        See HOSTILE PEERS ON ENET above */
+    int32_t compress_threshold;     /* user messages with a body of at least this many
+                                       bytes are sent zstd-compressed to peers that
+                                       agreed (when that makes them smaller); 0:
+                                       default 8192, -1: compression off (not
+                                       agreed: neither side compresses), else at
+                                       least 64. See COMPRESSION */
+    bool strict_names;              /* hive_server_start fails (HIVE_ENOENT) when a
+                                       subscription names an unregistered packet
+                                       (UNKNOWN PACKET NAMES) */
     int32_t drain_timeout_ms;       /* a close the game asks for (hive_server_close,
                                        stop, shutdown) waits at most this long for
                                        the peer to acknowledge every reliable
@@ -725,6 +748,12 @@ typedef struct hive_net_stats {
     /* Resume (RESUME): sessions resumed, and resume attempts refused
      * (unknown session, wrong token, other certificate, gone frames). */
     uint64_t resumes, resumes_refused;
+    /* DECLARED SHAPES: received packets that did not fit their type's
+     * shape (dropped, or their connection closed with "bad_shape"). */
+    uint64_t shape_rejected;
+    /* COMPRESSION: user frames sent compressed and the bytes that saved
+     * (body bytes before minus after), and compressed frames received. */
+    uint64_t compressed_out, compress_saved, compressed_in;
     /* Servers (ADMISSION): links refused on arrival with "busy" because
      * their address already had max_handshakes_per_addr handshakes under
      * way, and handshaking links closed with "busy" to make room for a
@@ -785,6 +814,92 @@ int hive_server_config_get(const hive_server *s, hive_server_config *out);
 /* hive_server_destroy - shutdown (if not done) and free. NULL is a
  * no-op. Not from inside one of this server's event handlers. */
 void hive_server_destroy(hive_server *s);
+
+/*
+ * DECLARED SHAPES: a packet type may declare the fields its body must
+ * have, so its handlers can rely on them. A shape is a table of (key,
+ * type, required); the body must be a map; declared fields that are
+ * present must have their type, required ones must be present; other
+ * keys are allowed. Each received packet of that type is checked on the
+ * I/O thread before any event (it is decoded for that, even when nobody
+ * listens) and one that does not fit is, by the policy:
+ *   HIVE_SHAPE_DROP   dropped and counted (hive_net_stats.shape_rejected;
+ *                     a voidable net:*.warning {code "bad_shape", cid,
+ *                     name, text} says why); the connection stays;
+ *   HIVE_SHAPE_CLOSE  counted, and its connection closed with "bad_shape"
+ *                     (the close message says which field).
+ * Shapes are this side's own check: nothing of them goes on the wire.
+ */
+typedef enum hive_vtype {
+    HIVE_V_ANY = 0,     /* present, of any type */
+    HIVE_V_NIL, HIVE_V_BOOL,
+    HIVE_V_INT,         /* an integer that fits int64_t */
+    HIVE_V_UINT,        /* a non-negative integer */
+    HIVE_V_DOUBLE,      /* a float (32 or 64 bits) */
+    HIVE_V_NUMBER,      /* an integer or a float */
+    HIVE_V_STR, HIVE_V_BIN, HIVE_V_ARRAY, HIVE_V_MAP
+} hive_vtype;
+
+typedef struct hive_shape_field {
+    const char *key;    /* copied */
+    hive_vtype type;
+    bool required;
+} hive_shape_field;
+
+typedef enum hive_shape_policy { HIVE_SHAPE_DROP = 0, HIVE_SHAPE_CLOSE = 1 } hive_shape_policy;
+
+#define HIVE_SHAPE_MAX_FIELDS 64
+
+/*
+ * hive_server_shape - declare the shape of a registered packet type
+ * (before start; again: replaces it). fields: n entries (copied), keys
+ * distinct and non-empty. Returns HIVE_OK, HIVE_ENOENT (not registered),
+ * HIVE_EINVAL (a bad table or policy, n over HIVE_SHAPE_MAX_FIELDS),
+ * HIVE_ESTATE (after start), HIVE_ENOMEM. Owner thread.
+ */
+int hive_server_shape(hive_server *s, const char *name, const hive_shape_field *fields, size_t n,
+                      hive_shape_policy policy);
+
+/*
+ * COMPRESSION: user messages whose body is at least compress_threshold
+ * bytes (default 8192, like peng3dnet; -1 turns compression off) are sent
+ * compressed with zstd (level 1: a few hundred MB/s) when that makes them
+ * smaller, to peers that agreed in the handshake: the client offers it in
+ * its hello unless its own threshold is -1, the server agrees unless its
+ * is. A peer that did not agree is never sent a compressed frame, and
+ * one that sends it anyway is closed with "bad_frame". Both sides
+ * compress what they send; a broadcast is compressed once for all.
+ * Decompression is bounded: the frame must be one zstd frame declaring
+ * its size, at most this side's max_frame, and may not expand past it;
+ * otherwise the connection closes with "bad_compression" (a bomb costs
+ * at most max_frame bytes). Limits and the send queue count the
+ * compressed bytes; max_frame bounds the decompressed ones. Already
+ * compressed data (images, audio) gains nothing: turn its type off with
+ * hive_server_compress / hive_client_compress. hive_net_stats counts
+ * compressed_out, compress_saved and compressed_in. zstd's own memory
+ * comes from the C library's malloc.
+ */
+
+/* hive_server_compress - turn compression of one registered packet type
+ * off (on: back to the threshold rule). Before start. Returns HIVE_OK,
+ * HIVE_ENOENT (not registered), HIVE_ESTATE (after start), HIVE_EINVAL,
+ * HIVE_ENOMEM. Owner thread. */
+int hive_server_compress(hive_server *s, const char *name, bool on);
+
+/*
+ * UNKNOWN PACKET NAMES: a subscription to net:server.recv.<name> (or
+ * net:client.recv.<name>) for a name the registry does not have never
+ * fires - usually a typo. Hive looks for such subscriptions when the
+ * registry is settled (server: hive_server_start; client: each welcome)
+ * and, for ones made later, at its next timer round, and reports each
+ * name once: net:server.warning / net:client.warning {server or client,
+ * code = "unknown_packet", name (the packet name), text}. When nobody
+ * listens to the warning event, the text goes to stderr instead
+ * ("hive: warning: ..."), so a typo is never silent. With
+ * hive_server_config.strict_names, hive_server_start fails with
+ * HIVE_ENOENT instead when one exists at start (the warning says which).
+ * Patterns (net:server.recv.game:*) are never reported.
+ */
 
 /*
  * hive_server_register - register a packet type before start.
@@ -1028,6 +1143,8 @@ typedef struct hive_client_config {
     size_t resume_buffer_bytes;     /* as hive_server_config.resume_buffer_bytes */
     int32_t drain_timeout_ms;       /* as hive_server_config.drain_timeout_ms, for
                                        hive_client_close and hive_client_stop */
+    int32_t compress_threshold;     /* as hive_server_config.compress_threshold
+                                       (-1: not offered in the hello) */
 } hive_client_config;
 
 /*
@@ -1120,6 +1237,17 @@ int hive_client_stop(hive_client *c);
 hive_client_state hive_client_get_state(const hive_client *c);
 hive_cid hive_client_cid(const hive_client *c);
 int hive_client_close_reason(const hive_client *c);
+
+/* hive_client_shape - as hive_server_shape, for packets the client
+ * receives, by name (the server's registry arrives with each welcome;
+ * a shape for a name it lacks is reported as UNKNOWN PACKET NAMES are).
+ * Only while the client is idle or closed (else HIVE_ESTATE). */
+int hive_client_shape(hive_client *c, const char *name, const hive_shape_field *fields, size_t n,
+                      hive_shape_policy policy);
+
+/* hive_client_compress - as hive_server_compress, for what the client
+ * sends, by name; while idle or closed (else HIVE_ESTATE). */
+int hive_client_compress(hive_client *c, const char *name, bool on);
 
 /* hive_client_packet_id / _name - look ups in the table the server sent
  * (empty before the welcome). The name is copied into buf (n bytes);

@@ -49,6 +49,7 @@ int hive__cli_setup(hive__ep *ep, const void *cfg)
     int rc = HIVE__EP_CONFIG_RESOLVE("hive_client_config", k);
     if (rc < 0) return rc;
     ep->drain_ms = k.drain_timeout_ms > 0 ? (uint32_t)k.drain_timeout_ms : 0;
+    ep->zmin = k.compress_threshold > 0 ? (size_t)k.compress_threshold : 0;
     if (strlen(k.conntype) > HIVE_HELLO_STR_MAX)
         return hive__create_fail(HIVE_EINVAL, "conntype", "hive_client_config.conntype: longer than %d bytes",
                                  HIVE_HELLO_STR_MAX);

@@ -213,3 +213,20 @@ int hive_client_next(hive_client *c, hive_packet *out)
 {
     return c ? hive__ep_next(&c->ep, out) : HIVE_EINVAL;
 }
+
+int hive_client_shape(hive_client *c, const char *name, const hive_shape_field *fields, size_t n,
+                      hive_shape_policy policy)
+{
+    if (!c || !name) return HIVE_EINVAL;
+    int st = state_of(c);
+    if ((st != HIVE_CLIENT_IDLE && st != HIVE_CLIENT_CLOSED) || c->ep.thread_on) return HIVE_ESTATE;
+    return hive__ep_set_shape(&c->ep, name, fields, n, policy);
+}
+
+int hive_client_compress(hive_client *c, const char *name, bool on)
+{
+    if (!c || !name) return HIVE_EINVAL;
+    int st = state_of(c);
+    if ((st != HIVE_CLIENT_IDLE && st != HIVE_CLIENT_CLOSED) || c->ep.thread_on) return HIVE_ESTATE;
+    return hive__ep_set_zip(&c->ep, name, on);
+}

@@ -22,7 +22,8 @@ static void cli_connected(hive__ep *ep, hive__conn *k)
     bool resume = c->sess.valid;
     int rc = resume ? hive__resume_pack(&m, c->cfg.app, c->sess.cid, c->sess.token, c->sess.rp.recv, c->cfg.max_frame)
                     : hive__hello_pack(&m, c->cfg.app, c->cfg.app_version, c->conntype, c->token,
-                                       c->cfg.token_len, c->cfg.max_frame, c->cfg.reconnect_attempts > 0);
+                                       c->cfg.token_len, c->cfg.max_frame, c->cfg.reconnect_attempts > 0,
+                                       ep->zmin != 0);
     hive__ep_conn_state(k, HIVE__C_AWAIT_WELCOME, ep->now);
     hive__cli_set_state(c, HIVE_CLIENT_HANDSHAKING);
     hive__ep_emit_self(ep, HIVE__EV_START);
@@ -52,6 +53,7 @@ static void on_resumed(hive_client *c, hive__conn *k, hive__act *act)
     k->has_token = true;
     memcpy(k->token, r->token, HIVE__RESUME_TOKEN);
     k->peer_max_frame = __atomic_load_n(&c->peer_max, __ATOMIC_ACQUIRE);
+    k->zstd = c->zstd;   /* agreed at the session's welcome */
     uint32_t resumes = c->sess.resumes + 1;
     __atomic_store_n(&k->resumes, resumes, __ATOMIC_RELAXED);
     hive__cli_sess_valid(c, false);
@@ -63,6 +65,10 @@ static void on_resumed(hive_client *c, hive__conn *k, hive__act *act)
         hive__ep_close(ep, k, HIVE_CLOSE_SLOW_CONSUMER, "the replay did not fit", false, HIVE__CLOSE_FRAME, false);
         return;
     }
+    /* At once, with the replay: any frame on this link tells the server
+     * that resumed (and the token in it) arrived, which retires the token
+     * this resume showed (docs/PROTOCOL.md, "Resume"). */
+    hive__ep_send_ack(ep, k);
     __atomic_store_n(&c->cid, r->cid, __ATOMIC_RELEASE);
     hive__cli_set_state(c, HIVE_CLIENT_OPEN);
     HIVE__STAT_ADD(ep, resumes, 1);
@@ -80,6 +86,7 @@ static void on_welcome(hive_client *c, hive__conn *k, hive__act *act)
         hive__ep_close(ep, k, HIVE_CLOSE_NO_MEMORY, NULL, false, HIVE__CLOSE_FRAME, false);
         return;
     }
+    hive__ep_attach_shapes(ep, pt);
     /* The new table replaces the old one whole; other threads look names
      * up under the lock. */
     pthread_mutex_lock(&ep->lock);
@@ -89,9 +96,16 @@ static void on_welcome(hive_client *c, hive__conn *k, hive__act *act)
     hive__ptable_free(old);
     ep->any_pe_ids = true;
     hive__ep_refresh_wants(ep);
+    /* A new registry: every subscription and shape is looked at again
+     * (UNKNOWN PACKET NAMES). */
+    ep->names_checked = 0;
+    hive__ep_check_names(ep);
+    hive__ep_check_shapes(ep);
 
     k->cid = w->cid;
     k->peer_max_frame = w->max_frame;
+    k->zstd = w->zstd && ep->zmin;
+    c->zstd = k->zstd;
     k->has_token = w->has_token;
     if (w->has_token) {
         memcpy(k->token, w->token, HIVE__RESUME_TOKEN);

@@ -25,6 +25,7 @@ struct hive_client {
     int state;                       /* hive_client_state (__atomic) */
     uint32_t cid;                    /* (__atomic) */
     uint32_t peer_max;               /* server's max_frame from the welcome (__atomic) */
+    bool zstd;                       /* the session's welcome agreed to compression (I/O thread) */
     int close_reason;                /* (__atomic), -1 before a close */
     bool stop_owed;                  /* connect happened; client.stop not yet out */
     /* Reconnecting (I/O thread; RECONNECTING in hive/net.h). */

@@ -1,6 +1,7 @@
 /* conn.c - the connection state machine (see conn.h). Everything here is
  * a pure function of (state, input): the I/O lives in server.c/client.c. */
 #include "net/core/conn.h"
+#include "net/core/shape.h"
 #include "net/wire/mpdecode.h"
 
 #include <string.h>
@@ -147,10 +148,13 @@ void hive__conn_on_frame(const hive__conn *c, const hive__frame *f, int channel,
     if (f->flags & ~HIVE__FLAGS_KNOWN) { act_close(act, HIVE_CLOSE_BAD_FRAME); return; }
     if (f->pid < HIVE_PID_USER_MIN) {
         /* Only user frames are counted (docs/PROTOCOL.md, "Resume"). */
-        if (f->flags & HIVE__FLAG_SEQ) { act_close(act, HIVE_CLOSE_BAD_FRAME); return; }
+        if (f->flags & (HIVE__FLAG_SEQ | HIVE__FLAG_COMPRESSED)) { act_close(act, HIVE_CLOSE_BAD_FRAME); return; }
         on_own(c, f, dec, act);
         return;
     }
+    /* The endpoint decompresses agreed frames before this point
+     * (endpoint.c); one still compressed was never agreed. */
+    if (f->flags & HIVE__FLAG_COMPRESSED) { act_close(act, HIVE_CLOSE_BAD_FRAME); return; }
     /* A counted frame on the unreliable channel: no such thing. */
     if ((f->flags & HIVE__FLAG_SEQ) && channel == HIVE__CHANNEL_UNRELIABLE) {
         act_close(act, HIVE_CLOSE_BAD_FRAME);
@@ -167,12 +171,19 @@ void hive__conn_on_frame(const hive__conn *c, const hive__frame *f, int channel,
     const hive__pentry *pe = hive__ptable_find(pt, f->pid);
     if (!pe) { act_close(act, HIVE_CLOSE_UNKNOWN_PACKET); return; }
     int rc;
-    if (decode_user) rc = hive__decode(dec, f->body, f->body_len, &act->obj);
+    /* A declared shape needs the tree, listener or not (hive/net.h
+     * DECLARED SHAPES). */
+    if (decode_user || pe->shape) rc = hive__decode(dec, f->body, f->body_len, &act->obj);
     else rc = hive__msgpack_scan(f->body, f->body_len) ? HIVE_EMSGPACK : 0;
     if (rc == HIVE_ENOMEM) { act_close(act, HIVE_CLOSE_NO_MEMORY); return; }
     if (rc) { act_close(act, HIVE_CLOSE_BAD_MSGPACK); return; }
-    act->kind = HIVE__ACT_DELIVER;
     act->pe = pe;
+    if (pe->shape && hive__shape_check(pe->shape, act->obj, act->u.close.message, sizeof act->u.close.message)) {
+        act->kind = HIVE__ACT_MISSHAPEN;
+        act->reason = pe->shape->policy == HIVE_SHAPE_CLOSE ? HIVE_CLOSE_BAD_SHAPE : 0;
+        return;
+    }
+    act->kind = HIVE__ACT_DELIVER;
 }
 
 hive__tick_kind hive__conn_tick(const hive__conn *c, uint64_t now, const hive__timing *t, int *reason)

@@ -15,7 +15,10 @@
  *
  * States (server side):  AWAIT_HELLO -> AWAIT_READY -> OPEN -> CLOSING
  *                        OPEN -link lost-> SUSPENDED -resume-> OPEN (or
- *                        -resume window over-> closed, "timeout")
+ *                        -resume window over-> closed, "timeout");
+ *                        AWAIT_READY -link lost-> SUSPENDED too (the
+ *                        client holds the welcome's token and believes
+ *                        itself open): a resume then stands in for ready
  * States (client side):  DIALING -> AWAIT_WELCOME -> OPEN -> CLOSING
  */
 #ifndef HIVE_NET_CONN_H
@@ -55,7 +58,8 @@ typedef struct hive__conn {
     bool server_side;
     uint8_t state;             /* hive__cstate; owned by the I/O thread */
     int open_pub;              /* state == OPEN, for other threads (__atomic) */
-    int susp_pub;              /* state == SUSPENDED, likewise */
+    int susp_pub;              /* state == SUSPENDED (of an opened session), likewise */
+    bool opened;               /* has been OPEN: the handshake completed */
     bool close_published;      /* the close event went out */
     int close_reason;
     uint64_t t_state;          /* when the current state began */
@@ -93,8 +97,15 @@ typedef struct hive__conn {
     /* Protocol 2 (docs/PROTOCOL.md, "Resume"). */
     hive__replay rp;           /* counted frames, acks, the replay buffer */
     bool has_token;            /* a resume token was given in the welcome */
-    uint8_t token[HIVE__RESUME_TOKEN];
+    uint8_t token[HIVE__RESUME_TOKEN];   /* the last one handed out */
+    /* Server: the token the client last proved it holds, still accepted
+     * while the resumed that replaced it may not have reached the client
+     * (server_conn.c on_resume); retired, and zeroed, by the client's
+     * first frame after that resumed. */
+    bool prev_live;
+    uint8_t prev_token[HIVE__RESUME_TOKEN];
     bool wants_resume;         /* server: the hello said the client resumes */
+    bool zstd;                 /* both sides agreed to compressed frames (COMPRESSION) */
     char *subject;             /* server: the peer certificate's subject at the handshake */
     /* Loss of the peer's unreliable frames (hive_conn_stats.loss), from
      * the counts the pings carry. I/O thread; st_loss_* read anywhere. */
@@ -136,7 +147,9 @@ typedef enum hive__act_kind {
     HIVE__ACT_CLOSE,       /* the peer broke the protocol: close with reason */
     HIVE__ACT_ACK,         /* the peer received n counted frames */
     HIVE__ACT_RESUME,      /* server: u.resume parsed (reason: 0 or why to reject) */
-    HIVE__ACT_RESUMED      /* client: u.resumed parsed */
+    HIVE__ACT_RESUMED,     /* client: u.resumed parsed */
+    HIVE__ACT_MISSHAPEN    /* a user packet that does not fit its declared shape:
+                              pe; reason: 0 (drop) or bad_shape; why in u.close.message */
 } hive__act_kind;
 
 typedef struct hive__act {

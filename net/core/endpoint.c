@@ -21,8 +21,11 @@ void hive__ep_conn_state(hive__conn *c, hive__cstate st, uint64_t now)
 {
     c->state = (uint8_t)st;
     c->t_state = now;
+    if (st == HIVE__C_OPEN) c->opened = true;
     __atomic_store_n(&c->open_pub, st == HIVE__C_OPEN, __ATOMIC_RELEASE);
-    __atomic_store_n(&c->susp_pub, st == HIVE__C_SUSPENDED, __ATOMIC_RELEASE);
+    /* A session suspended before its handshake completed was never open
+     * to the application: it takes no sends until a resume opens it. */
+    __atomic_store_n(&c->susp_pub, st == HIVE__C_SUSPENDED && c->opened, __ATOMIC_RELEASE);
 }
 
 hive__conn *hive__ep_conn_new(hive__ep *ep, hive__link *link, hive__cstate st)
@@ -291,6 +294,19 @@ static void act_on(hive__ep *ep, hive__conn *c, const hive__frame *f, hive__act 
     case HIVE__ACT_DELIVER:
         deliver(ep, c, f, act);
         break;
+    case HIVE__ACT_MISSHAPEN:
+        HIVE__STAT_ADD(ep, shape_rejected, 1);
+        if (act->reason) {
+            hive__ep_close(ep, c, act->reason, act->u.close.message, false, HIVE__CLOSE_FRAME, false);
+        } else if (hive_bus_wants(ep->bus, ep->ev[HIVE__EV_WARNING])) {
+            /* Voidable, and never to stderr: a hostile peer must not be
+             * able to fill the server's log. */
+            hive_field fl[] = { HIVE_PTR(ep->self_key, ep->self), HIVE_STR("code", "bad_shape"),
+                                HIVE_INT("cid", c->cid), HIVE_STR("name", act->pe->name),
+                                HIVE_STR("text", act->u.close.message) };
+            hive__ep_emit(ep, ep->ev[HIVE__EV_WARNING], fl, 5);
+        }
+        break;
     case HIVE__ACT_PING:
         hive__ep_loss_sample(ep, c, f->body, f->body_len);
         /* A reply never grows a queue the peer is not draining: a ping
@@ -334,6 +350,37 @@ static void act_on(hive__ep *ep, hive__conn *c, const hive__frame *f, hive__act 
 
 static bool rx_allow(hive__ep *ep, hive__conn *c, size_t size);
 
+/*
+ * A compressed frame (COMPRESSION in hive/net.h): its body becomes the
+ * decompressed one, which never exceeds this side's max_frame whatever
+ * the frame declares. A compressed frame the handshake did not agree to,
+ * or a Hive packet, is a bad_frame; corrupt or over-size data (a bomb)
+ * is bad_compression. Returns false when c was closed.
+ */
+static bool unzip(hive__ep *ep, hive__conn *c, hive__frame *f)
+{
+    if (f->pid < HIVE_PID_USER_MIN || !c->zstd || c->state != HIVE__C_OPEN) {
+        hive__ep_close(ep, c, HIVE_CLOSE_BAD_FRAME, "a compressed frame the handshake did not agree to", false,
+                       HIVE__CLOSE_FRAME, false);
+        return false;
+    }
+    const uint8_t *out;
+    size_t n;
+    int rc = hive__zstd_unpack(&ep->z, f->body, f->body_len, ep->max_frame, &out, &n);
+    if (rc < 0) {
+        hive__ep_close(ep, c, rc == HIVE_ENOMEM ? HIVE_CLOSE_NO_MEMORY : HIVE_CLOSE_BAD_COMPRESSION,
+                       rc == HIVE_ETOOBIG ? "the compressed body expands past max_frame"
+                                          : "the compressed body is not one intact zstd frame with its size",
+                       false, HIVE__CLOSE_FRAME, false);
+        return false;
+    }
+    HIVE__STAT_ADD(ep, compressed_in, 1);
+    f->body = out;
+    f->body_len = n;
+    f->flags &= (uint8_t)~HIVE__FLAG_COMPRESSED;
+    return true;
+}
+
 static void ep_data(void *core, hive__link *link, const uint8_t *p, size_t n, int channel)
 {
     hive__ep *ep = core;
@@ -367,12 +414,25 @@ static void ep_data(void *core, hive__link *link, const uint8_t *p, size_t n, in
         }
         HIVE__CSTAT_ADD(c, st_frames_in, 1);
         if (channel == HIVE__CHANNEL_UNRELIABLE) c->unrel_in++;
+        if ((f.flags & HIVE__FLAG_COMPRESSED) && !unzip(ep, c, &f)) return;
+        if (c->prev_live && c->state == HIVE__C_OPEN) {
+            /* A resumed client sends nothing on its new link before it
+             * has read resumed: this frame proves it holds the token that
+             * came in it, so the one before retires (server_conn.c). */
+            c->prev_live = false;
+            memset(c->prev_token, 0, sizeof c->prev_token);
+        }
         hive__act act;
         hive__conn_on_frame(c, &f, channel, ep->pt, &ep->dec, decode, &act);
         if (f.pid == HIVE__PID_PONG && act.kind == HIVE__ACT_NONE)
             hive__ep_rtt_sample(ep, c, f.body, f.body_len);
-        bool counted = act.kind == HIVE__ACT_DELIVER && (f.flags & HIVE__FLAG_SEQ);
-        if (counted) c->rp.recv++;
+        /* A packet dropped for its shape was received all the same: it
+         * counts, or the peer would replay it after a resume. */
+        bool counted = (act.kind == HIVE__ACT_DELIVER || act.kind == HIVE__ACT_MISSHAPEN) && (f.flags & HIVE__FLAG_SEQ);
+        if (counted) {
+            c->rp.recv++;
+            c->rp.recv_unacked += f.size;
+        }
         act_on(ep, c, &f, &act);
         /* A resume moved this link to the session it resumes: go on with
          * that one (the bytes still buffered moved with it). */
@@ -382,7 +442,7 @@ static void ep_data(void *core, hive__link *link, const uint8_t *p, size_t n, in
             continue;
         }
         if (c->state == HIVE__C_CLOSING) return;
-        if (counted && c->rp.recv - c->rp.ack_sent >= HIVE__ACK_EVERY) hive__ep_send_ack(ep, c);
+        if (counted && c->rp.recv_unacked >= HIVE__ACK_BYTES) hive__ep_send_ack(ep, c);
     }
     if (r < 0) {
         hive__ep_close(ep, c, reason, NULL, false, HIVE__CLOSE_FRAME, false);
@@ -516,12 +576,40 @@ static void emit_send(hive__ep *ep, hive__conn *c, const hive__pentry *pe, size_
     hive__ep_emit(ep, ep->ev[HIVE__EV_SEND], f, 5);
 }
 
+/* Does a user body of len bytes of type pe go compressed (when the peer
+ * agreed)? COMPRESSION in hive/net.h. */
+static bool zip_wanted(const hive__ep *ep, const hive__pentry *pe, size_t len)
+{
+    return ep->zmin && len >= ep->zmin && !pe->no_zip;
+}
+
+/* One user frame to c, compressed when that was agreed and pays. */
+static int send_user_frame(hive__ep *ep, hive__conn *c, const hive__pentry *pe, const void *body, size_t len,
+                           bool reliable)
+{
+    if (c->zstd && zip_wanted(ep, pe, len)) {
+        if (!hive__frame_fits(pe->pid, len, c->peer_max_frame)) return HIVE_ETOOBIG;
+        const uint8_t *z;
+        size_t zn;
+        if (hive__zstd_pack(&ep->z, body, len, &z, &zn) == HIVE_OK) {
+            int rc = hive__ep_send_frame_f(ep, c, pe->pid, z, zn, reliable, HIVE__FLAG_COMPRESSED);
+            if (rc == HIVE_OK) {
+                HIVE__STAT_ADD(ep, compressed_out, 1);
+                HIVE__STAT_ADD(ep, compress_saved, len - zn);
+            }
+            return rc;
+        }
+    }
+    return hive__ep_send_frame(ep, c, pe->pid, body, len, reliable);
+}
+
 int hive__ep_send_user(hive__ep *ep, hive__conn *c, const hive__pentry *pe, const void *body,
                        size_t len, bool reliable)
 {
+    if (c->state == HIVE__C_SUSPENDED && !c->opened) return HIVE_ESTATE;   /* never open yet (conn.h) */
     if (c->state == HIVE__C_SUSPENDED && !reliable) return HIVE_OK;   /* lost, as unreliable may be */
     if ((c->state != HIVE__C_OPEN && c->state != HIVE__C_SUSPENDED) || hive__ep_draining(c)) return HIVE_ESTATE;
-    int rc = hive__ep_send_frame(ep, c, pe->pid, body, len, reliable);
+    int rc = send_user_frame(ep, c, pe, body, len, reliable);
     if (c->state == HIVE__C_SUSPENDED) {
         /* Kept for the replay; if the buffer had to drop one, the session
          * can no longer be resumed: it ends now, and says why. */
@@ -538,21 +626,42 @@ int hive__ep_send_user(hive__ep *ep, hive__conn *c, const hive__pentry *pe, cons
 int hive__ep_bcast_user(hive__ep *ep, const hive__pentry *pe, const void *body, size_t len,
                         hive_cid except, bool reliable)
 {
-    hive__bcast b;
+    hive__bcast b, bz;
     if (hive__ep_bcast_init(&b, pe->pid, body, len, reliable) != HIVE_OK) return 0;
     if (ep->no_seq && b.counted) {   /* the measurement knob (ep.h) */
         b.counted = false;
         b.hn = hive__frame_header(b.hdr, pe->pid, 0, len);
     }
+    /* The compressed body, made once for every peer that agreed, in a
+     * copy of its own: a send handler may compress something else. */
+    uint8_t *zbody = NULL;
+    bool zip = zip_wanted(ep, pe, len) && !ep->no_seq, zip_tried = false;
     int n = 0;
     bool want = hive_bus_wants(ep->bus, ep->ev[HIVE__EV_SEND]);
     hive__conn *next;
     for (hive__conn *c = ep->conns; c; c = next) {
         next = c->next;
         if (c->cid == except) continue;
-        if (c->state != HIVE__C_OPEN && !(reliable && c->state == HIVE__C_SUSPENDED)) continue;
+        if (c->state != HIVE__C_OPEN && !(reliable && c->state == HIVE__C_SUSPENDED && c->opened)) continue;
         if (hive__ep_draining(c)) continue;
-        int rc = hive__ep_bcast_send(ep, c, &b);
+        if (zip && c->zstd && !zip_tried) {
+            zip_tried = true;
+            const uint8_t *z;
+            size_t zn;
+            if (hive__zstd_pack(&ep->z, body, len, &z, &zn) == HIVE_OK && (zbody = hive__malloc(zn ? zn : 1))) {
+                memcpy(zbody, z, zn);
+                if (hive__ep_bcast_init_z(&bz, pe->pid, zbody, zn, len, reliable) != HIVE_OK) {
+                    hive__free(zbody);
+                    zbody = NULL;
+                }
+            }
+        }
+        bool zc = zbody && c->zstd;
+        int rc = hive__ep_bcast_send(ep, c, zc ? &bz : &b);
+        if (zc && rc == HIVE_OK) {
+            HIVE__STAT_ADD(ep, compressed_out, 1);
+            HIVE__STAT_ADD(ep, compress_saved, len - bz.len);
+        }
         if (c->state == HIVE__C_SUSPENDED) {
             if (!hive__replay_whole(&c->rp))   /* as in hive__ep_send_user */
                 hive__ep_close(ep, c, HIVE_CLOSE_SESSION_INVALID, "the replay buffer overflowed while suspended",
@@ -565,6 +674,10 @@ int hive__ep_bcast_user(hive__ep *ep, const hive__pentry *pe, const void *body, 
         if (want) emit_send(ep, c, pe, len);
     }
     hive__ep_bcast_fini(ep, &b);
+    if (zbody) {
+        hive__ep_bcast_fini(ep, &bz);
+        hive__free(zbody);
+    }
     return n;
 }
 
@@ -664,6 +777,7 @@ static void tick(hive__ep *ep)
     uint64_t now = ep->now;
     if (now - ep->last_tick < HIVE__TICK_MS) return;
     ep->last_tick = now;
+    hive__ep_check_names(ep);   /* subscriptions made since: typos (UNKNOWN PACKET NAMES) */
     hive__conn *next;
     for (hive__conn *c = ep->conns; c; c = next) {
         next = c->next;

@@ -6,6 +6,7 @@
 #include "net/wire/mpdecode.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -17,7 +18,7 @@ const char *const hive__server_event_names[HIVE__EV_COUNT] = {
     [HIVE__EV_BIND] = HIVE_EV_SERVER_BIND, [HIVE__EV_SHUTDOWN] = HIVE_EV_SERVER_SHUTDOWN,
     [HIVE__EV_ACCEPT] = HIVE_EV_SERVER_ACCEPT, [HIVE__EV_BACKPRESSURE] = HIVE_EV_SERVER_BACKPRESSURE,
     [HIVE__EV_STATS] = HIVE_EV_SERVER_STATS, [HIVE__EV_SUSPENDED] = HIVE_EV_SERVER_SUSPENDED,
-    [HIVE__EV_RESUMED] = HIVE_EV_SERVER_RESUMED,
+    [HIVE__EV_RESUMED] = HIVE_EV_SERVER_RESUMED, [HIVE__EV_WARNING] = HIVE_EV_SERVER_WARNING,
 };
 
 const char *const hive__client_event_names[HIVE__EV_COUNT] = {
@@ -28,6 +29,7 @@ const char *const hive__client_event_names[HIVE__EV_COUNT] = {
     [HIVE__EV_CONNECT] = HIVE_EV_CLIENT_CONNECT, [HIVE__EV_BACKPRESSURE] = HIVE_EV_CLIENT_BACKPRESSURE,
     [HIVE__EV_STATS] = HIVE_EV_CLIENT_STATS, [HIVE__EV_RECONNECTING] = HIVE_EV_CLIENT_RECONNECTING,
     [HIVE__EV_INVALIDATED] = HIVE_EV_CLIENT_SESSION_INVALIDATED, [HIVE__EV_RESUMED] = HIVE_EV_CLIENT_RESUMED,
+    [HIVE__EV_WARNING] = HIVE_EV_CLIENT_WARNING,
 };
 
 int hive__ep_config_resolve(const hive__ep_config *c)
@@ -60,6 +62,11 @@ int hive__ep_config_resolve(const hive__ep_config *c)
         return hive__create_fail(HIVE_EINVAL, "drain_timeout_ms",
                                  "%s.drain_timeout_ms: %d is not -1 (no wait) nor within 1..%d", c->what,
                                  (int)*c->drain_timeout_ms, HIVE_MAX_DRAIN_TIMEOUT_MS);
+    if (!*c->compress_threshold) *c->compress_threshold = HIVE_DEFAULT_COMPRESS_THRESHOLD;
+    if (*c->compress_threshold != -1 && *c->compress_threshold < HIVE_MIN_COMPRESS_THRESHOLD)
+        return hive__create_fail(HIVE_EINVAL, "compress_threshold",
+                                 "%s.compress_threshold: %d is not -1 (off) nor at least %d", c->what,
+                                 (int)*c->compress_threshold, HIVE_MIN_COMPRESS_THRESHOLD);
     if (*c->heartbeat_ms >= *c->heartbeat_timeout_ms)
         return hive__create_fail(HIVE_EINVAL, "heartbeat_ms", "%s.heartbeat_ms: %u must be under heartbeat_timeout_ms (%u)",
                                  c->what, *c->heartbeat_ms, *c->heartbeat_timeout_ms);
@@ -271,6 +278,13 @@ static void ep_fini(hive__ep *ep)
     hive__decoder_free(&ep->dec);
     hive__ptable_free(ep->pt);
     ep->pt = NULL;
+    hive__shape_free_all(ep->shapes);
+    ep->shapes = NULL;
+    hive__zstd_free(&ep->z);
+    for (size_t k = 0; k < ep->n_nozip; k++) hive__free(ep->nozip[k]);
+    hive__free(ep->nozip);
+    ep->nozip = NULL;
+    ep->n_nozip = 0;
     hive__tls_config_free(ep->tls);
     hive__admit_free(&ep->adm);
     hive__free(ep->app);
@@ -434,13 +448,21 @@ void hive__ep_sendq_crossed(hive__ep *ep, hive__conn *c, size_t q)
 int hive__ep_send_frame(hive__ep *ep, hive__conn *c, uint32_t pid, const void *body,
                         size_t len, bool reliable)
 {
+    return hive__ep_send_frame_f(ep, c, pid, body, len, reliable, 0);
+}
+
+int hive__ep_send_frame_f(hive__ep *ep, hive__conn *c, uint32_t pid, const void *body,
+                          size_t len, bool reliable, uint8_t flags)
+{
     /* Reliable user frames are counted and kept for a resume
      * (docs/PROTOCOL.md, "Resume"); a suspended session only keeps them. */
     bool counted = reliable && pid >= HIVE_PID_USER_MIN && !ep->no_seq;
     if (!c->link && !(counted && c->state == HIVE__C_SUSPENDED)) return HIVE_ECLOSED;
-    if (!hive__frame_fits(pid, len, c->peer_max_frame)) return HIVE_ETOOBIG;
+    /* (A compressed body was checked against the peer's limit before:
+     * its decompressed size is what counts.) */
+    if (!(flags & HIVE__FLAG_COMPRESSED) && !hive__frame_fits(pid, len, c->peer_max_frame)) return HIVE_ETOOBIG;
     uint8_t hdr[HIVE__FRAME_HEADER_MAX];
-    size_t hn = hive__frame_header(hdr, pid, counted ? HIVE__FLAG_SEQ : 0, len);
+    size_t hn = hive__frame_header(hdr, pid, (uint8_t)((counted ? HIVE__FLAG_SEQ : 0) | flags), len);
     if (!hn) return HIVE_ETOOBIG;
     const void *pieces[2] = { hdr, body };
     size_t lens[2] = { hn, len };
@@ -461,23 +483,44 @@ int hive__ep_send_frame(hive__ep *ep, hive__conn *c, uint32_t pid, const void *b
     return rc;
 }
 
+/* Sends the n frames gathered in pieces/lens (total bytes) as one. */
+static int replay_batch(hive__ep *ep, hive__conn *c, const void **pieces, const size_t *lens, int n, size_t total)
+{
+    if (!n) return HIVE_OK;
+    int rc = sendq_admit(ep, c, total);
+    if (rc < 0) return rc;
+    rc = ep->tr->vt->send(ep->tr, c->link, pieces, lens, n, true);
+    if (rc < 0) return rc;
+    HIVE__CSTAT_ADD(c, st_frames_out, (uint64_t)n);
+    HIVE__CSTAT_ADD(c, st_bytes_out, total);
+    HIVE__STAT_ADD(ep, frames_out, (uint64_t)n);
+    HIVE__STAT_ADD(ep, bytes_out, total);
+    return HIVE_OK;
+}
+
 int hive__ep_replay(hive__ep *ep, hive__conn *c, uint64_t after)
 {
-    size_t cur = 0, n;
+    /* Whole frames go a packet's worth at a time (ep.h): a replay is a
+     * burst of many, often small, frames, and each send is a packet the
+     * network may lose, so fewer sends leave fewer chances for one loss
+     * to hold up everything behind it on the ordered channel. */
+    const void *pieces[HIVE__REPLAY_BATCH_FRAMES];
+    size_t lens[HIVE__REPLAY_BATCH_FRAMES], total = 0, cur = 0, n;
+    int np = 0, rc;
     uint64_t seq = 0;
     const uint8_t *p;
     while (hive__replay_next(&c->rp, &cur, &seq, &p, &n)) {
         if (seq <= after) continue;
-        int rc = sendq_admit(ep, c, n);
-        if (rc < 0) return rc;
-        const void *piece = p;
-        rc = ep->tr->vt->send(ep->tr, c->link, &piece, &n, 1, true);
-        if (rc < 0) return rc;
-        HIVE__CSTAT_ADD(c, st_frames_out, 1);
-        HIVE__CSTAT_ADD(c, st_bytes_out, n);
-        HIVE__STAT_ADD(ep, frames_out, 1);
-        HIVE__STAT_ADD(ep, bytes_out, n);
+        if (np == HIVE__REPLAY_BATCH_FRAMES || (np && total + n > HIVE__REPLAY_BATCH_BYTES)) {
+            if ((rc = replay_batch(ep, c, pieces, lens, np, total)) < 0) return rc;
+            np = 0;
+            total = 0;
+        }
+        pieces[np] = p;
+        lens[np++] = n;
+        total += n;
     }
+    if ((rc = replay_batch(ep, c, pieces, lens, np, total)) < 0) return rc;
     c->last_tx = ep->now;
     return HIVE_OK;
 }
@@ -488,9 +531,22 @@ void hive__ep_send_ack(hive__ep *ep, hive__conn *c)
     hive_msg_init(&m);
     if (hive_msg_uint(&m, c->rp.recv) == 0 && hive__ep_send_msg(ep, c, HIVE__PID_ACK, &m) == HIVE_OK) {
         c->rp.ack_sent = c->rp.recv;
+        c->rp.recv_unacked = 0;
         c->rp.ack_at = ep->now;
     }
     hive_msg_free(&m);
+}
+
+int hive__ep_bcast_init_z(hive__bcast *b, uint32_t pid, const void *body, size_t len, size_t raw_len,
+                          bool reliable)
+{
+    int rc = hive__ep_bcast_init(b, pid, body, len, reliable);
+    if (rc < 0) return rc;
+    b->hn = hive__frame_header(b->hdr, pid, (uint8_t)((b->counted ? HIVE__FLAG_SEQ : 0) | HIVE__FLAG_COMPRESSED), len);
+    if (!b->hn) return HIVE_ETOOBIG;
+    uint8_t tmp[HIVE__VARINT_MAX];
+    b->need = hive__varint_encode(pid, tmp) + 1 + raw_len;   /* what the peer will hold */
+    return HIVE_OK;
 }
 
 int hive__ep_bcast_init(hive__bcast *b, uint32_t pid, const void *body, size_t len, bool reliable)
@@ -684,6 +740,10 @@ void hive__ep_stats(const hive__ep *ep, hive_net_stats *out)
     out->rate_limited = __atomic_load_n(&ep->stats.rate_limited, __ATOMIC_RELAXED);
     out->resumes = __atomic_load_n(&ep->stats.resumes, __ATOMIC_RELAXED);
     out->resumes_refused = __atomic_load_n(&ep->stats.resumes_refused, __ATOMIC_RELAXED);
+    out->shape_rejected = __atomic_load_n(&ep->stats.shape_rejected, __ATOMIC_RELAXED);
+    out->compressed_out = __atomic_load_n(&ep->stats.compressed_out, __ATOMIC_RELAXED);
+    out->compress_saved = __atomic_load_n(&ep->stats.compress_saved, __ATOMIC_RELAXED);
+    out->compressed_in = __atomic_load_n(&ep->stats.compressed_in, __ATOMIC_RELAXED);
     out->busy_rejected = __atomic_load_n(&ep->stats.busy_rejected, __ATOMIC_RELAXED);
     out->handshakes_evicted = __atomic_load_n(&ep->stats.handshakes_evicted, __ATOMIC_RELAXED);
     /* Earlier transports' counters plus the live one's (any thread, see
@@ -876,4 +936,111 @@ void hive__ep_conn_stats(hive__ep *ep, const hive__conn *c, hive_conn_stats *out
     uint64_t now = hive__now_ms();
     out->connected_ms = now > c->t_made ? now - c->t_made : 0;
     out->resumes = __atomic_load_n(&c->resumes, __ATOMIC_RELAXED);
+}
+
+/* ---- Declared shapes and unknown packet names ---- */
+
+void hive__ep_attach_shapes(hive__ep *ep, hive__ptable *pt)
+{
+    for (size_t i = 0; pt && i < pt->n; i++) {
+        pt->e[i].shape = hive__shape_find(ep->shapes, pt->e[i].name);
+        pt->e[i].no_zip = false;
+        for (size_t k = 0; k < ep->n_nozip; k++)
+            if (!strcmp(ep->nozip[k], pt->e[i].name)) pt->e[i].no_zip = true;
+    }
+}
+
+int hive__ep_set_zip(hive__ep *ep, const char *name, bool on)
+{
+    for (size_t k = 0; k < ep->n_nozip; k++) {
+        if (strcmp(ep->nozip[k], name)) continue;
+        if (on) {
+            hive__free(ep->nozip[k]);
+            ep->nozip[k] = ep->nozip[--ep->n_nozip];
+        }
+        hive__ep_attach_shapes(ep, ep->pt);
+        return HIVE_OK;
+    }
+    if (on) return HIVE_OK;
+    char **v = hive__realloc(ep->nozip, (ep->n_nozip + 1) * sizeof *v);
+    if (!v) return HIVE_ENOMEM;
+    ep->nozip = v;
+    if (!(v[ep->n_nozip] = hive__strdup(name))) return HIVE_ENOMEM;
+    ep->n_nozip++;
+    hive__ep_attach_shapes(ep, ep->pt);
+    return HIVE_OK;
+}
+
+int hive__ep_set_shape(hive__ep *ep, const char *name, const hive_shape_field *fields, size_t n,
+                       hive_shape_policy policy)
+{
+    hive__shape *sh;
+    int rc = hive__shape_new(&sh, name, fields, n, policy);
+    if (rc < 0) return rc;
+    /* Replace an earlier one for the same name (nothing points at it:
+     * shapes change only while no packet table is in use). */
+    for (hive__shape **pp = &ep->shapes; *pp; pp = &(*pp)->next) {
+        if (!strcmp((*pp)->name, name)) {
+            hive__shape *old = *pp;
+            sh->next = old->next;
+            *pp = sh;
+            old->next = NULL;
+            hive__ep_attach_shapes(ep, ep->pt);   /* a client's last table points at old */
+            hive__shape_free_all(old);
+            return HIVE_OK;
+        }
+    }
+    sh->next = ep->shapes;
+    ep->shapes = sh;
+    hive__ep_attach_shapes(ep, ep->pt);
+    return HIVE_OK;
+}
+
+void hive__ep_warn(hive__ep *ep, const char *code, const char *name, const char *text)
+{
+    hive_event_id id = ep->ev[HIVE__EV_WARNING];
+    if (hive_bus_wants(ep->bus, id)) {
+        hive_field f[] = { HIVE_PTR(ep->self_key, ep->self), HIVE_STR("code", code), HIVE_STR("name", name),
+                           HIVE_STR("text", text) };
+        hive__ep_emit(ep, id, f, 4);
+    } else {
+        fprintf(stderr, "hive: warning: %s\n", text);
+    }
+}
+
+int hive__ep_check_names(hive__ep *ep)
+{
+    const char *prefix = ep->face->recv_prefix;
+    if (!ep->pt || !prefix) return 0;
+    size_t plen = strlen(prefix);
+    int found = 0;
+    for (;;) {
+        hive_event_id id = (hive_event_id)(ep->names_checked + 1);
+        const char *nm = hive_bus_name(ep->bus, id);
+        if (!nm) break;
+        ep->names_checked++;
+        if (strncmp(nm, prefix, plen) != 0 || !hive_bus_wants(ep->bus, id)) continue;
+        const char *pkt = nm + plen;
+        if (hive_registry_id(ep->pt->reg, pkt) > 0) continue;
+        char text[HIVE_NAME_MAX + 160];
+        snprintf(text, sizeof text, "a handler listens to %s, but \"%s\" is no packet type of this %s's registry: it will never fire",
+                 nm, pkt, ep->self_key);
+        hive__ep_warn(ep, "unknown_packet", pkt, text);
+        found++;
+    }
+    return found;
+}
+
+int hive__ep_check_shapes(hive__ep *ep)
+{
+    int found = 0;
+    for (const hive__shape *sh = ep->shapes; sh && ep->pt; sh = sh->next) {
+        if (hive_registry_id(ep->pt->reg, sh->name) > 0) continue;
+        char text[HIVE_NAME_MAX + 120];
+        snprintf(text, sizeof text, "a shape is declared for \"%s\", which is no packet type of this %s's registry",
+                 sh->name, ep->self_key);
+        hive__ep_warn(ep, "unknown_packet", sh->name, text);
+        found++;
+    }
+    return found;
 }

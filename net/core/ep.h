@@ -40,8 +40,10 @@
 #include "hive/net.h"
 #include "net/core/conn.h"
 #include "net/core/admit.h"
+#include "net/core/shape.h"
 #include "net/transport/transport.h"
 #include "net/transport/netsim.h"
+#include "net/wire/compress.h"
 
 #include <pthread.h>
 
@@ -79,7 +81,7 @@ typedef enum hive__ev {
     HIVE__EV_HANDSHAKE, HIVE__EV_SEND, HIVE__EV_RECV, HIVE__EV_CLOSE,
     HIVE__EV_BIND, HIVE__EV_SHUTDOWN, HIVE__EV_ACCEPT, HIVE__EV_CONNECT,
     HIVE__EV_BACKPRESSURE, HIVE__EV_STATS, HIVE__EV_RECONNECTING, HIVE__EV_INVALIDATED,
-    HIVE__EV_SUSPENDED, HIVE__EV_RESUMED,
+    HIVE__EV_SUSPENDED, HIVE__EV_RESUMED, HIVE__EV_WARNING,
     HIVE__EV_COUNT
 } hive__ev;
 
@@ -87,9 +89,16 @@ typedef struct hive__ep hive__ep;
 
 enum { HIVE__CARRY_NO = 0, HIVE__CARRY_FREE = 1, HIVE__CARRY_KEEP = 2 };
 
-/* Acknowledgements (docs/PROTOCOL.md, "Resume"): at once after this many
- * counted frames, else within this many ms of the first unacknowledged. */
-#define HIVE__ACK_EVERY    32u
+/* Acknowledgements (docs/PROTOCOL.md, "Resume"): at once when this many
+ * bytes of counted frames (as framed) came in since the last one, else
+ * within HIVE__ACK_DELAY_MS. Bytes, not frames: what an ack frees is the
+ * sender's replay buffer, bounded in bytes. Half the smallest buffer a
+ * side may have (HIVE_MIN_RESUME_BUFFER_BYTES) leaves the other half for
+ * what is in flight, whatever the frame size, while a stream of small
+ * frames costs one ack per 32 KiB, not one per 32 frames (on a link with
+ * nothing else going back an ack is a datagram of its own, and ENet's
+ * acknowledgement of it another). */
+#define HIVE__ACK_BYTES    (HIVE_MIN_RESUME_BUFFER_BYTES / 2)
 #define HIVE__ACK_DELAY_MS 50u
 
 /* Each face's event names (hive/net.h HIVE_EV_*), by hive__ev. */
@@ -203,6 +212,15 @@ struct hive__ep {
     uint64_t last_tick;
     int32_t stats_interval_ms;   /* per-connection stats events; <= 0: none */
     uint32_t drain_ms;           /* drain_timeout_ms (0: a graceful close does not wait) */
+    size_t zmin;                 /* compress_threshold: user bodies this large are
+                                    compressed; 0: compression off (not offered) */
+    hive__zstd z;                /* I/O thread: the compressor and decompressor */
+    char **nozip;                /* packet names never compressed (set like shapes) */
+    size_t n_nozip;
+    hive__shape *shapes;         /* declared shapes by name (owner thread sets them
+                                    while no I/O runs; the packet table points in) */
+    uint32_t names_checked;      /* I/O thread: bus ids looked at for unknown
+                                    packet names (UNKNOWN PACKET NAMES) */
     uint32_t bw_in, bw_out;      /* bandwidth_in / bandwidth_out (bytes/s, 0: unlimited) */
     hive__netsim_spec netsim;    /* the simulator between core and transport (off: .on false) */
     char *netsim_text;           /* the spec in force, kept */
@@ -296,6 +314,10 @@ void hive__ep_drop_requests(hive__ep *ep);
  */
 int hive__ep_send_frame(hive__ep *ep, hive__conn *c, uint32_t pid, const void *body,
                         size_t len, bool reliable);
+/* The same with frame flags (HIVE__FLAG_COMPRESSED: body is compressed,
+ * and its decompressed size was checked against the peer's max_frame). */
+int hive__ep_send_frame_f(hive__ep *ep, hive__conn *c, uint32_t pid, const void *body,
+                          size_t len, bool reliable, uint8_t flags);
 
 /*
  * A frame encoded once for many connections (a broadcast): the header is
@@ -319,6 +341,10 @@ typedef struct hive__bcast {
 } hive__bcast;
 
 int  hive__ep_bcast_init(hive__bcast *b, uint32_t pid, const void *body, size_t len, bool reliable);
+/* The same for a compressed body (flag COMPRESSED); raw_len: its size
+ * before compression, which the peer's max_frame bounds. */
+int  hive__ep_bcast_init_z(hive__bcast *b, uint32_t pid, const void *body, size_t len, size_t raw_len,
+                           bool reliable);
 int  hive__ep_bcast_send(hive__ep *ep, hive__conn *c, hive__bcast *b);
 void hive__ep_bcast_fini(hive__ep *ep, hive__bcast *b);
 
@@ -371,6 +397,7 @@ typedef struct hive__ep_config {
     uint32_t *frame_timeout_ms;
     uint32_t *recv_frames_per_sec, *recv_bytes_per_sec;
     int32_t *drain_timeout_ms;
+    int32_t *compress_threshold;
 } hive__ep_config;
 
 int hive__ep_config_resolve(const hive__ep_config *c);
@@ -379,7 +406,8 @@ int hive__ep_config_resolve(const hive__ep_config *c);
     hive__ep_config_resolve(&(hive__ep_config){ (what), &(k).app, &(k).app_version,  \
         &(k).handshake_timeout_ms, &(k).heartbeat_ms, &(k).heartbeat_timeout_ms,     \
         &(k).max_frame, &(k).pull_capacity, &(k).send_queue_bytes, &(k).frame_timeout_ms,  \
-        &(k).recv_frames_per_sec, &(k).recv_bytes_per_sec, &(k).drain_timeout_ms })
+        &(k).recv_frames_per_sec, &(k).recv_bytes_per_sec, &(k).drain_timeout_ms,    \
+        &(k).compress_threshold })
 
 /* The heartbeat interval a zero heartbeat_ms gets: HIVE_DEFAULT_HEARTBEAT_MS,
  * or a third of the timeout when that is shorter (at least 1). */
@@ -403,8 +431,13 @@ void hive__ep_rtt_sample(hive__ep *ep, hive__conn *c, const uint8_t *body, size_
 void hive__ep_loss_sample(hive__ep *ep, hive__conn *c, const uint8_t *body, size_t len);
 /* Sends c's acknowledgement of what it received (an ack frame). */
 void hive__ep_send_ack(hive__ep *ep, hive__conn *c);
-/* After a resume: sends again every kept frame after `after`, in order.
- * HIVE_OK, or the send's error (the caller closes). */
+/* After a resume: sends again every kept frame after `after`, in order,
+ * several whole frames to a send: up to HIVE__REPLAY_BATCH_FRAMES of them
+ * and HIVE__REPLAY_BATCH_BYTES (a larger frame goes alone), under ENet's
+ * coalescing limit, so that each send is one packet (docs/PROTOCOL.md,
+ * "enet://"). HIVE_OK, or the send's error (the caller closes). */
+#define HIVE__REPLAY_BATCH_FRAMES 128
+#define HIVE__REPLAY_BATCH_BYTES  1200u
 int  hive__ep_replay(hive__ep *ep, hive__conn *c, uint64_t after);
 /* The stats_interval_ms field of a config: 0 takes the default, -1 is
  * off, the rest must be within the limits. HIVE_OK or HIVE_EINVAL (recorded). */
@@ -472,6 +505,24 @@ int hive__ep_send_user(hive__ep *ep, hive__conn *c, const hive__pentry *pe, cons
                        size_t len, bool reliable);
 int hive__ep_bcast_user(hive__ep *ep, const hive__pentry *pe, const void *body, size_t len,
                         hive_cid except, bool reliable);
+
+/* Points pt's entries at their declared shapes and per-type settings. */
+void hive__ep_attach_shapes(hive__ep *ep, hive__ptable *pt);
+/* Turns compression of one packet type (by name) off or back on.
+ * HIVE_OK or HIVE_ENOMEM. */
+int  hive__ep_set_zip(hive__ep *ep, const char *name, bool on);
+/* Adds or replaces the shape for name. HIVE_OK, HIVE_EINVAL, HIVE_ENOMEM. */
+int  hive__ep_set_shape(hive__ep *ep, const char *name, const hive_shape_field *fields, size_t n,
+                        hive_shape_policy policy);
+/* Looks at the bus names interned since the last call for subscribed
+ * net:<side>.recv.<name> with a name the packet table lacks, and warns
+ * once for each. Returns how many it found. I/O thread (or owner before
+ * any I/O). */
+int  hive__ep_check_names(hive__ep *ep);
+/* Warns for each declared shape whose name the packet table lacks. */
+int  hive__ep_check_shapes(hive__ep *ep);
+/* A warning: net:<side>.warning when someone listens, else stderr. */
+void hive__ep_warn(hive__ep *ep, const char *code, const char *name, const char *text);
 
 /* Whether any per-packet event has a listener (decides decoding). */
 void hive__ep_refresh_wants(hive__ep *ep);

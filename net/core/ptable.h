@@ -14,6 +14,8 @@ typedef struct hive__pentry {
     hive_delivery delivery;
     hive_event_id ev;          /* per-packet recv event, 0 when none */
     const char *name;          /* owned by the registry */
+    const struct hive__shape *shape;   /* its declared shape (net/core/shape.h), or NULL */
+    bool no_zip;               /* never compressed (hive_*_compress off) */
 } hive__pentry;
 
 typedef struct hive__ptable {

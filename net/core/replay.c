@@ -35,6 +35,22 @@ int hive__replay_push(hive__replay *r, const void *const *pieces, const size_t *
     if (r->off == r->len) r->first = seq;
     size_t total = 0;
     for (int i = 0; i < n; i++) total += lens[i];
+    size_t need = sizeof(uint32_t) + total;
+    if (r->bytes + total <= r->max && r->len + need <= r->cap) {
+        /* The common case, once the buffer has grown to the flow: room
+         * at the tail and under the bound. One pass, nothing to drop. */
+        uint8_t *at = r->buf + r->len;
+        uint32_t n32 = (uint32_t)total;
+        memcpy(at, &n32, sizeof n32);
+        at += sizeof n32;
+        for (int i = 0; i < n; i++) {
+            memcpy(at, pieces[i], lens[i]);
+            at += lens[i];
+        }
+        r->len += need;
+        r->bytes += total;
+        return HIVE_OK;
+    }
     if (!r->max || total > r->max) {
         /* Not kept: only an ack past it makes the session whole again. */
         r->lost_upto = seq;
@@ -46,7 +62,6 @@ int hive__replay_push(hive__replay *r, const void *const *pieces, const size_t *
         drop_front(r);
     }
     if (r->off == r->len) r->first = seq;
-    size_t need = sizeof(uint32_t) + total;
     if (r->len + need > r->cap) {
         if (r->off) {   /* slide the live entries to the front first */
             memmove(r->buf, r->buf + r->off, r->len - r->off);

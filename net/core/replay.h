@@ -31,6 +31,7 @@ typedef struct hive__replay {
     uint64_t lost_upto;        /* newest seq dropped unacknowledged, 0: none */
     uint64_t recv;             /* counted frames received */
     uint64_t ack_sent;         /* the last acknowledgement we sent */
+    uint64_t recv_unacked;     /* bytes of counted frames received since */
     uint64_t ack_at;           /* when (ms) */
 } hive__replay;
 

@@ -37,6 +37,7 @@ int hive__srv_setup(hive__ep *ep, const void *cfg)
     int rc = HIVE__EP_CONFIG_RESOLVE("hive_server_config", c);
     if (rc < 0) return rc;
     ep->drain_ms = c.drain_timeout_ms > 0 ? (uint32_t)c.drain_timeout_ms : 0;
+    ep->zmin = c.compress_threshold > 0 ? (size_t)c.compress_threshold : 0;
     if (!c.addr) c.addr = HIVE_DEFAULT_ADDR;
     if (!c.max_connections) c.max_connections = HIVE_DEFAULT_MAX_CONNECTIONS;
     if (!c.close_linger_ms) c.close_linger_ms = HIVE_DEFAULT_CLOSE_LINGER_MS;
@@ -132,6 +133,23 @@ int hive_server_register(hive_server *s, const char *name, uint32_t id, hive_del
     return rc;
 }
 
+int hive_server_shape(hive_server *s, const char *name, const hive_shape_field *fields, size_t n,
+                      hive_shape_policy policy)
+{
+    if (!s || !name) return HIVE_EINVAL;
+    if (s->started_once || get_st(s) == HIVE__S_SHUT) return HIVE_ESTATE;
+    if (hive_registry_id(s->reg, name) <= 0) return HIVE_ENOENT;
+    return hive__ep_set_shape(&s->ep, name, fields, n, policy);
+}
+
+int hive_server_compress(hive_server *s, const char *name, bool on)
+{
+    if (!s || !name) return HIVE_EINVAL;
+    if (s->started_once || get_st(s) == HIVE__S_SHUT) return HIVE_ESTATE;
+    if (hive_registry_id(s->reg, name) <= 0) return HIVE_ENOENT;
+    return hive__ep_set_zip(&s->ep, name, on);
+}
+
 const hive_registry *hive_server_registry(const hive_server *s) { return s ? s->reg : NULL; }
 
 int hive_server_packet_id(const hive_server *s, const char *name)
@@ -199,12 +217,16 @@ int hive_server_start(hive_server *s)
         hive__ptable *pt;
         int rc = hive__ptable_build(&pt, s->reg, false, s->ep.bus, HIVE_EV_SERVER_RECV_PREFIX);
         if (rc < 0) return rc;
+        hive__ep_attach_shapes(&s->ep, pt);
         pthread_mutex_lock(&s->ep.lock);
         s->ep.pt = pt;
         pthread_mutex_unlock(&s->ep.lock);
         for (size_t i = 0; i < pt->n; i++)
             if (pt->e[i].ev > 0) s->ep.any_pe_ids = true;
     }
+    /* The registry is settled: subscriptions to packets it lacks. */
+    s->ep.names_checked = 0;
+    if (hive__ep_check_names(&s->ep) > 0 && s->cfg.strict_names) return HIVE_ENOENT;
     s->started_once = true;
     pthread_mutex_lock(&s->ep.lock);
     s->ep.closed = false;

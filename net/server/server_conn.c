@@ -30,17 +30,25 @@ static void srv_forget(hive__ep *ep, hive__conn *c)
     c->admitted = false;
 }
 
-/* A lost link (the network, not a decision) of an open session with a
- * resume token keeps the session for resume_window_ms (hive/net.h RESUME). */
+/* A lost link (the network, not a decision) of a session with a resume
+ * token keeps the session for resume_window_ms (hive/net.h RESUME). That
+ * includes one whose ready has not arrived: the client had the welcome,
+ * holds the token and, open on its side, will ask for a resume, not say
+ * hello again. Such a session was never open to the application, so it is
+ * kept quietly (no suspended event) and its resume completes the
+ * handshake (on_resume). */
 static int srv_closing(hive__ep *ep, hive__conn *c, int reason, int prev)
 {
     hive_server *s = srv(ep);
-    if (prev == HIVE__C_OPEN && c->has_token && !ep->stopping && !hive__ep_draining(c) && s->ep.tm.resume_ms &&
+    if ((prev == HIVE__C_OPEN || prev == HIVE__C_AWAIT_READY) && c->has_token && !ep->stopping &&
+        !hive__ep_draining(c) && s->ep.tm.resume_ms &&
         (reason == HIVE_CLOSE_PEER_VANISHED || reason == HIVE_CLOSE_TIMEOUT) && hive__replay_whole(&c->rp)) {
-        hive_field f[] = { HIVE_PTR("server", s), HIVE_INT("cid", c->cid), HIVE_INT("reason", reason),
-                           HIVE_STR("reason_name", hive_close_reason_name(reason)),
-                           HIVE_INT("window_ms", s->ep.tm.resume_ms) };
-        hive__ep_emit(ep, ep->ev[HIVE__EV_SUSPENDED], f, 5);
+        if (prev == HIVE__C_OPEN) {
+            hive_field f[] = { HIVE_PTR("server", s), HIVE_INT("cid", c->cid), HIVE_INT("reason", reason),
+                               HIVE_STR("reason_name", hive_close_reason_name(reason)),
+                               HIVE_INT("window_ms", s->ep.tm.resume_ms) };
+            hive__ep_emit(ep, ep->ev[HIVE__EV_SUSPENDED], f, 5);
+        }
         return HIVE__CARRY_KEEP;   /* its max_connections slot stays taken */
     }
     if (c->admitted) {
@@ -74,6 +82,13 @@ static bool token_eq(const uint8_t *a, const uint8_t *b)
 static void reject(hive_server *s, hive__conn *c, int reason, const char *message)
 {
     hive__ep_close(&s->ep, c, reason, message, false, HIVE__REJECT_FRAME, false);
+}
+
+/* The peer certificate's subject of c's link, or NULL. */
+static const char *link_subject(hive_server *s, hive__conn *c)
+{
+    hive__transport *tr = s->ep.tr;
+    return c->link && tr->vt->peer_subject ? tr->vt->peer_subject(tr, c->link) : NULL;
 }
 
 /* A hello arrived: welcome or reject it. */
@@ -113,13 +128,20 @@ static void on_hello(hive_server *s, hive__conn *c, hive__act *act)
     if (s->ep.tm.resume_ms && h->resume && new_token(c->token)) {
         c->has_token = true;
         c->rp.max = s->cfg.resume_buffer_bytes;
+        /* TLS transports: a resume must come with the same certificate
+         * (NULL: none). Noted now, as the link that had it may be gone
+         * before the ready arrives. */
+        const char *subject = link_subject(s, c);
+        if (subject && !(c->subject = hive__strdup(subject))) c->has_token = false;
     }
+    /* Compression when the client offers it and it is not off here. */
+    c->zstd = h->zstd && s->ep.zmin;
 
     hive_msg m;
     hive_msg_init(&m);
     int rc = hive__welcome_pack(&m, c->cid, hive__mix64(s->session_seed ^ c->cid), s->ep.tm.heartbeat_ms,
                                 s->ep.tm.heartbeat_timeout_ms, s->cfg.max_frame, s->cfg.app_version, s->reg,
-                                c->has_token ? c->token : NULL);
+                                c->has_token ? c->token : NULL, c->zstd);
     if (rc == 0) rc = hive__ep_send_msg(&s->ep, c, HIVE__PID_WELCOME, &m);
     hive_msg_free(&m);
     if (rc != 0) {
@@ -131,15 +153,10 @@ static void on_hello(hive_server *s, hive__conn *c, hive__act *act)
     hive__ep_conn_state(c, HIVE__C_AWAIT_READY, s->ep.now);
 }
 
-/* ready: the handshake is complete. */
-static void on_ready(hive_server *s, hive__conn *c)
+/* The handshake is complete: handshakecomplete, with the verified client
+ * certificate's subject on TLS transports. */
+static void emit_handshake(hive_server *s, hive__conn *c, const char *subject)
 {
-    hive__ep_conn_state(c, HIVE__C_OPEN, s->ep.now);
-    /* TLS transports: the verified client certificate's subject. */
-    hive__transport *tr = s->ep.tr;
-    const char *subject = c->link && tr->vt->peer_subject ? tr->vt->peer_subject(tr, c->link) : NULL;
-    /* A resume must come with the same certificate (NULL: none). */
-    if (subject && c->has_token && !(c->subject = hive__strdup(subject))) c->has_token = false;
     hive_field fl[] = {
         HIVE_PTR("server", s),
         HIVE_INT("cid", c->cid),
@@ -150,11 +167,11 @@ static void on_ready(hive_server *s, hive__conn *c)
     hive__ep_emit(&s->ep, s->ep.ev[HIVE__EV_HANDSHAKE], fl, subject ? 5 : 4);
 }
 
-/* The peer certificate's subject of c's link, or NULL. */
-static const char *link_subject(hive_server *s, hive__conn *c)
+/* ready: the handshake is complete. */
+static void on_ready(hive_server *s, hive__conn *c)
 {
-    hive__transport *tr = s->ep.tr;
-    return c->link && tr->vt->peer_subject ? tr->vt->peer_subject(tr, c->link) : NULL;
+    hive__ep_conn_state(c, HIVE__C_OPEN, s->ep.now);
+    emit_handshake(s, c, link_subject(s, c));
 }
 
 /*
@@ -178,8 +195,35 @@ static void on_resume(hive_server *s, hive__conn *p, hive__act *act)
         return;
     }
     hive__conn *old = hive__cidmap_get(&s->map, r->cid);
-    bool ok = old && old != p && old->has_token && token_eq(old->token, r->token) &&
-              (old->state == HIVE__C_OPEN || old->state == HIVE__C_SUSPENDED);
+    /*
+     * Which tokens open the session. The newest one (old->token), and,
+     * while prev_live, the one before it: a resumed hands out a new token,
+     * and a link lost before that resumed arrives leaves the client with
+     * only the token it had just shown. Refusing that one would end, on
+     * a bad network, every session whose resume was cut short.
+     *
+     * Why it is safe: the previous token is accepted only until the client
+     * proves it holds the newer one, and it proves that with its first
+     * frame on the resumed link (it sends nothing there before reading
+     * resumed; endpoint.c retires prev_token then) or by resuming with
+     * the newer token (below). A stolen token is therefore no more use
+     * than before once the client has moved on: at most two tokens are
+     * ever live, both 128 bits from getrandom, both compared in constant
+     * time (both compared always, so the time does not say which matched),
+     * and a resume with the previous one hands back the same newer token,
+     * never a third, so nothing is gained by replaying it. Once the
+     * client has shown the newer token, the one before it is dead for
+     * good.
+     */
+    bool cur = false, prev = false;
+    if (old && old->has_token) {
+        cur = token_eq(old->token, r->token);
+        prev = token_eq(old->prev_token, r->token) && old->prev_live;
+    }
+    /* A session still waiting for its ready can be resumed too: only the
+     * welcome carried its token, so the client had it (srv_closing). */
+    bool ok = old && old != p && (cur || prev) &&
+              (old->state == HIVE__C_OPEN || old->state == HIVE__C_SUSPENDED || old->state == HIVE__C_AWAIT_READY);
     if (!ok) {
         HIVE__STAT_ADD(ep, resumes_refused, 1);
         reject(s, p, HIVE_CLOSE_SESSION_INVALID, "no such session, or the token does not match");
@@ -200,9 +244,10 @@ static void on_resume(hive_server *s, hive__conn *p, hive__act *act)
                        false, HIVE__CLOSE_FRAME, true);
         return;
     }
-    /* The token is single-use: a new one for the next resume. */
+    /* The token is single-use: a new one for the next resume (used only
+     * when the client showed the newest one). */
     uint8_t next[HIVE__RESUME_TOKEN];
-    if (!new_token(next)) {
+    if (cur && !new_token(next)) {
         reject(s, p, HIVE_CLOSE_NO_MEMORY, "no random bytes for a new token");
         return;
     }
@@ -227,8 +272,17 @@ static void on_resume(hive_server *s, hive__conn *p, hive__act *act)
     old->last_rx = old->last_tx = old->last_ping = ep->now;
     old->sendq_warned = false;
     old->sendq_high_since = 0;
-    memcpy(old->token, next, sizeof next);
+    if (cur) {
+        /* The client holds the newest token: the one before it is dead,
+         * and the one just shown is what the client falls back on should
+         * this resumed never reach it. (With the previous token, the
+         * newest stays as it is and goes out again.) */
+        memcpy(old->prev_token, old->token, sizeof next);
+        old->prev_live = true;
+        memcpy(old->token, next, sizeof next);
+    }
     hive__replay_ack(&old->rp, r->recv);
+    bool first = !old->opened;   /* the resume stands in for the ready */
     hive__ep_conn_state(old, HIVE__C_OPEN, ep->now);
     uint32_t resumes = __atomic_add_fetch(&old->resumes, 1, __ATOMIC_RELAXED);
     HIVE__STAT_ADD(ep, resumes, 1);
@@ -247,6 +301,9 @@ static void on_resume(hive_server *s, hive__conn *p, hive__act *act)
                        "the replay did not fit", false, HIVE__CLOSE_FRAME, false);
         return;
     }
+    /* Only now, after resumed and the replay, so that what a handler
+     * sends follows them on the link. */
+    if (first) emit_handshake(s, old, old->subject);
     hive_field f[] = { HIVE_PTR("server", s), HIVE_INT("cid", old->cid), HIVE_STR("addr", old->addr),
                        HIVE_INT("resumes", resumes), HIVE_INT("replayed", (int64_t)(old->rp.sent - r->recv)) };
     hive__ep_emit(ep, ep->ev[HIVE__EV_RESUMED], f, 5);

@@ -5,7 +5,7 @@
  *
  *   varint length    LEB128, unsigned, counts every byte after itself
  *   varint pid       LEB128, unsigned, the packet id
- *   u8     flags     bit 0 = compressed (reserved); protocol 1: must be 0
+ *   u8     flags     bit 0 = compressed (agreed in the handshake), bit 1 = counted
  *   body             exactly one msgpack object
  *
  * Varints: at most HIVE__VARINT_MAX bytes, value <= UINT32_MAX. Non-minimal
@@ -27,10 +27,11 @@
 #define HIVE__FRAME_LEN_MIN 2
 
 /* Frame flag bits. An unknown set bit is a bad_frame. */
-#define HIVE__FLAG_COMPRESSED 0x01u  /* reserved for a later protocol */
+#define HIVE__FLAG_COMPRESSED 0x01u  /* protocol 2, when the handshake agreed: a user
+                                        frame whose body is one zstd frame */
 #define HIVE__FLAG_SEQ        0x02u  /* protocol 2: a counted reliable user frame
                                         (docs/PROTOCOL.md, "Resume") */
-#define HIVE__FLAGS_KNOWN     0x02u  /* bits a protocol-2 peer may set */
+#define HIVE__FLAGS_KNOWN     0x03u  /* bits a protocol-2 peer may set */
 
 /* Hive's own packet ids (< HIVE_PID_USER_MIN), fixed in protocol 1. */
 #define HIVE__PID_HELLO   1u

@@ -10,9 +10,14 @@
 
 int hive__hello_pack(hive_msg *m, const char *app, const char *app_version,
                      const char *conntype, const void *token, size_t token_len,
-                     uint32_t max_frame, bool resume)
+                     uint32_t max_frame, bool resume, bool zstd)
 {
-    TRY(hive_msg_map(m, token ? 8 : 7));
+    TRY(hive_msg_map(m, (token ? 8 : 7) + (zstd ? 1 : 0)));
+    if (zstd) {
+        TRY(hive_msg_key(m, "compress"));
+        TRY(hive_msg_array(m, 1));
+        TRY(hive_msg_str(m, "zstd"));
+    }
     TRY(hive_msg_kv_str(m, "magic", HIVE__MAGIC));
     TRY(hive_msg_kv_uint(m, "proto", HIVE_PROTOCOL_VERSION));
     TRY(hive_msg_kv_str(m, "app", app));
@@ -27,9 +32,10 @@ int hive__hello_pack(hive_msg *m, const char *app, const char *app_version,
 int hive__welcome_pack(hive_msg *m, uint32_t cid, uint64_t session, uint32_t hb_ms,
                        uint32_t hb_timeout_ms, uint32_t max_frame,
                        const char *app_version, const hive_registry *reg,
-                       const uint8_t *resume_token)
+                       const uint8_t *resume_token, bool zstd)
 {
-    TRY(hive_msg_map(m, resume_token ? 9 : 8));
+    TRY(hive_msg_map(m, (resume_token ? 9 : 8) + (zstd ? 1 : 0)));
+    if (zstd) TRY(hive_msg_kv_str(m, "compress", "zstd"));
     if (resume_token) TRY(hive_msg_kv_bin(m, "resume_token", resume_token, HIVE__RESUME_TOKEN));
     TRY(hive_msg_kv_uint(m, "proto", HIVE_PROTOCOL_VERSION));
     TRY(hive_msg_kv_uint(m, "cid", cid));
@@ -146,6 +152,19 @@ int hive__hello_parse(const msgpack_object *o, hive__hello_msg *out)
     const msgpack_object *r = hive_msg_get(o, "resume");
     if (r && r->type == MSGPACK_OBJECT_BOOLEAN) out->resume = r->via.boolean;
     else if (r && r->type != MSGPACK_OBJECT_NIL) return HIVE_CLOSE_BAD_HANDSHAKE;
+    /* compress: the algorithms the client decodes; unknown names are
+     * skipped (a later one may be added), anything but an array of
+     * strings is malformed. */
+    const msgpack_object *z = hive_msg_get(o, "compress");
+    if (z && z->type == MSGPACK_OBJECT_ARRAY) {
+        if (z->via.array.size > 16) return HIVE_CLOSE_BAD_HANDSHAKE;
+        for (uint32_t i = 0; i < z->via.array.size; i++) {
+            if (z->via.array.ptr[i].type != MSGPACK_OBJECT_STR) return HIVE_CLOSE_BAD_HANDSHAKE;
+            if (hive_msg_str_eq(&z->via.array.ptr[i], "zstd")) out->zstd = true;
+        }
+    } else if (z && z->type != MSGPACK_OBJECT_NIL) {
+        return HIVE_CLOSE_BAD_HANDSHAKE;
+    }
     return 0;
 }
 
@@ -206,6 +225,11 @@ int hive__welcome_parse(const msgpack_object *o, hive__welcome_msg *out)
         if (get_token(o, "resume_token", out->token)) return HIVE_CLOSE_BAD_HANDSHAKE;
         out->has_token = true;
     }
+    /* compress: what the server chose among those offered; a name this
+     * client never offered is a broken server. */
+    const msgpack_object *z = hive_msg_get(o, "compress");
+    if (z && hive_msg_str_eq(z, "zstd")) out->zstd = true;
+    else if (z && z->type != MSGPACK_OBJECT_NIL) return HIVE_CLOSE_BAD_HANDSHAKE;
     rc = hive__registry_from_msgpack(reg, &out->registry);
     if (rc == HIVE_ENOMEM) return HIVE_CLOSE_NO_MEMORY;
     if (rc) return HIVE_CLOSE_BAD_HANDSHAKE;

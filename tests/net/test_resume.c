@@ -8,6 +8,8 @@
  */
 #include "net_test.h"
 #include "net/client/client_internal.h"
+#include "net/server/server_internal.h"
+#include "net/core/ep.h"
 #include "net/core/replay.h"
 
 #include <time.h>
@@ -64,6 +66,106 @@ Test(replay, overflow_marks_the_loss_and_an_ack_heals_it)
     push(&r, 99, 2000);   /* larger than the whole buffer */
     cr_expect_eq(r.lost_upto, 16);
     hive__replay_free(&r);
+}
+
+/* ------------------------------------------------------------------ */
+/* Acknowledgements: by bytes received (docs/PROTOCOL.md, "Resume")     */
+/* ------------------------------------------------------------------ */
+
+static void got_one(const hive_event *ev, void *u) { (void)ev; (*(int *)u)++; }
+
+typedef struct got_arg { const int *got; int want; } got_arg;
+static bool got_reached(void *arg) { const got_arg *a = arg; return *a->got >= a->want; }
+
+/* A burst of small reliable messages well under HIVE__ACK_BYTES: the
+ * receiver does not answer every few of them with an ack of its own (a
+ * datagram each on ENet); the timer acks what is left. */
+Test(acks, small_frames_are_acknowledged_by_bytes_not_by_count, .timeout = 30)
+{
+    hive_server_config sc = { .heartbeat_ms = 5000, .heartbeat_timeout_ms = 20000 };
+    hive_client_config cc = { .reconnect_attempts = 5, .heartbeat_ms = 5000, .heartbeat_timeout_ms = 20000 };
+    fixture fx;
+    fx_init(&fx, &sc, &cc, true);
+    int got = 0;
+    hive_bus_subscribe(fx.sbus, "net:server.recv.game:echo", got_one, &got, NULL);
+    hive_cid cid = hive_client_cid(fx.cli);
+    hive_conn_stats before, after;
+    cr_assert_eq(hive_server_conn_stats(fx.srv, cid, &before), 0);
+    enum { BURST = 320 };     /* 320 frames of 12 bytes: 3840 bytes */
+    uint64_t t0 = hive_now_ns();
+    for (int i = 0; i < BURST; i++) {
+        cr_assert_eq(hive_client_send(fx.cli, "game:echo", "\xa8" "12345678", 9), HIVE_OK);
+        if (i % 16 == 15) {
+            hive_client_service(fx.cli, 0);
+            hive_server_service(fx.srv, 0);
+        }
+    }
+    got_arg ga = { &got, BURST };
+    cr_assert(pump(fx.srv, fx.cli, 5000, got_reached, &ga), "%d of %d arrived", got, BURST);
+    uint64_t ms = (hive_now_ns() - t0) / 1000000u;
+    cr_assert_eq(hive_server_conn_stats(fx.srv, cid, &after), 0);
+    /* What the server sent meanwhile: acks from the timer (one per
+     * HIVE__ACK_DELAY_MS at most), nothing per 32 frames (10 here). */
+    uint64_t sent = after.frames_out - before.frames_out;
+    cr_expect_leq(sent, 2 + ms / HIVE__ACK_DELAY_MS, "%llu frames back in %llu ms", (unsigned long long)sent,
+                  (unsigned long long)ms);
+    /* ...and the timer still acknowledges everything soon. */
+    hive__conn *cc_conn = fx.cli->ep.conns;
+    cr_assert_not_null(cc_conn);
+    uint64_t end = hive_now_ns() + 2000000000ull;
+    while (cc_conn->rp.acked < cc_conn->rp.sent && hive_now_ns() < end) {
+        hive_server_service(fx.srv, 1);
+        hive_client_service(fx.cli, 1);
+    }
+    cr_expect_eq(cc_conn->rp.acked, (uint64_t)BURST);
+    cr_expect_eq(cc_conn->rp.bytes, 0, "acknowledged copies are gone");
+    fx_fini(&fx);
+}
+
+/* Large frames to a sender with the smallest replay buffer: acks come
+ * every HIVE__ACK_BYTES (half that buffer), so a steady stream never
+ * pushes an unacknowledged frame out and the session stays resumable.
+ * Counting frames (an ack per 32) let 32 such frames, twice the buffer,
+ * go unacknowledged. */
+Test(acks, large_frames_never_overflow_the_smallest_buffer, .timeout = 30)
+{
+    hive_server_config sc = { .heartbeat_ms = 5000, .heartbeat_timeout_ms = 20000 };
+    hive_client_config cc = { .reconnect_attempts = 5, .heartbeat_ms = 5000, .heartbeat_timeout_ms = 20000,
+                              .resume_buffer_bytes = HIVE_MIN_RESUME_BUFFER_BYTES };
+    fixture fx;
+    fx_init(&fx, &sc, &cc, true);
+    int got = 0;
+    hive_bus_subscribe(fx.sbus, "net:server.recv.game:echo", got_one, &got, NULL);
+    static uint8_t body[4003];
+    body[0] = 0xc5;           /* bin 16 of 4000 bytes */
+    body[1] = 4000 >> 8;
+    body[2] = 4000 & 0xff;
+    memset(body + 3, 0x5a, 4000);
+    hive__conn *k = fx.cli->ep.conns;
+    cr_assert_not_null(k);
+    enum { FRAMES = 48 };     /* 48 x 4 KB: three times the buffer */
+    size_t most = 0;
+    for (int i = 0; i < FRAMES; i++) {
+        cr_assert_eq(hive_client_send(fx.cli, "game:echo", body, sizeof body), HIVE_OK);
+        if (k->rp.bytes > most) most = k->rp.bytes;
+        /* Paced by delivery, without waits: the stream outruns the 50 ms
+         * timer, as a busy one does. */
+        uint64_t end = hive_now_ns() + 5000000000ull;
+        while (got < i + 1 && hive_now_ns() < end) {
+            hive_client_service(fx.cli, 0);
+            hive_server_service(fx.srv, 0);
+        }
+        cr_assert_eq(got, i + 1, "frame %d did not arrive", i + 1);
+        /* One more turn for the ack on its way back. */
+        hive_client_service(fx.cli, 0);
+    }
+    /* lost_upto stays 0 only if no frame ever left the buffer unacknowledged
+     * (a later ack would heal the session, but a cut before it would not). */
+    cr_expect_eq(k->rp.lost_upto, 0, "frames up to %llu were dropped unacknowledged",
+                 (unsigned long long)k->rp.lost_upto);
+    cr_expect_lt(most, (size_t)HIVE_MIN_RESUME_BUFFER_BYTES * 3 / 4, "the buffer peaked at %zu bytes", most);
+    cr_expect_geq(k->rp.acked, (uint64_t)(FRAMES - 9), "acked %llu of %d", (unsigned long long)k->rp.acked, FRAMES);
+    fx_fini(&fx);
 }
 
 /* ------------------------------------------------------------------ */
@@ -387,6 +489,238 @@ Test(resume, a_forged_or_used_token_is_refused_and_the_session_plays_on, .timeou
     cr_expect_eq(raw_resume(&fx, cid, stolen), HIVE_CLOSE_SESSION_INVALID, "a used token is refused");
     fx_roundtrip(&fx, "still the same session");
     cr_expect_eq(hive_client_cid(fx.cli), cid);
+    fx_fini(&fx);
+}
+
+/* ------------------------------------------------------------------ */
+/* Links lost at the worst moments                                      */
+/* ------------------------------------------------------------------ */
+
+/* The client's link is lost as the network loses one: cut at the
+ * transport, so whatever was still in flight either way is gone. */
+static void cut_client(fixture *fx)
+{
+    hive__conn *k = fx->cli->ep.conns;
+    cr_assert_not_null(k);
+    cr_assert_not_null(k->link);
+    fx->cli->ep.tr->vt->abort(fx->cli->ep.tr, k->link);
+    k->link = NULL;
+    hive__ep_close(&fx->cli->ep, k, HIVE_CLOSE_PEER_VANISHED, NULL, true, HIVE__CLOSE_SILENT, false);
+    hive__ep_conn_free(&fx->cli->ep, k);
+}
+
+static bool resumed_or_invalidated(void *arg)
+{
+    ends *e = arg;
+    return e->resumed > 0 || e->invalidated > 0;
+}
+
+/* Index of the first `name` in r, or -1. */
+static int rec_index(const recorder *r, const char *name)
+{
+    for (int i = 0; i < r->n; i++)
+        if (strcmp(r->ev[i].name, name) == 0) return i;
+    return -1;
+}
+
+/* The server takes a resume and hands out a new token in resumed, and
+ * the link is lost before resumed reaches the client (the simulator
+ * holds everything the client receives for 400 ms; the cut drops it).
+ * The client only has the token it just showed: the server still takes
+ * it, once more, and the session goes on. Once the client has shown that
+ * it holds the new token, the old one is dead. */
+static void resumed_lost_in_flight(const char *scheme)
+{
+    test_scheme = scheme;
+    hive_client_config cc = { .reconnect_attempts = 5, .reconnect_delay_ms = 20,
+                              .netsim = "latency=400ms,dir=recv" };
+    fixture fx;
+    fx_init(&fx, NULL, &cc, false);
+    ends e;
+    ends_attach(&e, &fx);
+    cr_assert_eq(hive_client_connect(fx.cli, fx.addr), 0);
+    cr_assert(pump_both_open(fx.srv, fx.cli, 5000), "%s: no handshake", scheme);
+    hive_cid cid = hive_client_cid(fx.cli);
+    uint8_t first[HIVE__RESUME_TOKEN];
+    cr_assert(fx.cli->ep.conns->has_token);
+    memcpy(first, fx.cli->ep.conns->token, sizeof first);
+
+    cut_client(&fx);
+    cr_assert(pump_until_event(fx.srv, fx.cli, 5000, fx.sr, HIVE_EV_SERVER_RESUMED, 1),
+              "%s: the server never took the resume", scheme);
+    cr_assert_eq(e.resumed, 0, "%s: resumed is still in flight", scheme);
+    cut_client(&fx);
+
+    cr_assert(pump(fx.srv, fx.cli, 5000, resumed_or_invalidated, &e), "%s: the client never came back", scheme);
+    cr_expect_eq(e.invalidated, 0, "%s: the session was refused", scheme);
+    cr_expect_eq(e.resumed, 1, "%s", scheme);
+    cr_expect_eq(e.srv_closes, 0, "%s", scheme);
+    cr_expect_eq(hive_client_cid(fx.cli), cid, "%s: the same session", scheme);
+    hive_net_stats st;
+    cr_assert_eq(hive_server_stats(fx.srv, &st), 0);
+    cr_expect_eq(st.resumes_refused, 0, "%s", scheme);
+    cr_expect_eq(st.resumes, 2, "%s", scheme);
+    fx_roundtrip(&fx, "after two resumes");
+    if (!*scheme) {
+        /* The client has sent on its resumed link: the first token is
+         * spent for good, and a thief's copy of it gets nothing. */
+        cr_expect_eq(raw_resume(&fx, cid, first), HIVE_CLOSE_SESSION_INVALID, "a spent token is refused");
+        fx_roundtrip(&fx, "still the same session");
+        cr_expect_eq(hive_client_cid(fx.cli), cid);
+    }
+    fx_fini(&fx);
+}
+
+Test(resume, resumed_lost_in_flight_tcp, .timeout = 30) { resumed_lost_in_flight("tcp://"); }
+Test(resume, resumed_lost_in_flight_enet, .timeout = 30) { resumed_lost_in_flight(""); }
+
+/* The client has the welcome (and with it the token) and sent ready and
+ * a message, and the link is lost before they reach the server (the
+ * simulator holds what the client sends for 400 ms; the cut drops it).
+ * The client believes itself open and asks for a resume: the server,
+ * which kept the session quietly, takes the resume in place of the
+ * ready, completes the handshake, and the message arrives once. */
+static void ready_lost_in_flight(const char *scheme)
+{
+    test_scheme = scheme;
+    hive_client_config cc = { .reconnect_attempts = 5, .reconnect_delay_ms = 20,
+                              .netsim = "latency=400ms,dir=send" };
+    fixture fx;
+    fx_init(&fx, NULL, &cc, false);
+    ends e;
+    ends_attach(&e, &fx);
+    cr_assert_eq(hive_client_connect(fx.cli, fx.addr), 0);
+    cr_assert(pump(fx.srv, fx.cli, 5000, client_open, fx.cli), "%s: no welcome", scheme);
+    hive_cid cid = hive_client_cid(fx.cli);
+    hive_msg m;
+    text_msg(&m, "sent before the cut");
+    cr_assert_eq(hive_client_send_msg(fx.cli, "game:chat", &m), 0);
+    hive_msg_free(&m);
+    hive_conn_info ci;
+    cr_assert_eq(hive_server_conn_info(fx.srv, cid, &ci), 0);
+    cr_assert(!ci.open, "%s: the ready is still in flight", scheme);
+    cut_client(&fx);
+
+    cr_assert(pump(fx.srv, fx.cli, 5000, resumed_or_invalidated, &e), "%s: the client never came back", scheme);
+    cr_expect_eq(e.invalidated, 0, "%s: the session was refused", scheme);
+    cr_expect_eq(e.resumed, 1, "%s", scheme);
+    cr_expect_eq(hive_client_cid(fx.cli), cid, "%s: the same session", scheme);
+    cr_assert(pump_until_event(fx.srv, fx.cli, 3000, fx.cr, "net:client.recv.game:echo", 1),
+              "%s: the message sent before the cut never arrived", scheme);
+    pump(fx.srv, fx.cli, 200, NULL, NULL);
+    cr_expect_eq(rec_count(fx.sr, "net:server.recv.game:chat"), 1, "%s: exactly once", scheme);
+    cr_expect_eq(e.srv_closes, 0, "%s: the session never closed on the server", scheme);
+    /* The application saw one handshake, then the resume, and no
+     * suspension of a session it had never seen open. */
+    cr_expect_eq(rec_count(fx.sr, HIVE_EV_SERVER_HANDSHAKE), 1, "%s", scheme);
+    cr_expect_eq(rec_count(fx.sr, HIVE_EV_SERVER_SUSPENDED), 0, "%s", scheme);
+    int hs = rec_index(fx.sr, HIVE_EV_SERVER_HANDSHAKE), rs = rec_index(fx.sr, HIVE_EV_SERVER_RESUMED);
+    cr_expect(hs >= 0 && rs > hs, "%s: handshakecomplete (%d) before resumed (%d)", scheme, hs, rs);
+    cr_expect_eq(rec_count(fx.cr, HIVE_EV_CLIENT_HANDSHAKE), 1, "%s: one handshake on the client", scheme);
+    cr_assert_eq(hive_server_conn_info(fx.srv, cid, &ci), 0);
+    cr_expect(ci.open, "%s", scheme);
+    fx_roundtrip(&fx, "and on it goes");
+    fx_fini(&fx);
+}
+
+Test(resume, ready_lost_in_flight_tcp, .timeout = 30) { ready_lost_in_flight("tcp://"); }
+Test(resume, ready_lost_in_flight_enet, .timeout = 30) { ready_lost_in_flight(""); }
+
+/* A session lost before its ready, whose client never comes back, is
+ * not open to sends meanwhile and ends with its window like any other. */
+Test(resume, a_session_lost_before_ready_takes_no_sends_and_times_out, .timeout = 30)
+{
+    test_scheme = "tcp://";
+    hive_server_config sc = { .resume_window_ms = 300 };
+    hive_client_config cc = { .reconnect_attempts = 5, .reconnect_delay_ms = 5000,
+                              .netsim = "latency=300ms,dir=send" };
+    fixture fx;
+    fx_init(&fx, &sc, &cc, false);
+    ends e;
+    ends_attach(&e, &fx);
+    cr_assert_eq(hive_client_connect(fx.cli, fx.addr), 0);
+    cr_assert(pump(fx.srv, fx.cli, 5000, client_open, fx.cli), "no welcome");
+    hive_cid cid = hive_client_cid(fx.cli);
+    cut_client(&fx);
+    /* the server notices the loss; the client waits out its 2.5..5 s delay */
+    hive__conn *sc_conn = NULL;
+    uint64_t end = hive_now_ns() + 2000000000ull;
+    while (hive_now_ns() < end) {
+        hive_server_service(fx.srv, 1);
+        sc_conn = hive__cidmap_get(&fx.srv->map, cid);
+        if (sc_conn && sc_conn->state == HIVE__C_SUSPENDED) break;
+    }
+    cr_assert(sc_conn && sc_conn->state == HIVE__C_SUSPENDED, "the session was not kept");
+    hive_msg m;
+    text_msg(&m, "to nobody yet");
+    cr_expect_eq(hive_server_send_msg(fx.srv, cid, "game:echo", &m), HIVE_ESTATE);
+    cr_expect_eq(hive_server_broadcast(fx.srv, "game:echo", hive_msg_data(&m), hive_msg_size(&m), 0), 0,
+                 "no open session to broadcast to");
+    hive_msg_free(&m);
+    pump(fx.srv, NULL, 600, NULL, NULL);
+    const rec_event *c = fx_server_close(&fx, (int64_t)cid);
+    cr_assert_not_null(c, "the window ran out");
+    cr_expect_str_eq(c->reason_name, "timeout");
+    cr_expect_eq(rec_count(fx.sr, HIVE_EV_SERVER_HANDSHAKE), 0);
+    cr_expect_eq(rec_count(fx.sr, HIVE_EV_SERVER_SUSPENDED), 0);
+    fx_fini(&fx);
+}
+
+/* The client's transport, watched: how many reliable sends it is asked
+ * for (the simulator under it draws a loss per send). */
+static const hive__transport_vt *g_real_vt;
+static hive__transport_vt g_count_vt;
+static int g_rel_sends;
+static int count_send(hive__transport *t, hive__link *l, const void *const *p, const size_t *lens, int n,
+                      bool reliable)
+{
+    if (reliable) g_rel_sends++;
+    return g_real_vt->send(t, l, p, lens, n, reliable);
+}
+
+typedef struct replay_seen { int sends; int64_t replayed; } replay_seen;
+static void on_cli_resumed(const hive_event *ev, void *u)
+{
+    replay_seen *r = u;
+    r->sends = g_rel_sends;
+    r->replayed = hive_event_int(ev, "replayed", -1);
+}
+
+/* 400 small messages are lost with the link (the simulator still held
+ * them); the resume sends them again a packet's worth at a time, not one
+ * send each, and each arrives once. */
+Test(resume, a_replay_goes_a_packet_at_a_time, .timeout = 30)
+{
+    test_scheme = "tcp://";
+    hive_client_config cc = { .reconnect_attempts = 5, .reconnect_delay_ms = 20,
+                              .netsim = "latency=300ms,dir=send" };
+    fixture fx;
+    fx_init(&fx, NULL, &cc, false);
+    ends e;
+    ends_attach(&e, &fx);
+    replay_seen rs = { -1, -1 };
+    hive_bus_subscribe(fx.cbus, HIVE_EV_CLIENT_RESUMED, on_cli_resumed, &rs, NULL);
+    cr_assert_eq(hive_client_connect(fx.cli, fx.addr), 0);
+    cr_assert(pump_both_open(fx.srv, fx.cli, 5000));
+    hive_msg m;
+    text_msg(&m, "kept for the replay");
+    for (int i = 0; i < 400; i++) cr_assert_eq(hive_client_send_msg(fx.cli, "game:echo", &m), 0);
+    hive_msg_free(&m);
+    g_real_vt = fx.cli->ep.tr->vt;
+    g_count_vt = *g_real_vt;
+    g_count_vt.send = count_send;
+    fx.cli->ep.tr->vt = &g_count_vt;
+    g_rel_sends = 0;
+    cut_client(&fx);
+    cr_assert(pump(fx.srv, fx.cli, 5000, resumed_or_invalidated, &e), "the client never came back");
+    cr_assert_eq(e.resumed, 1);
+    cr_expect_eq(rs.replayed, 400, "everything was still in flight");
+    /* the resume, about 24 bytes x 400 in 1200-byte sends, the ack */
+    cr_expect_leq(rs.sends, 12, "%d sends for a replay of %lld frames", rs.sends, (long long)rs.replayed);
+    cr_expect(pump_until_event(fx.srv, fx.cli, 5000, fx.sr, "net:server.recv.game:echo", 400));
+    pump(fx.srv, fx.cli, 100, NULL, NULL);
+    cr_expect_eq(rec_count(fx.sr, "net:server.recv.game:echo"), 400, "each exactly once");
+    fx.cli->ep.tr->vt = g_real_vt;
     fx_fini(&fx);
 }
 

@@ -157,7 +157,7 @@ Test(rxbuf, compacts_consumed_bytes, .timeout = 5)
 
 Test(rxbuf, errors_are_reported_and_sticky, .timeout = 5)
 {
-    const uint8_t bad[] = { 0x03, 0x40, 0x01, 0xc0 };   /* flags 0x01 */
+    const uint8_t bad[] = { 0x03, 0x40, 0x04, 0xc0 };   /* flags 0x04: no such bit */
     hive__rxbuf rx = { 0 };
     hive__frame f;
     cr_assert_eq(hive__rxbuf_append(&rx, bad, sizeof bad), 0);
