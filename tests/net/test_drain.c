@@ -50,6 +50,18 @@ static void num_msg(hive_msg *m, uint32_t n)
     hive_msg_kv_uint(m, "n", n);
 }
 
+/* Sends game:n {n: 0..count-1} to cid, each accepted. */
+static void send_nums(hive_server *s, hive_cid cid, uint32_t count)
+{
+    hive_msg m;
+    hive_msg_init(&m);
+    for (uint32_t i = 0; i < count; i++) {
+        num_msg(&m, i);
+        cr_assert_eq(hive_server_send_msg(s, cid, "game:n", &m), HIVE_OK);
+    }
+    hive_msg_free(&m);
+}
+
 static bool gone(void *arg) { return client_gone(arg); }
 static bool closed_once(void *arg) { return ((closes *)arg)->n > 0; }
 
@@ -83,13 +95,7 @@ static void server_stop_delivers_everything(const char *scheme)
         if (cid && hive_server_conn_info(s, cid, &ci) == 0 && ci.open) break;
     }
     cr_assert_neq(cid, 0, "%s: no handshake", scheme);
-    hive_msg m;
-    hive_msg_init(&m);
-    for (uint32_t i = 0; i < NSTOP; i++) {
-        num_msg(&m, i);
-        cr_assert_eq(hive_server_send_msg(s, cid, "game:n", &m), HIVE_OK);
-    }
-    hive_msg_free(&m);
+    send_nums(s, cid, NSTOP);
     cr_assert_eq(hive_server_stop(s), HIVE_OK);
     cr_assert_eq(sc.n, 1);
     cr_expect_eq(sc.reason, HIVE_CLOSE_SERVER_SHUTDOWN);
@@ -144,13 +150,10 @@ Test(drain, a_peer_that_never_reads_is_given_drain_timeout_ms_and_the_loss_is_co
     cr_assert_eq(hive_client_connect(c, addr), 0);
     cr_assert(pump_both_open(s, c, 5000));
     hive_cid cid = hive_client_cid(c);
+    send_nums(s, cid, 50);
+    /* The client is never serviced again: nothing gets acknowledged. */
     hive_msg m;
     hive_msg_init(&m);
-    for (uint32_t i = 0; i < 50; i++) {
-        num_msg(&m, i);
-        cr_assert_eq(hive_server_send_msg(s, cid, "game:n", &m), HIVE_OK);
-    }
-    /* The client is never serviced again: nothing gets acknowledged. */
     uint64_t t0 = hive_now_ns();
     cr_assert_eq(hive_server_close(s, cid, HIVE_CLOSE_KICKED, "bye"), HIVE_OK);
     num_msg(&m, 50);
@@ -225,15 +228,9 @@ Test(drain, a_close_packet_confirms_what_its_sender_received, .timeout = 30)
     cr_assert_eq(hive_client_connect(c, addr), 0);
     cr_assert(pump_both_open(s, c, 5000));
     hive_cid cid = hive_client_cid(c);
-    hive_msg m;
-    hive_msg_init(&m);
-    /* Fewer than an acknowledgement's worth (32): the client would
-     * acknowledge them only at its 50 ms timer. */
-    for (uint32_t i = 0; i < 10; i++) {
-        num_msg(&m, i);
-        cr_assert_eq(hive_server_send_msg(s, cid, "game:n", &m), HIVE_OK);
-    }
-    hive_msg_free(&m);
+    /* Far fewer than an acknowledgement's worth (32 KiB): the client
+     * would acknowledge them only at its 50 ms timer. */
+    send_nums(s, cid, 10);
     hive_server_flush(s);
     uint64_t end = hive_now_ns() + 3000000000ull;
     while (got.got < 10 && hive_now_ns() < end) hive_client_service(c, 1);
@@ -351,13 +348,7 @@ Test(threads, a_threaded_server_stop_sends_what_the_owner_queued_first, .timeout
         nanosleep(&ts, NULL);
     }
     cr_assert_neq(cid, 0);
-    hive_msg m;
-    hive_msg_init(&m);
-    for (uint32_t i = 0; i < 500; i++) {
-        num_msg(&m, i);
-        cr_assert_eq(hive_server_send_msg(s, cid, "game:n", &m), HIVE_OK);
-    }
-    hive_msg_free(&m);
+    send_nums(s, cid, 500);
     cr_assert_eq(hive_server_stop(s), HIVE_OK);
     hive_bus_dispatch(sbus, 0);
     cr_assert_eq(sc.n, 1);
