@@ -390,8 +390,8 @@ static void ep_data(void *core, hive__link *link, const uint8_t *p, size_t n, in
      * a dialing connection frees it at once. */
     if (!c || c->state == HIVE__C_CLOSING || c->state == HIVE__C_DIALING) return;
     c->last_rx = ep->now;
-    HIVE__STAT_ADD(ep, bytes_in, n);
-    HIVE__CSTAT_ADD(c, st_bytes_in, n);
+    HIVE__STAT_BUMP(ep, bytes_in, n);
+    HIVE__CSTAT_BUMP(c, st_bytes_in, n);
     /* Posted events carry bytes only, so only the publishing mode decodes,
      * and only when a recv handler listens. */
     bool decode = !ep->threaded && !ep->lazy_decode &&
@@ -406,13 +406,13 @@ static void ep_data(void *core, hive__link *link, const uint8_t *p, size_t n, in
                                       c->state == HIVE__C_AWAIT_HELLO ? HIVE__MAX_FRAME_MIN : ep->max_frame,
                                       &f, &reason)) == 1) {
         framed = true;
-        HIVE__STAT_ADD(ep, frames_in, 1);
+        HIVE__STAT_BUMP(ep, frames_in, 1);
         if ((ep->rx_fps || ep->rx_bps) && c->state == HIVE__C_OPEN && !rx_allow(ep, c, f.size)) {
             HIVE__STAT_ADD(ep, rate_limited, 1);
             hive__ep_close(ep, c, HIVE_CLOSE_RATE_LIMITED, NULL, false, HIVE__CLOSE_FRAME, false);
             return;
         }
-        HIVE__CSTAT_ADD(c, st_frames_in, 1);
+        HIVE__CSTAT_BUMP(c, st_frames_in, 1);
         if (channel == HIVE__CHANNEL_UNRELIABLE) c->unrel_in++;
         if ((f.flags & HIVE__FLAG_COMPRESSED) && !unzip(ep, c, &f)) return;
         if (c->prev_live && c->state == HIVE__C_OPEN) {

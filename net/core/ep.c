@@ -445,6 +445,8 @@ void hive__ep_sendq_crossed(hive__ep *ep, hive__conn *c, size_t q)
     }
 }
 
+_Static_assert(HIVE__REPLAY_HDR_MAX == HIVE__FRAME_HEADER_MAX, "hive__replay_push2 copies a whole header buffer");
+
 int hive__ep_send_frame(hive__ep *ep, hive__conn *c, uint32_t pid, const void *body,
                         size_t len, bool reliable)
 {
@@ -471,14 +473,14 @@ int hive__ep_send_frame_f(hive__ep *ep, hive__conn *c, uint32_t pid, const void 
     if (rc < 0) return rc;
     rc = ep->tr->vt->send(ep->tr, c->link, pieces, lens, len ? 2 : 1, reliable);
     if (rc == HIVE_OK) {
-        if (counted) hive__replay_push(&c->rp, pieces, lens, len ? 2 : 1);
+        if (counted) hive__replay_push2(&c->rp, hdr, hn, body, len);
         sendq_check(ep, c);
         c->last_tx = ep->now;
-        HIVE__CSTAT_ADD(c, st_frames_out, 1);
-        HIVE__CSTAT_ADD(c, st_bytes_out, hn + len);
+        HIVE__CSTAT_BUMP(c, st_frames_out, 1);
+        HIVE__CSTAT_BUMP(c, st_bytes_out, hn + len);
         if (!reliable) c->unrel_out++;
-        HIVE__STAT_ADD(ep, frames_out, 1);
-        HIVE__STAT_ADD(ep, bytes_out, hn + len);
+        HIVE__STAT_BUMP(ep, frames_out, 1);
+        HIVE__STAT_BUMP(ep, bytes_out, hn + len);
     }
     return rc;
 }
@@ -491,10 +493,10 @@ static int replay_batch(hive__ep *ep, hive__conn *c, const void **pieces, const 
     if (rc < 0) return rc;
     rc = ep->tr->vt->send(ep->tr, c->link, pieces, lens, n, true);
     if (rc < 0) return rc;
-    HIVE__CSTAT_ADD(c, st_frames_out, (uint64_t)n);
-    HIVE__CSTAT_ADD(c, st_bytes_out, total);
-    HIVE__STAT_ADD(ep, frames_out, (uint64_t)n);
-    HIVE__STAT_ADD(ep, bytes_out, total);
+    HIVE__CSTAT_BUMP(c, st_frames_out, (uint64_t)n);
+    HIVE__CSTAT_BUMP(c, st_bytes_out, total);
+    HIVE__STAT_BUMP(ep, frames_out, (uint64_t)n);
+    HIVE__STAT_BUMP(ep, bytes_out, total);
     return HIVE_OK;
 }
 
@@ -505,12 +507,12 @@ int hive__ep_replay(hive__ep *ep, hive__conn *c, uint64_t after)
      * network may lose, so fewer sends leave fewer chances for one loss
      * to hold up everything behind it on the ordered channel. */
     const void *pieces[HIVE__REPLAY_BATCH_FRAMES];
-    size_t lens[HIVE__REPLAY_BATCH_FRAMES], total = 0, cur = 0, n;
+    size_t lens[HIVE__REPLAY_BATCH_FRAMES], total = 0, n;
     int np = 0, rc;
-    uint64_t seq = 0;
+    hive__replay_cur cur = { 0 };
     const uint8_t *p;
-    while (hive__replay_next(&c->rp, &cur, &seq, &p, &n)) {
-        if (seq <= after) continue;
+    while (hive__replay_next(&c->rp, &cur, &p, &n)) {
+        if (cur.seq <= after) continue;
         if (np == HIVE__REPLAY_BATCH_FRAMES || (np && total + n > HIVE__REPLAY_BATCH_BYTES)) {
             if ((rc = replay_batch(ep, c, pieces, lens, np, total)) < 0) return rc;
             np = 0;
@@ -586,14 +588,14 @@ int hive__ep_bcast_send(hive__ep *ep, hive__conn *c, hive__bcast *b)
     rc = b->shared ? tr->vt->send_shared(tr, c->link, b->shared)
                    : tr->vt->send(tr, c->link, pieces, lens, np, b->reliable);
     if (rc == HIVE_OK) {
-        if (b->counted) hive__replay_push(&c->rp, pieces, lens, np);
+        if (b->counted) hive__replay_push2(&c->rp, b->hdr, b->hn, b->body, b->len);
         sendq_check(ep, c);
         c->last_tx = ep->now;
         b->frames++;
         b->bytes += b->hn + b->len;
         if (!b->reliable) c->unrel_out++;
-        HIVE__CSTAT_ADD(c, st_frames_out, 1);
-        HIVE__CSTAT_ADD(c, st_bytes_out, b->hn + b->len);
+        HIVE__CSTAT_BUMP(c, st_frames_out, 1);
+        HIVE__CSTAT_BUMP(c, st_bytes_out, b->hn + b->len);
     }
     return rc;
 }
@@ -603,8 +605,8 @@ void hive__ep_bcast_fini(hive__ep *ep, hive__bcast *b)
     if (b->shared) ep->tr->vt->unshare(ep->tr, b->shared);
     b->shared = NULL;
     if (b->frames) {
-        HIVE__STAT_ADD(ep, frames_out, b->frames);
-        HIVE__STAT_ADD(ep, bytes_out, b->bytes);
+        HIVE__STAT_BUMP(ep, frames_out, b->frames);
+        HIVE__STAT_BUMP(ep, bytes_out, b->bytes);
     }
 }
 

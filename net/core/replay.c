@@ -5,90 +5,131 @@
 
 #include <string.h>
 
-static size_t entry_len(const hive__replay *r, size_t at)
+#define ENTRY_HDR sizeof(uint32_t)
+#define FIRST_BLOCK 4096u
+
+static size_t entry_len(const uint8_t *at)
 {
     uint32_t n;
-    memcpy(&n, r->buf + at, sizeof n);
+    memcpy(&n, at, sizeof n);
     return n;
 }
 
+static bool empty(const hive__replay *r)
+{
+    return !r->head || (r->head == r->tail && r->off == r->head->len);
+}
+
+/* Drops the oldest entry (there is one). A block left with nothing live
+ * is freed, except the last one, which is kept for the next push (and
+ * freed by hive__replay_ack when it is a large one). */
 static void drop_front(hive__replay *r)
 {
-    size_t n = entry_len(r, r->off);
-    r->off += sizeof(uint32_t) + n;
+    hive__replay_block *b = r->head;
+    size_t n = entry_len(b->data + r->off);
+    r->off += ENTRY_HDR + n;
     r->bytes -= n;
     r->first++;
-    if (r->off == r->len) r->off = r->len = 0;
+    if (r->off < b->len) return;
+    r->off = 0;
+    if (b == r->tail) {
+        b->len = 0;
+        return;
+    }
+    r->head = b->next;
+    /* At a full send window blocks are emptied as fast as they are
+     * filled: keeping one saves the allocator a free and a malloc (and,
+     * when it gives the heap's top back to the system, the page faults
+     * of touching it again) per block's worth of frames. */
+    if (!r->spare && b->cap == HIVE__REPLAY_BLOCK) r->spare = b;
+    else hive__free(b);
+}
+
+static void free_all(hive__replay *r)
+{
+    for (hive__replay_block *b = r->head, *next; b; b = next) {
+        next = b->next;
+        hive__free(b);
+    }
+    hive__free(r->spare);
+    r->head = r->tail = r->spare = NULL;
+    r->off = 0;
+    r->bytes = 0;
 }
 
 /* Nothing kept (a frame had to be skipped: what is kept stays contiguous). */
 static void clear(hive__replay *r, uint64_t next_first)
 {
-    r->off = r->len = 0;
-    r->bytes = 0;
+    free_all(r);
     r->first = next_first;
+}
+
+/* Room for need bytes at the tail: a new block when the tail is full. */
+static uint8_t *reserve(hive__replay *r, size_t need)
+{
+    hive__replay_block *t = r->tail;
+    if (t && t->cap - t->len >= need) return t->data + t->len;
+    size_t cap = t ? t->cap * 2 : FIRST_BLOCK;
+    if (t && t->len == 0) {   /* the only block, emptied: too small */
+        r->head = r->tail = NULL;
+        r->off = 0;
+        hive__free(t);
+        t = NULL;
+    }
+    if (cap > HIVE__REPLAY_BLOCK) cap = HIVE__REPLAY_BLOCK;
+    if (cap < need) cap = need;
+    hive__replay_block *b;
+    if (r->spare && r->spare->cap >= cap) {
+        b = r->spare;
+        r->spare = NULL;
+        cap = b->cap;
+    } else if (!(b = hive__malloc(sizeof *b + cap))) {
+        return NULL;
+    }
+    b->next = NULL;
+    b->len = 0;
+    b->cap = cap;
+    if (t) t->next = b;
+    else {
+        r->head = b;
+        r->off = 0;
+    }
+    r->tail = b;
+    return b->data;
 }
 
 int hive__replay_push(hive__replay *r, const void *const *pieces, const size_t *lens, int n)
 {
     uint64_t seq = ++r->sent;
-    if (r->off == r->len) r->first = seq;
+    if (empty(r)) r->first = seq;
     size_t total = 0;
     for (int i = 0; i < n; i++) total += lens[i];
-    size_t need = sizeof(uint32_t) + total;
-    if (r->bytes + total <= r->max && r->len + need <= r->cap) {
-        /* The common case, once the buffer has grown to the flow: room
-         * at the tail and under the bound. One pass, nothing to drop. */
-        uint8_t *at = r->buf + r->len;
-        uint32_t n32 = (uint32_t)total;
-        memcpy(at, &n32, sizeof n32);
-        at += sizeof n32;
-        for (int i = 0; i < n; i++) {
-            memcpy(at, pieces[i], lens[i]);
-            at += lens[i];
-        }
-        r->len += need;
-        r->bytes += total;
-        return HIVE_OK;
-    }
     if (!r->max || total > r->max) {
         /* Not kept: only an ack past it makes the session whole again. */
         r->lost_upto = seq;
         clear(r, seq + 1);
         return HIVE_OK;
     }
-    while (r->off < r->len && r->bytes + total > r->max) {
+    while (!empty(r) && r->bytes + total > r->max) {
         if (r->first > r->lost_upto) r->lost_upto = r->first;
         drop_front(r);
     }
-    if (r->off == r->len) r->first = seq;
-    if (r->len + need > r->cap) {
-        if (r->off) {   /* slide the live entries to the front first */
-            memmove(r->buf, r->buf + r->off, r->len - r->off);
-            r->len -= r->off;
-            r->off = 0;
-        }
-        if (r->len + need > r->cap) {
-            size_t cap = r->cap ? r->cap : 4096;
-            while (cap < r->len + need) cap *= 2;
-            uint8_t *b = hive__realloc(r->buf, cap);
-            if (!b) {
-                r->lost_upto = seq;
-                clear(r, seq + 1);
-                return HIVE_ENOMEM;
-            }
-            r->buf = b;
-            r->cap = cap;
-        }
+    if (empty(r)) r->first = seq;
+    size_t need = ENTRY_HDR + total;
+    uint8_t *at = reserve(r, need);
+    if (!at) {
+        r->lost_upto = seq;
+        clear(r, seq + 1);
+        return HIVE_ENOMEM;
     }
     uint32_t n32 = (uint32_t)total;
-    memcpy(r->buf + r->len, &n32, sizeof n32);
-    size_t at = r->len + sizeof n32;
+    memcpy(at, &n32, sizeof n32);
+    at += sizeof n32;
     for (int i = 0; i < n; i++) {
-        memcpy(r->buf + at, pieces[i], lens[i]);
+        memcpy(at, pieces[i], lens[i]);
         at += lens[i];
     }
-    r->len = at;
+    r->tail->len += need;
     r->bytes += total;
     return HIVE_OK;
 }
@@ -97,13 +138,13 @@ int hive__replay_ack(hive__replay *r, uint64_t n)
 {
     if (n < r->acked || n > r->sent) return HIVE_EPROTO;
     r->acked = n;
-    while (r->off < r->len && r->first <= n) drop_front(r);
-    /* A buffer that has grown large and emptied gives its memory back. */
-    if (r->off == r->len && r->cap > 65536) {
-        hive__free(r->buf);
-        r->buf = NULL;
-        r->cap = 0;
-        r->off = r->len = 0;
+    while (!empty(r) && r->first <= n) drop_front(r);
+    /* An emptied buffer keeps one block of the ordinary size for the next
+     * frame; one grown for a single large frame goes back. */
+    if (empty(r) && r->tail && r->tail->cap > HIVE__REPLAY_BLOCK) free_all(r);
+    else if (empty(r) && r->spare) {   /* idle: one block is enough */
+        hive__free(r->spare);
+        r->spare = NULL;
     }
     return HIVE_OK;
 }
@@ -113,19 +154,31 @@ bool hive__replay_covers(const hive__replay *r, uint64_t peer_recv)
     return peer_recv >= r->acked && peer_recv <= r->sent && r->lost_upto <= peer_recv;
 }
 
-bool hive__replay_next(const hive__replay *r, size_t *cursor, uint64_t *seq, const uint8_t **p, size_t *n)
+bool hive__replay_next(const hive__replay *r, hive__replay_cur *cur, const uint8_t **p, size_t *n)
 {
-    size_t at = r->off + *cursor;
-    if (at >= r->len) return false;
-    *seq = *cursor ? *seq + 1 : r->first;
-    *n = entry_len(r, at);
-    *p = r->buf + at + sizeof(uint32_t);
-    *cursor += sizeof(uint32_t) + *n;
+    if (!cur->started) {
+        if (empty(r)) return false;
+        cur->b = r->head;
+        cur->off = r->off;
+        cur->seq = r->first;
+        cur->started = true;
+    } else {
+        if (!cur->b) return false;
+        cur->off += ENTRY_HDR + entry_len(cur->b->data + cur->off);
+        cur->seq++;
+    }
+    while (cur->b && cur->off >= cur->b->len) {
+        cur->b = cur->b->next;
+        cur->off = 0;
+    }
+    if (!cur->b) return false;
+    *n = entry_len(cur->b->data + cur->off);
+    *p = cur->b->data + cur->off + ENTRY_HDR;
     return true;
 }
 
 void hive__replay_free(hive__replay *r)
 {
-    hive__free(r->buf);
+    free_all(r);
     memset(r, 0, sizeof *r);
 }

@@ -7,9 +7,15 @@
  *
  * Sequence numbers are implicit: the n-th counted frame sent on a session
  * is number n (from 1), on every link the session has had. The copies sit
- * back to back in one byte FIFO (a length, then the frame), so keeping a
- * frame costs a memcpy, not an allocation. The buffer holds at most `max`
- * frame bytes; when a new frame does not fit, the oldest go (and
+ * back to back (a length, then the frame) in a list of blocks, so keeping
+ * a frame costs a memcpy, not an allocation, and nothing kept is ever
+ * moved: a block is filled at its tail, emptied from its head by acks and
+ * freed when both meet (one FIFO that slid its live bytes to the front
+ * each time the tail reached the end moved more bytes than it kept, at a
+ * full send window). Blocks start small and double up to
+ * HIVE__REPLAY_BLOCK, so an idle connection holds little. The buffer holds
+ * at most `max` frame bytes; when a new frame does not fit, the oldest go
+ * (and
  * `lost_upto` remembers the newest dropped), so memory is bounded while a
  * resume that would need a dropped frame is refused rather than silently
  * losing it. An acknowledgement past lost_upto heals that.
@@ -21,10 +27,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The largest block grown to; a frame larger than that has a block of its
+ * own. */
+#define HIVE__REPLAY_BLOCK 65536u
+
+typedef struct hive__replay_block {
+    struct hive__replay_block *next;
+    size_t len, cap;           /* entries live in data[..len) */
+    uint8_t data[];
+} hive__replay_block;
+
 typedef struct hive__replay {
-    uint8_t *buf;
-    size_t off, len, cap;      /* entries live in buf[off..len) */
-    uint64_t first;            /* seq of the entry at off (when any) */
+    hive__replay_block *head, *tail;   /* oldest and newest block, or NULL */
+    hive__replay_block *spare; /* an emptied HIVE__REPLAY_BLOCK block kept for
+                                  the next one while frames flow */
+    size_t off;                /* the oldest entry: head->data + off */
+    uint64_t first;            /* seq of the oldest entry (when any) */
     size_t bytes, max;         /* frame bytes held / allowed; max 0: keep nothing */
     uint64_t sent;             /* counted frames sent: the last seq */
     uint64_t acked;            /* the peer's cumulative acknowledgement */
@@ -38,6 +56,32 @@ typedef struct hive__replay {
 /* Counts one frame sent and keeps a copy of its pieces. HIVE_OK or
  * HIVE_ENOMEM (the frame is still counted; lost_upto marks it). */
 int  hive__replay_push(hive__replay *r, const void *const *pieces, const size_t *lens, int n);
+/* hive__replay_push for a frame given as header + body, inlined for the
+ * common case (the tail block has room, the bound is not reached): the
+ * send path pays a store and one memcpy of the body. hdr must be
+ * readable for HIVE__REPLAY_HDR_MAX bytes (the frame header buffer is). */
+#define HIVE__REPLAY_HDR_MAX 11
+static inline int hive__replay_push2(hive__replay *r, const uint8_t *hdr, size_t hn,
+                                     const void *body, size_t len)
+{
+    hive__replay_block *t = r->tail;
+    size_t total = hn + len;
+    if (t && t->len && hn <= HIVE__REPLAY_HDR_MAX && r->bytes + total <= r->max &&
+        t->cap - t->len >= sizeof(uint32_t) + HIVE__REPLAY_HDR_MAX + len) {
+        uint8_t *at = t->data + t->len;
+        uint32_t n32 = (uint32_t)total;
+        __builtin_memcpy(at, &n32, sizeof n32);
+        __builtin_memcpy(at + sizeof n32, hdr, HIVE__REPLAY_HDR_MAX);   /* fixed size: no call */
+        if (len) __builtin_memcpy(at + sizeof n32 + hn, body, len);
+        t->len += sizeof n32 + total;
+        r->bytes += total;
+        r->sent++;
+        return 0;
+    }
+    const void *pieces[2] = { hdr, body };
+    size_t lens[2] = { hn, len };
+    return hive__replay_push(r, pieces, lens, len ? 2 : 1);
+}
 /* The peer has received everything up to n. HIVE_OK, or HIVE_EPROTO when
  * n goes backwards or past what was sent. */
 int  hive__replay_ack(hive__replay *r, uint64_t n);
@@ -46,10 +90,17 @@ int  hive__replay_ack(hive__replay *r, uint64_t n);
 bool hive__replay_covers(const hive__replay *r, uint64_t peer_recv);
 /* Whether a resume is still possible at all (nothing dropped unacked). */
 static inline bool hive__replay_whole(const hive__replay *r) { return r->lost_upto <= r->acked; }
-/* Walks the kept frames in order: start with *cursor = 0 (and pass the
- * same seq back each time); each call gives the next frame (its seq,
- * bytes and length) and returns false at the end. */
-bool hive__replay_next(const hive__replay *r, size_t *cursor, uint64_t *seq, const uint8_t **p, size_t *n);
+/* A walk over the kept frames: zero it to start. */
+typedef struct hive__replay_cur {
+    const hive__replay_block *b;
+    size_t off;
+    uint64_t seq;              /* the frame the last call gave */
+    bool started;
+} hive__replay_cur;
+/* Walks the kept frames in order: each call gives the next frame (its
+ * seq in cur->seq, its bytes and length) and returns false at the end.
+ * Nothing may be pushed or acked during a walk. */
+bool hive__replay_next(const hive__replay *r, hive__replay_cur *cur, const uint8_t **p, size_t *n);
 void hive__replay_free(hive__replay *r);
 
 #endif /* HIVE_NET_REPLAY_H */

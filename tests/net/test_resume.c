@@ -36,19 +36,74 @@ Test(replay, keeps_what_is_unacknowledged_and_drops_the_rest)
     cr_expect(!hive__replay_covers(&r, 6), "never more than was sent");
     cr_assert_eq(hive__replay_ack(&r, 3), HIVE_OK);
     cr_expect_eq(r.bytes, 200);
-    size_t cur = 0, n;
-    uint64_t seq = 0;
+    hive__replay_cur cur = { 0 };
+    size_t n;
     const uint8_t *p;
-    cr_assert(hive__replay_next(&r, &cur, &seq, &p, &n));
-    cr_expect_eq(seq, 4);
+    cr_assert(hive__replay_next(&r, &cur, &p, &n));
+    cr_expect_eq(cur.seq, 4);
     cr_expect_eq(n, 100);
     cr_expect_eq(p[0], 3, "frame 4 is the one pushed 4th");
-    cr_assert(hive__replay_next(&r, &cur, &seq, &p, &n));
-    cr_expect_eq(seq, 5);
-    cr_expect(!hive__replay_next(&r, &cur, &seq, &p, &n));
+    cr_assert(hive__replay_next(&r, &cur, &p, &n));
+    cr_expect_eq(cur.seq, 5);
+    cr_expect(!hive__replay_next(&r, &cur, &p, &n));
+    cr_expect(!hive__replay_next(&r, &cur, &p, &n), "and stays at the end");
     cr_expect(!hive__replay_covers(&r, 2), "the peer said it had 3");
     cr_expect_eq(hive__replay_ack(&r, 2), HIVE_EPROTO, "acks never go back");
     cr_expect_eq(hive__replay_ack(&r, 9), HIVE_EPROTO, "nor past what was sent");
+    hive__replay_free(&r);
+}
+
+/* Frames spread over many blocks (they start at 4 KiB and double), one
+ * larger than a block, acks that end mid-block: every walk gives exactly
+ * the unacknowledged frames, in order, byte for byte. */
+Test(replay, walks_and_acks_across_blocks)
+{
+    hive__replay r = { .max = 1u << 20 };
+    static uint8_t big[HIVE__REPLAY_BLOCK + 100];
+    static size_t len_of[10000];   /* by seq */
+    uint64_t sent = 0;
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 3000; i++) {
+            sent++;
+            len_of[sent] = 1 + sent % 300;
+            push(&r, (uint8_t)sent, len_of[sent]);
+            if (i == 1500) {
+                sent++;
+                memset(big, (uint8_t)sent, sizeof big);
+                const void *p = big;
+                size_t n = sizeof big;
+                len_of[sent] = n;
+                cr_assert_eq(hive__replay_push(&r, &p, &n, 1), HIVE_OK);
+            }
+        }
+        uint64_t ack = sent - 777 - (uint64_t)round * 100;
+        cr_assert_eq(hive__replay_ack(&r, ack), HIVE_OK);
+        hive__replay_cur cur = { 0 };
+        const uint8_t *p;
+        size_t n, bytes = 0;
+        uint64_t want = ack + 1;
+        while (hive__replay_next(&r, &cur, &p, &n)) {
+            cr_assert_eq(cur.seq, want, "seq %llu, wanted %llu", (unsigned long long)cur.seq,
+                         (unsigned long long)want);
+            cr_assert_eq(n, len_of[want]);
+            cr_assert_eq(p[0], (uint8_t)want);
+            cr_assert_eq(p[n - 1], (uint8_t)want);
+            bytes += n;
+            want++;
+        }
+        cr_assert_eq(want, sent + 1, "every unacknowledged frame walked");
+        cr_assert_eq(bytes, r.bytes);
+        cr_assert(hive__replay_whole(&r));
+    }
+    cr_assert_eq(hive__replay_ack(&r, sent), HIVE_OK);
+    cr_expect_eq(r.bytes, 0);
+    hive__replay_cur cur = { 0 };
+    const uint8_t *p;
+    size_t n;
+    cr_expect(!hive__replay_next(&r, &cur, &p, &n), "all acknowledged");
+    push(&r, 1, 10);
+    cr_assert(hive__replay_next(&r, &cur, &p, &n));
+    cr_expect_eq(cur.seq, sent + 1);
     hive__replay_free(&r);
 }
 
