@@ -320,3 +320,52 @@ Test(transfer, a_full_transfer_queue_refuses_and_keeps_the_connection, .timeout 
     cr_expect_eq(hive_client_get_state(fx.cli), HIVE_CLIENT_OPEN);
     fx_fini(&fx);
 }
+
+/* A transfer cut by a lost link carries on after the resume: the server
+ * replays the pieces the client never acknowledged, feeds the rest from
+ * its queue, and the client, which kept its reassembly with the session,
+ * gets the message once and whole. */
+typedef struct cutw { watch w; int resumed; } cutw;
+static void on_resumed(const hive_event *ev, void *u) { (void)ev; ((cutw *)u)->resumed++; }
+static bool half_in(void *a) { return ((watch *)a)->prog_in_done > (int64_t)(BIG / 4); }
+
+static void cut_mid_transfer(const char *scheme)
+{
+    test_scheme = scheme;
+    hive_server_config sc = { .max_frame = 32u << 20, .compress_threshold = -1 };
+    hive_client_config cc = { .max_frame = 32u << 20, .compress_threshold = -1, .reconnect_attempts = 5,
+                              .reconnect_delay_ms = 20 };
+    fixture fx;
+    fx_init(&fx, &sc, &cc, true);
+    uint8_t *blob = level_blob();
+    cutw cw = { .w = { .want = blob, .want_len = BIG } };
+    hive_bus_subscribe(fx.cbus, "net:client.recv.game:echo", on_level, &cw.w, NULL);
+    hive_bus_subscribe(fx.cbus, HIVE_EV_CLIENT_TRANSFER, on_progress, &cw.w, NULL);
+    hive_bus_subscribe(fx.cbus, HIVE_EV_CLIENT_RESUMED, on_resumed, &cw, NULL);
+    hive_msg m;
+    level_msg(&m, blob, BIG);
+    cr_assert_eq(hive_server_send_msg(fx.srv, hive_client_cid(fx.cli), "game:echo", &m), HIVE_OK);
+    hive_msg_free(&m);
+    cr_assert(pump(fx.srv, fx.cli, 30000, half_in, &cw.w), "%s: a quarter never arrived", scheme);
+    cr_assert_eq(cw.w.levels, 0);
+    /* Cut at the transport, as a lost network would. */
+    hive__conn *k = fx.cli->ep.conns;
+    fx.cli->ep.tr->vt->abort(fx.cli->ep.tr, k->link);
+    k->link = NULL;
+    hive__ep_close(&fx.cli->ep, k, HIVE_CLOSE_PEER_VANISHED, NULL, true, HIVE__CLOSE_SILENT, false);
+    hive__ep_conn_free(&fx.cli->ep, k);
+    uint64_t end = hive_now_ns() + 60ull * 1000000000u;
+    while (cw.w.levels == 0 && hive_now_ns() < end) {
+        hive_server_service(fx.srv, 1);
+        hive_client_service(fx.cli, 1);
+    }
+    pump(fx.srv, fx.cli, 300, NULL, NULL);
+    cr_expect_eq(cw.resumed, 1, "%s: the session was resumed", scheme);
+    cr_expect_eq(cw.w.levels, 1, "%s: the message arrived once", scheme);
+    cr_expect_eq(cw.w.levels_ok, 1, "%s: and whole", scheme);
+    free(blob);
+    fx_fini(&fx);
+}
+
+Test(transfer, a_cut_transfer_is_resumed_tcp, .timeout = 120) { cut_mid_transfer("tcp://"); }
+Test(transfer, a_cut_transfer_is_resumed_enet, .timeout = 120) { cut_mid_transfer(""); }
