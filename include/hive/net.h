@@ -889,6 +889,28 @@ int hive_server_shape(hive_server *s, const char *name, const hive_shape_field *
                       hive_shape_policy policy);
 
 /*
+ * LARGE MESSAGES: max_frame (up to HIVE_MAX_MAX_FRAME) bounds every
+ * message a peer may be sent; a larger send returns HIVE_ETOOBIG. A
+ * reliable message over 16 KiB (after compression) to a peer that agreed
+ * to pieces (both sides offer them unless no_pieces is set) is copied
+ * once into the connection's transfer queue (transfer_queue_bytes;
+ * beyond it HIVE_EFULL, the connection stays open) and sent in 16 KiB
+ * pieces only while the link's own send queue is short, so every other
+ * message sent meanwhile waits behind at most a couple of pieces, on
+ * every transport. The receiver reassembles it in memory that grows with
+ * what arrived, within max_transfers and transfer_recv_bytes, and
+ * delivers it as one recv event with its own pid when its last piece is
+ * in: reliable messages sent after it may be delivered before it. A
+ * piece that breaks the rules closes with "bad_transfer". Pieces are
+ * counted reliable frames: a transfer cut by a lost link carries on
+ * after a resume. Progress: net:server.connection.transfer and
+ * net:client.transfer {cid, pid, name, tid, direction "in"/"out", done,
+ * total}, per piece, only when subscribed. hive_net_stats counts
+ * transfers_out, transfers_in and transfers_refused. docs/PROTOCOL.md,
+ * "Large messages", is the wire format.
+ */
+
+/*
  * COMPRESSION: user messages whose body is at least compress_threshold
  * bytes (default 8192, like peng3dnet; -1 turns compression off) are sent
  * compressed with zstd (level 1: a few hundred MB/s) when that makes them
