@@ -17,9 +17,10 @@
 
 #define HIVE__PIECE_FLAG_COMPRESSED 0x01u
 #define HIVE__PIECE_FLAGS_KNOWN     0x01u
-/* The longest encoded header before the slice: array byte, four uint32
- * (5 bytes each), the flags byte and a bin32 header. */
-#define HIVE__PIECE_HEADER_MAX      (1 + 4 * 5 + 1 + 5)
+/* The longest encoded header before the slice: array byte, five uint32
+ * (5 bytes each: flags too may be any uint on the wire) and a bin32
+ * header. */
+#define HIVE__PIECE_HEADER_MAX      (1 + 5 * 5 + 5)
 
 typedef struct hive__piece {
     uint32_t tid;            /* the transfer, > 0, chosen by the sender */
