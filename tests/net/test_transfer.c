@@ -369,3 +369,42 @@ static void cut_mid_transfer(const char *scheme)
 
 Test(transfer, a_cut_transfer_is_resumed_tcp, .timeout = 120) { cut_mid_transfer("tcp://"); }
 Test(transfer, a_cut_transfer_is_resumed_enet, .timeout = 120) { cut_mid_transfer(""); }
+
+/* The client's side sends in pieces too, and progress is "out" there. */
+static void client_to_server(const char *scheme)
+{
+    test_scheme = scheme;
+    hive_server_config sc = { .max_frame = 4u << 20, .compress_threshold = -1 };
+    hive_client_config cc = { .max_frame = 4u << 20, .compress_threshold = -1 };
+    fixture fx;
+    fx_init(&fx, &sc, &cc, true);
+    size_t n = 3u << 20;
+    uint8_t *blob = malloc(n);
+    for (size_t i = 0; i < n; i++) blob[i] = (uint8_t)(i * 131 + (i >> 12));
+    watch sw = { .want = blob, .want_len = n }, cw = { 0 };
+    hive_bus_subscribe(fx.sbus, "net:server.recv.game:echo", on_level, &sw, NULL);
+    hive_bus_subscribe(fx.sbus, HIVE_EV_SERVER_TRANSFER, on_progress, &sw, NULL);
+    hive_bus_subscribe(fx.cbus, HIVE_EV_CLIENT_TRANSFER, on_progress, &cw, NULL);
+    hive_msg m;
+    level_msg(&m, blob, n);
+    cr_assert_eq(hive_client_send_msg(fx.cli, "game:echo", &m), HIVE_OK);
+    hive_msg_free(&m);
+    uint64_t end = hive_now_ns() + 30000000000ull;
+    while (!sw.levels && hive_now_ns() < end) {
+        hive_server_service(fx.srv, 1);
+        hive_client_service(fx.cli, 1);
+    }
+    cr_expect_eq(sw.levels, 1, "%s", scheme);
+    cr_expect_eq(sw.levels_ok, 1, "%s: byte-exact", scheme);
+    cr_expect_gt(cw.prog_out, 100, "%s: the client's progress out", scheme);
+    cr_expect_gt(sw.prog_in, 100, "%s: the server's progress in", scheme);
+    cr_expect_eq(cw.prog_out_done, sw.prog_in_done);
+    free(blob);
+    fx_fini(&fx);
+}
+
+Test(transfer, the_client_sends_in_pieces_too, .timeout = 60)
+{
+    client_to_server("tcp://");
+    client_to_server("");
+}
