@@ -354,6 +354,11 @@ extern "C" {
 #define HIVE_MAX_CONNECTIONS              4000    /* ENet's peer limit is 4095 */
 #define HIVE_DEFAULT_MAX_FRAME            65536
 #define HIVE_MIN_MAX_FRAME                8192    /* every peer accepts this much */
+#define HIVE_MAX_MAX_FRAME                (64u << 20)   /* largest max_frame (64 MiB) */
+#define HIVE_DEFAULT_TRANSFER_QUEUE_BYTES ((size_t)64 << 20)
+#define HIVE_DEFAULT_MAX_TRANSFERS        4
+#define HIVE_MAX_MAX_TRANSFERS            64
+#define HIVE_DEFAULT_TRANSFER_RECV_BYTES  ((size_t)32 << 20)
 #define HIVE_DEFAULT_CONNECT_TIMEOUT_MS   5000
 #define HIVE_DEFAULT_HANDSHAKE_TIMEOUT_MS 5000
 #define HIVE_DEFAULT_HEARTBEAT_TIMEOUT_MS 10000
@@ -434,7 +439,8 @@ typedef uint32_t hive_cid;
     X(BUSY,              23, "busy",              "too many connections are being set up; try again") \
     X(SESSION_INVALID,   25, "session_invalid",   "the session could not be resumed: a new one began") \
     X(BAD_SHAPE,         26, "bad_shape",         "a packet lacked the fields its type declares") \
-    X(BAD_COMPRESSION,   27, "bad_compression",   "a compressed frame was corrupt or expanded past max_frame")
+    X(BAD_COMPRESSION,   27, "bad_compression",   "a compressed frame was corrupt or expanded past max_frame") \
+    X(BAD_TRANSFER,      28, "bad_transfer",      "a piece of a large message broke the transfer rules or limits")
 
 typedef enum hive_close_reason {
 #define HIVE_CLOSE_ENUM_(name, code, str, text) HIVE_CLOSE_##name = (code),
@@ -477,6 +483,7 @@ int hive_close_reason_from_name(const char *name);
 #define HIVE_EV_SERVER_SUSPENDED    "net:server.connection.suspended"
 #define HIVE_EV_SERVER_RESUMED      "net:server.connection.resumed"
 #define HIVE_EV_SERVER_WARNING      "net:server.warning"
+#define HIVE_EV_SERVER_TRANSFER     "net:server.connection.transfer"
 #define HIVE_EV_SERVER_RECV_PREFIX  "net:server.recv."   /* + packet name */
 
 #define HIVE_EV_CLIENT_INITIALIZE   "net:client.initialize"
@@ -494,6 +501,7 @@ int hive_close_reason_from_name(const char *name);
 #define HIVE_EV_CLIENT_SESSION_INVALIDATED "net:client.session.invalidated"
 #define HIVE_EV_CLIENT_RESUMED      "net:client.resumed"
 #define HIVE_EV_CLIENT_WARNING      "net:client.warning"
+#define HIVE_EV_CLIENT_TRANSFER     "net:client.transfer"
 #define HIVE_EV_CLIENT_RECV_PREFIX  "net:client.recv."   /* + packet name */
 
 /*
@@ -587,8 +595,10 @@ typedef struct hive_server_config {
                                        "host:port" = enet; port 0 = any free port */
     uint32_t max_connections;       /* default 64; at most 4000. Beyond it a
                                        client is rejected with "server_full" */
-    uint32_t max_frame;             /* largest frame accepted (length field),
-                                       default 65536, at least 8192 */
+    uint32_t max_frame;             /* largest frame accepted (length field), and
+                                       largest message: default 65536, 8192..64 MiB.
+                                       Messages above 16 KiB to a peer that agreed
+                                       to pieces travel in pieces (LARGE MESSAGES) */
     uint32_t handshake_timeout_ms;  /* hello..ready must finish in this; default 5000.
                                        A link that connects and never says hello
                                        holds a handshake slot (max_handshakes, not
@@ -694,6 +704,21 @@ typedef struct hive_server_config {
                                        default 8192, -1: compression off (not
                                        agreed: neither side compresses), else at
                                        least 64. See COMPRESSION */
+    size_t transfer_queue_bytes;    /* per connection: most bytes of large messages
+                                       queued and not yet sent in pieces; default
+                                       64 MiB, at least max_frame. Beyond it a send
+                                       returns HIVE_EFULL (nothing is lost, nothing
+                                       closes). See LARGE MESSAGES */
+    uint32_t max_transfers;         /* per connection: most large messages the peer
+                                       may have in reassembly at once; default 4,
+                                       1..64. More: close "bad_transfer" */
+    size_t transfer_recv_bytes;     /* per connection: most bytes held in
+                                       reassembly over all its transfers; default
+                                       the larger of 32 MiB and max_frame, at least
+                                       max_frame. More: close "bad_transfer" */
+    bool no_pieces;                 /* do not agree to pieces (a peer of an older
+                                       Hive): messages go as single frames up to
+                                       the peer's max_frame */
     bool strict_names;              /* hive_server_start fails (HIVE_ENOENT) when a
                                        subscription names an unregistered packet
                                        (UNKNOWN PACKET NAMES) */
@@ -754,6 +779,9 @@ typedef struct hive_net_stats {
     /* COMPRESSION: user frames sent compressed and the bytes that saved
      * (body bytes before minus after), and compressed frames received. */
     uint64_t compressed_out, compress_saved, compressed_in;
+    /* LARGE MESSAGES: messages queued to go in pieces, messages that
+     * arrived whole from pieces, and connections closed "bad_transfer". */
+    uint64_t transfers_out, transfers_in, transfers_refused;
     /* Servers (ADMISSION): links refused on arrival with "busy" because
      * their address already had max_handshakes_per_addr handshakes under
      * way, and handshaking links closed with "busy" to make room for a
@@ -859,6 +887,28 @@ typedef enum hive_shape_policy { HIVE_SHAPE_DROP = 0, HIVE_SHAPE_CLOSE = 1 } hiv
  */
 int hive_server_shape(hive_server *s, const char *name, const hive_shape_field *fields, size_t n,
                       hive_shape_policy policy);
+
+/*
+ * LARGE MESSAGES: max_frame (up to HIVE_MAX_MAX_FRAME) bounds every
+ * message a peer may be sent; a larger send returns HIVE_ETOOBIG. A
+ * reliable message over 16 KiB (after compression) to a peer that agreed
+ * to pieces (both sides offer them unless no_pieces is set) is copied
+ * once into the connection's transfer queue (transfer_queue_bytes;
+ * beyond it HIVE_EFULL, the connection stays open) and sent in 16 KiB
+ * pieces only while the link's own send queue is short, so every other
+ * message sent meanwhile waits behind at most a couple of pieces, on
+ * every transport. The receiver reassembles it in memory that grows with
+ * what arrived, within max_transfers and transfer_recv_bytes, and
+ * delivers it as one recv event with its own pid when its last piece is
+ * in: reliable messages sent after it may be delivered before it. A
+ * piece that breaks the rules closes with "bad_transfer". Pieces are
+ * counted reliable frames: a transfer cut by a lost link carries on
+ * after a resume. Progress: net:server.connection.transfer and
+ * net:client.transfer {cid, pid, name, tid, direction "in"/"out", done,
+ * total}, per piece, only when subscribed. hive_net_stats counts
+ * transfers_out, transfers_in and transfers_refused. docs/PROTOCOL.md,
+ * "Large messages", is the wire format.
+ */
 
 /*
  * COMPRESSION: user messages whose body is at least compress_threshold
@@ -1115,7 +1165,7 @@ typedef struct hive_client_config {
     uint32_t handshake_timeout_ms;  /* hello..welcome; default 5000 */
     uint32_t heartbeat_ms;          /* until the welcome gives the server's; default 1000 */
     uint32_t heartbeat_timeout_ms;  /* idem; default 10000 */
-    uint32_t max_frame;             /* largest frame accepted; default 65536 */
+    uint32_t max_frame;             /* as hive_server_config.max_frame */
     bool threaded;                  /* run I/O on Hive's own thread and post events */
     bool pull;                      /* keep received packets for hive_client_next */
     size_t pull_capacity;           /* default 4096 */
@@ -1145,6 +1195,11 @@ typedef struct hive_client_config {
                                        hive_client_close and hive_client_stop */
     int32_t compress_threshold;     /* as hive_server_config.compress_threshold
                                        (-1: not offered in the hello) */
+    size_t transfer_queue_bytes;    /* as hive_server_config.transfer_queue_bytes */
+    uint32_t max_transfers;         /* as hive_server_config.max_transfers */
+    size_t transfer_recv_bytes;     /* as hive_server_config.transfer_recv_bytes */
+    bool no_pieces;                 /* as hive_server_config.no_pieces (not offered
+                                       in the hello) */
 } hive_client_config;
 
 /*

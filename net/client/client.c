@@ -83,6 +83,9 @@ int hive__cli_setup(hive__ep *ep, const void *cfg)
     if (!(k.reconnect_factor >= 1.0 && k.reconnect_factor <= 16.0))
         return hive__create_fail(HIVE_EINVAL, "reconnect_factor",
                                  "hive_client_config.reconnect_factor: %g is outside 1.0..16.0", k.reconnect_factor);
+    if (hive__ep_transfers(ep, "hive_client_config", k.max_frame, &k.transfer_queue_bytes, &k.max_transfers,
+                           &k.transfer_recv_bytes, k.no_pieces) < 0)
+        return HIVE_EINVAL;
     ep->bw_in = k.bandwidth_in;
     ep->bw_out = k.bandwidth_out;
     c->cfg = k;

@@ -23,7 +23,7 @@ static void cli_connected(hive__ep *ep, hive__conn *k)
     int rc = resume ? hive__resume_pack(&m, c->cfg.app, c->sess.cid, c->sess.token, c->sess.rp.recv, c->cfg.max_frame)
                     : hive__hello_pack(&m, c->cfg.app, c->cfg.app_version, c->conntype, c->token,
                                        c->cfg.token_len, c->cfg.max_frame, c->cfg.reconnect_attempts > 0,
-                                       ep->zmin != 0);
+                                       ep->zmin != 0, !ep->no_pieces);
     hive__ep_conn_state(k, HIVE__C_AWAIT_WELCOME, ep->now);
     hive__cli_set_state(c, HIVE_CLIENT_HANDSHAKING);
     hive__ep_emit_self(ep, HIVE__EV_START);
@@ -54,6 +54,12 @@ static void on_resumed(hive_client *c, hive__conn *k, hive__act *act)
     memcpy(k->token, r->token, HIVE__RESUME_TOKEN);
     k->peer_max_frame = __atomic_load_n(&c->peer_max, __ATOMIC_ACQUIRE);
     k->zstd = c->zstd;   /* agreed at the session's welcome */
+    k->pieces = c->pieces;
+    /* The transfers go on: what the server missed of them is in the
+     * replay, the rest in the queue, the reassembly as it was. */
+    hive__xfer_free(&k->xf);
+    k->xf = c->sess.xf;
+    memset(&c->sess.xf, 0, sizeof c->sess.xf);
     uint32_t resumes = c->sess.resumes + 1;
     __atomic_store_n(&k->resumes, resumes, __ATOMIC_RELAXED);
     hive__cli_sess_valid(c, false);
@@ -106,6 +112,13 @@ static void on_welcome(hive_client *c, hive__conn *k, hive__act *act)
     k->peer_max_frame = w->max_frame;
     k->zstd = w->zstd && ep->zmin;
     c->zstd = k->zstd;
+    if (w->pieces && ep->no_pieces) {
+        hive__ep_close(ep, k, HIVE_CLOSE_BAD_HANDSHAKE, "the welcome agreed to pieces the hello never offered", false,
+                       HIVE__CLOSE_FRAME, false);
+        return;
+    }
+    k->pieces = w->pieces;
+    c->pieces = k->pieces;
     k->has_token = w->has_token;
     if (w->has_token) {
         memcpy(k->token, w->token, HIVE__RESUME_TOKEN);
@@ -237,6 +250,8 @@ static int cli_closing(hive__ep *ep, hive__conn *k, int reason, int prev)
                 memcpy(c->sess.token, k->token, HIVE__RESUME_TOKEN);
                 c->sess.rp = k->rp;
                 memset(&k->rp, 0, sizeof k->rp);
+                c->sess.xf = k->xf;
+                memset(&k->xf, 0, sizeof k->xf);
                 c->sess.resumes = __atomic_load_n(&k->resumes, __ATOMIC_RELAXED);
             }
         }
@@ -304,6 +319,13 @@ int hive__cli_keep_send(hive_client *c, uint32_t pid, const void *body, size_t l
     if (!c->sess.valid) return HIVE_ESTATE;
     if (!reliable) return HIVE_OK;
     if (!hive__frame_fits(pid, len, __atomic_load_n(&c->peer_max, __ATOMIC_ACQUIRE))) return HIVE_ETOOBIG;
+    /* A large one waits in the session's transfer queue (sent uncompressed),
+     * to go in pieces once the session is back. */
+    if (c->pieces && len > HIVE__PIECE_BYTES) {
+        int rc = hive__xfer_push(&c->sess.xf, c->ep.xfer_max, pid, body, len, len, 0);
+        if (rc == HIVE_OK) HIVE__STAT_ADD(&c->ep, transfers_out, 1);
+        return rc;
+    }
     uint8_t hdr[HIVE__FRAME_HEADER_MAX];
     size_t hn = hive__frame_header(hdr, pid, HIVE__FLAG_SEQ, len);
     if (!hn) return HIVE_ETOOBIG;

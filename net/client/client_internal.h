@@ -26,6 +26,7 @@ struct hive_client {
     uint32_t cid;                    /* (__atomic) */
     uint32_t peer_max;               /* server's max_frame from the welcome (__atomic) */
     bool zstd;                       /* the session's welcome agreed to compression (I/O thread) */
+    bool pieces;                     /* ... and to pieces (I/O thread) */
     int close_reason;                /* (__atomic), -1 before a close */
     bool stop_owed;                  /* connect happened; client.stop not yet out */
     /* Reconnecting (I/O thread; RECONNECTING in hive/net.h). */
@@ -39,6 +40,7 @@ struct hive_client {
         uint32_t cid;
         uint8_t token[HIVE__RESUME_TOKEN];
         hive__replay rp;             /* counts and unacknowledged frames */
+        hive__xfer xf;               /* transfers under way, both ways */
         uint32_t resumes;
     } sess;
     bool invalidated_sent;           /* session.invalidated is out for this loss */
@@ -57,6 +59,7 @@ static inline void hive__cli_sess_valid(hive_client *c, bool v)
 static inline void hive__cli_sess_drop(hive_client *c)
 {
     hive__replay_free(&c->sess.rp);
+    hive__xfer_free(&c->sess.xf);
     memset(&c->sess, 0, sizeof c->sess);
     __atomic_store_n(&c->keeps, 0, __ATOMIC_RELEASE);
 }

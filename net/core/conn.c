@@ -70,6 +70,18 @@ static void act_close(hive__act *act, int reason)
 /* Hive's own packets (ids < 64). */
 static void on_own(const hive__conn *c, const hive__frame *f, hive__decoder *dec, hive__act *act)
 {
+    if (f->pid == HIVE__PID_PIECE) {
+        /* Read by its own strict decoder (net/wire/piece.c), which also
+         * makes sure the body is one msgpack object; the endpoint judges
+         * the fields against its transfers. */
+        if (c->state != HIVE__C_OPEN || !c->pieces) { act_close(act, HIVE_CLOSE_UNEXPECTED_PACKET); return; }
+        if (hive__piece_parse(f->body, f->body_len, &act->u.piece)) {
+            act_close(act, HIVE_CLOSE_BAD_TRANSFER);
+            return;
+        }
+        act->kind = HIVE__ACT_PIECE;
+        return;
+    }
     const msgpack_object *o;
     int rc = hive__decode(dec, f->body, f->body_len, &o);
     if (rc == HIVE_ENOMEM) { act_close(act, HIVE_CLOSE_NO_MEMORY); return; }
@@ -147,8 +159,11 @@ void hive__conn_on_frame(const hive__conn *c, const hive__frame *f, int channel,
     act->obj = NULL;
     if (f->flags & ~HIVE__FLAGS_KNOWN) { act_close(act, HIVE_CLOSE_BAD_FRAME); return; }
     if (f->pid < HIVE_PID_USER_MIN) {
-        /* Only user frames are counted (docs/PROTOCOL.md, "Resume"). */
-        if (f->flags & (HIVE__FLAG_SEQ | HIVE__FLAG_COMPRESSED)) { act_close(act, HIVE_CLOSE_BAD_FRAME); return; }
+        /* Only user frames and pieces are counted (docs/PROTOCOL.md,
+         * "Resume"), and a piece only on the reliable channel. */
+        uint8_t ok = f->pid == HIVE__PID_PIECE && channel != HIVE__CHANNEL_UNRELIABLE ? HIVE__FLAG_SEQ : 0;
+        if (f->flags & (uint8_t)~ok) { act_close(act, HIVE_CLOSE_BAD_FRAME); return; }
+        if (f->pid == HIVE__PID_PIECE && channel == HIVE__CHANNEL_UNRELIABLE) { act_close(act, HIVE_CLOSE_BAD_FRAME); return; }
         on_own(c, f, dec, act);
         return;
     }

@@ -29,6 +29,8 @@
 #include "net/wire/handshake.h"
 #include "net/core/ptable.h"
 #include "net/core/replay.h"
+#include "net/core/transfer.h"
+#include "net/wire/piece.h"
 #include "net/transport/transport.h"
 
 typedef enum hive__cstate {
@@ -106,6 +108,8 @@ typedef struct hive__conn {
     uint8_t prev_token[HIVE__RESUME_TOKEN];
     bool wants_resume;         /* server: the hello said the client resumes */
     bool zstd;                 /* both sides agreed to compressed frames (COMPRESSION) */
+    bool pieces;               /* both sides agreed to pieces (LARGE MESSAGES) */
+    hive__xfer xf;             /* transfers out and in (net/core/transfer.h) */
     char *subject;             /* server: the peer certificate's subject at the handshake */
     /* Loss of the peer's unreliable frames (hive_conn_stats.loss), from
      * the counts the pings carry. I/O thread; st_loss_* read anywhere. */
@@ -148,6 +152,7 @@ typedef enum hive__act_kind {
     HIVE__ACT_ACK,         /* the peer received n counted frames */
     HIVE__ACT_RESUME,      /* server: u.resume parsed (reason: 0 or why to reject) */
     HIVE__ACT_RESUMED,     /* client: u.resumed parsed */
+    HIVE__ACT_PIECE,       /* a piece of a transfer: u.piece (checked by the endpoint) */
     HIVE__ACT_MISSHAPEN    /* a user packet that does not fit its declared shape:
                               pe; reason: 0 (drop) or bad_shape; why in u.close.message */
 } hive__act_kind;
@@ -163,6 +168,7 @@ typedef struct hive__act {
         hive__close_msg close;
         hive__resume_msg resume;
         hive__resumed_msg resumed;
+        hive__piece piece;
     } u;
     uint64_t n;            /* ACK */
 } hive__act;

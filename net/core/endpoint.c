@@ -63,6 +63,7 @@ void hive__ep_conn_free(hive__ep *ep, hive__conn *c)
     pthread_mutex_unlock(&ep->lock);
     hive__rxbuf_free(&c->rx);
     hive__replay_free(&c->rp);
+    hive__xfer_free(&c->xf);
     hive__free(c->drain_msg);
     hive__free(c->subject);
     hive__free(c->addr);
@@ -294,6 +295,9 @@ static void act_on(hive__ep *ep, hive__conn *c, const hive__frame *f, hive__act 
     case HIVE__ACT_DELIVER:
         deliver(ep, c, f, act);
         break;
+    case HIVE__ACT_PIECE:
+        hive__ep_xfer_piece(ep, c, &act->u.piece);
+        break;
     case HIVE__ACT_MISSHAPEN:
         HIVE__STAT_ADD(ep, shape_rejected, 1);
         if (act->reason) {
@@ -381,6 +385,23 @@ static bool unzip(hive__ep *ep, hive__conn *c, hive__frame *f)
     return true;
 }
 
+/* Whether received user bodies are decoded: only the publishing mode
+ * does, and only when a recv handler listens (posted events carry bytes). */
+static bool decode_wanted(const hive__ep *ep)
+{
+    return !ep->threaded && !ep->lazy_decode && (hive_bus_wants(ep->bus, ep->ev[HIVE__EV_RECV]) || ep->any_pe_wanted);
+}
+
+void hive__ep_deliver_whole(hive__ep *ep, hive__conn *c, uint32_t pid, uint8_t flags, const uint8_t *body,
+                            size_t len)
+{
+    hive__frame f = { .pid = pid, .flags = flags, .body = body, .body_len = len, .size = len };
+    if ((f.flags & HIVE__FLAG_COMPRESSED) && !unzip(ep, c, &f)) return;
+    hive__act act;
+    hive__conn_on_frame(c, &f, HIVE__CHANNEL_RELIABLE, ep->pt, &ep->dec, decode_wanted(ep), &act);
+    act_on(ep, c, &f, &act);
+}
+
 static void ep_data(void *core, hive__link *link, const uint8_t *p, size_t n, int channel)
 {
     hive__ep *ep = core;
@@ -394,8 +415,7 @@ static void ep_data(void *core, hive__link *link, const uint8_t *p, size_t n, in
     HIVE__CSTAT_BUMP(c, st_bytes_in, n);
     /* Posted events carry bytes only, so only the publishing mode decodes,
      * and only when a recv handler listens. */
-    bool decode = !ep->threaded && !ep->lazy_decode &&
-                  (hive_bus_wants(ep->bus, ep->ev[HIVE__EV_RECV]) || ep->any_pe_wanted);
+    bool decode = decode_wanted(ep);
     hive__frame f;
     int reason = 0, r;
     bool framed = false;
@@ -428,7 +448,8 @@ static void ep_data(void *core, hive__link *link, const uint8_t *p, size_t n, in
             hive__ep_rtt_sample(ep, c, f.body, f.body_len);
         /* A packet dropped for its shape was received all the same: it
          * counts, or the peer would replay it after a resume. */
-        bool counted = (act.kind == HIVE__ACT_DELIVER || act.kind == HIVE__ACT_MISSHAPEN) && (f.flags & HIVE__FLAG_SEQ);
+        bool counted = (act.kind == HIVE__ACT_DELIVER || act.kind == HIVE__ACT_MISSHAPEN || act.kind == HIVE__ACT_PIECE) &&
+                       (f.flags & HIVE__FLAG_SEQ);
         if (counted) {
             c->rp.recv++;
             c->rp.recv_unacked += f.size;
@@ -583,24 +604,33 @@ static bool zip_wanted(const hive__ep *ep, const hive__pentry *pe, size_t len)
     return ep->zmin && len >= ep->zmin && !pe->no_zip;
 }
 
-/* One user frame to c, compressed when that was agreed and pays. */
+/* One user message to c: compressed when that was agreed and pays, and
+ * as a transfer when it is reliable, larger than a piece and the peer
+ * agreed to pieces (LARGE MESSAGES); *xfer says which went. The peer's
+ * max_frame bounds the message (before compression) either way. */
 static int send_user_frame(hive__ep *ep, hive__conn *c, const hive__pentry *pe, const void *body, size_t len,
-                           bool reliable)
+                           bool reliable, bool *xfer)
 {
-    if (c->zstd && zip_wanted(ep, pe, len)) {
-        if (!hive__frame_fits(pe->pid, len, c->peer_max_frame)) return HIVE_ETOOBIG;
-        const uint8_t *z;
-        size_t zn;
-        if (hive__zstd_pack(&ep->z, body, len, &z, &zn) == HIVE_OK) {
-            int rc = hive__ep_send_frame_f(ep, c, pe->pid, z, zn, reliable, HIVE__FLAG_COMPRESSED);
-            if (rc == HIVE_OK) {
-                HIVE__STAT_ADD(ep, compressed_out, 1);
-                HIVE__STAT_ADD(ep, compress_saved, len - zn);
-            }
-            return rc;
-        }
+    *xfer = false;
+    if (!hive__frame_fits(pe->pid, len, c->peer_max_frame)) return HIVE_ETOOBIG;
+    const uint8_t *z = NULL;
+    size_t zn = 0;
+    bool zipped = c->zstd && zip_wanted(ep, pe, len) && hive__zstd_pack(&ep->z, body, len, &z, &zn) == HIVE_OK;
+    const void *b = zipped ? (const void *)z : body;
+    size_t bl = zipped ? zn : len;
+    int rc;
+    if (reliable && hive__ep_xfer_wanted(c, bl)) {
+        *xfer = true;
+        rc = hive__ep_xfer_send(ep, c, pe->pid, b, bl, len, zipped ? HIVE__PIECE_FLAG_COMPRESSED : 0);
+        if (rc == HIVE_OK) HIVE__STAT_ADD(ep, transfers_out, 1);
+    } else {
+        rc = hive__ep_send_frame_f(ep, c, pe->pid, b, bl, reliable, zipped ? HIVE__FLAG_COMPRESSED : 0);
     }
-    return hive__ep_send_frame(ep, c, pe->pid, body, len, reliable);
+    if (zipped && rc == HIVE_OK) {
+        HIVE__STAT_ADD(ep, compressed_out, 1);
+        HIVE__STAT_ADD(ep, compress_saved, len - zn);
+    }
+    return rc;
 }
 
 int hive__ep_send_user(hive__ep *ep, hive__conn *c, const hive__pentry *pe, const void *body,
@@ -609,7 +639,8 @@ int hive__ep_send_user(hive__ep *ep, hive__conn *c, const hive__pentry *pe, cons
     if (c->state == HIVE__C_SUSPENDED && !c->opened) return HIVE_ESTATE;   /* never open yet (conn.h) */
     if (c->state == HIVE__C_SUSPENDED && !reliable) return HIVE_OK;   /* lost, as unreliable may be */
     if ((c->state != HIVE__C_OPEN && c->state != HIVE__C_SUSPENDED) || hive__ep_draining(c)) return HIVE_ESTATE;
-    int rc = send_user_frame(ep, c, pe, body, len, reliable);
+    bool xfer;
+    int rc = send_user_frame(ep, c, pe, body, len, reliable, &xfer);
     if (c->state == HIVE__C_SUSPENDED) {
         /* Kept for the replay; if the buffer had to drop one, the session
          * can no longer be resumed: it ends now, and says why. */
@@ -619,7 +650,9 @@ int hive__ep_send_user(hive__ep *ep, hive__conn *c, const hive__pentry *pe, cons
         return rc;
     }
     if (rc == HIVE_OK && hive_bus_wants(ep->bus, ep->ev[HIVE__EV_SEND])) emit_send(ep, c, pe, len);
-    if (rc == HIVE_EFULL) slow_consumer(ep, c, "a frame did not fit in the send queue");
+    /* (A full transfer queue only refuses: nothing was lost, the peer
+     * is not behind on anything but what is queued.) */
+    if (rc == HIVE_EFULL && !xfer) slow_consumer(ep, c, "a frame did not fit in the send queue");
     return rc;
 }
 
@@ -644,6 +677,12 @@ int hive__ep_bcast_user(hive__ep *ep, const hive__pentry *pe, const void *body, 
         if (c->cid == except) continue;
         if (c->state != HIVE__C_OPEN && !(reliable && c->state == HIVE__C_SUSPENDED && c->opened)) continue;
         if (hive__ep_draining(c)) continue;
+        if (reliable && hive__ep_xfer_wanted(c, len)) {
+            /* A large message to a peer that takes pieces: a transfer of
+             * its own (each connection's queue holds its copy). */
+            if (hive__ep_send_user(ep, c, pe, body, len, reliable) == HIVE_OK) n++;
+            continue;
+        }
         if (zip && c->zstd && !zip_tried) {
             zip_tried = true;
             const uint8_t *z;
@@ -825,6 +864,16 @@ int hive__ep_round(hive__ep *ep, int wait_ms)
     ep->now = hive__now_ms();
     int r = run_requests(ep);
     tick(ep);
+    /* Large messages: each connection's next pieces, as its link has
+     * room (net/core/transfer.h). */
+    hive__conn *next;
+    for (hive__conn *c = ep->conns; c; c = next) {
+        next = c->next;
+        if (c->xf.out && c->link && c->state == HIVE__C_OPEN) {
+            hive__ep_xfer_feed(ep, c);
+            r = 1;
+        }
+    }
     if (ep->redial_at && !ep->conns && ep->now >= ep->redial_at && ep->face->redial && !ep->stopping) {
         ep->face->redial(ep);
         r = 1;

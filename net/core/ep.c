@@ -19,6 +19,7 @@ const char *const hive__server_event_names[HIVE__EV_COUNT] = {
     [HIVE__EV_ACCEPT] = HIVE_EV_SERVER_ACCEPT, [HIVE__EV_BACKPRESSURE] = HIVE_EV_SERVER_BACKPRESSURE,
     [HIVE__EV_STATS] = HIVE_EV_SERVER_STATS, [HIVE__EV_SUSPENDED] = HIVE_EV_SERVER_SUSPENDED,
     [HIVE__EV_RESUMED] = HIVE_EV_SERVER_RESUMED, [HIVE__EV_WARNING] = HIVE_EV_SERVER_WARNING,
+    [HIVE__EV_TRANSFER] = HIVE_EV_SERVER_TRANSFER,
 };
 
 const char *const hive__client_event_names[HIVE__EV_COUNT] = {
@@ -29,7 +30,7 @@ const char *const hive__client_event_names[HIVE__EV_COUNT] = {
     [HIVE__EV_CONNECT] = HIVE_EV_CLIENT_CONNECT, [HIVE__EV_BACKPRESSURE] = HIVE_EV_CLIENT_BACKPRESSURE,
     [HIVE__EV_STATS] = HIVE_EV_CLIENT_STATS, [HIVE__EV_RECONNECTING] = HIVE_EV_CLIENT_RECONNECTING,
     [HIVE__EV_INVALIDATED] = HIVE_EV_CLIENT_SESSION_INVALIDATED, [HIVE__EV_RESUMED] = HIVE_EV_CLIENT_RESUMED,
-    [HIVE__EV_WARNING] = HIVE_EV_CLIENT_WARNING,
+    [HIVE__EV_WARNING] = HIVE_EV_CLIENT_WARNING, [HIVE__EV_TRANSFER] = HIVE_EV_CLIENT_TRANSFER,
 };
 
 int hive__ep_config_resolve(const hive__ep_config *c)
@@ -73,11 +74,38 @@ int hive__ep_config_resolve(const hive__ep_config *c)
     if (*c->max_frame < HIVE_MIN_MAX_FRAME)
         return hive__create_fail(HIVE_EINVAL, "max_frame", "%s.max_frame: %u is under the minimum of %u",
                                  c->what, *c->max_frame, HIVE_MIN_MAX_FRAME);
+    if (*c->max_frame > HIVE_MAX_MAX_FRAME)
+        return hive__create_fail(HIVE_EINVAL, "max_frame", "%s.max_frame: %u is over the limit of %u",
+                                 c->what, *c->max_frame, HIVE_MAX_MAX_FRAME);
     if (strlen(*c->app) > HIVE_HELLO_STR_MAX)
         return hive__create_fail(HIVE_EINVAL, "app", "%s.app: longer than %d bytes", c->what, HIVE_HELLO_STR_MAX);
     if (strlen(*c->app_version) > HIVE_HELLO_STR_MAX)
         return hive__create_fail(HIVE_EINVAL, "app_version", "%s.app_version: longer than %d bytes", c->what,
                                  HIVE_HELLO_STR_MAX);
+    return HIVE_OK;
+}
+
+int hive__ep_transfers(hive__ep *ep, const char *what, uint32_t max_frame, size_t *queue, uint32_t *n,
+                       size_t *recv, bool no_pieces)
+{
+    if (!*queue) *queue = HIVE_DEFAULT_TRANSFER_QUEUE_BYTES > max_frame ? HIVE_DEFAULT_TRANSFER_QUEUE_BYTES : max_frame;
+    if (!*n) *n = HIVE_DEFAULT_MAX_TRANSFERS;
+    if (!*recv) *recv = HIVE_DEFAULT_TRANSFER_RECV_BYTES > max_frame ? HIVE_DEFAULT_TRANSFER_RECV_BYTES : max_frame;
+    if (*queue < max_frame)
+        return hive__create_fail(HIVE_EINVAL, "transfer_queue_bytes",
+                                 "%s.transfer_queue_bytes: %zu is under max_frame (%u): one whole message must fit",
+                                 what, *queue, max_frame);
+    if (*n > HIVE_MAX_MAX_TRANSFERS)
+        return hive__create_fail(HIVE_EINVAL, "max_transfers", "%s.max_transfers: %u is over the limit of %u", what,
+                                 *n, HIVE_MAX_MAX_TRANSFERS);
+    if (*recv < max_frame)
+        return hive__create_fail(HIVE_EINVAL, "transfer_recv_bytes",
+                                 "%s.transfer_recv_bytes: %zu is under max_frame (%u): one whole message must fit",
+                                 what, *recv, max_frame);
+    ep->xfer_max = *queue;
+    ep->xfer_n = *n;
+    ep->xfer_recv_max = *recv;
+    ep->no_pieces = no_pieces;
     return HIVE_OK;
 }
 
@@ -456,24 +484,42 @@ int hive__ep_send_frame(hive__ep *ep, hive__conn *c, uint32_t pid, const void *b
 int hive__ep_send_frame_f(hive__ep *ep, hive__conn *c, uint32_t pid, const void *body,
                           size_t len, bool reliable, uint8_t flags)
 {
-    /* Reliable user frames are counted and kept for a resume
+    const void *parts[1] = { body };
+    return hive__ep_send_frame_v(ep, c, pid, parts, &len, len ? 1 : 0, reliable, flags);
+}
+
+int hive__ep_send_frame_v(hive__ep *ep, hive__conn *c, uint32_t pid, const void *const *parts,
+                          const size_t *plens, int n, bool reliable, uint8_t flags)
+{
+    /* Reliable user frames and pieces are counted and kept for a resume
      * (docs/PROTOCOL.md, "Resume"); a suspended session only keeps them. */
-    bool counted = reliable && pid >= HIVE_PID_USER_MIN && !ep->no_seq;
+    bool counted = reliable && (pid >= HIVE_PID_USER_MIN || pid == HIVE__PID_PIECE) && !ep->no_seq;
     if (!c->link && !(counted && c->state == HIVE__C_SUSPENDED)) return HIVE_ECLOSED;
+    size_t len = 0;
+    for (int i = 0; i < n; i++) len += plens[i];
     /* (A compressed body was checked against the peer's limit before:
      * its decompressed size is what counts.) */
     if (!(flags & HIVE__FLAG_COMPRESSED) && !hive__frame_fits(pid, len, c->peer_max_frame)) return HIVE_ETOOBIG;
     uint8_t hdr[HIVE__FRAME_HEADER_MAX];
     size_t hn = hive__frame_header(hdr, pid, (uint8_t)((counted ? HIVE__FLAG_SEQ : 0) | flags), len);
     if (!hn) return HIVE_ETOOBIG;
-    const void *pieces[2] = { hdr, body };
-    size_t lens[2] = { hn, len };
-    if (!c->link) return hive__replay_push(&c->rp, pieces, lens, len ? 2 : 1) == HIVE_OK ? HIVE_OK : HIVE_ENOMEM;
+    const void *pieces[4] = { hdr };
+    size_t lens[4] = { hn };
+    int np = 1;
+    for (int i = 0; i < n && np < 4; i++)
+        if (plens[i]) {
+            pieces[np] = parts[i];
+            lens[np++] = plens[i];
+        }
+    if (!c->link) return hive__replay_push(&c->rp, pieces, lens, np) == HIVE_OK ? HIVE_OK : HIVE_ENOMEM;
     int rc = sendq_admit(ep, c, hn + len);
     if (rc < 0) return rc;
-    rc = ep->tr->vt->send(ep->tr, c->link, pieces, lens, len ? 2 : 1, reliable);
+    rc = ep->tr->vt->send(ep->tr, c->link, pieces, lens, np, reliable);
     if (rc == HIVE_OK) {
-        if (counted) hive__replay_push2(&c->rp, hdr, hn, body, len);
+        if (counted) {
+            if (np <= 2) hive__replay_push2(&c->rp, hdr, hn, np == 2 ? pieces[1] : NULL, np == 2 ? lens[1] : 0);
+            else hive__replay_push(&c->rp, pieces, lens, np);
+        }
         sendq_check(ep, c);
         c->last_tx = ep->now;
         HIVE__CSTAT_BUMP(c, st_frames_out, 1);
@@ -746,6 +792,9 @@ void hive__ep_stats(const hive__ep *ep, hive_net_stats *out)
     out->compressed_out = __atomic_load_n(&ep->stats.compressed_out, __ATOMIC_RELAXED);
     out->compress_saved = __atomic_load_n(&ep->stats.compress_saved, __ATOMIC_RELAXED);
     out->compressed_in = __atomic_load_n(&ep->stats.compressed_in, __ATOMIC_RELAXED);
+    out->transfers_out = __atomic_load_n(&ep->stats.transfers_out, __ATOMIC_RELAXED);
+    out->transfers_in = __atomic_load_n(&ep->stats.transfers_in, __ATOMIC_RELAXED);
+    out->transfers_refused = __atomic_load_n(&ep->stats.transfers_refused, __ATOMIC_RELAXED);
     out->busy_rejected = __atomic_load_n(&ep->stats.busy_rejected, __ATOMIC_RELAXED);
     out->handshakes_evicted = __atomic_load_n(&ep->stats.handshakes_evicted, __ATOMIC_RELAXED);
     /* Earlier transports' counters plus the live one's (any thread, see

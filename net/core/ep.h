@@ -81,7 +81,7 @@ typedef enum hive__ev {
     HIVE__EV_HANDSHAKE, HIVE__EV_SEND, HIVE__EV_RECV, HIVE__EV_CLOSE,
     HIVE__EV_BIND, HIVE__EV_SHUTDOWN, HIVE__EV_ACCEPT, HIVE__EV_CONNECT,
     HIVE__EV_BACKPRESSURE, HIVE__EV_STATS, HIVE__EV_RECONNECTING, HIVE__EV_INVALIDATED,
-    HIVE__EV_SUSPENDED, HIVE__EV_RESUMED, HIVE__EV_WARNING,
+    HIVE__EV_SUSPENDED, HIVE__EV_RESUMED, HIVE__EV_WARNING, HIVE__EV_TRANSFER,
     HIVE__EV_COUNT
 } hive__ev;
 
@@ -203,6 +203,10 @@ struct hive__ep {
     bool any_pe_ids;             /* some packet type has an event name */
     bool any_pe_wanted;          /* ... and a listener (refresh_wants) */
     bool stopping;               /* closing everything: refuse new links */
+    size_t xfer_max;             /* transfer_queue_bytes (LARGE MESSAGES) */
+    uint32_t xfer_n;             /* max_transfers */
+    size_t xfer_recv_max;        /* transfer_recv_bytes */
+    bool no_pieces;              /* pieces not offered / agreed */
     bool no_seq;                 /* measurement knob (bench/net.c's baseline):
                                     protocol 2's counting, replay copies and
                                     acks off. Never set by the library. */
@@ -355,6 +359,34 @@ bool   hive__ep_sendq_high(hive__ep *ep, hive__conn *c);
 /* c's queue is at q, over the high-water mark: publish backpressure
  * (when someone listens) and start its stall clock. Once per crossing. */
 void   hive__ep_sendq_crossed(hive__ep *ep, hive__conn *c, size_t q);
+
+/* The same with the body in n parts (a piece: its header, then its
+ * slice). */
+int hive__ep_send_frame_v(hive__ep *ep, hive__conn *c, uint32_t pid, const void *const *parts,
+                          const size_t *plens, int n, bool reliable, uint8_t flags);
+
+/* The transfer fields of a config, resolved (0: defaults) and checked
+ * against max_frame into ep. HIVE_OK or HIVE_EINVAL (recorded). */
+int hive__ep_transfers(hive__ep *ep, const char *what, uint32_t max_frame, size_t *queue, uint32_t *n,
+                       size_t *recv, bool no_pieces);
+
+/* ---- Large messages (net/core/transfer.c; I/O thread) ---- */
+/* Whether a reliable body of len bytes goes to c as a transfer. */
+bool hive__ep_xfer_wanted(const hive__conn *c, size_t len);
+/* Queue body (len bytes as sent; raw: before compression, flags
+ * HIVE__PIECE_FLAG_*) of type pid as a transfer to c. HIVE_OK, HIVE_EFULL
+ * (over transfer_queue_bytes), HIVE_ENOMEM. */
+int  hive__ep_xfer_send(hive__ep *ep, hive__conn *c, uint32_t pid, const void *body, size_t len, size_t raw,
+                        uint8_t flags);
+/* Hand c's transport the pieces it has room for. */
+void hive__ep_xfer_feed(hive__ep *ep, hive__conn *c);
+/* A piece arrived on c: checked, added, and the message delivered when
+ * it is whole; a broken rule closes c (bad_transfer). */
+void hive__ep_xfer_piece(hive__ep *ep, hive__conn *c, const hive__piece *p);
+/* A whole message (from a transfer) takes a frame's path: decompression,
+ * checks, delivery (endpoint.c). */
+void hive__ep_deliver_whole(hive__ep *ep, hive__conn *c, uint32_t pid, uint8_t flags, const uint8_t *body,
+                            size_t len);
 
 /* Send an encoded Hive message (handshake, close, ping) reliably. */
 int hive__ep_send_msg(hive__ep *ep, hive__conn *c, uint32_t pid, const hive_msg *m);

@@ -75,6 +75,9 @@ int hive__srv_setup(hive__ep *ep, const void *cfg)
         return hive__create_fail(HIVE_EINVAL, "max_peers_per_addr",
                                  "hive_server_config.max_peers_per_addr: %u is over the limit of %u",
                                  c.max_peers_per_addr, HIVE_MAX_PEERS_PER_ADDR);
+    if (hive__ep_transfers(ep, "hive_server_config", c.max_frame, &c.transfer_queue_bytes, &c.max_transfers,
+                           &c.transfer_recv_bytes, c.no_pieces) < 0)
+        return HIVE_EINVAL;
     ep->max_per_addr = c.max_peers_per_addr;
     ep->bw_in = c.bandwidth_in;
     ep->bw_out = c.bandwidth_out;

@@ -136,12 +136,14 @@ static void on_hello(hive_server *s, hive__conn *c, hive__act *act)
     }
     /* Compression when the client offers it and it is not off here. */
     c->zstd = h->zstd && s->ep.zmin;
+    /* Pieces likewise (LARGE MESSAGES): for the whole session. */
+    c->pieces = h->pieces && !s->ep.no_pieces;
 
     hive_msg m;
     hive_msg_init(&m);
     int rc = hive__welcome_pack(&m, c->cid, hive__mix64(s->session_seed ^ c->cid), s->ep.tm.heartbeat_ms,
                                 s->ep.tm.heartbeat_timeout_ms, s->cfg.max_frame, s->cfg.app_version, s->reg,
-                                c->has_token ? c->token : NULL, c->zstd);
+                                c->has_token ? c->token : NULL, c->zstd, c->pieces);
     if (rc == 0) rc = hive__ep_send_msg(&s->ep, c, HIVE__PID_WELCOME, &m);
     hive_msg_free(&m);
     if (rc != 0) {

@@ -45,6 +45,7 @@
 #define HIVE__PID_ACK     8u
 #define HIVE__PID_RESUME  9u
 #define HIVE__PID_RESUMED 10u
+#define HIVE__PID_PIECE   11u   /* a slice of a transfer (docs/PROTOCOL.md, "Large messages") */
 
 /* Deepest msgpack nesting hive__frame_check_body accepts (msgpack-c's own
  * parser stack is MSGPACK_EMBED_STACK_SIZE = 32 deep). */

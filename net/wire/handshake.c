@@ -10,9 +10,10 @@
 
 int hive__hello_pack(hive_msg *m, const char *app, const char *app_version,
                      const char *conntype, const void *token, size_t token_len,
-                     uint32_t max_frame, bool resume, bool zstd)
+                     uint32_t max_frame, bool resume, bool zstd, bool pieces)
 {
-    TRY(hive_msg_map(m, (token ? 8 : 7) + (zstd ? 1 : 0)));
+    TRY(hive_msg_map(m, (token ? 8 : 7) + (zstd ? 1 : 0) + (pieces ? 1 : 0)));
+    if (pieces) TRY(hive_msg_kv_bool(m, "pieces", true));
     if (zstd) {
         TRY(hive_msg_key(m, "compress"));
         TRY(hive_msg_array(m, 1));
@@ -32,9 +33,10 @@ int hive__hello_pack(hive_msg *m, const char *app, const char *app_version,
 int hive__welcome_pack(hive_msg *m, uint32_t cid, uint64_t session, uint32_t hb_ms,
                        uint32_t hb_timeout_ms, uint32_t max_frame,
                        const char *app_version, const hive_registry *reg,
-                       const uint8_t *resume_token, bool zstd)
+                       const uint8_t *resume_token, bool zstd, bool pieces)
 {
-    TRY(hive_msg_map(m, (resume_token ? 9 : 8) + (zstd ? 1 : 0)));
+    TRY(hive_msg_map(m, (resume_token ? 9 : 8) + (zstd ? 1 : 0) + (pieces ? 1 : 0)));
+    if (pieces) TRY(hive_msg_kv_bool(m, "pieces", true));
     if (zstd) TRY(hive_msg_kv_str(m, "compress", "zstd"));
     if (resume_token) TRY(hive_msg_kv_bin(m, "resume_token", resume_token, HIVE__RESUME_TOKEN));
     TRY(hive_msg_kv_uint(m, "proto", HIVE_PROTOCOL_VERSION));
@@ -114,6 +116,18 @@ static int get_u32(const msgpack_object *o, const char *key, uint32_t *out)
     return 0;
 }
 
+/* An optional bool under key (absent or nil: false). HIVE_ETYPE for
+ * anything else. */
+static int get_flag(const msgpack_object *o, const char *key, bool *out)
+{
+    const msgpack_object *v = hive_msg_get(o, key);
+    *out = false;
+    if (!v || v->type == MSGPACK_OBJECT_NIL) return 0;
+    if (v->type != MSGPACK_OBJECT_BOOLEAN) return HIVE_ETYPE;
+    *out = v->via.boolean;
+    return 0;
+}
+
 /* The first checks of a link's opening frame (hello or resume), in the
  * order PROTOCOL.md gives: a map with the magic, then the version. */
 static int opening_check(const msgpack_object *o)
@@ -152,6 +166,7 @@ int hive__hello_parse(const msgpack_object *o, hive__hello_msg *out)
     const msgpack_object *r = hive_msg_get(o, "resume");
     if (r && r->type == MSGPACK_OBJECT_BOOLEAN) out->resume = r->via.boolean;
     else if (r && r->type != MSGPACK_OBJECT_NIL) return HIVE_CLOSE_BAD_HANDSHAKE;
+    if (get_flag(o, "pieces", &out->pieces)) return HIVE_CLOSE_BAD_HANDSHAKE;
     /* compress: the algorithms the client decodes; unknown names are
      * skipped (a later one may be added), anything but an array of
      * strings is malformed. */
@@ -230,6 +245,7 @@ int hive__welcome_parse(const msgpack_object *o, hive__welcome_msg *out)
     const msgpack_object *z = hive_msg_get(o, "compress");
     if (z && hive_msg_str_eq(z, "zstd")) out->zstd = true;
     else if (z && z->type != MSGPACK_OBJECT_NIL) return HIVE_CLOSE_BAD_HANDSHAKE;
+    if (get_flag(o, "pieces", &out->pieces)) return HIVE_CLOSE_BAD_HANDSHAKE;
     rc = hive__registry_from_msgpack(reg, &out->registry);
     if (rc == HIVE_ENOMEM) return HIVE_CLOSE_NO_MEMORY;
     if (rc) return HIVE_CLOSE_BAD_HANDSHAKE;

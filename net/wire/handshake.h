@@ -25,6 +25,7 @@ typedef struct hive__hello_msg {
     uint32_t max_frame;         /* what the client accepts */
     bool resume;                /* the client would resume a lost session */
     bool zstd;                  /* its `compress` list has "zstd" */
+    bool pieces;                /* `pieces`: it reassembles transfers */
 } hive__hello_msg;
 
 /* resume (client -> server, instead of hello on a new link). */
@@ -54,6 +55,7 @@ typedef struct hive__welcome_msg {
     bool has_token;             /* the server keeps this session for a resume */
     uint8_t token[HIVE__RESUME_TOKEN];
     bool zstd;                  /* `compress` is "zstd": both may send compressed frames */
+    bool pieces;                /* `pieces`: both may send transfers */
 } hive__welcome_msg;
 
 /* close and reject share one body: {reason, name, message}, and a close
@@ -67,15 +69,16 @@ typedef struct hive__close_msg {
 } hive__close_msg;
 
 /* Encoders: append one body to m. Return 0 or HIVE_ENOMEM. */
-/* zstd: offer compression (hello) / agree to it (welcome). */
+/* zstd: offer compression (hello) / agree to it (welcome); pieces: the
+ * same for transfers (docs/PROTOCOL.md, "Large messages"). */
 int hive__hello_pack(hive_msg *m, const char *app, const char *app_version,
                      const char *conntype, const void *token, size_t token_len,
-                     uint32_t max_frame, bool resume, bool zstd);
+                     uint32_t max_frame, bool resume, bool zstd, bool pieces);
 /* resume_token: HIVE__RESUME_TOKEN bytes, or NULL (no resume offered). */
 int hive__welcome_pack(hive_msg *m, uint32_t cid, uint64_t session, uint32_t hb_ms,
                        uint32_t hb_timeout_ms, uint32_t max_frame,
                        const char *app_version, const hive_registry *reg,
-                       const uint8_t *resume_token, bool zstd);
+                       const uint8_t *resume_token, bool zstd, bool pieces);
 int hive__resume_pack(hive_msg *m, const char *app, uint32_t cid, const uint8_t *token, uint64_t recv,
                       uint32_t max_frame);
 int hive__resumed_pack(hive_msg *m, uint32_t cid, const uint8_t *token, uint64_t recv);

@@ -65,7 +65,7 @@ static int hv_on_connect(lg *g, lg_client *c)
 {
     hstate *s = g->pstate;
     hive_msg_reset(&s->msg);
-    if (hive__hello_pack(&s->msg, g->cfg.app, "0", "player", NULL, 0, LG_MAX_FRAME, false, false) != 0) return -1;
+    if (hive__hello_pack(&s->msg, g->cfg.app, "0", "player", NULL, 0, LG_MAX_FRAME, false, false, false) != 0) return -1;
     return send_frame(g, c, HIVE__PID_HELLO, true);
 }
 
