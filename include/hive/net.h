@@ -541,6 +541,10 @@ const msgpack_object *hive_event_body(const hive_event *ev);
 /* Per-send delivery override; 0 = the packet type's registered delivery. */
 #define HIVE_SEND_RELIABLE   0x1u   /* reliable-ordered, ENet channel 0 */
 #define HIVE_SEND_UNRELIABLE 0x2u   /* unreliable-sequenced, ENet channel 1 */
+#define HIVE_SEND_UNORDERED  0x4u   /* unreliable-unordered (ENet unsequenced,
+                                       channel 1): lost or reordered, never
+                                       dropped for being late; wins over
+                                       the other two */
 
 /* ------------------------------------------------------------------ */
 /* The pull API                                                         */
