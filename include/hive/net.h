@@ -279,7 +279,9 @@
  *   with latency=50ms sees its round trip grow by 100 ms). Channel 1
  *   (HIVE_SEND_UNRELIABLE on enet:// and enet+tls://) loses, and because it
  *   is sequenced, a datagram overtaken by a later one, or a second copy,
- *   is dropped as ENet would drop it. Reliable data (channel 0, and all
+ *   is dropped as ENet would drop it. Unordered datagrams
+ *   (HIVE_SEND_UNORDERED) lose too, but one overtaken is delivered late;
+ *   only a second copy is dropped (within a window of 64). Reliable data (channel 0, and all
  *   of tcp:// and tls://) is never lost, duplicated or reordered: loss
  *   there becomes retransmission delay and head-of-line blocking, as on a
  *   real network. bandwidth serializes each direction of each link.
