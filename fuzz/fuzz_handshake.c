@@ -143,7 +143,7 @@ static int f_service(hive__transport *t, int timeout_ms)
 
 /* Every send must be whole valid frames. */
 static int f_send(hive__transport *t, hive__link *l, const void *const *pieces, const size_t *lens,
-                  int n, bool reliable)
+                  int n, int dlv)
 {
     CHECK(!((flink *)l)->closing);
     size_t total = 0;
@@ -159,7 +159,7 @@ static int f_send(hive__transport *t, hive__link *l, const void *const *pieces, 
          * only user frames are compressed ("Compression"). */
         uint8_t seq = fr.flags & HIVE__FLAG_SEQ, zip = fr.flags & HIVE__FLAG_COMPRESSED;
         CHECK((fr.flags & ~HIVE__FLAGS_KNOWN) == 0);
-        CHECK(!seq || (reliable && fr.pid >= HIVE_PID_USER_MIN));
+        CHECK(!seq || (dlv == HIVE__DLV_RELIABLE && fr.pid >= HIVE_PID_USER_MIN));
         CHECK(!zip || fr.pid >= HIVE_PID_USER_MIN);
         if (!zip) CHECK(hive__frame_check_body(fr.body, fr.body_len) == 0);
         off += fr.size;

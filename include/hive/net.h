@@ -279,7 +279,9 @@
  *   with latency=50ms sees its round trip grow by 100 ms). Channel 1
  *   (HIVE_SEND_UNRELIABLE on enet:// and enet+tls://) loses, and because it
  *   is sequenced, a datagram overtaken by a later one, or a second copy,
- *   is dropped as ENet would drop it. Reliable data (channel 0, and all
+ *   is dropped as ENet would drop it. Unordered datagrams
+ *   (HIVE_SEND_UNORDERED) lose too, but one overtaken is delivered late;
+ *   only a second copy is dropped (within a window of 64). Reliable data (channel 0, and all
  *   of tcp:// and tls://) is never lost, duplicated or reordered: loss
  *   there becomes retransmission delay and head-of-line blocking, as on a
  *   real network. bandwidth serializes each direction of each link.
@@ -541,6 +543,10 @@ const msgpack_object *hive_event_body(const hive_event *ev);
 /* Per-send delivery override; 0 = the packet type's registered delivery. */
 #define HIVE_SEND_RELIABLE   0x1u   /* reliable-ordered, ENet channel 0 */
 #define HIVE_SEND_UNRELIABLE 0x2u   /* unreliable-sequenced, ENet channel 1 */
+#define HIVE_SEND_UNORDERED  0x4u   /* unreliable-unordered (ENet unsequenced,
+                                       channel 1): lost or reordered, never
+                                       dropped for being late; wins over
+                                       the other two */
 
 /* ------------------------------------------------------------------ */
 /* The pull API                                                         */

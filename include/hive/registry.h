@@ -29,10 +29,18 @@ typedef struct hive_registry hive_registry;
 #define HIVE_PID_USER_MIN 64u        /* ids < 64 are Hive's own */
 #define HIVE_PID_MAX      0xFFFFFFu  /* largest id a user may register */
 
-/* How a packet type travels on ENet. TCP/TLS are always reliable-ordered. */
+/* How a packet type travels on enet:// and enet+tls://. tcp:// and
+ * tls:// carry everything reliably and in order, whatever is chosen
+ * (unreliable allows loss, it never requires it). */
 typedef enum hive_delivery {
     HIVE_RELIABLE   = 0,   /* reliable, ordered (the default) */
-    HIVE_UNRELIABLE = 1    /* unreliable, sequenced: late packets are dropped */
+    HIVE_UNRELIABLE = 1,   /* unreliable, sequenced: a packet that arrives
+                              after a later one of the same kind of
+                              delivery is dropped (state the next one
+                              supersedes: positions, snapshots) */
+    HIVE_UNORDERED  = 2    /* unreliable, unordered: may be lost, arrives
+                              in any order, never dropped for being late
+                              (independent events: hits, sounds, effects) */
 } hive_delivery;
 
 /*

@@ -34,18 +34,18 @@ int hive_client_send_id(hive_client *c, uint32_t pid, const void *body, size_t l
         if (!pe) return HIVE_ENOENT;
         hive__conn *k = c->ep.conns;
         if (!k || k->state == HIVE__C_DIALING || k->state == HIVE__C_AWAIT_WELCOME)
-            return hive__cli_keep_send(c, pid, body, len, hive__pick_reliable(pe, flags));
+            return hive__cli_keep_send(c, pid, body, len, hive__pick_dlv(pe, flags));
         hive__ep_enter(&c->ep);
         return hive__ep_leave(&c->ep, hive__ep_send_user(&c->ep, c->ep.conns, pe, body, len,
-                                                         hive__pick_reliable(pe, flags)));
+                                                         hive__pick_dlv(pe, flags)));
     }
     pthread_mutex_lock(&c->ep.lock);
     const hive__pentry *pe = hive__ptable_find(c->ep.pt, pid);
-    bool reliable = pe ? hive__pick_reliable(pe, flags) : true;
+    int dlv = pe ? hive__pick_dlv(pe, flags) : HIVE__DLV_RELIABLE;
     pthread_mutex_unlock(&c->ep.lock);
     if (!pe) return HIVE_ENOENT;
     if (!hive__frame_fits(pid, len, __atomic_load_n(&c->peer_max, __ATOMIC_ACQUIRE))) return HIVE_ETOOBIG;
-    return hive__ep_request(&c->ep, HIVE__Q_SEND, 0, pid, reliable, 0, body, len);
+    return hive__ep_request(&c->ep, HIVE__Q_SEND, 0, pid, dlv, 0, body, len);
 }
 
 int hive_client_packet_id(const hive_client *c, const char *name)

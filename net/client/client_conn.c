@@ -314,10 +314,10 @@ static void cli_redial(hive__ep *ep)
     hive__ep_wake_all(ep, true);
 }
 
-int hive__cli_keep_send(hive_client *c, uint32_t pid, const void *body, size_t len, bool reliable)
+int hive__cli_keep_send(hive_client *c, uint32_t pid, const void *body, size_t len, int dlv)
 {
     if (!c->sess.valid) return HIVE_ESTATE;
-    if (!reliable) return HIVE_OK;
+    if (dlv != HIVE__DLV_RELIABLE) return HIVE_OK;
     if (!hive__frame_fits(pid, len, __atomic_load_n(&c->peer_max, __ATOMIC_ACQUIRE))) return HIVE_ETOOBIG;
     /* A large one waits in the session's transfer queue (sent uncompressed),
      * to go in pieces once the session is back. */
@@ -341,9 +341,9 @@ int hive__cli_keep_send(hive_client *c, uint32_t pid, const void *body, size_t l
  * keeps it when it can. (The caller was told HIVE_OK when it was queued;
  * like any queued send whose connection is gone meanwhile, one that
  * cannot be kept is dropped.) */
-static void cli_keep(hive__ep *ep, const hive__pentry *pe, const void *body, size_t len, bool reliable)
+static void cli_keep(hive__ep *ep, const hive__pentry *pe, const void *body, size_t len, int dlv)
 {
-    (void)hive__cli_keep_send(cli(ep), pe->pid, body, len, reliable);
+    (void)hive__cli_keep_send(cli(ep), pe->pid, body, len, dlv);
 }
 
 static hive__conn *cli_find(hive__ep *ep, hive_cid cid)

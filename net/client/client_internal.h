@@ -71,7 +71,7 @@ static inline void hive__cli_sess_drop(hive_client *c)
  * would. HIVE_OK, HIVE_ESTATE (no session kept), HIVE_ETOOBIG (over the
  * server's max_frame), HIVE_EFULL (the buffer is full: not kept, the
  * session stays whole), HIVE_ENOMEM. I/O thread. */
-int hive__cli_keep_send(hive_client *c, uint32_t pid, const void *body, size_t len, bool reliable);
+int hive__cli_keep_send(hive_client *c, uint32_t pid, const void *body, size_t len, int dlv);
 
 /* client_conn.c: the client's face of the endpoint core. */
 extern const hive__ep_face hive__client_face;

@@ -161,9 +161,9 @@ void hive__conn_on_frame(const hive__conn *c, const hive__frame *f, int channel,
     if (f->pid < HIVE_PID_USER_MIN) {
         /* Only user frames and pieces are counted (docs/PROTOCOL.md,
          * "Resume"), and a piece only on the reliable channel. */
-        uint8_t ok = f->pid == HIVE__PID_PIECE && channel != HIVE__CHANNEL_UNRELIABLE ? HIVE__FLAG_SEQ : 0;
+        uint8_t ok = f->pid == HIVE__PID_PIECE && channel == HIVE__CHANNEL_RELIABLE ? HIVE__FLAG_SEQ : 0;
         if (f->flags & (uint8_t)~ok) { act_close(act, HIVE_CLOSE_BAD_FRAME); return; }
-        if (f->pid == HIVE__PID_PIECE && channel == HIVE__CHANNEL_UNRELIABLE) { act_close(act, HIVE_CLOSE_BAD_FRAME); return; }
+        if (f->pid == HIVE__PID_PIECE && channel != HIVE__CHANNEL_RELIABLE) { act_close(act, HIVE_CLOSE_BAD_FRAME); return; }
         on_own(c, f, dec, act);
         return;
     }
@@ -171,7 +171,7 @@ void hive__conn_on_frame(const hive__conn *c, const hive__frame *f, int channel,
      * (endpoint.c); one still compressed was never agreed. */
     if (f->flags & HIVE__FLAG_COMPRESSED) { act_close(act, HIVE_CLOSE_BAD_FRAME); return; }
     /* A counted frame on the unreliable channel: no such thing. */
-    if ((f->flags & HIVE__FLAG_SEQ) && channel == HIVE__CHANNEL_UNRELIABLE) {
+    if ((f->flags & HIVE__FLAG_SEQ) && channel != HIVE__CHANNEL_RELIABLE) {
         act_close(act, HIVE_CLOSE_BAD_FRAME);
         return;
     }
@@ -179,7 +179,7 @@ void hive__conn_on_frame(const hive__conn *c, const hive__frame *f, int channel,
     if (c->state != HIVE__C_OPEN) {
         /* An unreliable packet may overtake the reliable `ready` (ENet
          * channels are independent); losing it is within its contract. */
-        if (channel == HIVE__CHANNEL_UNRELIABLE && c->state == HIVE__C_AWAIT_READY) return;
+        if (channel != HIVE__CHANNEL_RELIABLE && c->state == HIVE__C_AWAIT_READY) return;
         act_close(act, HIVE_CLOSE_UNEXPECTED_PACKET);
         return;
     }

@@ -433,7 +433,7 @@ static void ep_data(void *core, hive__link *link, const uint8_t *p, size_t n, in
             return;
         }
         HIVE__CSTAT_BUMP(c, st_frames_in, 1);
-        if (channel == HIVE__CHANNEL_UNRELIABLE) c->unrel_in++;
+        if (channel != HIVE__CHANNEL_RELIABLE) c->unrel_in++;
         if ((f.flags & HIVE__FLAG_COMPRESSED) && !unzip(ep, c, &f)) return;
         if (c->prev_live && c->state == HIVE__C_OPEN) {
             /* A resumed client sends nothing on its new link before it
@@ -609,7 +609,7 @@ static bool zip_wanted(const hive__ep *ep, const hive__pentry *pe, size_t len)
  * agreed to pieces (LARGE MESSAGES); *xfer says which went. The peer's
  * max_frame bounds the message (before compression) either way. */
 static int send_user_frame(hive__ep *ep, hive__conn *c, const hive__pentry *pe, const void *body, size_t len,
-                           bool reliable, bool *xfer)
+                           int dlv, bool *xfer)
 {
     *xfer = false;
     if (!hive__frame_fits(pe->pid, len, c->peer_max_frame)) return HIVE_ETOOBIG;
@@ -619,12 +619,12 @@ static int send_user_frame(hive__ep *ep, hive__conn *c, const hive__pentry *pe, 
     const void *b = zipped ? (const void *)z : body;
     size_t bl = zipped ? zn : len;
     int rc;
-    if (reliable && hive__ep_xfer_wanted(c, bl)) {
+    if (dlv == HIVE__DLV_RELIABLE && hive__ep_xfer_wanted(c, bl)) {
         *xfer = true;
         rc = hive__ep_xfer_send(ep, c, pe->pid, b, bl, len, zipped ? HIVE__PIECE_FLAG_COMPRESSED : 0);
         if (rc == HIVE_OK) HIVE__STAT_ADD(ep, transfers_out, 1);
     } else {
-        rc = hive__ep_send_frame_f(ep, c, pe->pid, b, bl, reliable, zipped ? HIVE__FLAG_COMPRESSED : 0);
+        rc = hive__ep_send_frame_f(ep, c, pe->pid, b, bl, dlv, zipped ? HIVE__FLAG_COMPRESSED : 0);
     }
     if (zipped && rc == HIVE_OK) {
         HIVE__STAT_ADD(ep, compressed_out, 1);
@@ -634,13 +634,13 @@ static int send_user_frame(hive__ep *ep, hive__conn *c, const hive__pentry *pe, 
 }
 
 int hive__ep_send_user(hive__ep *ep, hive__conn *c, const hive__pentry *pe, const void *body,
-                       size_t len, bool reliable)
+                       size_t len, int dlv)
 {
     if (c->state == HIVE__C_SUSPENDED && !c->opened) return HIVE_ESTATE;   /* never open yet (conn.h) */
-    if (c->state == HIVE__C_SUSPENDED && !reliable) return HIVE_OK;   /* lost, as unreliable may be */
+    if (c->state == HIVE__C_SUSPENDED && dlv != HIVE__DLV_RELIABLE) return HIVE_OK;   /* lost, as unreliable may be */
     if ((c->state != HIVE__C_OPEN && c->state != HIVE__C_SUSPENDED) || hive__ep_draining(c)) return HIVE_ESTATE;
     bool xfer;
-    int rc = send_user_frame(ep, c, pe, body, len, reliable, &xfer);
+    int rc = send_user_frame(ep, c, pe, body, len, dlv, &xfer);
     if (c->state == HIVE__C_SUSPENDED) {
         /* Kept for the replay; if the buffer had to drop one, the session
          * can no longer be resumed: it ends now, and says why. */
@@ -657,10 +657,10 @@ int hive__ep_send_user(hive__ep *ep, hive__conn *c, const hive__pentry *pe, cons
 }
 
 int hive__ep_bcast_user(hive__ep *ep, const hive__pentry *pe, const void *body, size_t len,
-                        hive_cid except, bool reliable)
+                        hive_cid except, int dlv)
 {
     hive__bcast b, bz;
-    if (hive__ep_bcast_init(&b, pe->pid, body, len, reliable) != HIVE_OK) return 0;
+    if (hive__ep_bcast_init(&b, pe->pid, body, len, dlv) != HIVE_OK) return 0;
     if (ep->no_seq && b.counted) {   /* the measurement knob (ep.h) */
         b.counted = false;
         b.hn = hive__frame_header(b.hdr, pe->pid, 0, len);
@@ -675,12 +675,12 @@ int hive__ep_bcast_user(hive__ep *ep, const hive__pentry *pe, const void *body, 
     for (hive__conn *c = ep->conns; c; c = next) {
         next = c->next;
         if (c->cid == except) continue;
-        if (c->state != HIVE__C_OPEN && !(reliable && c->state == HIVE__C_SUSPENDED && c->opened)) continue;
+        if (c->state != HIVE__C_OPEN && !(dlv == HIVE__DLV_RELIABLE && c->state == HIVE__C_SUSPENDED && c->opened)) continue;
         if (hive__ep_draining(c)) continue;
-        if (reliable && hive__ep_xfer_wanted(c, len)) {
+        if (dlv == HIVE__DLV_RELIABLE && hive__ep_xfer_wanted(c, len)) {
             /* A large message to a peer that takes pieces: a transfer of
              * its own (each connection's queue holds its copy). */
-            if (hive__ep_send_user(ep, c, pe, body, len, reliable) == HIVE_OK) n++;
+            if (hive__ep_send_user(ep, c, pe, body, len, dlv) == HIVE_OK) n++;
             continue;
         }
         if (zip && c->zstd && !zip_tried) {
@@ -689,7 +689,7 @@ int hive__ep_bcast_user(hive__ep *ep, const hive__pentry *pe, const void *body, 
             size_t zn;
             if (hive__zstd_pack(&ep->z, body, len, &z, &zn) == HIVE_OK && (zbody = hive__malloc(zn ? zn : 1))) {
                 memcpy(zbody, z, zn);
-                if (hive__ep_bcast_init_z(&bz, pe->pid, zbody, zn, len, reliable) != HIVE_OK) {
+                if (hive__ep_bcast_init_z(&bz, pe->pid, zbody, zn, len, dlv) != HIVE_OK) {
                     hive__free(zbody);
                     zbody = NULL;
                 }
@@ -733,12 +733,12 @@ static int run_requests(hive__ep *ep)
         case HIVE__Q_SEND:
             if (!pe) break;
             if (c && c->state != HIVE__C_DIALING && c->state != HIVE__C_AWAIT_WELCOME)
-                hive__ep_send_user(ep, c, pe, q->data, q->len, q->reliable);
+                hive__ep_send_user(ep, c, pe, q->data, q->len, q->dlv);
             else if (ep->face->keep)
-                ep->face->keep(ep, pe, q->data, q->len, q->reliable);
+                ep->face->keep(ep, pe, q->data, q->len, q->dlv);
             break;
         case HIVE__Q_BCAST:
-            if (pe) hive__ep_bcast_user(ep, pe, q->data, q->len, q->cid, q->reliable);
+            if (pe) hive__ep_bcast_user(ep, pe, q->data, q->len, q->cid, q->dlv);
             break;
         case HIVE__Q_CLOSE:
             if (c) hive__ep_close_gently(ep, c, q->reason, q->len ? (const char *)q->data : NULL);

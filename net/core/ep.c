@@ -360,13 +360,13 @@ void hive__ep_set_io_thread(hive__ep *ep, pthread_t t)
 }
 
 int hive__ep_request(hive__ep *ep, hive__qkind kind, hive_cid cid, uint32_t pid,
-                     bool reliable, int reason, const void *body, size_t len)
+                     int dlv, int reason, const void *body, size_t len)
 {
     hive__qitem *q = hive__malloc(sizeof *q + len);
     if (!q) return HIVE_ENOMEM;
     q->next = NULL;
     q->kind = (uint8_t)kind;
-    q->reliable = reliable;
+    q->dlv = dlv;
     q->cid = cid;
     q->pid = pid;
     q->reason = reason;
@@ -409,11 +409,13 @@ void hive__ep_drop_requests(hive__ep *ep)
     }
 }
 
-bool hive__pick_reliable(const hive__pentry *pe, unsigned flags)
+int hive__pick_dlv(const hive__pentry *pe, unsigned flags)
 {
-    if (flags & HIVE_SEND_UNRELIABLE) return false;
-    if (flags & HIVE_SEND_RELIABLE) return true;
-    return pe->delivery == HIVE_RELIABLE;
+    if (flags & HIVE_SEND_UNORDERED) return HIVE__DLV_UNORDERED;
+    if (flags & HIVE_SEND_UNRELIABLE) return HIVE__DLV_SEQUENCED;
+    if (flags & HIVE_SEND_RELIABLE) return HIVE__DLV_RELIABLE;
+    return pe->delivery == HIVE_UNORDERED ? HIVE__DLV_UNORDERED
+         : pe->delivery == HIVE_UNRELIABLE ? HIVE__DLV_SEQUENCED : HIVE__DLV_RELIABLE;
 }
 
 bool hive__frame_fits(uint32_t pid, size_t len, uint32_t max_frame)
@@ -476,24 +478,24 @@ void hive__ep_sendq_crossed(hive__ep *ep, hive__conn *c, size_t q)
 _Static_assert(HIVE__REPLAY_HDR_MAX == HIVE__FRAME_HEADER_MAX, "hive__replay_push2 copies a whole header buffer");
 
 int hive__ep_send_frame(hive__ep *ep, hive__conn *c, uint32_t pid, const void *body,
-                        size_t len, bool reliable)
+                        size_t len, int dlv)
 {
-    return hive__ep_send_frame_f(ep, c, pid, body, len, reliable, 0);
+    return hive__ep_send_frame_f(ep, c, pid, body, len, dlv, 0);
 }
 
 int hive__ep_send_frame_f(hive__ep *ep, hive__conn *c, uint32_t pid, const void *body,
-                          size_t len, bool reliable, uint8_t flags)
+                          size_t len, int dlv, uint8_t flags)
 {
     const void *parts[1] = { body };
-    return hive__ep_send_frame_v(ep, c, pid, parts, &len, len ? 1 : 0, reliable, flags);
+    return hive__ep_send_frame_v(ep, c, pid, parts, &len, len ? 1 : 0, dlv, flags);
 }
 
 int hive__ep_send_frame_v(hive__ep *ep, hive__conn *c, uint32_t pid, const void *const *parts,
-                          const size_t *plens, int n, bool reliable, uint8_t flags)
+                          const size_t *plens, int n, int dlv, uint8_t flags)
 {
     /* Reliable user frames and pieces are counted and kept for a resume
      * (docs/PROTOCOL.md, "Resume"); a suspended session only keeps them. */
-    bool counted = reliable && (pid >= HIVE_PID_USER_MIN || pid == HIVE__PID_PIECE) && !ep->no_seq;
+    bool counted = dlv == HIVE__DLV_RELIABLE && (pid >= HIVE_PID_USER_MIN || pid == HIVE__PID_PIECE) && !ep->no_seq;
     if (!c->link && !(counted && c->state == HIVE__C_SUSPENDED)) return HIVE_ECLOSED;
     size_t len = 0;
     for (int i = 0; i < n; i++) len += plens[i];
@@ -514,7 +516,7 @@ int hive__ep_send_frame_v(hive__ep *ep, hive__conn *c, uint32_t pid, const void 
     if (!c->link) return hive__replay_push(&c->rp, pieces, lens, np) == HIVE_OK ? HIVE_OK : HIVE_ENOMEM;
     int rc = sendq_admit(ep, c, hn + len);
     if (rc < 0) return rc;
-    rc = ep->tr->vt->send(ep->tr, c->link, pieces, lens, np, reliable);
+    rc = ep->tr->vt->send(ep->tr, c->link, pieces, lens, np, dlv);
     if (rc == HIVE_OK) {
         if (counted) {
             if (np <= 2) hive__replay_push2(&c->rp, hdr, hn, np == 2 ? pieces[1] : NULL, np == 2 ? lens[1] : 0);
@@ -524,7 +526,7 @@ int hive__ep_send_frame_v(hive__ep *ep, hive__conn *c, uint32_t pid, const void 
         c->last_tx = ep->now;
         HIVE__CSTAT_BUMP(c, st_frames_out, 1);
         HIVE__CSTAT_BUMP(c, st_bytes_out, hn + len);
-        if (!reliable) c->unrel_out++;
+        if (dlv != HIVE__DLV_RELIABLE) c->unrel_out++;
         HIVE__STAT_BUMP(ep, frames_out, 1);
         HIVE__STAT_BUMP(ep, bytes_out, hn + len);
     }
@@ -586,9 +588,9 @@ void hive__ep_send_ack(hive__ep *ep, hive__conn *c)
 }
 
 int hive__ep_bcast_init_z(hive__bcast *b, uint32_t pid, const void *body, size_t len, size_t raw_len,
-                          bool reliable)
+                          int dlv)
 {
-    int rc = hive__ep_bcast_init(b, pid, body, len, reliable);
+    int rc = hive__ep_bcast_init(b, pid, body, len, dlv);
     if (rc < 0) return rc;
     b->hn = hive__frame_header(b->hdr, pid, (uint8_t)((b->counted ? HIVE__FLAG_SEQ : 0) | HIVE__FLAG_COMPRESSED), len);
     if (!b->hn) return HIVE_ETOOBIG;
@@ -597,18 +599,18 @@ int hive__ep_bcast_init_z(hive__bcast *b, uint32_t pid, const void *body, size_t
     return HIVE_OK;
 }
 
-int hive__ep_bcast_init(hive__bcast *b, uint32_t pid, const void *body, size_t len, bool reliable)
+int hive__ep_bcast_init(hive__bcast *b, uint32_t pid, const void *body, size_t len, int dlv)
 {
     memset(b, 0, sizeof *b);
     uint8_t tmp[HIVE__VARINT_MAX];
     size_t pidlen = hive__varint_encode(pid, tmp);
-    b->counted = reliable && pid >= HIVE_PID_USER_MIN;
+    b->counted = dlv == HIVE__DLV_RELIABLE && pid >= HIVE_PID_USER_MIN;
     b->hn = hive__frame_header(b->hdr, pid, b->counted ? HIVE__FLAG_SEQ : 0, len);
     if (!pidlen || !b->hn) return HIVE_ETOOBIG;
     b->body = body;
     b->len = len;
     b->need = pidlen + 1 + len;
-    b->reliable = reliable;
+    b->dlv = dlv;
     return HIVE_OK;
 }
 
@@ -629,17 +631,17 @@ int hive__ep_bcast_send(hive__ep *ep, hive__conn *c, hive__bcast *b)
     int np = b->len ? 2 : 1;
     if (!b->tried) {
         b->tried = true;
-        if (tr->vt->share) b->shared = tr->vt->share(tr, pieces, lens, np, b->reliable);
+        if (tr->vt->share) b->shared = tr->vt->share(tr, pieces, lens, np, b->dlv);
     }
     rc = b->shared ? tr->vt->send_shared(tr, c->link, b->shared)
-                   : tr->vt->send(tr, c->link, pieces, lens, np, b->reliable);
+                   : tr->vt->send(tr, c->link, pieces, lens, np, b->dlv);
     if (rc == HIVE_OK) {
         if (b->counted) hive__replay_push2(&c->rp, b->hdr, b->hn, b->body, b->len);
         sendq_check(ep, c);
         c->last_tx = ep->now;
         b->frames++;
         b->bytes += b->hn + b->len;
-        if (!b->reliable) c->unrel_out++;
+        if (b->dlv != HIVE__DLV_RELIABLE) c->unrel_out++;
         HIVE__CSTAT_BUMP(c, st_frames_out, 1);
         HIVE__CSTAT_BUMP(c, st_bytes_out, b->hn + b->len);
     }

@@ -57,7 +57,7 @@ typedef enum hive__qkind {
 typedef struct hive__qitem {
     struct hive__qitem *next;
     uint8_t kind;
-    bool reliable;
+    int dlv;
     hive_cid cid;        /* SEND/CLOSE target; BCAST: the one excepted */
     uint32_t pid;
     int reason;
@@ -141,7 +141,7 @@ typedef struct hive__ep_face {
     void (*released)(hive__ep *ep);
     /* A user send from another thread whose connection is not open
      * (NULL, or still dialing): a client keeps it for its session. */
-    void (*keep)(hive__ep *ep, const hive__pentry *pe, const void *body, size_t len, bool reliable);
+    void (*keep)(hive__ep *ep, const hive__pentry *pe, const void *body, size_t len, int dlv);
     /* A request's target (HIVE__Q_SEND/CLOSE), or NULL. */
     hive__conn *(*find)(hive__ep *ep, hive_cid cid);
     /* Stop the endpoint (a stop asked for from inside a handler runs
@@ -300,7 +300,7 @@ void hive__ep_set_io_thread(hive__ep *ep, pthread_t t);
 
 /* Queue a request for the I/O loop and wake it. body copied. */
 int hive__ep_request(hive__ep *ep, hive__qkind kind, hive_cid cid, uint32_t pid,
-                     bool reliable, int reason, const void *body, size_t len);
+                     int dlv, int reason, const void *body, size_t len);
 /* Take every queued request (FIFO), for the I/O loop. */
 hive__qitem *hive__ep_take_requests(hive__ep *ep);
 /* Drop every queued request unrun: they were meant for a connection that
@@ -317,11 +317,11 @@ void hive__ep_drop_requests(hive__ep *ep);
  * HIVE_EFULL, HIVE_ECLOSED, HIVE_ENOMEM. I/O thread.
  */
 int hive__ep_send_frame(hive__ep *ep, hive__conn *c, uint32_t pid, const void *body,
-                        size_t len, bool reliable);
+                        size_t len, int dlv);
 /* The same with frame flags (HIVE__FLAG_COMPRESSED: body is compressed,
  * and its decompressed size was checked against the peer's max_frame). */
 int hive__ep_send_frame_f(hive__ep *ep, hive__conn *c, uint32_t pid, const void *body,
-                          size_t len, bool reliable, uint8_t flags);
+                          size_t len, int dlv, uint8_t flags);
 
 /*
  * A frame encoded once for many connections (a broadcast): the header is
@@ -337,18 +337,18 @@ typedef struct hive__bcast {
     const void *body;
     size_t len;
     size_t need;          /* the length field: at most the peer's max_frame */
-    bool reliable;
+    int dlv;
     bool counted;         /* a reliable user frame: counted, kept for a resume */
     bool tried;           /* ->share was asked (once, at the first send) */
     void *shared;         /* the transport's buffer, or NULL: ->send per link */
     uint64_t frames, bytes;
 } hive__bcast;
 
-int  hive__ep_bcast_init(hive__bcast *b, uint32_t pid, const void *body, size_t len, bool reliable);
+int  hive__ep_bcast_init(hive__bcast *b, uint32_t pid, const void *body, size_t len, int dlv);
 /* The same for a compressed body (flag COMPRESSED); raw_len: its size
  * before compression, which the peer's max_frame bounds. */
 int  hive__ep_bcast_init_z(hive__bcast *b, uint32_t pid, const void *body, size_t len, size_t raw_len,
-                           bool reliable);
+                           int dlv);
 int  hive__ep_bcast_send(hive__ep *ep, hive__conn *c, hive__bcast *b);
 void hive__ep_bcast_fini(hive__ep *ep, hive__bcast *b);
 
@@ -363,7 +363,7 @@ void   hive__ep_sendq_crossed(hive__ep *ep, hive__conn *c, size_t q);
 /* The same with the body in n parts (a piece: its header, then its
  * slice). */
 int hive__ep_send_frame_v(hive__ep *ep, hive__conn *c, uint32_t pid, const void *const *parts,
-                          const size_t *plens, int n, bool reliable, uint8_t flags);
+                          const size_t *plens, int n, int dlv, uint8_t flags);
 
 /* The transfer fields of a config, resolved (0: defaults) and checked
  * against max_frame into ep. HIVE_OK or HIVE_EINVAL (recorded). */
@@ -392,7 +392,7 @@ void hive__ep_deliver_whole(hive__ep *ep, hive__conn *c, uint32_t pid, uint8_t f
 int hive__ep_send_msg(hive__ep *ep, hive__conn *c, uint32_t pid, const hive_msg *m);
 
 /* Reliable or not: the per-send flags win over the type's delivery. */
-bool hive__pick_reliable(const hive__pentry *pe, unsigned flags);
+int  hive__pick_dlv(const hive__pentry *pe, unsigned flags);   /* HIVE__DLV_* */
 
 /* Does the frame for a body of len bytes fit max_frame? */
 bool hive__frame_fits(uint32_t pid, size_t len, uint32_t max_frame);
@@ -543,9 +543,9 @@ void hive__ep_refuse(hive__ep *ep, hive__conn *c, int reason);
 /* A user packet to c (OPEN only) / to every OPEN connection but except,
  * with the send events. Return what hive__ep_send_frame does / the count. */
 int hive__ep_send_user(hive__ep *ep, hive__conn *c, const hive__pentry *pe, const void *body,
-                       size_t len, bool reliable);
+                       size_t len, int dlv);
 int hive__ep_bcast_user(hive__ep *ep, const hive__pentry *pe, const void *body, size_t len,
-                        hive_cid except, bool reliable);
+                        hive_cid except, int dlv);
 
 /* Points pt's entries at their declared shapes and per-type settings. */
 void hive__ep_attach_shapes(hive__ep *ep, hive__ptable *pt);

@@ -124,13 +124,13 @@ int hive_server_config_get(const hive_server *s, hive_server_config *out)
 int hive_server_register(hive_server *s, const char *name, uint32_t id, hive_delivery d)
 {
     if (!s || !name) return HIVE_EINVAL;
-    if (d != HIVE_RELIABLE && d != HIVE_UNRELIABLE) return HIVE_EINVAL;
+    if (d != HIVE_RELIABLE && d != HIVE_UNRELIABLE && d != HIVE_UNORDERED) return HIVE_EINVAL;
     if (s->started_once || get_st(s) == HIVE__S_SHUT) return HIVE_ESTATE;
     char ev[HIVE_NAME_MAX + 32];
     int n = snprintf(ev, sizeof ev, "%s%s", HIVE_EV_SERVER_RECV_PREFIX, name);
     int rc = hive_registry_add(s->reg, name, id);
     if (rc < 0) return rc;
-    if (d == HIVE_UNRELIABLE) hive_registry_set_delivery(s->reg, (uint32_t)rc, d);
+    if (d != HIVE_RELIABLE) hive_registry_set_delivery(s->reg, (uint32_t)rc, d);
     if (n > 0 && (size_t)n < HIVE_NAME_MAX && hive_bus_intern(s->ep.bus, ev) == HIVE_ENOMEM)
         return HIVE_ENOMEM;   /* the type stays registered; start interns again */
     return rc;

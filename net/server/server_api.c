@@ -27,12 +27,12 @@ int hive_server_send_id(hive_server *s, hive_cid cid, uint32_t pid, const void *
     if (!running(s)) return HIVE_ESTATE;
     const hive__pentry *pe = hive__ptable_find(s->ep.pt, pid);
     if (!pe) return HIVE_ENOENT;
-    bool reliable = hive__pick_reliable(pe, flags);
+    int dlv = hive__pick_dlv(pe, flags);
     if (hive__ep_on_io_thread(&s->ep)) {
         hive__conn *c = hive__cidmap_get(&s->map, cid);
         if (!c) return HIVE_ENOENT;
         hive__ep_enter(&s->ep);
-        return hive__ep_leave(&s->ep, hive__ep_send_user(&s->ep, c, pe, body, len, reliable));
+        return hive__ep_leave(&s->ep, hive__ep_send_user(&s->ep, c, pe, body, len, dlv));
     }
     pthread_mutex_lock(&s->ep.lock);
     hive__conn *c = hive__cidmap_get(&s->map, cid);
@@ -43,7 +43,7 @@ int hive_server_send_id(hive_server *s, hive_cid cid, uint32_t pid, const void *
     if (!c) return HIVE_ENOENT;
     if (!open) return HIVE_ESTATE;
     if (!hive__frame_fits(pid, len, maxf)) return HIVE_ETOOBIG;
-    return hive__ep_request(&s->ep, HIVE__Q_SEND, cid, pid, reliable, 0, body, len);
+    return hive__ep_request(&s->ep, HIVE__Q_SEND, cid, pid, dlv, 0, body, len);
 }
 
 int hive_server_send(hive_server *s, hive_cid cid, const char *name, const void *body, size_t len)
@@ -76,12 +76,12 @@ int hive_server_broadcast_id(hive_server *s, uint32_t pid, const void *body, siz
     if (!hive__frame_fits(pid, len, s->cfg.max_frame > HIVE__MAX_FRAME_DEFAULT
                                        ? s->cfg.max_frame : HIVE__MAX_FRAME_DEFAULT))
         return HIVE_ETOOBIG;
-    bool reliable = hive__pick_reliable(pe, flags);
+    int dlv = hive__pick_dlv(pe, flags);
     if (hive__ep_on_io_thread(&s->ep)) {
         hive__ep_enter(&s->ep);
-        return hive__ep_leave(&s->ep, hive__ep_bcast_user(&s->ep, pe, body, len, except, reliable));
+        return hive__ep_leave(&s->ep, hive__ep_bcast_user(&s->ep, pe, body, len, except, dlv));
     }
-    int rc = hive__ep_request(&s->ep, HIVE__Q_BCAST, except, pid, reliable, 0, body, len);
+    int rc = hive__ep_request(&s->ep, HIVE__Q_BCAST, except, pid, dlv, 0, body, len);
     return rc < 0 ? rc : 0;
 }
 

@@ -1,9 +1,10 @@
 /*
  * transport_enet.c - the ENet (UDP) transport: `enet://host:port`.
  *
- * Channel 0 is reliable-ordered, channel 1 unreliable-sequenced. Frames
+ * Channel 0 is reliable-ordered, channel 1 unreliable: sequenced, or
+ * unsequenced for unordered frames (HIVE__DLV_UNORDERED). Frames
  * queued on a link between two flushes are coalesced into one ENet packet
- * per channel, up to about one MTU, because ENet's cost is per packet
+ * per kind of delivery, up to about one MTU, because ENet's cost is per packet
  * (allocation, command, acknowledgement), not per byte: sixty-four-byte
  * messages travel twenty to a datagram. A frame is never split across two
  * packets; a frame larger than the coalescing limit travels alone (ENet
@@ -108,13 +109,17 @@ static void enet_unref(void)
 /* Objects                                                              */
 /* ------------------------------------------------------------------ */
 
+enum { SLOT_REL, SLOT_SEQ, SLOT_UNORD, SLOTS };
+
 typedef struct elink {
     hive__link base;              /* first: the core sees a hive__link */
     ENetPeer *peer;
-    ENetPacket *shared[HIVE__CHANNELS]; /* a broadcast's packet (e_share), handed
+    /* Per slot (SLOT_*: reliable, sequenced, unordered; the last two both
+     * on channel 1, unordered ones with ENET_PACKET_FLAG_UNSEQUENCED): */
+    ENetPacket *shared[SLOTS];          /* a broadcast's packet (e_share), handed
                                            to ENet before pend[] */
-    ENetPacket *pend[HIVE__CHANNELS];   /* coalescing packet per channel */
-    size_t used[HIVE__CHANNELS];
+    ENetPacket *pend[SLOTS];            /* coalescing packet */
+    size_t used[SLOTS];
     struct elink *next_dirty;
     bool dirty;
     bool up;                      /* the core has heard of the connect */
@@ -184,7 +189,7 @@ static void packet_release(ENetPacket *p)
 
 static void link_drop_pending(elink *l)
 {
-    for (int ch = 0; ch < HIVE__CHANNELS; ch++) {
+    for (int ch = 0; ch < SLOTS; ch++) {
         if (l->shared[ch]) packet_release(l->shared[ch]);
         l->shared[ch] = NULL;
         if (l->pend[ch]) enet_packet_destroy(l->pend[ch]);
@@ -220,14 +225,29 @@ static void link_free(etransport *et, elink *l)
     hive__free(l);
 }
 
+/* A send's slot and its packets' flags. Unordered frames go on channel 1
+ * unsequenced: ENet neither waits for nor drops them by order. */
+static int dlv_slot(int dlv)
+{
+    return dlv == HIVE__DLV_RELIABLE ? SLOT_REL : dlv == HIVE__DLV_UNORDERED ? SLOT_UNORD : SLOT_SEQ;
+}
+
+static enet_uint32 slot_flags(int slot)
+{
+    return slot == SLOT_REL ? ENET_PACKET_FLAG_RELIABLE
+         : slot == SLOT_UNORD ? ENET_PACKET_FLAG_UNSEQUENCED | ENET_PACKET_FLAG_UNRELIABLE_FRAGMENT
+         : ENET_PACKET_FLAG_UNRELIABLE_FRAGMENT;
+}
+
 static void flush_channel(elink *l, int ch)
 {
+    enet_uint8 ech = ch == SLOT_REL ? HIVE__CHANNEL_RELIABLE : HIVE__CHANNEL_UNRELIABLE;
     ENetPacket *sp = l->shared[ch];
     if (sp) {
         /* On failure (the peer is going) ENet took no reference and the
          * frames are lost with the link, as a coalesced packet's are. */
         l->shared[ch] = NULL;
-        if (enet_peer_send(l->peer, (enet_uint8)ch, sp) == 0) l->q_added += sp->dataLength + ENET_CMD_COST;
+        if (enet_peer_send(l->peer, ech, sp) == 0) l->q_added += sp->dataLength + ENET_CMD_COST;
         packet_release(sp);
     }
     ENetPacket *p = l->pend[ch];
@@ -236,7 +256,7 @@ static void flush_channel(elink *l, int ch)
     p->dataLength = l->used[ch];      /* the packet was allocated at capacity */
     l->used[ch] = 0;
     size_t len = p->dataLength;
-    if (enet_peer_send(l->peer, (enet_uint8)ch, p) < 0) enet_packet_destroy(p);
+    if (enet_peer_send(l->peer, ech, p) < 0) enet_packet_destroy(p);
     else l->q_added += len + ENET_CMD_COST;
 }
 
@@ -246,8 +266,9 @@ static void flush_link(elink *l)
         link_drop_pending(l);
         return;
     }
-    flush_channel(l, HIVE__CHANNEL_RELIABLE);
-    flush_channel(l, HIVE__CHANNEL_UNRELIABLE);
+    flush_channel(l, SLOT_REL);
+    flush_channel(l, SLOT_SEQ);
+    flush_channel(l, SLOT_UNORD);
 }
 
 static void format_peer(const ENetAddress *a, char *buf, size_t n)
@@ -323,6 +344,9 @@ static bool take(etransport *et, ENetEvent *ev, stashed *s)
     memset(s, 0, sizeof *s);
     s->type = (uint8_t)ev->type;
     s->channel = ev->channelID;
+    if (ev->type == ENET_EVENT_TYPE_RECEIVE && ev->channelID == HIVE__CHANNEL_UNRELIABLE && ev->packet &&
+        (ev->packet->flags & ENET_PACKET_FLAG_UNSEQUENCED))
+        s->channel = HIVE__CHANNEL_UNORDERED;   /* transport.h: unreliable, never sequenced */
     switch (ev->type) {
     case ENET_EVENT_TYPE_CONNECT:
         if (l) break;                         /* our dial got through */
@@ -682,14 +706,14 @@ static void mark_dirty(etransport *et, elink *l)
 }
 
 static int e_send(hive__transport *t, hive__link *hl, const void *const *pieces,
-                  const size_t *lens, int npieces, bool reliable)
+                  const size_t *lens, int npieces, int dlv)
 {
     etransport *et = E(t);
     elink *l = (elink *)hl;
     if (l->closing || !l->peer) return HIVE_ECLOSED;
     size_t total = 0;
     for (int i = 0; i < npieces; i++) total += lens[i];
-    int ch = reliable ? HIVE__CHANNEL_RELIABLE : HIVE__CHANNEL_UNRELIABLE;
+    int ch = dlv_slot(dlv);
 
     ENetPacket *p = l->pend[ch];
     if (p && l->used[ch] + total > p->dataLength) {
@@ -708,8 +732,7 @@ static int e_send(hive__transport *t, hive__link *hl, const void *const *pieces,
     if (!p) {
         size_t cap = total > COALESCE_START ? total : COALESCE_START;
         if (et->base.opts.coalesce_off) cap = total;
-        enet_uint32 flags = reliable ? ENET_PACKET_FLAG_RELIABLE : ENET_PACKET_FLAG_UNRELIABLE_FRAGMENT;
-        p = enet_packet_create(NULL, cap, flags);
+        p = enet_packet_create(NULL, cap, slot_flags(ch));
         if (!p) return HIVE_ENOMEM;
         l->pend[ch] = p;
         l->used[ch] = 0;
@@ -726,13 +749,12 @@ static int e_send(hive__transport *t, hive__link *hl, const void *const *pieces,
 }
 
 static void *e_share(hive__transport *t, const void *const *pieces, const size_t *lens,
-                     int npieces, bool reliable)
+                     int npieces, int dlv)
 {
     (void)t;
     size_t total = 0;
     for (int i = 0; i < npieces; i++) total += lens[i];
-    ENetPacket *p = enet_packet_create(NULL, total, reliable ? ENET_PACKET_FLAG_RELIABLE
-                                                             : ENET_PACKET_FLAG_UNRELIABLE_FRAGMENT);
+    ENetPacket *p = enet_packet_create(NULL, total, slot_flags(dlv_slot(dlv)));
     if (!p) return NULL;
     uint8_t *dst = p->data;
     for (int i = 0; i < npieces; i++) {
@@ -748,15 +770,16 @@ static int e_send_shared(hive__transport *t, hive__link *hl, void *shared)
     etransport *et = E(t);
     elink *l = (elink *)hl;
     ENetPacket *sp = shared;
-    bool reliable = (sp->flags & ENET_PACKET_FLAG_RELIABLE) != 0;
-    int ch = reliable ? HIVE__CHANNEL_RELIABLE : HIVE__CHANNEL_UNRELIABLE;
+    int ch = (sp->flags & ENET_PACKET_FLAG_RELIABLE) ? SLOT_REL
+           : (sp->flags & ENET_PACKET_FLAG_UNSEQUENCED) ? SLOT_UNORD : SLOT_SEQ;
+    int dlv = ch == SLOT_REL ? HIVE__DLV_RELIABLE : ch == SLOT_UNORD ? HIVE__DLV_UNORDERED : HIVE__DLV_SEQUENCED;
     if (l->closing || !l->peer) return HIVE_ECLOSED;
     if (l->pend[ch] || l->shared[ch] || et->base.opts.coalesce_off) {
         /* Frames already wait on this channel: this one joins them (one
          * copy, and the link still sends one datagram per flush). */
         const void *pieces[1] = { sp->data };
         size_t lens[1] = { sp->dataLength };
-        return e_send(t, hl, pieces, lens, 1, reliable);
+        return e_send(t, hl, pieces, lens, 1, dlv);
     }
     sp->referenceCount++;         /* the link's, until flush_channel */
     l->shared[ch] = sp;
@@ -862,7 +885,7 @@ static size_t e_queued(hive__transport *t, hive__link *hl)
     etransport *et = E(t);
     elink *l = (elink *)hl;
     size_t n = 0;
-    for (int ch = 0; ch < HIVE__CHANNELS; ch++) {
+    for (int ch = 0; ch < SLOTS; ch++) {
         if (l->pend[ch]) n += l->used[ch] + ENET_CMD_COST;
         if (l->shared[ch]) n += l->shared[ch]->dataLength + ENET_CMD_COST;
     }

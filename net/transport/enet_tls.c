@@ -58,6 +58,9 @@ typedef struct slink {
     size_t open_batch;          /* offset of the open batch header in rel, or SIZE_MAX */
     sbuf rel;                   /* [u32 len][frames]... waiting for TLS */
     sbuf unrel;                 /* frames for the next sealed datagram */
+    sbuf unord;                 /* ... for the next unordered one (sent
+                                   unsequenced; the AEAD's replay window
+                                   takes datagrams up to 128 late) */
     sbuf rx;                    /* decrypted reliable bytes not yet a whole batch */
     char *close_msg;
     struct slink *next_dirty;
@@ -174,6 +177,7 @@ static void link_free(stls *t, slink *l)
     hive__tls_destroy(l->tls);
     sbuf_free(&l->rel);
     sbuf_free(&l->unrel);
+    sbuf_free(&l->unord);
     sbuf_free(&l->rx);
     hive__free(l->close_msg);
     hive__free(l);
@@ -252,20 +256,20 @@ static void fail_tls(slink *l)
     if (l->inner) l->tr->inner->vt->close(l->tr->inner, l->inner, HIVE_CLOSE_TLS_ERROR);
 }
 
-static void seal_unrel(slink *l)
+static void seal_buf(slink *l, sbuf *b, int dlv)
 {
-    if (!l->unrel.len || !l->keyed || !l->inner) return;
+    if (!b->len || !l->keyed || !l->inner) return;
     stls *t = l->tr;
     uint8_t dg[UNREL_MAX + HIVE__AEAD_OVERHEAD + 64];
     uint8_t *out = dg;
-    size_t cap = l->unrel.len + HIVE__AEAD_OVERHEAD;
-    if (cap > sizeof dg && !(out = hive__malloc(cap))) { l->unrel.len = 0; return; }
-    int n = hive__aead_seal(&l->aead, l->unrel.data, l->unrel.len, out, cap);
-    l->unrel.len = 0;
+    size_t cap = b->len + HIVE__AEAD_OVERHEAD;
+    if (cap > sizeof dg && !(out = hive__malloc(cap))) { b->len = 0; return; }
+    int n = hive__aead_seal(&l->aead, b->data, b->len, out, cap);
+    b->len = 0;
     if (n > 0) {
         const void *pieces[1] = { out };
         size_t lens[1] = { (size_t)n };
-        t->inner->vt->send(t->inner, l->inner, pieces, lens, 1, false);
+        t->inner->vt->send(t->inner, l->inner, pieces, lens, 1, dlv);
     } else if (n == HIVE_ELIMIT) {
         /* 2^32 datagrams on one key: end the connection rather than reuse a nonce. */
         l->close_msg = l->close_msg ? l->close_msg : hive__strdup("datagram counter exhausted");
@@ -274,6 +278,12 @@ static void seal_unrel(slink *l)
         t->inner->vt->close(t->inner, l->inner, HIVE_CLOSE_TLS_ERROR);
     }
     if (out != dg) hive__free(out);
+}
+
+static void seal_unrel(slink *l)
+{
+    seal_buf(l, &l->unrel, HIVE__DLV_SEQUENCED);
+    if (!l->failed) seal_buf(l, &l->unord, HIVE__DLV_UNORDERED);
 }
 
 /* Encrypt queued reliable batches and seal the datagram. Never calls back. */
@@ -376,7 +386,7 @@ static void on_reliable(slink *l, const uint8_t *p, size_t n)
     if (!l->dead) push_tls(l);    /* records TLS produced while reading */
 }
 
-static void on_unreliable(slink *l, const uint8_t *p, size_t n)
+static void on_unreliable(slink *l, const uint8_t *p, size_t n, int channel)
 {
     if (!l->keyed || l->failed || l->closing) {
         COUNT(l->tr, sealed_rejected);   /* nothing can be opened yet */
@@ -390,7 +400,7 @@ static void on_unreliable(slink *l, const uint8_t *p, size_t n)
     else if (m == HIVE_EEXIST) COUNT(l->tr, sealed_replayed);
     else if (m == HIVE_EPROTO) COUNT(l->tr, sealed_rejected);
     if (m > 0)
-        l->tr->base.cb.data(l->tr->base.cb.core, &l->base, out, (size_t)m, HIVE__CHANNEL_UNRELIABLE);
+        l->tr->base.cb.data(l->tr->base.cb.core, &l->base, out, (size_t)m, channel);
     if (out != buf) hive__free(out);
 }
 
@@ -428,7 +438,7 @@ static void in_data(void *core, hive__link *inner, const uint8_t *p, size_t n, i
     slink *l = inner->conn;
     if (!l || l->dead) return;
     if (channel == HIVE__CHANNEL_RELIABLE) on_reliable(l, p, n);
-    else on_unreliable(l, p, n);
+    else on_unreliable(l, p, n, channel);
 }
 
 static void in_disconnected(void *core, hive__link *inner, int reason, const char *message)
@@ -509,13 +519,13 @@ static int s_service(hive__transport *base, int timeout_ms)
 }
 
 static int s_send(hive__transport *base, hive__link *link, const void *const *pieces,
-                  const size_t *lens, int n, bool reliable)
+                  const size_t *lens, int n, int dlv)
 {
     slink *l = (slink *)link;
     if (l->dead || l->closing || l->failed || !l->inner) return HIVE_ECLOSED;
     size_t total = 0;
     for (int i = 0; i < n; i++) total += lens[i];
-    if (reliable) {
+    if (dlv == HIVE__DLV_RELIABLE) {
         if (l->rel.len + total + 4 > REL_QUEUE) return HIVE_EFULL;
         if (l->open_batch == SIZE_MAX || l->rel.len - l->open_batch - 4 + total > BATCH_MAX) {
             uint8_t hdr[4] = { 0 };
@@ -526,13 +536,15 @@ static int s_send(hive__transport *base, hive__link *link, const void *const *pi
         for (int i = 0; i < n; i++) sbuf_put(&l->rel, pieces[i], lens[i]);
         put_u32(l->rel.data + l->open_batch, (uint32_t)(l->rel.len - l->open_batch - 4));
     } else {
-        if (l->unrel.len && l->unrel.len + total > UNREL_MAX) seal_unrel(l);
+        sbuf *b = dlv == HIVE__DLV_UNORDERED ? &l->unord : &l->unrel;
+        int bd = dlv == HIVE__DLV_UNORDERED ? HIVE__DLV_UNORDERED : HIVE__DLV_SEQUENCED;
+        if (b->len && b->len + total > UNREL_MAX) seal_buf(l, b, bd);
         /* Before the keys exist, or beyond a bound, unreliable data may
          * simply be lost. */
-        if (l->unrel.len + total > UNREL_QUEUE) return 0;
-        if (sbuf_grow(&l->unrel, total) < 0) return HIVE_ENOMEM;
-        for (int i = 0; i < n; i++) sbuf_put(&l->unrel, pieces[i], lens[i]);
-        if (base->opts.coalesce_off) seal_unrel(l);
+        if (b->len + total > UNREL_QUEUE) return 0;
+        if (sbuf_grow(b, total) < 0) return HIVE_ENOMEM;
+        for (int i = 0; i < n; i++) sbuf_put(b, pieces[i], lens[i]);
+        if (base->opts.coalesce_off) seal_buf(l, b, bd);
     }
     mark_dirty(l);
     return 0;
@@ -607,7 +619,7 @@ static size_t s_queued(hive__transport *base, hive__link *link)
 {
     stls *t = (stls *)base;
     slink *l = (slink *)link;
-    size_t n = l->rel.len + l->unrel.len + (l->tls ? hive__tls_out_pending(l->tls) : 0);
+    size_t n = l->rel.len + l->unrel.len + l->unord.len + (l->tls ? hive__tls_out_pending(l->tls) : 0);
     if (l->inner && !l->dead && t->inner->vt->queued) n += t->inner->vt->queued(t->inner, l->inner);
     return n;
 }

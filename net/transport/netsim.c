@@ -170,7 +170,8 @@ typedef struct ns_item {
     struct ns_item *next;
     uint64_t due;           /* microseconds, hive_now_ns() / 1000 */
     uint64_t seq;           /* unreliable: order sent (the sequencing rule) */
-    int channel;
+    int channel;            /* as cb.data reports it */
+    int dlv;                /* HIVE__DLV_* */
     bool reliable;
     size_t n;
     uint8_t data[];
@@ -183,8 +184,29 @@ typedef struct ns_dir {
     uint64_t busy_until;    /* bandwidth: when the last item finished leaving */
     uint64_t last_rel_due;  /* reliable items never overtake each other */
     uint64_t next_seq, last_seq;
+    uint64_t un_top, un_bits;   /* unordered: newest seq seen, and the 64 before it */
     uint64_t rng;
 } ns_dir;
+
+/* Whether an unordered item's seq was delivered before (a second copy),
+ * marking it delivered. Items more than 64 behind the newest count as
+ * seen: a bounded window, as ENet's unsequenced window is. */
+static bool dup_seen(ns_dir *d, uint64_t seq)
+{
+    if (seq > d->un_top) {
+        uint64_t shift = seq - d->un_top;
+        d->un_bits = shift >= 64 ? 0 : d->un_bits << shift;
+        d->un_bits |= 1;
+        d->un_top = seq;
+        return false;
+    }
+    uint64_t back = d->un_top - seq;
+    if (back >= 64) return true;
+    uint64_t bit = (uint64_t)1 << back;
+    if (d->un_bits & bit) return true;
+    d->un_bits |= bit;
+    return false;
+}
 
 typedef struct ns_link {
     hive__link base;        /* what the core holds */
@@ -365,7 +387,7 @@ static int release_out(ns *t, ns_link *l, uint64_t now)
     while (!l->dead && l->inner && l->out.head && l->out.head->due <= now) {
         ns_item *it = l->out.head;
         const void *piece = it->data;
-        int rc = t->inner->vt->send(t->inner, l->inner, &piece, &it->n, 1, it->reliable);
+        int rc = t->inner->vt->send(t->inner, l->inner, &piece, &it->n, 1, it->dlv);
         if ((rc == HIVE_EFULL || rc == HIVE_ENOMEM) && it->reliable) break;   /* retry next round */
         hive__free(dir_pop(&l->out));
         n++;
@@ -384,9 +406,16 @@ static int release_in(ns *t, ns_link *l, uint64_t now)
     int n = 0;
     while (!l->dead && l->in.head && l->in.head->due <= now) {
         ns_item *it = dir_pop(&l->in);
-        /* Channel 1 is sequenced: what was overtaken, and second copies,
-         * are dropped here as the transport itself would drop them. */
-        if (!it->reliable) {
+        /* Sequenced frames: what was overtaken, and second copies, are
+         * dropped here as the transport itself would drop them. Unordered
+         * ones arrive as they come (ENet's unsequenced window drops a
+         * second copy; so does this). */
+        if (it->dlv == HIVE__DLV_UNORDERED && dup_seen(&l->in, it->seq)) {
+            hive__free(it);
+            __atomic_add_fetch(&t->dropped, 1, __ATOMIC_RELAXED);
+            continue;
+        }
+        if (it->dlv == HIVE__DLV_SEQUENCED) {
             if (it->seq <= l->in.last_seq) {
                 hive__free(it);
                 __atomic_add_fetch(&t->dropped, 1, __ATOMIC_RELAXED);
@@ -510,6 +539,8 @@ static void on_data(void *core, hive__link *il, const uint8_t *p, size_t n, int 
         return;
     }
     bool reliable = t->vt.stream || channel == HIVE__CHANNEL_RELIABLE;
+    int dlv = reliable ? HIVE__DLV_RELIABLE : channel == HIVE__CHANNEL_UNORDERED ? HIVE__DLV_UNORDERED
+                                                                               : HIVE__DLV_SEQUENCED;
     if (l->in.bytes + n > HIVE__NETSIM_RECV_MAX) {
         if (reliable) cut(t, l, "netsim: more than 16 MiB waiting to be delivered");
         else __atomic_add_fetch(&t->dropped, 1, __ATOMIC_RELAXED);
@@ -523,6 +554,7 @@ static void on_data(void *core, hive__link *il, const uint8_t *p, size_t n, int 
     memcpy(it->data, p, n);
     it->n = n;
     it->channel = channel;
+    it->dlv = dlv;
     it->reliable = reliable;
     uint64_t now = now_us();
     schedule(t, &l->in, it, now);
@@ -594,12 +626,12 @@ static int ns_service(hive__transport *tt, int timeout_ms)
 }
 
 static int ns_send(hive__transport *tt, hive__link *ll, const void *const *pieces, const size_t *lens,
-                   int np, bool reliable)
+                   int np, int dlv)
 {
     ns *t = NS(tt);
     ns_link *l = NL(ll);
     if (l->dead || !l->inner || l->closing) return HIVE_ECLOSED;
-    if (!t->spec.send) return t->inner->vt->send(t->inner, l->inner, pieces, lens, np, reliable);
+    if (!t->spec.send) return t->inner->vt->send(t->inner, l->inner, pieces, lens, np, dlv);
     size_t total = 0;
     for (int i = 0; i < np; i++) total += lens[i];
     ns_item *it = hive__malloc(sizeof *it + total);
@@ -610,8 +642,10 @@ static int ns_send(hive__transport *tt, hive__link *ll, const void *const *piece
         off += lens[i];
     }
     it->n = total;
-    it->channel = reliable ? HIVE__CHANNEL_RELIABLE : HIVE__CHANNEL_UNRELIABLE;
-    it->reliable = reliable || t->vt.stream;
+    it->channel = dlv == HIVE__DLV_RELIABLE ? HIVE__CHANNEL_RELIABLE
+                : dlv == HIVE__DLV_UNORDERED ? HIVE__CHANNEL_UNORDERED : HIVE__CHANNEL_UNRELIABLE;
+    it->dlv = t->vt.stream ? HIVE__DLV_RELIABLE : dlv;
+    it->reliable = it->dlv == HIVE__DLV_RELIABLE;
     uint64_t now = now_us();
     schedule(t, &l->out, it, now);
     release_out(t, l, now);

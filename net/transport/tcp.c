@@ -797,10 +797,10 @@ static int tcp_service(hive__transport *base, int timeout_ms)
 }
 
 static int tcp_send(hive__transport *base, hive__link *link, const void *const *pieces,
-                    const size_t *lens, int n, bool reliable)
+                    const size_t *lens, int n, int dlv)
 {
     tcp_link *l = (tcp_link *)link;
-    (void)base; (void)reliable;   /* one ordered stream: everything is reliable */
+    (void)base; (void)dlv;   /* one ordered stream: everything is reliable */
     if (l->dead || l->closing) return HIVE_ECLOSED;
     size_t total = 0;
     for (int i = 0; i < n; i++) total += lens[i];

@@ -71,6 +71,22 @@
 #define HIVE__CHANNEL_RELIABLE   0
 #define HIVE__CHANNEL_UNRELIABLE 1
 #define HIVE__CHANNELS           2
+/* What cb.data reports for an unordered datagram (sent on channel 1
+ * unsequenced): unreliable like channel 1, but never sequenced. */
+#define HIVE__CHANNEL_UNORDERED  2
+
+/* How ->send delivers a frame. An int whose 1 and 0 are what `true`
+ * (reliable) and `false` (unreliable) always meant, plus unordered:
+ *   HIVE__DLV_RELIABLE  reliable-ordered, channel 0;
+ *   HIVE__DLV_SEQUENCED may be lost; one overtaken by a later sequenced
+ *                       frame is dropped (channel 1);
+ *   HIVE__DLV_UNORDERED may be lost and arrive in any order, never
+ *                       dropped for being late (ENet: unsequenced).
+ * Both unreliable kinds arrive with channel HIVE__CHANNEL_UNRELIABLE.
+ * A transport with one ordered stream sends all three on it. */
+#define HIVE__DLV_SEQUENCED 0
+#define HIVE__DLV_RELIABLE  1
+#define HIVE__DLV_UNORDERED 2
 
 #define HIVE__SCHEME_MAX 16
 #define HIVE__HOST_MAX   256
@@ -186,11 +202,11 @@ typedef struct hive__transport_vt {
      * Returns early when ->wake is called. */
     int  (*service)(hive__transport *t, int timeout_ms);
     /* Queue whole frames given as n pieces (header, body...) on a link.
-     * reliable == false allows loss (channel 1). Returns HIVE_OK,
+     * dlv: HIVE__DLV_*. Returns HIVE_OK,
      * HIVE_ECLOSED (link closing), HIVE_ENOMEM, HIVE_EFULL (the
      * transport's own hard limit for the link; nothing was queued). */
     int  (*send)(hive__transport *t, hive__link *l, const void *const *pieces,
-                 const size_t *lens, int n, bool reliable);
+                 const size_t *lens, int n, int dlv);
     /* Push everything queued onto the network now. A transport may also
      * read what has arrived meanwhile into its own queue (ENet does,
      * between slices of a large flush, so the socket's receive buffer
@@ -207,7 +223,7 @@ typedef struct hive__transport_vt {
      * ->share gave it with ->unshare when the broadcast is done. ->share
      * returns NULL when out of memory (the core then uses ->send). */
     void *(*share)(hive__transport *t, const void *const *pieces, const size_t *lens,
-                   int n, bool reliable);
+                   int n, int dlv);
     int  (*send_shared)(hive__transport *t, hive__link *l, void *shared);
     void (*unshare)(hive__transport *t, void *shared);
     /* Graceful close (see LINK LIFETIME). `code` travels to the peer when

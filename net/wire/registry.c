@@ -159,7 +159,7 @@ int hive_registry_at(const hive_registry *r, size_t idx, const char **name, uint
 
 int hive_registry_set_delivery(hive_registry *r, uint32_t id, hive_delivery d)
 {
-    if (!r || (d != HIVE_RELIABLE && d != HIVE_UNRELIABLE)) return HIVE_EINVAL;
+    if (!r || (d != HIVE_RELIABLE && d != HIVE_UNRELIABLE && d != HIVE_UNORDERED)) return HIVE_EINVAL;
     entry *e = (entry *)find_id(r, id);
     if (!e) return HIVE_ENOENT;
     e->delivery = (uint8_t)d;
@@ -204,7 +204,7 @@ static int entry_value(const msgpack_object *v, uint32_t *id, uint8_t *delivery)
         if (v->via.array.size != 2) return HIVE_EPROTO;
         idobj = &v->via.array.ptr[0];
         const msgpack_object *d = &v->via.array.ptr[1];
-        if (d->type != MSGPACK_OBJECT_POSITIVE_INTEGER || d->via.u64 > HIVE_UNRELIABLE)
+        if (d->type != MSGPACK_OBJECT_POSITIVE_INTEGER || d->via.u64 > HIVE_UNORDERED)
             return HIVE_EPROTO;
         *delivery = (uint8_t)d->via.u64;
     }

@@ -207,6 +207,7 @@ typedef struct raw_peer {
     uint8_t rx[65536];
     size_t rx_len;
     int packets[2];          /* packets received per channel */
+    int unsequenced;         /* of those on channel 1: sent unsequenced */
 } raw_peer;
 
 static inline void raw_service(raw_peer *p, int ms)
@@ -218,6 +219,7 @@ static inline void raw_service(raw_peer *p, int ms)
         else if (ev.type == ENET_EVENT_TYPE_DISCONNECT) p->disconnected = true;
         else if (ev.type == ENET_EVENT_TYPE_RECEIVE) {
             if (ev.channelID < 2) p->packets[ev.channelID]++;
+            if (ev.packet->flags & ENET_PACKET_FLAG_UNSEQUENCED) p->unsequenced++;
             if (p->rx_len + ev.packet->dataLength <= sizeof p->rx) {
                 memcpy(p->rx + p->rx_len, ev.packet->data, ev.packet->dataLength);
                 p->rx_len += ev.packet->dataLength;

@@ -727,10 +727,10 @@ static const hive__transport_vt *g_real_vt;
 static hive__transport_vt g_count_vt;
 static int g_rel_sends;
 static int count_send(hive__transport *t, hive__link *l, const void *const *p, const size_t *lens, int n,
-                      bool reliable)
+                      int dlv)
 {
-    if (reliable) g_rel_sends++;
-    return g_real_vt->send(t, l, p, lens, n, reliable);
+    if (dlv == HIVE__DLV_RELIABLE) g_rel_sends++;
+    return g_real_vt->send(t, l, p, lens, n, dlv);
 }
 
 typedef struct replay_seen { int sends; int64_t replayed; } replay_seen;

@@ -18,7 +18,7 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
-enum { PROXY_PASS = 0, PROXY_FLIP = 1, PROXY_REPLAY = 2 };
+enum { PROXY_PASS = 0, PROXY_FLIP = 1, PROXY_REPLAY = 2, PROXY_SWAP = 3 };
 
 typedef struct udpproxy {
     int fd;
@@ -27,7 +27,9 @@ typedef struct udpproxy {
     bool have_client;
     int mode;
     unsigned flip_bit;
-    uint64_t unreliable_seen, flipped, replayed;
+    uint64_t unreliable_seen, flipped, replayed, swapped;
+    uint8_t held[2048];      /* PROXY_SWAP: a datagram held back */
+    size_t held_len;
     uint8_t captured[2048];
     size_t captured_len;
 } udpproxy;
@@ -97,6 +99,32 @@ static inline void proxy_tamper(udpproxy *p, uint8_t *d, size_t n)
     }
 }
 
+/* Whether an ENet datagram carries an unreliable or unsequenced send on
+ * channel 1. */
+static inline bool proxy_has_unreliable(const uint8_t *d, size_t n)
+{
+    if (n < 2) return false;
+    uint16_t peer = (uint16_t)(d[0] << 8 | d[1]);
+    if (peer & ENET_PROTOCOL_HEADER_FLAG_COMPRESSED) return false;
+    size_t off = (peer & ENET_PROTOCOL_HEADER_FLAG_SENT_TIME) ? 4 : 2;
+    while (off + sizeof(ENetProtocolCommandHeader) <= n) {
+        const ENetProtocol *c = (const ENetProtocol *)(d + off);
+        uint8_t cmd = c->header.command & ENET_PROTOCOL_COMMAND_MASK;
+        size_t sz = enet_protocol_command_size(cmd), data = 0;
+        if (!sz || off + sz > n) return false;
+        if (cmd == ENET_PROTOCOL_COMMAND_SEND_UNRELIABLE) data = ntohs(c->sendUnreliable.dataLength);
+        else if (cmd == ENET_PROTOCOL_COMMAND_SEND_UNSEQUENCED) data = ntohs(c->sendUnsequenced.dataLength);
+        else if (cmd == ENET_PROTOCOL_COMMAND_SEND_RELIABLE) data = ntohs(c->sendReliable.dataLength);
+        else if (cmd == ENET_PROTOCOL_COMMAND_SEND_FRAGMENT || cmd == ENET_PROTOCOL_COMMAND_SEND_UNRELIABLE_FRAGMENT)
+            data = ntohs(c->sendFragment.dataLength);
+        if ((cmd == ENET_PROTOCOL_COMMAND_SEND_UNRELIABLE || cmd == ENET_PROTOCOL_COMMAND_SEND_UNSEQUENCED) &&
+            c->header.channelID == 1)
+            return true;
+        off += sz + data;
+    }
+    return false;
+}
+
 static inline void proxy_pump(udpproxy *p)
 {
     uint8_t buf[4096];
@@ -111,6 +139,19 @@ static inline void proxy_pump(udpproxy *p)
         } else {
             p->client = from;
             p->have_client = true;
+            if (p->mode == PROXY_SWAP && proxy_has_unreliable(buf, (size_t)n)) {
+                /* Every pair of unreliable datagrams leaves swapped. */
+                if (!p->held_len && (size_t)n <= sizeof p->held) {
+                    memcpy(p->held, buf, (size_t)n);
+                    p->held_len = (size_t)n;
+                    continue;
+                }
+                sendto(p->fd, buf, (size_t)n, 0, (struct sockaddr *)&p->server, sizeof p->server);
+                sendto(p->fd, p->held, p->held_len, 0, (struct sockaddr *)&p->server, sizeof p->server);
+                p->held_len = 0;
+                p->swapped++;
+                continue;
+            }
             proxy_tamper(p, buf, (size_t)n);
             sendto(p->fd, buf, (size_t)n, 0, (struct sockaddr *)&p->server, sizeof p->server);
         }

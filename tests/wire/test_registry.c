@@ -129,6 +129,10 @@ Test(registry, delivery_defaults_to_reliable, .timeout = 5)
     cr_expect_eq(hive_registry_set_delivery(r, 80, HIVE_UNRELIABLE), 0);
     cr_expect_eq(hive_registry_delivery(r, 80), HIVE_UNRELIABLE);
     cr_expect_eq(hive_registry_set_delivery(r, 81, HIVE_UNRELIABLE), HIVE_ENOENT);
+    cr_expect_eq(hive_registry_set_delivery(r, 80, HIVE_UNORDERED), 0);
+    cr_expect_eq(hive_registry_delivery(r, 80), HIVE_UNORDERED);
+    cr_expect_eq(hive_registry_set_delivery(r, 80, (hive_delivery)3), HIVE_EINVAL);
+    cr_expect_eq(hive_registry_delivery(r, 80), HIVE_UNORDERED);
     cr_expect_eq(hive_registry_set_delivery(r, 80, (hive_delivery)7), HIVE_EINVAL);
     cr_expect_eq(hive_registry_delivery(r, 81), HIVE_RELIABLE);
     cr_expect_eq(hive_registry_delivery(NULL, 80), HIVE_RELIABLE);

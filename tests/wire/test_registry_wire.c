@@ -11,6 +11,7 @@ static hive_registry *sample(void)
     cr_assert_eq(hive_registry_add(r, "game:move", 200), 200);
     cr_assert_eq(hive_registry_add(r, "net:recv.x", HIVE_PID_MAX), (int)HIVE_PID_MAX);
     cr_assert_eq(hive_registry_set_delivery(r, 200, HIVE_UNRELIABLE), 0);
+    cr_assert_eq(hive_registry_set_delivery(r, HIVE_PID_MAX, HIVE_UNORDERED), 0);
     return r;
 }
 
@@ -39,6 +40,7 @@ Test(registry_wire, round_trip, .timeout = 5)
     cr_expect_eq(hive_registry_id(c, "net:recv.x"), (int)HIVE_PID_MAX);
     cr_expect_eq(hive_registry_delivery(c, 200), HIVE_UNRELIABLE);
     cr_expect_eq(hive_registry_delivery(c, 64), HIVE_RELIABLE);
+    cr_expect_eq(hive_registry_delivery(c, HIVE_PID_MAX), HIVE_UNORDERED);
     hive_registry_destroy(c);
     hive_registry_destroy(r);
     hive_msg_free(&m);
@@ -87,7 +89,7 @@ Test(registry_wire, malformed_tables_fail_whole, .timeout = 5)
         { "name with NUL",    "\x81\xa3" "a\0b\x40", 6 },
         { "duplicate name",   "\x82\xa1" "a\x40\xa1" "a\x41", 7 },
         { "duplicate id",     "\x82\xa1" "a\x40\xa1" "b\x40", 7 },
-        { "bad delivery",     "\x81\xa1" "a\x92\x40\x02", 6 },
+        { "bad delivery",     "\x81\xa1" "a\x92\x40\x03", 6 },
         { "short entry",      "\x81\xa1" "a\x91\x40", 5 },
         { "long entry",       "\x81\xa1" "a\x93\x40\x00\x00", 7 },
         { "good then bad",    "\x82\xa1" "a\x40\xa1" "b\x01", 7 },
