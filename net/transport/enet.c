@@ -705,16 +705,15 @@ static void mark_dirty(etransport *et, elink *l)
     et->dirty = l;
 }
 
-static int e_send(hive__transport *t, hive__link *hl, const void *const *pieces,
-                  const size_t *lens, int npieces, int dlv)
+/* Queues frames in slot ch (SLOT_*). */
+static int send_slot(hive__transport *t, hive__link *hl, const void *const *pieces,
+                     const size_t *lens, int npieces, int ch)
 {
     etransport *et = E(t);
     elink *l = (elink *)hl;
     if (l->closing || !l->peer) return HIVE_ECLOSED;
     size_t total = 0;
     for (int i = 0; i < npieces; i++) total += lens[i];
-    int ch = dlv_slot(dlv);
-
     ENetPacket *p = l->pend[ch];
     if (p && l->used[ch] + total > p->dataLength) {
         /* Grow by doubling up to the coalescing limit before giving up on
@@ -748,6 +747,12 @@ static int e_send(hive__transport *t, hive__link *hl, const void *const *pieces,
     return HIVE_OK;
 }
 
+static int e_send(hive__transport *t, hive__link *hl, const void *const *pieces,
+                  const size_t *lens, int npieces, int dlv)
+{
+    return send_slot(t, hl, pieces, lens, npieces, dlv_slot(dlv));
+}
+
 static void *e_share(hive__transport *t, const void *const *pieces, const size_t *lens,
                      int npieces, int dlv)
 {
@@ -772,14 +777,13 @@ static int e_send_shared(hive__transport *t, hive__link *hl, void *shared)
     ENetPacket *sp = shared;
     int ch = (sp->flags & ENET_PACKET_FLAG_RELIABLE) ? SLOT_REL
            : (sp->flags & ENET_PACKET_FLAG_UNSEQUENCED) ? SLOT_UNORD : SLOT_SEQ;
-    int dlv = ch == SLOT_REL ? HIVE__DLV_RELIABLE : ch == SLOT_UNORD ? HIVE__DLV_UNORDERED : HIVE__DLV_SEQUENCED;
     if (l->closing || !l->peer) return HIVE_ECLOSED;
     if (l->pend[ch] || l->shared[ch] || et->base.opts.coalesce_off) {
         /* Frames already wait on this channel: this one joins them (one
          * copy, and the link still sends one datagram per flush). */
         const void *pieces[1] = { sp->data };
         size_t lens[1] = { sp->dataLength };
-        return e_send(t, hl, pieces, lens, 1, dlv);
+        return send_slot(t, hl, pieces, lens, 1, ch);
     }
     sp->referenceCount++;         /* the link's, until flush_channel */
     l->shared[ch] = sp;

@@ -171,8 +171,7 @@ typedef struct ns_item {
     uint64_t due;           /* microseconds, hive_now_ns() / 1000 */
     uint64_t seq;           /* unreliable: order sent (the sequencing rule) */
     int channel;            /* as cb.data reports it */
-    int dlv;                /* HIVE__DLV_* */
-    bool reliable;
+    int dlv;                /* HIVE__DLV_* (stream transports: always reliable) */
     size_t n;
     uint8_t data[];
 } ns_item;
@@ -319,7 +318,7 @@ static void schedule(ns *t, ns_dir *d, ns_item *it, uint64_t now)
     uint64_t start = now;
     if (sp->bytes_per_sec) {
         start = d->busy_until > now ? d->busy_until : now;
-        if (!it->reliable && start - now > 1000000u) {
+        if (it->dlv != HIVE__DLV_RELIABLE && start - now > 1000000u) {
             hive__free(it);
             __atomic_add_fetch(&t->dropped, 1, __ATOMIC_RELAXED);
             return;
@@ -327,7 +326,7 @@ static void schedule(ns *t, ns_dir *d, ns_item *it, uint64_t now)
         start += (uint64_t)((long double)it->n * 1e6L / (long double)sp->bytes_per_sec);
         d->busy_until = start;
     }
-    if (it->reliable) {
+    if (it->dlv == HIVE__DLV_RELIABLE) {
         uint64_t rto = 2 * lat + 4 * jit, floor = t->vt.stream ? 200000u : 20000u;
         if (rto < floor) rto = floor;
         for (int tries = 0; tries < 16 && chance(&d->rng, sp->loss_ppm); tries++) delay += rto;
@@ -388,7 +387,7 @@ static int release_out(ns *t, ns_link *l, uint64_t now)
         ns_item *it = l->out.head;
         const void *piece = it->data;
         int rc = t->inner->vt->send(t->inner, l->inner, &piece, &it->n, 1, it->dlv);
-        if ((rc == HIVE_EFULL || rc == HIVE_ENOMEM) && it->reliable) break;   /* retry next round */
+        if ((rc == HIVE_EFULL || rc == HIVE_ENOMEM) && it->dlv == HIVE__DLV_RELIABLE) break;   /* retry next round */
         hive__free(dir_pop(&l->out));
         n++;
         if (rc == HIVE_ECLOSED) break;
@@ -555,7 +554,6 @@ static void on_data(void *core, hive__link *il, const uint8_t *p, size_t n, int 
     it->n = n;
     it->channel = channel;
     it->dlv = dlv;
-    it->reliable = reliable;
     uint64_t now = now_us();
     schedule(t, &l->in, it, now);
     release_in(t, l, now);
@@ -645,7 +643,6 @@ static int ns_send(hive__transport *tt, hive__link *ll, const void *const *piece
     it->channel = dlv == HIVE__DLV_RELIABLE ? HIVE__CHANNEL_RELIABLE
                 : dlv == HIVE__DLV_UNORDERED ? HIVE__CHANNEL_UNORDERED : HIVE__CHANNEL_UNRELIABLE;
     it->dlv = t->vt.stream ? HIVE__DLV_RELIABLE : dlv;
-    it->reliable = it->dlv == HIVE__DLV_RELIABLE;
     uint64_t now = now_us();
     schedule(t, &l->out, it, now);
     release_out(t, l, now);
