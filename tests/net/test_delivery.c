@@ -165,3 +165,42 @@ Test(delivery, unordered_messages_arrive_both_ways_by_the_table_the_client_got, 
     cr_expect_geq(got_c, 1);
     fx_fini(&fx);
 }
+
+/* Sends one frame of game:chat ({}) with the given flags byte as an ENet
+ * packet on channel 1, sequenced or unsequenced. */
+static void raw_send_chat_unreliable(fixture *fx, raw_peer *p, uint8_t flags, bool unsequenced)
+{
+    int pid = hive_server_packet_id(fx->srv, "game:chat");
+    cr_assert_eq(pid, 64, "the frame below is written for pid 64");
+    const uint8_t frame[] = { 0x03, 0x40, flags, 0x80 };
+    ENetPacket *pk = enet_packet_create(frame, sizeof frame, unsequenced ? ENET_PACKET_FLAG_UNSEQUENCED : 0);
+    cr_assert_not_null(pk);
+    cr_assert_eq(enet_peer_send(p->peer, 1, pk), 0);
+    enet_host_flush(p->host);
+}
+
+/* A counted frame (flag 0x02) is reliable by definition: one that comes
+ * unreliable, sequenced or unsequenced, closes with bad_frame. An
+ * uncounted one on either is simply delivered. */
+static void counted_on_channel_1(bool unsequenced)
+{
+    fixture fx;
+    raw_peer p;
+    setup(&fx, &p);
+    raw_send_chat_unreliable(&fx, &p, 0x00, unsequenced);
+    cr_assert(pump_until_event(fx.srv, NULL, 2000, fx.sr, "net:server.recv.game:chat", 1),
+              "an uncounted frame on channel 1 (unsequenced %d) was not delivered", unsequenced);
+    raw_send_chat_unreliable(&fx, &p, 0x02, unsequenced);
+    cr_assert(pump_until_event(fx.srv, NULL, 2000, fx.sr, HIVE_EV_SERVER_CLOSE, 1),
+              "a counted frame on channel 1 (unsequenced %d) was accepted", unsequenced);
+    cr_expect_str_eq(rec_find(fx.sr, HIVE_EV_SERVER_CLOSE)->reason_name, "bad_frame");
+    cr_expect_eq(rec_count(fx.sr, "net:server.recv.game:chat"), 1);
+    raw_destroy(&p);
+    fx_fini(&fx);
+}
+
+Test(delivery, a_counted_frame_sent_unreliable_is_a_bad_frame, .timeout = 30)
+{
+    counted_on_channel_1(false);
+    counted_on_channel_1(true);
+}
