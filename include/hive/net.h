@@ -966,6 +966,16 @@ int hive_server_compress(hive_server *s, const char *name, bool on);
  */
 int hive_server_register(hive_server *s, const char *name, uint32_t id, hive_delivery d);
 
+/*
+ * hive_server_set_channel - put a registered packet type on a channel
+ * (0..HIVE_CHANNELS_MAX-1, hive/registry.h CHANNELS) before start: an
+ * ordered stream of its own on enet://, so its reliable packets never
+ * wait behind another channel's. Returns HIVE_OK, HIVE_ENOENT (not
+ * registered), HIVE_EINVAL (channel out of range), HIVE_ESTATE (after
+ * start).
+ */
+int hive_server_set_channel(hive_server *s, const char *name, unsigned channel);
+
 /* hive_server_registry - the server's packet table (read only; it does not
  * change after start). Any thread after start. */
 const hive_registry *hive_server_registry(const hive_server *s);

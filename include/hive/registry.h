@@ -95,6 +95,43 @@ int hive_registry_set_delivery(hive_registry *r, uint32_t id, hive_delivery d);
  * for unknown ids and a NULL r. */
 hive_delivery hive_registry_delivery(const hive_registry *r, uint32_t id);
 
+/*
+ * CHANNELS. Every packet type travels on a channel, 0 by default. A
+ * channel is an ordered stream of its own: on enet:// a reliable packet
+ * of a type on channel 2 never waits for a lost reliable packet on
+ * channel 0 to be sent again, and sequenced (HIVE_UNRELIABLE) packets
+ * are sequenced per channel, so a late position update on channel 1 is
+ * no longer dropped because a chat line on channel 0 overtook it. Within
+ * one channel the order of reliable packets is kept as always, and every
+ * reliable packet still arrives exactly once across a resume: each
+ * channel has its own count (docs/PROTOCOL.md, "Channels").
+ *
+ * Use a channel for a reliable stream that should not hold up the rest:
+ * a chat or inventory stream next to the game's reliable events. The
+ * server's choice travels to clients with the table; both sides send a
+ * type on the same channel.
+ *
+ * tcp://, tls:// and enet+tls:// have one ordered stream: there every
+ * channel is channel 0 (the choice is allowed and changes nothing). A
+ * client older than channels gets everything on channel 0 too. A large
+ * message that goes in pieces (hive/net.h LARGE MESSAGES) travels on
+ * channel 0, whatever its type's channel.
+ */
+#define HIVE_CHANNELS_MAX 32u
+
+/* hive_registry_set_channel - put packet type id on channel
+ * 0..HIVE_CHANNELS_MAX-1. Returns 0, HIVE_ENOENT (id not registered),
+ * HIVE_EINVAL (NULL r, channel out of range). */
+int hive_registry_set_channel(hive_registry *r, uint32_t id, unsigned channel);
+
+/* hive_registry_channel - the channel of type id; 0 for unknown ids and a
+ * NULL r. */
+unsigned hive_registry_channel(const hive_registry *r, uint32_t id);
+
+/* hive_registry_channels - 1 + the highest channel any type uses (1 for
+ * an empty table or NULL). */
+unsigned hive_registry_channels(const hive_registry *r);
+
 #ifdef __cplusplus
 }
 #endif

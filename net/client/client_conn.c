@@ -20,7 +20,10 @@ static void cli_connected(hive__ep *ep, hive__conn *k)
     hive_msg_init(&m);
     /* A kept session asks to be resumed; otherwise a fresh hello. */
     bool resume = c->sess.valid;
-    int rc = resume ? hive__resume_pack(&m, c->cfg.app, c->sess.cid, c->sess.token, c->sess.rp.recv, c->cfg.max_frame)
+    hive__lanecounts more;
+    hive__replay_recv_lanes(&c->sess.rp, &more);
+    int rc = resume ? hive__resume_pack(&m, c->cfg.app, c->sess.cid, c->sess.token, c->sess.rp.recv, &more,
+                                        c->cfg.max_frame)
                     : hive__hello_pack(&m, c->cfg.app, c->cfg.app_version, c->conntype, c->token,
                                        c->cfg.token_len, c->cfg.max_frame, c->cfg.reconnect_attempts > 0,
                                        ep->zmin != 0, !ep->no_pieces);
@@ -38,7 +41,8 @@ static void on_resumed(hive_client *c, hive__conn *k, hive__act *act)
 {
     hive__ep *ep = &c->ep;
     const hive__resumed_msg *r = &act->u.resumed;
-    if (!c->sess.valid || r->cid != c->sess.cid || !hive__replay_covers(&c->sess.rp, r->recv)) {
+    if (!c->sess.valid || r->cid != c->sess.cid || k->lanes < hive__replay_nlanes(&c->sess.rp) ||
+        !hive__replay_covers_all(&c->sess.rp, r->recv, &r->recv_lanes)) {
         /* What the server lacks is no longer here: this session cannot go
          * on. The loss is said (session.invalidated), and a fresh
          * handshake follows (cli_closing). */
@@ -48,7 +52,7 @@ static void on_resumed(hive_client *c, hive__conn *k, hive__act *act)
     }
     k->rp = c->sess.rp;
     memset(&c->sess.rp, 0, sizeof c->sess.rp);
-    hive__replay_ack(&k->rp, r->recv);
+    hive__replay_ack_all(&k->rp, r->recv, &r->recv_lanes);   /* covers_all checked it */
     k->cid = r->cid;
     k->has_token = true;
     memcpy(k->token, r->token, HIVE__RESUME_TOKEN);
@@ -67,7 +71,7 @@ static void on_resumed(hive_client *c, hive__conn *k, hive__act *act)
     hive__ep_conn_state(k, HIVE__C_OPEN, ep->now);
     c->attempt = c->last_delay = c->old_cid = 0;
     c->invalidated_sent = false;
-    if (hive__ep_replay(ep, k, r->recv) != HIVE_OK) {
+    if (hive__ep_replay(ep, k, 0, HIVE__LANES_MAX) != HIVE_OK) {
         hive__ep_close(ep, k, HIVE_CLOSE_SLOW_CONSUMER, "the replay did not fit", false, HIVE__CLOSE_FRAME, false);
         return;
     }
@@ -79,7 +83,7 @@ static void on_resumed(hive_client *c, hive__conn *k, hive__act *act)
     hive__cli_set_state(c, HIVE_CLIENT_OPEN);
     HIVE__STAT_ADD(ep, resumes, 1);
     hive_field f[] = { HIVE_PTR("client", c), HIVE_INT("cid", r->cid), HIVE_INT("resumes", resumes),
-                       HIVE_INT("replayed", (int64_t)(k->rp.sent - r->recv)) };
+                       HIVE_INT("replayed", (int64_t)hive__replay_unacked(&k->rp)) };
     hive__ep_emit(ep, ep->ev[HIVE__EV_RESUMED], f, 4);
 }
 
@@ -123,6 +127,11 @@ static void on_welcome(hive_client *c, hive__conn *k, hive__act *act)
     if (w->has_token) {
         memcpy(k->token, w->token, HIVE__RESUME_TOKEN);
         k->rp.max = c->cfg.resume_buffer_bytes;
+    }
+    /* Each lane the link has is counted for the session (replay.h LANES). */
+    if (hive__replay_lanes(&k->rp, k->lanes) < 0) {
+        hive__ep_close(ep, k, HIVE_CLOSE_NO_MEMORY, NULL, false, HIVE__CLOSE_FRAME, false);
+        return;
     }
     ep->tm.heartbeat_ms = w->heartbeat_ms;
     ep->tm.heartbeat_timeout_ms = w->heartbeat_timeout_ms;
@@ -216,7 +225,7 @@ static void invalidate(hive_client *c, const char *message)
                         HIVE_INT("cid", 0), HIVE_INT("reason", HIVE_CLOSE_SESSION_INVALID),
                         HIVE_STR("reason_name", hive_close_reason_name(HIVE_CLOSE_SESSION_INVALID)),
                         HIVE_STR("message", message),
-                        HIVE_INT("undelivered", (int64_t)(c->sess.rp.sent - c->sess.rp.acked)) };
+                        HIVE_INT("undelivered", (int64_t)hive__replay_unacked(&c->sess.rp)) };
     hive__ep_emit(&c->ep, c->ep.ev[HIVE__EV_INVALIDATED], iv, 7);
     c->invalidated_sent = true;
     hive__cli_sess_drop(c);
@@ -278,7 +287,7 @@ void hive__cli_emit_close(hive_client *c, int reason, const char *message, bool 
     hive__ep *ep = &c->ep;
     __atomic_store_n(&c->close_reason, reason, __ATOMIC_RELEASE);
     HIVE__STAT_ADD(ep, closed, 1);
-    uint64_t und = c->sess.rp.sent - c->sess.rp.acked;   /* what the lost session never had confirmed */
+    uint64_t und = hive__replay_unacked(&c->sess.rp);   /* what the lost session never had confirmed */
     hive_field f[] = {
         HIVE_PTR("client", c), HIVE_INT("cid", c->old_cid), HIVE_INT("reason", reason),
         HIVE_STR("reason_name", hive_close_reason_name(reason)), HIVE_STR("message", message ? message : ""),
@@ -317,7 +326,7 @@ static void cli_redial(hive__ep *ep)
 int hive__cli_keep_send(hive_client *c, uint32_t pid, const void *body, size_t len, int dlv)
 {
     if (!c->sess.valid) return HIVE_ESTATE;
-    if (dlv != HIVE__DLV_RELIABLE) return HIVE_OK;
+    if (HIVE__KIND(dlv) != HIVE__DLV_RELIABLE) return HIVE_OK;
     if (!hive__frame_fits(pid, len, __atomic_load_n(&c->peer_max, __ATOMIC_ACQUIRE))) return HIVE_ETOOBIG;
     /* A large one waits in the session's transfer queue (sent uncompressed),
      * to go in pieces once the session is back. */
@@ -331,10 +340,12 @@ int hive__cli_keep_send(hive_client *c, uint32_t pid, const void *body, size_t l
     if (!hn) return HIVE_ETOOBIG;
     /* Never push the oldest out: that would make the session unresumable
      * for the sake of a newer message. The game hears "full" instead. */
-    if (c->sess.rp.bytes + hn + len > c->sess.rp.max) return HIVE_EFULL;
+    int ln = HIVE__LANE(dlv);
+    hive__replay *rp = ln && ln < hive__replay_nlanes(&c->sess.rp) ? hive__replay_lane(&c->sess.rp, ln) : &c->sess.rp;
+    if ((rp->pool ? *rp->pool : rp->bytes) + hn + len > rp->max) return HIVE_EFULL;
     const void *pieces[2] = { hdr, body };
     size_t lens[2] = { hn, len };
-    return hive__replay_push(&c->sess.rp, pieces, lens, len ? 2 : 1) == HIVE_OK ? HIVE_OK : HIVE_ENOMEM;
+    return hive__replay_push(rp, pieces, lens, len ? 2 : 1) == HIVE_OK ? HIVE_OK : HIVE_ENOMEM;
 }
 
 /* A send from another thread that found no open connection: the session

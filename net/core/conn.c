@@ -101,6 +101,7 @@ static void on_own(const hive__conn *c, const hive__frame *f, hive__decoder *dec
         act->reason = hive__hello_parse(o, &act->u.hello);   /* 0 or why to reject */
         return;
     case HIVE__PID_READY:
+        if (c->server_side && st == HIVE__C_OPEN && c->ready_implied) return;   /* a frame stood in for it */
         if (!c->server_side || st != HIVE__C_AWAIT_READY) break;
         act->kind = HIVE__ACT_READY;
         return;
@@ -127,9 +128,14 @@ static void on_own(const hive__conn *c, const hive__frame *f, hive__decoder *dec
         return;
     case HIVE__PID_ACK:
         if (st != HIVE__C_OPEN) break;
-        if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER) { act_close(act, HIVE_CLOSE_BAD_FRAME); return; }
+        /* A count (lane 0), or every lane's (docs/PROTOCOL.md "Channels"). */
+        act->lanes.n = 0;
+        if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER) act->n = o->via.u64;
+        else if (o->type != MSGPACK_OBJECT_ARRAY || hive__lanecounts_obj(o, &act->n, &act->lanes)) {
+            act_close(act, HIVE_CLOSE_BAD_FRAME);
+            return;
+        }
         act->kind = HIVE__ACT_ACK;
-        act->n = o->via.u64;
         return;
     case HIVE__PID_RESUME:
         if (!c->server_side || st != HIVE__C_AWAIT_HELLO) break;
@@ -158,6 +164,14 @@ void hive__conn_on_frame(const hive__conn *c, const hive__frame *f, int channel,
     act->pe = NULL;
     act->obj = NULL;
     if (f->flags & ~HIVE__FLAGS_KNOWN) { act_close(act, HIVE_CLOSE_BAD_FRAME); return; }
+    /* Hive's own frames and pieces travel on lane 0 only; a counted frame
+     * on a lane the session does not count is broken too. */
+    int lane = HIVE__LANE(channel);
+    if (lane && (f->pid < HIVE_PID_USER_MIN || ((f->flags & HIVE__FLAG_SEQ) && lane >= hive__replay_nlanes(&c->rp)))) {
+        act_close(act, HIVE_CLOSE_BAD_FRAME);
+        return;
+    }
+    channel = HIVE__KIND(channel);
     if (f->pid < HIVE_PID_USER_MIN) {
         /* Only user frames and pieces are counted (docs/PROTOCOL.md,
          * "Resume"), and a piece only on the reliable channel. */

@@ -107,6 +107,19 @@ typedef struct hive__conn {
     bool prev_live;
     uint8_t prev_token[HIVE__RESUME_TOKEN];
     bool wants_resume;         /* server: the hello said the client resumes */
+    /* Lanes (net/transport/transport.h LANES): what the link carries
+     * (1 without), and the session counts that many from its hello or
+     * welcome on (rp's lanes). */
+    uint8_t lanes;
+    /* Server, after a resume: the lanes past 0 keep their frames until
+     * the client's first frame on the new link shows it read resumed
+     * (a frame on another lane could overtake it and find the client
+     * not open yet). */
+    bool lanes_held;
+    /* Server: a counted frame on a lane past 0 arrived before the ready
+     * it follows (lanes are independent): it stood in for the ready, and
+     * the ready itself is ignored when it comes. */
+    bool ready_implied;
     bool zstd;                 /* both sides agreed to compressed frames (COMPRESSION) */
     bool pieces;               /* both sides agreed to pieces (LARGE MESSAGES) */
     hive__xfer xf;             /* transfers out and in (net/core/transfer.h) */
@@ -170,7 +183,8 @@ typedef struct hive__act {
         hive__resumed_msg resumed;
         hive__piece piece;
     } u;
-    uint64_t n;            /* ACK */
+    uint64_t n;            /* ACK: lane 0's count */
+    hive__lanecounts lanes;   /* ACK: lanes 1.. (n == 0: lane 0 alone) */
 } hive__act;
 
 /*

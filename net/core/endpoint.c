@@ -28,11 +28,18 @@ void hive__ep_conn_state(hive__conn *c, hive__cstate st, uint64_t now)
     __atomic_store_n(&c->susp_pub, st == HIVE__C_SUSPENDED && c->opened, __ATOMIC_RELEASE);
 }
 
+int hive__ep_link_lanes(hive__ep *ep, hive__link *link)
+{
+    int n = ep->tr->vt->lanes ? ep->tr->vt->lanes(ep->tr, link) : 1;
+    return n < 1 ? 1 : n > (int)HIVE__LANES_MAX ? (int)HIVE__LANES_MAX : n;
+}
+
 hive__conn *hive__ep_conn_new(hive__ep *ep, hive__link *link, hive__cstate st)
 {
     hive__conn *c = hive__calloc(1, sizeof *c);
     if (!c) return NULL;
     c->link = link;
+    c->lanes = 1;
     c->peer_max_frame = HIVE__MAX_FRAME_MIN;
     c->last_rx = c->last_tx = ep->now;
     c->t_made = c->last_stats = c->last_ping = ep->now;
@@ -119,7 +126,7 @@ void hive__ep_close(hive__ep *ep, hive__conn *c, int reason, const char *message
     if (!c->close_published) {
         c->close_published = true;
         HIVE__STAT_ADD(ep, closed, 1);
-        uint64_t und = c->rp.sent - c->rp.acked;   /* acks never pass sent (replay.c) */
+        uint64_t und = hive__replay_unacked(&c->rp);   /* acks never pass sent (replay.c) */
         hive_field f[] = {
             HIVE_PTR(ep->self_key, ep->self),
             HIVE_INT("cid", c->cid),
@@ -154,7 +161,9 @@ void hive__ep_close(hive__ep *ep, hive__conn *c, int reason, const char *message
         /* A close of an open session carries the final acknowledgement:
          * the peer's close event then knows exactly what arrived. */
         int64_t got = how == HIVE__CLOSE_FRAME && prev == HIVE__C_OPEN && !ep->no_seq ? (int64_t)c->rp.recv : -1;
-        if (hive__close_pack(&m, reason, message, got) == 0)
+        hive__lanecounts more;
+        hive__replay_recv_lanes(&c->rp, &more);
+        if (hive__close_pack(&m, reason, message, got, &more) == 0)
             hive__ep_send_msg(ep, c, how == HIVE__REJECT_FRAME ? HIVE__PID_REJECT : HIVE__PID_CLOSE, &m);
         hive_msg_free(&m);
     }
@@ -168,7 +177,7 @@ void hive__ep_close(hive__ep *ep, hive__conn *c, int reason, const char *message
 void hive__ep_close_gently(hive__ep *ep, hive__conn *c, int reason, const char *message)
 {
     if (hive__ep_draining(c)) return;   /* the first close asked for stands */
-    if (c->state != HIVE__C_OPEN || !c->link || !ep->drain_ms || c->rp.acked == c->rp.sent) {
+    if (c->state != HIVE__C_OPEN || !c->link || !ep->drain_ms || hive__replay_unacked(&c->rp) == 0) {
         hive__ep_close(ep, c, reason, message, false, HIVE__CLOSE_FRAME, false);
         return;
     }
@@ -188,7 +197,7 @@ void hive__ep_close_gently(hive__ep *ep, hive__conn *c, int reason, const char *
 static bool drain_check(hive__ep *ep, hive__conn *c, bool force)
 {
     if (!hive__ep_draining(c)) return false;
-    if (!force && c->link && c->rp.acked != c->rp.sent && ep->now < c->drain_until) return false;
+    if (!force && c->link && hive__replay_unacked(&c->rp) && ep->now < c->drain_until) return false;
     hive__ep_close(ep, c, c->drain_reason, c->drain_msg, false, HIVE__CLOSE_FRAME, false);
     return true;
 }
@@ -234,6 +243,7 @@ static int ep_accepted(void *core, hive__link *link, const char *addr)
     if (ep->stopping || !ep->face->accepted) return HIVE_ESTATE;
     hive__conn *c = hive__ep_conn_new(ep, link, HIVE__C_AWAIT_HELLO);
     if (!c) return HIVE_ENOMEM;
+    c->lanes = hive__ep_link_lanes(ep, link);
     c->server_side = true;
     c->addr = hive__strdup(addr);
     int rc = c->addr ? HIVE_OK : HIVE_ENOMEM;
@@ -262,6 +272,7 @@ static void ep_connected(void *core, hive__link *link)
     hive__conn *c = link->conn;
     if (!c || c->state != HIVE__C_DIALING) return;
     c->last_rx = c->last_tx = ep->now;
+    c->lanes = hive__ep_link_lanes(ep, link);   /* the server's answer fixed them */
     if (ep->face->connected) ep->face->connected(ep, c);
 }
 
@@ -319,7 +330,7 @@ static void act_on(hive__ep *ep, hive__conn *c, const hive__frame *f, hive__act 
         else hive__ep_send_frame(ep, c, HIVE__PID_PONG, f->body, f->body_len, true);
         break;
     case HIVE__ACT_ACK:
-        if (hive__replay_ack(&c->rp, act->n) < 0)
+        if (hive__replay_ack_all(&c->rp, act->n, &act->lanes) < 0)
             hive__ep_close(ep, c, HIVE_CLOSE_BAD_FRAME, "ack of frames never sent", false, HIVE__CLOSE_FRAME, false);
         else
             drain_check(ep, c, false);
@@ -339,6 +350,12 @@ static void act_on(hive__ep *ep, hive__conn *c, const hive__frame *f, hive__act 
          * a broken peer's: it changes nothing but the close event). */
         if (act->u.close.has_received && act->u.close.received <= c->rp.sent && act->u.close.received > c->rp.acked)
             hive__replay_ack(&c->rp, act->u.close.received);
+        /* ... and each other lane's, when they fit the session. */
+        for (int i = 0; i < act->u.close.received_lanes.n && i + 1 < hive__replay_nlanes(&c->rp); i++) {
+            hive__replay *r = hive__replay_lane(&c->rp, i + 1);
+            uint64_t got = act->u.close.received_lanes.v[i];
+            if (got <= r->sent && got > r->acked) hive__replay_ack(r, got);
+        }
         /* fall through */
     case HIVE__ACT_REJECTED:
         c->drain_until = 0;   /* both closed at once: the peer's close is the one told */
@@ -433,7 +450,7 @@ static void ep_data(void *core, hive__link *link, const uint8_t *p, size_t n, in
             return;
         }
         HIVE__CSTAT_BUMP(c, st_frames_in, 1);
-        if (channel != HIVE__CHANNEL_RELIABLE) c->unrel_in++;
+        if (HIVE__KIND(channel) != HIVE__CHANNEL_RELIABLE) c->unrel_in++;
         if ((f.flags & HIVE__FLAG_COMPRESSED) && !unzip(ep, c, &f)) return;
         if (c->prev_live && c->state == HIVE__C_OPEN) {
             /* A resumed client sends nothing on its new link before it
@@ -441,6 +458,20 @@ static void ep_data(void *core, hive__link *link, const uint8_t *p, size_t n, in
              * came in it, so the one before retires (server_conn.c). */
             c->prev_live = false;
             memset(c->prev_token, 0, sizeof c->prev_token);
+        }
+        /* Likewise, the lanes held since the resume go now. */
+        if (c->lanes_held && c->state == HIVE__C_OPEN) {
+            hive__ep_lanes_release(ep, c);
+            if (c->state == HIVE__C_CLOSING) return;
+        }
+        /* A counted user frame on another lane than 0 can overtake the
+         * client's ready, which it follows: it stands in for the ready. */
+        if (c->state == HIVE__C_AWAIT_READY && HIVE__LANE(channel) && c->server_side && (f.flags & HIVE__FLAG_SEQ) &&
+            f.pid >= HIVE_PID_USER_MIN && HIVE__LANE(channel) < hive__replay_nlanes(&c->rp)) {
+            hive__act ready = { .kind = HIVE__ACT_READY };
+            c->ready_implied = true;
+            act_on(ep, c, &f, &ready);
+            if (link->conn != c || c->state != HIVE__C_OPEN) return;
         }
         hive__act act;
         hive__conn_on_frame(c, &f, channel, ep->pt, &ep->dec, decode, &act);
@@ -451,7 +482,10 @@ static void ep_data(void *core, hive__link *link, const uint8_t *p, size_t n, in
         bool counted = (act.kind == HIVE__ACT_DELIVER || act.kind == HIVE__ACT_MISSHAPEN || act.kind == HIVE__ACT_PIECE) &&
                        (f.flags & HIVE__FLAG_SEQ);
         if (counted) {
-            c->rp.recv++;
+            /* Each lane counts its own (replay.h LANES); a lane the
+             * session lacks carries nothing counted (conn.c). */
+            int ln = HIVE__LANE(channel);
+            hive__replay_lane(&c->rp, ln < hive__replay_nlanes(&c->rp) ? ln : 0)->recv++;
             c->rp.recv_unacked += f.size;
         }
         act_on(ep, c, &f, &act);
@@ -619,7 +653,7 @@ static int send_user_frame(hive__ep *ep, hive__conn *c, const hive__pentry *pe, 
     const void *b = zipped ? (const void *)z : body;
     size_t bl = zipped ? zn : len;
     int rc;
-    if (dlv == HIVE__DLV_RELIABLE && hive__ep_xfer_wanted(c, bl)) {
+    if (HIVE__KIND(dlv) == HIVE__DLV_RELIABLE && hive__ep_xfer_wanted(c, bl)) {
         *xfer = true;
         rc = hive__ep_xfer_send(ep, c, pe->pid, b, bl, len, zipped ? HIVE__PIECE_FLAG_COMPRESSED : 0);
         if (rc == HIVE_OK) HIVE__STAT_ADD(ep, transfers_out, 1);
@@ -637,7 +671,7 @@ int hive__ep_send_user(hive__ep *ep, hive__conn *c, const hive__pentry *pe, cons
                        size_t len, int dlv)
 {
     if (c->state == HIVE__C_SUSPENDED && !c->opened) return HIVE_ESTATE;   /* never open yet (conn.h) */
-    if (c->state == HIVE__C_SUSPENDED && dlv != HIVE__DLV_RELIABLE) return HIVE_OK;   /* lost, as unreliable may be */
+    if (c->state == HIVE__C_SUSPENDED && HIVE__KIND(dlv) != HIVE__DLV_RELIABLE) return HIVE_OK;   /* lost, as unreliable may be */
     if ((c->state != HIVE__C_OPEN && c->state != HIVE__C_SUSPENDED) || hive__ep_draining(c)) return HIVE_ESTATE;
     bool xfer;
     int rc = send_user_frame(ep, c, pe, body, len, dlv, &xfer);
@@ -675,9 +709,9 @@ int hive__ep_bcast_user(hive__ep *ep, const hive__pentry *pe, const void *body, 
     for (hive__conn *c = ep->conns; c; c = next) {
         next = c->next;
         if (c->cid == except) continue;
-        if (c->state != HIVE__C_OPEN && !(dlv == HIVE__DLV_RELIABLE && c->state == HIVE__C_SUSPENDED && c->opened)) continue;
+        if (c->state != HIVE__C_OPEN && !(HIVE__KIND(dlv) == HIVE__DLV_RELIABLE && c->state == HIVE__C_SUSPENDED && c->opened)) continue;
         if (hive__ep_draining(c)) continue;
-        if (dlv == HIVE__DLV_RELIABLE && hive__ep_xfer_wanted(c, len)) {
+        if (HIVE__KIND(dlv) == HIVE__DLV_RELIABLE && hive__ep_xfer_wanted(c, len)) {
             /* A large message to a peer that takes pieces: a transfer of
              * its own (each connection's queue holds its copy). */
             if (hive__ep_send_user(ep, c, pe, body, len, dlv) == HIVE_OK) n++;
@@ -823,7 +857,7 @@ static void tick(hive__ep *ep)
         if (drain_check(ep, c, false)) continue;
         if (c->link && sendq_tick(ep, c, now)) continue;
         if (c->link) stats_tick(ep, c, now);
-        if (c->state == HIVE__C_OPEN && c->rp.recv != c->rp.ack_sent && now - c->rp.ack_at >= HIVE__ACK_DELAY_MS)
+        if (c->state == HIVE__C_OPEN && hive__replay_ack_owed(&c->rp) && now - c->rp.ack_at >= HIVE__ACK_DELAY_MS)
             hive__ep_send_ack(ep, c);
         int reason = 0;
         hive__tick_kind k = hive__conn_tick(c, now, &ep->tm, &reason);

@@ -411,11 +411,12 @@ void hive__ep_drop_requests(hive__ep *ep)
 
 int hive__pick_dlv(const hive__pentry *pe, unsigned flags)
 {
-    if (flags & HIVE_SEND_UNORDERED) return HIVE__DLV_UNORDERED;
-    if (flags & HIVE_SEND_UNRELIABLE) return HIVE__DLV_SEQUENCED;
-    if (flags & HIVE_SEND_RELIABLE) return HIVE__DLV_RELIABLE;
-    return pe->delivery == HIVE_UNORDERED ? HIVE__DLV_UNORDERED
-         : pe->delivery == HIVE_UNRELIABLE ? HIVE__DLV_SEQUENCED : HIVE__DLV_RELIABLE;
+    int kind = (flags & HIVE_SEND_UNORDERED) ? HIVE__DLV_UNORDERED
+             : (flags & HIVE_SEND_UNRELIABLE) ? HIVE__DLV_SEQUENCED
+             : (flags & HIVE_SEND_RELIABLE) ? HIVE__DLV_RELIABLE
+             : pe->delivery == HIVE_UNORDERED ? HIVE__DLV_UNORDERED
+             : pe->delivery == HIVE_UNRELIABLE ? HIVE__DLV_SEQUENCED : HIVE__DLV_RELIABLE;
+    return HIVE__WITH_LANE(kind, pe->channel);
 }
 
 bool hive__frame_fits(uint32_t pid, size_t len, uint32_t max_frame)
@@ -493,10 +494,21 @@ int hive__ep_send_frame_f(hive__ep *ep, hive__conn *c, uint32_t pid, const void 
 int hive__ep_send_frame_v(hive__ep *ep, hive__conn *c, uint32_t pid, const void *const *parts,
                           const size_t *plens, int n, int dlv, uint8_t flags)
 {
+    /* A lane the link lacks is lane 0 (transport.h LANES); Hive's own
+     * frames and pieces always go on lane 0. */
+    int ln = HIVE__LANE(dlv);
+    if (ln && (ln >= hive__replay_nlanes(&c->rp) || pid < HIVE_PID_USER_MIN)) {
+        ln = 0;
+        dlv = HIVE__KIND(dlv);
+    }
     /* Reliable user frames and pieces are counted and kept for a resume
      * (docs/PROTOCOL.md, "Resume"); a suspended session only keeps them. */
-    bool counted = dlv == HIVE__DLV_RELIABLE && (pid >= HIVE_PID_USER_MIN || pid == HIVE__PID_PIECE) && !ep->no_seq;
-    if (!c->link && !(counted && c->state == HIVE__C_SUSPENDED)) return HIVE_ECLOSED;
+    bool counted = HIVE__KIND(dlv) == HIVE__DLV_RELIABLE && (pid >= HIVE_PID_USER_MIN || pid == HIVE__PID_PIECE) && !ep->no_seq;
+    /* After a resume the lanes past 0 wait until the peer has read
+     * resumed (hive__ep_lanes_release): their frames are only kept. */
+    bool keep_only = !c->link || (ln && c->lanes_held);
+    if (keep_only && !(counted && (c->state == HIVE__C_SUSPENDED || c->link))) return c->link ? HIVE_OK : HIVE_ECLOSED;
+    hive__replay *rp = ln ? hive__replay_lane(&c->rp, ln) : &c->rp;
     size_t len = 0;
     for (int i = 0; i < n; i++) len += plens[i];
     /* (A compressed body was checked against the peer's limit before:
@@ -513,33 +525,39 @@ int hive__ep_send_frame_v(hive__ep *ep, hive__conn *c, uint32_t pid, const void 
             pieces[np] = parts[i];
             lens[np++] = plens[i];
         }
-    if (!c->link) return hive__replay_push(&c->rp, pieces, lens, np) == HIVE_OK ? HIVE_OK : HIVE_ENOMEM;
+    if (keep_only) {
+        /* Held: never push out a frame the peer still needs (it would
+         * never be sent); the game hears "full" instead. */
+        if (c->link && rp->pool && *rp->pool + hn + len > rp->max) return HIVE_EFULL;
+        return hive__replay_push(rp, pieces, lens, np) == HIVE_OK ? HIVE_OK : HIVE_ENOMEM;
+    }
     int rc = sendq_admit(ep, c, hn + len);
     if (rc < 0) return rc;
     rc = ep->tr->vt->send(ep->tr, c->link, pieces, lens, np, dlv);
     if (rc == HIVE_OK) {
         if (counted) {
-            if (np <= 2) hive__replay_push2(&c->rp, hdr, hn, np == 2 ? pieces[1] : NULL, np == 2 ? lens[1] : 0);
-            else hive__replay_push(&c->rp, pieces, lens, np);
+            if (np <= 2) hive__replay_push2(rp, hdr, hn, np == 2 ? pieces[1] : NULL, np == 2 ? lens[1] : 0);
+            else hive__replay_push(rp, pieces, lens, np);
         }
         sendq_check(ep, c);
         c->last_tx = ep->now;
         HIVE__CSTAT_BUMP(c, st_frames_out, 1);
         HIVE__CSTAT_BUMP(c, st_bytes_out, hn + len);
-        if (dlv != HIVE__DLV_RELIABLE) c->unrel_out++;
+        if (HIVE__KIND(dlv) != HIVE__DLV_RELIABLE) c->unrel_out++;
         HIVE__STAT_BUMP(ep, frames_out, 1);
         HIVE__STAT_BUMP(ep, bytes_out, hn + len);
     }
     return rc;
 }
 
-/* Sends the n frames gathered in pieces/lens (total bytes) as one. */
-static int replay_batch(hive__ep *ep, hive__conn *c, const void **pieces, const size_t *lens, int n, size_t total)
+/* Sends the n frames gathered in pieces/lens (total bytes) as one, on lane ln. */
+static int replay_batch(hive__ep *ep, hive__conn *c, int ln, const void **pieces, const size_t *lens, int n,
+                        size_t total)
 {
     if (!n) return HIVE_OK;
     int rc = sendq_admit(ep, c, total);
     if (rc < 0) return rc;
-    rc = ep->tr->vt->send(ep->tr, c->link, pieces, lens, n, true);
+    rc = ep->tr->vt->send(ep->tr, c->link, pieces, lens, n, HIVE__WITH_LANE(HIVE__DLV_RELIABLE, ln));
     if (rc < 0) return rc;
     HIVE__CSTAT_BUMP(c, st_frames_out, (uint64_t)n);
     HIVE__CSTAT_BUMP(c, st_bytes_out, total);
@@ -548,8 +566,33 @@ static int replay_batch(hive__ep *ep, hive__conn *c, const void **pieces, const 
     return HIVE_OK;
 }
 
-int hive__ep_replay(hive__ep *ep, hive__conn *c, uint64_t after)
+static int replay_lane(hive__ep *ep, hive__conn *c, int ln);
+
+int hive__ep_replay(hive__ep *ep, hive__conn *c, int from, int to)
 {
+    if (to > hive__replay_nlanes(&c->rp)) to = hive__replay_nlanes(&c->rp);
+    for (int ln = from; ln < to; ln++) {
+        int rc = replay_lane(ep, c, ln);
+        if (rc < 0) return rc;
+    }
+    c->last_tx = ep->now;
+    return HIVE_OK;
+}
+
+void hive__ep_lanes_release(hive__ep *ep, hive__conn *c)
+{
+    c->lanes_held = false;
+    int rc = hive__ep_replay(ep, c, 1, HIVE__LANES_MAX);
+    if (rc < 0)
+        hive__ep_close(ep, c, rc == HIVE_EFULL ? HIVE_CLOSE_SLOW_CONSUMER : HIVE_CLOSE_NO_MEMORY,
+                       "the replay did not fit", false, HIVE__CLOSE_FRAME, false);
+}
+
+/* Sends again what lane ln kept past the peer's acknowledgement. */
+static int replay_lane(hive__ep *ep, hive__conn *c, int ln)
+{
+    hive__replay *r = hive__replay_lane(&c->rp, ln);
+    uint64_t after = r->acked;
     /* Whole frames go a packet's worth at a time (ep.h): a replay is a
      * burst of many, often small, frames, and each send is a packet the
      * network may lose, so fewer sends leave fewer chances for one loss
@@ -559,10 +602,10 @@ int hive__ep_replay(hive__ep *ep, hive__conn *c, uint64_t after)
     int np = 0, rc;
     hive__replay_cur cur = { 0 };
     const uint8_t *p;
-    while (hive__replay_next(&c->rp, &cur, &p, &n)) {
+    while (hive__replay_next(r, &cur, &p, &n)) {
         if (cur.seq <= after) continue;
         if (np == HIVE__REPLAY_BATCH_FRAMES || (np && total + n > HIVE__REPLAY_BATCH_BYTES)) {
-            if ((rc = replay_batch(ep, c, pieces, lens, np, total)) < 0) return rc;
+            if ((rc = replay_batch(ep, c, ln, pieces, lens, np, total)) < 0) return rc;
             np = 0;
             total = 0;
         }
@@ -570,17 +613,25 @@ int hive__ep_replay(hive__ep *ep, hive__conn *c, uint64_t after)
         lens[np++] = n;
         total += n;
     }
-    if ((rc = replay_batch(ep, c, pieces, lens, np, total)) < 0) return rc;
-    c->last_tx = ep->now;
-    return HIVE_OK;
+    return replay_batch(ep, c, ln, pieces, lens, np, total);
 }
 
 void hive__ep_send_ack(hive__ep *ep, hive__conn *c)
 {
     hive_msg m;
     hive_msg_init(&m);
-    if (hive_msg_uint(&m, c->rp.recv) == 0 && hive__ep_send_msg(ep, c, HIVE__PID_ACK, &m) == HIVE_OK) {
-        c->rp.ack_sent = c->rp.recv;
+    /* One lane: the count. More: every lane's count, lane 0 first. */
+    int nl = hive__replay_nlanes(&c->rp), rc = 0;
+    if (nl == 1) rc = hive_msg_uint(&m, c->rp.recv);
+    else {
+        rc = hive_msg_array(&m, (uint32_t)nl);
+        for (int ln = 0; ln < nl && rc == 0; ln++) rc = hive_msg_uint(&m, hive__replay_lane(&c->rp, ln)->recv);
+    }
+    if (rc == 0 && hive__ep_send_msg(ep, c, HIVE__PID_ACK, &m) == HIVE_OK) {
+        for (int ln = 0; ln < nl; ln++) {
+            hive__replay *r = hive__replay_lane(&c->rp, ln);
+            r->ack_sent = r->recv;
+        }
         c->rp.recv_unacked = 0;
         c->rp.ack_at = ep->now;
     }
@@ -593,6 +644,7 @@ int hive__ep_bcast_init_z(hive__bcast *b, uint32_t pid, const void *body, size_t
     int rc = hive__ep_bcast_init(b, pid, body, len, dlv);
     if (rc < 0) return rc;
     b->hn = hive__frame_header(b->hdr, pid, (uint8_t)((b->counted ? HIVE__FLAG_SEQ : 0) | HIVE__FLAG_COMPRESSED), len);
+    b->compressed = true;
     if (!b->hn) return HIVE_ETOOBIG;
     uint8_t tmp[HIVE__VARINT_MAX];
     b->need = hive__varint_encode(pid, tmp) + 1 + raw_len;   /* what the peer will hold */
@@ -604,19 +656,28 @@ int hive__ep_bcast_init(hive__bcast *b, uint32_t pid, const void *body, size_t l
     memset(b, 0, sizeof *b);
     uint8_t tmp[HIVE__VARINT_MAX];
     size_t pidlen = hive__varint_encode(pid, tmp);
-    b->counted = dlv == HIVE__DLV_RELIABLE && pid >= HIVE_PID_USER_MIN;
+    b->counted = HIVE__KIND(dlv) == HIVE__DLV_RELIABLE && pid >= HIVE_PID_USER_MIN;
     b->hn = hive__frame_header(b->hdr, pid, b->counted ? HIVE__FLAG_SEQ : 0, len);
     if (!pidlen || !b->hn) return HIVE_ETOOBIG;
     b->body = body;
     b->len = len;
     b->need = pidlen + 1 + len;
     b->dlv = dlv;
+    b->pid = pid;
     return HIVE_OK;
 }
 
 int hive__ep_bcast_send(hive__ep *ep, hive__conn *c, hive__bcast *b)
 {
     if (b->need > c->peer_max_frame) return HIVE_ETOOBIG;
+    /* A connection without the broadcast's lane, or whose lanes wait
+     * after a resume, sends it as a frame of its own. */
+    int ln = HIVE__LANE(b->dlv);
+    if (ln && (ln >= hive__replay_nlanes(&c->rp) || c->lanes_held || !c->link)) {
+        const void *parts[1] = { b->body };
+        return hive__ep_send_frame_v(ep, c, b->pid, parts, &b->len, b->len ? 1 : 0, b->dlv,
+                                     b->compressed ? HIVE__FLAG_COMPRESSED : 0);
+    }
     if (!c->link) {
         if (!b->counted || c->state != HIVE__C_SUSPENDED) return HIVE_ECLOSED;
         const void *pieces[2] = { b->hdr, b->body };
@@ -636,12 +697,12 @@ int hive__ep_bcast_send(hive__ep *ep, hive__conn *c, hive__bcast *b)
     rc = b->shared ? tr->vt->send_shared(tr, c->link, b->shared)
                    : tr->vt->send(tr, c->link, pieces, lens, np, b->dlv);
     if (rc == HIVE_OK) {
-        if (b->counted) hive__replay_push2(&c->rp, b->hdr, b->hn, b->body, b->len);
+        if (b->counted) hive__replay_push2(ln ? hive__replay_lane(&c->rp, ln) : &c->rp, b->hdr, b->hn, b->body, b->len);
         sendq_check(ep, c);
         c->last_tx = ep->now;
         b->frames++;
         b->bytes += b->hn + b->len;
-        if (b->dlv != HIVE__DLV_RELIABLE) c->unrel_out++;
+        if (HIVE__KIND(b->dlv) != HIVE__DLV_RELIABLE) c->unrel_out++;
         HIVE__CSTAT_BUMP(c, st_frames_out, 1);
         HIVE__CSTAT_BUMP(c, st_bytes_out, b->hn + b->len);
     }

@@ -338,6 +338,8 @@ typedef struct hive__bcast {
     size_t len;
     size_t need;          /* the length field: at most the peer's max_frame */
     int dlv;
+    uint32_t pid;
+    bool compressed;      /* the body is compressed (FLAG_COMPRESSED) */
     bool counted;         /* a reliable user frame: counted, kept for a resume */
     bool tried;           /* ->share was asked (once, at the first send) */
     void *shared;         /* the transport's buffer, or NULL: ->send per link */
@@ -469,14 +471,19 @@ void hive__ep_rtt_sample(hive__ep *ep, hive__conn *c, const uint8_t *body, size_
 void hive__ep_loss_sample(hive__ep *ep, hive__conn *c, const uint8_t *body, size_t len);
 /* Sends c's acknowledgement of what it received (an ack frame). */
 void hive__ep_send_ack(hive__ep *ep, hive__conn *c);
-/* After a resume: sends again every kept frame after `after`, in order,
+/* After a resume: sends again every kept frame the peer has not
+ * acknowledged (the resume's counts are acknowledgements), lane by lane
+ * for lanes from..to-1 (to is capped at the session's lanes), in order,
  * several whole frames to a send: up to HIVE__REPLAY_BATCH_FRAMES of them
  * and HIVE__REPLAY_BATCH_BYTES (a larger frame goes alone), under ENet's
  * coalescing limit, so that each send is one packet (docs/PROTOCOL.md,
  * "enet://"). HIVE_OK, or the send's error (the caller closes). */
 #define HIVE__REPLAY_BATCH_FRAMES 128
 #define HIVE__REPLAY_BATCH_BYTES  1200u
-int  hive__ep_replay(hive__ep *ep, hive__conn *c, uint64_t after);
+int  hive__ep_replay(hive__ep *ep, hive__conn *c, int from, int to);
+/* The peer has read resumed: the lanes past 0 held since the resume
+ * (conn.h lanes_held) send what they kept. Closes c when that fails. */
+void hive__ep_lanes_release(hive__ep *ep, hive__conn *c);
 /* The stats_interval_ms field of a config: 0 takes the default, -1 is
  * off, the rest must be within the limits. HIVE_OK or HIVE_EINVAL (recorded). */
 int hive__ep_stats_interval(hive__ep *ep, const char *what, int32_t *v);
@@ -498,6 +505,8 @@ void hive__ep_stats(const hive__ep *ep, hive_net_stats *out);
 void hive__ep_transport_cb(hive__ep *ep, hive__transport_cb *cb);
 
 /* A new connection on link (state st), put on the list. NULL: no memory. */
+/* The lanes a link carries (1..HIVE__LANES_MAX; 1 when the transport has none). */
+int hive__ep_link_lanes(hive__ep *ep, hive__link *link);
 hive__conn *hive__ep_conn_new(hive__ep *ep, hive__link *link, hive__cstate st);
 /* Unlink and free c (its link must be gone); face->forget and ->released. */
 void hive__ep_conn_free(hive__ep *ep, hive__conn *c);

@@ -21,6 +21,7 @@ int hive__ptable_build(hive__ptable **out, hive_registry *reg, bool owns_reg,
         hive__pentry *e = &pt->e[i];
         hive_registry_at(reg, i, &e->name, &e->pid);   /* ascending ids */
         e->delivery = hive_registry_delivery(reg, e->pid);
+        e->channel = (uint8_t)hive_registry_channel(reg, e->pid);
         if (bus && prefix) {
             char name[HIVE_NAME_MAX + 32];
             int n = snprintf(name, sizeof name, "%s%s", prefix, e->name);

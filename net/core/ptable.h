@@ -12,6 +12,7 @@
 typedef struct hive__pentry {
     uint32_t pid;
     hive_delivery delivery;
+    uint8_t channel;           /* its lane (transport.h LANES), as registered */
     hive_event_id ev;          /* per-packet recv event, 0 when none */
     const char *name;          /* owned by the registry */
     const struct hive__shape *shape;   /* its declared shape (net/core/shape.h), or NULL */

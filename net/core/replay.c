@@ -2,6 +2,7 @@
 #include "events/internal.h"
 #include "hive/common.h"
 #include "net/core/replay.h"
+#include "net/wire/handshake.h"
 
 #include <string.h>
 
@@ -29,6 +30,7 @@ static void drop_front(hive__replay *r)
     size_t n = entry_len(b->data + r->off);
     r->off += ENTRY_HDR + n;
     r->bytes -= n;
+    if (r->pool) *r->pool -= n;
     r->first++;
     if (r->off < b->len) return;
     r->off = 0;
@@ -54,6 +56,7 @@ static void free_all(hive__replay *r)
     hive__free(r->spare);
     r->head = r->tail = r->spare = NULL;
     r->off = 0;
+    if (r->pool) *r->pool -= r->bytes;
     r->bytes = 0;
 }
 
@@ -110,9 +113,15 @@ int hive__replay_push(hive__replay *r, const void *const *pieces, const size_t *
         clear(r, seq + 1);
         return HIVE_OK;
     }
-    while (!empty(r) && r->bytes + total > r->max) {
+    size_t *held = r->pool ? r->pool : &r->bytes;   /* lanes 1.. share one bound */
+    while (!empty(r) && *held + total > r->max) {
         if (r->first > r->lost_upto) r->lost_upto = r->first;
         drop_front(r);
+    }
+    if (*held + total > r->max) {   /* other lanes hold the room */
+        r->lost_upto = seq;
+        clear(r, seq + 1);
+        return HIVE_OK;
     }
     if (empty(r)) r->first = seq;
     size_t need = ENTRY_HDR + total;
@@ -131,6 +140,7 @@ int hive__replay_push(hive__replay *r, const void *const *pieces, const size_t *
     }
     r->tail->len += need;
     r->bytes += total;
+    if (r->pool) *r->pool += total;
     return HIVE_OK;
 }
 
@@ -179,6 +189,76 @@ bool hive__replay_next(const hive__replay *r, hive__replay_cur *cur, const uint8
 
 void hive__replay_free(hive__replay *r)
 {
+    if (r->lx) {
+        for (int i = 0; i < r->lx->n; i++) free_all(&r->lx->r[i]);
+        hive__free(r->lx);
+    }
     free_all(r);
     memset(r, 0, sizeof *r);
+}
+
+int hive__replay_lanes(hive__replay *r, int lanes)
+{
+    if (lanes <= 1 || r->lx) return HIVE_OK;
+    if (lanes > HIVE_CHANNELS_MAX) lanes = HIVE_CHANNELS_MAX;
+    hive__lanes *lx = hive__calloc(1, sizeof *lx + (size_t)(lanes - 1) * sizeof lx->r[0]);
+    if (!lx) return HIVE_ENOMEM;
+    lx->n = lanes - 1;
+    for (int i = 0; i < lx->n; i++) {
+        lx->r[i].max = r->max;
+        lx->r[i].pool = &lx->pool;
+    }
+    r->lx = lx;
+    return HIVE_OK;
+}
+
+uint64_t hive__replay_unacked(const hive__replay *r)
+{
+    uint64_t n = r->sent - r->acked;
+    for (int i = 0; r->lx && i < r->lx->n; i++) n += r->lx->r[i].sent - r->lx->r[i].acked;
+    return n;
+}
+
+bool hive__replay_ack_owed(const hive__replay *r)
+{
+    if (r->recv != r->ack_sent) return true;
+    for (int i = 0; r->lx && i < r->lx->n; i++)
+        if (r->lx->r[i].recv != r->lx->r[i].ack_sent) return true;
+    return false;
+}
+
+bool hive__replay_whole(const hive__replay *r)
+{
+    if (r->lost_upto > r->acked) return false;
+    for (int i = 0; r->lx && i < r->lx->n; i++)
+        if (r->lx->r[i].lost_upto > r->lx->r[i].acked) return false;
+    return true;
+}
+
+int hive__replay_ack_all(hive__replay *r, uint64_t n0, const hive__lanecounts *more)
+{
+    int extra = r->lx ? r->lx->n : 0;
+    if (more->n && more->n != extra) return HIVE_EPROTO;
+    /* All checked before any applies: a broken ack changes nothing. */
+    if (n0 < r->acked || n0 > r->sent) return HIVE_EPROTO;
+    for (int i = 0; i < more->n; i++)
+        if (more->v[i] < r->lx->r[i].acked || more->v[i] > r->lx->r[i].sent) return HIVE_EPROTO;
+    hive__replay_ack(r, n0);
+    for (int i = 0; i < more->n; i++) hive__replay_ack(&r->lx->r[i], more->v[i]);
+    return HIVE_OK;
+}
+
+bool hive__replay_covers_all(const hive__replay *r, uint64_t n0, const hive__lanecounts *more)
+{
+    int extra = r->lx ? r->lx->n : 0;
+    if (more->n != extra || !hive__replay_covers(r, n0)) return false;
+    for (int i = 0; i < extra; i++)
+        if (!hive__replay_covers(&r->lx->r[i], more->v[i])) return false;
+    return true;
+}
+
+void hive__replay_recv_lanes(const hive__replay *r, hive__lanecounts *more)
+{
+    more->n = (uint8_t)(r->lx ? r->lx->n : 0);
+    for (int i = 0; i < more->n; i++) more->v[i] = r->lx->r[i].recv;
 }

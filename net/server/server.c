@@ -136,6 +136,15 @@ int hive_server_register(hive_server *s, const char *name, uint32_t id, hive_del
     return rc;
 }
 
+int hive_server_set_channel(hive_server *s, const char *name, unsigned channel)
+{
+    if (!s || !name) return HIVE_EINVAL;
+    if (s->started_once || get_st(s) == HIVE__S_SHUT) return HIVE_ESTATE;
+    int id = hive_registry_id(s->reg, name);
+    if (id < 0) return id;
+    return hive_registry_set_channel(s->reg, (uint32_t)id, channel);
+}
+
 int hive_server_shape(hive_server *s, const char *name, const hive_shape_field *fields, size_t n,
                       hive_shape_policy policy)
 {
@@ -227,7 +236,9 @@ int hive_server_start(hive_server *s)
         for (size_t i = 0; i < pt->n; i++)
             if (pt->e[i].ev > 0) s->ep.any_pe_ids = true;
     }
-    /* The registry is settled: subscriptions to packets it lacks. */
+    /* The registry is settled: links get a lane per channel it uses. */
+    if (s->ep.tr->vt->offer_lanes) s->ep.tr->vt->offer_lanes(s->ep.tr, (int)hive_registry_channels(s->reg));
+    /* Subscriptions to packets it lacks. */
     s->ep.names_checked = 0;
     if (hive__ep_check_names(&s->ep) > 0 && s->cfg.strict_names) return HIVE_ENOENT;
     s->started_once = true;

@@ -138,6 +138,12 @@ static void on_hello(hive_server *s, hive__conn *c, hive__act *act)
     c->zstd = h->zstd && s->ep.zmin;
     /* Pieces likewise (LARGE MESSAGES): for the whole session. */
     c->pieces = h->pieces && !s->ep.no_pieces;
+    /* The session counts each lane its link has, for good (a resume
+     * needs a link with as many). */
+    if (hive__replay_lanes(&c->rp, c->lanes) < 0) {
+        reject(s, c, HIVE_CLOSE_NO_MEMORY, NULL);
+        return;
+    }
 
     hive_msg m;
     hive_msg_init(&m);
@@ -237,7 +243,12 @@ static void on_resume(hive_server *s, hive__conn *p, hive__act *act)
         reject(s, p, HIVE_CLOSE_SESSION_INVALID, "the certificate differs from the session's");
         return;
     }
-    if (!hive__replay_covers(&old->rp, r->recv)) {
+    if (p->lanes < hive__replay_nlanes(&old->rp)) {
+        HIVE__STAT_ADD(ep, resumes_refused, 1);
+        reject(s, p, HIVE_CLOSE_SESSION_INVALID, "the new link carries fewer channels than the session uses");
+        return;
+    }
+    if (!hive__replay_covers_all(&old->rp, r->recv, &r->recv_lanes)) {
         /* The frames the client still needs are gone: this session can
          * never be resumed. Both ends say so. */
         HIVE__STAT_ADD(ep, resumes_refused, 1);
@@ -283,7 +294,8 @@ static void on_resume(hive_server *s, hive__conn *p, hive__act *act)
         old->prev_live = true;
         memcpy(old->token, next, sizeof next);
     }
-    hive__replay_ack(&old->rp, r->recv);
+    hive__replay_ack_all(&old->rp, r->recv, &r->recv_lanes);   /* covers_all checked it */
+    old->lanes = p->lanes;
     bool first = !old->opened;   /* the resume stands in for the ready */
     hive__ep_conn_state(old, HIVE__C_OPEN, ep->now);
     uint32_t resumes = __atomic_add_fetch(&old->resumes, 1, __ATOMIC_RELAXED);
@@ -294,10 +306,15 @@ static void on_resume(hive_server *s, hive__conn *p, hive__act *act)
     p->close_deadline = ep->now;
     hive_msg m;
     hive_msg_init(&m);
-    int rc = hive__resumed_pack(&m, old->cid, old->token, old->rp.recv);
+    hive__lanecounts more;
+    hive__replay_recv_lanes(&old->rp, &more);
+    int rc = hive__resumed_pack(&m, old->cid, old->token, old->rp.recv, &more);
     if (rc == 0) rc = hive__ep_send_msg(ep, old, HIVE__PID_RESUMED, &m);
     hive_msg_free(&m);
-    if (rc == 0) rc = hive__ep_replay(ep, old, r->recv);
+    /* Lane 0 follows resumed at once; the other lanes could overtake it,
+     * so they wait for the client's first frame (conn.h lanes_held). */
+    if (rc == 0) rc = hive__ep_replay(ep, old, 0, 1);
+    old->lanes_held = hive__replay_nlanes(&old->rp) > 1;
     if (rc != 0) {
         hive__ep_close(ep, old, rc == HIVE_EFULL ? HIVE_CLOSE_SLOW_CONSUMER : HIVE_CLOSE_NO_MEMORY,
                        "the replay did not fit", false, HIVE__CLOSE_FRAME, false);
@@ -307,7 +324,7 @@ static void on_resume(hive_server *s, hive__conn *p, hive__act *act)
      * sends follows them on the link. */
     if (first) emit_handshake(s, old, old->subject);
     hive_field f[] = { HIVE_PTR("server", s), HIVE_INT("cid", old->cid), HIVE_STR("addr", old->addr),
-                       HIVE_INT("resumes", resumes), HIVE_INT("replayed", (int64_t)(old->rp.sent - r->recv)) };
+                       HIVE_INT("resumes", resumes), HIVE_INT("replayed", (int64_t)hive__replay_unacked(&old->rp)) };
     hive__ep_emit(ep, ep->ev[HIVE__EV_RESUMED], f, 5);
 }
 

@@ -2,7 +2,11 @@
  * transport_enet.c - the ENet (UDP) transport: `enet://host:port`.
  *
  * Channel 0 is reliable-ordered, channel 1 unreliable: sequenced, or
- * unsequenced for unordered frames (HIVE__DLV_UNORDERED). Frames
+ * unsequenced for unordered frames (HIVE__DLV_UNORDERED). A link with
+ * more lanes (transport.h LANES) has two ENet channels per lane: 2k
+ * reliable, 2k+1 unreliable, so lane 0 is channels 0 and 1 as before and
+ * a peer that knows no lanes (it asks for two channels) still speaks
+ * with us. Frames
  * queued on a link between two flushes are coalesced into one ENet packet
  * per kind of delivery, up to about one MTU, because ENet's cost is per packet
  * (allocation, command, acknowledgement), not per byte: sixty-four-byte
@@ -111,15 +115,22 @@ static void enet_unref(void)
 
 enum { SLOT_REL, SLOT_SEQ, SLOT_UNORD, SLOTS };
 
-typedef struct elink {
-    hive__link base;              /* first: the core sees a hive__link */
-    ENetPeer *peer;
-    /* Per slot (SLOT_*: reliable, sequenced, unordered; the last two both
-     * on channel 1, unordered ones with ENET_PACKET_FLAG_UNSEQUENCED): */
+/* One lane's coalescing. Per slot (SLOT_*: reliable, sequenced,
+ * unordered; the last two both on the lane's unreliable channel,
+ * unordered ones with ENET_PACKET_FLAG_UNSEQUENCED): */
+typedef struct eslots {
     ENetPacket *shared[SLOTS];          /* a broadcast's packet (e_share), handed
                                            to ENet before pend[] */
     ENetPacket *pend[SLOTS];            /* coalescing packet */
     size_t used[SLOTS];
+} eslots;
+
+typedef struct elink {
+    hive__link base;              /* first: the core sees a hive__link */
+    ENetPeer *peer;
+    eslots s0;                    /* lane 0 */
+    eslots *sx;                   /* lanes 1..lanes-1, made at the first send on one */
+    uint8_t lanes;                /* what the connect agreed: peer->channelCount / 2 */
     struct elink *next_dirty;
     bool dirty;
     bool up;                      /* the core has heard of the connect */
@@ -146,7 +157,7 @@ typedef struct stashed {
         enet_uint32 data;         /* DISCONNECT: ENet's disconnect data */
     } u;
     uint8_t type;                 /* ENetEventType */
-    uint8_t channel;
+    uint16_t channel;             /* as cb.data reports it (with its lane) */
 } stashed;
 
 typedef struct etransport {
@@ -169,6 +180,7 @@ typedef struct etransport {
     uint64_t round;               /* bumped whenever ENet may have sent, freed or
                                      acknowledged commands (e_queued); starts at 1 */
     uint64_t round_ns;            /* when it was last bumped */
+    int lanes_offered;            /* listening: e_offer_lanes' n, 0: one */
 } etransport;
 
 static etransport *E(hive__transport *t) { return (etransport *)t; }
@@ -187,15 +199,37 @@ static void packet_release(ENetPacket *p)
     if (--p->referenceCount == 0) enet_packet_destroy(p);
 }
 
-static void link_drop_pending(elink *l)
+/* Lane ln's slots; lanes past 0 exist once something was sent on them. */
+static eslots *lane_slots(elink *l, int ln)
+{
+    return ln == 0 ? &l->s0 : l->sx ? &l->sx[ln - 1] : NULL;
+}
+
+static void slots_drop(eslots *e)
 {
     for (int ch = 0; ch < SLOTS; ch++) {
-        if (l->shared[ch]) packet_release(l->shared[ch]);
-        l->shared[ch] = NULL;
-        if (l->pend[ch]) enet_packet_destroy(l->pend[ch]);
-        l->pend[ch] = NULL;
-        l->used[ch] = 0;
+        if (e->shared[ch]) packet_release(e->shared[ch]);
+        e->shared[ch] = NULL;
+        if (e->pend[ch]) enet_packet_destroy(e->pend[ch]);
+        e->pend[ch] = NULL;
+        e->used[ch] = 0;
     }
+}
+
+static void link_drop_pending(elink *l)
+{
+    slots_drop(&l->s0);
+    if (l->sx) {
+        for (int ln = 1; ln < l->lanes; ln++) slots_drop(&l->sx[ln - 1]);
+        hive__free(l->sx);
+        l->sx = NULL;
+    }
+}
+
+static void link_release(elink *l)
+{
+    hive__free(l->sx);
+    hive__free(l);
 }
 
 /* Removes l from the dirty list (rare: only on abort/disconnect). */
@@ -222,7 +256,7 @@ static void link_free(etransport *et, elink *l)
         l->dead = true;
         return;
     }
-    hive__free(l);
+    link_release(l);
 }
 
 /* A send's slot and its packets' flags. Unordered frames go on channel 1
@@ -239,22 +273,23 @@ static enet_uint32 slot_flags(int slot)
          : ENET_PACKET_FLAG_UNRELIABLE_FRAGMENT;
 }
 
-static void flush_channel(elink *l, int ch)
+static void flush_channel(elink *l, int ln, int ch)
 {
-    enet_uint8 ech = ch == SLOT_REL ? HIVE__CHANNEL_RELIABLE : HIVE__CHANNEL_UNRELIABLE;
-    ENetPacket *sp = l->shared[ch];
+    eslots *e = lane_slots(l, ln);
+    enet_uint8 ech = (enet_uint8)(2 * ln + (ch == SLOT_REL ? HIVE__CHANNEL_RELIABLE : HIVE__CHANNEL_UNRELIABLE));
+    ENetPacket *sp = e->shared[ch];
     if (sp) {
         /* On failure (the peer is going) ENet took no reference and the
          * frames are lost with the link, as a coalesced packet's are. */
-        l->shared[ch] = NULL;
+        e->shared[ch] = NULL;
         if (enet_peer_send(l->peer, ech, sp) == 0) l->q_added += sp->dataLength + ENET_CMD_COST;
         packet_release(sp);
     }
-    ENetPacket *p = l->pend[ch];
+    ENetPacket *p = e->pend[ch];
     if (!p) return;
-    l->pend[ch] = NULL;
-    p->dataLength = l->used[ch];      /* the packet was allocated at capacity */
-    l->used[ch] = 0;
+    e->pend[ch] = NULL;
+    p->dataLength = e->used[ch];      /* the packet was allocated at capacity */
+    e->used[ch] = 0;
     size_t len = p->dataLength;
     if (enet_peer_send(l->peer, ech, p) < 0) enet_packet_destroy(p);
     else l->q_added += len + ENET_CMD_COST;
@@ -266,9 +301,12 @@ static void flush_link(elink *l)
         link_drop_pending(l);
         return;
     }
-    flush_channel(l, SLOT_REL);
-    flush_channel(l, SLOT_SEQ);
-    flush_channel(l, SLOT_UNORD);
+    int lanes = l->sx ? l->lanes : 1;
+    for (int ln = 0; ln < lanes; ln++) {
+        flush_channel(l, ln, SLOT_REL);
+        flush_channel(l, ln, SLOT_SEQ);
+        flush_channel(l, ln, SLOT_UNORD);
+    }
 }
 
 static void format_peer(const ENetAddress *a, char *buf, size_t n)
@@ -332,6 +370,13 @@ static void stash_pop(etransport *et, stashed *out)
     if (out->type == ENET_EVENT_TYPE_RECEIVE) et->stash_bytes -= out->u.packet->dataLength;
 }
 
+/* The lanes a connected peer has: two ENet channels each. */
+static uint8_t peer_lanes(const ENetPeer *p)
+{
+    size_t n = p->channelCount / 2;
+    return (uint8_t)(n < 1 ? 1 : n > HIVE__LANES_MAX ? HIVE__LANES_MAX : n);
+}
+
 /*
  * Does ENet's side of an event at once and turns it into *s, which names
  * the link instead of the peer: a connect makes the link (the core hears
@@ -343,16 +388,24 @@ static bool take(etransport *et, ENetEvent *ev, stashed *s)
     elink *l = ev->peer ? ev->peer->data : NULL;
     memset(s, 0, sizeof *s);
     s->type = (uint8_t)ev->type;
-    s->channel = ev->channelID;
-    if (ev->type == ENET_EVENT_TYPE_RECEIVE && ev->channelID == HIVE__CHANNEL_UNRELIABLE && ev->packet &&
+    /* ENet channel 2k + 1 is lane k's unreliable one; an unsequenced
+     * packet there is unordered (transport.h: unreliable, never
+     * sequenced). */
+    int kind = ev->channelID & 1 ? HIVE__CHANNEL_UNRELIABLE : HIVE__CHANNEL_RELIABLE;
+    if (ev->type == ENET_EVENT_TYPE_RECEIVE && kind == HIVE__CHANNEL_UNRELIABLE && ev->packet &&
         (ev->packet->flags & ENET_PACKET_FLAG_UNSEQUENCED))
-        s->channel = HIVE__CHANNEL_UNORDERED;   /* transport.h: unreliable, never sequenced */
+        kind = HIVE__CHANNEL_UNORDERED;
+    s->channel = (uint16_t)HIVE__WITH_LANE(kind, ev->channelID / 2);
     switch (ev->type) {
     case ENET_EVENT_TYPE_CONNECT:
-        if (l) break;                         /* our dial got through */
+        if (l) {                              /* our dial got through */
+            l->lanes = peer_lanes(ev->peer);
+            break;
+        }
         if (!et->listening) { enet_peer_reset(ev->peer); return false; }
         l = link_new(et, ev->peer);
         if (!l) { enet_peer_disconnect_now(ev->peer, ENET_REASON_TAG | HIVE_CLOSE_NO_MEMORY); return false; }
+        l->lanes = peer_lanes(ev->peer);
         s->u.addr = ev->peer->address;
         break;
     case ENET_EVENT_TYPE_RECEIVE:
@@ -419,7 +472,7 @@ static int deliver(etransport *et, stashed *s)
         break;
     }
     if (s->type == ENET_EVENT_TYPE_RECEIVE) enet_packet_destroy(s->u.packet);
-    if (--l->stashed == 0 && l->dead) hive__free(l);
+    if (--l->stashed == 0 && l->dead) link_release(l);
     return n;
 }
 
@@ -538,7 +591,8 @@ static int e_listen(hive__transport *t, const hive__addr *addr)
     if (rc < 0) return rc;
     size_t n = t->opts.max_links ? t->opts.max_links : 64;
     if (n > ENET_PROTOCOL_MAXIMUM_PEER_ID) n = ENET_PROTOCOL_MAXIMUM_PEER_ID;
-    et->host = enet_host_create(&a, n, HIVE__CHANNELS, t->opts.bw_in, t->opts.bw_out);
+    et->host = enet_host_create(&a, n, (size_t)(2 * (et->lanes_offered ? et->lanes_offered : 1)), t->opts.bw_in,
+                                t->opts.bw_out);
     if (!et->host) return HIVE_EIO;
     if (et->host->address.port == 0) {
         ENetAddress got;
@@ -562,11 +616,12 @@ static int e_connect(hive__transport *t, const hive__addr *addr, hive__link **ou
     int rc = resolve(addr, &a);
     if (rc < 0) return rc;
     if (!et->host) {
-        et->host = enet_host_create(NULL, 1, HIVE__CHANNELS, t->opts.bw_in, t->opts.bw_out);
+        et->host = enet_host_create(NULL, 1, 2 * HIVE__LANES_MAX, t->opts.bw_in, t->opts.bw_out);
         if (!et->host) return HIVE_EIO;
         host_limits(et);
     }
-    ENetPeer *p = enet_host_connect(et->host, &a, HIVE__CHANNELS, 0);
+    /* Every lane there is: the server's answer says how many it keeps. */
+    ENetPeer *p = enet_host_connect(et->host, &a, 2 * HIVE__LANES_MAX, 0);
     if (!p) return HIVE_ENOMEM;
     elink *l = link_new(et, p);
     if (!l) { enet_peer_reset(p); return HIVE_ENOMEM; }
@@ -705,26 +760,40 @@ static void mark_dirty(etransport *et, elink *l)
     et->dirty = l;
 }
 
-/* Queues frames in slot ch (SLOT_*). */
+/* Lane ln's slots, made when first needed (NULL: out of memory). A lane
+ * the link does not have is lane 0 (the core never asks for one). */
+static eslots *lane_want(elink *l, int *ln)
+{
+    if (*ln <= 0 || *ln >= l->lanes) {
+        *ln = 0;
+        return &l->s0;
+    }
+    if (!l->sx && !(l->sx = hive__calloc((size_t)l->lanes - 1, sizeof *l->sx))) return NULL;
+    return &l->sx[*ln - 1];
+}
+
+/* Queues frames in lane ln's slot ch (SLOT_*). */
 static int send_slot(hive__transport *t, hive__link *hl, const void *const *pieces,
-                     const size_t *lens, int npieces, int ch)
+                     const size_t *lens, int npieces, int ln, int ch)
 {
     etransport *et = E(t);
     elink *l = (elink *)hl;
     if (l->closing || !l->peer) return HIVE_ECLOSED;
+    eslots *e = lane_want(l, &ln);
+    if (!e) return HIVE_ENOMEM;
     size_t total = 0;
     for (int i = 0; i < npieces; i++) total += lens[i];
-    ENetPacket *p = l->pend[ch];
-    if (p && l->used[ch] + total > p->dataLength) {
+    ENetPacket *p = e->pend[ch];
+    if (p && e->used[ch] + total > p->dataLength) {
         /* Grow by doubling up to the coalescing limit before giving up on
          * coalescing: packets start small (COALESCE_START) so that the
          * common case, one frame per link per flush, stays in malloc's
          * fast path instead of a full-MTU allocation per link. */
-        size_t want = l->used[ch] + total, cap = p->dataLength * 2;
+        size_t want = e->used[ch] + total, cap = p->dataLength * 2;
         if (cap < want) cap = want;
         if (cap > et->coalesce) cap = et->coalesce;
         if (want > cap || enet_packet_resize(p, cap) != 0) {
-            flush_channel(l, ch);
+            flush_channel(l, ln, ch);
             p = NULL;
         }
     }
@@ -733,16 +802,16 @@ static int send_slot(hive__transport *t, hive__link *hl, const void *const *piec
         if (et->base.opts.coalesce_off) cap = total;
         p = enet_packet_create(NULL, cap, slot_flags(ch));
         if (!p) return HIVE_ENOMEM;
-        l->pend[ch] = p;
-        l->used[ch] = 0;
+        e->pend[ch] = p;
+        e->used[ch] = 0;
     }
-    uint8_t *dst = p->data + l->used[ch];
+    uint8_t *dst = p->data + e->used[ch];
     for (int i = 0; i < npieces; i++) {
         memcpy(dst, pieces[i], lens[i]);
         dst += lens[i];
     }
-    l->used[ch] += total;
-    if (et->base.opts.coalesce_off) flush_channel(l, ch);
+    e->used[ch] += total;
+    if (et->base.opts.coalesce_off) flush_channel(l, ln, ch);
     else mark_dirty(et, l);
     return HIVE_OK;
 }
@@ -750,7 +819,7 @@ static int send_slot(hive__transport *t, hive__link *hl, const void *const *piec
 static int e_send(hive__transport *t, hive__link *hl, const void *const *pieces,
                   const size_t *lens, int npieces, int dlv)
 {
-    return send_slot(t, hl, pieces, lens, npieces, dlv_slot(dlv));
+    return send_slot(t, hl, pieces, lens, npieces, HIVE__LANE(dlv), dlv_slot(HIVE__KIND(dlv)));
 }
 
 static void *e_share(hive__transport *t, const void *const *pieces, const size_t *lens,
@@ -759,8 +828,9 @@ static void *e_share(hive__transport *t, const void *const *pieces, const size_t
     (void)t;
     size_t total = 0;
     for (int i = 0; i < npieces; i++) total += lens[i];
-    ENetPacket *p = enet_packet_create(NULL, total, slot_flags(dlv_slot(dlv)));
+    ENetPacket *p = enet_packet_create(NULL, total, slot_flags(dlv_slot(HIVE__KIND(dlv))));
     if (!p) return NULL;
+    p->userData = (void *)(intptr_t)HIVE__LANE(dlv);   /* the lane it goes on */
     uint8_t *dst = p->data;
     for (int i = 0; i < npieces; i++) {
         memcpy(dst, pieces[i], lens[i]);
@@ -777,16 +847,19 @@ static int e_send_shared(hive__transport *t, hive__link *hl, void *shared)
     ENetPacket *sp = shared;
     int ch = (sp->flags & ENET_PACKET_FLAG_RELIABLE) ? SLOT_REL
            : (sp->flags & ENET_PACKET_FLAG_UNSEQUENCED) ? SLOT_UNORD : SLOT_SEQ;
+    int ln = (int)(intptr_t)sp->userData;
     if (l->closing || !l->peer) return HIVE_ECLOSED;
-    if (l->pend[ch] || l->shared[ch] || et->base.opts.coalesce_off) {
+    eslots *e = lane_want(l, &ln);
+    if (!e) return HIVE_ENOMEM;
+    if (e->pend[ch] || e->shared[ch] || et->base.opts.coalesce_off) {
         /* Frames already wait on this channel: this one joins them (one
          * copy, and the link still sends one datagram per flush). */
         const void *pieces[1] = { sp->data };
         size_t lens[1] = { sp->dataLength };
-        return send_slot(t, hl, pieces, lens, 1, ch);
+        return send_slot(t, hl, pieces, lens, 1, ln, ch);
     }
     sp->referenceCount++;         /* the link's, until flush_channel */
-    l->shared[ch] = sp;
+    e->shared[ch] = sp;
     mark_dirty(et, l);
     return HIVE_OK;
 }
@@ -889,9 +962,13 @@ static size_t e_queued(hive__transport *t, hive__link *hl)
     etransport *et = E(t);
     elink *l = (elink *)hl;
     size_t n = 0;
-    for (int ch = 0; ch < SLOTS; ch++) {
-        if (l->pend[ch]) n += l->used[ch] + ENET_CMD_COST;
-        if (l->shared[ch]) n += l->shared[ch]->dataLength + ENET_CMD_COST;
+    int lanes = l->sx ? l->lanes : 1;
+    for (int ln = 0; ln < lanes; ln++) {
+        const eslots *e = lane_slots(l, ln);
+        for (int ch = 0; ch < SLOTS; ch++) {
+            if (e->pend[ch]) n += e->used[ch] + ENET_CMD_COST;
+            if (e->shared[ch]) n += e->shared[ch]->dataLength + ENET_CMD_COST;
+        }
     }
     ENetPeer *p = l->peer;
     if (!p) return n;
@@ -940,7 +1017,7 @@ static void e_destroy(hive__transport *t)
         elink *l = s.link;
         if (s.type == ENET_EVENT_TYPE_RECEIVE) enet_packet_destroy(s.u.packet);
         if (s.type == ENET_EVENT_TYPE_DISCONNECT) l->dead = true;
-        if (--l->stashed == 0 && l->dead) hive__free(l);
+        if (--l->stashed == 0 && l->dead) link_release(l);
     }
     hive__free(et->stash);
     hive__free(et->half);
@@ -952,7 +1029,7 @@ static void e_destroy(hive__transport *t)
                 l->peer = p;
                 link_drop_pending(l);
                 p->data = NULL;
-                hive__free(l);
+                link_release(l);
             }
         }
         enet_host_destroy(et->host);
@@ -960,12 +1037,29 @@ static void e_destroy(hive__transport *t)
     while (et->gone) {
         elink *l = et->gone;
         et->gone = l->next_gone;
-        hive__free(l);
+        link_release(l);
     }
     close(et->wake_rd);
     close(et->wake_wr);
     hive__free(et);
     enet_unref();
+}
+
+static int e_lanes(hive__transport *t, hive__link *hl)
+{
+    (void)t;
+    return ((elink *)hl)->lanes ? ((elink *)hl)->lanes : 1;
+}
+
+/* Links that arrive from now on get n lanes: ENet gives a CONNECT
+ * min(asked, channelLimit) channels. */
+static void e_offer_lanes(hive__transport *t, int n)
+{
+    etransport *et = E(t);
+    if (n < 1) n = 1;
+    if (n > (int)HIVE__LANES_MAX) n = HIVE__LANES_MAX;
+    et->lanes_offered = n;
+    if (et->host) et->host->channelLimit = (size_t)(2 * n);
 }
 
 static const hive__transport_vt g_enet_vt = {
@@ -985,6 +1079,8 @@ static const hive__transport_vt g_enet_vt = {
     .bound_port = e_bound_port,
     .rtt_ms = e_rtt,
     .queued = e_queued,
+    .lanes = e_lanes,
+    .offer_lanes = e_offer_lanes,
     .stats = e_stats,
     .destroy = e_destroy,
 };

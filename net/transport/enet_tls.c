@@ -523,6 +523,7 @@ static int s_send(hive__transport *base, hive__link *link, const void *const *pi
 {
     slink *l = (slink *)link;
     if (l->dead || l->closing || l->failed || !l->inner) return HIVE_ECLOSED;
+    dlv = HIVE__KIND(dlv);   /* one lane (transport.h LANES) */
     size_t total = 0;
     for (int i = 0; i < n; i++) total += lens[i];
     if (dlv == HIVE__DLV_RELIABLE) {

@@ -170,8 +170,8 @@ typedef struct ns_item {
     struct ns_item *next;
     uint64_t due;           /* microseconds, hive_now_ns() / 1000 */
     uint64_t seq;           /* unreliable: order sent (the sequencing rule) */
-    int channel;            /* as cb.data reports it */
-    int dlv;                /* HIVE__DLV_* (stream transports: always reliable) */
+    int channel;            /* as cb.data reports it (with its lane) */
+    int dlv;                /* HIVE__DLV_* with its lane (stream transports: always reliable) */
     size_t n;
     uint8_t data[];
 } ns_item;
@@ -181,7 +181,8 @@ typedef struct ns_dir {
     ns_item *head, *tail;
     size_t bytes;
     uint64_t busy_until;    /* bandwidth: when the last item finished leaving */
-    uint64_t last_rel_due;  /* reliable items never overtake each other */
+    uint64_t last_rel_due[HIVE__LANES_MAX];   /* reliable items of a lane never overtake
+                                                each other (other lanes' may) */
     uint64_t next_seq, last_seq;
     uint64_t un_top, un_bits;   /* unordered: newest seq seen, and the 64 before it */
     uint64_t rng;
@@ -318,7 +319,7 @@ static void schedule(ns *t, ns_dir *d, ns_item *it, uint64_t now)
     uint64_t start = now;
     if (sp->bytes_per_sec) {
         start = d->busy_until > now ? d->busy_until : now;
-        if (it->dlv != HIVE__DLV_RELIABLE && start - now > 1000000u) {
+        if (HIVE__KIND(it->dlv) != HIVE__DLV_RELIABLE && start - now > 1000000u) {
             hive__free(it);
             __atomic_add_fetch(&t->dropped, 1, __ATOMIC_RELAXED);
             return;
@@ -326,13 +327,16 @@ static void schedule(ns *t, ns_dir *d, ns_item *it, uint64_t now)
         start += (uint64_t)((long double)it->n * 1e6L / (long double)sp->bytes_per_sec);
         d->busy_until = start;
     }
-    if (it->dlv == HIVE__DLV_RELIABLE) {
+    if (HIVE__KIND(it->dlv) == HIVE__DLV_RELIABLE) {
         uint64_t rto = 2 * lat + 4 * jit, floor = t->vt.stream ? 200000u : 20000u;
         if (rto < floor) rto = floor;
         for (int tries = 0; tries < 16 && chance(&d->rng, sp->loss_ppm); tries++) delay += rto;
         uint64_t due = start + delay;
-        if (due < d->last_rel_due) due = d->last_rel_due;
-        d->last_rel_due = due;
+        /* A lost reliable item holds up its own lane only, as ENet's
+         * per-channel ordering does. */
+        uint64_t *last = &d->last_rel_due[HIVE__LANE(it->dlv) % HIVE__LANES_MAX];
+        if (due < *last) due = *last;
+        *last = due;
         it->due = due;
         dir_insert(d, it);
         return;
@@ -387,7 +391,7 @@ static int release_out(ns *t, ns_link *l, uint64_t now)
         ns_item *it = l->out.head;
         const void *piece = it->data;
         int rc = t->inner->vt->send(t->inner, l->inner, &piece, &it->n, 1, it->dlv);
-        if ((rc == HIVE_EFULL || rc == HIVE_ENOMEM) && it->dlv == HIVE__DLV_RELIABLE) break;   /* retry next round */
+        if ((rc == HIVE_EFULL || rc == HIVE_ENOMEM) && HIVE__KIND(it->dlv) == HIVE__DLV_RELIABLE) break;   /* retry next round */
         hive__free(dir_pop(&l->out));
         n++;
         if (rc == HIVE_ECLOSED) break;
@@ -409,12 +413,12 @@ static int release_in(ns *t, ns_link *l, uint64_t now)
          * dropped here as the transport itself would drop them. Unordered
          * ones arrive as they come (ENet's unsequenced window drops a
          * second copy; so does this). */
-        if (it->dlv == HIVE__DLV_UNORDERED && dup_seen(&l->in, it->seq)) {
+        if (HIVE__KIND(it->dlv) == HIVE__DLV_UNORDERED && dup_seen(&l->in, it->seq)) {
             hive__free(it);
             __atomic_add_fetch(&t->dropped, 1, __ATOMIC_RELAXED);
             continue;
         }
-        if (it->dlv == HIVE__DLV_SEQUENCED) {
+        if (HIVE__KIND(it->dlv) == HIVE__DLV_SEQUENCED) {
             if (it->seq <= l->in.last_seq) {
                 hive__free(it);
                 __atomic_add_fetch(&t->dropped, 1, __ATOMIC_RELAXED);
@@ -537,9 +541,11 @@ static void on_data(void *core, hive__link *il, const uint8_t *p, size_t n, int 
         t->base.cb.data(t->base.cb.core, &l->base, p, n, channel);
         return;
     }
-    bool reliable = t->vt.stream || channel == HIVE__CHANNEL_RELIABLE;
-    int dlv = reliable ? HIVE__DLV_RELIABLE : channel == HIVE__CHANNEL_UNORDERED ? HIVE__DLV_UNORDERED
-                                                                               : HIVE__DLV_SEQUENCED;
+    bool reliable = t->vt.stream || HIVE__KIND(channel) == HIVE__CHANNEL_RELIABLE;
+    int dlv = HIVE__WITH_LANE(reliable ? HIVE__DLV_RELIABLE
+                              : HIVE__KIND(channel) == HIVE__CHANNEL_UNORDERED ? HIVE__DLV_UNORDERED
+                                                                           : HIVE__DLV_SEQUENCED,
+                              HIVE__LANE(channel));
     if (l->in.bytes + n > HIVE__NETSIM_RECV_MAX) {
         if (reliable) cut(t, l, "netsim: more than 16 MiB waiting to be delivered");
         else __atomic_add_fetch(&t->dropped, 1, __ATOMIC_RELAXED);
@@ -640,8 +646,10 @@ static int ns_send(hive__transport *tt, hive__link *ll, const void *const *piece
         off += lens[i];
     }
     it->n = total;
-    it->channel = dlv == HIVE__DLV_RELIABLE ? HIVE__CHANNEL_RELIABLE
-                : dlv == HIVE__DLV_UNORDERED ? HIVE__CHANNEL_UNORDERED : HIVE__CHANNEL_UNRELIABLE;
+    int kind = HIVE__KIND(dlv);
+    it->channel = HIVE__WITH_LANE(kind == HIVE__DLV_RELIABLE ? HIVE__CHANNEL_RELIABLE
+                                  : kind == HIVE__DLV_UNORDERED ? HIVE__CHANNEL_UNORDERED : HIVE__CHANNEL_UNRELIABLE,
+                                  HIVE__LANE(dlv));
     it->dlv = t->vt.stream ? HIVE__DLV_RELIABLE : dlv;
     uint64_t now = now_us();
     schedule(t, &l->out, it, now);
@@ -715,6 +723,19 @@ static int ns_stats(hive__transport *tt, hive__transport_stats *out)
     return HIVE_OK;
 }
 
+static int ns_lanes(hive__transport *tt, hive__link *ll)
+{
+    hive__transport *in = NS(tt)->inner;
+    ns_link *l = NL(ll);
+    return l->inner && in->vt->lanes ? in->vt->lanes(in, l->inner) : 1;
+}
+
+static void ns_offer_lanes(hive__transport *tt, int n)
+{
+    hive__transport *in = NS(tt)->inner;
+    if (in->vt->offer_lanes) in->vt->offer_lanes(in, n);
+}
+
 static void ns_destroy(hive__transport *tt)
 {
     ns *t = NS(tt);
@@ -749,6 +770,8 @@ int hive__netsim_create(const hive__netsim_spec *spec, const hive__addr *addr,
         .close = ns_close, .abort = ns_abort, .wake = ns_wake,
         .bound_port = ns_bound_port, .rtt_ms = ns_rtt, .peer_subject = ns_subject,
         .queued = ns_queued, .stats = ns_stats, .destroy = ns_destroy,
+        .lanes = t->inner->vt->lanes ? ns_lanes : NULL,
+        .offer_lanes = t->inner->vt->offer_lanes ? ns_offer_lanes : NULL,
     };
     t->base.vt = &t->vt;
     *out = &t->base;

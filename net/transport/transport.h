@@ -72,7 +72,8 @@
 #define HIVE__CHANNEL_UNRELIABLE 1
 #define HIVE__CHANNELS           2
 /* What cb.data reports for an unordered datagram (sent on channel 1
- * unsequenced): unreliable like channel 1, but never sequenced. */
+ * unsequenced): unreliable like channel 1, but never sequenced. With a
+ * lane above the low byte (LANES below), the same three kinds per lane. */
 #define HIVE__CHANNEL_UNORDERED  2
 
 /* How ->send delivers a frame. An int whose 1 and 0 are what `true`
@@ -87,6 +88,23 @@
 #define HIVE__DLV_SEQUENCED 0
 #define HIVE__DLV_RELIABLE  1
 #define HIVE__DLV_UNORDERED 2
+
+/*
+ * LANES: a packet type may choose a channel (hive_registry_set_channel),
+ * called a lane inside Hive so it is not confused with the transport
+ * channel numbers above. Lane k is an ordered stream of its own: its
+ * reliable frames never wait for another lane's (ENet: channel 2k
+ * reliable, channel 2k+1 unreliable). A transport that carries lanes
+ * says how many a link has (->lanes); both ends of a link see the same
+ * number. The lane rides in the bits above the low byte of ->send's dlv
+ * and of cb.data's channel, so a transport without lanes (all but enet)
+ * never sees one (the core sends lane 0 there) and a lane-less value
+ * keeps its meaning.
+ */
+#define HIVE__LANES_MAX        32           /* HIVE_CHANNELS_MAX, hive/registry.h */
+#define HIVE__KIND(v)          ((v) & 0xff) /* dlv: HIVE__DLV_*; channel: HIVE__CHANNEL_* */
+#define HIVE__LANE(v)          ((v) >> 8)
+#define HIVE__WITH_LANE(v, ln) ((v) | ((ln) << 8))
 
 #define HIVE__SCHEME_MAX 16
 #define HIVE__HOST_MAX   256
@@ -258,6 +276,13 @@ typedef struct hive__transport_vt {
      * when the transport's own hard limit is reached; the core treats that
      * as a full queue too. */
     size_t (*queued)(hive__transport *t, hive__link *l);
+    /* Optional: how many lanes a link carries (LANES), known from
+     * cb.accepted / cb.connected on. NULL: one. */
+    int  (*lanes)(hive__transport *t, hive__link *l);
+    /* Optional: a listening transport offers each link that arrives from
+     * now on n lanes (1..HIVE__LANES_MAX; before: one). A dialing side
+     * always asks for HIVE__LANES_MAX and gets what the listener offers. */
+    void (*offer_lanes)(hive__transport *t, int n);
     /* Optional: the transport's own counters. Any thread (the counters are
      * updated with atomics); the core keeps t alive during the call. */
     int  (*stats)(hive__transport *t, hive__transport_stats *out);

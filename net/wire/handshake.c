@@ -50,10 +50,48 @@ int hive__welcome_pack(hive_msg *m, uint32_t cid, uint64_t session, uint32_t hb_
     return hive__registry_pack(reg, &m->pk) ? HIVE_ENOMEM : 0;
 }
 
-int hive__resume_pack(hive_msg *m, const char *app, uint32_t cid, const uint8_t *token, uint64_t recv,
-                      uint32_t max_frame)
+static int lanes_put(hive_msg *m, const char *key, const hive__lanecounts *l)
 {
-    TRY(hive_msg_map(m, 7));
+    TRY(hive_msg_str(m, key));
+    TRY(hive_msg_array(m, l->n));
+    for (int i = 0; i < l->n; i++) TRY(hive_msg_uint(m, l->v[i]));
+    return 0;
+}
+
+static bool has_lanes(const hive__lanecounts *l) { return l && l->n; }
+
+int hive__lanecounts_get(const msgpack_object *map, const char *key, hive__lanecounts *out)
+{
+    memset(out, 0, sizeof *out);
+    const msgpack_object *a = hive_msg_get(map, key);
+    if (!a) return 0;
+    if (a->type != MSGPACK_OBJECT_ARRAY || a->via.array.size > HIVE_CHANNELS_MAX - 1) return HIVE_EPROTO;
+    for (uint32_t i = 0; i < a->via.array.size; i++) {
+        if (a->via.array.ptr[i].type != MSGPACK_OBJECT_POSITIVE_INTEGER) return HIVE_EPROTO;
+        out->v[i] = a->via.array.ptr[i].via.u64;
+    }
+    out->n = (uint8_t)a->via.array.size;
+    return 0;
+}
+
+int hive__lanecounts_obj(const msgpack_object *a, uint64_t *first, hive__lanecounts *out)
+{
+    memset(out, 0, sizeof *out);
+    if (a->type != MSGPACK_OBJECT_ARRAY || a->via.array.size < 1 || a->via.array.size > HIVE_CHANNELS_MAX)
+        return HIVE_EPROTO;
+    for (uint32_t i = 0; i < a->via.array.size; i++)
+        if (a->via.array.ptr[i].type != MSGPACK_OBJECT_POSITIVE_INTEGER) return HIVE_EPROTO;
+    *first = a->via.array.ptr[0].via.u64;
+    for (uint32_t i = 1; i < a->via.array.size; i++) out->v[i - 1] = a->via.array.ptr[i].via.u64;
+    out->n = (uint8_t)(a->via.array.size - 1);
+    return 0;
+}
+
+int hive__resume_pack(hive_msg *m, const char *app, uint32_t cid, const uint8_t *token, uint64_t recv,
+                      const hive__lanecounts *lanes, uint32_t max_frame)
+{
+    TRY(hive_msg_map(m, has_lanes(lanes) ? 8 : 7));
+    if (has_lanes(lanes)) TRY(lanes_put(m, "recv_lanes", lanes));
     TRY(hive_msg_kv_str(m, "magic", HIVE__MAGIC));
     TRY(hive_msg_kv_uint(m, "proto", HIVE_PROTOCOL_VERSION));
     TRY(hive_msg_kv_str(m, "app", app));
@@ -63,18 +101,23 @@ int hive__resume_pack(hive_msg *m, const char *app, uint32_t cid, const uint8_t 
     return hive_msg_kv_uint(m, "max_frame", max_frame);
 }
 
-int hive__resumed_pack(hive_msg *m, uint32_t cid, const uint8_t *token, uint64_t recv)
+int hive__resumed_pack(hive_msg *m, uint32_t cid, const uint8_t *token, uint64_t recv,
+                       const hive__lanecounts *lanes)
 {
-    TRY(hive_msg_map(m, 3));
+    TRY(hive_msg_map(m, has_lanes(lanes) ? 4 : 3));
+    if (has_lanes(lanes)) TRY(lanes_put(m, "recv_lanes", lanes));
     TRY(hive_msg_kv_uint(m, "cid", cid));
     TRY(hive_msg_kv_bin(m, "token", token, HIVE__RESUME_TOKEN));
     return hive_msg_kv_uint(m, "recv", recv);
 }
 
-int hive__close_pack(hive_msg *m, int reason, const char *message, int64_t received)
+int hive__close_pack(hive_msg *m, int reason, const char *message, int64_t received,
+                     const hive__lanecounts *lanes)
 {
-    TRY(hive_msg_map(m, received >= 0 ? 4 : 3));
+    bool more = received >= 0 && has_lanes(lanes);
+    TRY(hive_msg_map(m, (received >= 0 ? 4 : 3) + (more ? 1 : 0)));
     if (received >= 0) TRY(hive_msg_kv_uint(m, "received", (uint64_t)received));
+    if (more) TRY(lanes_put(m, "received_lanes", lanes));
     TRY(hive_msg_kv_uint(m, "reason", (uint64_t)reason));
     TRY(hive_msg_kv_str(m, "name", hive_close_reason_name(reason)));
     size_t n = message ? strlen(message) : 0;
@@ -201,6 +244,7 @@ int hive__resume_parse(const msgpack_object *o, hive__resume_msg *out)
     if (get_u32(o, "cid", &out->cid) || out->cid == 0) return HIVE_CLOSE_BAD_HANDSHAKE;
     if (get_token(o, "token", out->token)) return HIVE_CLOSE_BAD_HANDSHAKE;
     if (hive_msg_get_uint(o, "recv", &out->recv)) return HIVE_CLOSE_BAD_HANDSHAKE;
+    if (hive__lanecounts_get(o, "recv_lanes", &out->recv_lanes)) return HIVE_CLOSE_BAD_HANDSHAKE;
     if (get_u32(o, "max_frame", &out->max_frame) || out->max_frame < HIVE_MIN_MAX_FRAME)
         return HIVE_CLOSE_BAD_HANDSHAKE;
     return 0;
@@ -213,6 +257,7 @@ int hive__resumed_parse(const msgpack_object *o, hive__resumed_msg *out)
     if (get_u32(o, "cid", &out->cid) || out->cid == 0) return HIVE_CLOSE_BAD_HANDSHAKE;
     if (get_token(o, "token", out->token)) return HIVE_CLOSE_BAD_HANDSHAKE;
     if (hive_msg_get_uint(o, "recv", &out->recv)) return HIVE_CLOSE_BAD_HANDSHAKE;
+    if (hive__lanecounts_get(o, "recv_lanes", &out->recv_lanes)) return HIVE_CLOSE_BAD_HANDSHAKE;
     return 0;
 }
 
@@ -273,6 +318,7 @@ int hive__close_parse(const msgpack_object *o, hive__close_msg *out)
     if (hive_msg_get_uint(o, "received", &got) == 0) {
         out->has_received = true;
         out->received = got;
+        if (hive__lanecounts_get(o, "received_lanes", &out->received_lanes)) out->received_lanes.n = 0;
     }
     return 0;
 }

@@ -16,6 +16,23 @@
 #define HIVE__MAGIC           "HIVE"
 #define HIVE__RESUME_TOKEN    16    /* bytes of a resume token (128 bits) */
 
+/* The counted frames of lanes 1..n (docs/PROTOCOL.md "Channels"); lane
+ * 0's count is the message's plain field. n == 0: the session has one
+ * lane. On the wire an array of n uints under its own key, absent when n
+ * is 0, so a peer without lanes reads every message it ever did. */
+typedef struct hive__lanecounts {
+    uint8_t n;
+    uint64_t v[HIVE_CHANNELS_MAX - 1];
+} hive__lanecounts;
+
+/* hive__lanecounts_get - map[key] into *out: absent is n = 0; an array of
+ * at most HIVE_CHANNELS_MAX - 1 unsigned integers; 0, or HIVE_EPROTO
+ * for anything else. */
+int hive__lanecounts_get(const msgpack_object *map, const char *key, hive__lanecounts *out);
+/* hive__lanecounts_obj - an array object (an ack's) into *out: element 0
+ * is lane 0's count (into *first), the rest lanes 1.. ; 0 or HIVE_EPROTO. */
+int hive__lanecounts_obj(const msgpack_object *arr, uint64_t *first, hive__lanecounts *out);
+
 typedef struct hive__hello_msg {
     char app[HIVE__HELLO_STR_MAX + 1];
     char app_version[HIVE__HELLO_STR_MAX + 1];
@@ -33,7 +50,8 @@ typedef struct hive__resume_msg {
     char app[HIVE__HELLO_STR_MAX + 1];
     uint32_t cid;
     uint8_t token[HIVE__RESUME_TOKEN];
-    uint64_t recv;              /* counted frames the client has received */
+    uint64_t recv;              /* counted frames the client has received (lane 0) */
+    hive__lanecounts recv_lanes;   /* ... on lanes 1.. (`recv_lanes`) */
     uint32_t max_frame;
 } hive__resume_msg;
 
@@ -41,7 +59,8 @@ typedef struct hive__resume_msg {
 typedef struct hive__resumed_msg {
     uint32_t cid;
     uint8_t token[HIVE__RESUME_TOKEN];   /* the next resume's token */
-    uint64_t recv;              /* counted frames the server has received */
+    uint64_t recv;              /* counted frames the server has received (lane 0) */
+    hive__lanecounts recv_lanes;   /* ... on lanes 1.. (`recv_lanes`) */
 } hive__resumed_msg;
 
 typedef struct hive__welcome_msg {
@@ -66,6 +85,7 @@ typedef struct hive__close_msg {
     char message[HIVE__CLOSE_MSG_MAX + 1];
     bool has_received;
     uint64_t received;
+    hive__lanecounts received_lanes;   /* `received_lanes`, when valid */
 } hive__close_msg;
 
 /* Encoders: append one body to m. Return 0 or HIVE_ENOMEM. */
@@ -79,12 +99,16 @@ int hive__welcome_pack(hive_msg *m, uint32_t cid, uint64_t session, uint32_t hb_
                        uint32_t hb_timeout_ms, uint32_t max_frame,
                        const char *app_version, const hive_registry *reg,
                        const uint8_t *resume_token, bool zstd, bool pieces);
+/* lanes (resume, resumed, close): the counts of lanes 1.., or NULL. */
 int hive__resume_pack(hive_msg *m, const char *app, uint32_t cid, const uint8_t *token, uint64_t recv,
+                      const hive__lanecounts *lanes,
                       uint32_t max_frame);
-int hive__resumed_pack(hive_msg *m, uint32_t cid, const uint8_t *token, uint64_t recv);
+int hive__resumed_pack(hive_msg *m, uint32_t cid, const uint8_t *token, uint64_t recv,
+                       const hive__lanecounts *lanes);
 /* received: the final acknowledgement, or -1 for none (a reject, or a
  * close before the session opened). */
-int hive__close_pack(hive_msg *m, int reason, const char *message, int64_t received);
+int hive__close_pack(hive_msg *m, int reason, const char *message, int64_t received,
+                     const hive__lanecounts *lanes);
 int hive__ready_pack(hive_msg *m);
 int hive__ping_pack(hive_msg *m, uint64_t t_us, uint64_t unrel_sent);
 

@@ -18,6 +18,7 @@ typedef struct entry {
     char *name;
     uint32_t id;
     uint8_t delivery;
+    uint8_t channel;     /* 0..HIVE_CHANNELS_MAX-1 */
 } entry;
 
 struct hive_registry {
@@ -115,7 +116,7 @@ static int add_n(hive_registry *r, const char *name, size_t len, uint32_t id, ui
     for (size_t k = 0; k < r->n; k++)
         if (r->by_name[k] >= ii) r->by_name[k]++;
     memmove(r->by_id + ii + 1, r->by_id + ii, (r->n - ii) * sizeof *r->by_id);
-    r->by_id[ii] = (entry){ copy, id, delivery };
+    r->by_id[ii] = (entry){ copy, id, delivery, 0 };
     memmove(r->by_name + ni + 1, r->by_name + ni, (r->n - ni) * sizeof *r->by_name);
     r->by_name[ni] = ii;
     r->n++;
@@ -172,8 +173,31 @@ hive_delivery hive_registry_delivery(const hive_registry *r, uint32_t id)
     return e ? (hive_delivery)e->delivery : HIVE_RELIABLE;
 }
 
+int hive_registry_set_channel(hive_registry *r, uint32_t id, unsigned channel)
+{
+    if (!r || channel >= HIVE_CHANNELS_MAX) return HIVE_EINVAL;
+    entry *e = (entry *)find_id(r, id);
+    if (!e) return HIVE_ENOENT;
+    e->channel = (uint8_t)channel;
+    return 0;
+}
+
+unsigned hive_registry_channel(const hive_registry *r, uint32_t id)
+{
+    const entry *e = r ? find_id(r, id) : NULL;
+    return e ? e->channel : 0;
+}
+
+unsigned hive_registry_channels(const hive_registry *r)
+{
+    unsigned n = 1;
+    for (size_t i = 0; r && i < r->n; i++)
+        if (r->by_id[i].channel + 1u > n) n = r->by_id[i].channel + 1u;
+    return n;
+}
+
 /* ------------------------------------------------------------------ */
-/* Wire encoding: { name: id | [id, delivery], ... }                   */
+/* Wire encoding: { name: id | [id, delivery] | [id, delivery, channel] } */
 /* ------------------------------------------------------------------ */
 
 int hive__registry_pack(const hive_registry *r, msgpack_packer *pk)
@@ -185,23 +209,32 @@ int hive__registry_pack(const hive_registry *r, msgpack_packer *pk)
         const entry *e = &r->by_id[i];
         size_t len = strlen(e->name);
         if (msgpack_pack_str(pk, len) || msgpack_pack_str_body(pk, e->name, len)) return HIVE_ENOMEM;
-        if (e->delivery == HIVE_RELIABLE) {
+        /* The shortest form that says it all: a peer that predates
+         * channels still reads every table that uses none. */
+        if (e->delivery == HIVE_RELIABLE && !e->channel) {
             if (msgpack_pack_uint32(pk, e->id)) return HIVE_ENOMEM;
         } else {
-            if (msgpack_pack_array(pk, 2) || msgpack_pack_uint32(pk, e->id) ||
+            if (msgpack_pack_array(pk, e->channel ? 3 : 2) || msgpack_pack_uint32(pk, e->id) ||
                 msgpack_pack_uint8(pk, e->delivery)) return HIVE_ENOMEM;
+            if (e->channel && msgpack_pack_uint8(pk, e->channel)) return HIVE_ENOMEM;
         }
     }
     return 0;
 }
 
-/* One table entry's value -> id and delivery; 0 or HIVE_EPROTO. */
-static int entry_value(const msgpack_object *v, uint32_t *id, uint8_t *delivery)
+/* One table entry's value -> id, delivery and channel; 0 or HIVE_EPROTO. */
+static int entry_value(const msgpack_object *v, uint32_t *id, uint8_t *delivery, uint8_t *channel)
 {
     const msgpack_object *idobj = v;
     *delivery = HIVE_RELIABLE;
+    *channel = 0;
     if (v->type == MSGPACK_OBJECT_ARRAY) {
-        if (v->via.array.size != 2) return HIVE_EPROTO;
+        if (v->via.array.size != 2 && v->via.array.size != 3) return HIVE_EPROTO;
+        if (v->via.array.size == 3) {
+            const msgpack_object *ch = &v->via.array.ptr[2];
+            if (ch->type != MSGPACK_OBJECT_POSITIVE_INTEGER || ch->via.u64 >= HIVE_CHANNELS_MAX) return HIVE_EPROTO;
+            *channel = (uint8_t)ch->via.u64;
+        }
         idobj = &v->via.array.ptr[0];
         const msgpack_object *d = &v->via.array.ptr[1];
         if (d->type != MSGPACK_OBJECT_POSITIVE_INTEGER || d->via.u64 > HIVE_UNORDERED)
@@ -254,7 +287,7 @@ int hive__registry_from_msgpack(const msgpack_object *obj, hive_registry **out)
         entry e;
         if (kv->key.type != MSGPACK_OBJECT_STR ||
             !hive__name_valid_n(kv->key.via.str.ptr, kv->key.via.str.size)) { rc = HIVE_EPROTO; goto fail; }
-        if ((rc = entry_value(&kv->val, &e.id, &e.delivery)) != 0) goto fail;
+        if ((rc = entry_value(&kv->val, &e.id, &e.delivery, &e.channel)) != 0) goto fail;
         rc = HIVE_ENOMEM;
         if (!(e.name = hive__malloc(kv->key.via.str.size + 1))) goto fail;
         memcpy(e.name, kv->key.via.str.ptr, kv->key.via.str.size);

@@ -208,6 +208,8 @@ typedef struct raw_peer {
     size_t rx_len;
     int packets[2];          /* packets received per channel */
     int unsequenced;         /* of those on channel 1: sent unsequenced */
+    int by_channel[64];      /* packets received per ENet channel (lanes: 2k, 2k+1) */
+    int unseq_by_channel[64];
 } raw_peer;
 
 static inline void raw_service(raw_peer *p, int ms)
@@ -220,6 +222,9 @@ static inline void raw_service(raw_peer *p, int ms)
         else if (ev.type == ENET_EVENT_TYPE_RECEIVE) {
             if (ev.channelID < 2) p->packets[ev.channelID]++;
             if (ev.packet->flags & ENET_PACKET_FLAG_UNSEQUENCED) p->unsequenced++;
+            if (ev.channelID < 64) p->by_channel[ev.channelID]++;
+            if (ev.channelID < 64 && (ev.packet->flags & ENET_PACKET_FLAG_UNSEQUENCED))
+                p->unseq_by_channel[ev.channelID]++;
             if (p->rx_len + ev.packet->dataLength <= sizeof p->rx) {
                 memcpy(p->rx + p->rx_len, ev.packet->data, ev.packet->dataLength);
                 p->rx_len += ev.packet->dataLength;
@@ -229,17 +234,18 @@ static inline void raw_service(raw_peer *p, int ms)
     }
 }
 
-/* Connects a raw ENet peer to the server, servicing the server meanwhile. */
-static inline void raw_connect(raw_peer *p, hive_server *s)
+/* Connects a raw ENet peer asking for `channels` ENet channels (two per
+ * Hive lane), servicing the server meanwhile. */
+static inline void raw_connect_n(raw_peer *p, hive_server *s, int channels)
 {
     memset(p, 0, sizeof *p);
     cr_assert_eq(enet_initialize(), 0);
-    p->host = enet_host_create(NULL, 1, 2, 0, 0);
+    p->host = enet_host_create(NULL, 1, (size_t)channels, 0, 0);
     cr_assert_not_null(p->host);
     ENetAddress a;
     enet_address_set_host(&a, "127.0.0.1");
     a.port = hive_server_port(s);
-    p->peer = enet_host_connect(p->host, &a, 2, 0);
+    p->peer = enet_host_connect(p->host, &a, (size_t)channels, 0);
     cr_assert_not_null(p->peer);
     for (int i = 0; i < 400 && !p->connected; i++) {
         raw_service(p, 1);
@@ -247,6 +253,9 @@ static inline void raw_connect(raw_peer *p, hive_server *s)
     }
     cr_assert(p->connected, "raw peer could not connect");
 }
+
+/* A peer as Hive before lanes: two channels. */
+static inline void raw_connect(raw_peer *p, hive_server *s) { raw_connect_n(p, s, 2); }
 
 /* Sends raw bytes as one ENet packet. */
 static inline void raw_send(raw_peer *p, const void *bytes, size_t n, int channel)

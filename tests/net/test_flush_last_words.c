@@ -243,7 +243,7 @@ static void last_words_in_flushes(stage *st)
     raw_send_frame(p, (uint32_t)st->chat, hive_msg_data(&m), hive_msg_size(&m));
     hive_msg_free(&m);
     hive_msg_init(&m);
-    cr_assert_eq(hive__close_pack(&m, HIVE_CLOSE_NORMAL, "bye", -1), 0);
+    cr_assert_eq(hive__close_pack(&m, HIVE_CLOSE_NORMAL, "bye", -1, NULL), 0);
     raw_send_frame(p, HIVE__PID_CLOSE, hive_msg_data(&m), hive_msg_size(&m));
     hive_msg_free(&m);
     enet_peer_disconnect_later(p->peer, 0);

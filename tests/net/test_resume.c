@@ -490,7 +490,7 @@ static int raw_resume(fixture *fx, hive_cid cid, const uint8_t *token)
     raw_connect(&p, fx->srv);
     hive_msg m;
     hive_msg_init(&m);
-    cr_assert_eq(hive__resume_pack(&m, "hive", cid, token, 0, 65536), 0);
+    cr_assert_eq(hive__resume_pack(&m, "hive", cid, token, 0, NULL, 65536), 0);
     raw_send_frame(&p, HIVE__PID_RESUME, hive_msg_data(&m), hive_msg_size(&m));
     hive_msg_free(&m);
     uint32_t pid = 0;

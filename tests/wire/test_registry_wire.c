@@ -1,6 +1,7 @@
 /* Registry on the wire: pack/unpack round trip, all-or-nothing decode. */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <string.h>
 #include "net/wire/registry_wire.h"
 #include "hive/msg.h"
 
@@ -91,7 +92,10 @@ Test(registry_wire, malformed_tables_fail_whole, .timeout = 5)
         { "duplicate id",     "\x82\xa1" "a\x40\xa1" "b\x40", 7 },
         { "bad delivery",     "\x81\xa1" "a\x92\x40\x03", 6 },
         { "short entry",      "\x81\xa1" "a\x91\x40", 5 },
-        { "long entry",       "\x81\xa1" "a\x93\x40\x00\x00", 7 },
+        { "long entry",       "\x81\xa1" "a\x94\x40\x00\x00\x00", 8 },
+        { "channel too big",  "\x81\xa1" "a\x93\x40\x00\x20", 7 },
+        { "negative channel", "\x81\xa1" "a\x93\x40\x00\xff", 7 },
+        { "string channel",   "\x81\xa1" "a\x93\x40\x00\xa1" "b", 8 },
         { "good then bad",    "\x82\xa1" "a\x40\xa1" "b\x01", 7 },
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -99,6 +103,43 @@ Test(registry_wire, malformed_tables_fail_whole, .timeout = 5)
         cr_expect_eq(decode(cases[i].raw, cases[i].len, &c), HIVE_EPROTO, "%s", cases[i].what);
         cr_expect_eq(c, (hive_registry *)0x1, "%s: out untouched", cases[i].what);
     }
+}
+
+/* A channel travels as a third element, only when it is not 0: a table
+ * without channels is byte for byte what it always was. */
+Test(registry_wire, channels_travel_and_only_when_used, .timeout = 5)
+{
+    hive_registry *r = hive_registry_create();
+    cr_assert_eq(hive_registry_add(r, "a", 64), 64);
+    cr_assert_eq(hive_registry_add(r, "b", 65), 65);
+    cr_expect_eq(hive_registry_channels(r), 1u);
+    cr_expect_eq(hive_registry_set_channel(r, 65, HIVE_CHANNELS_MAX), HIVE_EINVAL);
+    cr_expect_eq(hive_registry_set_channel(r, 66, 1), HIVE_ENOENT);
+    cr_expect_eq(hive_registry_set_channel(NULL, 65, 1), HIVE_EINVAL);
+    hive_msg m;
+    hive_msg_init(&m);
+    cr_assert_eq(hive__registry_pack(r, &m.pk), 0);
+    cr_assert_eq(hive_msg_size(&m), 7u);
+    cr_expect_eq(memcmp(hive_msg_data(&m), "\x82\xa1" "a\x40\xa1" "b\x41", 7), 0);
+    hive_msg_free(&m);
+
+    cr_assert_eq(hive_registry_set_channel(r, 65, 31), 0);
+    cr_expect_eq(hive_registry_channel(r, 65), 31u);
+    cr_expect_eq(hive_registry_channel(r, 64), 0u);
+    cr_expect_eq(hive_registry_channel(r, 99), 0u, "unknown ids are on channel 0");
+    cr_expect_eq(hive_registry_channels(r), 32u);
+    hive_msg_init(&m);
+    cr_assert_eq(hive__registry_pack(r, &m.pk), 0);
+    cr_assert_eq(hive_msg_size(&m), 10u);
+    cr_expect_eq(memcmp(hive_msg_data(&m), "\x82\xa1" "a\x40\xa1" "b\x93\x41\x00\x1f", 10), 0);
+    hive_registry *c = NULL;
+    cr_assert_eq(decode(hive_msg_data(&m), hive_msg_size(&m), &c), 0);
+    cr_expect_eq(hive_registry_channel(c, 65), 31u);
+    cr_expect_eq(hive_registry_channel(c, 64), 0u);
+    cr_expect_eq(hive_registry_delivery(c, 65), HIVE_RELIABLE);
+    hive_registry_destroy(c);
+    hive_msg_free(&m);
+    hive_registry_destroy(r);
 }
 
 Test(registry_wire, null_arguments, .timeout = 5)

@@ -188,7 +188,7 @@ static int hv_send_close(lg *g, lg_client *c)
 {
     hstate *s = g->pstate;
     hive_msg_reset(&s->msg);
-    if (hive__close_pack(&s->msg, HIVE_CLOSE_NORMAL, "", -1) != 0) return -1;
+    if (hive__close_pack(&s->msg, HIVE_CLOSE_NORMAL, "", -1, NULL) != 0) return -1;
     return send_frame(g, c, HIVE__PID_CLOSE, true);
 }
 
