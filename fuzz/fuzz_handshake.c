@@ -10,6 +10,9 @@
  *           a welcome), so the fuzzer reaches the open state at once
  *   bit 2   stream transport (bytes go through hive__rxbuf) instead of datagrams
  *   bit 3   server: an auth hook that refuses tokens starting with 'x'
+ *   bit 4   the link has 4 lanes (channels; transport.h LANES): game:chat
+ *           is on channel 2 and game:move on channel 1, and each chunk's
+ *           kind byte says the lane in its bits 4-5
  *   bit 5   handlers answer: a recv whose body starts with an odd byte
  *           makes the handler close that connection (server: kick; client:
  *           close), a byte with bit 1 set also stops the server/client -
@@ -22,7 +25,8 @@
  * Invariants (abort() = a crash for libFuzzer):
  *   - everything Hive sends is a sequence of whole, valid frames whose
  *     bodies are exactly one msgpack object, flagged as counted (0x02)
- *     exactly when they are reliable user frames;
+ *     exactly when they are reliable user frames; a lane past 0 carries
+ *     user frames only, and only lanes the link has;
  *   - nothing is sent on a link after Hive closed it;
  *   - every accepted connection gets exactly one close event; no recv
  *     event before handshakecomplete; the recv message decodes;
@@ -62,6 +66,7 @@ typedef struct ftr {
 static const uint8_t *g_in, *g_prefix;
 static size_t g_len, g_prefix_len;
 static bool g_stream;
+static int g_lanes;   /* 0: the transport has no lanes */
 
 static int f_listen(hive__transport *t, const hive__addr *a) { ((ftr *)t)->listening = true; return 0; }
 
@@ -116,7 +121,8 @@ static int f_service(hive__transport *t, int timeout_ms)
         return 1;
     }
     if (f->pos >= f->len) return 0;
-    uint8_t kind = f->in[f->pos++] % 4;
+    uint8_t raw = f->in[f->pos++], kind = raw % 4;
+    int lane = g_lanes ? (raw >> 4) & 3 : 0;
     size_t n = 0;
     if (kind == 2) {
         cb->disconnected(cb->core, &f->link->base, HIVE_CLOSE_PEER_VANISHED, NULL);
@@ -136,7 +142,7 @@ static int f_service(hive__transport *t, int timeout_ms)
     CHECK(buf);
     memcpy(buf, f->in + f->pos, n);
     f->pos += n;
-    deliver(f, buf, n, kind == 1 ? 1 : 0);
+    deliver(f, buf, n, HIVE__WITH_LANE(kind == 1 ? 1 : 0, lane));
     free(buf);
     return 1;
 }
@@ -159,7 +165,8 @@ static int f_send(hive__transport *t, hive__link *l, const void *const *pieces, 
          * only user frames are compressed ("Compression"). */
         uint8_t seq = fr.flags & HIVE__FLAG_SEQ, zip = fr.flags & HIVE__FLAG_COMPRESSED;
         CHECK((fr.flags & ~HIVE__FLAGS_KNOWN) == 0);
-        CHECK(!seq || (dlv == HIVE__DLV_RELIABLE && fr.pid >= HIVE_PID_USER_MIN));
+        CHECK(!seq || (HIVE__KIND(dlv) == HIVE__DLV_RELIABLE && fr.pid >= HIVE_PID_USER_MIN));
+        CHECK(!HIVE__LANE(dlv) || (fr.pid >= HIVE_PID_USER_MIN && HIVE__LANE(dlv) < g_lanes));
         CHECK(!zip || fr.pid >= HIVE_PID_USER_MIN);
         if (!zip) CHECK(hive__frame_check_body(fr.body, fr.body_len) == 0);
         off += fr.size;
@@ -175,6 +182,7 @@ static void f_abort(hive__transport *t, hive__link *l) { drop_link((ftr *)t); }
 static void f_wake(hive__transport *t) {}
 static uint16_t f_port(hive__transport *t) { return 1; }
 static int f_rtt(hive__transport *t, hive__link *l) { return -1; }
+static int f_lanes(hive__transport *t, hive__link *l) { return g_lanes ? g_lanes : 1; }
 
 static void f_destroy(hive__transport *t)
 {
@@ -194,6 +202,7 @@ static int f_create(const hive__transport_cb *cb, const hive__transport_opts *o,
     ftr *f = hive__calloc(1, sizeof *f);
     if (!f) return HIVE_ENOMEM;
     g_vt.stream = g_stream;
+    g_vt.lanes = g_lanes ? f_lanes : NULL;
     f->base.vt = &g_vt;
     f->base.cb = *cb;
     f->base.opts = *o;
@@ -302,6 +311,10 @@ static void run_server(uint8_t flags, tally *t, hive_bus *bus)
     if (!s) return;
     hive_server_register(s, "game:chat", 0, HIVE_RELIABLE);
     hive_server_register(s, "game:move", 0, HIVE_UNRELIABLE);
+    if (g_lanes) {
+        hive_server_set_channel(s, "game:chat", 2);
+        hive_server_set_channel(s, "game:move", 1);
+    }
     if (hive_server_start(s) == 0)
         for (int i = 0; i < 100000 && hive_server_service(s, 0) > 0; i++) {}
     hive_server_destroy(s);
@@ -325,11 +338,16 @@ static void run_client(uint8_t flags, tally *t, hive_bus *bus)
         hive_msg_kv_uint(&m, "max_frame", 65536);
         hive_msg_key(&m, "registry");
         hive_msg_map(&m, 2);
-        hive_msg_kv_uint(&m, "game:chat", 64);
+        hive_msg_key(&m, "game:chat");
+        hive_msg_array(&m, 3);
+        hive_msg_uint(&m, 64);
+        hive_msg_uint(&m, 0);
+        hive_msg_uint(&m, g_lanes ? 2 : 0);
         hive_msg_key(&m, "game:move");
-        hive_msg_array(&m, 2);
+        hive_msg_array(&m, 3);
         hive_msg_uint(&m, 65);
         hive_msg_uint(&m, 1);
+        hive_msg_uint(&m, g_lanes ? 1 : 0);
         put_frame(prefix, &pn, 2, hive_msg_data(&m), hive_msg_size(&m));
         hive_msg_free(&m);
     }
@@ -358,6 +376,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     g_in = data + 1;
     g_len = size - 1;
     g_stream = (flags & 4) != 0;
+    g_lanes = (flags & 16) ? 4 : 0;
     hive__transport_set_test("fuzz", f_create);
     hive_bus *bus = hive_bus_create(&(hive_bus_config){ .queue_capacity = 64 });
     if (!bus) return 0;
