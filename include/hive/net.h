@@ -284,7 +284,8 @@
  *   only a second copy is dropped (within a window of 64). Reliable data (channel 0, and all
  *   of tcp:// and tls://) is never lost, duplicated or reordered: loss
  *   there becomes retransmission delay and head-of-line blocking, as on a
- *   real network. bandwidth serializes each direction of each link.
+ *   real network; on enet:// that blocking is per channel (CHANNELS in
+ *   hive/registry.h), as ENet's own. bandwidth serializes each direction of each link.
  *   cut_every cuts each link at a random moment about that often: the
  *   close reason is peer_vanished with the message "netsim: link cut".
  *   Each link draws from its own generator seeded by seed and the link's
@@ -540,7 +541,9 @@ const msgpack_object *hive_event_body(const hive_event *ev);
 /* Sending options                                                      */
 /* ------------------------------------------------------------------ */
 
-/* Per-send delivery override; 0 = the packet type's registered delivery. */
+/* Per-send delivery override; 0 = the packet type's registered delivery.
+ * The packet still travels on its type's channel (hive/registry.h
+ * CHANNELS; below, channel 0's ENet channels). */
 #define HIVE_SEND_RELIABLE   0x1u   /* reliable-ordered, ENet channel 0 */
 #define HIVE_SEND_UNRELIABLE 0x2u   /* unreliable-sequenced, ENet channel 1 */
 #define HIVE_SEND_UNORDERED  0x4u   /* unreliable-unordered (ENet unsequenced,

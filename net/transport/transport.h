@@ -45,7 +45,8 @@
  *   packet type sent reliably); channel 1 carries unreliable-sequenced
  *   data. A transport that has only one ordered stream (TCP, TLS) sends
  *   both on it, reliably; that is allowed because "unreliable" only
- *   permits loss, it never requires it.
+ *   permits loss, it never requires it. A transport with lanes (see
+ *   LANES below) has these channels once per lane.
  *
  * LINK LIFETIME
  *   A link appears through cb.accepted (listening side) or is returned by
