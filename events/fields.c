@@ -136,7 +136,7 @@ int hive_event_attach(const hive_event *ev, const void *key, void *data, void (*
     hive_bus *bus = ev->bus;
     if (!bus || bus->depth == 0) return HIVE_ESTATE;
     for (int i = 0; i < bus->ntmp; i++)
-        if (bus->tmp[i].ev == ev) return HIVE_EEXIST;
+        if (bus->tmp[i].ev == ev && bus->tmp[i].key == key) return HIVE_EEXIST;
     if (bus->ntmp >= HIVE__TMP_MAX) return HIVE_ELIMIT;
     bus->tmp[bus->ntmp++] = (struct hive__tmp){ ev, key, data, release, bus->depth };
     bus->pending = true;

@@ -165,7 +165,7 @@ static int f_send(hive__transport *t, hive__link *l, const void *const *pieces, 
          * only user frames are compressed ("Compression"). */
         uint8_t seq = fr.flags & HIVE__FLAG_SEQ, zip = fr.flags & HIVE__FLAG_COMPRESSED;
         CHECK((fr.flags & ~HIVE__FLAGS_KNOWN) == 0);
-        CHECK(!seq || (HIVE__KIND(dlv) == HIVE__DLV_RELIABLE && fr.pid >= HIVE_PID_USER_MIN));
+        CHECK(!seq || (HIVE__KIND(dlv) == HIVE__DLV_RELIABLE && hive__pid_counted(fr.pid)));
         CHECK(!HIVE__LANE(dlv) || (fr.pid >= HIVE_PID_USER_MIN && HIVE__LANE(dlv) < g_lanes));
         CHECK(!zip || fr.pid >= HIVE_PID_USER_MIN);
         if (!zip) CHECK(hive__frame_check_body(fr.body, fr.body_len) == 0);

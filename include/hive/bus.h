@@ -149,10 +149,10 @@ int hive_event_get_msgpack(const hive_event *ev, const char *key,
  * same delivery sees it through hive_event_attached(ev, key), so a value
  * derived from the event (hive_event_body decodes the body this way) is
  * computed once per delivery, whether the event was published or posted.
- * One temporary per event: HIVE_EEXIST when one is already attached
- * (under another key or the same); HIVE_ESTATE when ev->bus is not
+ * One temporary per event and key: HIVE_EEXIST when one is already
+ * attached under that key; HIVE_ESTATE when ev->bus is not
  * delivering anything (a hand-built event outside a handler); HIVE_ELIMIT
- * when 8 nested deliveries already hold one; HIVE_EINVAL for NULL ev, key
+ * when 8 temporaries are held already (by nested deliveries or other keys); HIVE_EINVAL for NULL ev, key
  * or release. Use the pointer the handler was given: a temporary is found
  * by it, and a copy's is released with the delivery that was running.
  * Owner thread (the handler's); the data must not be used after release.

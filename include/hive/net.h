@@ -736,6 +736,16 @@ typedef struct hive_server_config {
                                        the peer to acknowledge every reliable
                                        message first; 0: default 1000, -1: no
                                        wait, else 1..60000. See CLOSING */
+    uint32_t max_subscriptions;     /* per connection: remote subscriptions at
+                                       once; default 64, at most 4096. One more
+                                       is refused ("too many subscriptions"),
+                                       the connection stays. See REMOTE
+                                       SUBSCRIPTIONS */
+    size_t remote_queue_bytes;      /* per connection: a remote event is dropped
+                                       (and counted) instead of sent while the
+                                       connection's send queue holds this many
+                                       bytes; default 262144, at least 4096.
+                                       See REMOTE SUBSCRIPTIONS */
 } hive_server_config;
 
 /* Per-connection facts; strings are owned by the server and valid until
@@ -797,6 +807,9 @@ typedef struct hive_net_stats {
      * newcomer when max_handshakes were under way. Every "busy" close is
      * counted in exactly one of them. */
     uint64_t busy_rejected, handshakes_evicted;
+    /* REMOTE SUBSCRIPTIONS: remote events dropped at the source for slow
+     * subscribers (server), and remote events received (client). */
+    uint64_t remote_dropped, remote_events;
 } hive_net_stats;
 
 /*
@@ -1341,6 +1354,164 @@ int hive_client_conn_stats(const hive_client *c, hive_conn_stats *out);
  * connection wakes every waiter (HIVE_ECLOSED once the queue is empty). */
 int hive_client_wait(hive_client *c, int timeout_ms);
 int hive_client_next(hive_client *c, hive_packet *out);
+
+/* ------------------------------------------------------------------ */
+/* Remote subscriptions                                                 */
+/* ------------------------------------------------------------------ */
+
+/*
+ * REMOTE SUBSCRIPTIONS
+ *   A client asks the server for the server's own bus events by name or
+ *   pattern (`arena:**`, `arena:player.*`), optionally with filters the
+ *   server evaluates on the event's fields, and gets each matching event
+ *   on its own bus as `remote:<name>` with the same fields (INT, DOUBLE,
+ *   STR, BYTES and MSGPACK travel; PTR fields never do):
+ *
+ *     server: hive_server_export(srv, "arena:**", NULL);    before start
+ *     client: hive_client_subscribe(cli, "arena:player.*", NULL, 0);
+ *             hive_bus_subscribe(bus, "remote:arena:player.*", on_player, NULL, NULL);
+ *
+ *   Why the prefix: a client's own events and the server's never mix up
+ *   (a client may publish `arena:player.moved` itself), and a handler can
+ *   tell what came over the wire; `remote:**` catches everything remote.
+ *   A server event whose name is longer than HIVE_NAME_MAX - 8 is never
+ *   sent (counted as dropped).
+ *
+ *   Exports. Nothing is visible until the server exports it: each export
+ *   is a pattern (an allow-list), a delivery (reliable by default; an
+ *   unreliable one suits positions) and an optional check that sees the
+ *   connection (cid, conntype, TLS peer subject, user data) and the
+ *   request. A request is granted when one export's pattern covers every
+ *   name the requested pattern can match (`arena:**` covers
+ *   `arena:player.*`, not `**`) and that export's check allows it; the
+ *   first such export, in the order they were added, gives the delivery.
+ *   A refusal (not exported, forbidden, malformed, too many) is answered,
+ *   and the connection stays: the client publishes
+ *   `net:client.subscription.refused {pattern, reason}`; a grant,
+ *   `net:client.subscription.accepted {pattern}`.
+ *
+ *   Filters (hive_filter, at most HIVE_FILTERS_MAX, all must pass):
+ *   equality and set membership on INT, DOUBLE (numbers compare by value:
+ *   an INT field 3 equals 3.0) and STR fields, numeric ranges (inclusive)
+ *   on INT and DOUBLE fields. A filter on a field the event lacks, or of
+ *   another type, fails.
+ *
+ *   On the client, subscriptions are reference counted by (pattern,
+ *   filters): subscribing twice to the same one sends one request and
+ *   returns two handles; the request to stop goes when the last handle is
+ *   released. An event that matches several of a client's subscriptions
+ *   arrives once. Across a resume the server keeps them (and nothing is
+ *   lost or doubled: requests, answers and reliable remote events are
+ *   counted frames, replayed exactly once); after a fresh session (a
+ *   resume refused, or none) the client subscribes again by itself.
+ *
+ *   Cost and bounds. The server holds one bus subscription per distinct
+ *   pattern any connection asked for, so the bus resolves names against
+ *   patterns when a subscription or a name is added, never per publish;
+ *   an event no connection wants costs what any unsubscribed event costs.
+ *   A matching event is encoded once and shared by every connection that
+ *   gets it, as a broadcast is. Each connection holds at most
+ *   max_subscriptions; while its send queue holds remote_queue_bytes or
+ *   more, remote events for it are dropped at the source and counted
+ *   (reliable exports too: a slow subscriber never stalls the server or
+ *   the others). The server publishes `net:server.subscription.dropped
+ *   {cid, dropped}` (voidable) as drops happen; the client reads its
+ *   total with hive_client_remote_dropped.
+ *
+ *   Threads: a server or client with .threaded = true refuses remote
+ *   subscriptions for now (the matching runs where the bus is owned, and
+ *   the sends where the I/O is; a threaded endpoint has them on two
+ *   threads). Everything else: the owner thread, as service.
+ */
+#define HIVE_REMOTE_PREFIX        "remote:"
+#define HIVE_FILTERS_MAX          8
+#define HIVE_FILTER_VALUES_MAX    32
+#define HIVE_EV_CLIENT_SUB_ACCEPTED "net:client.subscription.accepted"
+#define HIVE_EV_CLIENT_SUB_REFUSED  "net:client.subscription.refused"
+#define HIVE_EV_SERVER_SUB_DROPPED  "net:server.subscription.dropped"
+
+typedef enum hive_filter_op {
+    HIVE_FILTER_EQ = 1,     /* field == value */
+    HIVE_FILTER_IN,         /* field is one of values[0..n) */
+    HIVE_FILTER_RANGE       /* lo <= field <= hi (numbers) */
+} hive_filter_op;
+
+/* One filter; build it with the macros below. Strings are copied when
+ * the request is made. */
+typedef struct hive_filter {
+    const char *key;
+    hive_filter_op op;
+    hive_type type;               /* EQ, IN: HIVE_T_INT, HIVE_T_DOUBLE or HIVE_T_STR */
+    int64_t i;                    /* EQ */
+    double d;
+    const char *s;
+    const int64_t *ints;          /* IN: n values of the type */
+    const double *doubles;
+    const char *const *strs;
+    size_t n;
+    double lo, hi;                /* RANGE */
+} hive_filter;
+
+#define HIVE_FILTER_EQ_INT(k, x)    ((hive_filter){ .key = (k), .op = HIVE_FILTER_EQ, .type = HIVE_T_INT, .i = (x) })
+#define HIVE_FILTER_EQ_DOUBLE(k, x) ((hive_filter){ .key = (k), .op = HIVE_FILTER_EQ, .type = HIVE_T_DOUBLE, .d = (x) })
+#define HIVE_FILTER_EQ_STR(k, x)    ((hive_filter){ .key = (k), .op = HIVE_FILTER_EQ, .type = HIVE_T_STR, .s = (x) })
+#define HIVE_FILTER_IN_INT(k, a, cnt) \
+    ((hive_filter){ .key = (k), .op = HIVE_FILTER_IN, .type = HIVE_T_INT, .ints = (a), .n = (cnt) })
+#define HIVE_FILTER_IN_STR(k, a, cnt) \
+    ((hive_filter){ .key = (k), .op = HIVE_FILTER_IN, .type = HIVE_T_STR, .strs = (a), .n = (cnt) })
+#define HIVE_FILTER_RANGE(k, a, b)  ((hive_filter){ .key = (k), .op = HIVE_FILTER_RANGE, .type = HIVE_T_DOUBLE, .lo = (a), .hi = (b) })
+
+/* What an export's check sees. Borrowed for the call. */
+typedef struct hive_sub_request {
+    hive_cid cid;
+    const char *conntype;         /* from the hello */
+    const char *peer_subject;     /* TLS client certificate subject, or "" */
+    void *user;                   /* hive_server_set_user's */
+    const char *pattern;          /* what the client asked for */
+    size_t nfilters;              /* how many filters it gave (Hive checks them) */
+    char reason[128];             /* a refusal's text: the check may write it
+                                     (default "forbidden") */
+} hive_sub_request;
+
+/* 0 allows; anything else refuses with req->reason. */
+typedef int (*hive_export_check)(hive_server *s, hive_sub_request *req, void *user);
+
+typedef struct hive_export_opts {
+    bool unreliable;              /* sent unreliable-sequenced (enet://) */
+    hive_export_check check;      /* NULL: everyone may */
+    void *user;
+} hive_export_opts;
+
+/*
+ * hive_server_export - let clients subscribe to events matching pattern
+ * (a name or a bus pattern). opts may be NULL. Before start. Returns
+ * HIVE_OK, HIVE_EINVAL (NULL), HIVE_EPATTERN / HIVE_ENAME, HIVE_ENOMEM,
+ * HIVE_ESTATE (after start), HIVE_ELIMIT (more than 64 exports).
+ */
+int hive_server_export(hive_server *s, const char *pattern, const hive_export_opts *opts);
+
+/* hive_server_exports - the exported patterns, in order: idx 0.. (the
+ * string is the server's). HIVE_OK, HIVE_ENOENT past the end. */
+int hive_server_exports(const hive_server *s, size_t idx, const char **pattern, bool *unreliable);
+
+/*
+ * hive_client_subscribe - ask for the server's events matching pattern
+ * that pass every filter (f[0..n), n <= HIVE_FILTERS_MAX; copied). Any
+ * state: made now when open, else when the session opens. Returns a
+ * handle (> 0) for hive_client_unsubscribe; HIVE_EINVAL (a bad pattern or
+ * filter: hive_msg_last_error() says which), HIVE_ELIMIT (HIVE_SUBS_MAX
+ * distinct ones), HIVE_ENOMEM, HIVE_ESTATE (threaded client). Owner thread.
+ */
+#define HIVE_SUBS_MAX 4096
+int hive_client_subscribe(hive_client *c, const char *pattern, const hive_filter *f, size_t n);
+
+/* hive_client_unsubscribe - release a handle; the last one of a
+ * subscription stops it on the server. HIVE_OK, HIVE_ENOENT. */
+int hive_client_unsubscribe(hive_client *c, int handle);
+
+/* hive_client_remote_dropped - remote events the server dropped for this
+ * session (slow subscriber, see remote_queue_bytes), as last reported. */
+uint64_t hive_client_remote_dropped(const hive_client *c);
 
 #ifdef __cplusplus
 }

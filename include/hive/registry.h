@@ -113,9 +113,11 @@ hive_delivery hive_registry_delivery(const hive_registry *r, uint32_t id);
  *
  * tcp://, tls:// and enet+tls:// have one ordered stream: there every
  * channel is channel 0 (the choice is allowed and changes nothing). A
- * client older than channels gets everything on channel 0 too. A large
- * message that goes in pieces (hive/net.h LARGE MESSAGES) travels on
- * channel 0, whatever its type's channel.
+ * client older than channels gets everything on channel 0 too (its table
+ * is sent without channels). A large message that goes in pieces
+ * (hive/net.h LARGE MESSAGES) travels on channel 0, whatever its type's
+ * channel, so on another channel it is not ordered with the smaller
+ * messages of its type.
  */
 #define HIVE_CHANNELS_MAX 32u
 

@@ -107,6 +107,7 @@ void hive__cli_teardown(hive__ep *ep)
 {
     hive_client *c = (hive_client *)ep;
     hive__cli_sess_drop(c);
+    hive__cli_remote_free(c);
     hive__free(c->conntype);
     hive__free(c->token);
 }

@@ -79,6 +79,8 @@ static void on_resumed(hive_client *c, hive__conn *k, hive__act *act)
      * that resumed (and the token in it) arrived, which retires the token
      * this resume showed (docs/PROTOCOL.md, "Resume"). */
     hive__ep_send_ack(ep, k);
+    /* The server kept the subscriptions: only what changed meanwhile. */
+    hive__cli_remote_open(c, k, false);
     __atomic_store_n(&c->cid, r->cid, __ATOMIC_RELEASE);
     hive__cli_set_state(c, HIVE_CLIENT_OPEN);
     HIVE__STAT_ADD(ep, resumes, 1);
@@ -161,6 +163,9 @@ static void on_welcome(hive_client *c, hive__conn *k, hive__act *act)
     c->attempt = c->last_delay = c->old_cid = 0;
     c->invalidated_sent = false;
     hive__cli_sess_drop(c);
+    /* A new session: every remote subscription is asked for again. */
+    hive__cli_remote_open(c, k, true);
+    if (k->state != HIVE__C_OPEN) return;
     /* TLS transports: the verified server certificate's subject. */
     hive__transport *tr = ep->tr;
     const char *subject = k->link && tr->vt->peer_subject ? tr->vt->peer_subject(tr, k->link) : NULL;
@@ -382,7 +387,7 @@ const hive__ep_face hive__client_face = {
     .key = "client", .names = hive__client_event_names, .recv_prefix = HIVE_EV_CLIENT_RECV_PREFIX,
     .one_conn = true, .final_reason = HIVE_CLOSE_NORMAL, .connected = cli_connected,
     .handshake = cli_handshake, .closing = cli_closing, .released = cli_released, .find = cli_find,
-    .redial = cli_redial, .keep = cli_keep,
+    .redial = cli_redial, .keep = cli_keep, .remote = hive__cli_remote,
     .setup = hive__cli_setup, .teardown = hive__cli_teardown, .do_stop = cli_do_stop, .service = cli_service,
     .ended = cli_ended,
 };

@@ -46,7 +46,15 @@ struct hive_client {
     bool invalidated_sent;           /* session.invalidated is out for this loss */
     int keeps;                       /* sess.valid, for other threads (__atomic):
                                         sends between links are kept */
+    struct hive__cli_remote *rm;     /* remote subscriptions (client_remote.c), or NULL */
 };
+
+typedef struct hive__cli_remote clirm;
+/* client_remote.c: a session opened on k (fresh: a new one, else a
+ * resume) - send the requests it lacks; a remote packet; free it all. */
+void hive__cli_remote_open(hive_client *c, hive__conn *k, bool fresh);
+void hive__cli_remote(hive__ep *ep, hive__conn *k, uint32_t pid, const msgpack_object *o);
+void hive__cli_remote_free(hive_client *c);
 
 /* Marks the kept session valid or not (the flag other threads read). */
 static inline void hive__cli_sess_valid(hive_client *c, bool v)

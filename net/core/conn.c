@@ -1,6 +1,7 @@
 /* conn.c - the connection state machine (see conn.h). Everything here is
  * a pure function of (state, input): the I/O lives in server.c/client.c. */
 #include "net/core/conn.h"
+#include "net/wire/remote.h"
 #include "net/core/shape.h"
 #include "net/wire/mpdecode.h"
 
@@ -122,6 +123,16 @@ static void on_own(const hive__conn *c, const hive__frame *f, hive__decoder *dec
         if (st != HIVE__C_OPEN) break;
         act->kind = HIVE__ACT_PING;
         return;
+    case HIVE__PID_SUBSCRIBE:
+    case HIVE__PID_UNSUBSCRIBE:
+        if (!c->server_side || st != HIVE__C_OPEN) break;
+        act->kind = HIVE__ACT_REMOTE;
+        return;
+    case HIVE__PID_SUBANSWER:
+    case HIVE__PID_REVENT:
+        if (c->server_side || st != HIVE__C_OPEN) break;
+        act->kind = HIVE__ACT_REMOTE;
+        return;
     case HIVE__PID_PONG:
         if (st != HIVE__C_OPEN) break;
         act->kind = HIVE__ACT_NONE;
@@ -131,7 +142,8 @@ static void on_own(const hive__conn *c, const hive__frame *f, hive__decoder *dec
         /* A count (lane 0), or every lane's (docs/PROTOCOL.md "Channels"). */
         act->lanes.n = 0;
         if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER) act->n = o->via.u64;
-        else if (o->type != MSGPACK_OBJECT_ARRAY || hive__lanecounts_obj(o, &act->n, &act->lanes)) {
+        else if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != (uint32_t)hive__replay_nlanes(&c->rp) ||
+                 hive__lanecounts_obj(o, &act->n, &act->lanes)) {
             act_close(act, HIVE_CLOSE_BAD_FRAME);
             return;
         }
@@ -175,8 +187,14 @@ void hive__conn_on_frame(const hive__conn *c, const hive__frame *f, int channel,
     if (f->pid < HIVE_PID_USER_MIN) {
         /* Only user frames and pieces are counted (docs/PROTOCOL.md,
          * "Resume"), and a piece only on the reliable channel. */
-        uint8_t ok = f->pid == HIVE__PID_PIECE && channel == HIVE__CHANNEL_RELIABLE ? HIVE__FLAG_SEQ : 0;
+        uint8_t ok = hive__pid_counted(f->pid) && channel == HIVE__CHANNEL_RELIABLE ? HIVE__FLAG_SEQ : 0;
         if (f->flags & (uint8_t)~ok) { act_close(act, HIVE_CLOSE_BAD_FRAME); return; }
+        /* Remote subscription packets: requests and answers reliable
+         * only, a remote event either way. */
+        if (f->pid >= HIVE__PID_SUBSCRIBE && f->pid <= HIVE__PID_SUBANSWER && channel != HIVE__CHANNEL_RELIABLE) {
+            act_close(act, HIVE_CLOSE_BAD_FRAME);
+            return;
+        }
         if (f->pid == HIVE__PID_PIECE && channel != HIVE__CHANNEL_RELIABLE) { act_close(act, HIVE_CLOSE_BAD_FRAME); return; }
         on_own(c, f, dec, act);
         return;
@@ -193,7 +211,8 @@ void hive__conn_on_frame(const hive__conn *c, const hive__frame *f, int channel,
     if (c->state != HIVE__C_OPEN) {
         /* An unreliable packet may overtake the reliable `ready` (ENet
          * channels are independent); losing it is within its contract. */
-        if (channel != HIVE__CHANNEL_RELIABLE && c->state == HIVE__C_AWAIT_READY) return;
+        if (channel != HIVE__CHANNEL_RELIABLE &&
+            (c->state == HIVE__C_AWAIT_READY || (!c->server_side && c->state == HIVE__C_AWAIT_WELCOME))) return;
         act_close(act, HIVE_CLOSE_UNEXPECTED_PACKET);
         return;
     }

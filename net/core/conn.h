@@ -120,6 +120,13 @@ typedef struct hive__conn {
      * it follows (lanes are independent): it stood in for the ready, and
      * the ready itself is ignored when it comes. */
     bool ready_implied;
+    /* Remote subscriptions (net/server/server_remote.c): the server's
+     * entries for this connection, how many, the remote events dropped
+     * for it and how many of those it was told of, and the delivery it
+     * last got (one per event, whatever its subscriptions). */
+    void *rsubs;
+    uint32_t nrsubs;
+    uint64_t rdropped, rdropped_told, rgen;
     bool zstd;                 /* both sides agreed to compressed frames (COMPRESSION) */
     bool pieces;               /* both sides agreed to pieces (LARGE MESSAGES) */
     hive__xfer xf;             /* transfers out and in (net/core/transfer.h) */
@@ -166,6 +173,7 @@ typedef enum hive__act_kind {
     HIVE__ACT_RESUME,      /* server: u.resume parsed (reason: 0 or why to reject) */
     HIVE__ACT_RESUMED,     /* client: u.resumed parsed */
     HIVE__ACT_PIECE,       /* a piece of a transfer: u.piece (checked by the endpoint) */
+    HIVE__ACT_REMOTE,      /* a remote subscription packet for the face: obj */
     HIVE__ACT_MISSHAPEN    /* a user packet that does not fit its declared shape:
                               pe; reason: 0 (drop) or bad_shape; why in u.close.message */
 } hive__act_kind;

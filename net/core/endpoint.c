@@ -61,6 +61,7 @@ static void conn_link(hive__ep *ep, hive__conn *c)
 void hive__ep_conn_free(hive__ep *ep, hive__conn *c)
 {
     hive__admit_del(&ep->adm, c);
+    if (ep->face->remote_drop) ep->face->remote_drop(ep, c);
     pthread_mutex_lock(&ep->lock);
     if (ep->face->forget) ep->face->forget(ep, c);
     if (c->prev) c->prev->next = c->next;
@@ -335,6 +336,10 @@ static void act_on(hive__ep *ep, hive__conn *c, const hive__frame *f, hive__act 
         else
             drain_check(ep, c, false);
         break;
+    case HIVE__ACT_REMOTE:
+        if (ep->face->remote) ep->face->remote(ep, c, f->pid, act->obj);
+        else hive__ep_close(ep, c, HIVE_CLOSE_UNEXPECTED_PACKET, NULL, false, HIVE__CLOSE_FRAME, false);
+        break;
     case HIVE__ACT_HELLO:
     case HIVE__ACT_READY:
     case HIVE__ACT_WELCOME:
@@ -467,6 +472,7 @@ static void ep_data(void *core, hive__link *link, const uint8_t *p, size_t n, in
         /* A counted user frame on another lane than 0 can overtake the
          * client's ready, which it follows: it stands in for the ready. */
         if (c->state == HIVE__C_AWAIT_READY && HIVE__LANE(channel) && c->server_side && (f.flags & HIVE__FLAG_SEQ) &&
+            HIVE__KIND(channel) == HIVE__CHANNEL_RELIABLE &&
             f.pid >= HIVE_PID_USER_MIN && HIVE__LANE(channel) < hive__replay_nlanes(&c->rp)) {
             hive__act ready = { .kind = HIVE__ACT_READY };
             c->ready_implied = true;
@@ -475,11 +481,13 @@ static void ep_data(void *core, hive__link *link, const uint8_t *p, size_t n, in
         }
         hive__act act;
         hive__conn_on_frame(c, &f, channel, ep->pt, &ep->dec, decode, &act);
+        if (f.pid == HIVE__PID_READY && act.kind == HIVE__ACT_NONE) c->ready_implied = false;   /* it came: done */
         if (f.pid == HIVE__PID_PONG && act.kind == HIVE__ACT_NONE)
             hive__ep_rtt_sample(ep, c, f.body, f.body_len);
         /* A packet dropped for its shape was received all the same: it
          * counts, or the peer would replay it after a resume. */
-        bool counted = (act.kind == HIVE__ACT_DELIVER || act.kind == HIVE__ACT_MISSHAPEN || act.kind == HIVE__ACT_PIECE) &&
+        bool counted = (act.kind == HIVE__ACT_DELIVER || act.kind == HIVE__ACT_MISSHAPEN || act.kind == HIVE__ACT_PIECE ||
+                        act.kind == HIVE__ACT_REMOTE) &&
                        (f.flags & HIVE__FLAG_SEQ);
         if (counted) {
             /* Each lane counts its own (replay.h LANES); a lane the

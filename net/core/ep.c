@@ -503,7 +503,7 @@ int hive__ep_send_frame_v(hive__ep *ep, hive__conn *c, uint32_t pid, const void 
     }
     /* Reliable user frames and pieces are counted and kept for a resume
      * (docs/PROTOCOL.md, "Resume"); a suspended session only keeps them. */
-    bool counted = HIVE__KIND(dlv) == HIVE__DLV_RELIABLE && (pid >= HIVE_PID_USER_MIN || pid == HIVE__PID_PIECE) && !ep->no_seq;
+    bool counted = HIVE__KIND(dlv) == HIVE__DLV_RELIABLE && hive__pid_counted(pid) && !ep->no_seq;
     /* After a resume the lanes past 0 wait until the peer has read
      * resumed (hive__ep_lanes_release): their frames are only kept. */
     bool keep_only = !c->link || (ln && c->lanes_held);
@@ -527,7 +527,9 @@ int hive__ep_send_frame_v(hive__ep *ep, hive__conn *c, uint32_t pid, const void 
         }
     if (keep_only) {
         /* Held: never push out a frame the peer still needs (it would
-         * never be sent); the game hears "full" instead. */
+         * never be sent). A full pool is a full send queue: the peer has
+         * resume_buffer_bytes unacknowledged on its other lanes, and the
+         * caller closes it as a slow consumer, as with any full queue. */
         if (c->link && rp->pool && *rp->pool + hn + len > rp->max) return HIVE_EFULL;
         return hive__replay_push(rp, pieces, lens, np) == HIVE_OK ? HIVE_OK : HIVE_ENOMEM;
     }
@@ -656,7 +658,7 @@ int hive__ep_bcast_init(hive__bcast *b, uint32_t pid, const void *body, size_t l
     memset(b, 0, sizeof *b);
     uint8_t tmp[HIVE__VARINT_MAX];
     size_t pidlen = hive__varint_encode(pid, tmp);
-    b->counted = HIVE__KIND(dlv) == HIVE__DLV_RELIABLE && pid >= HIVE_PID_USER_MIN;
+    b->counted = HIVE__KIND(dlv) == HIVE__DLV_RELIABLE && hive__pid_counted(pid);
     b->hn = hive__frame_header(b->hdr, pid, b->counted ? HIVE__FLAG_SEQ : 0, len);
     if (!pidlen || !b->hn) return HIVE_ETOOBIG;
     b->body = body;
@@ -860,6 +862,8 @@ void hive__ep_stats(const hive__ep *ep, hive_net_stats *out)
     out->transfers_refused = __atomic_load_n(&ep->stats.transfers_refused, __ATOMIC_RELAXED);
     out->busy_rejected = __atomic_load_n(&ep->stats.busy_rejected, __ATOMIC_RELAXED);
     out->handshakes_evicted = __atomic_load_n(&ep->stats.handshakes_evicted, __ATOMIC_RELAXED);
+    out->remote_dropped = __atomic_load_n(&ep->stats.remote_dropped, __ATOMIC_RELAXED);
+    out->remote_events = __atomic_load_n(&ep->stats.remote_events, __ATOMIC_RELAXED);
     /* Earlier transports' counters plus the live one's (any thread, see
      * ->stats). The lock keeps the transport from being destroyed (and
      * its counts moved into ep->stats) meanwhile. */

@@ -142,6 +142,10 @@ typedef struct hive__ep_face {
     /* A user send from another thread whose connection is not open
      * (NULL, or still dialing): a client keeps it for its session. */
     void (*keep)(hive__ep *ep, const hive__pentry *pe, const void *body, size_t len, int dlv);
+    /* A remote subscription packet (pid, its decoded body) on c, open. */
+    void (*remote)(hive__ep *ep, hive__conn *c, uint32_t pid, const msgpack_object *o);
+    /* c is about to be freed: drop what remote subscriptions hold of it. */
+    void (*remote_drop)(hive__ep *ep, hive__conn *c);
     /* A request's target (HIVE__Q_SEND/CLOSE), or NULL. */
     hive__conn *(*find)(hive__ep *ep, hive_cid cid);
     /* Stop the endpoint (a stop asked for from inside a handler runs
@@ -191,6 +195,7 @@ struct hive__ep {
     uint64_t now;                /* I/O thread: ms clock of this round */
     int interrupt;               /* __atomic */
     hive_net_stats stats;        /* fields updated with __atomic */
+    hive_event_id ev_sub_dropped;   /* server: net:server.subscription.dropped */
 
     const void *cfg;             /* the face's resolved config (read-only) */
     size_t cfg_size;

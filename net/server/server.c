@@ -78,6 +78,17 @@ int hive__srv_setup(hive__ep *ep, const void *cfg)
     if (hive__ep_transfers(ep, "hive_server_config", c.max_frame, &c.transfer_queue_bytes, &c.max_transfers,
                            &c.transfer_recv_bytes, c.no_pieces) < 0)
         return HIVE_EINVAL;
+    if (!c.max_subscriptions) c.max_subscriptions = 64;
+    if (c.max_subscriptions > HIVE_SUBS_MAX)
+        return hive__create_fail(HIVE_EINVAL, "max_subscriptions",
+                                 "hive_server_config.max_subscriptions: %u is over the limit of %u",
+                                 c.max_subscriptions, HIVE_SUBS_MAX);
+    if (!c.remote_queue_bytes) c.remote_queue_bytes = 262144;
+    if (c.remote_queue_bytes < 4096)
+        return hive__create_fail(HIVE_EINVAL, "remote_queue_bytes",
+                                 "hive_server_config.remote_queue_bytes: %zu is under the minimum of 4096",
+                                 c.remote_queue_bytes);
+    ep->ev_sub_dropped = hive_bus_intern(ep->bus, HIVE_EV_SERVER_SUB_DROPPED);
     ep->max_per_addr = c.max_peers_per_addr;
     ep->bw_in = c.bandwidth_in;
     ep->bw_out = c.bandwidth_out;
@@ -106,6 +117,7 @@ int hive__srv_setup(hive__ep *ep, const void *cfg)
 void hive__srv_teardown(hive__ep *ep)
 {
     hive_server *s = (hive_server *)ep;
+    hive__srv_remote_free(s);
     hive_registry_destroy(s->reg);
     hive__cidmap_free(&s->map);
     hive__free(s->addr);

@@ -149,7 +149,7 @@ static void on_hello(hive_server *s, hive__conn *c, hive__act *act)
     hive_msg_init(&m);
     int rc = hive__welcome_pack(&m, c->cid, hive__mix64(s->session_seed ^ c->cid), s->ep.tm.heartbeat_ms,
                                 s->ep.tm.heartbeat_timeout_ms, s->cfg.max_frame, s->cfg.app_version, s->reg,
-                                c->has_token ? c->token : NULL, c->zstd, c->pieces);
+                                c->has_token ? c->token : NULL, c->zstd, c->pieces, c->lanes > 1);
     if (rc == 0) rc = hive__ep_send_msg(&s->ep, c, HIVE__PID_WELCOME, &m);
     hive_msg_free(&m);
     if (rc != 0) {
@@ -243,9 +243,10 @@ static void on_resume(hive_server *s, hive__conn *p, hive__act *act)
         reject(s, p, HIVE_CLOSE_SESSION_INVALID, "the certificate differs from the session's");
         return;
     }
-    if (p->lanes < hive__replay_nlanes(&old->rp)) {
+    if (p->lanes < hive__replay_nlanes(&old->rp) || r->recv_lanes.n != hive__replay_nlanes(&old->rp) - 1) {
         HIVE__STAT_ADD(ep, resumes_refused, 1);
-        reject(s, p, HIVE_CLOSE_SESSION_INVALID, "the new link carries fewer channels than the session uses");
+        reject(s, p, HIVE_CLOSE_SESSION_INVALID,
+               "the new link carries fewer channels than the session uses, or the counts do not fit them");
         return;
     }
     if (!hive__replay_covers_all(&old->rp, r->recv, &r->recv_lanes)) {
@@ -365,4 +366,5 @@ const hive__ep_face hive__server_face = {
     .setup = hive__srv_setup, .teardown = hive__srv_teardown, .do_stop = srv_do_stop, .service = srv_service,
     .accepted = srv_accepted, .forget = srv_forget, .find = srv_find, .handshake = srv_handshake,
     .closing = srv_closing, .ended = srv_ended,
+    .remote = hive__srv_remote, .remote_drop = hive__srv_remote_drop,
 };

@@ -32,6 +32,7 @@ struct hive_server {
     char bound[HIVE__ADDR_MAX];
     bool started_once;
     uint64_t session_seed;
+    struct hive__srv_remote *rm;    /* remote subscriptions (server_remote.c), or NULL */
 };
 
 /* A 64-bit mixer (splitmix64's finaliser): session ids from a seed. */
@@ -49,6 +50,12 @@ extern const hive__ep_face hive__server_face;
 /* server.c: face->setup and ->teardown. */
 int  hive__srv_setup(hive__ep *ep, const void *cfg);
 void hive__srv_teardown(hive__ep *ep);
+
+/* server_remote.c: a remote subscription packet; a connection's
+ * subscriptions dropped; everything freed (teardown). */
+void hive__srv_remote(hive__ep *ep, hive__conn *c, uint32_t pid, const msgpack_object *o);
+void hive__srv_remote_drop(hive__ep *ep, hive__conn *c);
+void hive__srv_remote_free(hive_server *s);
 
 /* server.c: stop now (closes every connection, publishes server.stop). */
 void hive__srv_do_stop(hive_server *s);

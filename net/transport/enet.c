@@ -228,7 +228,7 @@ static void link_drop_pending(elink *l)
 
 static void link_release(elink *l)
 {
-    hive__free(l->sx);
+    link_drop_pending(l);
     hive__free(l);
 }
 

@@ -183,7 +183,7 @@ typedef struct ns_dir {
     uint64_t busy_until;    /* bandwidth: when the last item finished leaving */
     uint64_t last_rel_due[HIVE__LANES_MAX];   /* reliable items of a lane never overtake
                                                 each other (other lanes' may) */
-    uint64_t next_seq, last_seq;
+    uint64_t next_seq, last_seq[HIVE__LANES_MAX];   /* sequenced: per lane */
     uint64_t un_top, un_bits;   /* unordered: newest seq seen, and the 64 before it */
     uint64_t rng;
 } ns_dir;
@@ -419,12 +419,13 @@ static int release_in(ns *t, ns_link *l, uint64_t now)
             continue;
         }
         if (HIVE__KIND(it->dlv) == HIVE__DLV_SEQUENCED) {
-            if (it->seq <= l->in.last_seq) {
+            uint64_t *last = &l->in.last_seq[HIVE__LANE(it->dlv) % HIVE__LANES_MAX];
+            if (it->seq <= *last) {
                 hive__free(it);
                 __atomic_add_fetch(&t->dropped, 1, __ATOMIC_RELAXED);
                 continue;
             }
-            l->in.last_seq = it->seq;
+            *last = it->seq;
         }
         t->base.cb.data(t->base.cb.core, &l->base, it->data, it->n, it->channel);
         hive__free(it);

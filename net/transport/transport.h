@@ -104,7 +104,7 @@
  */
 #define HIVE__LANES_MAX        32           /* HIVE_CHANNELS_MAX, hive/registry.h */
 #define HIVE__KIND(v)          ((v) & 0xff) /* dlv: HIVE__DLV_*; channel: HIVE__CHANNEL_* */
-#define HIVE__LANE(v)          ((v) >> 8)
+#define HIVE__LANE(v)          ((int)(((unsigned)(v) >> 8) & 0xffu))
 #define HIVE__WITH_LANE(v, ln) ((v) | ((ln) << 8))
 
 #define HIVE__SCHEME_MAX 16

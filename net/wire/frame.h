@@ -46,6 +46,14 @@
 #define HIVE__PID_RESUME  9u
 #define HIVE__PID_RESUMED 10u
 #define HIVE__PID_PIECE   11u   /* a slice of a transfer (docs/PROTOCOL.md, "Large messages") */
+/* 12..15: remote subscriptions (net/wire/remote.h). */
+
+/* Frames counted for a resume when sent reliably (docs/PROTOCOL.md,
+ * "Resume"): user frames, pieces and the remote subscription packets. */
+static inline int hive__pid_counted(uint32_t pid)
+{
+    return pid >= 64u || pid == HIVE__PID_PIECE || (pid >= 12u && pid <= 15u);
+}
 
 /* Deepest msgpack nesting hive__frame_check_body accepts (msgpack-c's own
  * parser stack is MSGPACK_EMBED_STACK_SIZE = 32 deep). */

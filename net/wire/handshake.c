@@ -33,7 +33,7 @@ int hive__hello_pack(hive_msg *m, const char *app, const char *app_version,
 int hive__welcome_pack(hive_msg *m, uint32_t cid, uint64_t session, uint32_t hb_ms,
                        uint32_t hb_timeout_ms, uint32_t max_frame,
                        const char *app_version, const hive_registry *reg,
-                       const uint8_t *resume_token, bool zstd, bool pieces)
+                       const uint8_t *resume_token, bool zstd, bool pieces, bool channels)
 {
     TRY(hive_msg_map(m, (resume_token ? 9 : 8) + (zstd ? 1 : 0) + (pieces ? 1 : 0)));
     if (pieces) TRY(hive_msg_kv_bool(m, "pieces", true));
@@ -47,7 +47,7 @@ int hive__welcome_pack(hive_msg *m, uint32_t cid, uint64_t session, uint32_t hb_
     TRY(hive_msg_kv_uint(m, "max_frame", max_frame));
     TRY(hive_msg_kv_str(m, "app_version", app_version));
     TRY(hive_msg_key(m, "registry"));
-    return hive__registry_pack(reg, &m->pk) ? HIVE_ENOMEM : 0;
+    return hive__registry_pack_ch(reg, &m->pk, channels) ? HIVE_ENOMEM : 0;
 }
 
 static int lanes_put(hive_msg *m, const char *key, const hive__lanecounts *l)

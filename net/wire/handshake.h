@@ -98,7 +98,7 @@ int hive__hello_pack(hive_msg *m, const char *app, const char *app_version,
 int hive__welcome_pack(hive_msg *m, uint32_t cid, uint64_t session, uint32_t hb_ms,
                        uint32_t hb_timeout_ms, uint32_t max_frame,
                        const char *app_version, const hive_registry *reg,
-                       const uint8_t *resume_token, bool zstd, bool pieces);
+                       const uint8_t *resume_token, bool zstd, bool pieces, bool channels);
 /* lanes (resume, resumed, close): the counts of lanes 1.., or NULL. */
 int hive__resume_pack(hive_msg *m, const char *app, uint32_t cid, const uint8_t *token, uint64_t recv,
                       const hive__lanecounts *lanes,

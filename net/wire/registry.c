@@ -202,6 +202,11 @@ unsigned hive_registry_channels(const hive_registry *r)
 
 int hive__registry_pack(const hive_registry *r, msgpack_packer *pk)
 {
+    return hive__registry_pack_ch(r, pk, true);
+}
+
+int hive__registry_pack_ch(const hive_registry *r, msgpack_packer *pk, bool channels)
+{
     if (!r || !pk) return HIVE_EINVAL;
     if (r->n > UINT32_MAX) return HIVE_ELIMIT;
     if (msgpack_pack_map(pk, r->n)) return HIVE_ENOMEM;
@@ -211,12 +216,13 @@ int hive__registry_pack(const hive_registry *r, msgpack_packer *pk)
         if (msgpack_pack_str(pk, len) || msgpack_pack_str_body(pk, e->name, len)) return HIVE_ENOMEM;
         /* The shortest form that says it all: a peer that predates
          * channels still reads every table that uses none. */
-        if (e->delivery == HIVE_RELIABLE && !e->channel) {
+        uint8_t ch = channels ? e->channel : 0;
+        if (e->delivery == HIVE_RELIABLE && !ch) {
             if (msgpack_pack_uint32(pk, e->id)) return HIVE_ENOMEM;
         } else {
-            if (msgpack_pack_array(pk, e->channel ? 3 : 2) || msgpack_pack_uint32(pk, e->id) ||
+            if (msgpack_pack_array(pk, ch ? 3 : 2) || msgpack_pack_uint32(pk, e->id) ||
                 msgpack_pack_uint8(pk, e->delivery)) return HIVE_ENOMEM;
-            if (e->channel && msgpack_pack_uint8(pk, e->channel)) return HIVE_ENOMEM;
+            if (ch && msgpack_pack_uint8(pk, ch)) return HIVE_ENOMEM;
         }
     }
     return 0;

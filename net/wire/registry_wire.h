@@ -19,6 +19,10 @@
  * failed; pk's buffer then holds a partial map and must be discarded).
  */
 int hive__registry_pack(const hive_registry *r, msgpack_packer *pk);
+/* The same; channels false leaves every type's channel out (for a link
+ * with one lane, where it means nothing, and whose peer may predate
+ * channels: docs/PROTOCOL.md "Channels"). */
+int hive__registry_pack_ch(const hive_registry *r, msgpack_packer *pk, bool channels);
 
 /*
  * hive__registry_from_msgpack - build a new registry from a decoded table.

@@ -1,0 +1,347 @@
+/*
+ * client_remote.c - remote subscriptions, the client's side (hive/net.h
+ * REMOTE SUBSCRIPTIONS, docs/PROTOCOL.md "Remote subscriptions").
+ *
+ * A subscription is keyed by its encoded request (pattern and filters,
+ * with id 0): asking again for the same bytes adds a handle to it, and
+ * only the first handle sends a request, only the last one's release an
+ * unsubscribe. Requests go out when the session is open: at once, or
+ * when it opens (every live one again after a fresh session; after a
+ * resume only what changed while the link was away, since the server
+ * kept the rest). Events arrive as `remote:<name>` on the client's bus.
+ */
+#include "events/internal.h"
+#include "events/bus_internal.h"
+#include "net/client/client_internal.h"
+#include "net/wire/remote.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define REMOTE_NAMES_MAX 4096   /* distinct remote:<name> a server may make us intern */
+
+typedef struct csub {
+    uint32_t id;
+    int refs;
+    bool sent;                  /* the server has (or will get) it on this session */
+    bool refused;               /* the server said no: not asked again */
+    uint8_t *key;               /* the request with id 0 (identity) */
+    size_t key_len;
+    char *pattern;
+    struct csub *next;
+} csub;
+
+typedef struct chandle {
+    int h;
+    csub *s;
+} chandle;
+
+struct hive__cli_remote {
+    csub *subs;
+    uint32_t nsubs, next_id;
+    chandle *hs;
+    size_t nh, hcap;
+    int next_h;
+    uint32_t *unsub;            /* ids to unsubscribe once the link is back (a resume) */
+    size_t nunsub, unsub_cap;
+    uint64_t dropped;           /* (__atomic) */
+    size_t names;
+    hive_event_id ev_ok, ev_refused;
+    msgpack_zone *zone;
+};
+
+static clirm *rm_of(hive_client *c)
+{
+    if (!c->rm) {
+        c->rm = hive__calloc(1, sizeof *c->rm);
+        if (c->rm) {
+            c->rm->ev_ok = hive_bus_intern(c->ep.bus, HIVE_EV_CLIENT_SUB_ACCEPTED);
+            c->rm->ev_refused = hive_bus_intern(c->ep.bus, HIVE_EV_CLIENT_SUB_REFUSED);
+        }
+    }
+    return c->rm;
+}
+
+/* The open connection, or NULL. */
+static hive__conn *open_conn(hive_client *c)
+{
+    hive__conn *k = c->ep.conns;
+    return k && k->state == HIVE__C_OPEN ? k : NULL;
+}
+
+static int send_body(hive_client *c, hive__conn *k, uint32_t pid, const hive_msg *m)
+{
+    const void *parts[1] = { hive_msg_data(m) };
+    size_t len = hive_msg_size(m);
+    return hive__ep_send_frame_v(&c->ep, k, pid, parts, &len, 1, HIVE__DLV_RELIABLE, 0);
+}
+
+/* The request of s under its id (the key has id 0: re-encoded). */
+static int send_sub(hive_client *c, hive__conn *k, csub *s)
+{
+    /* The key is {id: 0, pattern, filters?}: decode it and write the id. */
+    msgpack_object o;
+    size_t off = 0;
+    msgpack_zone *z = msgpack_zone_new(1024);
+    if (!z) return HIVE_ENOMEM;
+    int rc = msgpack_unpack((const char *)s->key, s->key_len, &off, z, &o) == MSGPACK_UNPACK_SUCCESS ? 0 : HIVE_EPROTO;
+    hive_msg m;
+    hive_msg_init(&m);
+    if (rc == 0) {
+        rc = hive_msg_map(&m, o.via.map.size) ? HIVE_ENOMEM : 0;
+        for (uint32_t i = 0; i < o.via.map.size && rc == 0; i++) {
+            const msgpack_object_kv *kv = &o.via.map.ptr[i];
+            if (kv->key.via.str.size == 2 && memcmp(kv->key.via.str.ptr, "id", 2) == 0)
+                rc = hive_msg_kv_uint(&m, "id", s->id) ? HIVE_ENOMEM : 0;
+            else
+                rc = msgpack_pack_object(&m.pk, kv->key) || msgpack_pack_object(&m.pk, kv->val) ? HIVE_ENOMEM : 0;
+        }
+    }
+    if (rc == 0) rc = send_body(c, k, HIVE__PID_SUBSCRIBE, &m);
+    hive_msg_free(&m);
+    msgpack_zone_free(z);
+    if (rc == HIVE_OK) s->sent = true;
+    return rc;
+}
+
+static int send_unsub(hive_client *c, hive__conn *k, uint32_t id)
+{
+    hive_msg m;
+    hive_msg_init(&m);
+    int rc = hive__runsub_pack(&m, id);
+    if (rc == 0) rc = send_body(c, k, HIVE__PID_UNSUBSCRIBE, &m);
+    hive_msg_free(&m);
+    return rc;
+}
+
+int hive_client_subscribe(hive_client *c, const char *pattern, const hive_filter *f, size_t n)
+{
+    if (!c || !pattern) return HIVE_EINVAL;
+    if (c->ep.threaded) return HIVE_ESTATE;
+    char why[HIVE__REASON_MAX + 1] = "";
+    if (strlen(pattern) + sizeof HIVE_REMOTE_PREFIX > HIVE_NAME_MAX) {
+        hive__ep_warn(&c->ep, "bad_subscription", pattern, "the pattern is too long for its remote: name");
+        return HIVE_EINVAL;
+    }
+    clirm *rm = rm_of(c);
+    if (!rm) return HIVE_ENOMEM;
+    hive_msg key;
+    hive_msg_init(&key);
+    int rc = hive__rsub_pack(&key, 0, pattern, f, n, why);
+    if (rc < 0) {
+        hive_msg_free(&key);
+        if (rc == HIVE_EINVAL) hive__ep_warn(&c->ep, "bad_subscription", pattern, why);
+        return rc;
+    }
+    csub *s = rm->subs;
+    while (s && !(s->key_len == hive_msg_size(&key) && memcmp(s->key, hive_msg_data(&key), s->key_len) == 0))
+        s = s->next;
+    if (rm->nh == rm->hcap) {
+        size_t cap = rm->hcap ? rm->hcap * 2 : 8;
+        chandle *hs = hive__realloc(rm->hs, cap * sizeof *hs);
+        if (!hs) { hive_msg_free(&key); return HIVE_ENOMEM; }
+        rm->hs = hs;
+        rm->hcap = cap;
+    }
+    if (!s) {
+        if (rm->nsubs >= HIVE_SUBS_MAX) { hive_msg_free(&key); return HIVE_ELIMIT; }
+        s = hive__calloc(1, sizeof *s);
+        uint8_t *kb = hive__malloc(hive_msg_size(&key));
+        char *p = hive__strdup(pattern);
+        if (!s || !kb || !p) {
+            hive__free(s);
+            hive__free(kb);
+            hive__free(p);
+            hive_msg_free(&key);
+            return HIVE_ENOMEM;
+        }
+        memcpy(kb, hive_msg_data(&key), hive_msg_size(&key));
+        s->key = kb;
+        s->key_len = hive_msg_size(&key);
+        s->pattern = p;
+        s->id = ++rm->next_id;
+        s->next = rm->subs;
+        rm->subs = s;
+        rm->nsubs++;
+        hive__conn *k = open_conn(c);
+        if (k) send_sub(c, k, s);   /* a failure closes k: the next session asks again */
+    }
+    hive_msg_free(&key);
+    s->refs++;
+    int h = ++rm->next_h;
+    rm->hs[rm->nh++] = (chandle){ h, s };
+    return h;
+}
+
+static void sub_free(csub *s)
+{
+    hive__free(s->key);
+    hive__free(s->pattern);
+    hive__free(s);
+}
+
+int hive_client_unsubscribe(hive_client *c, int handle)
+{
+    if (!c) return HIVE_EINVAL;
+    clirm *rm = c->rm;
+    size_t i = 0;
+    while (rm && i < rm->nh && rm->hs[i].h != handle) i++;
+    if (!rm || i == rm->nh) return HIVE_ENOENT;
+    csub *s = rm->hs[i].s;
+    rm->hs[i] = rm->hs[--rm->nh];
+    if (--s->refs > 0) return HIVE_OK;
+    for (csub **p = &rm->subs; *p; p = &(*p)->next)
+        if (*p == s) {
+            *p = s->next;
+            break;
+        }
+    rm->nsubs--;
+    if (s->sent && !s->refused) {
+        hive__conn *k = open_conn(c);
+        if (k) {
+            send_unsub(c, k, s->id);
+        } else if (c->sess.valid) {
+            /* The server keeps it across the resume: tell it then. */
+            if (rm->nunsub == rm->unsub_cap) {
+                size_t cap = rm->unsub_cap ? rm->unsub_cap * 2 : 8;
+                uint32_t *u = hive__realloc(rm->unsub, cap * sizeof *u);
+                if (u) {
+                    rm->unsub = u;
+                    rm->unsub_cap = cap;
+                }
+            }
+            if (rm->nunsub < rm->unsub_cap) rm->unsub[rm->nunsub++] = s->id;
+        }
+    }
+    sub_free(s);
+    return HIVE_OK;
+}
+
+uint64_t hive_client_remote_dropped(const hive_client *c)
+{
+    return c && c->rm ? __atomic_load_n(&c->rm->dropped, __ATOMIC_RELAXED) : 0;
+}
+
+void hive__cli_remote_open(hive_client *c, hive__conn *k, bool fresh)
+{
+    clirm *rm = c->rm;
+    if (!rm) return;
+    if (fresh) {
+        /* A new session: the server has none of them. */
+        rm->nunsub = 0;
+        for (csub *s = rm->subs; s; s = s->next) s->sent = s->refused = false;
+    }
+    for (size_t i = 0; i < rm->nunsub; i++)
+        if (send_unsub(c, k, rm->unsub[i]) < 0) return;
+    rm->nunsub = 0;
+    for (csub *s = rm->subs; s; s = s->next)
+        if (!s->sent && !s->refused && send_sub(c, k, s) < 0) return;
+}
+
+static csub *by_id(clirm *rm, uint32_t id)
+{
+    csub *s = rm ? rm->subs : NULL;
+    while (s && s->id != id) s = s->next;
+    return s;
+}
+
+void hive__cli_remote(hive__ep *ep, hive__conn *k, uint32_t pid, const msgpack_object *o)
+{
+    hive_client *c = (hive_client *)ep;
+    clirm *rm = c->rm;
+    if (pid == HIVE__PID_SUBANSWER) {
+        uint32_t id;
+        bool ok;
+        const char *reason;
+        size_t rlen;
+        if (hive__ranswer_parse(o, &id, &ok, &reason, &rlen) != HIVE_OK) {
+            hive__ep_close(ep, k, HIVE_CLOSE_BAD_FRAME, "a malformed subscription answer", false, HIVE__CLOSE_FRAME, false);
+            return;
+        }
+        csub *s = by_id(rm, id);
+        if (!s) return;   /* released meanwhile */
+        if (!ok) s->refused = true;
+        hive_event_id ev = ok ? rm->ev_ok : rm->ev_refused;
+        if (ev > 0 && hive_bus_wants(ep->bus, ev)) {
+            char r[HIVE__REASON_MAX + 1];
+            memcpy(r, reason, rlen);
+            r[rlen] = 0;
+            hive_field f[] = { HIVE_PTR("client", c), HIVE_STR("pattern", s->pattern), HIVE_STR("reason", r) };
+            hive__ep_emit(ep, ev, f, ok ? 2 : 3);
+        }
+        return;
+    }
+    /* A remote event. */
+    const char *name;
+    size_t nlen;
+    hive_field fields[HIVE__REV_FIELDS_MAX];
+    size_t nf;
+    uint64_t dropped;
+    if (!rm || (!rm->zone && !(rm->zone = msgpack_zone_new(2048)))) {
+        hive__ep_close(ep, k, rm ? HIVE_CLOSE_NO_MEMORY : HIVE_CLOSE_UNEXPECTED_PACKET, NULL, false,
+                       HIVE__CLOSE_FRAME, false);
+        return;
+    }
+    msgpack_zone_clear(rm->zone);
+    /* Keys and strings get NUL-ended copies: what they take, counted. */
+    size_t need = 16;
+    const msgpack_object *fo = NULL;
+    for (uint32_t i = 0; o->type == MSGPACK_OBJECT_MAP && i < o->via.map.size; i++)
+        if (o->via.map.ptr[i].key.type == MSGPACK_OBJECT_STR && o->via.map.ptr[i].key.via.str.size == 6 &&
+            memcmp(o->via.map.ptr[i].key.via.str.ptr, "fields", 6) == 0)
+            fo = &o->via.map.ptr[i].val;
+    for (uint32_t i = 0; fo && fo->type == MSGPACK_OBJECT_MAP && i < fo->via.map.size; i++) {
+        const msgpack_object_kv *kv = &fo->via.map.ptr[i];
+        if (kv->key.type == MSGPACK_OBJECT_STR) need += kv->key.via.str.size + 1;
+        if (kv->val.type == MSGPACK_OBJECT_STR) need += kv->val.via.str.size + 1;
+    }
+    char stack[2048], *scratch = need <= sizeof stack ? stack : hive__malloc(need);
+    if (!scratch) {
+        hive__ep_close(ep, k, HIVE_CLOSE_NO_MEMORY, NULL, false, HIVE__CLOSE_FRAME, false);
+        return;
+    }
+    if (hive__revent_parse(o, &name, &nlen, fields, &nf, &dropped, rm->zone, scratch, need) != HIVE_OK) {
+        if (scratch != stack) hive__free(scratch);
+        hive__ep_close(ep, k, HIVE_CLOSE_BAD_FRAME, "a malformed remote event", false, HIVE__CLOSE_FRAME, false);
+        return;
+    }
+    if (dropped > __atomic_load_n(&rm->dropped, __ATOMIC_RELAXED)) __atomic_store_n(&rm->dropped, dropped, __ATOMIC_RELAXED);
+    HIVE__STAT_ADD(ep, remote_events, 1);
+    char full[HIVE_NAME_MAX];
+    bool wanted = false;
+    if (nlen + sizeof HIVE_REMOTE_PREFIX <= HIVE_NAME_MAX) {
+        memcpy(full, HIVE_REMOTE_PREFIX, sizeof HIVE_REMOTE_PREFIX - 1);
+        memcpy(full + sizeof HIVE_REMOTE_PREFIX - 1, name, nlen);
+        full[sizeof HIVE_REMOTE_PREFIX - 1 + nlen] = 0;
+        /* Only what a live subscription asked for (one released while
+         * its events were on the way is not the server's fault): the
+         * server cannot make the bus intern names nobody wanted. */
+        const char *plain = full + sizeof HIVE_REMOTE_PREFIX - 1;
+        for (csub *x = rm->subs; x && !wanted; x = x->next) wanted = !x->refused && hive__pattern_match(x->pattern, plain);
+    }
+    if (wanted) {
+        hive_event_id id = hive_bus_lookup(ep->bus, full);
+        if (id <= 0 && rm->names < REMOTE_NAMES_MAX) {
+            id = hive_bus_intern(ep->bus, full);
+            if (id > 0) rm->names++;
+        }
+        if (id > 0 && hive_bus_wants(ep->bus, id)) hive__ep_emit(ep, id, fields, nf);
+    }
+    if (scratch != stack) hive__free(scratch);
+}
+
+void hive__cli_remote_free(hive_client *c)
+{
+    clirm *rm = c->rm;
+    if (!rm) return;
+    while (rm->subs) {
+        csub *s = rm->subs;
+        rm->subs = s->next;
+        sub_free(s);
+    }
+    hive__free(rm->hs);
+    hive__free(rm->unsub);
+    if (rm->zone) msgpack_zone_free(rm->zone);
+    hive__free(rm);
+    c->rm = NULL;
+}
