@@ -31,6 +31,7 @@ void hive_bus_destroy(hive_bus *bus)
      * in use: refuse (a leak is better than a crash). */
     if (bus->depth || bus->dispatching) return;
     if (bus->pending) hive__compact(bus);
+    hive__expects_free(bus);
     hive__queue_free(&bus->q);
     hive__names_free(bus);
     for (size_t i = 0; i < bus->nsubs; i++) hive__sub_free(bus->subs[i]);

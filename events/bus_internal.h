@@ -67,6 +67,10 @@ typedef struct hive__trigger {
     char *name;
     hive_trigger_cond *conds;
     size_t nconds;
+    /* Condition arrays replaced during a delivery (a condition may be
+     * running from one): freed with the trigger. */
+    hive_trigger_cond **retired;
+    size_t nretired;
     hive_trigger_action *actions;
     size_t nactions;
     bool single_shot;
@@ -182,6 +186,7 @@ struct hive_bus {
     uint64_t dispatched;
 
     /* Owner-thread bookkeeping. */
+    struct hive__expects *ex;   /* hive_bus_expect's waits (expect.c), or NULL */
     hive__sub *dead;            /* killed, not yet reclaimed */
     hive__list *garbage;        /* replaced during a delivery */
     uint64_t next_seq;
@@ -242,6 +247,9 @@ static inline uint32_t hive__flags(const hive__sub *s)
 {
     return __atomic_load_n(&((hive__sub *)s)->flags, __ATOMIC_RELAXED);
 }
+
+/* ---- expect.c --------------------------------------------------------- */
+void hive__expects_free(hive_bus *bus);
 
 /* ---- names.c ---------------------------------------------------------- */
 #include "events/name_rules.h"

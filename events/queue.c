@@ -440,10 +440,12 @@ static int dispatch(hive_bus *bus, size_t max, uint64_t budget_ns, bool timed)
 
 int hive_bus_dispatch(hive_bus *bus, size_t max)
 {
+    if (bus && bus->ex && !bus->dispatching && !bus->depth) hive_bus_expire(bus);
     return dispatch(bus, max, 0, false);
 }
 
 int hive_bus_dispatch_for(hive_bus *bus, uint64_t budget_ns)
 {
+    if (bus && bus->ex && !bus->dispatching && !bus->depth) hive_bus_expire(bus);
     return dispatch(bus, 0, budget_ns, true);
 }

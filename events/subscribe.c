@@ -222,6 +222,8 @@ void hive__sub_free(hive__sub *s)
     if (s->trig) {
         hive__free(s->trig->name);
         hive__free(s->trig->conds);
+        for (size_t i = 0; i < s->trig->nretired; i++) hive__free(s->trig->retired[i]);
+        hive__free(s->trig->retired);
         hive__free(s->trig->actions);
         hive__free(s->trig);
     }

@@ -115,3 +115,82 @@ int hive_bus_trigger_find(const hive_bus *bus, const char *name, uint64_t *fired
     if (fired) *fired = s->trig->fired;
     return HIVE_OK;
 }
+
+/* Installs conds[0..n) (owned) as t's; the old array is freed now, or
+ * kept until the trigger goes when a delivery may be reading it. */
+static int swap_conds(hive_bus *bus, hive__trigger *t, hive_trigger_cond *conds, size_t n)
+{
+    if (bus->depth && t->conds) {
+        hive_trigger_cond **r = hive__realloc(t->retired, (t->nretired + 1) * sizeof *r);
+        if (!r) {
+            hive__free(conds);
+            return HIVE_ENOMEM;
+        }
+        t->retired = r;
+        t->retired[t->nretired++] = t->conds;
+    } else {
+        hive__free(t->conds);
+    }
+    t->conds = conds;
+    t->nconds = n;
+    return HIVE_OK;
+}
+
+int hive_bus_trigger_cond_add(hive_bus *bus, const char *name, hive_trigger_cond cond)
+{
+    if (!bus || !name || !cond.fn) return HIVE_EINVAL;
+    hive__sub *s = find_live(bus, name);
+    if (!s) return HIVE_ENOENT;
+    hive__trigger *t = s->trig;
+    hive_trigger_cond *c = hive__malloc((t->nconds + 1) * sizeof *c);
+    if (!c) return HIVE_ENOMEM;
+    if (t->nconds) memcpy(c, t->conds, t->nconds * sizeof *c);
+    c[t->nconds] = cond;
+    return swap_conds(bus, t, c, t->nconds + 1);
+}
+
+int hive_bus_trigger_cond_remove(hive_bus *bus, const char *name, hive_trigger_cond cond)
+{
+    if (!bus || !name || !cond.fn) return HIVE_EINVAL;
+    hive__sub *s = find_live(bus, name);
+    if (!s) return HIVE_ENOENT;
+    hive__trigger *t = s->trig;
+    size_t i = 0;
+    while (i < t->nconds && !(t->conds[i].fn == cond.fn && t->conds[i].user == cond.user)) i++;
+    if (i == t->nconds) return HIVE_ENOENT;
+    hive_trigger_cond *c = NULL;
+    if (t->nconds > 1) {
+        if (!(c = hive__malloc((t->nconds - 1) * sizeof *c))) return HIVE_ENOMEM;
+        memcpy(c, t->conds, i * sizeof *c);
+        memcpy(c + i, t->conds + i + 1, (t->nconds - i - 1) * sizeof *c);
+    }
+    return swap_conds(bus, t, c, t->nconds - 1);
+}
+
+size_t hive_bus_trigger_conds(const hive_bus *bus, const char *name)
+{
+    hive__sub *s = bus && name ? find_live(bus, name) : NULL;
+    return s ? s->trig->nconds : 0;
+}
+
+int hive_bus_subscribe_desc(hive_bus *bus, const hive_handler_desc *d, void *user)
+{
+    if (!bus || !d || !d->pattern || !d->fn) return HIVE_EINVAL;
+    hive_sub_opts o = { .priority = d->priority, .once = d->once, .cond = d->cond, .cond_user = d->cond ? user : NULL };
+    return hive_bus_subscribe(bus, d->pattern, d->fn, user, &o);
+}
+
+int hive_bus_subscribe_all(hive_bus *bus, const hive_handler_desc *d, size_t n, void *user, int *ids)
+{
+    if (!bus || (n && !d)) return HIVE_EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        int id = hive_bus_subscribe_desc(bus, &d[i], user);
+        if (id < 0) {
+            /* All or nothing: the ones already made go again. */
+            for (size_t j = 0; ids && j < i; j++) hive_bus_unsubscribe(bus, ids[j]);
+            return id;
+        }
+        if (ids) ids[i] = id;
+    }
+    return (int)n;
+}

@@ -396,10 +396,102 @@ int hive_bus_trigger_add(hive_bus *bus, const hive_trigger_desc *desc);
  * Owner thread. */
 int hive_bus_trigger_remove(hive_bus *bus, const char *name);
 
+/*
+ * hive_bus_trigger_cond_add / _remove - change a live trigger's
+ * conditions: add one at the end (copied), or remove the first one with
+ * the same fn and user. A change made while the trigger's event is being
+ * delivered (from a condition or an action) counts from the next event
+ * on. HIVE_OK, HIVE_ENOENT (no such trigger, or no such condition),
+ * HIVE_EINVAL (NULL name or fn), HIVE_ENOMEM. Owner thread; safe in
+ * handlers. hive_bus_trigger_conds: how many it has (0 for none or no
+ * trigger).
+ */
+int hive_bus_trigger_cond_add(hive_bus *bus, const char *name, hive_trigger_cond cond);
+int hive_bus_trigger_cond_remove(hive_bus *bus, const char *name, hive_trigger_cond cond);
+size_t hive_bus_trigger_conds(const hive_bus *bus, const char *name);
+
 /* hive_bus_trigger_find - HIVE_OK when a trigger of that name exists,
  * HIVE_ENOENT otherwise (HIVE_EINVAL for NULL bus/name). `fired`, if not
  * NULL, receives how many times it fired. Owner thread. */
 int hive_bus_trigger_find(const hive_bus *bus, const char *name, uint64_t *fired);
+
+/* ------------------------------------------------------------------ */
+/* Handlers declared in one statement                                   */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A handler with its name, pattern, priority and condition in one place:
+ * C's answer to a decorator is a table of these, declared once next to
+ * the handlers and subscribed in one call:
+ *
+ *   static const hive_handler_desc game_handlers[] = {
+ *       { "chat", "net:server.recv.game:chat", on_chat, .priority = 10 },
+ *       { "move", "net:server.recv.game:move", on_move, .cond = is_alive },
+ *   };
+ *   hive_bus_subscribe_all(bus, game_handlers, 2, game, NULL);
+ *
+ * name is for the reader and for logs (the bus does not keep it); the
+ * condition gets the same user as the handler.
+ */
+typedef struct hive_handler_desc {
+    const char *name;
+    const char *pattern;
+    hive_handler fn;
+    int priority;
+    hive_condition cond;
+    bool once;
+} hive_handler_desc;
+
+/* hive_bus_subscribe_desc - hive_bus_subscribe from a descriptor: the
+ * subscription id or its error. */
+int hive_bus_subscribe_desc(hive_bus *bus, const hive_handler_desc *d, void *user);
+
+/* hive_bus_subscribe_all - every descriptor of d[0..n), all or nothing;
+ * ids (may be NULL) receives the subscription ids. Returns n or the
+ * first error (then none stays subscribed; with ids NULL, the ones made
+ * before it stay: pass ids to be able to undo them). */
+int hive_bus_subscribe_all(hive_bus *bus, const hive_handler_desc *d, size_t n, void *user, int *ids);
+
+/* ------------------------------------------------------------------ */
+/* Waiting for an event                                                 */
+/* ------------------------------------------------------------------ */
+
+/* ev: the event that came, or NULL when the wait timed out. */
+typedef void (*hive_expect_fn)(const hive_event *ev, void *user);
+
+/*
+ * hive_bus_expect - call fn once: with the first event matching pattern
+ * (a name or pattern) for which cond (may be NULL) is true, or with NULL
+ * when timeout_ms (0: none) passes first. For game loops: the timeout is
+ * checked by hive_bus_dispatch, hive_bus_dispatch_for and hive_bus_expire
+ * (and by hive_server_service / hive_client_service for their bus), so a
+ * wait ends within one of those calls after its time. fn runs after the
+ * event's other handlers. Returns an id (> 0) for hive_bus_expect_cancel,
+ * or HIVE_EINVAL, HIVE_EPATTERN / HIVE_ENAME, HIVE_ENOMEM. Owner thread;
+ * safe in handlers (also in fn itself, to wait again).
+ */
+int hive_bus_expect(hive_bus *bus, const char *pattern, hive_condition cond, void *cond_user, uint32_t timeout_ms,
+                    hive_expect_fn fn, void *user);
+
+/* hive_bus_expect_cancel - forget a wait that has not fired (fn is never
+ * called). HIVE_OK, HIVE_ENOENT (fired or cancelled already). */
+int hive_bus_expect_cancel(hive_bus *bus, int id);
+
+/* hive_bus_expire - end the waits whose time is up (fn(NULL, user) for
+ * each). Returns how many. Owner thread; cheap when nobody waits. */
+int hive_bus_expire(hive_bus *bus);
+
+/* A copy of an event that outlives its delivery: ev is readable with the
+ * hive_event_* getters until hive_event_copy_free. Everything is copied
+ * (name, keys, strings, bytes, msgpack bytes; PTR values as pointers); a
+ * MSGPACK field's decoded object is not (its obj is NULL: decode raw). */
+typedef struct hive_event_copy {
+    hive_event ev;
+} hive_event_copy;
+
+/* hive_event_copy_make - one allocation; NULL when out of memory. */
+hive_event_copy *hive_event_copy_make(const hive_event *ev);
+void hive_event_copy_free(hive_event_copy *c);   /* NULL is a no-op */
 
 /* ------------------------------------------------------------------ */
 /* Statistics                                                           */

@@ -1350,6 +1350,21 @@ int hive_client_stats(const hive_client *c, hive_net_stats *out);
  * HIVE_EINVAL (NULL), HIVE_ENOENT (no connection now). */
 int hive_client_conn_stats(const hive_client *c, hive_conn_stats *out);
 
+/*
+ * hive_client_wait_event - wait for the next event on the client's bus
+ * matching pattern (any event: net:client.*, remote:*, recv...), running
+ * the network meanwhile (service; threaded: dispatching what the I/O
+ * thread posts), for at most timeout_ms (0: what is already there).
+ * For scripts and tests; a game loop uses hive_bus_expect.
+ * Returns HIVE_OK and *out, a copy of the event (free it with
+ * hive_event_copy_free); HIVE_ETIMEDOUT (*out NULL); HIVE_ECLOSED when
+ * the connection ended first (*out the copy of its net:client.close, or
+ * NULL when none was published: idle, closed already, interrupted);
+ * HIVE_EINVAL, HIVE_EPATTERN / HIVE_ENAME. Never waits past timeout_ms
+ * by more than one service slice (10 ms). The bus owner's thread.
+ */
+int hive_client_wait_event(hive_client *c, const char *pattern, int timeout_ms, hive_event_copy **out);
+
 /* Pull API, as on the server (cfg.pull must be true). Closing the
  * connection wakes every waiter (HIVE_ECLOSED once the queue is empty). */
 int hive_client_wait(hive_client *c, int timeout_ms);
@@ -1508,6 +1523,21 @@ int hive_client_subscribe(hive_client *c, const char *pattern, const hive_filter
 /* hive_client_unsubscribe - release a handle; the last one of a
  * subscription stops it on the server. HIVE_OK, HIVE_ENOENT. */
 int hive_client_unsubscribe(hive_client *c, int handle);
+
+/*
+ * hive_client_trigger_add - a remote trigger: d's events are the server's
+ * event names or patterns; each becomes a remote subscription (with the
+ * filters f[0..nf), run on the server), and the trigger itself is added
+ * to the client's bus on `remote:<event>`, where its conditions run (on
+ * the client). Its subscriptions go when hive_client_trigger_remove
+ * removes it, or as a single-shot trigger fires. Returns HIVE_OK,
+ * HIVE_EEXIST (name taken), HIVE_EINVAL, HIVE_ENOMEM, or what
+ * hive_client_subscribe / hive_bus_trigger_add return. Owner thread.
+ * (A trigger removed with hive_bus_trigger_remove keeps its remote
+ * subscriptions until hive_client_trigger_remove.)
+ */
+int hive_client_trigger_add(hive_client *c, const hive_trigger_desc *d, const hive_filter *f, size_t nf);
+int hive_client_trigger_remove(hive_client *c, const char *name);
 
 /* hive_client_remote_dropped - remote events the server dropped for this
  * session (slow subscriber, see remote_queue_bytes), as last reported. */

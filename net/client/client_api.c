@@ -6,6 +6,7 @@
 #include "net/client/client_internal.h"
 
 #include <errno.h>
+#include <time.h>
 #include <string.h>
 
 static int state_of(const hive_client *c) { return __atomic_load_n(&c->state, __ATOMIC_ACQUIRE); }
@@ -229,4 +230,71 @@ int hive_client_compress(hive_client *c, const char *name, bool on)
     int st = state_of(c);
     if ((st != HIVE_CLIENT_IDLE && st != HIVE_CLIENT_CLOSED) || c->ep.thread_on) return HIVE_ESTATE;
     return hive__ep_set_zip(&c->ep, name, on);
+}
+
+/* hive_client_wait_event's catch: the first matching event and the
+ * close, copied as they go by. */
+typedef struct wait_catch {
+    hive_event_copy *ev, *close;
+} wait_catch;
+
+static void catch_event(const hive_event *ev, void *user)
+{
+    wait_catch *w = user;
+    if (!w->ev) w->ev = hive_event_copy_make(ev);
+}
+
+static void catch_close(const hive_event *ev, void *user)
+{
+    wait_catch *w = user;
+    if (!w->close) w->close = hive_event_copy_make(ev);
+}
+
+int hive_client_wait_event(hive_client *c, const char *pattern, int timeout_ms, hive_event_copy **out)
+{
+    if (!c || !pattern || !out) return HIVE_EINVAL;
+    *out = NULL;
+    int st = state_of(c);
+    if (st == HIVE_CLIENT_IDLE || st == HIVE_CLIENT_CLOSED) return HIVE_ECLOSED;
+    hive_bus *bus = c->ep.bus;
+    wait_catch w = { 0 };
+    int s1 = hive_bus_subscribe(bus, pattern, catch_event, &w, &(hive_sub_opts){ .once = true, .priority = INT32_MIN });
+    if (s1 < 0) return s1;
+    int s2 = hive_bus_subscribe(bus, HIVE_EV_CLIENT_CLOSE, catch_close, &w, NULL);
+    if (s2 < 0) {
+        hive_bus_unsubscribe(bus, s1);
+        return s2;
+    }
+    uint64_t end = hive_now_ns() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000000u;
+    int rc = HIVE_ETIMEDOUT;
+    for (;;) {
+        /* What is already here first (threaded: posted events), then the
+         * network for at most what is left. */
+        if (c->ep.threaded) hive_bus_dispatch(bus, 0);
+        if (w.ev) { rc = HIVE_OK; break; }
+        if (w.close) { rc = HIVE_ECLOSED; break; }
+        st = state_of(c);
+        if (st == HIVE_CLIENT_IDLE || st == HIVE_CLIENT_CLOSED) { rc = HIVE_ECLOSED; break; }
+        uint64_t now = hive_now_ns();
+        if (now >= end) break;
+        int left = (int)((end - now + 999999u) / 1000000u);
+        if (left > 10) left = 10;
+        if (c->ep.threaded) {
+            struct timespec ts = { 0, 1000000L };
+            nanosleep(&ts, NULL);
+        } else if (hive_client_service(c, left) == HIVE_ECLOSED && !w.ev) {
+            rc = HIVE_ECLOSED;   /* interrupted */
+            break;
+        }
+    }
+    hive_bus_unsubscribe(bus, s1);   /* HIVE_ENOENT when it fired: fine */
+    hive_bus_unsubscribe(bus, s2);
+    if (rc == HIVE_OK) {
+        *out = w.ev;
+        hive_event_copy_free(w.close);
+    } else {
+        *out = w.close;   /* the close, when that is what ended it */
+        hive_event_copy_free(w.ev);
+    }
+    return rc;
 }

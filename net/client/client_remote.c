@@ -31,6 +31,14 @@ typedef struct csub {
     struct csub *next;
 } csub;
 
+typedef struct ctrig {
+    hive_client *c;
+    char *name;
+    int *handles;
+    size_t n;
+    struct ctrig *next;
+} ctrig;
+
 typedef struct chandle {
     int h;
     csub *s;
@@ -48,6 +56,7 @@ struct hive__cli_remote {
     size_t names;
     hive_event_id ev_ok, ev_refused;
     msgpack_zone *zone;
+    ctrig *trigs;               /* remote triggers */
 };
 
 static clirm *rm_of(hive_client *c)
@@ -339,9 +348,115 @@ void hive__cli_remote_free(hive_client *c)
         rm->subs = s->next;
         sub_free(s);
     }
+    while (rm->trigs) {
+        ctrig *t = rm->trigs;
+        rm->trigs = t->next;
+        hive__free(t->handles);
+        hive__free(t->name);
+        hive__free(t);
+    }
     hive__free(rm->hs);
     hive__free(rm->unsub);
     if (rm->zone) msgpack_zone_free(rm->zone);
     hive__free(rm);
     c->rm = NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Remote triggers                                                      */
+/* ------------------------------------------------------------------ */
+
+
+static ctrig **trig_list(hive_client *c) { return &c->rm->trigs; }
+
+static void trig_release(ctrig *t)
+{
+    for (size_t i = 0; i < t->n; i++) hive_client_unsubscribe(t->c, t->handles[i]);
+    for (ctrig **p = trig_list(t->c); *p; p = &(*p)->next)
+        if (*p == t) {
+            *p = t->next;
+            break;
+        }
+    hive__free(t->handles);
+    hive__free(t->name);
+    hive__free(t);
+}
+
+/* The last action of a single-shot remote trigger: it fired, its
+ * subscriptions go. */
+static void trig_fired(const hive_event *ev, void *user)
+{
+    (void)ev;
+    trig_release(user);
+}
+
+int hive_client_trigger_add(hive_client *c, const hive_trigger_desc *d, const hive_filter *f, size_t nf)
+{
+    if (!c || !d || !d->name || !d->events || !d->nevents || d->nevents > 64 || !d->actions || !d->nactions)
+        return HIVE_EINVAL;
+    if (c->ep.threaded) return HIVE_ESTATE;
+    clirm *rm = rm_of(c);
+    if (!rm) return HIVE_ENOMEM;
+    if (hive_bus_trigger_find(c->ep.bus, d->name, NULL) == HIVE_OK) return HIVE_EEXIST;
+    ctrig *t = hive__calloc(1, sizeof *t);
+    char (*names)[HIVE_NAME_MAX] = hive__calloc(d->nevents, sizeof *names);
+    const char **evs = hive__calloc(d->nevents, sizeof *evs);
+    hive_trigger_action *acts = hive__calloc(d->nactions + 1, sizeof *acts);
+    int rc = HIVE_ENOMEM;
+    if (!t || !names || !evs || !acts || !(t->name = hive__strdup(d->name)) ||
+        !(t->handles = hive__calloc(d->nevents, sizeof *t->handles)))
+        goto fail;
+    t->c = c;
+    for (size_t i = 0; i < d->nevents; i++) {
+        if (!d->events[i] || strlen(d->events[i]) + sizeof HIVE_REMOTE_PREFIX > HIVE_NAME_MAX) {
+            rc = HIVE_EINVAL;
+            goto fail;
+        }
+        snprintf(names[i], sizeof names[i], "%s%s", HIVE_REMOTE_PREFIX, d->events[i]);
+        evs[i] = names[i];
+        int h = hive_client_subscribe(c, d->events[i], f, nf);
+        if (h < 0) {
+            rc = h;
+            goto fail;
+        }
+        t->handles[t->n++] = h;
+    }
+    memcpy(acts, d->actions, d->nactions * sizeof *acts);
+    hive_trigger_desc mine = *d;
+    mine.events = evs;
+    mine.actions = acts;
+    if (d->single_shot) {
+        acts[d->nactions] = (hive_trigger_action){ trig_fired, t };
+        mine.nactions = d->nactions + 1;
+    }
+    rc = hive_bus_trigger_add(c->ep.bus, &mine);
+    if (rc < 0) goto fail;
+    t->next = rm->trigs;
+    rm->trigs = t;
+    hive__free(names);
+    hive__free(evs);
+    hive__free(acts);
+    return HIVE_OK;
+fail:
+    if (t) {
+        for (size_t i = 0; i < t->n; i++) hive_client_unsubscribe(c, t->handles[i]);
+        hive__free(t->handles);
+        hive__free(t->name);
+        hive__free(t);
+    }
+    hive__free(names);
+    hive__free(evs);
+    hive__free(acts);
+    return rc;
+}
+
+int hive_client_trigger_remove(hive_client *c, const char *name)
+{
+    if (!c || !name) return HIVE_EINVAL;
+    ctrig *t = c->rm ? c->rm->trigs : NULL;
+    while (t && strcmp(t->name, name) != 0) t = t->next;
+    if (!t) return HIVE_ENOENT;
+    int rc = hive_bus_trigger_remove(c->ep.bus, name);
+    trig_release(t);
+    return rc;
 }

@@ -995,6 +995,9 @@ int hive__ep_service(hive__ep *ep, int timeout_ms)
             break;
     }
     ep->in_service--;
+    /* Waits on the bus end on time in a loop that only services
+     * (hive_bus_expect): the servicing thread owns the bus here. */
+    if (!ep->in_service) hive_bus_expire(ep->bus);
     if (ep->stop_pending && !ep->in_service) ep->face->do_stop(ep);
     return rc < 0 ? rc : total;
 }

@@ -10,6 +10,8 @@
 #include "net/wire/remote.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <unistd.h>
 
 typedef struct got {
     int n, accepted, refused;
@@ -508,4 +510,151 @@ Test(remote, each_export_chooses_its_delivery, .timeout = 30)
     raw_destroy(&p);
     hive_server_destroy(s);
     hive_bus_destroy(bus);
+}
+
+/* ------------------------------------------------------------------ */
+/* Waiting, and remote triggers                                         */
+/* ------------------------------------------------------------------ */
+
+/* A server that lives on its own thread (not .threaded: it services
+ * there, and its bus is owned there), so the client's blocking wait has
+ * someone to talk to. */
+typedef struct srv_thread {
+    uint16_t port;          /* __atomic: set once started */
+    int publish, close, stop;   /* __atomic requests from the test */
+} srv_thread;
+
+static void *srv_main(void *arg)
+{
+    srv_thread *t = arg;
+    hive_bus *bus = hive_bus_create(NULL);
+    hive_server *s = hive_server_create(&(hive_server_config){ .addr = "127.0.0.1:0" }, bus);
+    hive_server_export(s, "arena:**", NULL);
+    hive_server_start(s);
+    __atomic_store_n(&t->port, hive_server_port(s), __ATOMIC_RELEASE);
+    while (!__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE)) {
+        hive_server_service(s, 1);
+        if (__atomic_exchange_n(&t->publish, 0, __ATOMIC_ACQ_REL)) {
+            hive_field f[] = { HIVE_INT("i", 5) };
+            hive_bus_publish_name(bus, "arena:goal", f, 1);
+        }
+        if (__atomic_exchange_n(&t->close, 0, __ATOMIC_ACQ_REL)) hive_server_close(s, 1, HIVE_CLOSE_KICKED, "bye");
+    }
+    hive_server_destroy(s);
+    hive_bus_destroy(bus);
+    return NULL;
+}
+
+Test(remote, wait_event_returns_the_event_a_timeout_or_the_close, .timeout = 30)
+{
+    srv_thread t = { 0 };
+    pthread_t th;
+    pthread_create(&th, NULL, srv_main, &t);
+    while (!__atomic_load_n(&t.port, __ATOMIC_ACQUIRE)) usleep(1000);
+    char addr[64];
+    snprintf(addr, sizeof addr, "127.0.0.1:%u", (unsigned)t.port);
+    hive_bus *cbus = hive_bus_create(NULL);
+    hive_client *c = hive_client_create(NULL, cbus);
+    hive_event_copy *e = NULL;
+    cr_expect_eq(hive_client_wait_event(c, "remote:arena:goal", 10, &e), HIVE_ECLOSED, "idle: nothing to wait for");
+    cr_assert_eq(hive_client_connect(c, addr), 0);
+    cr_assert_eq(hive_client_wait_connected(c, 3000), 0);
+    cr_assert_gt(hive_client_subscribe(c, "arena:goal", NULL, 0), 0);
+    cr_assert_eq(hive_client_wait_event(c, HIVE_EV_CLIENT_SUB_ACCEPTED, 3000, &e), HIVE_OK);
+    cr_assert_not_null(e);
+    cr_expect_str_eq(hive_event_str(&e->ev, "pattern"), "arena:goal");
+    hive_event_copy_free(e);
+    /* Nothing comes: a timeout, on time. */
+    uint64_t t0 = hive_now_ns();
+    cr_expect_eq(hive_client_wait_event(c, "remote:arena:goal", 100, &e), HIVE_ETIMEDOUT);
+    uint64_t took = (hive_now_ns() - t0) / 1000000u;
+    cr_expect_null(e);
+    cr_expect_geq(took, 100u);
+    cr_expect_lt(took, 2000u, "never long past its timeout");
+    /* The event. */
+    __atomic_store_n(&t.publish, 1, __ATOMIC_RELEASE);
+    cr_assert_eq(hive_client_wait_event(c, "remote:arena:goal", 3000, &e), HIVE_OK);
+    cr_expect_eq(hive_event_int(&e->ev, "i", 0), 5);
+    hive_event_copy_free(e);
+    /* The connection closes: the wait ends with the close. */
+    __atomic_store_n(&t.close, 1, __ATOMIC_RELEASE);
+    cr_assert_eq(hive_client_wait_event(c, "remote:arena:goal", 3000, &e), HIVE_ECLOSED);
+    cr_assert_not_null(e, "the close event");
+    cr_expect_str_eq(e->ev.name, HIVE_EV_CLIENT_CLOSE);
+    cr_expect_eq(hive_event_int(&e->ev, "reason", 0), HIVE_CLOSE_KICKED);
+    hive_event_copy_free(e);
+    cr_expect_eq(hive_client_wait_event(c, "remote:arena:goal", 100, &e), HIVE_ECLOSED, "closed: at once");
+    cr_expect_null(e);
+    hive_client_destroy(c);
+    hive_bus_destroy(cbus);
+    __atomic_store_n(&t.stop, 1, __ATOMIC_RELEASE);
+    pthread_join(th, NULL);
+}
+
+static int g_expect_ev, g_expect_to;
+static void expect_done(const hive_event *ev, void *u)
+{
+    (void)u;
+    if (ev) g_expect_ev++;
+    else g_expect_to++;
+}
+
+Test(remote, a_game_loop_wait_ends_in_service, .timeout = 30)
+{
+    world w;
+    world_up(&w, "", NULL, NULL, true);
+    g_expect_ev = g_expect_to = 0;
+    cr_assert_gt(hive_client_subscribe(w.cli, "arena:round.*", NULL, 0), 0);
+    cr_assert(wait_for(&w, &w.g.accepted, 1, 3000));
+    cr_assert_gt(hive_bus_expect(w.cbus, "remote:arena:round.start", NULL, NULL, 2000, expect_done, NULL), 0);
+    cr_assert_gt(hive_bus_expect(w.cbus, "remote:arena:round.never", NULL, NULL, 50, expect_done, NULL), 0);
+    hive_bus_publish_name(w.sbus, "arena:round.start", NULL, 0);
+    spin(&w, 200);   /* service only: no dispatch call */
+    cr_expect_eq(g_expect_ev, 1);
+    cr_expect_eq(g_expect_to, 1, "the timeout fired from service");
+    world_down(&w);
+}
+
+static int g_trig_fired;
+static void trig_act(const hive_event *ev, void *u) { (void)ev; (void)u; g_trig_fired++; }
+static bool trig_cond(const hive_event *ev, void *u) { (void)u; return hive_event_int(ev, "i", 0) > 1; }
+
+Test(remote, remote_triggers_subscribe_and_let_go, .timeout = 30)
+{
+    world w;
+    world_up(&w, "", NULL, NULL, true);
+    size_t base = srv_bus_subs(&w);
+    g_trig_fired = 0;
+    const char *evs[] = { "arena:boss.dead", "arena:key.*" };
+    hive_trigger_cond conds[] = { { trig_cond, NULL } };
+    hive_trigger_action acts[] = { { trig_act, NULL } };
+    hive_filter red[] = { HIVE_FILTER_EQ_STR("s", "red") };
+    hive_trigger_desc d = { .name = "treasure", .events = evs, .nevents = 2, .conds = conds, .nconds = 1,
+                            .actions = acts, .nactions = 1 };
+    cr_assert_eq(hive_client_trigger_add(w.cli, &d, red, 1), HIVE_OK);
+    cr_expect_eq(hive_client_trigger_add(w.cli, &d, red, 1), HIVE_EEXIST);
+    cr_assert(wait_for(&w, &w.g.accepted, 2, 3000));
+    cr_expect_eq(srv_bus_subs(&w), base + 2, "one remote subscription per event");
+    publish(&w, "arena:boss.dead", 1, 0, "red");    /* the client-side condition says no */
+    publish(&w, "arena:key.found", 2, 0, "blue");   /* the server-side filter says no */
+    publish(&w, "arena:key.found", 2, 0, "red");
+    spin(&w, 100);
+    cr_expect_eq(g_trig_fired, 1);
+    cr_assert_eq(hive_client_trigger_remove(w.cli, "treasure"), HIVE_OK);
+    spin(&w, 100);
+    cr_expect_eq(srv_bus_subs(&w), base, "removed: unsubscribed on the server");
+    cr_expect_eq(hive_bus_trigger_find(w.cbus, "treasure", NULL), HIVE_ENOENT);
+    /* Single shot: fires once, and its subscriptions go with it. */
+    d.single_shot = true;
+    d.name = "once";
+    cr_assert_eq(hive_client_trigger_add(w.cli, &d, NULL, 0), HIVE_OK);
+    cr_assert(wait_for(&w, &w.g.accepted, 4, 3000));
+    cr_expect_eq(srv_bus_subs(&w), base + 2);
+    publish(&w, "arena:boss.dead", 5, 0, "");
+    publish(&w, "arena:boss.dead", 5, 0, "");
+    spin(&w, 100);
+    cr_expect_eq(g_trig_fired, 2, "once");
+    cr_expect_eq(srv_bus_subs(&w), base, "the single shot let its subscriptions go");
+    cr_expect_eq(hive_client_trigger_remove(w.cli, "once"), HIVE_ENOENT);
+    world_down(&w);
 }
