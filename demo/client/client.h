@@ -83,6 +83,7 @@ typedef struct demo_client {
     chat_line chat[CHAT_KEEP];
     int nchat;
     uint64_t tags_seen, my_tags, times_tagged, chats_sent;
+    uint64_t game_packets;     /* net:client.recv.* (a spectator gets none) */
     double flash_until;                /* seconds (log clock) */
     uint32_t flash_id;
 

@@ -160,7 +160,7 @@ void demo_draw_arena(demo_client *c, SDL_Renderer *r)
             demo_text_draw(c->text, FONT_BOLD, name, x, y - 38, white, 1);
         }
     }
-    if (!c->joined) {
+    if (!c->joined && !(c->opts->spectate && c->handshaken && !c->closed)) {
         const char *msg = c->closed ? c->close_text : "connecting...";
         demo_text_draw(c->text, FONT_TITLE, msg, ARENA_X + (int)DEMO_ARENA_W / 2, ARENA_Y + (int)DEMO_ARENA_H / 2 - 12,
                        (SDL_Color){ 220, 225, 240, 255 }, 1);

@@ -31,6 +31,8 @@ static void title_bar(demo_client *c, SDL_Renderer *r)
     if (c->joined)
         snprintf(s, sizeof s, "%s  |  %s  |  %d players", demo_session_name(c, c->my_id), c->addr,
                  snap ? snap->n : 0);
+    else if (c->opts->spectate && c->handshaken && !c->closed)
+        snprintf(s, sizeof s, "spectating  |  %s  |  %d players", c->addr, snap ? snap->n : 0);
     else
         snprintf(s, sizeof s, "%s  |  %s", c->closed ? "disconnected" : "connecting", c->addr);
     demo_text_draw(c->text, FONT_NORMAL, s, SCREEN_W - 16, 19, TEXT, 2);
@@ -160,7 +162,10 @@ static void chat_box(demo_client *c, SDL_Renderer *r)
         snprintf(line, sizeof line, "> %s%s", c->edit, caret ? "_" : "");
         demo_text_draw(c->text, FONT_NORMAL, line, x + 10, iy, TEXT, 0);
     } else {
-        demo_text_draw(c->text, FONT_SMALL, c->opts->bot ? "bot at the wheel" : "Enter: chat   Arrows/WASD: move   Esc: leave   F12: screenshot",
+        demo_text_draw(c->text, FONT_SMALL,
+                       c->opts->spectate ? "watching: Esc leaves   F12: screenshot"
+                       : c->opts->bot    ? "bot at the wheel"
+                                         : "Enter: chat   Arrows/WASD: move   Esc: leave   F12: screenshot",
                        x + 10, iy + 2, DIM, 0);
     }
 }
@@ -170,10 +175,14 @@ static void legend(demo_client *c, SDL_Renderer *r, int y)
     int h = SCREEN_H - 12 - y;
     if (h < 60) return;
     box(r, PANEL_X, y, PANEL_W, h);
-    demo_text_draw(c->text, FONT_BOLD, "YOU", PANEL_X + 12, y + 9, GOLD, 0);
+    demo_text_draw(c->text, FONT_BOLD, c->opts->spectate ? "SPECTATOR" : "YOU", PANEL_X + 12, y + 9, GOLD, 0);
     char s[80];
-    snprintf(s, sizeof s, "tagged others %llu, got tagged %llu", (unsigned long long)c->my_tags,
-             (unsigned long long)c->times_tagged);
+    if (c->opts->spectate)
+        snprintf(s, sizeof s, "%llu tags seen, %llu game packets", (unsigned long long)c->tags_seen,
+                 (unsigned long long)c->game_packets);
+    else
+        snprintf(s, sizeof s, "tagged others %llu, got tagged %llu", (unsigned long long)c->my_tags,
+                 (unsigned long long)c->times_tagged);
     demo_text_draw(c->text, FONT_NORMAL, s, PANEL_X + 12, y + 30, TEXT, 0);
     snprintf(s, sizeof s, "%llu snapshots, %u prediction fixes", (unsigned long long)c->st.snapshots,
              c->pred.corrections);

@@ -58,11 +58,15 @@ static void print_summary(demo_client *c)
     double lost = expected > st->snapshots ? 100.0 * (double)(expected - st->snapshots) / (double)expected : 0;
     double rtt = st->rtt_count ? st->rtt_sum / (double)st->rtt_count : -1;
     const char *close = c->closed ? demo_close_text(c->close_reason) : "none";
+    hive_net_stats ns = { 0 };
+    hive_client_stats(c->cli, &ns);
     demo_say("hive-demo-client %s summary joined=%d snapshots=%llu lost_pct=%.1f rtt_ms=%.2f tags_seen=%llu "
-             "tagged_others=%llu chats_sent=%llu corrections=%u reconnects=%u resumes=%u close=%s",
+             "tagged_others=%llu chats_sent=%llu corrections=%u reconnects=%u resumes=%u spectator=%d "
+             "game_packets=%llu remote_events=%llu close=%s",
              c->opts->name, c->joined || c->ever_joined, (unsigned long long)st->snapshots, lost, rtt,
              (unsigned long long)c->tags_seen, (unsigned long long)c->my_tags,
-             (unsigned long long)c->chats_sent, c->pred.corrections, c->reconnects, c->resumes, close);
+             (unsigned long long)c->chats_sent, c->pred.corrections, c->reconnects, c->resumes, c->opts->spectate,
+             (unsigned long long)c->game_packets, (unsigned long long)ns.remote_events, close);
 }
 
 int main(int argc, char **argv)
@@ -86,7 +90,7 @@ int main(int argc, char **argv)
     c.engine = hive_engine_create(&(hive_engine_config){
         .bus = c.bus, .tick_hz = opts.tick_hz, .net_hz = opts.net_hz });
     hive_client_config ccfg = {
-        .app = DEMO_APP, .app_version = DEMO_APP_VERSION, .conntype = opts.bot ? "bot" : "player",
+        .app = DEMO_APP, .app_version = DEMO_APP_VERSION, .conntype = opts.spectate ? "spectator" : opts.bot ? "bot" : "player",
         .tls = { .cert_file = opts.cert, .key_file = opts.key, .ca_file = opts.ca,
                  .insecure_skip_verify = opts.insecure },
         .netsim = opts.netsim,
@@ -146,7 +150,9 @@ int main(int argc, char **argv)
     print_summary(&c);
     /* Success: we played, and the game ended by a proper close. */
     bool clean = c.closed && (c.close_reason == HIVE_CLOSE_NORMAL || c.close_reason == HIVE_CLOSE_SERVER_SHUTDOWN);
-    rc = c.exit_code ? c.exit_code : (c.joined && clean) ? 0 : 1;
+    /* A spectator succeeds by having watched. */
+    bool took_part = opts.spectate ? c.st.snapshots > 0 : c.joined;
+    rc = c.exit_code ? c.exit_code : (took_part && clean) ? 0 : 1;
     if (opts.screenshot && !c.shot_done) {
         fprintf(stderr, "hive-demo-client: the screenshot was never taken\n");
         rc = 1;

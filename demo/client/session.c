@@ -74,6 +74,7 @@ static void on_handshake(const hive_event *ev, void *user)
     demo_client *c = user;
     c->handshaken = true;
     demo_log(ev->name, "connected to %s as cid %lld", c->addr, (long long)hive_event_int(ev, "cid", 0));
+    if (c->opts->spectate) return;   /* watching: the subscriptions go by themselves */
     hive_msg_reset(&c->msg);
     hive_msg_map(&c->msg, 1);
     hive_msg_kv_str(&c->msg, "name", c->opts->name);
@@ -350,6 +351,133 @@ static void per_second(hive_engine *e, int timer, void *user)
     }
 }
 
+/* ------------------------------------------------------------------ */
+/* Spectating: the whole view from remote subscriptions                 */
+/* ------------------------------------------------------------------ */
+
+#define REMOTE(name) HIVE_REMOTE_PREFIX name
+
+static void spec_snapshot(const hive_event *ev, void *user)
+{
+    demo_client *c = user;
+    const void *raw, *obj;
+    size_t len;
+    demo_snapshot s;
+    if (hive_event_get_msgpack(ev, "state", &raw, &len, &obj) != HIVE_OK || !obj ||
+        demo_snapshot_decode(obj, &s) != 0) {
+        c->st.bad_snapshots++;
+        return;
+    }
+    count_snapshot(&c->st, s.seq);
+    demo_interp_push(&c->interp, &s);
+}
+
+static void spec_roster(const hive_event *ev, void *user)
+{
+    demo_client *c = user;
+    const void *raw, *obj;
+    size_t len;
+    if (hive_event_get_msgpack(ev, "players", &raw, &len, &obj) != HIVE_OK || !obj) return;
+    const msgpack_object *e;
+    for (uint32_t i = 0; (e = hive_msg_next(obj, &i)); ) {
+        uint64_t id;
+        const char *name;
+        size_t nlen;
+        if (hive_msg_path_uint(e, "0", &id) == 0 && id <= UINT32_MAX && hive_msg_path_str(e, "1", &name, &nlen) == 0)
+            roster_set(c, (uint32_t)id, name, nlen);
+    }
+}
+
+static void spec_join(const hive_event *ev, void *user)
+{
+    demo_client *c = user;
+    const char *name = hive_event_str(ev, "name");
+    uint32_t id = (uint32_t)hive_event_int(ev, "cid", 0);
+    if (!name || !id) return;
+    roster_set(c, id, name, strlen(name));
+    demo_session_line(c, LINE_SYSTEM, 0, NULL, "%s joined", demo_session_name(c, id));
+}
+
+static void spec_leave(const hive_event *ev, void *user)
+{
+    demo_client *c = user;
+    uint32_t id = (uint32_t)hive_event_int(ev, "cid", 0);
+    demo_session_line(c, LINE_SYSTEM, 0, NULL, "%s left", demo_session_name(c, id));
+    roster_remove(c, id);
+}
+
+static void spec_tag(const hive_event *ev, void *user)
+{
+    demo_client *c = user;
+    uint32_t tagger = (uint32_t)hive_event_int(ev, "tagger", 0), tagged = (uint32_t)hive_event_int(ev, "tagged", 0);
+    c->tags_seen++;
+    c->flash_id = tagged;
+    c->flash_until = demo_log_seconds() + 0.6;
+    demo_session_line(c, LINE_SYSTEM, 0, NULL, hive_event_int(ev, "idle", 0) ? "%s stood still: %s is it now" : "%s tagged %s",
+                      demo_session_name(c, tagger), demo_session_name(c, tagged));
+    demo_log(ev->name, "%s tagged %s", demo_session_name(c, tagger), demo_session_name(c, tagged));
+}
+
+static void spec_chat(const hive_event *ev, void *user)
+{
+    demo_client *c = user;
+    const char *name = hive_event_str(ev, "name"), *text = hive_event_str(ev, "text");
+    if (!name || !text) return;
+    char t[DEMO_CHAT_MAX], n[DEMO_NAME_MAX];
+    demo_clean_text(t, sizeof t, text, strlen(text));
+    demo_clean_text(n, sizeof n, name, strlen(name));
+    demo_session_line(c, LINE_CHAT, (uint32_t)hive_event_int(ev, "cid", 0), n, "%s", t);
+    demo_log(ev->name, "<%s> %s", n, t);
+}
+
+static void spec_announce(const hive_event *ev, void *user)
+{
+    demo_client *c = user;
+    const char *text = hive_event_str(ev, "text");
+    if (!text) return;
+    char t[DEMO_CHAT_MAX];
+    demo_clean_text(t, sizeof t, text, strlen(text));
+    demo_session_line(c, LINE_ANNOUNCE, 0, NULL, "%s", t);
+}
+
+static void count_game_packet(const hive_event *ev, void *user)
+{
+    (void)ev;
+    ((demo_client *)user)->game_packets++;
+}
+
+static void spec_refused(const hive_event *ev, void *user)
+{
+    demo_client *c = user;
+    demo_log(ev->name, "the server refused %s: %s", hive_event_str(ev, "pattern"), hive_event_str(ev, "reason"));
+    demo_session_line(c, LINE_SYSTEM, 0, NULL, "Cannot watch %s: %s", hive_event_str(ev, "pattern"),
+                      hive_event_str(ev, "reason"));
+}
+
+/* Everything a spectator shows, and nothing else: eight subscriptions
+ * and a handler each (the server evaluates nothing for it but names). */
+static int spectate_install(demo_client *c)
+{
+    static const hive_handler_desc view[] = {
+        { "positions", REMOTE("arena:snapshot"), spec_snapshot },
+        { "names", REMOTE("arena:roster"), spec_roster },
+        { "arrivals", REMOTE("arena:join"), spec_join },
+        { "departures", REMOTE("arena:leave"), spec_leave },
+        { "tags", REMOTE("arena:tag"), spec_tag },
+        { "chat", REMOTE("arena:chat"), spec_chat },
+        { "announcements", REMOTE("arena:announce"), spec_announce },
+        { "refusals", HIVE_EV_CLIENT_SUB_REFUSED, spec_refused },
+        { "game packets (none expected)", HIVE_EV_CLIENT_RECV_PREFIX "**", count_game_packet },
+    };
+    int rc = hive_bus_subscribe_all(c->bus, view, sizeof view / sizeof view[0], c, NULL);
+    if (rc < 0) return rc;
+    for (size_t i = 0; i < 7; i++) {
+        rc = hive_client_subscribe(c->cli, view[i].pattern + sizeof HIVE_REMOTE_PREFIX - 1, NULL, 0);
+        if (rc < 0) return rc;
+    }
+    return 0;
+}
+
 void demo_session_send_chat(demo_client *c, const char *text)
 {
     if (!c->joined || c->closed || !text || !*text) return;
@@ -395,6 +523,10 @@ int demo_session_install(demo_client *c)
     c->st.rtt_ms = -1;
     for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
         int rc = hive_bus_subscribe(c->bus, subs[i].name, subs[i].fn, c, NULL);
+        if (rc < 0) return rc;
+    }
+    if (c->opts->spectate) {
+        int rc = spectate_install(c);
         if (rc < 0) return rc;
     }
     int rc = hive_engine_every(c->engine, 1000, per_second, c);

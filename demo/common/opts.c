@@ -29,7 +29,14 @@ static const char server_help[] =
 "  --netsim SPEC        play over a simulated bad network, e.g.\n"
 "                       \"loss=10%,latency=150ms,cut_every=8s\" (see HIVE_NETSIM)\n"
 "  --quiet              log only the start and the summary\n"
-"  --help               this text\n";
+"  --help               this text\n"
+"\n"
+"What clients may subscribe to (remote subscriptions; a spectator,\n"
+"hive-demo-client --spectate, uses nothing else):\n"
+"  arena:snapshot       every player's position and score, 30 Hz (unreliable)\n"
+"  arena:roster         who is playing, once a second\n"
+"  arena:**             joins, leaves, tags, scores, chat, announcements,\n"
+"                       mutual tags and milestones (reliable)\n";
 
 static const char client_help[] =
 "usage: hive-demo-client [options]\n"
@@ -48,6 +55,8 @@ static const char client_help[] =
 "                       --transport tls and --ca still override\n"
 "  --name NAME          your name in the arena (default: player)\n"
 "  --bot                move (and chat) by itself\n"
+"  --spectate           watch without playing: positions, tags, chat and\n"
+"                       scores come from remote subscriptions alone\n"
 "  --headless           no window at all (bots in scripts and load runs)\n"
 "  --tick-hz HZ         input and prediction rate (default 60; match the server)\n"
 "  --net-hz HZ          statistics rate (default 30)\n"
@@ -65,7 +74,7 @@ static const char client_help[] =
 
 enum { O_HOST = 256, O_PORT, O_TRANSPORT, O_CERT, O_KEY, O_CA, O_INSECURE, O_TICK, O_NET,
        O_DURATION, O_QUIET, O_SEED, O_MAXP, O_NAME, O_BOT, O_HEADLESS, O_SHOT, O_AFTER,
-       O_CHAT, O_SECURE, O_NETSIM, O_HELP };
+       O_CHAT, O_SECURE, O_NETSIM, O_SPECTATE, O_HELP };
 
 static bool number(const char *s, double lo, double hi, double *out)
 {
@@ -90,6 +99,7 @@ int demo_opts_parse(demo_opts *o, int argc, char **argv, bool server)
         { "screenshot", required_argument, 0, O_SHOT }, { "after", required_argument, 0, O_AFTER },
         { "chat-every", required_argument, 0, O_CHAT }, { "help", no_argument, 0, O_HELP },
         { "secure", no_argument, 0, O_SECURE }, { "netsim", required_argument, 0, O_NETSIM },
+        { "spectate", no_argument, 0, O_SPECTATE },
         { 0, 0, 0, 0 },
     };
     const char *prog = server ? "hive-demo-server" : "hive-demo-client";
@@ -132,6 +142,8 @@ int demo_opts_parse(demo_opts *o, int argc, char **argv, bool server)
         case O_MAXP: if (number(optarg, 1, 16, &v)) o->max_players = (int)v; else bad = "--max-players (1-16)"; break;
         case O_NAME: o->name = optarg; break;
         case O_BOT: o->bot = true; break;
+        case O_SPECTATE: if (server) { fprintf(stderr, "%s: unknown option '--spectate' (try --help)\n", prog); return -1; }
+                         o->spectate = true; break;
         case O_HEADLESS: o->headless = true; break;
         case O_SHOT: o->screenshot = optarg; break;
         case O_AFTER: if (number(optarg, 0, 3600, &v)) o->after = v; else bad = "--after"; break;

@@ -26,6 +26,7 @@ typedef struct demo_opts {
     /* client */
     const char *name;
     bool bot;
+    bool spectate;             /* watch only: the view from remote subscriptions */
     bool headless;             /* no window at all (bots in scripts) */
     const char *screenshot;
     double after;              /* seconds before the screenshot */

@@ -304,10 +304,55 @@ static void on_nettick(const hive_event *ev, void *user)
      * packet type's registered delivery, so no flag is needed. */
     int sent = hive_server_broadcast_id(ds->srv, (uint32_t)ds->pid_snapshot, hive_msg_data(&ds->msg),
                                         hive_msg_size(&ds->msg), 0, 0);
+    /* The same bytes as an event, for spectators' remote subscriptions:
+     * built only when someone subscribed (the bus says so). */
+    if (hive_bus_wants(ds->bus, ds->ev_snapshot)) {
+        hive_field f[] = { HIVE_MSGPACK("state", hive_msg_data(&ds->msg), hive_msg_size(&ds->msg), NULL) };
+        hive_bus_publish(ds->bus, ds->ev_snapshot, f, 1);
+    }
     if (sent > 0) {
         ds->n.snapshots += (uint64_t)sent;
         ds->n.snapshot_bytes += (uint64_t)sent * hive_msg_size(&ds->msg);
     }
+}
+
+/* Once a second, when a spectator wants it: who is playing, by name
+ * (snapshots carry ids only). */
+static void publish_roster(hive_engine *e, int timer, void *user)
+{
+    (void)e;
+    (void)timer;
+    demo_server *ds = user;
+    if (!hive_bus_wants(ds->bus, ds->ev_roster)) return;
+    hive_msg m;
+    hive_msg_init(&m);
+    hive_msg_array_begin(&m);
+    for (int i = 0; i < DEMO_MAX_PLAYERS; i++) {
+        const demo_player *q = &ds->world.p[i];
+        if (!q->used) continue;
+        hive_msg_array(&m, 2);
+        hive_msg_uint(&m, q->id);
+        hive_msg_str(&m, q->name);
+    }
+    hive_msg_array_end(&m);
+    hive_field f[] = { HIVE_MSGPACK("players", hive_msg_data(&m), hive_msg_size(&m), NULL) };
+    hive_bus_publish(ds->bus, ds->ev_roster, f, 1);
+    hive_msg_free(&m);
+}
+
+/* A spectator never joins: it is not timed out for it. */
+static void on_handshake(const hive_event *ev, void *user)
+{
+    demo_server *ds = user;
+    const char *ct = hive_event_str(ev, "conntype");
+    demo_conn *c = conn_find(ds, event_cid(ev));
+    if (!c || !ct || strcmp(ct, "spectator") != 0) return;
+    c->spectator = true;
+    ds->n.spectators++;
+    /* No game packets: everything it sees comes from its subscriptions. */
+    hive_server_set_broadcast(ds->srv, c->cid, false);
+    if (c->join_timer > 0) hive_engine_cancel(ds->engine, c->join_timer);
+    c->join_timer = 0;
 }
 
 /* Once a second: the transport's round-trip time of every player, for
@@ -338,6 +383,8 @@ int demo_game_install(demo_server *ds)
     ds->ev_score = hive_bus_intern(bus, "arena:score");
     ds->ev_chat = hive_bus_intern(bus, "arena:chat");
     ds->ev_announce = hive_bus_intern(bus, "arena:announce");
+    ds->ev_snapshot = hive_bus_intern(bus, "arena:snapshot");
+    ds->ev_roster = hive_bus_intern(bus, "arena:roster");
     ds->pid_snapshot = hive_server_packet_id(ds->srv, DEMO_P_SNAPSHOT);
     ds->pid_pong = hive_server_packet_id(ds->srv, DEMO_P_PONG);
     if (ds->ev_join <= 0 || ds->ev_leave <= 0 || ds->ev_tag <= 0 || ds->ev_score <= 0 ||
@@ -346,6 +393,7 @@ int demo_game_install(demo_server *ds)
 
     static const struct { const char *name; hive_handler fn; } subs[] = {
         { HIVE_EV_SERVER_ACCEPT, on_accept },
+        { HIVE_EV_SERVER_HANDSHAKE, on_handshake },
         { HIVE_EV_SERVER_CLOSE, on_close },
         { HIVE_EV_SERVER_RECV_PREFIX DEMO_P_JOIN, on_join },
         { HIVE_EV_SERVER_RECV_PREFIX DEMO_P_INPUT, on_input },
@@ -360,6 +408,7 @@ int demo_game_install(demo_server *ds)
         if (rc < 0) return rc;
     }
     int rc = hive_engine_every(ds->engine, 1000, sample_rtt, ds);
+    if (rc >= 0) rc = hive_engine_every(ds->engine, 1000, publish_roster, ds);
     return rc < 0 ? rc : 0;
 }
 

@@ -2,7 +2,7 @@
  * logger.c - the live log: what the server's bus saw, one line each.
  *
  * It subscribes to the network's lifecycle events by name and to every
- * game event with one pattern (`arena:*`); the per-packet send/recv
+ * game event it logs by name (a table of handler descriptors); the per-packet send/recv
  * events are left alone, so nobody builds them (they are voidable).
  */
 #include <stdio.h>
@@ -80,6 +80,18 @@ int demo_logger_install(demo_server *ds)
         int rc = hive_bus_subscribe(ds->bus, net[i], on_net, ds, &first);
         if (rc < 0) return rc;
     }
-    int rc = hive_bus_subscribe(ds->bus, "arena:*", on_arena, ds, &first);
+    /* The game events it logs, by name, not `arena:*`: a subscription is
+     * what makes an event wanted, and the spectators' arena:snapshot and
+     * arena:roster should cost nothing while nobody watches. */
+    static const hive_handler_desc game[] = {
+        { "joins", "arena:join", on_arena, .priority = 100 },
+        { "leaves", "arena:leave", on_arena, .priority = 100 },
+        { "tags", "arena:tag", on_arena, .priority = 100 },
+        { "chat", "arena:chat", on_arena, .priority = 100 },
+        { "announcements", "arena:announce", on_arena, .priority = 100 },
+        { "mutual tags", "arena:mutualtag", on_arena, .priority = 100 },
+    };
+    int ids[sizeof game / sizeof game[0]];
+    int rc = hive_bus_subscribe_all(ds->bus, game, sizeof game / sizeof game[0], ds, ids);
     return rc < 0 ? rc : 0;
 }

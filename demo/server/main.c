@@ -56,12 +56,34 @@ static void print_summary(demo_server *ds)
              (unsigned long long)(bc.published + bc.dispatched), (unsigned long long)bc.delivered);
     /* One line for scripts and tests. */
     demo_say("hive-demo-server summary joins=%llu leaves=%llu clean=%llu tags=%llu mutual=%llu "
-             "chats=%llu milestones=%llu snapshots=%llu frames_in=%llu frames_out=%llu rtt_ms=%.2f",
+             "chats=%llu milestones=%llu snapshots=%llu frames_in=%llu frames_out=%llu rtt_ms=%.2f "
+             "spectators=%llu remote_dropped=%llu",
              (unsigned long long)ds->n.joins, (unsigned long long)ds->n.leaves,
              (unsigned long long)ds->n.clean_leaves, (unsigned long long)ds->n.tags,
              (unsigned long long)mutual, (unsigned long long)ds->n.chats,
              (unsigned long long)milestones, (unsigned long long)ds->n.snapshots,
-             (unsigned long long)ns.frames_in, (unsigned long long)ns.frames_out, rtt);
+             (unsigned long long)ns.frames_in, (unsigned long long)ns.frames_out, rtt,
+             (unsigned long long)ds->n.spectators, (unsigned long long)ns.remote_dropped);
+}
+
+/* What clients may subscribe to (remote subscriptions): the spectator's
+ * whole view. The first export that covers a request gives its delivery,
+ * so positions (unreliable) come before the catch-all. Listed in --help
+ * and in the start log. */
+static const struct { const char *pattern; bool unreliable; } g_exports[] = {
+    { "arena:snapshot", true },
+    { "arena:roster", false },
+    { "arena:**", false },
+};
+
+static int export_all(hive_server *srv)
+{
+    for (size_t i = 0; i < sizeof g_exports / sizeof g_exports[0]; i++) {
+        int rc = hive_server_export(srv, g_exports[i].pattern,
+                                    &(hive_export_opts){ .unreliable = g_exports[i].unreliable });
+        if (rc < 0) return rc;
+    }
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -95,7 +117,7 @@ int main(int argc, char **argv)
                 hive_create_error()->message);
         goto out;
     }
-    if ((rc = demo_proto_register(ds.srv)) < 0 ||
+    if ((rc = demo_proto_register(ds.srv)) < 0 || (rc = export_all(ds.srv)) < 0 ||
         (rc = demo_logger_install(&ds)) < 0 ||
         (rc = demo_game_install(&ds)) < 0 ||
         !(features = demo_features_install(ds.bus))) {
@@ -112,6 +134,15 @@ int main(int argc, char **argv)
     demo_say("hive-demo-server listening on %s://%s:%u (%g Hz simulation, %g Hz snapshots, up to %d players)",
              opts.transport, opts.host, hive_server_port(ds.srv), opts.tick_hz, opts.net_hz,
              opts.max_players);
+    char list[256] = "";
+    for (size_t i = 0; i < sizeof g_exports / sizeof g_exports[0]; i++) {
+        const char *p;
+        bool unrel;
+        if (hive_server_exports(ds.srv, i, &p, &unrel) != HIVE_OK) break;
+        size_t at = strlen(list);
+        snprintf(list + at, sizeof list - at, "%s%s%s", i ? ", " : "", p, unrel ? " (unreliable)" : "");
+    }
+    demo_say("clients may subscribe to: %s", list);
 
     /* The server is one more service of the loop: the engine waits in it
      * between ticks, so a packet is handled the moment it arrives. */

@@ -44,6 +44,7 @@ typedef struct demo_conn {
     int join_timer;
     double chat_window;        /* start of the current 5 s chat window */
     int chat_count;
+    bool spectator;            /* conntype "spectator": watches, never joins */
     demo_server *ds;
 } demo_conn;
 
@@ -51,6 +52,7 @@ typedef struct demo_counts {
     uint64_t accepts, joins, leaves, clean_leaves, tags, chats;
     uint64_t snapshots, snapshot_bytes;
     uint64_t rtt_sum_ms, rtt_samples;
+    uint64_t spectators;
 } demo_counts;
 
 struct demo_server {
@@ -65,6 +67,7 @@ struct demo_server {
     int pid_snapshot, pid_pong;
     hive_msg msg;              /* reused for every message built */
     hive_event_id ev_join, ev_leave, ev_tag, ev_score, ev_chat, ev_announce;
+    hive_event_id ev_snapshot, ev_roster;   /* for remote subscribers (spectators) */
     demo_counts n;
 };
 

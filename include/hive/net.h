@@ -1135,6 +1135,13 @@ size_t hive_server_connection_count(const hive_server *s);
  * returns how many there are in all (may exceed max). Any thread. */
 size_t hive_server_connections(const hive_server *s, hive_cid *out, size_t max);
 
+/* hive_server_set_broadcast - whether broadcasts reach connection cid
+ * (on by default). Off suits a spectator or a connection still logging
+ * in: hive_server_broadcast passes it by, sends to it still work. Any
+ * thread; a broadcast already queued from another thread may still
+ * reach it. HIVE_OK, HIVE_ENOENT. */
+int hive_server_set_broadcast(hive_server *s, hive_cid cid, bool on);
+
 /* hive_server_set_user / hive_server_user - one pointer of game data per
  * connection (never touched by Hive). set: HIVE_OK or HIVE_ENOENT; user:
  * the pointer or NULL. Any thread. */

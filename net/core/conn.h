@@ -124,6 +124,7 @@ typedef struct hive__conn {
      * entries for this connection, how many, the remote events dropped
      * for it and how many of those it was told of, and the delivery it
      * last got (one per event, whatever its subscriptions). */
+    int no_bcast;              /* left out of broadcasts (hive_server_set_broadcast; __atomic) */
     void *rsubs;
     uint32_t nrsubs;
     uint64_t rdropped, rdropped_told, rgen;

@@ -718,6 +718,7 @@ int hive__ep_bcast_user(hive__ep *ep, const hive__pentry *pe, const void *body, 
         next = c->next;
         if (c->cid == except) continue;
         if (c->state != HIVE__C_OPEN && !(HIVE__KIND(dlv) == HIVE__DLV_RELIABLE && c->state == HIVE__C_SUSPENDED && c->opened)) continue;
+        if (__atomic_load_n(&c->no_bcast, __ATOMIC_RELAXED)) continue;   /* hive_server_set_broadcast */
         if (hive__ep_draining(c)) continue;
         if (HIVE__KIND(dlv) == HIVE__DLV_RELIABLE && hive__ep_xfer_wanted(c, len)) {
             /* A large message to a peer that takes pieces: a transfer of

@@ -141,6 +141,16 @@ size_t hive_server_connections(const hive_server *s, hive_cid *out, size_t max)
     return i;
 }
 
+int hive_server_set_broadcast(hive_server *s, hive_cid cid, bool on)
+{
+    if (!s) return HIVE_EINVAL;
+    pthread_mutex_lock(&s->ep.lock);
+    hive__conn *c = hive__cidmap_get(&s->map, cid);
+    if (c) __atomic_store_n(&c->no_bcast, !on, __ATOMIC_RELAXED);
+    pthread_mutex_unlock(&s->ep.lock);
+    return c ? HIVE_OK : HIVE_ENOENT;
+}
+
 int hive_server_set_user(hive_server *s, hive_cid cid, void *user)
 {
     if (!s) return HIVE_EINVAL;

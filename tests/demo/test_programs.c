@@ -25,6 +25,8 @@ Test(programs, server_help_names_every_option, .timeout = 30)
                            "--net-hz", "--duration", "--max-players" };
     for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
         cr_expect(strstr(h, opts[i]), "server --help lacks %s", opts[i]);
+    /* What clients may subscribe to is listed too. */
+    cr_expect(strstr(h, "arena:snapshot") && strstr(h, "arena:roster") && strstr(h, "arena:**"), "%s", h);
     free(h);
 }
 
@@ -35,7 +37,7 @@ Test(programs, client_help_names_every_option, .timeout = 30)
     cr_assert_not_null(h);
     cr_expect_eq(rc, 0);
     const char *opts[] = { "--host", "--port", "--transport", "--ca", "--insecure", "--name", "--bot",
-                           "--headless", "--tick-hz", "--net-hz", "--screenshot", "--after" };
+                           "--headless", "--tick-hz", "--net-hz", "--screenshot", "--after", "--spectate" };
     for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
         cr_expect(strstr(h, opts[i]), "client --help lacks %s", opts[i]);
     free(h);

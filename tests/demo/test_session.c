@@ -135,3 +135,62 @@ Test(session, a_bot_plays_through_the_network_simulator, .timeout = 40)
     free(slog);
     remove_tmpdir(dir);
 }
+
+/* A spectator (hive-demo-client --spectate) beside two bots: it never
+ * joins, gets no game packet at all, and builds its view - positions,
+ * names, tags, chat - from remote subscriptions alone. */
+Test(session, a_spectator_watches_from_remote_subscriptions_alone, .timeout = 40)
+{
+    char dir[64];
+    make_tmpdir(dir, sizeof dir);
+    int port;
+    pid_t srv = start_server(dir, "10", &port);
+
+    char bin[PATH_MAX], portstr[16];
+    bin_path(bin, sizeof bin, "hive-demo-client");
+    snprintf(portstr, sizeof portstr, "%d", port);
+    const char *names[3] = { "ada", "bob", "eve" };
+    pid_t cli[3];
+    char logs[3][PATH_MAX];
+    for (int i = 0; i < 3; i++) {
+        snprintf(logs[i], sizeof logs[i], "%s/%s.log", dir, names[i]);
+        char seed[16];
+        snprintf(seed, sizeof seed, "%d", i + 1);
+        char *bot[] = { bin, "--host", "127.0.0.1", "--port", portstr, "--name", (char *)names[i],
+                        "--bot", "--headless", "--seed", seed, "--duration", "8", NULL };
+        char *spec[] = { bin, "--host", "127.0.0.1", "--port", portstr, "--name", (char *)names[i],
+                         "--spectate", "--headless", "--duration", "7", NULL };
+        cli[i] = spawn(i < 2 ? bot : spec, NULL, logs[i]);
+    }
+    for (int i = 0; i < 3; i++) cr_expect_eq(wait_exit(cli[i], 25000), 0, "client %s failed", names[i]);
+    cr_expect_eq(wait_exit(srv, 25000), 0, "server failed");
+
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/server.log", dir);
+    char *log = slurp(path);
+    cr_assert_not_null(log);
+    cr_expect(strstr(log, "clients may subscribe to: arena:snapshot (unreliable), arena:roster, arena:**"),
+              "the start log lists the exports:\n%s", log);
+    const char *tag = "hive-demo-server summary";
+    cr_expect_eq(summary_value(log, tag, "joins"), 2, "the spectator never joined");
+    cr_expect_eq(summary_value(log, tag, "spectators"), 1);
+    cr_expect_eq(summary_value(log, tag, "remote_dropped"), 0);
+    free(log);
+
+    char *c = slurp(logs[2]);
+    cr_assert_not_null(c);
+    const char *ctag = "hive-demo-client eve summary";
+    cr_expect_eq(summary_value(c, ctag, "spectator"), 1, "%s", c);
+    cr_expect_eq(summary_value(c, ctag, "joined"), 0);
+    cr_expect_eq(summary_value(c, ctag, "game_packets"), 0, "no game packets: %s", c);
+    /* Positions: 30 a second for about 6 s of two players playing. */
+    cr_expect_geq(summary_value(c, ctag, "snapshots"), 120, "%s", c);
+    cr_expect_geq(summary_value(c, ctag, "remote_events"), 120);
+    cr_expect_geq(summary_value(c, ctag, "tags_seen"), 1, "%s", c);
+    /* Names from arena:roster/join: the tag line says who. */
+    cr_expect(strstr(c, "remote:arena:tag") && (strstr(c, "ada tagged bob") || strstr(c, "bob tagged ada")),
+              "the spectator knows the players' names: %s", c);
+    cr_expect(strstr(c, "close=normal"), "%s", c);
+    free(c);
+    remove_tmpdir(dir);
+}
