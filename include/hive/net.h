@@ -1440,10 +1440,14 @@ int hive_client_next(hive_client *c, hive_packet *out);
  *   {cid, dropped}` (voidable) as drops happen; the client reads its
  *   total with hive_client_remote_dropped.
  *
- *   Threads: a server or client with .threaded = true refuses remote
- *   subscriptions for now (the matching runs where the bus is owned, and
- *   the sends where the I/O is; a threaded endpoint has them on two
- *   threads). Everything else: the owner thread, as service.
+ *   Threads: the subscriptions, the exports' checks and the matching live
+ *   where the server's bus is owned; with .threaded = true that is the
+ *   game thread (the one that dispatches): requests reach it as the
+ *   posted events net:server.subscription.request / .gone (internal; a
+ *   full bus queue answers a request "busy: try again"), and matching
+ *   events go to the I/O thread as one request each, still encoded once.
+ *   A client with .threaded = true refuses hive_client_subscribe
+ *   (HIVE_ESTATE) for now. Everything else: the owner thread, as service.
  */
 #define HIVE_REMOTE_PREFIX        "remote:"
 #define HIVE_FILTERS_MAX          8

@@ -120,14 +120,12 @@ typedef struct hive__conn {
      * it follows (lanes are independent): it stood in for the ready, and
      * the ready itself is ignored when it comes. */
     bool ready_implied;
-    /* Remote subscriptions (net/server/server_remote.c): the server's
-     * entries for this connection, how many, the remote events dropped
-     * for it and how many of those it was told of, and the delivery it
-     * last got (one per event, whatever its subscriptions). */
+    /* Remote subscriptions (net/server/server_remote.c, which keeps the
+     * subscriptions themselves by cid): the remote events dropped for
+     * this connection and how many of those it was told of. I/O thread. */
     int no_bcast;              /* left out of broadcasts (hive_server_set_broadcast; __atomic) */
-    void *rsubs;
-    uint32_t nrsubs;
-    uint64_t rdropped, rdropped_told, rgen;
+    bool rsubscribed;          /* it has sent a remote subscription packet */
+    uint64_t rdropped, rdropped_told;
     bool zstd;                 /* both sides agreed to compressed frames (COMPRESSION) */
     bool pieces;               /* both sides agreed to pieces (LARGE MESSAGES) */
     hive__xfer xf;             /* transfers out and in (net/core/transfer.h) */

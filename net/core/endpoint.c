@@ -770,8 +770,9 @@ static int run_requests(hive__ep *ep)
     int n = 0;
     while (q) {
         hive__qitem *next = q->next;
-        hive__conn *c = q->kind == HIVE__Q_BCAST ? NULL : ep->face->find(ep, q->cid);
-        const hive__pentry *pe = q->kind == HIVE__Q_CLOSE ? NULL : hive__ptable_find(ep->pt, q->pid);
+        bool own = q->kind == HIVE__Q_HIVE || q->kind == HIVE__Q_REMOTE;
+        hive__conn *c = q->kind == HIVE__Q_BCAST || q->kind == HIVE__Q_REMOTE ? NULL : ep->face->find(ep, q->cid);
+        const hive__pentry *pe = q->kind == HIVE__Q_CLOSE || own ? NULL : hive__ptable_find(ep->pt, q->pid);
         switch (q->kind) {
         case HIVE__Q_SEND:
             if (!pe) break;
@@ -785,6 +786,15 @@ static int run_requests(hive__ep *ep)
             break;
         case HIVE__Q_CLOSE:
             if (c) hive__ep_close_gently(ep, c, q->reason, q->len ? (const char *)q->data : NULL);
+            break;
+        case HIVE__Q_HIVE:
+            if (c && (c->state == HIVE__C_OPEN || c->state == HIVE__C_SUSPENDED)) {
+                const void *parts[1] = { q->data };
+                hive__ep_send_frame_v(ep, c, q->pid, parts, &q->len, q->len ? 1 : 0, q->dlv, 0);
+            }
+            break;
+        case HIVE__Q_REMOTE:
+            if (ep->face->remote_send) ep->face->remote_send(ep, q->data, q->len, (uint32_t)q->cid, q->dlv != 0);
             break;
         }
         hive__free(q);

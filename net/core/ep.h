@@ -51,7 +51,9 @@
 typedef enum hive__qkind {
     HIVE__Q_SEND = 0,
     HIVE__Q_BCAST,
-    HIVE__Q_CLOSE
+    HIVE__Q_CLOSE,
+    HIVE__Q_HIVE,        /* one of Hive's own frames (pid < 64) to cid */
+    HIVE__Q_REMOTE       /* a remote event: cid = how many cids lead data; dlv: unreliable */
 } hive__qkind;
 
 typedef struct hive__qitem {
@@ -146,6 +148,8 @@ typedef struct hive__ep_face {
     void (*remote)(hive__ep *ep, hive__conn *c, uint32_t pid, const msgpack_object *o);
     /* c is about to be freed: drop what remote subscriptions hold of it. */
     void (*remote_drop)(hive__ep *ep, hive__conn *c);
+    /* A HIVE__Q_REMOTE request: data is n cids then the event's body. */
+    void (*remote_send)(hive__ep *ep, const uint8_t *data, size_t len, uint32_t n, bool unreliable);
     /* A request's target (HIVE__Q_SEND/CLOSE), or NULL. */
     hive__conn *(*find)(hive__ep *ep, hive_cid cid);
     /* Stop the endpoint (a stop asked for from inside a handler runs

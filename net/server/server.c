@@ -253,6 +253,7 @@ int hive_server_start(hive_server *s)
     /* Subscriptions to packets it lacks. */
     s->ep.names_checked = 0;
     if (hive__ep_check_names(&s->ep) > 0 && s->cfg.strict_names) return HIVE_ENOENT;
+    if (hive__srv_remote_start(s) < 0) return HIVE_ENOMEM;
     s->started_once = true;
     pthread_mutex_lock(&s->ep.lock);
     s->ep.closed = false;

@@ -366,5 +366,5 @@ const hive__ep_face hive__server_face = {
     .setup = hive__srv_setup, .teardown = hive__srv_teardown, .do_stop = srv_do_stop, .service = srv_service,
     .accepted = srv_accepted, .forget = srv_forget, .find = srv_find, .handshake = srv_handshake,
     .closing = srv_closing, .ended = srv_ended,
-    .remote = hive__srv_remote, .remote_drop = hive__srv_remote_drop,
+    .remote = hive__srv_remote, .remote_drop = hive__srv_remote_drop, .remote_send = hive__srv_remote_send,
 };

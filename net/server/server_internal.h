@@ -33,6 +33,7 @@ struct hive_server {
     bool started_once;
     uint64_t session_seed;
     struct hive__srv_remote *rm;    /* remote subscriptions (server_remote.c), or NULL */
+    hive_event_id rm_ev_req, rm_ev_gone;   /* threaded: their requests to the game thread */
 };
 
 /* A 64-bit mixer (splitmix64's finaliser): session ids from a seed. */
@@ -55,6 +56,9 @@ void hive__srv_teardown(hive__ep *ep);
  * subscriptions dropped; everything freed (teardown). */
 void hive__srv_remote(hive__ep *ep, hive__conn *c, uint32_t pid, const msgpack_object *o);
 void hive__srv_remote_drop(hive__ep *ep, hive__conn *c);
+void hive__srv_remote_send(hive__ep *ep, const uint8_t *data, size_t len, uint32_t ncids, bool unreliable);
+/* At start (threaded): the game thread's side of requests. */
+int  hive__srv_remote_start(hive_server *s);
 void hive__srv_remote_free(hive_server *s);
 
 /* server.c: stop now (closes every connection, publishes server.stop). */

@@ -28,14 +28,27 @@
 
 typedef struct rgroup rgroup;
 
+typedef struct rcli rcli;
+
 typedef struct hive__rentry {
-    hive__conn *c;
+    rcli *cl;
     hive__rspec *spec;
     rgroup *g;
     bool unreliable;
     struct hive__rentry *gnext, *gprev;   /* in the group */
     struct hive__rentry *cnext;           /* in the connection's list */
 } rentry;
+
+/* A connection's subscriptions, by cid: kept where the bus is owned (the
+ * I/O thread without .threaded, the game thread with it), so they never
+ * point at a connection the other thread may free. */
+struct rcli {
+    hive_cid cid;
+    uint32_t n;
+    uint64_t gen;               /* the last delivery it got */
+    rentry *subs;
+    rcli *next;
+};
 
 struct rgroup {
     hive_server *s;
@@ -54,7 +67,9 @@ typedef struct hive__srv_remote {
     rexport ex[EXPORTS_MAX];
     size_t nex;
     rgroup *groups;
+    rcli *clis;
     uint64_t gen;
+    int sub_req, sub_gone;      /* threaded: the internal subscriptions */
 } srvrm;
 
 static srvrm *rm_of(hive_server *s)
@@ -91,29 +106,8 @@ int hive_server_exports(const hive_server *s, size_t idx, const char **pattern, 
 }
 
 /* ------------------------------------------------------------------ */
-/* Delivery                                                             */
+/* Sending (the I/O thread)                                             */
 /* ------------------------------------------------------------------ */
-
-/* One event's delivery to remote subscribers: encoded once. */
-typedef struct rdeliv {
-    hive__ep *ep;
-    uint64_t gen;
-    bool encoded, failed;
-    hive_msg m;
-    hive__bcast b[2];             /* [0] reliable, [1] unreliable */
-    bool b_on[2];
-} rdeliv;
-
-static const char g_key = 0;
-
-static void deliv_release(void *p)
-{
-    rdeliv *d = p;
-    for (int i = 0; i < 2; i++)
-        if (d->b_on[i]) hive__ep_bcast_fini(d->ep, &d->b[i]);
-    if (d->encoded) hive_msg_free(&d->m);
-    hive__free(d);
-}
 
 static void note_drop(hive_server *s, hive__conn *c)
 {
@@ -126,105 +120,205 @@ static void note_drop(hive_server *s, hive__conn *c)
     }
 }
 
-/* Sends the event to c alone, with its drop count (it changed since c
- * was last told). */
-static int send_own(hive_server *s, hive__conn *c, const hive_event *ev, bool unreliable)
+/* The body with its drop count: the encoder writes a fixmap of two
+ * entries (name, fields); one more entry, `dropped`, goes at the end. */
+static int with_dropped(const uint8_t *body, size_t len, uint64_t dropped, hive_msg *m)
 {
-    hive_msg m;
-    hive_msg_init(&m);
-    int rc = hive__revent_pack(&m, ev->name, ev->fields, ev->nfields, c->rdropped);
-    if (rc == 0) {
-        const void *parts[1] = { hive_msg_data(&m) };
-        size_t len = hive_msg_size(&m);
-        rc = hive__ep_send_frame_v(&s->ep, c, HIVE__PID_REVENT, parts, &len, 1,
-                                   unreliable ? HIVE__DLV_SEQUENCED : HIVE__DLV_RELIABLE, 0);
-        if (rc == HIVE_OK) c->rdropped_told = c->rdropped;
-    }
-    hive_msg_free(&m);
-    return rc;
+    if (!len || body[0] != 0x82) return HIVE_EPROTO;
+    uint8_t hdr = 0x83;
+    if (hive_msg_raw(m, &hdr, 1) || hive_msg_raw(m, body + 1, len - 1) || hive_msg_str(m, "dropped") ||
+        hive_msg_uint(m, dropped))
+        return HIVE_ENOMEM;
+    return HIVE_OK;
 }
 
-static void on_group_event(const hive_event *ev, void *user)
+/* One encoded remote event to the connections cids[0..n): shared as a
+ * broadcast is; a connection whose queue is at remote_queue_bytes has it
+ * dropped and counted; one that has drops to report gets its own copy
+ * with the count. */
+static void send_to(hive_server *s, const uint8_t *body, size_t len, const hive_cid *cids, size_t n, bool unreliable)
 {
-    rgroup *g = user;
-    hive_server *s = g->s;
     hive__ep *ep = &s->ep;
-    if (!g->head) return;
-    /* A remote event's name goes out with the client's prefix. */
-    if (strlen(ev->name) + sizeof HIVE_REMOTE_PREFIX > HIVE_NAME_MAX) {
-        for (rentry *e = g->head; e; e = e->gnext) note_drop(s, e->c);
-        return;
-    }
-    rdeliv *d = hive_event_attached(ev, &g_key);
-    if (!d) {
-        d = hive__calloc(1, sizeof *d);
-        if (!d) return;
-        d->ep = ep;
-        d->gen = ++s->rm->gen;
-        if (hive_event_attach(ev, &g_key, d, deliv_release) != HIVE_OK) {
-            hive__free(d);
-            return;
-        }
-    }
-    hive__ep_enter(ep);
-    for (rentry *e = g->head, *next; e; e = next) {
-        next = e->gnext;
-        hive__conn *c = e->c;
-        if (c->rgen == d->gen) continue;                      /* it has it (another subscription) */
-        if (!(c->state == HIVE__C_OPEN || (c->state == HIVE__C_SUSPENDED && c->opened))) continue;
-        if (!hive__rfilters_match(e->spec, ev->fields, ev->nfields)) continue;
-        c->rgen = d->gen;
-        if (c->state == HIVE__C_SUSPENDED && e->unreliable) continue;   /* lost, as unreliable may be */
+    int dlv = unreliable ? HIVE__DLV_SEQUENCED : HIVE__DLV_RELIABLE;
+    hive__bcast b;
+    bool b_on = false;
+    for (size_t i = 0; i < n; i++) {
+        hive__conn *c = hive__cidmap_get(&s->map, cids[i]);
+        if (!c || !(c->state == HIVE__C_OPEN || (c->state == HIVE__C_SUSPENDED && c->opened))) continue;
+        if (c->state == HIVE__C_SUSPENDED && unreliable) continue;   /* lost, as unreliable may be */
         if (c->link && hive__ep_sendq(ep, c) >= s->cfg.remote_queue_bytes) {
             note_drop(s, c);
             continue;
         }
         int rc;
         if (c->rdropped != c->rdropped_told) {
-            rc = send_own(s, c, ev, e->unreliable);
+            hive_msg m;
+            hive_msg_init(&m);
+            rc = with_dropped(body, len, c->rdropped, &m);
+            if (rc == 0) {
+                const void *parts[1] = { hive_msg_data(&m) };
+                size_t ml = hive_msg_size(&m);
+                rc = hive__ep_send_frame_v(ep, c, HIVE__PID_REVENT, parts, &ml, 1, dlv, 0);
+                if (rc == HIVE_OK) c->rdropped_told = c->rdropped;
+            }
+            hive_msg_free(&m);
         } else {
-            if (!d->encoded && !d->failed) {
-                hive_msg_init(&d->m);
-                d->encoded = true;
-                if (hive__revent_pack(&d->m, ev->name, ev->fields, ev->nfields, 0) != 0) d->failed = true;
+            if (!b_on) {
+                if (hive__ep_bcast_init(&b, HIVE__PID_REVENT, body, len, dlv) != HIVE_OK) return;
+                b_on = true;
             }
-            if (d->failed) break;
-            int k = e->unreliable ? 1 : 0;
-            if (!d->b_on[k]) {
-                if (hive__ep_bcast_init(&d->b[k], HIVE__PID_REVENT, hive_msg_data(&d->m), hive_msg_size(&d->m),
-                                        k ? HIVE__DLV_SEQUENCED : HIVE__DLV_RELIABLE) != HIVE_OK) {
-                    d->failed = true;
-                    break;
-                }
-                d->b_on[k] = true;
-            }
-            rc = hive__ep_bcast_send(ep, c, &d->b[k]);
+            rc = hive__ep_bcast_send(ep, c, &b);
         }
         if (rc == HIVE_EFULL || rc == HIVE_ETOOBIG) note_drop(s, c);
-        /* (Closed or suspended-and-overflowing: the endpoint said so.) */
     }
-    hive__ep_leave(ep, 0);
+    if (b_on) hive__ep_bcast_fini(ep, &b);
+}
+
+void hive__srv_remote_send(hive__ep *ep, const uint8_t *data, size_t len, uint32_t ncids, bool unreliable)
+{
+    /* data: ncids cids, then the body (HIVE__Q_REMOTE). */
+    size_t head = (size_t)ncids * sizeof(hive_cid);
+    if (len < head) return;
+    hive_cid cids[256];
+    const hive_cid *list = cids;
+    if (ncids <= 256) memcpy(cids, data, head);
+    else list = (const hive_cid *)(const void *)data;   /* hive__malloc'd: aligned */
+    send_to((hive_server *)ep, data + head, len - head, list, ncids, unreliable);
 }
 
 /* ------------------------------------------------------------------ */
-/* Requests                                                             */
+/* Delivery (where the bus is owned)                                    */
 /* ------------------------------------------------------------------ */
 
-static void answer(hive_server *s, hive__conn *c, uint32_t id, bool ok, const char *reason)
+/* One event's delivery to remote subscribers: encoded once. */
+typedef struct rdeliv {
+    uint64_t gen;
+    bool encoded, failed;
+    hive_msg m;
+} rdeliv;
+
+static const char g_key = 0;
+
+static void deliv_release(void *p)
+{
+    rdeliv *d = p;
+    if (d->encoded) hive_msg_free(&d->m);
+    hive__free(d);
+}
+
+static void deliver(hive_server *s, rdeliv *d, const hive_cid *cids, size_t n, bool unreliable)
+{
+    if (!n) return;
+    if (!s->ep.threaded) {
+        send_to(s, hive_msg_data(&d->m), hive_msg_size(&d->m), cids, n, unreliable);
+        return;
+    }
+    /* Threaded: the I/O thread sends (one request for all of them). */
+    size_t head = n * sizeof(hive_cid), len = hive_msg_size(&d->m);
+    uint8_t *buf = hive__malloc(head + len);
+    if (!buf) return;
+    memcpy(buf, cids, head);
+    memcpy(buf + head, hive_msg_data(&d->m), len);
+    hive__ep_request(&s->ep, HIVE__Q_REMOTE, (hive_cid)n, 0, unreliable, 0, buf, head + len);
+    hive__free(buf);
+}
+
+static void on_group_event(const hive_event *ev, void *user)
+{
+    rgroup *g = user;
+    hive_server *s = g->s;
+    if (!g->head) return;
+    /* A remote event's name goes out with the client's prefix: too long
+     * a name is never sent (counted where it can be: without .threaded). */
+    if (strlen(ev->name) + sizeof HIVE_REMOTE_PREFIX > HIVE_NAME_MAX) {
+        for (rentry *e = g->head; e && !s->ep.threaded; e = e->gnext) {
+            hive__conn *c = hive__cidmap_get(&s->map, e->cl->cid);
+            if (c) note_drop(s, c);
+        }
+        return;
+    }
+    rdeliv *d = hive_event_attached(ev, &g_key);
+    if (!d) {
+        d = hive__calloc(1, sizeof *d);
+        if (!d) return;
+        d->gen = ++s->rm->gen;
+        if (hive_event_attach(ev, &g_key, d, deliv_release) != HIVE_OK) {
+            hive__free(d);
+            return;
+        }
+    }
+    hive_cid stack[2][128], *cids[2] = { stack[0], stack[1] };
+    size_t n[2] = { 0, 0 }, cap[2] = { 128, 128 };
+    for (rentry *e = g->head; e; e = e->gnext) {
+        rcli *cl = e->cl;
+        if (cl->gen == d->gen) continue;                      /* it has it (another subscription) */
+        if (!hive__rfilters_match(e->spec, ev->fields, ev->nfields)) continue;
+        cl->gen = d->gen;
+        if (!d->encoded && !d->failed) {
+            hive_msg_init(&d->m);
+            d->encoded = true;
+            if (hive__revent_pack(&d->m, ev->name, ev->fields, ev->nfields, 0) != 0) d->failed = true;
+        }
+        if (d->failed) break;
+        int k = e->unreliable ? 1 : 0;
+        if (n[k] == cap[k]) {
+            size_t nc = cap[k] * 2;
+            hive_cid *x = hive__malloc(nc * sizeof *x);
+            if (!x) break;
+            memcpy(x, cids[k], n[k] * sizeof *x);
+            if (cids[k] != stack[k]) hive__free(cids[k]);
+            cids[k] = x;
+            cap[k] = nc;
+        }
+        cids[k][n[k]++] = cl->cid;
+    }
+    if (!d->failed) {
+        if (!s->ep.threaded) hive__ep_enter(&s->ep);
+        deliver(s, d, cids[0], n[0], false);
+        deliver(s, d, cids[1], n[1], true);
+        if (!s->ep.threaded) hive__ep_leave(&s->ep, 0);
+    }
+    for (int k = 0; k < 2; k++)
+        if (cids[k] != stack[k]) hive__free(cids[k]);
+}
+
+/* ------------------------------------------------------------------ */
+/* Requests (where the bus is owned)                                    */
+/* ------------------------------------------------------------------ */
+
+static void answer(hive_server *s, hive_cid cid, uint32_t id, bool ok, const char *reason)
 {
     hive_msg m;
     hive_msg_init(&m);
     if (hive__ranswer_pack(&m, id, ok, reason) == 0) {
-        const void *parts[1] = { hive_msg_data(&m) };
-        size_t len = hive_msg_size(&m);
-        hive__ep_send_frame_v(&s->ep, c, HIVE__PID_SUBANSWER, parts, &len, 1, HIVE__DLV_RELIABLE, 0);
+        if (s->ep.threaded) {
+            hive__ep_request(&s->ep, HIVE__Q_HIVE, cid, HIVE__PID_SUBANSWER, HIVE__DLV_RELIABLE, 0, hive_msg_data(&m),
+                             hive_msg_size(&m));
+        } else {
+            hive__conn *c = hive__cidmap_get(&s->map, cid);
+            const void *parts[1] = { hive_msg_data(&m) };
+            size_t len = hive_msg_size(&m);
+            if (c) hive__ep_send_frame_v(&s->ep, c, HIVE__PID_SUBANSWER, parts, &len, 1, HIVE__DLV_RELIABLE, 0);
+        }
     }
     hive_msg_free(&m);
 }
 
-static rentry *find_entry(hive__conn *c, uint32_t id, rentry ***link)
+static rcli *cli_of(hive_server *s, hive_cid cid, bool make)
 {
-    for (rentry **p = (rentry **)&c->rsubs; *p; p = &(*p)->cnext)
+    rcli *cl = s->rm->clis;
+    while (cl && cl->cid != cid) cl = cl->next;
+    if (!cl && make && (cl = hive__calloc(1, sizeof *cl))) {
+        cl->cid = cid;
+        cl->next = s->rm->clis;
+        s->rm->clis = cl;
+    }
+    return cl;
+}
+
+static rentry *find_entry(rcli *cl, uint32_t id, rentry ***link)
+{
+    for (rentry **p = &cl->subs; *p; p = &(*p)->cnext)
         if ((*p)->spec->id == id) {
             if (link) *link = p;
             return *p;
@@ -238,7 +332,7 @@ static void entry_free(hive_server *s, rentry *e)
     if (e->gprev) e->gprev->gnext = e->gnext;
     else g->head = e->gnext;
     if (e->gnext) e->gnext->gprev = e->gprev;
-    e->c->nrsubs--;
+    e->cl->n--;
     hive__free(e->spec);
     hive__free(e);
     if (g->head) return;
@@ -271,51 +365,59 @@ static bool same_spec(const hive__rspec *a, const hive__rspec *b)
     return true;
 }
 
-static void on_subscribe(hive_server *s, hive__conn *c, const msgpack_object *o)
+/* Who asks: what an export's check sees. */
+typedef struct asker {
+    hive_cid cid;
+    const char *conntype, *subject;
+    void *user;
+} asker;
+
+static void on_subscribe(hive_server *s, const asker *a, const msgpack_object *o)
 {
     char why[HIVE__REASON_MAX + 1] = "";
     uint32_t id;
     hive__rspec *spec;
     int rc = hive__rsub_parse(o, &spec, &id, why);
     if (rc == HIVE_ENOMEM) {
-        answer(s, c, id, false, "out of memory");
+        answer(s, a->cid, id, false, "out of memory");
         return;
     }
     if (rc < 0) {
-        answer(s, c, id, false, why);
+        answer(s, a->cid, id, false, why);
         return;
     }
-    rentry *old = find_entry(c, id, NULL);
+    srvrm *rm = s->rm;
+    rcli *cl = rm ? cli_of(s, a->cid, true) : NULL;
+    if (!cl) {
+        hive__free(spec);
+        answer(s, a->cid, id, false, rm ? "out of memory" : "not exported");
+        return;
+    }
+    rentry *old = find_entry(cl, id, NULL);
     if (old) {
         /* The same request again (a client that subscribes afresh) is
          * granted again; another under a used id is refused. */
         bool same = same_spec(old->spec, spec);
         hive__free(spec);
-        answer(s, c, id, same, same ? NULL : "that id is taken");
+        answer(s, a->cid, id, same, same ? NULL : "that id is taken");
         return;
     }
-    srvrm *rm = s->rm;
-    if (s->ep.threaded) {
+    if (cl->n >= s->cfg.max_subscriptions) {
         hive__free(spec);
-        answer(s, c, id, false, "remote subscriptions need a server without .threaded");
-        return;
-    }
-    if (c->nrsubs >= s->cfg.max_subscriptions) {
-        hive__free(spec);
-        answer(s, c, id, false, "too many subscriptions");
+        answer(s, a->cid, id, false, "too many subscriptions");
         return;
     }
     const rexport *ex = NULL;
     const char *refusal = "not exported";
     hive_sub_request req = { 0 };
-    for (size_t i = 0; rm && i < rm->nex; i++) {
+    for (size_t i = 0; i < rm->nex; i++) {
         if (!hive__pattern_covers(rm->ex[i].pattern, spec->pattern)) continue;
         if (rm->ex[i].o.check) {
             memset(&req, 0, sizeof req);
-            req.cid = c->cid;
-            req.conntype = c->conntype ? c->conntype : "";
-            req.peer_subject = c->subject ? c->subject : "";
-            req.user = c->user;
+            req.cid = a->cid;
+            req.conntype = a->conntype ? a->conntype : "";
+            req.peer_subject = a->subject ? a->subject : "";
+            req.user = a->user;
             req.pattern = spec->pattern;
             req.nfilters = spec->nf;
             if (rm->ex[i].o.check(s, &req, rm->ex[i].o.user) != 0) {
@@ -330,7 +432,7 @@ static void on_subscribe(hive_server *s, hive__conn *c, const msgpack_object *o)
         char r[sizeof req.reason];
         snprintf(r, sizeof r, "%s", refusal);
         hive__free(spec);
-        answer(s, c, id, false, r);
+        answer(s, a->cid, id, false, r);
         return;
     }
     rgroup *g = rm->groups;
@@ -338,7 +440,7 @@ static void on_subscribe(hive_server *s, hive__conn *c, const msgpack_object *o)
     rentry *e = hive__calloc(1, sizeof *e);
     if (!e) {
         hive__free(spec);
-        answer(s, c, id, false, "out of memory");
+        answer(s, a->cid, id, false, "out of memory");
         return;
     }
     if (!g) {
@@ -350,7 +452,7 @@ static void on_subscribe(hive_server *s, hive__conn *c, const msgpack_object *o)
             hive__free(p);
             hive__free(e);
             hive__free(spec);
-            answer(s, c, id, false, "out of memory");
+            answer(s, a->cid, id, false, "out of memory");
             return;
         }
         g->s = s;
@@ -359,63 +461,176 @@ static void on_subscribe(hive_server *s, hive__conn *c, const msgpack_object *o)
         g->next = rm->groups;
         rm->groups = g;
     }
-    e->c = c;
+    e->cl = cl;
     e->spec = spec;
     e->g = g;
     e->unreliable = ex->o.unreliable;
     e->gnext = g->head;
     if (g->head) g->head->gprev = e;
     g->head = e;
-    e->cnext = c->rsubs;
-    c->rsubs = e;
-    c->nrsubs++;
-    answer(s, c, id, true, NULL);
+    e->cnext = cl->subs;
+    cl->subs = e;
+    cl->n++;
+    answer(s, a->cid, id, true, NULL);
 }
 
-void hive__srv_remote(hive__ep *ep, hive__conn *c, uint32_t pid, const msgpack_object *o)
+static void on_unsubscribe(hive_server *s, hive_cid cid, uint32_t id)
 {
-    hive_server *s = (hive_server *)ep;
-    if (pid == HIVE__PID_SUBSCRIBE) {
-        on_subscribe(s, c, o);
-        return;
-    }
-    uint32_t id;
+    rcli *cl = s->rm ? cli_of(s, cid, false) : NULL;
     rentry **link;
-    if (hive__runsub_parse(o, &id) != HIVE_OK) {
-        hive__ep_close(ep, c, HIVE_CLOSE_BAD_FRAME, "an unsubscribe without an id", false, HIVE__CLOSE_FRAME, false);
-        return;
-    }
-    rentry *e = find_entry(c, id, &link);
+    rentry *e = cl ? find_entry(cl, id, &link) : NULL;
     if (!e) return;   /* never granted, or gone already: nothing to do */
     *link = e->cnext;
     entry_free(s, e);
 }
 
+/* Everything of cid goes (its session ended). */
+static void drop_cli(hive_server *s, hive_cid cid)
+{
+    if (!s->rm) return;
+    for (rcli **p = &s->rm->clis; *p; p = &(*p)->next) {
+        rcli *cl = *p;
+        if (cl->cid != cid) continue;
+        *p = cl->next;
+        while (cl->subs) {
+            rentry *e = cl->subs;
+            cl->subs = e->cnext;
+            entry_free(s, e);
+        }
+        hive__free(cl);
+        return;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* The endpoint's hooks (the I/O thread)                                */
+/* ------------------------------------------------------------------ */
+
+void hive__srv_remote(hive__ep *ep, hive__conn *c, uint32_t pid, const msgpack_object *o)
+{
+    hive_server *s = (hive_server *)ep;
+    uint32_t id = 0;
+    if (pid == HIVE__PID_UNSUBSCRIBE && hive__runsub_parse(o, &id) != HIVE_OK) {
+        hive__ep_close(ep, c, HIVE_CLOSE_BAD_FRAME, "an unsubscribe without an id", false, HIVE__CLOSE_FRAME, false);
+        return;
+    }
+    c->rsubscribed = true;
+    if (!ep->threaded) {
+        asker a = { c->cid, c->conntype, c->subject, c->user };
+        if (pid == HIVE__PID_SUBSCRIBE) on_subscribe(s, &a, o);
+        else on_unsubscribe(s, c->cid, id);
+        return;
+    }
+    /* Threaded: the game thread owns the bus (and so the subscriptions):
+     * the request goes there as an event. Nothing exported: answered here. */
+    if (!s->rm) {
+        asker a = { c->cid, NULL, NULL, NULL };
+        if (pid == HIVE__PID_SUBSCRIBE) on_subscribe(s, &a, o);
+        return;
+    }
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    int rc = msgpack_pack_object(&pk, *o);
+    hive_field f[] = { HIVE_PTR("server", s), HIVE_INT("cid", c->cid), HIVE_INT("pid", pid),
+                       HIVE_BYTES("body", sb.data, sb.size), HIVE_STR("conntype", c->conntype ? c->conntype : ""),
+                       HIVE_STR("peer_subject", c->subject ? c->subject : ""), HIVE_PTR("user", c->user) };
+    if (rc != 0 || hive_bus_post(ep->bus, s->rm ? s->rm_ev_req : 0, f, 7) != HIVE_OK) {
+        /* The game thread's queue is full: said, not lost in silence. */
+        uint32_t sid = 0;
+        char why[HIVE__REASON_MAX + 1];
+        hive__rspec *spec;
+        if (pid == HIVE__PID_SUBSCRIBE && hive__rsub_parse(o, &spec, &sid, why) == HIVE_OK) hive__free(spec);
+        if (pid == HIVE__PID_SUBSCRIBE) {
+            hive_msg m;
+            hive_msg_init(&m);
+            if (hive__ranswer_pack(&m, sid, false, "busy: try again") == 0) {
+                const void *parts[1] = { hive_msg_data(&m) };
+                size_t len = hive_msg_size(&m);
+                hive__ep_send_frame_v(ep, c, HIVE__PID_SUBANSWER, parts, &len, 1, HIVE__DLV_RELIABLE, 0);
+            }
+            hive_msg_free(&m);
+        }
+    }
+    msgpack_sbuffer_destroy(&sb);
+}
+
 void hive__srv_remote_drop(hive__ep *ep, hive__conn *c)
 {
     hive_server *s = (hive_server *)ep;
-    while (c->rsubs) {
-        rentry *e = c->rsubs;
-        c->rsubs = e->cnext;
-        entry_free(s, e);
+    if (!c->rsubscribed) return;
+    if (!ep->threaded) {
+        drop_cli(s, c->cid);
+        return;
     }
+    hive_field f[] = { HIVE_PTR("server", s), HIVE_INT("cid", c->cid) };
+    hive_bus_post(ep->bus, s->rm ? s->rm_ev_gone : 0, f, 2);   /* full queue: kept until the server goes */
+}
+
+/* ------------------------------------------------------------------ */
+/* Threaded: the game thread's side of requests                         */
+/* ------------------------------------------------------------------ */
+
+static void on_req_event(const hive_event *ev, void *user)
+{
+    hive_server *s = user;
+    const void *body;
+    size_t len;
+    if (hive_event_ptr(ev, "server") != s || hive_event_get_bytes(ev, "body", &body, &len) != HIVE_OK) return;
+    hive_msg_view v;
+    if (hive_msg_view_init(&v, body, len) != 0) return;
+    hive_cid cid = (hive_cid)hive_event_int(ev, "cid", 0);
+    uint32_t pid = (uint32_t)hive_event_int(ev, "pid", 0);
+    if (pid == HIVE__PID_SUBSCRIBE) {
+        asker a = { cid, hive_event_str(ev, "conntype"), hive_event_str(ev, "peer_subject"), hive_event_ptr(ev, "user") };
+        if (a.subject && !*a.subject) a.subject = NULL;
+        on_subscribe(s, &a, v.obj);
+    } else {
+        uint32_t id;
+        if (hive__runsub_parse(v.obj, &id) == HIVE_OK) on_unsubscribe(s, cid, id);
+    }
+    hive_msg_view_free(&v);
+}
+
+static void on_gone_event(const hive_event *ev, void *user)
+{
+    hive_server *s = user;
+    if (hive_event_ptr(ev, "server") == s) drop_cli(s, (hive_cid)hive_event_int(ev, "cid", 0));
+}
+
+int hive__srv_remote_start(hive_server *s)
+{
+    if (!s->rm || !s->ep.threaded || s->rm->sub_req) return HIVE_OK;
+    s->rm_ev_req = hive_bus_intern(s->ep.bus, "net:server.subscription.request");
+    s->rm_ev_gone = hive_bus_intern(s->ep.bus, "net:server.subscription.gone");
+    if (s->rm_ev_req <= 0 || s->rm_ev_gone <= 0) return HIVE_ENOMEM;
+    int a = hive_bus_subscribe_id(s->ep.bus, s->rm_ev_req, on_req_event, s, NULL);
+    if (a < 0) return a;
+    int b = hive_bus_subscribe_id(s->ep.bus, s->rm_ev_gone, on_gone_event, s, NULL);
+    if (b < 0) {
+        hive_bus_unsubscribe(s->ep.bus, a);
+        return b;
+    }
+    s->rm->sub_req = a;
+    s->rm->sub_gone = b;
+    return HIVE_OK;
 }
 
 void hive__srv_remote_free(hive_server *s)
 {
     if (!s->rm) return;
-    while (s->rm->groups) {
-        rgroup *g = s->rm->groups;
-        s->rm->groups = g->next;
-        hive_bus_unsubscribe(s->ep.bus, g->sub);
-        while (g->head) {
-            rentry *e = g->head;
-            g->head = e->gnext;
-            hive__free(e->spec);
-            hive__free(e);
+    if (s->rm->sub_req) hive_bus_unsubscribe(s->ep.bus, s->rm->sub_req);
+    if (s->rm->sub_gone) hive_bus_unsubscribe(s->ep.bus, s->rm->sub_gone);
+    while (s->rm->clis) {
+        rcli *cl = s->rm->clis;
+        s->rm->clis = cl->next;
+        while (cl->subs) {
+            rentry *e = cl->subs;
+            cl->subs = e->cnext;
+            entry_free(s, e);
         }
-        hive__free(g->pattern);
-        hive__free(g);
+        hive__free(cl);
     }
     for (size_t i = 0; i < s->rm->nex; i++) hive__free(s->rm->ex[i].pattern);
     hive__free(s->rm);
