@@ -1443,11 +1443,13 @@ int hive_client_next(hive_client *c, hive_packet *out);
  *   Threads: the subscriptions, the exports' checks and the matching live
  *   where the server's bus is owned; with .threaded = true that is the
  *   game thread (the one that dispatches): requests reach it as the
- *   posted events net:server.subscription.request / .gone (internal; a
- *   full bus queue answers a request "busy: try again"), and matching
- *   events go to the I/O thread as one request each, still encoded once.
- *   A client with .threaded = true refuses hive_client_subscribe
- *   (HIVE_ESTATE) for now. Everything else: the owner thread, as service.
+ *   posted events net:server.remote.request / .gone (internal; a full
+ *   bus queue answers a request "busy: try again"), and matching events
+ *   go to the I/O thread as one request each, still encoded once. A
+ *   client with .threaded = true likewise keeps its subscriptions on the
+ *   game thread (net:client.remote.packet / .session carry what arrives
+ *   and when a session opens; remote events are published there). The
+ *   API calls: the bus owner's thread.
  */
 #define HIVE_REMOTE_PREFIX        "remote:"
 #define HIVE_FILTERS_MAX          8
@@ -1525,8 +1527,8 @@ int hive_server_exports(const hive_server *s, size_t idx, const char **pattern, 
  * that pass every filter (f[0..n), n <= HIVE_FILTERS_MAX; copied). Any
  * state: made now when open, else when the session opens. Returns a
  * handle (> 0) for hive_client_unsubscribe; HIVE_EINVAL (a bad pattern or
- * filter: hive_msg_last_error() says which), HIVE_ELIMIT (HIVE_SUBS_MAX
- * distinct ones), HIVE_ENOMEM, HIVE_ESTATE (threaded client). Owner thread.
+ * filter: a warning, code bad_subscription, says which), HIVE_ELIMIT (HIVE_SUBS_MAX
+ * distinct ones), HIVE_ENOMEM. The bus owner's thread (threaded or not).
  */
 #define HIVE_SUBS_MAX 4096
 int hive_client_subscribe(hive_client *c, const char *pattern, const hive_filter *f, size_t n);

@@ -44,6 +44,11 @@ int hive__cli_setup(hive__ep *ep, const void *cfg)
 {
     hive_client *c = (hive_client *)ep;
     hive_client_config k = cfg ? *(const hive_client_config *)cfg : (hive_client_config){ 0 };
+    /* Threaded remote subscriptions: what the I/O thread posts to the
+     * game thread (client_remote.c). Interned now: both threads read them. */
+    c->rm_ev_pkt = hive_bus_intern(ep->bus, "net:client.remote.packet");
+    c->rm_ev_open = hive_bus_intern(ep->bus, "net:client.remote.session");
+    if (c->rm_ev_pkt <= 0 || c->rm_ev_open <= 0) return HIVE_ENOMEM;
     if (!k.conntype) k.conntype = HIVE_DEFAULT_CONNTYPE;
     if (!k.connect_timeout_ms) k.connect_timeout_ms = HIVE_DEFAULT_CONNECT_TIMEOUT_MS;
     int rc = HIVE__EP_CONFIG_RESOLVE("hive_client_config", k);

@@ -47,6 +47,7 @@ struct hive_client {
     int keeps;                       /* sess.valid, for other threads (__atomic):
                                         sends between links are kept */
     struct hive__cli_remote *rm;     /* remote subscriptions (client_remote.c), or NULL */
+    hive_event_id rm_ev_pkt, rm_ev_open;   /* threaded: their packets and session opens, posted */
 };
 
 typedef struct hive__cli_remote clirm;
@@ -55,6 +56,8 @@ typedef struct hive__cli_remote clirm;
 void hive__cli_remote_open(hive_client *c, hive__conn *k, bool fresh);
 void hive__cli_remote(hive__ep *ep, hive__conn *k, uint32_t pid, const msgpack_object *o);
 void hive__cli_remote_free(hive_client *c);
+/* Threaded: subscribe the game thread's side (first subscription). */
+int  hive__cli_remote_threaded(hive_client *c);
 
 /* Marks the kept session valid or not (the flag other threads read). */
 static inline void hive__cli_sess_valid(hive_client *c, bool v)

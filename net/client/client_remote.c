@@ -25,6 +25,7 @@ typedef struct csub {
     int refs;
     bool sent;                  /* the server has (or will get) it on this session */
     bool refused;               /* the server said no: not asked again */
+    bool answered;              /* the server answered (on this session) */
     uint8_t *key;               /* the request with id 0 (identity) */
     size_t key_len;
     char *pattern;
@@ -57,6 +58,7 @@ struct hive__cli_remote {
     hive_event_id ev_ok, ev_refused;
     msgpack_zone *zone;
     ctrig *trigs;               /* remote triggers */
+    int sub_pkt, sub_open;      /* threaded: the internal subscriptions */
 };
 
 static clirm *rm_of(hive_client *c)
@@ -71,15 +73,20 @@ static clirm *rm_of(hive_client *c)
     return c->rm;
 }
 
-/* The open connection, or NULL. */
+/* The open connection, or NULL. Threaded: whether the client is open
+ * (a non-NULL token; sends then go through the request queue). */
 static hive__conn *open_conn(hive_client *c)
 {
+    if (c->ep.threaded)
+        return hive_client_get_state(c) == HIVE_CLIENT_OPEN ? (hive__conn *)(uintptr_t)1 : NULL;
     hive__conn *k = c->ep.conns;
     return k && k->state == HIVE__C_OPEN ? k : NULL;
 }
 
 static int send_body(hive_client *c, hive__conn *k, uint32_t pid, const hive_msg *m)
 {
+    if (c->ep.threaded)   /* the I/O thread sends it (k is not ours to touch) */
+        return hive__ep_request(&c->ep, HIVE__Q_HIVE, 0, pid, HIVE__DLV_RELIABLE, 0, hive_msg_data(m), hive_msg_size(m));
     const void *parts[1] = { hive_msg_data(m) };
     size_t len = hive_msg_size(m);
     return hive__ep_send_frame_v(&c->ep, k, pid, parts, &len, 1, HIVE__DLV_RELIABLE, 0);
@@ -126,7 +133,7 @@ static int send_unsub(hive_client *c, hive__conn *k, uint32_t id)
 int hive_client_subscribe(hive_client *c, const char *pattern, const hive_filter *f, size_t n)
 {
     if (!c || !pattern) return HIVE_EINVAL;
-    if (c->ep.threaded) return HIVE_ESTATE;
+    if (c->ep.threaded && hive__cli_remote_threaded(c) < 0) return HIVE_ENOMEM;
     char why[HIVE__REASON_MAX + 1] = "";
     if (strlen(pattern) + sizeof HIVE_REMOTE_PREFIX > HIVE_NAME_MAX) {
         hive__ep_warn(&c->ep, "bad_subscription", pattern, "the pattern is too long for its remote: name");
@@ -207,9 +214,10 @@ int hive_client_unsubscribe(hive_client *c, int handle)
     rm->nsubs--;
     if (s->sent && !s->refused) {
         hive__conn *k = open_conn(c);
-        if (k) {
-            send_unsub(c, k, s->id);
-        } else if (c->sess.valid) {
+        if (k) send_unsub(c, k, s->id);
+        /* Threaded, the link may be going as this is queued: asked again
+         * when the session next opens (the server ignores a repeat). */
+        if (!k || c->ep.threaded) {
             /* The server keeps it across the resume: tell it then. */
             if (rm->nunsub == rm->unsub_cap) {
                 size_t cap = rm->unsub_cap ? rm->unsub_cap * 2 : 8;
@@ -231,20 +239,33 @@ uint64_t hive_client_remote_dropped(const hive_client *c)
     return c && c->rm ? __atomic_load_n(&c->rm->dropped, __ATOMIC_RELAXED) : 0;
 }
 
-void hive__cli_remote_open(hive_client *c, hive__conn *k, bool fresh)
+static void remote_open(hive_client *c, hive__conn *k, bool fresh)
 {
     clirm *rm = c->rm;
     if (!rm) return;
     if (fresh) {
         /* A new session: the server has none of them. */
         rm->nunsub = 0;
-        for (csub *s = rm->subs; s; s = s->next) s->sent = s->refused = false;
+        for (csub *s = rm->subs; s; s = s->next) s->sent = s->refused = s->answered = false;
     }
     for (size_t i = 0; i < rm->nunsub; i++)
         if (send_unsub(c, k, rm->unsub[i]) < 0) return;
     rm->nunsub = 0;
     for (csub *s = rm->subs; s; s = s->next)
         if (!s->sent && !s->refused && send_sub(c, k, s) < 0) return;
+}
+
+void hive__cli_remote_open(hive_client *c, hive__conn *k, bool fresh)
+{
+    if (!c->ep.threaded) {
+        remote_open(c, k, fresh);
+        return;
+    }
+    /* Threaded: the subscriptions are the game thread's; it asks. A
+     * resumed session re-sends what was not answered (a repeat is
+     * granted again by the server, harmlessly). */
+    hive_field f[] = { HIVE_PTR("client", c), HIVE_INT("fresh", fresh) };
+    hive_bus_post(c->ep.bus, c->rm_ev_open, f, 2);
 }
 
 static csub *by_id(clirm *rm, uint32_t id)
@@ -254,9 +275,78 @@ static csub *by_id(clirm *rm, uint32_t id)
     return s;
 }
 
+/* A protocol error in what the server sent: close (k NULL: from the game
+ * thread, through the API). */
+static void broken(hive_client *c, hive__conn *k, const char *why)
+{
+    if (k) hive__ep_close(&c->ep, k, HIVE_CLOSE_BAD_FRAME, why, false, HIVE__CLOSE_FRAME, false);
+    else hive_client_close(c, HIVE_CLOSE_BAD_FRAME, why);
+}
+
+static void handle(hive_client *c, hive__conn *k, uint32_t pid, const msgpack_object *o);
+
 void hive__cli_remote(hive__ep *ep, hive__conn *k, uint32_t pid, const msgpack_object *o)
 {
     hive_client *c = (hive_client *)ep;
+    if (!ep->threaded) {
+        handle(c, k, pid, o);
+        return;
+    }
+    /* Threaded: to the game thread, which owns the subscriptions. */
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    if (msgpack_pack_object(&pk, *o) == 0) {
+        hive_field f[] = { HIVE_PTR("client", c), HIVE_INT("pid", pid), HIVE_BYTES("body", sb.data, sb.size) };
+        if (hive_bus_post(ep->bus, c->rm_ev_pkt, f, 3) != HIVE_OK) HIVE__STAT_ADD(ep, packets_dropped, 1);
+    }
+    msgpack_sbuffer_destroy(&sb);
+}
+
+static void on_pkt_event(const hive_event *ev, void *user)
+{
+    hive_client *c = user;
+    const void *body;
+    size_t len;
+    if (hive_event_ptr(ev, "client") != c || hive_event_get_bytes(ev, "body", &body, &len) != HIVE_OK) return;
+    hive_msg_view v;
+    if (hive_msg_view_init(&v, body, len) != 0) return;
+    handle(c, NULL, (uint32_t)hive_event_int(ev, "pid", 0), v.obj);
+    hive_msg_view_free(&v);
+}
+
+static void on_open_event(const hive_event *ev, void *user)
+{
+    hive_client *c = user;
+    if (hive_event_ptr(ev, "client") != c || !c->rm) return;
+    bool fresh = hive_event_int(ev, "fresh", 0) != 0;
+    if (!fresh)   /* what was not answered may not have arrived */
+        for (csub *s = c->rm->subs; s; s = s->next)
+            if (!s->answered) s->sent = false;
+    remote_open(c, (hive__conn *)(uintptr_t)1, fresh);
+}
+
+int hive__cli_remote_threaded(hive_client *c)
+{
+    clirm *rm = rm_of(c);
+    if (!rm) return HIVE_ENOMEM;
+    if (rm->sub_pkt) return HIVE_OK;
+    int a = hive_bus_subscribe_id(c->ep.bus, c->rm_ev_pkt, on_pkt_event, c, NULL);
+    if (a < 0) return a;
+    int b = hive_bus_subscribe_id(c->ep.bus, c->rm_ev_open, on_open_event, c, NULL);
+    if (b < 0) {
+        hive_bus_unsubscribe(c->ep.bus, a);
+        return b;
+    }
+    rm->sub_pkt = a;
+    rm->sub_open = b;
+    return HIVE_OK;
+}
+
+static void handle(hive_client *c, hive__conn *k, uint32_t pid, const msgpack_object *o)
+{
+    hive__ep *ep = &c->ep;
     clirm *rm = c->rm;
     if (pid == HIVE__PID_SUBANSWER) {
         uint32_t id;
@@ -264,12 +354,13 @@ void hive__cli_remote(hive__ep *ep, hive__conn *k, uint32_t pid, const msgpack_o
         const char *reason;
         size_t rlen;
         if (hive__ranswer_parse(o, &id, &ok, &reason, &rlen) != HIVE_OK) {
-            hive__ep_close(ep, k, HIVE_CLOSE_BAD_FRAME, "a malformed subscription answer", false, HIVE__CLOSE_FRAME, false);
+            broken(c, k, "a malformed subscription answer");
             return;
         }
         csub *s = by_id(rm, id);
         if (!s) return;   /* released meanwhile */
         if (!ok) s->refused = true;
+        s->answered = true;
         hive_event_id ev = ok ? rm->ev_ok : rm->ev_refused;
         if (ev > 0 && hive_bus_wants(ep->bus, ev)) {
             char r[HIVE__REASON_MAX + 1];
@@ -287,8 +378,7 @@ void hive__cli_remote(hive__ep *ep, hive__conn *k, uint32_t pid, const msgpack_o
     size_t nf;
     uint64_t dropped;
     if (!rm || (!rm->zone && !(rm->zone = msgpack_zone_new(2048)))) {
-        hive__ep_close(ep, k, rm ? HIVE_CLOSE_NO_MEMORY : HIVE_CLOSE_UNEXPECTED_PACKET, NULL, false,
-                       HIVE__CLOSE_FRAME, false);
+        broken(c, k, rm ? "out of memory" : "a remote event nobody asked for");
         return;
     }
     msgpack_zone_clear(rm->zone);
@@ -306,12 +396,12 @@ void hive__cli_remote(hive__ep *ep, hive__conn *k, uint32_t pid, const msgpack_o
     }
     char stack[2048], *scratch = need <= sizeof stack ? stack : hive__malloc(need);
     if (!scratch) {
-        hive__ep_close(ep, k, HIVE_CLOSE_NO_MEMORY, NULL, false, HIVE__CLOSE_FRAME, false);
+        broken(c, k, "out of memory");
         return;
     }
     if (hive__revent_parse(o, &name, &nlen, fields, &nf, &dropped, rm->zone, scratch, need) != HIVE_OK) {
         if (scratch != stack) hive__free(scratch);
-        hive__ep_close(ep, k, HIVE_CLOSE_BAD_FRAME, "a malformed remote event", false, HIVE__CLOSE_FRAME, false);
+        broken(c, k, "a malformed remote event");
         return;
     }
     if (dropped > __atomic_load_n(&rm->dropped, __ATOMIC_RELAXED)) __atomic_store_n(&rm->dropped, dropped, __ATOMIC_RELAXED);
@@ -334,7 +424,11 @@ void hive__cli_remote(hive__ep *ep, hive__conn *k, uint32_t pid, const msgpack_o
             id = hive_bus_intern(ep->bus, full);
             if (id > 0) rm->names++;
         }
-        if (id > 0 && hive_bus_wants(ep->bus, id)) hive__ep_emit(ep, id, fields, nf);
+        /* Threaded, this runs on the game thread: publish, never post. */
+    if (id > 0 && hive_bus_wants(ep->bus, id)) {
+        if (k) hive__ep_emit(ep, id, fields, nf);
+        else hive_bus_publish(ep->bus, id, fields, nf);
+    }
     }
     if (scratch != stack) hive__free(scratch);
 }
@@ -358,6 +452,8 @@ void hive__cli_remote_free(hive_client *c)
     hive__free(rm->hs);
     hive__free(rm->unsub);
     if (rm->zone) msgpack_zone_free(rm->zone);
+    if (rm->sub_pkt) hive_bus_unsubscribe(c->ep.bus, rm->sub_pkt);
+    if (rm->sub_open) hive_bus_unsubscribe(c->ep.bus, rm->sub_open);
     hive__free(rm);
     c->rm = NULL;
 }
@@ -394,7 +490,6 @@ int hive_client_trigger_add(hive_client *c, const hive_trigger_desc *d, const hi
 {
     if (!c || !d || !d->name || !d->events || !d->nevents || d->nevents > 64 || !d->actions || !d->nactions)
         return HIVE_EINVAL;
-    if (c->ep.threaded) return HIVE_ESTATE;
     clirm *rm = rm_of(c);
     if (!rm) return HIVE_ENOMEM;
     if (hive_bus_trigger_find(c->ep.bus, d->name, NULL) == HIVE_OK) return HIVE_EEXIST;

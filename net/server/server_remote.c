@@ -602,8 +602,8 @@ static void on_gone_event(const hive_event *ev, void *user)
 int hive__srv_remote_start(hive_server *s)
 {
     if (!s->rm || !s->ep.threaded || s->rm->sub_req) return HIVE_OK;
-    s->rm_ev_req = hive_bus_intern(s->ep.bus, "net:server.subscription.request");
-    s->rm_ev_gone = hive_bus_intern(s->ep.bus, "net:server.subscription.gone");
+    s->rm_ev_req = hive_bus_intern(s->ep.bus, "net:server.remote.request");
+    s->rm_ev_gone = hive_bus_intern(s->ep.bus, "net:server.remote.gone");
     if (s->rm_ev_req <= 0 || s->rm_ev_gone <= 0) return HIVE_ENOMEM;
     int a = hive_bus_subscribe_id(s->ep.bus, s->rm_ev_req, on_req_event, s, NULL);
     if (a < 0) return a;

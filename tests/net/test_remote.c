@@ -545,7 +545,7 @@ static void *srv_main(void *arg)
     return NULL;
 }
 
-Test(remote, wait_event_returns_the_event_a_timeout_or_the_close, .timeout = 30)
+Test(threads, wait_event_returns_the_event_a_timeout_or_the_close, .timeout = 30)
 {
     srv_thread t = { 0 };
     pthread_t th;
@@ -661,7 +661,7 @@ Test(remote, remote_triggers_subscribe_and_let_go, .timeout = 30)
 
 /* A server with its own I/O thread: the subscriptions and the matching
  * live on the thread that dispatches its bus (this one). */
-Test(remote, a_threaded_server_serves_remote_subscriptions, .timeout = 30)
+Test(threads, a_threaded_server_serves_remote_subscriptions, .timeout = 30)
 {
     hive_bus *sbus = hive_bus_create(NULL), *cbus = hive_bus_create(NULL);
     hive_server *s = hive_server_create(&(hive_server_config){ .addr = "127.0.0.1:0", .threaded = true }, sbus);
@@ -708,6 +708,60 @@ Test(remote, a_threaded_server_serves_remote_subscriptions, .timeout = 30)
         usleep(1000);
     }
     cr_expect_eq(b1.subscriptions, b0.subscriptions - 1, "the group's bus subscription went");
+    hive_server_destroy(s);
+    hive_bus_destroy(sbus);
+    hive_bus_destroy(cbus);
+}
+
+/* Both threaded: the client's subscriptions live on the thread that
+ * dispatches its bus, too. */
+Test(threads, threaded_server_and_client_speak_remote_subscriptions, .timeout = 30)
+{
+    hive_bus *sbus = hive_bus_create(NULL), *cbus = hive_bus_create(NULL);
+    hive_server *s = hive_server_create(&(hive_server_config){ .addr = "127.0.0.1:0", .threaded = true }, sbus);
+    cr_assert_eq(hive_server_export(s, "arena:**", NULL), 0);
+    cr_assert_eq(hive_server_start(s), 0);
+    char addr[64];
+    snprintf(addr, sizeof addr, "127.0.0.1:%u", (unsigned)hive_server_port(s));
+    got g = { 0 };
+    hive_client *c = hive_client_create(&(hive_client_config){ .threaded = true }, cbus);
+    hive_bus_subscribe(cbus, "remote:**", on_remote, &g, NULL);
+    hive_bus_subscribe(cbus, "net:client.subscription.*", on_answer, &g, NULL);
+    int h = hive_client_subscribe(c, "arena:tick", NULL, 0);
+    cr_assert_gt(h, 0);
+    cr_assert_eq(hive_client_connect(c, addr), 0);
+    uint64_t end = hive_now_ns() + 5000000000ull;
+    while (g.accepted < 1 && hive_now_ns() < end) {
+        hive_bus_dispatch(sbus, 0);
+        hive_bus_dispatch(cbus, 0);
+        usleep(500);
+    }
+    cr_assert_eq(g.accepted, 1, "asked for as the session opened, from the game thread");
+    for (int i = 0; i < 10; i++) {
+        hive_field f[] = { HIVE_INT("seq", i) };
+        hive_bus_publish_name(sbus, "arena:tick", f, 1);
+    }
+    end = hive_now_ns() + 5000000000ull;
+    while (g.n < 10 && hive_now_ns() < end) {
+        hive_bus_dispatch(sbus, 0);
+        hive_bus_dispatch(cbus, 0);
+        usleep(500);
+    }
+    cr_expect_eq(g.n, 10);
+    cr_expect_eq(g.dup + g.ooo, 0);
+    cr_assert_eq(hive_client_unsubscribe(c, h), 0);
+    hive_bus_counters b0, b1;
+    hive_bus_stats(sbus, &b0);
+    b1 = b0;
+    end = hive_now_ns() + 5000000000ull;
+    while (b1.subscriptions == b0.subscriptions && hive_now_ns() < end) {
+        hive_bus_dispatch(sbus, 0);
+        hive_bus_dispatch(cbus, 0);
+        hive_bus_stats(sbus, &b1);
+        usleep(500);
+    }
+    cr_expect_eq(b1.subscriptions, b0.subscriptions - 1, "the unsubscribe reached the server");
+    hive_client_destroy(c);
     hive_server_destroy(s);
     hive_bus_destroy(sbus);
     hive_bus_destroy(cbus);
