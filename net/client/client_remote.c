@@ -264,6 +264,7 @@ void hive__cli_remote_open(hive_client *c, hive__conn *k, bool fresh)
     /* Threaded: the subscriptions are the game thread's; it asks. A
      * resumed session re-sends what was not answered (a repeat is
      * granted again by the server, harmlessly). */
+    if (!hive_bus_wants(c->ep.bus, c->rm_ev_open)) return;   /* nothing was ever subscribed */
     hive_field f[] = { HIVE_PTR("client", c), HIVE_INT("fresh", fresh) };
     hive_bus_post(c->ep.bus, c->rm_ev_open, f, 2);
 }
