@@ -506,6 +506,15 @@ static void drop_cli(hive_server *s, hive_cid cid)
 /* The endpoint's hooks (the I/O thread)                                */
 /* ------------------------------------------------------------------ */
 
+/* The verified client certificate's subject: the one noted for a
+ * resumable session, else the link's own (TLS transports), or NULL. */
+static const char *subject_of(hive_server *s, hive__conn *c)
+{
+    if (c->subject) return c->subject;
+    hive__transport *tr = s->ep.tr;
+    return c->link && tr && tr->vt->peer_subject ? tr->vt->peer_subject(tr, c->link) : NULL;
+}
+
 void hive__srv_remote(hive__ep *ep, hive__conn *c, uint32_t pid, const msgpack_object *o)
 {
     hive_server *s = (hive_server *)ep;
@@ -516,7 +525,7 @@ void hive__srv_remote(hive__ep *ep, hive__conn *c, uint32_t pid, const msgpack_o
     }
     c->rsubscribed = true;
     if (!ep->threaded) {
-        asker a = { c->cid, c->conntype, c->subject, c->user };
+        asker a = { c->cid, c->conntype, subject_of(s, c), c->user };
         if (pid == HIVE__PID_SUBSCRIBE) on_subscribe(s, &a, o);
         else on_unsubscribe(s, c->cid, id);
         return;
@@ -535,7 +544,7 @@ void hive__srv_remote(hive__ep *ep, hive__conn *c, uint32_t pid, const msgpack_o
     int rc = msgpack_pack_object(&pk, *o);
     hive_field f[] = { HIVE_PTR("server", s), HIVE_INT("cid", c->cid), HIVE_INT("pid", pid),
                        HIVE_BYTES("body", sb.data, sb.size), HIVE_STR("conntype", c->conntype ? c->conntype : ""),
-                       HIVE_STR("peer_subject", c->subject ? c->subject : ""), HIVE_PTR("user", c->user) };
+                       HIVE_STR("peer_subject", subject_of(s, c) ? subject_of(s, c) : ""), HIVE_PTR("user", c->user) };
     if (rc != 0 || hive_bus_post(ep->bus, s->rm ? s->rm_ev_req : 0, f, 7) != HIVE_OK) {
         /* The game thread's queue is full: said, not lost in silence. */
         uint32_t sid = 0;
