@@ -67,7 +67,8 @@ typedef struct hive__srv_remote {
     rexport ex[EXPORTS_MAX];
     size_t nex;
     rgroup *groups;
-    rcli *clis;
+    rcli **tab;                 /* by cid: a chained hash table, cap a power of two */
+    size_t cap, ncli;
     uint64_t gen;
     int sub_req, sub_gone;      /* threaded: the internal subscriptions */
 } srvrm;
@@ -304,16 +305,54 @@ static void answer(hive_server *s, hive_cid cid, uint32_t id, bool ok, const cha
     hive_msg_free(&m);
 }
 
+static size_t slot_of(const srvrm *rm, hive_cid cid) { return (size_t)hive__mix64(cid) & (rm->cap - 1); }
+
+/* Doubles the table (all or nothing). */
+static bool grow_tab(srvrm *rm)
+{
+    size_t cap = rm->cap ? rm->cap * 2 : 64;
+    rcli **tab = hive__calloc(cap, sizeof *tab);
+    if (!tab) return false;
+    srvrm old = *rm;
+    rm->tab = tab;
+    rm->cap = cap;
+    for (size_t i = 0; i < old.cap; i++)
+        for (rcli *cl = old.tab[i], *next; cl; cl = next) {
+            next = cl->next;
+            size_t k = slot_of(rm, cl->cid);
+            cl->next = tab[k];
+            tab[k] = cl;
+        }
+    hive__free(old.tab);
+    return true;
+}
+
 static rcli *cli_of(hive_server *s, hive_cid cid, bool make)
 {
-    rcli *cl = s->rm->clis;
+    srvrm *rm = s->rm;
+    rcli *cl = rm->cap ? rm->tab[slot_of(rm, cid)] : NULL;
     while (cl && cl->cid != cid) cl = cl->next;
-    if (!cl && make && (cl = hive__calloc(1, sizeof *cl))) {
-        cl->cid = cid;
-        cl->next = s->rm->clis;
-        s->rm->clis = cl;
-    }
+    if (cl || !make) return cl;
+    if (rm->ncli + 1 > rm->cap && !grow_tab(rm)) return NULL;
+    if (!(cl = hive__calloc(1, sizeof *cl))) return NULL;
+    cl->cid = cid;
+    size_t k = slot_of(rm, cid);
+    cl->next = rm->tab[k];
+    rm->tab[k] = cl;
+    rm->ncli++;
     return cl;
+}
+
+static void entry_free(hive_server *s, rentry *e);
+
+static void cli_free(hive_server *s, rcli *cl)
+{
+    while (cl->subs) {
+        rentry *e = cl->subs;
+        cl->subs = e->cnext;
+        entry_free(s, e);
+    }
+    hive__free(cl);
 }
 
 static rentry *find_entry(rcli *cl, uint32_t id, rentry ***link)
@@ -487,17 +526,14 @@ static void on_unsubscribe(hive_server *s, hive_cid cid, uint32_t id)
 /* Everything of cid goes (its session ended). */
 static void drop_cli(hive_server *s, hive_cid cid)
 {
-    if (!s->rm) return;
-    for (rcli **p = &s->rm->clis; *p; p = &(*p)->next) {
+    srvrm *rm = s->rm;
+    if (!rm || !rm->cap) return;
+    for (rcli **p = &rm->tab[slot_of(rm, cid)]; *p; p = &(*p)->next) {
         rcli *cl = *p;
         if (cl->cid != cid) continue;
         *p = cl->next;
-        while (cl->subs) {
-            rentry *e = cl->subs;
-            cl->subs = e->cnext;
-            entry_free(s, e);
-        }
-        hive__free(cl);
+        rm->ncli--;
+        cli_free(s, cl);
         return;
     }
 }
@@ -631,16 +667,13 @@ void hive__srv_remote_free(hive_server *s)
     if (!s->rm) return;
     if (s->rm->sub_req) hive_bus_unsubscribe(s->ep.bus, s->rm->sub_req);
     if (s->rm->sub_gone) hive_bus_unsubscribe(s->ep.bus, s->rm->sub_gone);
-    while (s->rm->clis) {
-        rcli *cl = s->rm->clis;
-        s->rm->clis = cl->next;
-        while (cl->subs) {
-            rentry *e = cl->subs;
-            cl->subs = e->cnext;
-            entry_free(s, e);
+    for (size_t i = 0; i < s->rm->cap; i++)
+        while (s->rm->tab[i]) {
+            rcli *cl = s->rm->tab[i];
+            s->rm->tab[i] = cl->next;
+            cli_free(s, cl);
         }
-        hive__free(cl);
-    }
+    hive__free(s->rm->tab);
     for (size_t i = 0; i < s->rm->nex; i++) hive__free(s->rm->ex[i].pattern);
     hive__free(s->rm);
     s->rm = NULL;
