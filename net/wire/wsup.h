@@ -1,0 +1,71 @@
+/*
+ * net/wire/wsup.h - the WebSocket opening handshake (RFC 6455 section 4):
+ * a strict, bounded parser of the client's HTTP/1.1 upgrade request, the
+ * server's 101 answer (Sec-WebSocket-Accept) and HTTP error answers. The
+ * first piece of the ws:// transport; no I/O here: the transport feeds
+ * bytes as they come and bounds the time a request may take.
+ *
+ * What is refused, and with which status:
+ *   400  malformed request line or header line (bare LF, a control byte,
+ *        obs-fold continuation lines, a name with bad bytes), a body
+ *        (Content-Length other than 0, Transfer-Encoding), no Host, an
+ *        upgrade without `Connection: Upgrade`, a Sec-WebSocket-Key that is
+ *        missing, repeated or not base64 of 16 bytes
+ *   403  an Origin the allow-list does not hold (hive__ws_origin_allowed)
+ *   405  a method other than GET
+ *   426  Sec-WebSocket-Version other than 13 (the answer names 13)
+ *   431  a request over HIVE__WS_REQ_MAX bytes or HIVE__WS_HEADERS_MAX headers
+ *   505  an HTTP version other than HTTP/1.1
+ * A GET without `Upgrade: websocket` is a plain request (upgrade false):
+ * the transport may serve a file for it.
+ */
+#ifndef HIVE_NET_WSUP_H
+#define HIVE_NET_WSUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HIVE__WS_REQ_MAX     8192   /* bytes of request line and headers */
+#define HIVE__WS_HEADERS_MAX 64
+#define HIVE__WS_FIELD_MAX   255    /* path, host, origin kept up to this */
+
+typedef struct hive__ws_req {
+    bool upgrade;                       /* a WebSocket upgrade (else a plain GET) */
+    char path[HIVE__WS_FIELD_MAX + 1];
+    char host[HIVE__WS_FIELD_MAX + 1];
+    char origin[HIVE__WS_FIELD_MAX + 1];
+    bool has_origin;
+    char key[25];                       /* Sec-WebSocket-Key, 24 base64 characters */
+    size_t size;                        /* bytes the request took (through the blank line) */
+} hive__ws_req;
+
+enum { HIVE__WS_MORE = 0, HIVE__WS_DONE = 1, HIVE__WS_BAD = -1 };
+
+/*
+ * hive__ws_parse - the request at the start of p[0..n). Returns
+ * HIVE__WS_MORE (not complete yet, and within the limits: call again
+ * with more bytes), HIVE__WS_DONE (*out filled; out->size bytes were the
+ * request, what follows is the peer's first WebSocket data), or
+ * HIVE__WS_BAD (*status and *why, a static string, say what to answer).
+ */
+int hive__ws_parse(const uint8_t *p, size_t n, hive__ws_req *out, int *status, const char **why);
+
+/* hive__ws_accept - Sec-WebSocket-Accept for key: base64(SHA-1(key +
+ * the RFC's GUID)), 28 characters and a NUL into out. 0 or -1. */
+int hive__ws_accept(const char *key, char out[29]);
+
+/* hive__ws_origin_allowed - whether origin may connect: no allow-list
+ * (n == 0) or "*" allows any; otherwise an exact match, ASCII case
+ * ignored ("https://game.example.org"). A request without Origin (a
+ * native client) is allowed: browsers always send one. */
+bool hive__ws_origin_allowed(const hive__ws_req *r, const char *const *allow, size_t n);
+
+/* hive__ws_answer_101 / hive__ws_answer_error - the response bytes into
+ * buf[cap]; returns their length, or 0 when cap is too small. An error
+ * answer closes the connection (Connection: close) and, for 426, says
+ * Sec-WebSocket-Version: 13. */
+size_t hive__ws_answer_101(const hive__ws_req *r, char *buf, size_t cap);
+size_t hive__ws_answer_error(int status, const char *why, char *buf, size_t cap);
+
+#endif /* HIVE_NET_WSUP_H */
