@@ -183,14 +183,18 @@ int hive_bus_subscribe_desc(hive_bus *bus, const hive_handler_desc *d, void *use
 int hive_bus_subscribe_all(hive_bus *bus, const hive_handler_desc *d, size_t n, void *user, int *ids)
 {
     if (!bus || (n && !d)) return HIVE_EINVAL;
+    int *mine = ids ? ids : hive__malloc((n ? n : 1) * sizeof *mine);
+    if (!mine) return HIVE_ENOMEM;
     for (size_t i = 0; i < n; i++) {
         int id = hive_bus_subscribe_desc(bus, &d[i], user);
         if (id < 0) {
             /* All or nothing: the ones already made go again. */
-            for (size_t j = 0; ids && j < i; j++) hive_bus_unsubscribe(bus, ids[j]);
+            for (size_t j = 0; j < i; j++) hive_bus_unsubscribe(bus, mine[j]);
+            if (mine != ids) hive__free(mine);
             return id;
         }
-        if (ids) ids[i] = id;
+        mine[i] = id;
     }
+    if (mine != ids) hive__free(mine);
     return (int)n;
 }

@@ -448,8 +448,7 @@ int hive_bus_subscribe_desc(hive_bus *bus, const hive_handler_desc *d, void *use
 
 /* hive_bus_subscribe_all - every descriptor of d[0..n), all or nothing;
  * ids (may be NULL) receives the subscription ids. Returns n or the
- * first error (then none stays subscribed; with ids NULL, the ones made
- * before it stay: pass ids to be able to undo them). */
+ * first error (then none stays subscribed), HIVE_ENOMEM. */
 int hive_bus_subscribe_all(hive_bus *bus, const hive_handler_desc *d, size_t n, void *user, int *ids);
 
 /* ------------------------------------------------------------------ */

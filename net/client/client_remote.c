@@ -367,7 +367,10 @@ static void handle(hive_client *c, hive__conn *k, uint32_t pid, const msgpack_ob
             char r[HIVE__REASON_MAX + 1];
             memcpy(r, reason, rlen);
             r[rlen] = 0;
-            hive_field f[] = { HIVE_PTR("client", c), HIVE_STR("pattern", s->pattern), HIVE_STR("reason", r) };
+            /* A copy: a handler may release the subscription (and its pattern). */
+            char pat[HIVE_NAME_MAX];
+            snprintf(pat, sizeof pat, "%s", s->pattern);
+            hive_field f[] = { HIVE_PTR("client", c), HIVE_STR("pattern", pat), HIVE_STR("reason", r) };
             hive__ep_emit(ep, ev, f, ok ? 2 : 3);
         }
         return;
@@ -446,6 +449,8 @@ void hive__cli_remote_free(hive_client *c)
     while (rm->trigs) {
         ctrig *t = rm->trigs;
         rm->trigs = t->next;
+        /* The bus may outlive the client: its trigger must not call back into t. */
+        hive_bus_trigger_remove(c->ep.bus, t->name);
         hive__free(t->handles);
         hive__free(t->name);
         hive__free(t);

@@ -180,11 +180,11 @@ void hive__srv_remote_send(hive__ep *ep, const uint8_t *data, size_t len, uint32
     /* data: ncids cids, then the body (HIVE__Q_REMOTE). */
     size_t head = (size_t)ncids * sizeof(hive_cid);
     if (len < head) return;
-    hive_cid cids[256];
-    const hive_cid *list = cids;
-    if (ncids <= 256) memcpy(cids, data, head);
-    else list = (const hive_cid *)(const void *)data;   /* hive__malloc'd: aligned */
+    hive_cid stack[256], *list = ncids <= 256 ? stack : hive__malloc(head);
+    if (!list) return;
+    memcpy(list, data, head);   /* the request's bytes promise no alignment */
     send_to((hive_server *)ep, data + head, len - head, list, ncids, unreliable);
+    if (list != stack) hive__free(list);
 }
 
 /* ------------------------------------------------------------------ */
@@ -232,10 +232,20 @@ static void on_group_event(const hive_event *ev, void *user)
     /* A remote event's name goes out with the client's prefix: too long
      * a name is never sent (counted where it can be: without .threaded). */
     if (strlen(ev->name) + sizeof HIVE_REMOTE_PREFIX > HIVE_NAME_MAX) {
-        for (rentry *e = g->head; e && !s->ep.threaded; e = e->gnext) {
-            hive__conn *c = hive__cidmap_get(&s->map, e->cl->cid);
+        if (s->ep.threaded) return;
+        /* The cids first: a handler of the drop event may close a
+         * connection, which frees its entries (and maybe this group). */
+        size_t n = 0;
+        for (rentry *e = g->head; e; e = e->gnext) n++;
+        hive_cid *cids = hive__malloc((n ? n : 1) * sizeof *cids);
+        if (!cids) return;
+        n = 0;
+        for (rentry *e = g->head; e; e = e->gnext) cids[n++] = e->cl->cid;
+        for (size_t i = 0; i < n; i++) {
+            hive__conn *c = hive__cidmap_get(&s->map, cids[i]);
             if (c) note_drop(s, c);
         }
+        hive__free(cids);
         return;
     }
     rdeliv *d = hive_event_attached(ev, &g_key);
@@ -459,7 +469,9 @@ static void on_subscribe(hive_server *s, const asker *a, const msgpack_object *o
             req.user = a->user;
             req.pattern = spec->pattern;
             req.nfilters = spec->nf;
-            if (rm->ex[i].o.check(s, &req, rm->ex[i].o.user) != 0) {
+            int no = rm->ex[i].o.check(s, &req, rm->ex[i].o.user);
+            req.reason[sizeof req.reason - 1] = 0;   /* whatever the check wrote */
+            if (no != 0) {
                 refusal = req.reason[0] ? req.reason : "forbidden";
                 continue;
             }
