@@ -47,7 +47,7 @@ local SAN  = "-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-f
 local TSAN = "-fsanitize=thread -fno-omit-frame-pointer"
 
 -- Libraries every networked binary links, in link order.
-local NET_LIBS = { "enet", "msgpackc", "ssl", "crypto", "zstd", "pthread", "m" }
+local NET_LIBS = { "enet", "msgpackc", "wslay", "ssl", "crypto", "zstd", "pthread", "m" }
 local SDL_LIBS = { "SDL2_ttf", "SDL2_image", "SDL2" }
 
 local function per_config_targetdir()

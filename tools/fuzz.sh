@@ -20,7 +20,7 @@ CC=${CLANG:-clang}
 OUT=build/fuzz
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 CFLAGS="-g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -I. -w"
-LIBS="-lenet -lmsgpackc -lssl -lcrypto -lzstd -lpthread -lm"
+LIBS="-lenet -lmsgpackc -lwslay -lssl -lcrypto -lzstd -lpthread -lm"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 

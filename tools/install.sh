@@ -43,7 +43,7 @@ Description: Hive - multiplayer networking with an event bus (ENet, TCP, TLS, ms
 Version: $VERSION
 Requires.private: libenet msgpack libssl libcrypto
 Cflags: -I\${includedir}
-Libs: -L\${libdir} -lhive -lenet -lmsgpackc -lssl -lcrypto -lzstd -lpthread -lm
+Libs: -L\${libdir} -lhive -lenet -lmsgpackc -lwslay -lssl -lcrypto -lzstd -lpthread -lm
 PC
 
 if [ -f "$BINDIR/libhive-engine.a" ]; then

@@ -746,6 +746,15 @@ typedef struct hive_server_config {
                                        connection's send queue holds this many
                                        bytes; default 262144, at least 4096.
                                        See REMOTE SUBSCRIPTIONS */
+    const char *const *ws_origins;  /* ws://, wss://: the Origin values a browser
+                                       may connect from ("https://game.example.org",
+                                       exact, ASCII case ignored; "*": any). NULL
+                                       or 0 entries: any origin. A request with no
+                                       Origin (a native client) is always let in.
+                                       A refused one gets HTTP 403 and never
+                                       reaches the server's events. Copied. See
+                                       WEBSOCKET */
+    uint32_t ws_origins_count;
 } hive_server_config;
 
 /* Per-connection facts; strings are owned by the server and valid until

@@ -253,6 +253,8 @@ int hive__ep_open(hive__ep *ep, const char *addr, size_t max_links, bool no_coal
         .bw_in = ep->bw_in,
         .bw_out = ep->bw_out,
         .max_per_addr = ep->max_per_addr,
+        .ws_origins = (const char *const *)ep->ws_origins,
+        .ws_norigins = ep->ws_norigins,
     };
     if (ep->netsim.on) return hive__netsim_create(&ep->netsim, a, &cb, &o, out);
     return hive__transport_create(a, &cb, &o, out);

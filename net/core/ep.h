@@ -240,6 +240,8 @@ struct hive__ep {
     hive__admit adm;             /* I/O thread: links before their hello (a server's;
                                     set up by its face, freed with the endpoint) */
     uint32_t max_per_addr;       /* server: max_peers_per_addr (0 on a client) */
+    char **ws_origins;           /* server: hive_server_config.ws_origins, copied */
+    size_t ws_norigins;
 
     int in_service;              /* owner thread: service / API call depth */
     bool stop_pending;           /* a handler asked for a stop */

@@ -90,6 +90,23 @@ int hive__srv_setup(hive__ep *ep, const void *cfg)
                                  c.remote_queue_bytes);
     ep->ev_sub_dropped = hive_bus_intern(ep->bus, HIVE_EV_SERVER_SUB_DROPPED);
     ep->max_per_addr = c.max_peers_per_addr;
+    if (c.ws_origins_count) {
+        if (!c.ws_origins)
+            return hive__create_fail(HIVE_EINVAL, "ws_origins",
+                                     "hive_server_config.ws_origins: NULL with ws_origins_count %u",
+                                     c.ws_origins_count);
+        ep->ws_origins = hive__calloc(c.ws_origins_count, sizeof *ep->ws_origins);
+        if (!ep->ws_origins) return HIVE_ENOMEM;
+        ep->ws_norigins = c.ws_origins_count;
+        for (uint32_t i = 0; i < c.ws_origins_count; i++) {
+            if (!c.ws_origins[i])
+                return hive__create_fail(HIVE_EINVAL, "ws_origins",
+                                         "hive_server_config.ws_origins[%u] is NULL", i);
+            if (!(ep->ws_origins[i] = hive__strdup(c.ws_origins[i]))) return HIVE_ENOMEM;
+        }
+    }
+    c.ws_origins = NULL;
+    c.ws_origins_count = 0;
     ep->bw_in = c.bandwidth_in;
     ep->bw_out = c.bandwidth_out;
     s->cfg = c;
@@ -121,6 +138,10 @@ void hive__srv_teardown(hive__ep *ep)
     hive_registry_destroy(s->reg);
     hive__cidmap_free(&s->map);
     hive__free(s->addr);
+    for (size_t i = 0; i < ep->ws_norigins; i++) hive__free(ep->ws_origins[i]);
+    hive__free(ep->ws_origins);
+    ep->ws_origins = NULL;
+    ep->ws_norigins = 0;
 }
 
 hive_server *hive_server_create(const hive_server_config *cfg, hive_bus *bus)

@@ -12,6 +12,23 @@
  * send() straight from its ciphertext output. Plaintext queued by ->send is
  * encrypted in one SSL_write per flush, so many small frames share records.
  *
+ * ws:// and wss:// put a WebSocket layer (RFC 6455, framing by libwslay)
+ * above the plaintext: socket [-> TLS] -> WebSocket -> core. A listening
+ * link first reads the HTTP upgrade (net/wire/wsup.h, bounded in size and
+ * in time) and is announced to the core (cb.accepted) only once it is a
+ * WebSocket; a bad request gets its HTTP status and is dropped, the core
+ * never hears of it. A dialing link sends the upgrade request after the
+ * TCP (and TLS) handshake and reports cb.connected on a verified 101.
+ * Binary messages carry the frame stream: what ->send queued in a round
+ * leaves as one binary message (pieces of at most WS_MSG_MAX), and every
+ * binary payload that arrives goes to the core as stream bytes, so Hive
+ * frames may share a message or span several. Text messages close with
+ * 1003, and whatever wslay refuses (an unmasked client frame, a fragmented
+ * or oversize control frame, invalid UTF-8, a frame over WS_MSG_MAX, a
+ * reserved bit or opcode) closes with its RFC code; the core sees
+ * bad_frame with the code in the message. Pings are answered by wslay;
+ * the pongs count in ->queued like any byte waiting for the peer.
+ *
  * Callbacks into the core only happen from ->service. ->send, ->flush and
  * ->close never call back: a failure they meet is recorded on the link
  * (fail_at, fail_reason) and reported by the next ->service. A link that
@@ -27,6 +44,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -34,7 +52,12 @@
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/random.h>
 #include <sys/socket.h>
+
+#include <wslay/wslay.h>
+
+#include "net/wire/wsup.h"
 
 #define TCP_READ_CHUNK   65536
 #define TCP_READS_PER_EV 4          /* fairness: then let other links in */
@@ -47,6 +70,11 @@
 #define TCP_CONNECT_MS   5000
 #define TCP_LINGER_MS    2000
 #define TCP_ALT_MAX      4
+#define WS_UPGRADE_MS    5000      /* TCP accept to a complete upgrade (TLS included) */
+#define WS_MSG_MAX       (1u << 20) /* payload of one WebSocket frame, either way */
+#define WS_ANSWER_MAX    1024
+
+enum { WS_NONE = 0, WS_UPGRADE, WS_OPEN, WS_REFUSED };
 
 typedef struct obuf {
     uint8_t *data;
@@ -82,12 +110,26 @@ typedef struct tcp_link {
     struct sockaddr_storage alt[TCP_ALT_MAX];
     socklen_t alt_len[TCP_ALT_MAX];
     int nalt, next_alt;
+    /* ws:// and wss:// */
+    uint8_t ws;                  /* WS_* */
+    uint8_t wop;                 /* opcode of the data message being read */
+    uint8_t fop;                 /* opcode of the frame being read (data or control) */
+    bool ws_close_queued;        /* our close frame is queued */
+    wslay_event_context_ptr wsc;
+    uint8_t *hs;                 /* the upgrade request / answer so far */
+    size_t hs_len;
+    const uint8_t *win;          /* what wslay's recv callback reads */
+    size_t wn;
+    obuf wire;                   /* framed bytes for the socket (or TLS) */
+    char ws_key[25];             /* dialing: the key sent */
+    uint16_t ws_port;            /* dialing: the port dialed */
     struct tcp_link *prev, *next;
 } tcp_link;
 
 typedef struct tcp_tr {
     hive__transport base;        /* first */
     bool tls;
+    bool ws;                     /* ws:// or wss:// */
     const char *scheme;
     int ep, lfd, wfd;
     uint16_t port;
@@ -105,7 +147,9 @@ typedef struct tcp_tr {
     uint8_t rbuf[TCP_READ_CHUNK];
 } tcp_tr;
 
-static const hive__transport_vt tcp_vt, tls_vt;
+static const hive__transport_vt tcp_vt, tls_vt, ws_vt, wss_vt;
+static void ws_in(tcp_link *l, const uint8_t *p, size_t n);
+static void ws_frame_out(tcp_link *l);
 
 /* ------------------------------------------------------------------ */
 /* helpers                                                             */
@@ -219,6 +263,9 @@ static void link_break(tcp_link *l, int reason, const char *msg)
 static void link_free(tcp_link *l)
 {
     hive__tls_destroy(l->tls);
+    if (l->wsc) wslay_event_context_free(l->wsc);
+    hive__free(l->hs);
+    obuf_free(&l->wire);
     obuf_free(&l->out);
     hive__free(l->fail_msg);
     hive__free(l->close_msg);
@@ -323,7 +370,8 @@ static bool push_bytes(tcp_link *l, const uint8_t *p, size_t n, size_t *sent)
  * so counting the plaintext alone would bound nothing). */
 static size_t link_queued(const tcp_link *l)
 {
-    return l->out.len + (l->tls ? hive__tls_out_pending(l->tls) : 0);
+    return l->out.len + (l->tls ? hive__tls_out_pending(l->tls) : 0) + l->wire.len +
+           (l->wsc ? wslay_event_get_queued_msg_length(l->wsc) : 0);
 }
 
 static void tls_failed(tcp_link *l)
@@ -337,15 +385,23 @@ static void link_flush(tcp_link *l)
     if (l->dead || l->connecting || l->fd < 0 || l->fail_at == 1) return;
     size_t left;          /* bytes still to write */
     bool finished = true; /* closing: nothing more will be queued (TLS: close_notify is out) */
+    /* The bytes for the socket (or TLS): the plaintext, or on ws its
+     * WebSocket frames (the upgrade exchange goes there directly). */
+    obuf *low = &l->out;
+    if (l->ws) {
+        ws_frame_out(l);
+        if (l->dead || l->fail_at == 1) return;
+        low = &l->wire;
+    }
     if (l->tls) {
         if (hive__tls_done(l->tls)) {
-            if (l->out.len) {
+            if (low->len) {
                 /* One SSL_write for everything queued: records fill up. */
-                if (hive__tls_write(l->tls, l->out.data + l->out.off, l->out.len) < 0) {
+                if (hive__tls_write(l->tls, low->data + low->off, low->len) < 0) {
                     tls_failed(l);
                     return;
                 }
-                obuf_consume(&l->out, l->out.len);
+                obuf_consume(low, low->len);
             }
             if (l->closing && !l->notify_sent) {
                 hive__tls_shutdown(l->tls);
@@ -361,15 +417,18 @@ static void link_flush(tcp_link *l)
         /* Plaintext waiting for the handshake is not writable yet: arm
          * EPOLLOUT for ciphertext only, or the loop would spin. */
         left = hive__tls_out_pending(l->tls);
-        finished = l->notify_sent && !l->out.len;
+        finished = l->notify_sent && !low->len;
     } else {
         size_t sent;
-        if (l->out.len) {
-            if (!push_bytes(l, l->out.data + l->out.off, l->out.len, &sent)) return;
-            obuf_consume(&l->out, sent);
+        if (low->len) {
+            if (!push_bytes(l, low->data + low->off, low->len, &sent)) return;
+            obuf_consume(low, sent);
         }
-        left = l->out.len;
+        left = low->len;
     }
+    /* A WebSocket close goes out before the FIN (or close_notify). */
+    if (l->ws == WS_OPEN && l->closing && (!l->ws_close_queued || (l->wsc && wslay_event_want_write(l->wsc))))
+        finished = false;
     if (l->closing && finished && !left && !l->wr_shut) {
         /* Everything is out: the FIN tells the peer we are done. */
         shutdown(l->fd, SHUT_WR);
@@ -414,8 +473,14 @@ static void flush_dirty(tcp_tr *t)
 /* ------------------------------------------------------------------ */
 /* reading                                                             */
 
+static void ws_dial(tcp_link *l);
+
 static void tls_handshake_done(tcp_link *l)
 {
+    if (l->dialing && l->ws) {
+        ws_dial(l);
+        return;
+    }
     if (l->dialing) {
         clear_deadline(l);
         l->tr->ncb++;
@@ -426,6 +491,10 @@ static void tls_handshake_done(tcp_link *l)
 /* Deliver plaintext to the core in large batches. */
 static void deliver(tcp_link *l, const uint8_t *p, size_t n)
 {
+    if (l->ws) {
+        ws_in(l, p, n);
+        return;
+    }
     l->tr->ncb++;
     l->tr->base.cb.data(l->tr->base.cb.core, &l->base, p, n, HIVE__CHANNEL_RELIABLE);
 }
@@ -479,8 +548,8 @@ static void tls_pump(tcp_link *l)
         return;
     }
     /* Reading may have produced records to send (handshake, key update). */
-    if (hive__tls_out_pending(l->tls) || l->out.len) mark_dirty(l);
-    if (hive__tls_done(l->tls) && l->out.len) link_flush(l);
+    if (hive__tls_out_pending(l->tls) || l->out.len || l->wire.len) mark_dirty(l);
+    if (hive__tls_done(l->tls) && (l->out.len || l->wire.len)) link_flush(l);
 }
 
 static void link_read(tcp_link *l)
@@ -506,7 +575,9 @@ static void link_read(tcp_link *l)
         if (n < 0 && errno == EINTR) { i--; continue; }
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
         if (n == 0) {
-            if (l->tls && !hive__tls_done(l->tls))
+            if (l->dialing && l->ws == WS_UPGRADE)
+                link_report(l, HIVE_CLOSE_CONNECT_FAILED, "the server closed the connection during the WebSocket upgrade");
+            else if (l->tls && !hive__tls_done(l->tls))
                 link_report(l, HIVE_CLOSE_TLS_ERROR, "peer closed the connection during the TLS handshake");
             else
                 link_report(l, l->closing ? HIVE_CLOSE_NORMAL : HIVE_CLOSE_PEER_VANISHED, NULL);
@@ -515,6 +586,336 @@ static void link_read(tcp_link *l)
         }
         return;
     }
+}
+
+/* ------------------------------------------------------------------ */
+/* WebSocket (ws://, wss://)                                           */
+
+static ssize_t ws_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *u)
+{
+    tcp_link *l = u;
+    (void)flags;
+    if (l->dead || !l->wn) {
+        wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+        return -1;
+    }
+    size_t n = len < l->wn ? len : l->wn;
+    memcpy(buf, l->win, n);
+    l->win += n;
+    l->wn -= n;
+    return (ssize_t)n;
+}
+
+static ssize_t ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags, void *u)
+{
+    tcp_link *l = u;
+    (void)flags;
+    if (l->dead || obuf_append(&l->wire, data, len) < 0) {
+        wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+        return -1;
+    }
+    return (ssize_t)len;
+}
+
+static int ws_genmask_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, void *u)
+{
+    (void)ctx; (void)u;
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = getrandom(buf + got, len - got, 0);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        got += (size_t)n;
+    }
+    return 0;
+}
+
+static void ws_frame_start_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_frame_recv_start_arg *a, void *u)
+{
+    tcp_link *l = u;
+    (void)ctx;
+    l->fop = a->opcode;
+    if (a->opcode == WSLAY_TEXT_FRAME || a->opcode == WSLAY_BINARY_FRAME) l->wop = a->opcode;
+}
+
+static void ws_chunk_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_frame_recv_chunk_arg *a, void *u)
+{
+    tcp_link *l = u;
+    (void)ctx;
+    /* wop is the data message's opcode, fop this frame's: a control
+     * frame between two pieces of a message reaches here too (wslay also
+     * buffers it for ws_msg_cb). Text is refused whole at its end
+     * (ws_msg_cb), after wslay's UTF-8 check. */
+    if (l->dead || l->wop != WSLAY_BINARY_FRAME || !a->data_length || l->ws != WS_OPEN) return;
+    if (l->fop != WSLAY_BINARY_FRAME && l->fop != WSLAY_CONTINUATION_FRAME) return;   /* a control frame's payload */
+    if (l->closing && l->fail_at == 1) return;
+    l->tr->ncb++;
+    l->tr->base.cb.data(l->tr->base.cb.core, &l->base, a->data, a->data_length, HIVE__CHANNEL_RELIABLE);
+}
+
+static void ws_msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *a, void *u)
+{
+    tcp_link *l = u;
+    if (a->opcode == WSLAY_TEXT_FRAME && !l->dead) {
+        wslay_event_queue_close(ctx, WSLAY_CODE_UNSUPPORTED_DATA, (const uint8_t *)"binary only", 11);
+        wslay_event_shutdown_read(ctx);
+    }
+}
+
+static const char *ws_code_text(uint16_t c)
+{
+    switch (c) {
+    case WSLAY_CODE_PROTOCOL_ERROR: return "1002 protocol error";
+    case WSLAY_CODE_UNSUPPORTED_DATA: return "1003 text message (Hive frames travel in binary messages)";
+    case WSLAY_CODE_INVALID_FRAME_PAYLOAD_DATA: return "1007 invalid UTF-8";
+    case WSLAY_CODE_MESSAGE_TOO_BIG: return "1009 frame too big";
+    default: return "closed";
+    }
+}
+
+static bool ws_open_ctx(tcp_link *l)
+{
+    struct wslay_event_callbacks cbs = {
+        .recv_callback = ws_recv_cb, .send_callback = ws_send_cb, .genmask_callback = ws_genmask_cb,
+        .on_frame_recv_start_callback = ws_frame_start_cb, .on_frame_recv_chunk_callback = ws_chunk_cb,
+        .on_msg_recv_callback = ws_msg_cb,
+    };
+    int r = l->dialing ? wslay_event_context_client_init(&l->wsc, &cbs, l)
+                       : wslay_event_context_server_init(&l->wsc, &cbs, l);
+    if (r != 0) {
+        l->wsc = NULL;
+        return false;
+    }
+    /* Payloads stream to the core as they come: nothing is buffered per
+     * message, and the size limit applies to each frame. */
+    wslay_event_config_set_no_buffering(l->wsc, 1);
+    wslay_event_config_set_max_recv_msg_length(l->wsc, WS_MSG_MAX);
+    l->ws = WS_OPEN;
+    hive__free(l->hs);
+    l->hs = NULL;
+    return true;
+}
+
+/* Move what wslay has to send into the wire buffer. */
+static void ws_send_now(tcp_link *l)
+{
+    if (!l->wsc || l->dead) return;
+    if (wslay_event_want_write(l->wsc) && wslay_event_send(l->wsc) != 0)
+        link_break(l, HIVE_CLOSE_NO_MEMORY | HIVE__LINK_LOCAL, "websocket: cannot queue output");
+}
+
+/* The plaintext the core queued, as binary messages; then our close frame
+ * when closing. Never calls back. */
+static void ws_frame_out(tcp_link *l)
+{
+    if (l->ws != WS_OPEN || !l->wsc) return;
+    while (l->out.len) {
+        size_t n = l->out.len < WS_MSG_MAX ? l->out.len : WS_MSG_MAX;
+        struct wslay_event_msg m = { WSLAY_BINARY_FRAME, l->out.data + l->out.off, n };
+        if (wslay_event_queue_msg(l->wsc, &m) != 0) {
+            if (wslay_event_get_close_sent(l->wsc) || wslay_event_get_close_received(l->wsc)) {
+                obuf_consume(&l->out, l->out.len);   /* the peer said goodbye: it reads no more */
+                break;
+            }
+            link_break(l, HIVE_CLOSE_NO_MEMORY | HIVE__LINK_LOCAL, "websocket: cannot queue a message");
+            return;
+        }
+        obuf_consume(&l->out, n);
+    }
+    ws_send_now(l);
+    /* wslay sends control frames ahead of queued messages: our close may
+     * only be queued once every message is out, or it would overtake
+     * them (and nothing is sent after a close). */
+    if (l->closing && !l->ws_close_queued && !l->dead && wslay_event_get_queued_msg_count(l->wsc) == 0) {
+        l->ws_close_queued = true;
+        if (!wslay_event_get_close_sent(l->wsc)) wslay_event_queue_close(l->wsc, WSLAY_CODE_NORMAL_CLOSURE, NULL, 0);
+        ws_send_now(l);
+    }
+}
+
+/* Refuse an upgrade: the HTTP answer, then the connection ends (the core
+ * never knew the link). */
+static void ws_refuse(tcp_link *l, const char *answer, size_t n)
+{
+    l->ws = WS_REFUSED;
+    if (n) obuf_append(&l->wire, answer, n);
+    l->closing = true;
+    set_deadline(l, hive_now_ns() + 1000000000ull, HIVE_CLOSE_NORMAL, NULL);
+    link_flush(l);
+}
+
+/* WebSocket bytes once open: through wslay to the core. */
+static void ws_feed(tcp_link *l, const uint8_t *p, size_t n)
+{
+    l->win = p;
+    l->wn = n;
+    int r = wslay_event_recv(l->wsc);
+    l->win = NULL;
+    l->wn = 0;
+    if (l->dead) return;
+    if (r == WSLAY_ERR_NOMEM) {
+        link_report(l, HIVE_CLOSE_NO_MEMORY | HIVE__LINK_LOCAL, "websocket: out of memory");
+        return;
+    }
+    if (r != 0) {
+        /* A frame wslay's framing layer cannot parse (a control frame
+         * that is fragmented or over 125 bytes, a non-minimal length):
+         * wslay has queued a close without a status code. Send it, end. */
+        ws_send_now(l);
+        l->ws_close_queued = true;
+        link_flush(l);
+        link_report(l, HIVE_CLOSE_BAD_FRAME | HIVE__LINK_LOCAL, "websocket: 1002 protocol error (malformed frame)");
+        return;
+    }
+    if (wslay_event_get_close_received(l->wsc)) {
+        /* The peer closed: answer (wslay queued it), then end. */
+        ws_send_now(l);
+        l->ws_close_queued = true;
+        link_flush(l);
+        uint16_t code = wslay_event_get_status_code_received(l->wsc);
+        char msg[64];
+        snprintf(msg, sizeof msg, "websocket close %u", (unsigned)code);
+        link_report(l, l->closing ? HIVE_CLOSE_NORMAL : HIVE_CLOSE_PEER_VANISHED, l->closing ? NULL : msg);
+        return;
+    }
+    if (!wslay_event_get_read_enabled(l->wsc)) {
+        /* wslay (or ws_msg_cb) refused what the peer sent and queued a
+         * close with the RFC's code: send it, then report. */
+        ws_send_now(l);
+        l->ws_close_queued = true;
+        link_flush(l);
+        char msg[96];
+        snprintf(msg, sizeof msg, "websocket: %s", ws_code_text(wslay_event_get_status_code_sent(l->wsc)));
+        link_report(l, HIVE_CLOSE_BAD_FRAME | HIVE__LINK_LOCAL, msg);
+        return;
+    }
+    if (wslay_event_want_write(l->wsc)) {
+        ws_send_now(l);
+        mark_dirty(l);
+    }
+}
+
+/* Listening side: the request is complete. */
+static void ws_upgrade(tcp_link *l, const hive__ws_req *req)
+{
+    tcp_tr *t = l->tr;
+    char ans[WS_ANSWER_MAX];
+    size_t n;
+    if (!req->upgrade) {
+        n = hive__ws_answer_error(426, "this is a Hive WebSocket endpoint", ans, sizeof ans);
+        ws_refuse(l, ans, n);
+        return;
+    }
+    if (!hive__ws_origin_allowed(req, t->base.opts.ws_origins, t->base.opts.ws_norigins)) {
+        n = hive__ws_answer_error(403, "origin not allowed", ans, sizeof ans);
+        ws_refuse(l, ans, n);
+        return;
+    }
+    n = hive__ws_answer_101(req, ans, sizeof ans);
+    if (!n || obuf_append(&l->wire, ans, n) < 0 || !ws_open_ctx(l)) {
+        link_report(l, HIVE_CLOSE_NO_MEMORY | HIVE__LINK_LOCAL, NULL);
+        return;
+    }
+    clear_deadline(l);
+    mark_dirty(l);
+    t->ncb++;
+    if (t->base.cb.accepted(t->base.cb.core, &l->base, l->addr) < 0) {
+        link_kill(l);
+        return;
+    }
+    if (!l->dead) l->announced = true;
+}
+
+/* Dialing side: the TCP (and TLS) handshake is done; ask for the upgrade. */
+static void ws_dial(tcp_link *l)
+{
+    char req[HIVE__HOST_MAX + 256];
+    size_t n = 0;
+    if (hive__ws_new_key(l->ws_key) == 0)
+        n = hive__ws_request(l->host, l->ws_port, "/", l->ws_key, req, sizeof req);
+    if (!n || obuf_append(&l->wire, req, n) < 0) {
+        link_report(l, HIVE_CLOSE_NO_MEMORY | HIVE__LINK_LOCAL, NULL);
+        return;
+    }
+    uint32_t ms = l->tr->base.opts.timeout_ms ? l->tr->base.opts.timeout_ms : TCP_CONNECT_MS;
+    set_deadline(l, hive_now_ns() + (uint64_t)ms * 1000000u, HIVE_CLOSE_CONNECT_FAILED,
+                 "the WebSocket upgrade did not complete in time");
+    link_flush(l);
+}
+
+static void ws_in(tcp_link *l, const uint8_t *p, size_t n)
+{
+    if (l->ws == WS_OPEN) {
+        ws_feed(l, p, n);
+        return;
+    }
+    if (l->ws != WS_UPGRADE) return;   /* refused: what follows is ignored */
+    size_t room = HIVE__WS_REQ_MAX + 1 - l->hs_len;
+    size_t take = n < room ? n : room;
+    if (!l->hs && !(l->hs = hive__malloc(HIVE__WS_REQ_MAX + 1))) {
+        link_report(l, HIVE_CLOSE_NO_MEMORY | HIVE__LINK_LOCAL, NULL);
+        return;
+    }
+    memcpy(l->hs + l->hs_len, p, take);
+    l->hs_len += take;
+    if (l->dialing) {
+        size_t size = 0;
+        int st = 0;
+        const char *why = NULL;
+        int r = hive__ws_parse_answer(l->hs, l->hs_len, l->ws_key, &size, &st, &why);
+        if (r == HIVE__WS_MORE) return;
+        if (r == HIVE__WS_BAD) {
+            char msg[160];
+            if (st && st != 101) snprintf(msg, sizeof msg, "websocket upgrade refused: HTTP %d", st);
+            else snprintf(msg, sizeof msg, "websocket upgrade failed: %s", why);
+            link_report(l, HIVE_CLOSE_CONNECT_FAILED, msg);
+            return;
+        }
+        /* Keep what followed the answer before hs goes. */
+        size_t rest = l->hs_len - size + (n - take);
+        uint8_t *tail = rest ? hive__malloc(rest) : NULL;
+        if (rest && !tail) { link_report(l, HIVE_CLOSE_NO_MEMORY | HIVE__LINK_LOCAL, NULL); return; }
+        if (rest) {
+            memcpy(tail, l->hs + size, l->hs_len - size);
+            memcpy(tail + (l->hs_len - size), p + take, n - take);
+        }
+        if (!ws_open_ctx(l)) {
+            hive__free(tail);
+            link_report(l, HIVE_CLOSE_NO_MEMORY | HIVE__LINK_LOCAL, NULL);
+            return;
+        }
+        clear_deadline(l);
+        l->tr->ncb++;
+        l->tr->base.cb.connected(l->tr->base.cb.core, &l->base);
+        if (!l->dead && rest) ws_feed(l, tail, rest);
+        hive__free(tail);
+        if (!l->dead && l->out.len) mark_dirty(l);
+        return;
+    }
+    hive__ws_req req;
+    int st = 0;
+    const char *why = NULL;
+    int r = hive__ws_parse(l->hs, l->hs_len, &req, &st, &why);
+    if (r == HIVE__WS_MORE) return;
+    if (r == HIVE__WS_BAD) {
+        char ans[WS_ANSWER_MAX];
+        ws_refuse(l, ans, hive__ws_answer_error(st, why, ans, sizeof ans));
+        return;
+    }
+    /* A client may only speak after the 101: bytes after the request are
+     * WebSocket frames sent early (allowed), fed once open. */
+    size_t rest = l->hs_len - req.size + (n - take);
+    uint8_t *tail = rest ? hive__malloc(rest) : NULL;
+    if (rest && !tail) { link_report(l, HIVE_CLOSE_NO_MEMORY | HIVE__LINK_LOCAL, NULL); return; }
+    if (rest) {
+        memcpy(tail, l->hs + req.size, l->hs_len - req.size);
+        memcpy(tail + (l->hs_len - req.size), p + take, n - take);
+    }
+    ws_upgrade(l, &req);
+    if (!l->dead && l->ws == WS_OPEN && rest) ws_feed(l, tail, rest);
+    hive__free(tail);
 }
 
 /* ------------------------------------------------------------------ */
@@ -565,6 +966,15 @@ static void on_accept(tcp_tr *t)
             continue;
         }
         if (link_register(l, false) < 0) { link_kill(l); continue; }
+        if (t->ws) {
+            /* The core hears of it once the upgrade is done (ws_upgrade). */
+            l->ws = WS_UPGRADE;
+            uint32_t ms = t->base.opts.timeout_ms && t->base.opts.timeout_ms < WS_UPGRADE_MS
+                              ? t->base.opts.timeout_ms : WS_UPGRADE_MS;
+            set_deadline(l, hive_now_ns() + (uint64_t)ms * 1000000u, HIVE_CLOSE_HANDSHAKE_TIMEOUT,
+                         "the WebSocket upgrade did not complete in time");
+            continue;
+        }
         t->ncb++;
         if (t->base.cb.accepted(t->base.cb.core, &l->base, l->addr) < 0) {
             link_kill(l);
@@ -625,6 +1035,10 @@ static void on_connected(tcp_link *l)
         set_deadline(l, hive_now_ns() + (uint64_t)ms * 1000000u, HIVE_CLOSE_TLS_ERROR,
                      "TLS handshake timed out");
         tls_pump(l);     /* sends the ClientHello */
+        return;
+    }
+    if (l->ws) {
+        ws_dial(l);
         return;
     }
     clear_deadline(l);
@@ -754,6 +1168,10 @@ static int tcp_connect(hive__transport *base, const hive__addr *addr, hive__link
     if (t->tls && !(l->tls = hive__tls_create(t->tls_ctx, l->host))) {
         link_kill(l);
         return HIVE_ENOMEM;
+    }
+    if (t->ws) {
+        l->ws = WS_UPGRADE;
+        l->ws_port = addr->port;   /* the Host header's port */
     }
     int err = dial_next(l);
     uint32_t ms = t->base.opts.timeout_ms ? t->base.opts.timeout_ms : TCP_CONNECT_MS;
@@ -910,12 +1328,28 @@ static const hive__transport_vt tls_vt = {
     .queued = tcp_queued, .destroy = tcp_destroy,
 };
 
+static const hive__transport_vt ws_vt = {
+    .scheme = "ws", .stream = true,
+    .listen = tcp_listen, .connect = tcp_connect, .service = tcp_service, .send = tcp_send,
+    .flush = tcp_flush, .close = tcp_close, .abort = tcp_abort, .wake = tcp_wake,
+    .bound_port = tcp_bound_port, .rtt_ms = tcp_rtt_ms, .queued = tcp_queued, .destroy = tcp_destroy,
+};
+
+static const hive__transport_vt wss_vt = {
+    .scheme = "wss", .stream = true,
+    .listen = tcp_listen, .connect = tcp_connect, .service = tcp_service, .send = tcp_send,
+    .flush = tcp_flush, .close = tcp_close, .abort = tcp_abort, .wake = tcp_wake,
+    .bound_port = tcp_bound_port, .rtt_ms = tcp_rtt_ms, .peer_subject = tls_peer_subject,
+    .queued = tcp_queued, .destroy = tcp_destroy,
+};
+
 static int create(const hive__transport_cb *cb, const hive__transport_opts *opts,
-                  hive__transport **out, bool tls)
+                  hive__transport **out, bool tls, bool ws)
 {
     tcp_tr *t = hive__calloc(1, sizeof *t);
     if (!t) return HIVE_ENOMEM;
-    t->base.vt = tls ? &tls_vt : &tcp_vt;
+    t->base.vt = ws ? (tls ? &wss_vt : &ws_vt) : tls ? &tls_vt : &tcp_vt;
+    t->ws = ws;
     t->base.cb = *cb;
     if (opts) t->base.opts = *opts;
     t->tls = tls;
@@ -947,11 +1381,23 @@ static int create(const hive__transport_cb *cb, const hive__transport_opts *opts
 int hive__transport_tcp_create(const hive__transport_cb *cb, const hive__transport_opts *opts,
                                hive__transport **out)
 {
-    return create(cb, opts, out, false);
+    return create(cb, opts, out, false, false);
 }
 
 int hive__transport_tls_create(const hive__transport_cb *cb, const hive__transport_opts *opts,
                                hive__transport **out)
 {
-    return create(cb, opts, out, true);
+    return create(cb, opts, out, true, false);
+}
+
+int hive__transport_ws_create(const hive__transport_cb *cb, const hive__transport_opts *opts,
+                              hive__transport **out)
+{
+    return create(cb, opts, out, false, true);
+}
+
+int hive__transport_wss_create(const hive__transport_cb *cb, const hive__transport_opts *opts,
+                               hive__transport **out)
+{
+    return create(cb, opts, out, true, true);
 }

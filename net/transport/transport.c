@@ -12,6 +12,8 @@ static const struct {
     { "tcp",  hive__transport_tcp_create },
     { "tls",  hive__transport_tls_create },
     { "enet+tls", hive__transport_enet_tls_create },
+    { "ws",   hive__transport_ws_create },
+    { "wss",  hive__transport_wss_create },
 };
 
 /* One extra scheme for tests and fuzz targets (a fake transport that

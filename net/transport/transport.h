@@ -11,7 +11,8 @@
  * ADDRESSES
  *   `scheme://host:port`, or bare `host:port` (= enet). Schemes: `enet`
  *   (net/transport/enet.c), `tcp` and `tls` (net/transport/tcp.c, TLS
- *   through net/transport/tls.c) and `enet+tls` (net/transport/enet_tls.c).
+ *   through net/transport/tls.c), `ws` and `wss` (WebSocket, the same
+ *   file) and `enet+tls` (net/transport/enet_tls.c).
  *   IPv6 hosts are bracketed: `tcp://[::1]:7777`. Port 0 on a
  *   listening address asks the system for a free port (see ->bound_port).
  *   hive__transport_create() maps the scheme to a constructor in the table
@@ -201,6 +202,9 @@ typedef struct hive__transport_opts {
     uint32_t bw_in, bw_out;  /* bytes per second per link, 0: unlimited
                                 (ENet: the host's bandwidth; tcp/tls: the
                                 writes are paced to bw_out) */
+    const char *const *ws_origins; /* ws, wss listening: the Origin allow-list
+                                      (hive__ws_origin_allowed), borrowed */
+    size_t ws_norigins;
     uint32_t max_per_addr;   /* listening: most links from one IP address
                                 at once, 0: the transport's own (ENet:
                                 host->duplicatePeers) */
@@ -330,6 +334,14 @@ int hive__transport_tcp_create(const hive__transport_cb *cb,
                                const hive__transport_opts *opts,
                                hive__transport **out);
 int hive__transport_tls_create(const hive__transport_cb *cb,
+                               const hive__transport_opts *opts,
+                               hive__transport **out);
+/* WebSocket over TCP and over TLS (net/transport/tcp.c, framing by
+ * libwslay): the same stream, carried in binary WebSocket messages. */
+int hive__transport_ws_create(const hive__transport_cb *cb,
+                              const hive__transport_opts *opts,
+                              hive__transport **out);
+int hive__transport_wss_create(const hive__transport_cb *cb,
                                const hive__transport_opts *opts,
                                hive__transport **out);
 /* TLS over ENet's reliable channel + AEAD-sealed unreliable packets

@@ -5,6 +5,8 @@
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/types.h>
 
 static const char g_guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
@@ -233,4 +235,94 @@ size_t hive__ws_answer_error(int status, const char *why, char *buf, size_t cap)
                      status, reason_of(status), status == 426 ? "Sec-WebSocket-Version: 13\r\n" : "",
                      status == 405 ? "Allow: GET\r\n" : "", strlen(w) + 1, w);
     return k > 0 && (size_t)k < cap ? (size_t)k : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The dialing side                                                    */
+
+int hive__ws_new_key(char out[25])
+{
+    unsigned char raw[16];
+    size_t got = 0;
+    while (got < sizeof raw) {
+        ssize_t n = getrandom(raw + got, sizeof raw - got, 0);
+        if (n < 0) return -1;
+        got += (size_t)n;
+    }
+    return EVP_EncodeBlock((unsigned char *)out, raw, sizeof raw) == 24 ? 0 : -1;
+}
+
+size_t hive__ws_request(const char *host, unsigned port, const char *path, const char *key,
+                        char *buf, size_t cap)
+{
+    bool v6 = strchr(host, ':') != NULL;
+    int k = snprintf(buf, cap,
+                     "GET %s HTTP/1.1\r\n"
+                     "Host: %s%s%s:%u\r\n"
+                     "Upgrade: websocket\r\n"
+                     "Connection: Upgrade\r\n"
+                     "Sec-WebSocket-Key: %s\r\n"
+                     "Sec-WebSocket-Version: 13\r\n\r\n",
+                     path && *path ? path : "/", v6 ? "[" : "", host, v6 ? "]" : "", port, key);
+    return k > 0 && (size_t)k < cap ? (size_t)k : 0;
+}
+
+int hive__ws_parse_answer(const uint8_t *p, size_t n, const char *key, size_t *size, int *status,
+                          const char **why)
+{
+    *status = 0;
+    /* Find the blank line first: nothing is judged on half an answer. */
+    size_t end = 0;
+    for (size_t i = 0; i + 3 < n; i++) {
+        if (p[i] == '\r' && p[i + 1] == '\n' && p[i + 2] == '\r' && p[i + 3] == '\n') {
+            end = i + 4;
+            break;
+        }
+    }
+    if (!end) {
+        if (n >= HIVE__WS_REQ_MAX) return bad(0, "the server's answer is too large", status, why);
+        return HIVE__WS_MORE;
+    }
+    if (end > HIVE__WS_REQ_MAX) return bad(0, "the server's answer is too large", status, why);
+    const char *s = (const char *)p;
+    if (end < 14 || memcmp(s, "HTTP/1.1 ", 9) != 0 || s[9] < '1' || s[9] > '5' || s[10] < '0' ||
+        s[10] > '9' || s[11] < '0' || s[11] > '9' || s[12] != ' ')
+        return bad(0, "not an HTTP/1.1 answer", status, why);
+    int st = (s[9] - '0') * 100 + (s[10] - '0') * 10 + (s[11] - '0');
+    if (st != 101) {
+        *status = st;
+        *why = "the server refused the WebSocket upgrade";
+        return HIVE__WS_BAD;
+    }
+    char want[29];
+    if (hive__ws_accept(key, want) != 0) return bad(0, "cannot compute Sec-WebSocket-Accept", status, why);
+    bool up = false, conn = false, acc = false;
+    size_t i = 0;
+    while (i < end && s[i] != '\n') i++;
+    i++;
+    while (i + 2 <= end) {
+        size_t ls = i;
+        while (i < end && s[i] != '\n') i++;
+        size_t le = i;           /* at '\n' */
+        i++;
+        if (le == ls || s[le - 1] != '\r') return bad(0, "malformed header line in the answer", status, why);
+        le--;                    /* drop '\r' */
+        if (le == ls) break;     /* the blank line */
+        const char *c = memchr(s + ls, ':', le - ls);
+        if (!c) return bad(0, "malformed header line in the answer", status, why);
+        size_t nn = (size_t)(c - (s + ls));
+        const char *v = c + 1;
+        size_t vn = (size_t)((s + le) - v);
+        while (vn && (*v == ' ' || *v == '\t')) { v++; vn--; }
+        while (vn && (v[vn - 1] == ' ' || v[vn - 1] == '\t')) vn--;
+        if (ieq(s + ls, nn, "upgrade")) up = has_token(v, vn, "websocket");
+        else if (ieq(s + ls, nn, "connection")) conn = has_token(v, vn, "upgrade");
+        else if (ieq(s + ls, nn, "sec-websocket-accept")) acc = vn == 28 && memcmp(v, want, 28) == 0;
+        else if (ieq(s + ls, nn, "sec-websocket-extensions") || ieq(s + ls, nn, "sec-websocket-protocol"))
+            return bad(0, "the server chose an extension or subprotocol that was not offered", status, why);
+    }
+    if (!up || !conn) return bad(101, "the answer lacks Upgrade: websocket / Connection: Upgrade", status, why);
+    if (!acc) return bad(101, "wrong Sec-WebSocket-Accept in the answer", status, why);
+    *size = end;
+    return HIVE__WS_DONE;
 }

@@ -68,4 +68,23 @@ bool hive__ws_origin_allowed(const hive__ws_req *r, const char *const *allow, si
 size_t hive__ws_answer_101(const hive__ws_req *r, char *buf, size_t cap);
 size_t hive__ws_answer_error(int status, const char *why, char *buf, size_t cap);
 
+/*
+ * The dialing side (a native ws:// client).
+ * hive__ws_new_key - a fresh Sec-WebSocket-Key (16 random bytes, base64)
+ * into out. 0 or -1.
+ * hive__ws_request - the upgrade request for host:port and path ("/" when
+ * NULL) into buf[cap]; its length, or 0 when cap is too small.
+ * hive__ws_parse_answer - the server's answer at the start of p[0..n):
+ * HIVE__WS_MORE (incomplete, within HIVE__WS_REQ_MAX), HIVE__WS_DONE
+ * (a 101 with Upgrade, Connection and the right Sec-WebSocket-Accept for
+ * key; *size bytes were the answer, what follows is WebSocket data) or
+ * HIVE__WS_BAD (*status: the HTTP status when the server refused, else
+ * 0 or 101; *why a static string).
+ */
+int hive__ws_new_key(char out[25]);
+size_t hive__ws_request(const char *host, unsigned port, const char *path, const char *key,
+                        char *buf, size_t cap);
+int hive__ws_parse_answer(const uint8_t *p, size_t n, const char *key, size_t *size, int *status,
+                          const char **why);
+
 #endif /* HIVE_NET_WSUP_H */

@@ -47,7 +47,7 @@ Test(readme, compile_blocks_build_and_run, .timeout = 240)
         free(code);
         snprintf(cmd, sizeof cmd,
                  "cc -std=gnu11 -Wall -Werror -Wno-unused-parameter %s -Iinclude -o %s/block%d %s "
-                 "%s/libhive-engine.a %s/libhive-net.a %s/libhive-events.a -lenet -lmsgpackc -lssl -lcrypto -lzstd -lpthread -lm && "
+                 "%s/libhive-engine.a %s/libhive-net.a %s/libhive-events.a -lenet -lmsgpackc -lwslay -lssl -lcrypto -lzstd -lpthread -lm && "
                  "timeout 20 %s/block%d",
                  docs_sanflags(), dir, blocks, path, docs_bindir(), docs_bindir(), docs_bindir(), dir, blocks);
         cr_expect_eq(docs_sh(cmd), 0, "README block %d failed: %s", blocks, cmd);
