@@ -245,3 +245,67 @@ Test(e2e, tls_paths_are_copied_at_create)
     cr_expect_str_eq(log_find(&x.clog, HIVE_EV_CLIENT_HANDSHAKE)->peer_subject, "CN=localhost,O=Hive Test");
     e2e_free(&x);
 }
+
+/* ------------------------------------------------------------------ */
+/* wss:// - WebSocket inside TLS                                        */
+
+Test(e2e, wss_session_has_the_events_of_ws) { compare("ws", "wss"); }
+
+/* A wss:// link reaches the server's events only once TLS and the
+ * WebSocket upgrade are done: a refused TLS handshake ends with tls_error
+ * on the client and leaves no trace on the server but its counters. */
+static bool client_closed_only(e2e *x) { return e2e_client_closed(x); }
+
+static void wss_refused(const hive_tls_config *st, const hive_tls_config *ct, const char *cli_text)
+{
+    e2e x;
+    memset(&x, 0, sizeof x);
+    e2e_server(&x, "wss", st);
+    e2e_client(&x, "wss", "localhost", ct);
+    cr_assert(e2e_pump(&x, 5000, client_closed_only), "the client closes");
+    const log_event *c = log_find(&x.clog, HIVE_EV_CLIENT_CLOSE);
+    cr_expect_str_eq(c->reason_name, "tls_error", "client reason %s (%s)", c->reason_name, c->message);
+    cr_expect(strstr(c->message, cli_text) != NULL, "client message: %s", c->message);
+    e2e_pump(&x, 300, NULL);
+    cr_expect_eq(log_count(&x.slog, HIVE_EV_SERVER_ACCEPT), 0);
+    cr_expect_eq(log_count(&x.slog, HIVE_EV_SERVER_CLOSE), 0);
+    e2e_free(&x);
+}
+
+Test(e2e, wss_unknown_ca)
+{
+    hive_tls_config st = { .cert_file = C.rogue_crt, .key_file = C.rogue_key };
+    hive_tls_config ct = { .ca_file = C.ca };
+    wss_refused(&st, &ct, "unable to get local issuer certificate");
+}
+
+Test(e2e, wss_missing_client_certificate)
+{
+    hive_tls_config st = { .cert_file = C.server_crt, .key_file = C.server_key, .ca_file = C.ca,
+                           .client_auth = HIVE_TLS_CLIENT_REQUIRE };
+    hive_tls_config ct = { .ca_file = C.ca };
+    wss_refused(&st, &ct, "certificate required");
+}
+
+/* A plaintext ws:// client at a wss:// server gets nowhere and the
+ * server keeps serving wss:// clients. */
+Test(e2e, ws_client_against_wss_server)
+{
+    hive_tls_config st = { .cert_file = C.server_crt, .key_file = C.server_key };
+    hive_tls_config ct = { .ca_file = C.ca };
+    e2e x;
+    memset(&x, 0, sizeof x);
+    e2e_server(&x, "wss", &st);
+    e2e_client(&x, "ws", "127.0.0.1", NULL);
+    cr_assert(e2e_pump(&x, 8000, client_closed_only), "the plain client is closed");
+    cr_expect_neq(hive_client_get_state(x.cli), HIVE_CLIENT_OPEN);
+    cr_expect_eq(log_count(&x.slog, HIVE_EV_SERVER_ACCEPT), 0);
+    hive_client_destroy(x.cli);
+    hive_bus_destroy(x.cbus);
+    x.cli = NULL;
+    x.cbus = NULL;
+    memset(&x.clog, 0, sizeof x.clog);
+    e2e_client(&x, "wss", "localhost", &ct);
+    cr_assert(e2e_pump(&x, 5000, second_open), "a wss client still connects");
+    e2e_free(&x);
+}
