@@ -1,6 +1,6 @@
 /*
  * fuzz_wsanswer.c - libFuzzer target for the server's answer to a native
- * ws:// client's upgrade request (hive__ws_parse_answer, net/wire/wsup.c):
+ * ws:// client's upgrade request (hive__ws_parse_answer, net/transport/wsup.c):
  * the first bytes a dialing ws:// or wss:// link reads.
  *
  * Invariants (abort() = a crash):
@@ -11,7 +11,7 @@
  *   - BAD: *why is set;
  *   - no read past the input (ASan).
  */
-#include "net/wire/wsup.h"
+#include "net/transport/wsup.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /*
  * fuzz_wsup.c - libFuzzer target for the WebSocket upgrade parser
- * (net/wire/wsup.c), which reads the first bytes of every ws:// link.
+ * (net/transport/wsup.c), which reads the first bytes of every ws:// link.
  *
  * Invariants (abort() = a crash):
  *   - DONE: the request's size is within the input and the limit and
@@ -13,7 +13,7 @@
  *     way that already breaks a rule), never DONE;
  *   - no read past the input (ASan).
  */
-#include "net/wire/wsup.h"
+#include "net/transport/wsup.h"
 
 #include <stdlib.h>
 #include <string.h>

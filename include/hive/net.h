@@ -601,7 +601,12 @@ typedef int (*hive_auth_fn)(hive_server *srv, hive_cid cid, const hive_hello *he
 /* Zero means default for every field. */
 typedef struct hive_server_config {
     const char *addr;               /* listen address, "enet://0.0.0.0:7777" by default;
-                                       "host:port" = enet; port 0 = any free port */
+                                       "host:port" = enet; port 0 = any free port.
+                                       Several, comma-separated, listen at once
+                                       ("enet://0.0.0.0:7777,ws://0.0.0.0:8080", at
+                                       most 8): one cid space, one registry, the
+                                       same events; broadcasts reach every
+                                       listener's clients. See WEBSOCKET */
     uint32_t max_connections;       /* default 64; at most 4000. Beyond it a
                                        client is rejected with "server_full" */
     uint32_t max_frame;             /* largest frame accepted (length field), and
@@ -1023,6 +1028,11 @@ int hive_server_bind(hive_server *s, const char *addr);
 
 /* hive_server_port - the bound port (port 0 resolved), or 0. Any thread. */
 uint16_t hive_server_port(const hive_server *s);
+/* hive_server_port_at - the bound port of the i-th listener (0-based, in
+ * the order of hive_server_config.addr's list; 0 is hive_server_port),
+ * or 0 when there is no such listener or the server is not bound. Any
+ * thread once hive_server_bind/start has returned. */
+uint16_t hive_server_port_at(const hive_server *s, int i);
 
 /*
  * hive_server_start - accept connections (binds first when needed).

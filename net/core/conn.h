@@ -111,6 +111,7 @@ typedef struct hive__conn {
      * (1 without), and the session counts that many from its hello or
      * welcome on (rp's lanes). */
     uint8_t lanes;
+    bool stream;                 /* its link is a byte stream (tcp, tls, ws, wss) */
     /* Server, after a resume: the lanes past 0 keep their frames until
      * the client's first frame on the new link shows it read resumed
      * (a frame on another lane could overtake it and find the client

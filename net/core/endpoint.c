@@ -28,6 +28,11 @@ void hive__ep_conn_state(hive__conn *c, hive__cstate st, uint64_t now)
     __atomic_store_n(&c->susp_pub, st == HIVE__C_SUSPENDED && c->opened, __ATOMIC_RELEASE);
 }
 
+bool hive__ep_link_stream(hive__ep *ep, hive__link *link)
+{
+    return ep->tr->vt->link_stream ? ep->tr->vt->link_stream(ep->tr, link) : ep->tr->vt->stream;
+}
+
 int hive__ep_link_lanes(hive__ep *ep, hive__link *link)
 {
     int n = ep->tr->vt->lanes ? ep->tr->vt->lanes(ep->tr, link) : 1;
@@ -39,6 +44,7 @@ hive__conn *hive__ep_conn_new(hive__ep *ep, hive__link *link, hive__cstate st)
     hive__conn *c = hive__calloc(1, sizeof *c);
     if (!c) return NULL;
     c->link = link;
+    c->stream = hive__ep_link_stream(ep, link);
     c->lanes = 1;
     c->peer_max_frame = HIVE__MAX_FRAME_MIN;
     c->last_rx = c->last_tx = ep->now;
@@ -206,7 +212,7 @@ static bool drain_check(hive__ep *ep, hive__conn *c, bool force)
 void hive__ep_refuse(hive__ep *ep, hive__conn *c, int reason)
 {
     hive__ep_close(ep, c, reason, hive_close_reason_text(reason), false, HIVE__REJECT_FRAME, false);
-    if (ep->stream && c->link) conn_abort(ep, c);
+    if (c->stream && c->link) conn_abort(ep, c);
 }
 
 /*
@@ -444,7 +450,7 @@ static void ep_data(void *core, hive__link *link, const uint8_t *p, size_t n, in
     /* Until the peer's hello is in, a server takes frames of at most
      * HIVE_MIN_MAX_FRAME (a hello needs far less): a half-open link
      * cannot make it buffer max_frame bytes. docs/PROTOCOL.md. */
-    while ((r = hive__conn_next_frame(c, ep->stream, &p, &n,
+    while ((r = hive__conn_next_frame(c, c->stream, &p, &n,
                                       c->state == HIVE__C_AWAIT_HELLO ? HIVE__MAX_FRAME_MIN : ep->max_frame,
                                       &f, &reason)) == 1) {
         framed = true;

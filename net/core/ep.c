@@ -240,7 +240,7 @@ int hive__ep_keep(hive__ep *ep, const char **app, const char **app_version, hive
 int hive__ep_open(hive__ep *ep, const char *addr, size_t max_links, bool no_coalesce, hive__addr *a,
                   hive__transport **out)
 {
-    int rc = hive__addr_parse(addr, HIVE_DEFAULT_PORT, a);
+    int rc = strchr(addr, ',') ? HIVE_OK : hive__addr_parse(addr, HIVE_DEFAULT_PORT, a);
     if (rc < 0) return rc;
     hive__transport_cb cb;
     hive__ep_transport_cb(ep, &cb);
@@ -256,6 +256,8 @@ int hive__ep_open(hive__ep *ep, const char *addr, size_t max_links, bool no_coal
         .ws_origins = (const char *const *)ep->ws_origins,
         .ws_norigins = ep->ws_norigins,
     };
+    if (strchr(addr, ','))   /* several listeners (hive_server_config.addr) */
+        return hive__mux_create(addr, &cb, &o, ep->netsim.on ? &ep->netsim : NULL, a, out);
     if (ep->netsim.on) return hive__netsim_create(&ep->netsim, a, &cb, &o, out);
     return hive__transport_create(a, &cb, &o, out);
 }
@@ -988,7 +990,7 @@ static bool ping_fields(const msgpack_object *o, uint64_t *t_us, uint64_t *unrel
 void hive__ep_loss_sample(hive__ep *ep, hive__conn *c, const uint8_t *body, size_t len)
 {
     /* Stream transports lose nothing; the estimate is for datagrams. */
-    if (ep->stream) return;
+    if (c->stream) return;
     const msgpack_object *o;
     uint64_t t, sent;
     bool has;

@@ -518,6 +518,9 @@ void hive__ep_transport_cb(hive__ep *ep, hive__transport_cb *cb);
 /* A new connection on link (state st), put on the list. NULL: no memory. */
 /* The lanes a link carries (1..HIVE__LANES_MAX; 1 when the transport has none). */
 int hive__ep_link_lanes(hive__ep *ep, hive__link *link);
+/* Whether a link delivers a byte stream (->link_stream, else ->stream):
+ * a server listening on several transports has both kinds. */
+bool hive__ep_link_stream(hive__ep *ep, hive__link *link);
 hive__conn *hive__ep_conn_new(hive__ep *ep, hive__link *link, hive__cstate st);
 /* Unlink and free c (its link must be gone); face->forget and ->released. */
 void hive__ep_conn_free(hive__ep *ep, hive__conn *c);

@@ -84,7 +84,7 @@ void hive__ep_xfer_feed(hive__ep *ep, hive__conn *c)
     hive__xfer *x = &c->xf;
     /* No link (suspended): the rest waits for the resume. */
     if (!x->out || !c->link || c->state != HIVE__C_OPEN) return;
-    size_t low = ep->stream ? HIVE__XFER_LOW_STREAM : HIVE__XFER_LOW_DATAGRAM;
+    size_t low = c->stream ? HIVE__XFER_LOW_STREAM : HIVE__XFER_LOW_DATAGRAM;
     uint32_t slice = HIVE__PIECE_BYTES;
     /* A peer with a small max_frame gets smaller slices. */
     if (c->peer_max_frame < slice + 64) slice = c->peer_max_frame - 64;
@@ -118,7 +118,7 @@ void hive__ep_xfer_feed(hive__ep *ep, hive__conn *c)
         }
         /* Push it into the socket now, so the queue measures what the
          * network has not taken yet. */
-        if (ep->stream) ep->tr->vt->flush(ep->tr);
+        if (c->stream) ep->tr->vt->flush(ep->tr);
     }
 }
 

@@ -237,6 +237,24 @@ int hive_server_bind(hive_server *s, const char *addr)
     a.port = tr->vt->bound_port(tr);
     __atomic_store_n(&s->port, a.port, __ATOMIC_RELEASE);
     hive__addr_format(&a, s->bound, sizeof s->bound);
+    int nl = hive__mux_count(tr);
+    s->nports = 1;
+    s->ports[0] = a.port;
+    if (nl > 0) {
+        /* Several listeners: "enet://0.0.0.0:7777,ws://0.0.0.0:8080". */
+        size_t off = 0;
+        s->nports = nl;
+        for (int i = 0; i < nl; i++) {
+            hive__addr ai;
+            char one[HIVE__ADDR_MAX];
+            hive__mux_addr(tr, i, &ai);
+            s->ports[i] = ai.port;
+            hive__addr_format(&ai, one, sizeof one);
+            int k = snprintf(s->bound + off, sizeof s->bound - off, "%s%s", i ? "," : "", one);
+            if (k < 0 || (size_t)k >= sizeof s->bound - off) break;
+            off += (size_t)k;
+        }
+    }
     set_st(s, HIVE__S_BOUND);
     hive_field f[] = { HIVE_PTR("server", s), HIVE_STR("addr", s->bound), HIVE_INT("port", a.port) };
     hive__ep_emit(&s->ep, s->ep.ev[HIVE__EV_BIND], f, 3);
@@ -246,6 +264,12 @@ int hive_server_bind(hive_server *s, const char *addr)
 uint16_t hive_server_port(const hive_server *s)
 {
     return s ? __atomic_load_n(&s->port, __ATOMIC_ACQUIRE) : 0;
+}
+
+uint16_t hive_server_port_at(const hive_server *s, int i)
+{
+    if (!s || !__atomic_load_n(&s->port, __ATOMIC_ACQUIRE) || i < 0 || i >= s->nports) return 0;
+    return s->ports[i];
 }
 
 int hive_server_start(hive_server *s)

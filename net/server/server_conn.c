@@ -272,6 +272,7 @@ static void on_resume(hive_server *s, hive__conn *p, hive__act *act)
     p->link = NULL;
     link->conn = old;
     old->link = link;
+    old->stream = p->stream;   /* a resume may come over another listener */
     hive__rxbuf_free(&old->rx);
     old->rx = p->rx;
     memset(&p->rx, 0, sizeof p->rx);

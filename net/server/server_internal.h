@@ -29,7 +29,9 @@ struct hive_server {
 
     int st;                         /* HIVE__S_* (__atomic) */
     uint16_t port;                  /* (__atomic) */
-    char bound[HIVE__ADDR_MAX];
+    char bound[HIVE__ADDR_MAX * HIVE__MUX_MAX];   /* every listener, comma-separated */
+    uint16_t ports[HIVE__MUX_MAX];  /* each listener's bound port (after bind) */
+    int nports;
     bool started_once;
     uint64_t session_seed;
     struct hive__srv_remote *rm;    /* remote subscriptions (server_remote.c), or NULL */

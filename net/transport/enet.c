@@ -726,6 +726,11 @@ static int e_stats(hive__transport *t, hive__transport_stats *out)
     return HIVE_OK;
 }
 
+static int e_pollfd(hive__transport *t)
+{
+    return E(t)->host ? (int)E(t)->host->socket : -1;
+}
+
 static int e_service(hive__transport *t, int timeout_ms)
 {
     etransport *et = E(t);
@@ -1068,6 +1073,7 @@ static const hive__transport_vt g_enet_vt = {
     .listen = e_listen,
     .connect = e_connect,
     .service = e_service,
+    .pollfd = e_pollfd,
     .send = e_send,
     .flush = e_flush,
     .share = e_share,

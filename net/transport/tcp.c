@@ -14,7 +14,7 @@
  *
  * ws:// and wss:// put a WebSocket layer (RFC 6455, framing by libwslay)
  * above the plaintext: socket [-> TLS] -> WebSocket -> core. A listening
- * link first reads the HTTP upgrade (net/wire/wsup.h, bounded in size and
+ * link first reads the HTTP upgrade (net/transport/wsup.h, bounded in size and
  * in time) and is announced to the core (cb.accepted) only once it is a
  * WebSocket; a bad request gets its HTTP status and is dropped, the core
  * never hears of it. A dialing link sends the upgrade request after the
@@ -57,7 +57,7 @@
 
 #include <wslay/wslay.h>
 
-#include "net/wire/wsup.h"
+#include "net/transport/wsup.h"
 
 #define TCP_READ_CHUNK   65536
 #define TCP_READS_PER_EV 4          /* fairness: then let other links in */
@@ -1293,6 +1293,11 @@ static int tcp_rtt_ms(hive__transport *base, hive__link *link)
     return (int)(ti.tcpi_rtt / 1000);
 }
 
+static int tcp_pollfd(hive__transport *base)
+{
+    return ((tcp_tr *)base)->ep;
+}
+
 static void tcp_destroy(hive__transport *base)
 {
     tcp_tr *t = (tcp_tr *)base;
@@ -1311,7 +1316,7 @@ static const hive__transport_vt tcp_vt = {
     .scheme = "tcp", .stream = true,
     .listen = tcp_listen, .connect = tcp_connect, .service = tcp_service, .send = tcp_send,
     .flush = tcp_flush, .close = tcp_close, .abort = tcp_abort, .wake = tcp_wake,
-    .bound_port = tcp_bound_port, .rtt_ms = tcp_rtt_ms, .queued = tcp_queued, .destroy = tcp_destroy,
+    .bound_port = tcp_bound_port, .rtt_ms = tcp_rtt_ms, .queued = tcp_queued, .pollfd = tcp_pollfd, .destroy = tcp_destroy,
 };
 
 static const char *tls_peer_subject(hive__transport *t, hive__link *base)
@@ -1325,14 +1330,14 @@ static const hive__transport_vt tls_vt = {
     .listen = tcp_listen, .connect = tcp_connect, .service = tcp_service, .send = tcp_send,
     .flush = tcp_flush, .close = tcp_close, .abort = tcp_abort, .wake = tcp_wake,
     .bound_port = tcp_bound_port, .rtt_ms = tcp_rtt_ms, .peer_subject = tls_peer_subject,
-    .queued = tcp_queued, .destroy = tcp_destroy,
+    .queued = tcp_queued, .pollfd = tcp_pollfd, .destroy = tcp_destroy,
 };
 
 static const hive__transport_vt ws_vt = {
     .scheme = "ws", .stream = true,
     .listen = tcp_listen, .connect = tcp_connect, .service = tcp_service, .send = tcp_send,
     .flush = tcp_flush, .close = tcp_close, .abort = tcp_abort, .wake = tcp_wake,
-    .bound_port = tcp_bound_port, .rtt_ms = tcp_rtt_ms, .queued = tcp_queued, .destroy = tcp_destroy,
+    .bound_port = tcp_bound_port, .rtt_ms = tcp_rtt_ms, .queued = tcp_queued, .pollfd = tcp_pollfd, .destroy = tcp_destroy,
 };
 
 static const hive__transport_vt wss_vt = {
@@ -1340,7 +1345,7 @@ static const hive__transport_vt wss_vt = {
     .listen = tcp_listen, .connect = tcp_connect, .service = tcp_service, .send = tcp_send,
     .flush = tcp_flush, .close = tcp_close, .abort = tcp_abort, .wake = tcp_wake,
     .bound_port = tcp_bound_port, .rtt_ms = tcp_rtt_ms, .peer_subject = tls_peer_subject,
-    .queued = tcp_queued, .destroy = tcp_destroy,
+    .queued = tcp_queued, .pollfd = tcp_pollfd, .destroy = tcp_destroy,
 };
 
 static int create(const hive__transport_cb *cb, const hive__transport_opts *opts,

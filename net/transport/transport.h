@@ -288,6 +288,12 @@ typedef struct hive__transport_vt {
      * now on n lanes (1..HIVE__LANES_MAX; before: one). A dialing side
      * always asks for HIVE__LANES_MAX and gets what the listener offers. */
     void (*offer_lanes)(hive__transport *t, int n);
+    /* Optional: a descriptor that becomes readable when ->service has
+     * work (hive__mux waits on it), or -1. */
+    int  (*pollfd)(hive__transport *t);
+    /* Optional: whether this link delivers a byte stream (a transport
+     * made of several, hive__mux). NULL: ->stream. */
+    bool (*link_stream)(hive__transport *t, hive__link *l);
     /* Optional: the transport's own counters. Any thread (the counters are
      * updated with atomics); the core keeps t alive during the call. */
     int  (*stats)(hive__transport *t, hive__transport_stats *out);
@@ -344,6 +350,25 @@ int hive__transport_ws_create(const hive__transport_cb *cb,
 int hive__transport_wss_create(const hive__transport_cb *cb,
                                const hive__transport_opts *opts,
                                hive__transport **out);
+/*
+ * hive__mux_create - one listening transport made of several: addrs is a
+ * comma-separated list ("enet://0.0.0.0:7777,ws://0.0.0.0:8080"), each
+ * made with hive__transport_create (or wrapped in the simulator when
+ * netsim is non-NULL: a const hive__netsim_spec *) with the same opts.
+ * Links of every child come to cb as one set; ->listen starts every
+ * child on its own address (the argument is ignored). Listening only:
+ * ->connect gives HIVE_EADDR. *first receives the first address. Returns
+ * HIVE_OK, HIVE_EADDR (a bad or empty item, more than HIVE__MUX_MAX),
+ * HIVE_EUNSUPPORTED, HIVE_ENOMEM, HIVE_EIO.
+ */
+#define HIVE__MUX_MAX 8
+int hive__mux_create(const char *addrs, const hive__transport_cb *cb, const hive__transport_opts *opts,
+                     const void *netsim, hive__addr *first, hive__transport **out);
+/* hive__mux_count - the listeners of a mux (0: t is not one);
+ * hive__mux_addr - the i-th one's address with its bound port. */
+int hive__mux_count(hive__transport *t);
+int hive__mux_addr(hive__transport *t, int i, hive__addr *out);
+
 /* TLS over ENet's reliable channel + AEAD-sealed unreliable packets
  * (net/transport/enet_tls.c). */
 int hive__transport_enet_tls_create(const hive__transport_cb *cb,

@@ -15,3 +15,12 @@ Test(slow_consumer, tcp_ping_flood_that_never_reads_stays_bounded, .timeout = 60
     sc_run_flood(&r, "tcp", BOUND, NULL, NULL, 4000);
     sc_expect(&r, BOUND);
 }
+
+/* The same over ws://: the peer's pings come in WebSocket frames, the
+ * pongs queue behind its unread socket like any byte. */
+Test(slow_consumer, ws_ping_flood_that_never_reads_stays_bounded, .timeout = 60)
+{
+    sc_run r;
+    sc_run_flood(&r, "ws", BOUND, NULL, NULL, 4000);
+    sc_expect(&r, BOUND);
+}

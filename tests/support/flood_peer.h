@@ -45,6 +45,9 @@
 typedef struct flood_peer {
     uint16_t port;
     bool tls;
+    bool ws;                           /* ws:// or wss://: WebSocket framing */
+    uint8_t wraw[65536];               /* ws: server bytes not yet unwrapped */
+    size_t wlen;
     int fd;
     SSL_CTX *ctx;
     SSL *ssl;
@@ -66,7 +69,26 @@ static inline void flood_fail(flood_peer *p, const char *why)
 
 /* Write all n bytes (blocking with a short timeout, so stop is seen).
  * 1 done, 0 stopped, -1 the connection broke. */
+static inline int flood_write_raw(flood_peer *p, const uint8_t *b, size_t n);
+
+/* ws: each write is one masked binary frame (key 0: the bytes stay as
+ * they are, which a server cannot tell from any other key). */
 static inline int flood_write(flood_peer *p, const uint8_t *b, size_t n)
+{
+    if (!p->ws) return flood_write_raw(p, b, n);
+    uint8_t h[14];
+    size_t k = 0;
+    h[k++] = 0x82;
+    if (n < 126) h[k++] = (uint8_t)(0x80 | n);
+    else if (n < 65536) { h[k++] = 0x80 | 126; h[k++] = (uint8_t)(n >> 8); h[k++] = (uint8_t)n; }
+    else { h[k++] = 0x80 | 127; for (int i = 7; i >= 0; i--) h[k++] = (uint8_t)((uint64_t)n >> (8 * i)); }
+    memset(h + k, 0, 4);
+    k += 4;
+    int w = flood_write_raw(p, h, k);
+    return w == 1 ? flood_write_raw(p, b, n) : w;
+}
+
+static inline int flood_write_raw(flood_peer *p, const uint8_t *b, size_t n)
 {
     size_t off = 0;
     while (off < n) {
@@ -86,7 +108,32 @@ static inline int flood_write(flood_peer *p, const uint8_t *b, size_t n)
     return 1;
 }
 
+static inline ssize_t flood_read_raw(flood_peer *p, uint8_t *b, size_t n);
+
+/* ws: the payloads of the server's (unmasked) frames, control ones
+ * skipped. */
 static inline ssize_t flood_read(flood_peer *p, uint8_t *b, size_t n)
+{
+    if (!p->ws) return flood_read_raw(p, b, n);
+    ssize_t r = flood_read_raw(p, p->wraw + p->wlen, sizeof p->wraw - p->wlen);
+    if (r < 0) return r;
+    p->wlen += (size_t)r;
+    size_t out = 0;
+    for (;;) {
+        if (p->wlen < 2) break;
+        size_t len = p->wraw[1] & 0x7f, hl = 2;
+        if (len == 126) { if (p->wlen < 4) break; len = (size_t)p->wraw[2] << 8 | p->wraw[3]; hl = 4; }
+        else if (len == 127) { if (p->wlen < 10) break; len = 0; for (int i = 0; i < 8; i++) len = len << 8 | p->wraw[2 + i]; hl = 10; }
+        if (p->wlen < hl + len || out + len > n) break;
+        int op = p->wraw[0] & 0x0f;
+        if (op == 0 || op == 2) { memcpy(b + out, p->wraw + hl, len); out += len; }
+        memmove(p->wraw, p->wraw + hl + len, p->wlen - hl - len);
+        p->wlen -= hl + len;
+    }
+    return (ssize_t)out;
+}
+
+static inline ssize_t flood_read_raw(flood_peer *p, uint8_t *b, size_t n)
 {
     if (p->ssl) {
         size_t r = 0;
@@ -152,6 +199,21 @@ static void *flood_main(void *arg)
     }
     /* hello {magic, proto, app, app_version, conntype} */
     uint8_t buf[FLOOD_BATCH * (FLOOD_PING_BODY + 16)];
+    if (p->ws) {
+        static const char req[] = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                                  "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                                  "Sec-WebSocket-Version: 13\r\n\r\n";
+        if (flood_write_raw(p, (const uint8_t *)req, sizeof req - 1) != 1) { flood_fail(p, "upgrade"); return NULL; }
+        size_t got = 0;
+        uint64_t uend = hive_now_ns() + 5000000000ull;
+        /* Byte by byte up to the blank line: what follows is WebSocket. */
+        while (got < 4 || memcmp(buf + got - 4, "\r\n\r\n", 4) != 0) {
+            ssize_t r = flood_read_raw(p, buf + got, 1);
+            if (r < 0 || hive_now_ns() > uend || got + 1 >= sizeof buf) { flood_fail(p, "no 101"); return NULL; }
+            got += (size_t)r;
+        }
+        if (memcmp(buf, "HTTP/1.1 101 ", 13) != 0) { flood_fail(p, "upgrade refused"); return NULL; }
+    }
     hive_msg m;
     hive_msg_init(&m);
     hive_msg_map(&m, 5);
@@ -217,6 +279,16 @@ static inline void flood_start(flood_peer *p, uint16_t port, bool tls)
     p->fd = -1;
     p->port = port;
     p->tls = tls;
+    p->started = pthread_create(&p->thread, NULL, flood_main, p) == 0;
+}
+
+static inline void flood_start_ws(flood_peer *p, uint16_t port, bool tls)
+{
+    memset(p, 0, sizeof *p);
+    p->fd = -1;
+    p->port = port;
+    p->tls = tls;
+    p->ws = true;
     p->started = pthread_create(&p->thread, NULL, flood_main, p) == 0;
 }
 

@@ -155,7 +155,8 @@ static inline void sc_run_flood(sc_run *r, const char *scheme, size_t bound, con
     r->base = countalloc_live();
     countalloc_rebase();
     flood_peer p;
-    flood_start(&p, hive_server_port(r->srv), st != NULL);
+    if (!strncmp(scheme, "ws", 2)) flood_start_ws(&p, hive_server_port(r->srv), st != NULL);
+    else flood_start(&p, hive_server_port(r->srv), st != NULL);
     end = hive_now_ns() + 5000000000ull;
     while (!flood_ready(&p) && !flood_failed(&p) && hive_now_ns() < end) sc_pump(r, 1);
     cr_assert(flood_ready(&p), "flooder: no handshake: %s", p.why);

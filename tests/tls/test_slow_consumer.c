@@ -22,3 +22,12 @@ Test(slow_consumer, tls_ping_flood_that_never_reads_stays_bounded, .init = setup
     sc_run_flood(&r, "tls", BOUND, &st, &ct, 4000);
     sc_expect(&r, BOUND);
 }
+
+Test(slow_consumer, wss_ping_flood_that_never_reads_stays_bounded, .init = setup, .fini = teardown, .timeout = 60)
+{
+    hive_tls_config st = { .cert_file = C.server_crt, .key_file = C.server_key };
+    hive_tls_config ct = { .ca_file = C.ca };
+    sc_run r;
+    sc_run_flood(&r, "wss", BOUND, &st, &ct, 4000);
+    sc_expect(&r, BOUND);
+}

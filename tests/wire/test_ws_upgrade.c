@@ -1,9 +1,9 @@
-/* The WebSocket opening handshake (net/wire/wsup.h): the RFC's example,
+/* The WebSocket opening handshake (net/transport/wsup.h): the RFC's example,
  * every refusal with its status, limits, and bytes that come in pieces. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
-#include "net/wire/wsup.h"
+#include "net/transport/wsup.h"
 
 #define GOOD "GET /play HTTP/1.1\r\nHost: game.example.org:8080\r\nUpgrade: websocket\r\n" \
              "Connection: keep-alive, Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" \

@@ -1,5 +1,5 @@
-/* wsup.c - the WebSocket opening handshake (net/wire/wsup.h). */
-#include "net/wire/wsup.h"
+/* wsup.c - the WebSocket opening handshake (net/transport/wsup.h). */
+#include "net/transport/wsup.h"
 
 #include <openssl/evp.h>
 #include <openssl/sha.h>

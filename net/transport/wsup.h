@@ -1,5 +1,5 @@
 /*
- * net/wire/wsup.h - the WebSocket opening handshake (RFC 6455 section 4):
+ * net/transport/wsup.h - the WebSocket opening handshake (RFC 6455 section 4):
  * a strict, bounded parser of the client's HTTP/1.1 upgrade request, the
  * server's 101 answer (Sec-WebSocket-Accept) and HTTP error answers. The
  * first piece of the ws:// transport; no I/O here: the transport feeds
