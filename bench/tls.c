@@ -13,6 +13,12 @@
  *                            resumption) through Hive's TLS layer, in memory
  *   hive_tls_connects        Hive connections per second over tls:// (TCP
  *                            connect + TLS + Hive handshake), one at a time
+ *   hive_ws_msgs             Hive over ws:// (WebSocket binary messages),
+ *                            against hive_tcp_msgs
+ *   hive_wss_msgs            Hive over wss://, against hive_tls_msgs
+ *
+ * HIVE_BENCH_ONLY=ws runs the four stream transports only (tcp, tls, ws,
+ * wss), several rounds alternating, and prints each round's ratios.
  *
  * Every message is the same 64-byte frame: 1-byte length, 1-byte packet id,
  * flags, a 61-byte msgpack body. Certificates come from tools/certs.sh in a
@@ -320,6 +326,23 @@ int main(void)
         return 1;
     }
     const long N = 400000;
+    const char *only = getenv("HIVE_BENCH_ONLY");
+    if (only && strcmp(only, "ws") == 0) {
+        /* Rounds alternate the transports, so a slow spell of the machine
+         * touches each; the medians are what to quote. */
+        for (int round = 0; round < 5; round++) {
+            double tcp = hive_msgs("tcp", N, 8), ws = hive_msgs("ws", N, 8);
+            double tls = hive_msgs("tls", N, 8), wss = hive_msgs("wss", N, 8);
+            report("hive_tcp_msgs", tcp, "msgs/s");
+            report("hive_ws_msgs", ws, "msgs/s");
+            ratio("hive_ws_msgs", ws, tcp, "hive_tcp_msgs");
+            report("hive_tls_msgs", tls, "msgs/s");
+            report("hive_wss_msgs", wss, "msgs/s");
+            ratio("hive_wss_msgs", wss, tls, "hive_tls_msgs");
+        }
+        remove_certs();
+        return 0;
+    }
     double raw1 = raw_tls(N, 1);
     report("raw_openssl_tls_msgs", raw1, "msgs/s");
     double raw64 = raw_tls(N, 64);
@@ -341,6 +364,12 @@ int main(void)
 
     report("tls_handshakes", handshakes(2.0), "handshakes/s");
     report("hive_tls_connects", connects("tls", 2.0), "connections/s");
+    double ws = hive_msgs("ws", N, 8);
+    report("hive_ws_msgs", ws, "msgs/s");
+    ratio("hive_ws_msgs", ws, tcp, "hive_tcp_msgs");
+    double wss = hive_msgs("wss", N, 8);
+    report("hive_wss_msgs", wss, "msgs/s");
+    ratio("hive_wss_msgs", wss, tls, "hive_tls_msgs");
     remove_certs();
     return 0;
 }

@@ -138,7 +138,7 @@ Test(listeners, one_session_space_over_three_transports, .timeout = 30)
     world_stop(&w);
 }
 
-Test(listeners, threaded_server, .timeout = 30)
+Test(threads, listeners_threaded_server, .timeout = 30)
 {
     world w;
     world_start(&w, true);
