@@ -20,12 +20,18 @@ SOAK_SECONDS ?= 45
 PREMAKE ?= premake4
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps gen build debug release sanitize tsan-build demo test tsan bench soak fuzz install certs clean
+.PHONY: all deps web-deps gen build debug release sanitize tsan-build demo test tsan bench soak fuzz install certs clean
 
 all: release
 
 deps:
 	@sh tools/deps.sh
+
+# The JavaScript client's packages (web/package-lock.json), for the Node
+# tests inside make test.
+web-deps: deps
+	@if [ ! -d web/node_modules ] || [ web/package-lock.json -nt web/node_modules ]; then \
+		cd web && npm ci --no-audit --no-fund --loglevel=error && touch node_modules; fi
 
 gen: deps
 	@$(PREMAKE) --file=premake5.lua gmake >/dev/null
@@ -44,7 +50,7 @@ tsan-build: gen
 demo: release
 	@HIVE_DEMO_SECURE=$(SECURE) sh tools/demo.sh bin/Release
 
-test: sanitize
+test: sanitize web-deps
 	@sh tools/run-tests.sh bin/Sanitize
 
 tsan: tsan-build

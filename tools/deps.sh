@@ -15,6 +15,12 @@ for p in $PKGS; do
         *) missing="$missing $p" ;;
     esac
 done
+# Node.js and npm (the JavaScript client's tests): by command, since a
+# machine may have them from elsewhere than Debian (nodesource's nodejs
+# carries its own npm, and Debian's npm package would conflict with it).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    missing="$missing nodejs npm"
+fi
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" != "0" ]; then
     echo "hive: missing Debian packages. Install them with:" >&2

@@ -1,0 +1,130 @@
+// The JavaScript client (web/hive.js) against the C server that
+// tests/web/test_js_client.c runs (HIVE_WS_URL). Run by that test:
+//   node --experimental-websocket --test tests/web/client.test.mjs
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { HiveClient, Bus, patternMatches, FrameReader, encodeFrame, varintEncode, closeName, STATE } from "../../web/hive.js";
+
+const URL_ = process.env.HIVE_WS_URL;
+
+function waitFor(bus, pattern, ms = 5000) {
+    return new Promise((resolve, reject) => {
+        const t = setTimeout(() => { bus.unsubscribe(id); reject(new Error(`no ${pattern} in ${ms} ms`)); }, ms);
+        const id = bus.subscribe(pattern, (ev) => { clearTimeout(t); bus.unsubscribe(id); resolve(ev); });
+    });
+}
+
+async function open(opts = {}) {
+    const cli = new HiveClient(opts);
+    const hs = waitFor(cli.bus, "net:client.handshakecomplete");
+    cli.connect(URL_);
+    const ev = await hs;
+    return { cli, ev };
+}
+
+test("bus wildcards follow the C bus's rules", () => {
+    assert.ok(patternMatches("net:client.*", "net:client.close"));
+    assert.ok(!patternMatches("net:client.*", "net:client.recv.game:chat"));
+    assert.ok(patternMatches("net:client.recv.**", "net:client.recv.game:chat"));
+    assert.ok(patternMatches("**", "a"));
+    assert.ok(!patternMatches("net:**", "net"));
+    const bus = new Bus();
+    let n = 0;
+    bus.subscribe("game:player.*", () => n++);
+    bus.publish("game:player.scored", {});
+    bus.publish("game:other", {});
+    assert.equal(n, 1);
+});
+
+test("frames: the PROTOCOL.md example, split anywhere, and bad headers", () => {
+    const f = encodeFrame(300, 0, new Uint8Array([0x81, 0xa1, 0x61, 0x01]));
+    assert.deepEqual([...f], [0x07, 0xac, 0x02, 0x00, 0x81, 0xa1, 0x61, 0x01]);
+    const r = new FrameReader(65536);
+    for (const b of [...f, ...f]) r.push(new Uint8Array([b]));
+    assert.equal(r.next().pid, 300);
+    assert.equal(r.next().pid, 300);
+    assert.equal(r.next(), null);
+    const bad = new FrameReader(8192);
+    bad.push(new Uint8Array(varintEncode(100000, [])));
+    assert.throws(() => bad.next(), (e) => e.reason === "frame_too_large");
+    const flags = new FrameReader(8192);
+    flags.push(new Uint8Array([0x02, 0x40, 0x80]));
+    assert.throws(() => flags.next(), (e) => e.reason === "bad_frame");
+    assert.equal(closeName(16), "kicked");
+    assert.equal(closeName(4242), "application");
+});
+
+test("handshake: a cid, the server's registry", async () => {
+    const { cli, ev } = await open({ conntype: "spectator" });
+    assert.ok(ev.cid > 0);
+    assert.ok(ev.registry.includes("game:chat") && ev.registry.includes("game:echo"));
+    assert.equal(cli.state, STATE.OPEN);
+    const closed = waitFor(cli.bus, "net:client.close");
+    cli.close();
+    const c = await closed;
+    assert.equal(c.reason_name, "normal");
+    assert.equal(c.remote, 0);
+});
+
+test("100 messages echo back exactly once, in order; round trip measured", async () => {
+    const { cli } = await open();
+    const got = [];
+    const done = new Promise((resolve) => cli.bus.subscribe("net:client.recv.game:echo", (ev) => {
+        got.push(ev.msg.n);
+        if (got.length === 100) resolve();
+    }));
+    for (let i = 0; i < 100; i++) cli.send("game:chat", { n: i, text: "x".repeat(i * 10) });
+    await done;
+    assert.deepEqual(got, [...Array(100).keys()]);
+    await new Promise((r) => setTimeout(r, 400));
+    assert.ok(cli.rttMs >= 0 && cli.rttMs < 1000, `rtt ${cli.rttMs}`);
+    assert.equal(cli.countedIn, 100);
+    assert.throws(() => cli.send("game:nosuch", {}), /no packet type/);
+    cli.close();
+    await waitFor(cli.bus, "net:client.close");
+});
+
+test("a kick arrives as close kicked, remote", async () => {
+    const { cli } = await open();
+    const closed = waitFor(cli.bus, "net:client.close");
+    cli.send("game:kickme", {});
+    const c = await closed;
+    assert.equal(c.reason_name, "kicked");
+    assert.equal(c.remote, 1);
+    assert.equal(c.message, "asked for it");
+});
+
+test("a broadcast from a browser reaches every client, native ones included", async () => {
+    const a = await open(), b = await open();
+    const heard = waitFor(b.cli.bus, "net:client.recv.game:echo");
+    a.cli.send("game:shout", { text: "hello all" });
+    assert.equal((await heard).msg.text, "hello all");
+    a.cli.close();
+    b.cli.close();
+    await Promise.all([waitFor(a.cli.bus, "net:client.close"), waitFor(b.cli.bus, "net:client.close")]);
+});
+
+test("a malformed frame from the client is answered with close bad_frame", async () => {
+    const { cli } = await open();
+    const closed = waitFor(cli.bus, "net:client.close");
+    cli.ws.send(new Uint8Array([0x02, 0x40, 0x80]));   // flags 0x80: no such bit
+    const c = await closed;
+    assert.equal(c.reason_name, "bad_frame");
+    assert.equal(c.remote, 1);
+});
+
+test("an app mismatch is rejected during the handshake", async () => {
+    const cli = new HiveClient({ app: "not-this-one" });
+    const closed = waitFor(cli.bus, "net:client.close");
+    cli.connect(URL_);
+    const c = await closed;
+    assert.equal(c.reason_name, "app_mismatch");
+    assert.equal(c.remote, 1);
+});
+
+test("no server there: connect_failed", async () => {
+    const cli = new HiveClient({ connectTimeoutMs: 2000 });
+    const closed = waitFor(cli.bus, "net:client.close");
+    cli.connect("ws://127.0.0.1:1/");
+    assert.equal((await closed).reason_name, "connect_failed");
+});
