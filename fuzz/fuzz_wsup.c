@@ -11,6 +11,8 @@
  *   - MORE: only below the size limit;
  *   - every prefix of a DONE request is MORE (or BAD when it is cut in a
  *     way that already breaks a rule), never DONE;
+ *   - a request's path mapped to a static file stays under the root
+ *     (no "/." segment, no "//");
  *   - no read past the input (ASan).
  */
 #include "net/transport/wsup.h"
@@ -39,6 +41,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             CHECK(hive__ws_accept(r.key, acc) == 0 && strlen(acc) == 28);
             char buf[256];
             CHECK(hive__ws_answer_101(&r, buf, sizeof buf) > 0);
+        }
+        /* A served file's path never leaves the root. */
+        char fp[512];
+        if (hive__ws_file_path("/root", r.path, fp, sizeof fp) == 0) {
+            CHECK(!strncmp(fp, "/root/", 6));
+            CHECK(!strstr(fp, "/.") && !strstr(fp, "//"));
+            CHECK(hive__ws_mime(fp) != NULL);
         }
         for (size_t k = 0; r.size <= 1024 && k < r.size; k++) {
             hive__ws_req q;

@@ -760,6 +760,14 @@ typedef struct hive_server_config {
                                        reaches the server's events. Copied. See
                                        WEBSOCKET */
     uint32_t ws_origins_count;
+    const char *web_root;           /* ws://, wss://: a folder whose files a plain
+                                       HTTP GET on the same port gets (so one URL
+                                       opens the game: "/" is index.html). Paths
+                                       of [A-Za-z0-9._-/] only, no hidden or ".."
+                                       segment, regular files up to 8 MiB, one
+                                       request per connection; anything else is
+                                       404. NULL: plain GETs get 426. Copied. See
+                                       WEBSOCKET */
 } hive_server_config;
 
 /* Per-connection facts; strings are owned by the server and valid until

@@ -255,6 +255,7 @@ int hive__ep_open(hive__ep *ep, const char *addr, size_t max_links, bool no_coal
         .max_per_addr = ep->max_per_addr,
         .ws_origins = (const char *const *)ep->ws_origins,
         .ws_norigins = ep->ws_norigins,
+        .web_root = ep->web_root,
     };
     if (strchr(addr, ','))   /* several listeners (hive_server_config.addr) */
         return hive__mux_create(addr, &cb, &o, ep->netsim.on ? &ep->netsim : NULL, a, out);

@@ -242,6 +242,7 @@ struct hive__ep {
     uint32_t max_per_addr;       /* server: max_peers_per_addr (0 on a client) */
     char **ws_origins;           /* server: hive_server_config.ws_origins, copied */
     size_t ws_norigins;
+    char *web_root;              /* server: hive_server_config.web_root, copied */
 
     int in_service;              /* owner thread: service / API call depth */
     bool stop_pending;           /* a handler asked for a stop */

@@ -107,6 +107,8 @@ int hive__srv_setup(hive__ep *ep, const void *cfg)
     }
     c.ws_origins = NULL;
     c.ws_origins_count = 0;
+    if (c.web_root && !(ep->web_root = hive__strdup(c.web_root))) return HIVE_ENOMEM;
+    c.web_root = NULL;
     ep->bw_in = c.bandwidth_in;
     ep->bw_out = c.bandwidth_out;
     s->cfg = c;
@@ -141,6 +143,8 @@ void hive__srv_teardown(hive__ep *ep)
     for (size_t i = 0; i < ep->ws_norigins; i++) hive__free(ep->ws_origins[i]);
     hive__free(ep->ws_origins);
     ep->ws_origins = NULL;
+    hive__free(ep->web_root);
+    ep->web_root = NULL;
     ep->ws_norigins = 0;
 }
 

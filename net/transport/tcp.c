@@ -54,6 +54,7 @@
 #include <sys/eventfd.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <wslay/wslay.h>
 
@@ -73,6 +74,7 @@
 #define WS_UPGRADE_MS    5000      /* TCP accept to a complete upgrade (TLS included) */
 #define WS_MSG_MAX       (1u << 20) /* payload of one WebSocket frame, either way */
 #define WS_ANSWER_MAX    1024
+#define WS_FILE_MAX      (8u << 20) /* largest static file served (web_root) */
 
 enum { WS_NONE = 0, WS_UPGRADE, WS_OPEN, WS_REFUSED };
 
@@ -742,7 +744,8 @@ static void ws_refuse(tcp_link *l, const char *answer, size_t n)
     l->ws = WS_REFUSED;
     if (n) obuf_append(&l->wire, answer, n);
     l->closing = true;
-    set_deadline(l, hive_now_ns() + 1000000000ull, HIVE_CLOSE_NORMAL, NULL);
+    /* Time to take the answer (a file may be megabytes), then the end. */
+    set_deadline(l, hive_now_ns() + (n ? 1000000000ull : 10000000000ull), HIVE_CLOSE_NORMAL, NULL);
     link_flush(l);
 }
 
@@ -797,6 +800,42 @@ static void ws_feed(tcp_link *l, const uint8_t *p, size_t n)
     }
 }
 
+/* A plain GET with a web root: the file, or 404, then the connection
+ * ends (one request per connection: Connection: close). */
+static void ws_serve_file(tcp_link *l, const hive__ws_req *req)
+{
+    char path[HIVE__WS_FIELD_MAX + 4096], ans[WS_ANSWER_MAX];
+    size_t n;
+    int fd = -1;
+    struct stat st;
+    if (hive__ws_file_path(l->tr->base.opts.web_root, req->path, path, sizeof path) != 0 ||
+        (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+        st.st_size > (off_t)WS_FILE_MAX) {
+        if (fd >= 0) close(fd);
+        n = hive__ws_answer_error(404, "no such file", ans, sizeof ans);
+        ws_refuse(l, ans, n);
+        return;
+    }
+    size_t size = (size_t)st.st_size;
+    n = hive__ws_answer_file(path, size, ans, sizeof ans);
+    bool ok = n && obuf_append(&l->wire, ans, n) == 0;
+    uint8_t chunk[16384];
+    size_t left = size;
+    while (ok && left) {
+        ssize_t r = read(fd, chunk, left < sizeof chunk ? left : sizeof chunk);
+        if (r <= 0) { ok = false; break; }
+        ok = obuf_append(&l->wire, chunk, (size_t)r) == 0;
+        left -= (size_t)r;
+    }
+    close(fd);
+    if (!ok) {
+        /* A short read or no memory: what was queued would be a lie. */
+        link_report(l, HIVE_CLOSE_NO_MEMORY | HIVE__LINK_LOCAL, NULL);
+        return;
+    }
+    ws_refuse(l, NULL, 0);
+}
+
 /* Listening side: the request is complete. */
 static void ws_upgrade(tcp_link *l, const hive__ws_req *req)
 {
@@ -804,6 +843,10 @@ static void ws_upgrade(tcp_link *l, const hive__ws_req *req)
     char ans[WS_ANSWER_MAX];
     size_t n;
     if (!req->upgrade) {
+        if (t->base.opts.web_root) {
+            ws_serve_file(l, req);
+            return;
+        }
         n = hive__ws_answer_error(426, "this is a Hive WebSocket endpoint", ans, sizeof ans);
         ws_refuse(l, ans, n);
         return;

@@ -205,6 +205,8 @@ typedef struct hive__transport_opts {
     const char *const *ws_origins; /* ws, wss listening: the Origin allow-list
                                       (hive__ws_origin_allowed), borrowed */
     size_t ws_norigins;
+    const char *web_root;    /* ws, wss listening: serve plain GETs from this
+                                folder (NULL: answer them 426), borrowed */
     uint32_t max_per_addr;   /* listening: most links from one IP address
                                 at once, 0: the transport's own (ENet:
                                 host->duplicatePeers) */

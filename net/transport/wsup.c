@@ -326,3 +326,54 @@ int hive__ws_parse_answer(const uint8_t *p, size_t n, const char *key, size_t *s
     *size = end;
     return HIVE__WS_DONE;
 }
+
+/* ------------------------------------------------------------------ */
+/* Static files                                                        */
+
+int hive__ws_file_path(const char *root, const char *reqpath, char *out, size_t n)
+{
+    if (!root || !*root) return 404;
+    size_t pl = strcspn(reqpath, "?#");   /* the query and fragment name no file */
+    if (pl == 0 || reqpath[0] != '/' || strlen(reqpath) >= HIVE__WS_FIELD_MAX) return 404;
+    /* A conservative alphabet, no "..", no empty or hidden segment: what
+     * a game's assets need, and nothing a path trick could use. */
+    for (size_t i = 0; i < pl; i++) {
+        char c = reqpath[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                  c == '_' || c == '-' || c == '/';
+        if (!ok) return 404;
+        if (c == '/' && i + 1 < pl && (reqpath[i + 1] == '/' || reqpath[i + 1] == '.')) return 404;
+    }
+    bool dir = reqpath[pl - 1] == '/';
+    int k = snprintf(out, n, "%s%.*s%s", root, (int)pl, reqpath, dir ? "index.html" : "");
+    return k > 0 && (size_t)k < n ? 0 : 404;
+}
+
+const char *hive__ws_mime(const char *path)
+{
+    static const struct { const char *ext, *type; } t[] = {
+        { ".html", "text/html; charset=utf-8" }, { ".js", "text/javascript; charset=utf-8" },
+        { ".mjs", "text/javascript; charset=utf-8" }, { ".css", "text/css; charset=utf-8" },
+        { ".json", "application/json" }, { ".png", "image/png" }, { ".jpg", "image/jpeg" },
+        { ".svg", "image/svg+xml" }, { ".ico", "image/x-icon" }, { ".wasm", "application/wasm" },
+        { ".txt", "text/plain; charset=utf-8" }, { ".ttf", "font/ttf" }, { ".woff2", "font/woff2" },
+    };
+    const char *dot = strrchr(path, '.');
+    if (dot && !strchr(dot, '/'))
+        for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+            if (strcmp(dot, t[i].ext) == 0) return t[i].type;
+    return "application/octet-stream";
+}
+
+size_t hive__ws_answer_file(const char *path, size_t size, char *buf, size_t cap)
+{
+    int k = snprintf(buf, cap,
+                     "HTTP/1.1 200 OK\r\n"
+                     "Content-Type: %s\r\n"
+                     "Content-Length: %zu\r\n"
+                     "Cache-Control: no-cache\r\n"
+                     "X-Content-Type-Options: nosniff\r\n"
+                     "Connection: close\r\n\r\n",
+                     hive__ws_mime(path), size);
+    return k > 0 && (size_t)k < cap ? (size_t)k : 0;
+}

@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 
 static uint8_t g_rb[65536];
@@ -427,4 +428,59 @@ Test(ws, vanishing_peer_mid_frame, .init = use_ws, .timeout = 30)
     cr_assert_not_null(e);
     cr_expect_str_eq(e->reason_name, "peer_vanished");
     fx_fini(&fx);
+}
+
+/* Static files on the WebSocket port (web_root): one URL opens the game. */
+Test(ws, static_files, .init = use_ws, .timeout = 30)
+{
+    char root[] = "/tmp/hive-webroot-XXXXXX";
+    cr_assert_not_null(mkdtemp(root));
+    char p[128];
+    snprintf(p, sizeof p, "%s/index.html", root);
+    FILE *f = fopen(p, "w");
+    fputs("<!doctype html><title>arena</title>", f);
+    fclose(f);
+    snprintf(p, sizeof p, "%s/hive.js", root);
+    f = fopen(p, "w");
+    fputs("export const x = 1;\n", f);
+    fclose(f);
+    snprintf(p, sizeof p, "%s/.secret", root);
+    f = fopen(p, "w");
+    fputs("no", f);
+    fclose(f);
+    fixture fx;
+    fx_init(&fx, &(hive_server_config){ .web_root = root }, NULL, true);
+    struct { const char *req, *status, *body; } cases[] = {
+        { "GET / HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 200 ", "<!doctype html><title>arena</title>" },
+        { "GET /hive.js?v=3 HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 200 ", "export const x = 1;\n" },
+        { "GET /nope.js HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 404 ", NULL },
+        { "GET /../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 404 ", NULL },
+        { "GET /.secret HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 404 ", NULL },
+        { "GET /%2e%2e/x HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 404 ", NULL },
+        { "GET //etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 404 ", NULL },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int fd = dial(hive_server_port(fx.srv));
+        send_all(fd, cases[i].req, strlen(cases[i].req));
+        uint8_t buf[4096];
+        bool eof;
+        read_some(fx.srv, fd, buf, sizeof buf, sizeof buf, 3000, &eof);
+        cr_expect(strncmp((char *)buf, cases[i].status, strlen(cases[i].status)) == 0, "%s -> %.40s",
+                  cases[i].req, buf);
+        cr_expect(eof, "one request per connection");
+        if (cases[i].body) {
+            const char *b = strstr((char *)buf, "\r\n\r\n");
+            cr_assert_not_null(b);
+            cr_expect_str_eq(b + 4, cases[i].body);
+        }
+        if (i == 1) cr_expect_not_null(strstr((char *)buf, "Content-Type: text/javascript"));
+        close(fd);
+    }
+    /* Upgrades on the same port still work, and no file request was a connection. */
+    cr_expect_eq(rec_count(fx.sr, "net:server.connection.accept"), 1);
+    fx_roundtrip(&fx, "still serving");
+    fx_fini(&fx);
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", root);
+    cr_expect_eq(system(cmd), 0);
 }
