@@ -56,7 +56,7 @@ test: sanitize web-deps
 tsan: tsan-build
 	@TSAN_OPTIONS="halt_on_error=1" sh tools/run-tests.sh bin/TSan "threads/*"
 
-bench: release
+bench: release web-deps
 	@for b in bin/Release/bench-*; do echo "=== $$b"; $$b || exit 1; done
 
 soak: release
