@@ -986,6 +986,22 @@ static int link_register(tcp_link *l, bool out)
     return 0;
 }
 
+/* ws, wss: every link is taken and one more arrives. A link still in its
+ * upgrade is unknown to the core and costs it nothing, but a storm of
+ * them would lock players out until their upgrade limit: the oldest of
+ * them makes room (the core is never told: it never knew the link), as
+ * the core's own admission evicts the oldest handshake. True when one
+ * went. */
+static bool ws_evict_oldest(tcp_tr *t)
+{
+    tcp_link *old = NULL;
+    for (tcp_link *l = t->live; l; l = l->next)   /* newest first: the last match is the oldest */
+        if (!l->dialing && !l->announced && !l->dead && l->ws == WS_UPGRADE) old = l;
+    if (!old) return false;
+    link_kill(old);
+    return true;
+}
+
 static void on_accept(tcp_tr *t)
 {
     for (int i = 0; i < TCP_ACCEPTS_PER_EV; i++) {
@@ -996,7 +1012,7 @@ static void on_accept(tcp_tr *t)
             if (errno == EINTR || errno == ECONNABORTED) continue;
             return;   /* EAGAIN, or EMFILE and friends: try again next round */
         }
-        if (t->base.opts.max_links && t->nlive >= t->base.opts.max_links) {
+        if (t->base.opts.max_links && t->nlive >= t->base.opts.max_links && !(t->ws && ws_evict_oldest(t))) {
             close(fd);
             continue;
         }

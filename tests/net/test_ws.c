@@ -484,3 +484,30 @@ Test(ws, static_files, .init = use_ws, .timeout = 30)
     snprintf(cmd, sizeof cmd, "rm -rf %s", root);
     cr_expect_eq(system(cmd), 0);
 }
+
+/* A storm of connections that never send their upgrade cannot lock a
+ * player out: when every link is taken, the oldest unfinished upgrade
+ * makes room, and the core never heard of any of them. */
+Test(ws, half_open_storm_does_not_lock_players_out, .init = use_ws, .timeout = 60)
+{
+    fixture fx;
+    fx_init(&fx, &(hive_server_config){ .max_connections = 4, .max_handshakes = 4 }, NULL, true);
+    enum { STORM = 200 };
+    int fds[STORM];
+    for (int i = 0; i < STORM; i++) {
+        fds[i] = dial(hive_server_port(fx.srv));
+        if (i % 16 == 0) hive_server_service(fx.srv, 0);
+    }
+    for (int i = 0; i < 50; i++) hive_server_service(fx.srv, 1);
+    /* A newcomer gets in at once. */
+    hive_bus *cbus = hive_bus_create(NULL);
+    hive_client *c = hive_client_create(NULL, cbus);
+    cr_assert_eq(hive_client_connect(c, fx.addr), HIVE_OK);
+    cr_assert(pump(fx.srv, c, 3000, client_open, c), "the newcomer got in past the storm");
+    cr_expect_eq(rec_count(fx.sr, "net:server.connection.accept"), 2, "no storm link reached the core");
+    fx_roundtrip(&fx, "the first player plays on");
+    hive_client_destroy(c);
+    hive_bus_destroy(cbus);
+    for (int i = 0; i < STORM; i++) close(fds[i]);
+    fx_fini(&fx);
+}
