@@ -15,8 +15,8 @@ static const char server_help[] =
 "\n"
 "  --host HOST          address to listen on (default 127.0.0.1; 0.0.0.0 for a LAN)\n"
 "  --port PORT          port (default 7777; 0 = any free port, printed at start)\n"
-"  --transport T        enet (default, UDP), tcp, tls or enet+tls\n"
-"  --cert FILE          TLS: certificate chain (PEM), for tls and enet+tls\n"
+"  --transport T        enet (default, UDP), tcp, tls, enet+tls, ws or wss\n"
+"  --cert FILE          TLS: certificate chain (PEM), for tls, enet+tls and wss\n"
 "  --key FILE           TLS: private key (PEM; default: in --cert)\n"
 "  --ca FILE            TLS: CA bundle to check client certificates\n"
 "  --secure             play over enet+tls with certs/server.pem and certs/server.key\n"
@@ -46,7 +46,7 @@ static const char client_help[] =
 "\n"
 "  --host HOST          server address (default 127.0.0.1)\n"
 "  --port PORT          server port (default 7777)\n"
-"  --transport T        enet (default, UDP), tcp, tls or enet+tls\n"
+"  --transport T        enet (default, UDP), tcp, tls, enet+tls, ws or wss\n"
 "  --ca FILE            TLS: CA bundle that signed the server (default: system)\n"
 "  --cert FILE          TLS: client certificate, for servers that ask for one\n"
 "  --key FILE           TLS: its private key\n"
@@ -127,8 +127,8 @@ int demo_opts_parse(demo_opts *o, int argc, char **argv, bool server)
             o->transport = optarg;
             transport_set = true;
             if (strcmp(optarg, "enet") && strcmp(optarg, "tcp") && strcmp(optarg, "tls") &&
-                strcmp(optarg, "enet+tls"))
-                bad = "--transport (enet, tcp, tls, enet+tls)";
+                strcmp(optarg, "enet+tls") && strcmp(optarg, "ws") && strcmp(optarg, "wss"))
+                bad = "--transport (enet, tcp, tls, enet+tls, ws, wss)";
             break;
         case O_CERT: o->cert = optarg; break;
         case O_KEY: o->key = optarg; break;

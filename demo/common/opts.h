@@ -12,7 +12,7 @@ typedef struct demo_opts {
     /* where */
     const char *host;          /* default 127.0.0.1 */
     int port;                  /* default 7777; server: 0 = any free port */
-    const char *transport;     /* enet (default), tcp, tls, enet+tls */
+    const char *transport;     /* enet (default), tcp, tls, enet+tls, ws, wss */
     const char *cert, *key, *ca;
     bool insecure;             /* client: do not verify the server certificate */
     /* how fast */

@@ -194,3 +194,38 @@ Test(session, a_spectator_watches_from_remote_subscriptions_alone, .timeout = 40
     free(c);
     remove_tmpdir(dir);
 }
+
+/* The same arena over ws:// (a browser's transport): the native client
+ * dials WebSocket and plays as over ENet. */
+Test(session, a_bot_plays_over_websocket, .timeout = 40)
+{
+    char dir[64];
+    make_tmpdir(dir, sizeof dir);
+    char bin[PATH_MAX], log[PATH_MAX];
+    bin_path(bin, sizeof bin, "hive-demo-server");
+    snprintf(log, sizeof log, "%s/server.log", dir);
+    char *sargv[] = { bin, "--host", "127.0.0.1", "--port", "0", "--transport", "ws", "--duration", "6", NULL };
+    pid_t srv = spawn(sargv, NULL, log);
+    char *text = wait_for_text(log, "listening on ws://127.0.0.1:", 10000);
+    cr_assert_not_null(text, "the server did not start");
+    int port = atoi(strstr(text, "listening on ws://127.0.0.1:") + strlen("listening on ws://127.0.0.1:"));
+    free(text);
+    cr_assert_gt(port, 0);
+    char cbin[PATH_MAX], portstr[16], clog[PATH_MAX];
+    bin_path(cbin, sizeof cbin, "hive-demo-client");
+    snprintf(portstr, sizeof portstr, "%d", port);
+    snprintf(clog, sizeof clog, "%s/bot.log", dir);
+    char *argv[] = { cbin, "--host", "127.0.0.1", "--port", portstr, "--transport", "ws", "--name", "web", "--bot",
+                     "--headless", "--duration", "4", NULL };
+    cr_expect_eq(wait_exit(spawn(argv, NULL, clog), 25000), 0, "client failed");
+    cr_expect_eq(wait_exit(srv, 25000), 0, "server failed");
+    char *c = slurp(clog);
+    cr_assert_not_null(c);
+    const char *tag = "hive-demo-client web summary";
+    cr_expect_eq(summary_value(c, tag, "joined"), 1, "%s", c);
+    cr_expect_geq(summary_value(c, tag, "snapshots"), 60, "%s", c);
+    cr_expect_geq(summary_value(c, tag, "rtt_ms"), 0, "%s", c);
+    cr_expect(strstr(c, "close=normal"), "%s", c);
+    free(c);
+    remove_tmpdir(dir);
+}
