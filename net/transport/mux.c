@@ -87,8 +87,11 @@ static int kid_accepted(void *core, hive__link *child, const char *addr)
     if (rc < 0) {
         /* Refused: the child drops its link quietly. (Had the core
          * aborted it, mux_abort freed ml already and rc is 0.) */
-        link_unlist(m, ml);
-        hive__free(ml);
+        if (child->conn == ml) {   /* not already freed by mux_abort */
+            child->conn = NULL;
+            link_unlist(m, ml);
+            hive__free(ml);
+        }
     }
     return rc;
 }

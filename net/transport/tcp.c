@@ -75,6 +75,7 @@
 #define WS_MSG_MAX       (1u << 20) /* payload of one WebSocket frame, either way */
 #define WS_ANSWER_MAX    1024
 #define WS_FILE_MAX      (8u << 20) /* largest static file served (web_root) */
+#define WS_PONG_QUEUE_MAX (1u << 20) /* a ping arriving with more queued ends the link */
 
 enum { WS_NONE = 0, WS_UPGRADE, WS_OPEN, WS_REFUSED };
 
@@ -583,6 +584,8 @@ static void link_read(tcp_link *l)
                 link_report(l, HIVE_CLOSE_TLS_ERROR, "peer closed the connection during the TLS handshake");
             else
                 link_report(l, l->closing ? HIVE_CLOSE_NORMAL : HIVE_CLOSE_PEER_VANISHED, NULL);
+        } else if (l->dialing && l->ws == WS_UPGRADE) {
+            link_report(l, HIVE_CLOSE_CONNECT_FAILED, strerror(errno));
         } else {
             link_report(l, l->closing ? HIVE_CLOSE_NORMAL : HIVE_CLOSE_PEER_VANISHED, strerror(errno));
         }
@@ -640,6 +643,17 @@ static void ws_frame_start_cb(wslay_event_context_ptr ctx, const struct wslay_ev
     (void)ctx;
     l->fop = a->opcode;
     if (a->opcode == WSLAY_TEXT_FRAME || a->opcode == WSLAY_BINARY_FRAME) l->wop = a->opcode;
+    if (a->opcode == WSLAY_PING && link_queued(l) > WS_PONG_QUEUE_MAX) {
+        /* Pings from a peer that does not read what it is sent: their
+         * pongs would grow the queue without bound. */
+        link_break(l, HIVE_CLOSE_SLOW_CONSUMER | HIVE__LINK_LOCAL,
+                   "websocket pings from a peer that does not read its pongs");
+    }
+    if (a->opcode == WSLAY_CONNECTION_CLOSE && l->out.len && l->fail_at != 1) {
+        /* wslay answers a close at once, ahead of queued messages: what
+         * the core sent before it must leave first. */
+        ws_frame_out(l);
+    }
 }
 
 static void ws_chunk_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_frame_recv_chunk_arg *a, void *u)
@@ -652,7 +666,7 @@ static void ws_chunk_cb(wslay_event_context_ptr ctx, const struct wslay_event_on
      * (ws_msg_cb), after wslay's UTF-8 check. */
     if (l->dead || l->wop != WSLAY_BINARY_FRAME || !a->data_length || l->ws != WS_OPEN) return;
     if (l->fop != WSLAY_BINARY_FRAME && l->fop != WSLAY_CONTINUATION_FRAME) return;   /* a control frame's payload */
-    if (l->closing && l->fail_at == 1) return;
+    if (l->fail_at == 1) return;   /* the link is breaking: nothing more reaches the core */
     l->tr->ncb++;
     l->tr->base.cb.data(l->tr->base.cb.core, &l->base, a->data, a->data_length, HIVE__CHANNEL_RELIABLE);
 }
@@ -791,7 +805,8 @@ static void ws_feed(tcp_link *l, const uint8_t *p, size_t n)
         link_flush(l);
         char msg[96];
         snprintf(msg, sizeof msg, "websocket: %s", ws_code_text(wslay_event_get_status_code_sent(l->wsc)));
-        link_report(l, HIVE_CLOSE_BAD_FRAME | HIVE__LINK_LOCAL, msg);
+        if (l->closing) link_report(l, HIVE_CLOSE_NORMAL, NULL);   /* our close went first */
+        else link_report(l, HIVE_CLOSE_BAD_FRAME | HIVE__LINK_LOCAL, msg);
         return;
     }
     if (wslay_event_want_write(l->wsc)) {
@@ -1312,7 +1327,7 @@ static void tcp_close(hive__transport *base, hive__link *link, uint32_t code)
     (void)code;   /* TCP carries no close code; the core's close frame did */
     if (l->dead || l->closing) return;
     l->closing = true;
-    if (l->connecting || (l->fail_at == 1)) {
+    if (l->connecting || (l->fail_at == 1) || (l->dialing && l->ws == WS_UPGRADE)) {
         /* Nothing to say goodbye on: report at the next service. */
         if (l->fail_at != 1) set_deadline(l, 1, HIVE_CLOSE_NORMAL, NULL);
         return;

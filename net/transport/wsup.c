@@ -188,7 +188,11 @@ int hive__ws_accept(const char *key, char out[29])
 bool hive__ws_origin_allowed(const hive__ws_req *r, const char *const *allow, size_t n)
 {
     if (!n || !r->has_origin) return true;
+    /* An Origin kept cut (HIVE__WS_FIELD_MAX) is no value the list can
+     * vouch for: only "*" lets it in. */
+    bool cut = strlen(r->origin) >= HIVE__WS_FIELD_MAX;
     for (size_t i = 0; i < n; i++) {
+        if (cut && allow[i] && strcmp(allow[i], "*")) continue;
         if (!allow[i]) continue;
         if (!strcmp(allow[i], "*") || ieq(r->origin, strlen(r->origin), allow[i])) return true;
     }

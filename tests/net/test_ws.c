@@ -511,3 +511,47 @@ Test(ws, half_open_storm_does_not_lock_players_out, .init = use_ws, .timeout = 6
     for (int i = 0; i < STORM; i++) close(fds[i]);
     fx_fini(&fx);
 }
+
+/* WebSocket pings from a peer that never reads: the pongs wslay owes
+ * would grow without bound; a ping arriving with over 1 MiB queued ends
+ * the link with slow_consumer. */
+Test(ws, ping_flood_that_never_reads_is_closed, .init = use_ws, .timeout = 60)
+{
+    fixture fx;
+    fx_init(&fx, NULL, NULL, true);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int rcv = 4096;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(hive_server_port(fx.srv)) };
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    send_all(fd, g_req, strlen(g_req));
+    uint8_t buf[512];
+    bool eof;
+    read_some(fx.srv, fd, buf, sizeof buf, 129, 2000, &eof);   /* the 101 (its exact length) */
+    uint8_t h[512], f[600];
+    size_t hn = hello_bytes(h);
+    send_all(fd, f, frame(f, true, 2, true, h, hn, 0));
+    for (int i = 0; i < 100; i++) hive_server_service(fx.srv, 1);
+    int64_t cid = fx_accepted_cid(&fx, 1);
+    cr_assert_gt(cid, 0);
+    /* Pings of 125 bytes, 64 per write, never a read. */
+    static uint8_t batch[64 * 131];
+    uint8_t pay[125];
+    memset(pay, 'p', sizeof pay);
+    size_t bn = 0;
+    for (int i = 0; i < 64; i++) bn += frame(batch + bn, true, 9, true, pay, sizeof pay, 0);
+    const rec_event *e = NULL;
+    uint64_t end = hive_now_ns() + 20000000000ull;
+    while (!(e = fx_server_close(&fx, cid)) && hive_now_ns() < end) {
+        ssize_t w = send(fd, batch, bn, MSG_NOSIGNAL | MSG_DONTWAIT);
+        (void)w;
+        hive_server_service(fx.srv, 0);
+        hive_client_service(fx.cli, 0);
+    }
+    cr_assert_not_null(e, "the pinging peer was never closed");
+    cr_expect_str_eq(e->reason_name, "slow_consumer");
+    fx_roundtrip(&fx, "still serving");
+    close(fd);
+    fx_fini(&fx);
+}
