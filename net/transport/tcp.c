@@ -593,6 +593,20 @@ static void link_read(tcp_link *l)
     }
 }
 
+/* Tell the core of a listening link (cb.accepted): tcp/tls at accept,
+ * ws/wss once upgraded. A refusal drops it quietly. */
+static void announce(tcp_link *l)
+{
+    tcp_tr *t = l->tr;
+    t->ncb++;
+    if (t->base.cb.accepted(t->base.cb.core, &l->base, l->addr) < 0) {
+        link_kill(l);
+        return;
+    }
+    /* The core may have refused it already (->abort, ADMISSION). */
+    if (!l->dead) l->announced = true;
+}
+
 /* ------------------------------------------------------------------ */
 /* WebSocket (ws://, wss://)                                           */
 
@@ -763,6 +777,16 @@ static void ws_refuse(tcp_link *l, const char *answer, size_t n)
     link_flush(l);
 }
 
+/* End an open WebSocket link: send what wslay queued (its close frame
+ * among it), push it out, then report. */
+static void ws_end(tcp_link *l, int reason, const char *msg)
+{
+    ws_send_now(l);
+    l->ws_close_queued = true;
+    link_flush(l);
+    link_report(l, reason, msg);
+}
+
 /* WebSocket bytes once open: through wslay to the core. */
 static void ws_feed(tcp_link *l, const uint8_t *p, size_t n)
 {
@@ -780,33 +804,24 @@ static void ws_feed(tcp_link *l, const uint8_t *p, size_t n)
         /* A frame wslay's framing layer cannot parse (a control frame
          * that is fragmented or over 125 bytes, a non-minimal length):
          * wslay has queued a close without a status code. Send it, end. */
-        ws_send_now(l);
-        l->ws_close_queued = true;
-        link_flush(l);
-        link_report(l, HIVE_CLOSE_BAD_FRAME | HIVE__LINK_LOCAL, "websocket: 1002 protocol error (malformed frame)");
+        ws_end(l, HIVE_CLOSE_BAD_FRAME | HIVE__LINK_LOCAL, "websocket: 1002 protocol error (malformed frame)");
         return;
     }
     if (wslay_event_get_close_received(l->wsc)) {
         /* The peer closed: answer (wslay queued it), then end. */
-        ws_send_now(l);
-        l->ws_close_queued = true;
-        link_flush(l);
         uint16_t code = wslay_event_get_status_code_received(l->wsc);
         char msg[64];
         snprintf(msg, sizeof msg, "websocket close %u", (unsigned)code);
-        link_report(l, l->closing ? HIVE_CLOSE_NORMAL : HIVE_CLOSE_PEER_VANISHED, l->closing ? NULL : msg);
+        ws_end(l, l->closing ? HIVE_CLOSE_NORMAL : HIVE_CLOSE_PEER_VANISHED, l->closing ? NULL : msg);
         return;
     }
     if (!wslay_event_get_read_enabled(l->wsc)) {
         /* wslay (or ws_msg_cb) refused what the peer sent and queued a
          * close with the RFC's code: send it, then report. */
-        ws_send_now(l);
-        l->ws_close_queued = true;
-        link_flush(l);
         char msg[96];
         snprintf(msg, sizeof msg, "websocket: %s", ws_code_text(wslay_event_get_status_code_sent(l->wsc)));
-        if (l->closing) link_report(l, HIVE_CLOSE_NORMAL, NULL);   /* our close went first */
-        else link_report(l, HIVE_CLOSE_BAD_FRAME | HIVE__LINK_LOCAL, msg);
+        if (l->closing) ws_end(l, HIVE_CLOSE_NORMAL, NULL);   /* our close went first */
+        else ws_end(l, HIVE_CLOSE_BAD_FRAME | HIVE__LINK_LOCAL, msg);
         return;
     }
     if (wslay_event_want_write(l->wsc)) {
@@ -878,12 +893,7 @@ static void ws_upgrade(tcp_link *l, const hive__ws_req *req)
     }
     clear_deadline(l);
     mark_dirty(l);
-    t->ncb++;
-    if (t->base.cb.accepted(t->base.cb.core, &l->base, l->addr) < 0) {
-        link_kill(l);
-        return;
-    }
-    if (!l->dead) l->announced = true;
+    announce(l);
 }
 
 /* Dialing side: the TCP (and TLS) handshake is done; ask for the upgrade. */
@@ -901,6 +911,24 @@ static void ws_dial(tcp_link *l)
     set_deadline(l, hive_now_ns() + (uint64_t)ms * 1000000u, HIVE_CLOSE_CONNECT_FAILED,
                  "the WebSocket upgrade did not complete in time");
     link_flush(l);
+}
+
+/* The bytes after the upgrade's first `used` bytes of hs, then more[0..m),
+ * copied out (*tail, *rest; NULL, 0 when none) before hs goes. False when
+ * out of memory (the link is reported). */
+static bool ws_rest(tcp_link *l, size_t used, const uint8_t *more, size_t m, uint8_t **tail, size_t *rest)
+{
+    *rest = l->hs_len - used + m;
+    *tail = *rest ? hive__malloc(*rest) : NULL;
+    if (*rest && !*tail) {
+        link_report(l, HIVE_CLOSE_NO_MEMORY | HIVE__LINK_LOCAL, NULL);
+        return false;
+    }
+    if (*rest) {
+        memcpy(*tail, l->hs + used, l->hs_len - used);
+        memcpy(*tail + (l->hs_len - used), more, m);
+    }
+    return true;
 }
 
 static void ws_in(tcp_link *l, const uint8_t *p, size_t n)
@@ -932,13 +960,9 @@ static void ws_in(tcp_link *l, const uint8_t *p, size_t n)
             return;
         }
         /* Keep what followed the answer before hs goes. */
-        size_t rest = l->hs_len - size + (n - take);
-        uint8_t *tail = rest ? hive__malloc(rest) : NULL;
-        if (rest && !tail) { link_report(l, HIVE_CLOSE_NO_MEMORY | HIVE__LINK_LOCAL, NULL); return; }
-        if (rest) {
-            memcpy(tail, l->hs + size, l->hs_len - size);
-            memcpy(tail + (l->hs_len - size), p + take, n - take);
-        }
+        size_t rest;
+        uint8_t *tail;
+        if (!ws_rest(l, size, p + take, n - take, &tail, &rest)) return;
         if (!ws_open_ctx(l)) {
             hive__free(tail);
             link_report(l, HIVE_CLOSE_NO_MEMORY | HIVE__LINK_LOCAL, NULL);
@@ -964,13 +988,9 @@ static void ws_in(tcp_link *l, const uint8_t *p, size_t n)
     }
     /* A client may only speak after the 101: bytes after the request are
      * WebSocket frames sent early (allowed), fed once open. */
-    size_t rest = l->hs_len - req.size + (n - take);
-    uint8_t *tail = rest ? hive__malloc(rest) : NULL;
-    if (rest && !tail) { link_report(l, HIVE_CLOSE_NO_MEMORY | HIVE__LINK_LOCAL, NULL); return; }
-    if (rest) {
-        memcpy(tail, l->hs + req.size, l->hs_len - req.size);
-        memcpy(tail + (l->hs_len - req.size), p + take, n - take);
-    }
+    size_t rest;
+    uint8_t *tail;
+    if (!ws_rest(l, req.size, p + take, n - take, &tail, &rest)) return;
     ws_upgrade(l, &req);
     if (!l->dead && l->ws == WS_OPEN && rest) ws_feed(l, tail, rest);
     hive__free(tail);
@@ -1049,13 +1069,7 @@ static void on_accept(tcp_tr *t)
                          "the WebSocket upgrade did not complete in time");
             continue;
         }
-        t->ncb++;
-        if (t->base.cb.accepted(t->base.cb.core, &l->base, l->addr) < 0) {
-            link_kill(l);
-            continue;
-        }
-        /* The core may have refused it already (->abort, ADMISSION). */
-        if (!l->dead) l->announced = true;
+        announce(l);
     }
 }
 
