@@ -24,6 +24,12 @@ static const char server_help[] =
 "  --tick-hz HZ         simulation rate (default 60)\n"
 "  --net-hz HZ          snapshot rate (default 30)\n"
 "  --max-players N      arena size (default 16, at most 16)\n"
+"  --web PORT           also listen on ws://HOST:PORT and serve the arena's web\n"
+"                       page there: browsers open http://HOST:PORT/arena/\n"
+"                       (0 = any free port, printed at start)\n"
+"  --web-root DIR       the files --web serves (default web, the repository's\n"
+"                       web/ folder; `make web-deps` installs its modules); with\n"
+"                       --transport ws or wss the main listener serves them too\n"
 "  --duration SECONDS   stop after this long (default: until Ctrl-C)\n"
 "  --seed N             spawn positions (default 1)\n"
 "  --netsim SPEC        play over a simulated bad network, e.g.\n"
@@ -74,7 +80,7 @@ static const char client_help[] =
 
 enum { O_HOST = 256, O_PORT, O_TRANSPORT, O_CERT, O_KEY, O_CA, O_INSECURE, O_TICK, O_NET,
        O_DURATION, O_QUIET, O_SEED, O_MAXP, O_NAME, O_BOT, O_HEADLESS, O_SHOT, O_AFTER,
-       O_CHAT, O_SECURE, O_NETSIM, O_SPECTATE, O_HELP };
+       O_CHAT, O_SECURE, O_NETSIM, O_SPECTATE, O_WEB, O_WEBROOT, O_HELP };
 
 static bool number(const char *s, double lo, double hi, double *out)
 {
@@ -99,7 +105,8 @@ int demo_opts_parse(demo_opts *o, int argc, char **argv, bool server)
         { "screenshot", required_argument, 0, O_SHOT }, { "after", required_argument, 0, O_AFTER },
         { "chat-every", required_argument, 0, O_CHAT }, { "help", no_argument, 0, O_HELP },
         { "secure", no_argument, 0, O_SECURE }, { "netsim", required_argument, 0, O_NETSIM },
-        { "spectate", no_argument, 0, O_SPECTATE },
+        { "spectate", no_argument, 0, O_SPECTATE }, { "web", required_argument, 0, O_WEB },
+        { "web-root", required_argument, 0, O_WEBROOT },
         { 0, 0, 0, 0 },
     };
     const char *prog = server ? "hive-demo-server" : "hive-demo-client";
@@ -113,6 +120,7 @@ int demo_opts_parse(demo_opts *o, int argc, char **argv, bool server)
     o->max_players = 16;
     o->name = "player";
     o->after = 3;
+    o->web_port = -1;
     optind = 1;
     opterr = 0;
     int c;
@@ -144,6 +152,12 @@ int demo_opts_parse(demo_opts *o, int argc, char **argv, bool server)
         case O_BOT: o->bot = true; break;
         case O_SPECTATE: if (server) { fprintf(stderr, "%s: unknown option '--spectate' (try --help)\n", prog); return -1; }
                          o->spectate = true; break;
+        case O_WEB: case O_WEBROOT:
+            if (!server) { fprintf(stderr, "%s: unknown option '%s' (try --help)\n", prog, argv[optind - 1]); return -1; }
+            if (c == O_WEBROOT) o->web_root = optarg;
+            else if (number(optarg, 0, 65535, &v)) o->web_port = (int)v;
+            else bad = "--web";
+            break;
         case O_HEADLESS: o->headless = true; break;
         case O_SHOT: o->screenshot = optarg; break;
         case O_AFTER: if (number(optarg, 0, 3600, &v)) o->after = v; else bad = "--after"; break;

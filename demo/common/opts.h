@@ -23,6 +23,9 @@ typedef struct demo_opts {
     const char *netsim;        /* --netsim SPEC: the config's netsim (NULL: HIVE_NETSIM) */
     /* server */
     int max_players;
+    int web_port;              /* --web PORT: a ws:// listener that also serves the web
+                                  arena; -1 = none, 0 = any free port */
+    const char *web_root;      /* the files it serves (default "web") */
     /* client */
     const char *name;
     bool bot;

@@ -86,6 +86,28 @@ static int export_all(hive_server *srv)
     return 0;
 }
 
+/* The page and the one module it imports from node_modules must be there,
+ * or a browser would get a 404 with no hint why: say so at start. */
+static bool web_files_present(const char *root)
+{
+    static const char *const need[][2] = {
+        { "/arena/index.html", "run the server from the repository, or name the folder with --web-root" },
+        { "/hive.js", "--web-root names a folder without the Hive JavaScript client" },
+        { "/node_modules/@msgpack/msgpack/dist.esm/index.mjs", "run `make web-deps` (npm ci in web/)" },
+    };
+    for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s%s", root, need[i][0]);
+        FILE *f = fopen(path, "rb");
+        if (!f) {
+            fprintf(stderr, "hive-demo-server: no %s: %s\n", path, need[i][1]);
+            return false;
+        }
+        fclose(f);
+    }
+    return true;
+}
+
 int main(int argc, char **argv)
 {
     demo_opts opts;
@@ -97,8 +119,23 @@ int main(int argc, char **argv)
     ds.opts = &opts;
     int rc = 1;
     demo_features *features = NULL;
-    char addr[300];
+    char addr[640];
     demo_opts_addr(&opts, addr, sizeof addr);
+    /* The web arena: a second listener, ws://, in the same session space,
+     * serving the page's files on plain GETs; with a ws or wss main
+     * listener the files come from that one too. */
+    bool ws_main = strcmp(opts.transport, "ws") == 0 || strcmp(opts.transport, "wss") == 0;
+    const char *web_root = NULL;
+    if (opts.web_port >= 0) {
+        size_t at = strlen(addr);
+        bool v6 = strchr(opts.host, ':') != NULL;
+        snprintf(addr + at, sizeof addr - at, ",ws://%s%s%s:%d", v6 ? "[" : "", opts.host, v6 ? "]" : "",
+                 opts.web_port);
+    }
+    if (opts.web_port >= 0 || (ws_main && opts.web_root)) {
+        web_root = opts.web_root ? opts.web_root : "web";
+        if (!web_files_present(web_root)) goto out;
+    }
 
     ds.bus = hive_bus_create(NULL);
     if (!ds.bus) goto out;
@@ -110,6 +147,7 @@ int main(int argc, char **argv)
         .tls = { .cert_file = opts.cert, .key_file = opts.key, .ca_file = opts.ca,
                  .client_auth = opts.ca ? HIVE_TLS_CLIENT_OPTIONAL : HIVE_TLS_CLIENT_NONE },
         .netsim = opts.netsim,
+        .web_root = web_root,
     };
     ds.srv = hive_server_create(&scfg, ds.bus);
     if (!ds.engine || !ds.srv) {
@@ -143,6 +181,15 @@ int main(int argc, char **argv)
         snprintf(list + at, sizeof list - at, "%s%s%s", i ? ", " : "", p, unrel ? " (unreliable)" : "");
     }
     demo_say("clients may subscribe to: %s", list);
+    if (web_root) {
+        /* Scripts read the page's address from this line (--web 0). */
+        bool local = strcmp(opts.host, "0.0.0.0") == 0 || strcmp(opts.host, "::") == 0;
+        bool v6 = strchr(opts.host, ':') != NULL && !local;
+        demo_say("hive-demo-server web arena at %s://%s%s%s:%u/arena/ (files from %s/)",
+                 strcmp(opts.transport, "wss") == 0 && opts.web_port < 0 ? "https" : "http", v6 ? "[" : "",
+                 local ? "127.0.0.1" : opts.host, v6 ? "]" : "",
+                 hive_server_port_at(ds.srv, opts.web_port >= 0 ? 1 : 0), web_root);
+    }
 
     /* The server is one more service of the loop: the engine waits in it
      * between ticks, so a packet is handled the moment it arrives. */

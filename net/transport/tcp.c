@@ -837,11 +837,16 @@ static void ws_serve_file(tcp_link *l, const hive__ws_req *req)
     char path[HIVE__WS_FIELD_MAX + 4096], ans[WS_ANSWER_MAX];
     size_t n;
     int fd = -1;
-    struct stat st;
+    struct stat st = { 0 };
     if (hive__ws_file_path(l->tr->base.opts.web_root, req->path, path, sizeof path) != 0 ||
         (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
         st.st_size > (off_t)WS_FILE_MAX) {
         if (fd >= 0) close(fd);
+        /* A folder named without its '/': send the browser to it. */
+        if (fd >= 0 && S_ISDIR(st.st_mode) && (n = hive__ws_answer_redirect(req->path, ans, sizeof ans))) {
+            ws_refuse(l, ans, n);
+            return;
+        }
         n = hive__ws_answer_error(404, "no such file", ans, sizeof ans);
         ws_refuse(l, ans, n);
         return;

@@ -340,11 +340,12 @@ int hive__ws_file_path(const char *root, const char *reqpath, char *out, size_t 
     size_t pl = strcspn(reqpath, "?#");   /* the query and fragment name no file */
     if (pl == 0 || reqpath[0] != '/' || strlen(reqpath) >= HIVE__WS_FIELD_MAX) return 404;
     /* A conservative alphabet, no "..", no empty or hidden segment: what
-     * a game's assets need, and nothing a path trick could use. */
+     * a game's assets need, and nothing a path trick could use ('@' names
+     * no parent and escapes nothing). */
     for (size_t i = 0; i < pl; i++) {
         char c = reqpath[i];
         bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                  c == '_' || c == '-' || c == '/';
+                  c == '_' || c == '-' || c == '/' || c == '@';
         if (!ok) return 404;
         if (c == '/' && i + 1 < pl && (reqpath[i + 1] == '/' || reqpath[i + 1] == '.')) return 404;
     }
@@ -379,5 +380,17 @@ size_t hive__ws_answer_file(const char *path, size_t size, char *buf, size_t cap
                      "X-Content-Type-Options: nosniff\r\n"
                      "Connection: close\r\n\r\n",
                      hive__ws_mime(path), size);
+    return k > 0 && (size_t)k < cap ? (size_t)k : 0;
+}
+
+size_t hive__ws_answer_redirect(const char *reqpath, char *buf, size_t cap)
+{
+    size_t pl = strcspn(reqpath, "?#");
+    int k = snprintf(buf, cap,
+                     "HTTP/1.1 301 Moved Permanently\r\n"
+                     "Location: %.*s/\r\n"
+                     "Content-Length: 0\r\n"
+                     "Connection: close\r\n\r\n",
+                     (int)pl, reqpath);
     return k > 0 && (size_t)k < cap ? (size_t)k : 0;
 }

@@ -92,16 +92,22 @@ int hive__ws_parse_answer(const uint8_t *p, size_t n, const char *key, size_t *s
  * wss:// port.
  * hive__ws_file_path - the file for request path reqpath under root into
  * out[n]: 0, or 404 when the path is not one Hive serves. The query and
- * fragment are ignored; the path may hold only [A-Za-z0-9._-/], no empty
+ * fragment are ignored; the path may hold only [A-Za-z0-9._-/@] (the '@'
+ * of npm's scoped packages, as in node_modules/@msgpack), no empty
  * segment and no segment starting with '.' (so no "..", no hidden files);
  * one ending in '/' means its index.html. The caller still checks that
  * the file is a regular file within its size limit.
  * hive__ws_mime - the Content-Type for a file name, by extension.
  * hive__ws_answer_file - the 200 answer's head for size bytes of path into
  * buf[cap]; its length, or 0 when cap is too small.
+ * hive__ws_answer_redirect - a 301 to reqpath (up to its query) with a '/'
+ * added, for a request naming a folder without one (so "/arena" opens
+ * "/arena/" and its page's relative links work); its length, or 0. Only
+ * for a reqpath hive__ws_file_path accepted.
  */
 int hive__ws_file_path(const char *root, const char *reqpath, char *out, size_t n);
 const char *hive__ws_mime(const char *path);
 size_t hive__ws_answer_file(const char *path, size_t size, char *buf, size_t cap);
+size_t hive__ws_answer_redirect(const char *reqpath, char *buf, size_t cap);
 
 #endif /* HIVE_NET_WSUP_H */

@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 static uint8_t g_rb[65536];
 static uint16_t g_code;
@@ -448,6 +449,19 @@ Test(ws, static_files, .init = use_ws, .timeout = 30)
     f = fopen(p, "w");
     fputs("no", f);
     fclose(f);
+    /* A folder with its own page, and an npm-style scoped module. */
+    snprintf(p, sizeof p, "%s/arena", root);
+    cr_assert_eq(mkdir(p, 0700), 0);
+    snprintf(p, sizeof p, "%s/arena/index.html", root);
+    f = fopen(p, "w");
+    fputs("<p>the arena</p>", f);
+    fclose(f);
+    snprintf(p, sizeof p, "%s/@scope", root);
+    cr_assert_eq(mkdir(p, 0700), 0);
+    snprintf(p, sizeof p, "%s/@scope/m.mjs", root);
+    f = fopen(p, "w");
+    fputs("export default 2;\n", f);
+    fclose(f);
     fixture fx;
     fx_init(&fx, &(hive_server_config){ .web_root = root }, NULL, true);
     struct { const char *req, *status, *body; } cases[] = {
@@ -458,6 +472,10 @@ Test(ws, static_files, .init = use_ws, .timeout = 30)
         { "GET /.secret HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 404 ", NULL },
         { "GET /%2e%2e/x HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 404 ", NULL },
         { "GET //etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 404 ", NULL },
+        { "GET /arena/ HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 200 ", "<p>the arena</p>" },
+        { "GET /arena?name=ada HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 301 ", "" },
+        { "GET /@scope/m.mjs HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 200 ", "export default 2;\n" },
+        { "GET /@scope/ HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 404 ", NULL },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int fd = dial(hive_server_port(fx.srv));
@@ -473,7 +491,8 @@ Test(ws, static_files, .init = use_ws, .timeout = 30)
             cr_assert_not_null(b);
             cr_expect_str_eq(b + 4, cases[i].body);
         }
-        if (i == 1) cr_expect_not_null(strstr((char *)buf, "Content-Type: text/javascript"));
+        if (i == 1 || i == 9) cr_expect_not_null(strstr((char *)buf, "Content-Type: text/javascript"));
+        if (i == 8) cr_expect_not_null(strstr((char *)buf, "\r\nLocation: /arena/\r\n"), "%s", buf);
         close(fd);
     }
     /* Upgrades on the same port still work, and no file request was a connection. */
