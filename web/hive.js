@@ -3,25 +3,40 @@
  *
  * A second, independent implementation of docs/PROTOCOL.md over ws:// and
  * wss://: the handshake, the registry, heartbeats (ping/pong with round
- * trip), counted frames and their acks, close reasons by stable name. Its
- * events have the C client's names and data, on a small bus with the C
- * bus's wildcard rules:
+ * trip), counted frames and their acks, close reasons by stable name, and
+ * resume: with reconnectAttempts set, a lost link (the server vanished,
+ * or went silent - a laptop lid, a tab the browser put to sleep) dials
+ * again and gets the same session back, every reliable message either
+ * side sent arriving exactly once and in order. Its events have the C
+ * client's names and data, on a small bus with the C bus's wildcard rules:
  *
- *   net:client.connect            {addr}
- *   net:client.handshakecomplete  {cid, session, app_version, registry}
- *   net:client.recv               {name, pid, msg}
- *   net:client.recv.<name>        {name, pid, msg}
- *   net:client.close              {reason, reason_name, message, remote}
+ *   net:client.connect              {addr}
+ *   net:client.handshakecomplete    {cid, session, app_version, registry}
+ *   net:client.recv                 {name, pid, msg}
+ *   net:client.recv.<name>          {name, pid, msg}
+ *   net:client.stats                {cid, rtt_ms, frames_in, frames_out, bytes_in, bytes_out, resumes, unacked}
+ *   net:client.reconnecting         {attempt, delay_ms, reason, reason_name, message}
+ *   net:client.resumed              {cid, resumes, replayed}
+ *   net:client.session.invalidated  {old_cid, cid, reason, reason_name, message, undelivered}
+ *   net:client.close                {reason, reason_name, message, remote}
  *
  *   import { HiveClient } from "./hive.js";
- *   const cli = new HiveClient({ app: "arena" });
+ *   const cli = new HiveClient({ app: "arena", reconnectAttempts: 10 });
  *   cli.bus.subscribe("net:client.recv.arena:chat", (ev) => console.log(ev.msg.text));
  *   cli.connect("ws://localhost:8080/");
  *   cli.send("arena:chat", { text: "hi" });      // once open
  *
- * Not in this version: resume after a lost link (the hello says
- * resume: false, so the server keeps no session for it), compression and
- * large-message pieces (not offered, so the server never sends them).
+ * Reconnecting follows the C client: delays grow by reconnectFactor from
+ * reconnectDelayMs to reconnectMaxDelayMs with equal jitter; a first dial
+ * that fails, and closes either side chose (kicked, a protocol error,
+ * close()), never reconnect; an attempt that completes resets the count.
+ * Sessions refused a resume come back as new ones, announced by
+ * session.invalidated before their handshakecomplete.
+ *
+ * Not in this version: compression and large-message pieces (not offered,
+ * so the server never sends them), and channels (ws carries one lane).
+ *
+ * Thread-safety is the browser's: one event loop, no locks.
  */
 import { encode, decode } from "@msgpack/msgpack";
 
@@ -41,7 +56,7 @@ export function closeName(code) {
     return code >= 1000 ? "application" : CLOSE_NAMES[code] ?? "unknown";
 }
 
-const PID = { HELLO: 1, WELCOME: 2, REJECT: 3, READY: 4, CLOSE: 5, PING: 6, PONG: 7, ACK: 8 };
+const PID = { HELLO: 1, WELCOME: 2, REJECT: 3, READY: 4, CLOSE: 5, PING: 6, PONG: 7, ACK: 8, RESUME: 9, RESUMED: 10 };
 const FLAG_COMPRESSED = 0x01, FLAG_COUNTED = 0x02;
 const MIN_MAX_FRAME = 8192;
 const ACK_BYTES = 32768, ACK_MS = 50;
@@ -204,65 +219,77 @@ function parseRegistry(reg) {
 /* ------------------------------------------------------------------ */
 /* The client                                                          */
 
-export const STATE = { IDLE: "idle", CONNECTING: "connecting", HANDSHAKING: "handshaking", OPEN: "open", CLOSING: "closing", CLOSED: "closed" };
+export const STATE = {
+    IDLE: "idle", CONNECTING: "connecting", HANDSHAKING: "handshaking", OPEN: "open",
+    RECONNECTING: "reconnecting", CLOSING: "closing", CLOSED: "closed",
+};
+
+const TOKEN_BYTES = 16;
 
 export class HiveClient {
     /*
      * opts: app ("hive"), appVersion ("0"), conntype ("player"), token
      * (credentials for the server's auth hook), maxFrame (65536),
-     * connectTimeoutMs (5000), handshakeTimeoutMs (5000), bus (a Bus to
-     * publish on; a new one by default), WebSocket (the constructor;
-     * globalThis.WebSocket by default).
+     * connectTimeoutMs (5000), handshakeTimeoutMs (5000), statsIntervalMs
+     * (1000: a round-trip sample and net:client.stats this often; 0 off),
+     * reconnectAttempts (0: a lost link ends the client), reconnectDelayMs
+     * (250), reconnectMaxDelayMs (10000), reconnectFactor (2),
+     * resumeBufferBytes (1 MiB: reliable messages kept until the server
+     * acknowledges them), bus (a Bus to publish on; a new one by default),
+     * WebSocket (the constructor; globalThis.WebSocket by default).
      */
     constructor(opts = {}) {
         this.opts = {
             app: "hive", appVersion: "0", conntype: "player", maxFrame: 65536,
-            connectTimeoutMs: 5000, handshakeTimeoutMs: 5000, ...opts,
+            connectTimeoutMs: 5000, handshakeTimeoutMs: 5000, statsIntervalMs: 1000,
+            reconnectAttempts: 0, reconnectDelayMs: 250, reconnectMaxDelayMs: 10000, reconnectFactor: 2,
+            resumeBufferBytes: 1 << 20, ...opts,
         };
         this.bus = opts.bus ?? new Bus();
         this.WebSocket = opts.WebSocket ?? globalThis.WebSocket;
         this.state = STATE.IDLE;
         this.cid = 0;
         this.rttMs = -1;
+        this.resumes = 0;
         this.stats = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0 };
     }
 
+    /* Dial url (ws:// or wss://). Events tell the rest; throws only on
+     * misuse (already connected, no WebSocket). */
     connect(url) {
         if (this.state !== STATE.IDLE && this.state !== STATE.CLOSED) throw new Error("hive: already connected");
         if (!this.WebSocket) throw new Error("hive: no WebSocket here (Node: run with --experimental-websocket)");
         this.url = url;
-        this.state = STATE.CONNECTING;
-        this.reader = new FrameReader(this.opts.maxFrame);
-        this.registry = { byName: new Map(), byId: new Map() };
-        this.countedIn = 0;
-        this.ackedIn = 0;
-        this.unackedBytes = 0;
-        this.countedOut = 0;
-        this.unrelOut = 0;
+        this._newSession();
+        this.oldCid = 0;
+        this.attempt = 0;
         this.closeInfo = null;
-        this.lastRx = this.lastTx = Date.now();
-        const ws = new this.WebSocket(url);
-        ws.binaryType = "arraybuffer";
-        this.ws = ws;
-        this.bus.publish("net:client.connect", { addr: url });
-        this.timer = setTimeout(() => this._fail("connect_failed", "the server did not answer in time", 0), this.opts.connectTimeoutMs);
-        ws.onopen = () => this._onOpen();
-        ws.onmessage = (m) => this._onMessage(m.data);
-        ws.onerror = () => {};
-        ws.onclose = (e) => this._onWsClose(e);
+        this._dial();
     }
 
     /* Send msg (any msgpack-able value) as packet `name`. reliable: true
-     * (default) or false. Returns false when it cannot be sent now. */
+     * (default) or false. Returns false when it cannot be sent now: not
+     * open; or, while reconnecting, an unreliable message (dropped, as a
+     * lossy link would) or a full resume buffer. Reliable messages sent
+     * while reconnecting with a session to resume are kept and leave with
+     * the resume. */
     send(name, msg, { reliable } = {}) {
-        if (this.state !== STATE.OPEN) return false;
+        const keep = this.state === STATE.RECONNECTING && this.resumeToken;
+        if (this.state !== STATE.OPEN && !keep) return false;
         const t = this.registry.byName.get(name);
         if (!t) throw new Error(`hive: "${name}" is no packet type of this server's registry`);
         const rel = reliable ?? t.delivery === 0;
-        const body = encode(msg);
-        if (rel) this.countedOut++;
-        else this.unrelOut++;
-        this._sendFrame(t.id, rel ? FLAG_COUNTED : 0, body);
+        if (!rel) {
+            if (keep) return false;
+            this.unrelOut++;
+            this._sendFrame(t.id, 0, encode(msg));
+            return true;
+        }
+        const f = encodeFrame(t.id, FLAG_COUNTED, encode(msg));
+        if (keep && this.replayBytes + f.length > this.opts.resumeBufferBytes) return false;
+        this.countedOut++;
+        this._keep(f);
+        if (!keep) this._sendBytes(f);
         return true;
     }
 
@@ -279,41 +306,104 @@ export class HiveClient {
 
     /* ---- internals ---- */
 
-    _sendFrame(pid, flags, body) {
-        const f = encodeFrame(pid, flags, body);
+    /* What a session keeps across links. */
+    _newSession() {
+        this.registry = { byName: new Map(), byId: new Map() };
+        this.cid = 0;
+        this.resumeToken = null;
+        this.countedIn = 0;
+        this.ackedIn = 0;
+        this.unackedBytes = 0;
+        this.countedOut = 0;
+        this.peerAcked = 0;
+        this.replay = [];          /* counted frames the server has not acknowledged: {n, f} */
+        this.replayBytes = 0;
+        this.replayLost = false;   /* the buffer had to drop one: no resume */
+        this.unrelOut = 0;
+    }
+
+    _keep(f) {
+        this.replay.push({ n: this.countedOut, f });
+        this.replayBytes += f.length;
+        while (this.replayBytes > this.opts.resumeBufferBytes && this.replay.length) {
+            this.replayBytes -= this.replay.shift().f.length;
+            this.replayLost = true;
+        }
+    }
+
+    _acked(n) {
+        this.peerAcked = n;
+        while (this.replay.length && this.replay[0].n <= n) this.replayBytes -= this.replay.shift().f.length;
+        if (!this.replay.length || this.replay[0].n === n + 1) this.replayLost = false;
+    }
+
+    _dial() {
+        this.state = STATE.CONNECTING;
+        this.reader = new FrameReader(this.opts.maxFrame);
+        this.lastRx = this.lastTx = this.lastPing = this.lastStats = Date.now();
+        const ws = new this.WebSocket(this.url);
+        ws.binaryType = "arraybuffer";
+        this.ws = ws;
+        this.bus.publish("net:client.connect", { addr: this.url });
+        this.timer = setTimeout(() => this._linkFailed(CLOSE.connect_failed, "the server did not answer in time"),
+            this.opts.connectTimeoutMs);
+        ws.onopen = () => { if (this.ws === ws) this._onOpen(); };
+        ws.onmessage = (m) => { if (this.ws === ws) this._onMessage(m.data); };
+        ws.onerror = () => {};
+        ws.onclose = (e) => { if (this.ws === ws) this._onWsClose(e); };
+    }
+
+    _sendBytes(f) {
         this.stats.framesOut++;
         this.stats.bytesOut += f.length;
         this.lastTx = Date.now();
+        /* A socket that is closing takes nothing (browsers log each try);
+         * onclose tells the rest. */
+        if (!this.ws || this.ws.readyState !== 1) return;
         try {
             this.ws.send(f);
         } catch {
-            /* the socket is closing: onclose reports */
+            /* closing under us: onclose reports */
         }
+    }
+
+    _sendFrame(pid, flags, body) {
+        this._sendBytes(encodeFrame(pid, flags, body));
     }
 
     _onOpen() {
         clearTimeout(this.timer);
         this.state = STATE.HANDSHAKING;
-        const hello = {
-            magic: "HIVE", proto: PROTOCOL_VERSION, app: this.opts.app, app_version: this.opts.appVersion,
-            conntype: this.opts.conntype, max_frame: this.opts.maxFrame, resume: false,
-        };
-        if (this.opts.token !== undefined) hello.token = this.opts.token;
-        this._sendFrame(PID.HELLO, 0, encode(hello));
-        this.timer = setTimeout(() => this._fail("handshake_timeout", "no welcome in time", 0), this.opts.handshakeTimeoutMs);
+        this.resuming = this.resumeToken !== null && !this.replayLost;
+        if (this.resuming) {
+            this._sendFrame(PID.RESUME, 0, encode({
+                magic: "HIVE", proto: PROTOCOL_VERSION, app: this.opts.app, cid: this.cid,
+                token: this.resumeToken, recv: this.countedIn, max_frame: this.opts.maxFrame,
+            }));
+        } else {
+            const hello = {
+                magic: "HIVE", proto: PROTOCOL_VERSION, app: this.opts.app, app_version: this.opts.appVersion,
+                conntype: this.opts.conntype, max_frame: this.opts.maxFrame, resume: this.opts.reconnectAttempts > 0,
+            };
+            if (this.opts.token !== undefined) hello.token = this.opts.token;
+            this._sendFrame(PID.HELLO, 0, encode(hello));
+        }
+        this.timer = setTimeout(() => this._linkFailed(CLOSE.handshake_timeout, "no answer to the handshake in time"),
+            this.opts.handshakeTimeoutMs);
     }
 
     _onMessage(data) {
-        if (this.state === STATE.CLOSED || this.state === STATE.CLOSING) return;
+        if (this.state !== STATE.HANDSHAKING && this.state !== STATE.OPEN) return;
         const bytes = new Uint8Array(data);
         this.stats.bytesIn += bytes.length;
         this.lastRx = Date.now();
         this.reader.push(bytes);
+        const ws = this.ws;
         try {
             for (let f; (f = this.reader.next());) {
                 this.stats.framesIn++;
                 this._onFrame(f);
-                if (this.state === STATE.CLOSED || this.state === STATE.CLOSING) return;
+                if (this.ws !== ws || (this.state !== STATE.HANDSHAKING && this.state !== STATE.OPEN)) return;
             }
         } catch (e) {
             if (e instanceof ProtocolError) this._violation(e.reason, e.message);
@@ -333,9 +423,10 @@ export class HiveClient {
         if ((f.flags & FLAG_COUNTED) && f.pid < 64) throw new ProtocolError("bad_frame", "counted Hive packet");
         const body = decodeBody(f.body);
         if (this.state === STATE.HANDSHAKING) {
-            if (f.pid === PID.WELCOME) return this._onWelcome(body);
-            if (f.pid === PID.REJECT || f.pid === PID.CLOSE) return this._onPeerClose(body);
-            throw new ProtocolError(f.pid < 64 && f.pid > 15 ? "unknown_packet" : "unexpected_packet", `pid ${f.pid} before the welcome`);
+            if (!this.resuming && f.pid === PID.WELCOME) return this._onWelcome(body);
+            if (this.resuming && f.pid === PID.RESUMED) return this._onResumed(body);
+            if (f.pid === PID.REJECT || f.pid === PID.CLOSE) return this._onReject(body);
+            throw new ProtocolError(f.pid < 64 && f.pid > 15 ? "unknown_packet" : "unexpected_packet", `pid ${f.pid} before the handshake ended`);
         }
         switch (f.pid) {
         case PID.CLOSE: return this._onPeerClose(body);
@@ -349,8 +440,14 @@ export class HiveClient {
             }
             return;
         }
-        case PID.ACK: return;   /* we keep no replay buffer: nothing to free */
-        case PID.WELCOME: case PID.REJECT: case PID.HELLO: case PID.READY:
+        case PID.ACK: {
+            const n = Array.isArray(body) && body.length === 1 ? body[0] : body;
+            if (!Number.isInteger(n) || n < this.peerAcked || n > this.countedOut)
+                throw new ProtocolError("bad_frame", "an ack backwards or past what was sent");
+            this._acked(n);
+            return;
+        }
+        case PID.WELCOME: case PID.REJECT: case PID.HELLO: case PID.READY: case PID.RESUME: case PID.RESUMED:
             throw new ProtocolError("unexpected_packet", `pid ${f.pid} after the handshake`);
         }
         if (f.pid < 64) {
@@ -385,20 +482,62 @@ export class HiveClient {
         if (!(w.cid > 0) || !(w.heartbeat_ms > 0) || !(w.heartbeat_timeout_ms > w.heartbeat_ms) || !(w.max_frame >= MIN_MAX_FRAME))
             throw new ProtocolError("bad_handshake", "welcome lacks cid, heartbeat or max_frame");
         if (w.pieces === true || w.compress !== undefined) throw new ProtocolError("bad_handshake", "agreed to what was not offered");
-        this.registry = parseRegistry(w.registry);
+        const token = w.resume_token;
+        if (token !== undefined && !(token instanceof Uint8Array && token.length === TOKEN_BYTES))
+            throw new ProtocolError("bad_handshake", "resume_token is not 16 bytes");
+        const registry = parseRegistry(w.registry);
         clearTimeout(this.timer);
+        /* A link that was lost and came back as a new session (resume off,
+         * or refused): what the game knew of the old one is void. */
+        if (this.oldCid) {
+            this.bus.publish("net:client.session.invalidated", {
+                old_cid: this.oldCid, cid: w.cid, reason: CLOSE.session_invalid, reason_name: "session_invalid",
+                message: this.invalidWhy ?? "the server kept no session to resume", undelivered: this.undelivered ?? 0,
+            });
+            this.oldCid = 0;
+        }
+        this._newSession();
+        this.registry = registry;
         this.cid = w.cid;
         this.session = w.session;
+        this.resumeToken = this.opts.reconnectAttempts > 0 && token ? token : null;
         this.heartbeatMs = w.heartbeat_ms;
         this.heartbeatTimeoutMs = w.heartbeat_timeout_ms;
         this.peerMaxFrame = w.max_frame;
         this._sendFrame(PID.READY, 0, encode({}));
-        this.state = STATE.OPEN;
-        this.hb = setInterval(() => this._heartbeat(), Math.max(20, Math.min(this.heartbeatMs, 1000) / 2));
-        this._ping();
+        this._opened();
         this.bus.publish("net:client.handshakecomplete", {
             cid: w.cid, session: w.session, app_version: w.app_version ?? "", registry: [...this.registry.byName.keys()],
         });
+    }
+
+    _onResumed(r) {
+        if (typeof r !== "object" || r === null || r.cid !== this.cid || !(r.token instanceof Uint8Array) ||
+            r.token.length !== TOKEN_BYTES || !Number.isInteger(r.recv) || r.recv_lanes !== undefined)
+            throw new ProtocolError("session_invalid", "a resumed that does not fit the session");
+        if (r.recv < this.peerAcked || r.recv > this.countedOut || (this.replay.length && this.replay[0].n > r.recv + 1) ||
+            (!this.replay.length && r.recv !== this.countedOut))
+            throw new ProtocolError("session_invalid", "the server lacks what this side no longer holds");
+        clearTimeout(this.timer);
+        this.resumeToken = r.token;
+        this._acked(r.recv);
+        /* What the server missed, in order, then an ack: it shows the server
+         * that resumed arrived (and so retires the token we used). */
+        const again = this.replay.length;
+        for (const e of this.replay) this._sendBytes(e.f);
+        this.ackedIn = -1;
+        this._opened();
+        this._ack();
+        this.resumes++;
+        this.bus.publish("net:client.resumed", { cid: this.cid, resumes: this.resumes, replayed: again });
+    }
+
+    _opened() {
+        this.state = STATE.OPEN;
+        this.attempt = 0;
+        clearInterval(this.hb);
+        this.hb = setInterval(() => this._heartbeat(), Math.max(20, Math.min(this.heartbeatMs, 1000) / 2));
+        this._ping();
     }
 
     _clockUs() {
@@ -406,16 +545,48 @@ export class HiveClient {
     }
 
     _ping() {
+        this.lastPing = Date.now();
         this._sendFrame(PID.PING, 0, encode([this._clockUs(), this.unrelOut]));
     }
 
     _heartbeat() {
         const now = Date.now();
         if (now - this.lastRx > this.heartbeatTimeoutMs) {
-            this._finish(CLOSE.timeout, "no sign of life from the server in time", 1);
+            this._linkLost(CLOSE.timeout, "no sign of life from the server in time");
             return;
         }
-        if (now - this.lastTx >= this.heartbeatMs) this._ping();
+        /* A ping when silent, and one per stats interval anyway, so a busy
+         * link still measures its round trip. */
+        const every = this.opts.statsIntervalMs;
+        if (now - this.lastTx >= this.heartbeatMs || (every > 0 && now - this.lastPing >= every)) this._ping();
+        if (every > 0 && now - this.lastStats >= every) {
+            this.lastStats = now;
+            this.bus.publish("net:client.stats", {
+                cid: this.cid, rtt_ms: this.rttMs, frames_in: this.stats.framesIn, frames_out: this.stats.framesOut,
+                bytes_in: this.stats.bytesIn, bytes_out: this.stats.bytesOut, resumes: this.resumes,
+                unacked: this.replay.length,
+            });
+        }
+    }
+
+    _onReject(body) {
+        const reason = body && Number.isInteger(body.reason) ? body.reason : CLOSE.bad_handshake;
+        const message = body && typeof body.message === "string" ? body.message : "";
+        if (this.resuming && reason === CLOSE.session_invalid) {
+            /* The session is gone: a fresh handshake on a new link. */
+            this._invalidate(message);
+            this._dropLink();
+            this._dial();
+            return;
+        }
+        this._finish(reason, message, 1);
+    }
+
+    _invalidate(message) {
+        this.oldCid = this.cid;
+        this.invalidWhy = message || "the server refused the resume";
+        this.undelivered = this.replay.length;
+        this.resumeToken = null;
     }
 
     _onPeerClose(body) {
@@ -423,8 +594,54 @@ export class HiveClient {
         this._finish(reason, body && typeof body.message === "string" ? body.message : "", 1);
     }
 
-    _fail(reason, message, remote) {
-        this._finish(CLOSE[reason], message, remote);
+    _dropLink() {
+        clearTimeout(this.timer);
+        clearTimeout(this.ackTimer);
+        this.ackTimer = null;
+        clearInterval(this.hb);
+        const ws = this.ws;
+        this.ws = null;
+        try {
+            ws.close(1000);
+        } catch {
+            /* already closed */
+        }
+    }
+
+    /* An open link was lost (the peer vanished, or went silent). */
+    _linkLost(reason, message) {
+        if (this.opts.reconnectAttempts > 0) this._reconnect(reason, message);
+        else this._finish(reason, message, 1);
+    }
+
+    /* A dial, or its handshake, failed. While reconnecting that is one
+     * more attempt; otherwise the end. */
+    _linkFailed(reason, message) {
+        if (this.oldCid || this.resumeToken || this.attempt > 0) this._reconnect(reason, message);
+        else this._finish(reason, message, 0);
+    }
+
+    _reconnect(reason, message) {
+        this._dropLink();
+        if (this.attempt >= this.opts.reconnectAttempts) {
+            this._finish(reason, message, 1);
+            return;
+        }
+        this.attempt++;
+        if (!this.resumeToken && !this.oldCid && this.cid) {
+            this.oldCid = this.cid;
+            this.invalidWhy = "the server offered no resume";
+            this.undelivered = 0;
+        }
+        this.state = STATE.RECONNECTING;
+        /* Equal jitter: a floor of half the backoff, the rest random. */
+        const o = this.opts;
+        const base = Math.min(o.reconnectMaxDelayMs, o.reconnectDelayMs * o.reconnectFactor ** (this.attempt - 1));
+        const delay = Math.round(base / 2 + Math.random() * base / 2);
+        this.bus.publish("net:client.reconnecting", {
+            attempt: this.attempt, delay_ms: delay, reason, reason_name: closeName(reason), message,
+        });
+        this.timer = setTimeout(() => this._dial(), delay);
     }
 
     _onWsClose(e) {
@@ -433,8 +650,10 @@ export class HiveClient {
             this._report();
             return;
         }
-        if (this.state === STATE.CONNECTING) this._finish(CLOSE.connect_failed, `WebSocket closed (${e.code})`, 0);
-        else this._finish(CLOSE.peer_vanished, `WebSocket closed (${e.code})`, 1);
+        const why = `WebSocket closed (${e.code})`;
+        if (this.state === STATE.CONNECTING) this._linkFailed(CLOSE.connect_failed, why);
+        else if (this.state === STATE.HANDSHAKING) this._linkFailed(CLOSE.peer_vanished, why);
+        else this._linkLost(CLOSE.peer_vanished, why);
     }
 
     _finish(reason, message, remote) {
@@ -443,17 +662,18 @@ export class HiveClient {
         clearTimeout(this.ackTimer);
         clearInterval(this.hb);
         this.closeInfo = { reason, reason_name: closeName(reason), message: message ?? "", remote };
-        const neverOpened = this.state === STATE.CONNECTING;
+        const ws = this.ws;
+        const noLink = !ws || this.state === STATE.CONNECTING || this.state === STATE.RECONNECTING;
         this.state = STATE.CLOSING;
         try {
             /* The close frame queued before this leaves first (RFC 6455). */
-            this.ws.close(1000);
+            ws?.close(1000);
         } catch {
             /* already closed */
         }
-        /* Report once the WebSocket is closed, or at once if it never opens. */
+        /* Report once the WebSocket is closed, or at once if there is none. */
         this.closeTimer = setTimeout(() => this._report(), 3000);
-        if (neverOpened || this.ws.readyState === 3) this._report();
+        if (noLink || ws.readyState === 3) this._report();
     }
 
     _report() {

@@ -61,6 +61,12 @@ try {
     /* The server sends every chat line to everyone, its sender included. */
     await page.waitForFunction((t) => window.hiveArena.lines.some((l) => l.kind === "chat" && l.text === t),
         { timeout: 10000 }, text).catch(() => {});
+    /* The link drops (as when a laptop sleeps): the page resumes its
+     * session and plays on. */
+    const before = await page.evaluate(() => window.hiveArena.snapshots);
+    await page.evaluate(() => window.hiveArena.client.ws.close());
+    await page.waitForFunction((n) => window.hiveArena.resumes >= 1 && window.hiveArena.snapshots > n + 30,
+        { timeout: 10000 }, before).catch(() => {});
     await page.waitForFunction(() => window.hiveArena.othersSeen >= 1 && window.hiveArena.snapshots >= 90 &&
         window.hiveArena.rttMs >= 0, { timeout: 15000 }).catch(() => {});
     await sleep(500);
@@ -70,7 +76,7 @@ try {
         return {
             joined: a.joined, snapshots: a.snapshots, bad: a.badSnapshots, others: a.othersSeen,
             me: a.me, chats: a.chatsSent, echo: a.lines.some((l) => l.kind === "chat" && l.text === t),
-            rtt: a.rttMs, roster: a.roster.size,
+            rtt: a.rttMs, roster: a.roster.size, resumes: a.resumes, myId: a.myId, cid: a.client.cid,
         };
     }, text);
     const moved = Math.hypot(s.me.x - start.x, s.me.y - start.y);
@@ -79,13 +85,14 @@ try {
     const close = await page.evaluate(() => window.hiveArena.closeText);
     console.log(`hive-arena-browser joined=${s.joined ? 1 : 0} snapshots=${s.snapshots} bad_snapshots=${s.bad} ` +
         `others=${s.others} roster=${s.roster} moved=${moved.toFixed(1)} chats=${s.chats} chat_echo=${s.echo ? 1 : 0} ` +
-        `rtt_ms=${s.rtt.toFixed(3)} close=${close.split(":")[0] || "none"} errors=${errors.length}`);
+        `rtt_ms=${s.rtt.toFixed(3)} resumes=${s.resumes} close=${close.split(":")[0] || "none"} errors=${errors.length}`);
     for (const e of errors) console.log(`  ${e}`);
     if (!s.joined) fail("never joined");
     else if (s.snapshots < 90) fail(`only ${s.snapshots} snapshots`);
     else if (s.others < 1) fail("saw no other player");
     else if (moved < 20) fail(`the arrow keys moved us ${moved.toFixed(1)} units`);
     else if (!s.echo) fail("our chat line never came back");
+    else if (s.resumes < 1 || s.cid !== s.myId) fail(`the cut link did not resume the session (resumes=${s.resumes})`);
     else if (s.bad) fail(`${s.bad} malformed snapshots`);
     else if (errors.length) fail("the page reported errors");
     else if (!close.startsWith("normal")) fail(`Escape did not close normally (${close})`);

@@ -128,3 +128,76 @@ test("no server there: connect_failed", async () => {
     cli.connect("ws://127.0.0.1:1/");
     assert.equal((await closed).reason_name, "connect_failed");
 });
+
+test("resume: a lost link comes back as the same session, every message exactly once", async () => {
+    const { cli, ev } = await open({ reconnectAttempts: 5, reconnectDelayMs: 50 });
+    assert.ok(cli.resumeToken instanceof Uint8Array && cli.resumeToken.length === 16, "the welcome had a token");
+    const got = [];
+    cli.bus.subscribe("net:client.recv.game:echo", (e) => got.push(e.msg.n));
+    /* The server sends 50 at once; the link dies while they travel. */
+    cli.send("game:burst", { n: 50 });
+    const reconnecting = waitFor(cli.bus, "net:client.reconnecting");
+    const resumed = waitFor(cli.bus, "net:client.resumed", 10000);
+    cli.ws.close();
+    const r = await reconnecting;
+    assert.equal(r.reason_name, "peer_vanished");
+    assert.equal(cli.state, STATE.RECONNECTING);
+    /* Sent while the link is down: kept, and sent with the resume. */
+    for (let i = 50; i < 60; i++) assert.ok(cli.send("game:chat", { n: i }));
+    assert.equal(cli.send("game:pos", { x: 1 }), false, "unreliable while reconnecting: dropped");
+    const rs = await resumed;
+    assert.equal(rs.cid, ev.cid, "the same session");
+    assert.equal(rs.resumes, 1);
+    assert.ok(rs.replayed >= 10, `replayed ${rs.replayed}`);
+    const deadline = Date.now() + 5000;
+    while (got.length < 60 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+    assert.deepEqual(got, [...Array(60).keys()], "every echo once, in order");
+    assert.equal(cli.cid, ev.cid);
+    cli.close();
+    assert.equal((await waitFor(cli.bus, "net:client.close")).reason_name, "normal");
+});
+
+test("resume refused: session.invalidated, then a new session", async () => {
+    const { cli, ev } = await open({ reconnectAttempts: 5, reconnectDelayMs: 50 });
+    cli.resumeToken = new Uint8Array(16);   /* not the server's: the resume must be refused */
+    const invalidated = waitFor(cli.bus, "net:client.session.invalidated", 10000);
+    const again = new Promise((resolve) => {
+        const id = cli.bus.subscribe("net:client.handshakecomplete", (e) => { cli.bus.unsubscribe(id); resolve(e); });
+    });
+    cli.ws.close();
+    const inv = await invalidated;
+    assert.equal(inv.old_cid, ev.cid);
+    assert.equal(inv.reason_name, "session_invalid");
+    const hs = await again;
+    assert.notEqual(hs.cid, ev.cid, "a new cid");
+    assert.equal(cli.state, STATE.OPEN);
+    const echo = waitFor(cli.bus, "net:client.recv.game:echo");
+    cli.send("game:chat", { n: 7 });
+    assert.equal((await echo).msg.n, 7, "the new session works");
+    cli.close();
+    await waitFor(cli.bus, "net:client.close");
+});
+
+test("a first dial that fails closes at once: there was no session to get back", async () => {
+    const cli = new HiveClient({ reconnectAttempts: 2, reconnectDelayMs: 20, connectTimeoutMs: 1000 });
+    const tries = [];
+    cli.bus.subscribe("net:client.reconnecting", (e) => tries.push(e.attempt));
+    const closed = waitFor(cli.bus, "net:client.close", 10000);
+    cli.connect("ws://127.0.0.1:1/");
+    const c = await closed;
+    assert.equal(c.reason_name, "connect_failed");
+    assert.deepEqual(tries, [], "a first dial that fails is not a lost link");
+});
+
+test("stats: a round trip every interval even on a busy link", async () => {
+    const { cli } = await open({ statsIntervalMs: 200 });
+    const samples = [];
+    cli.bus.subscribe("net:client.stats", (e) => samples.push(e.rtt_ms));
+    const t = setInterval(() => cli.send("game:pos", { x: 1 }), 10);   /* never silent */
+    await new Promise((r) => setTimeout(r, 1000));
+    clearInterval(t);
+    assert.ok(samples.length >= 3, `${samples.length} stats events`);
+    assert.ok(samples.every((v) => v >= 0 && v < 1000), samples.join(","));
+    cli.close();
+    await waitFor(cli.bus, "net:client.close");
+});

@@ -18,7 +18,7 @@
 extern char **environ;
 
 typedef struct srv_log {
-    int accepts, handshakes, closes_normal, closes_bad_frame, closes_kicked, chats;
+    int accepts, handshakes, closes_normal, closes_bad_frame, closes_kicked, chats, suspended, resumed, replayed;
 } srv_log;
 
 static hive_server *g_srv;
@@ -48,6 +48,27 @@ static void on_shout(const hive_event *ev, void *user)
         hive_server_broadcast(g_srv, "game:echo", raw, len, 0);
 }
 
+/* game:burst {n}: n echoes {n: 0..n-1} at once (the resume test cuts the
+ * link while they travel). */
+static void on_burst(const hive_event *ev, void *user)
+{
+    (void)user;
+    const void *raw, *obj;
+    size_t len;
+    uint64_t n = 0;
+    if (hive_event_get_msgpack(ev, "msg", &raw, &len, &obj) != 0 || !obj || hive_msg_path_uint(obj, "n", &n) || n > 1000)
+        return;
+    hive_msg m;
+    hive_msg_init(&m);
+    for (uint64_t i = 0; i < n; i++) {
+        hive_msg_reset(&m);
+        hive_msg_map(&m, 1);
+        hive_msg_kv_uint(&m, "n", i);
+        hive_server_send_msg(g_srv, (hive_cid)hive_event_int(ev, "cid", 0), "game:echo", &m);
+    }
+    hive_msg_free(&m);
+}
+
 static void on_heard(const hive_event *ev, void *user)
 {
     (void)ev;
@@ -59,6 +80,11 @@ static void on_event(const hive_event *ev, void *user)
     srv_log *l = user;
     if (!strcmp(ev->name, HIVE_EV_SERVER_ACCEPT)) l->accepts++;
     if (!strcmp(ev->name, HIVE_EV_SERVER_HANDSHAKE)) l->handshakes++;
+    if (!strcmp(ev->name, HIVE_EV_SERVER_SUSPENDED)) l->suspended++;
+    if (!strcmp(ev->name, HIVE_EV_SERVER_RESUMED)) {
+        l->resumed++;
+        l->replayed += (int)hive_event_int(ev, "replayed", 0);
+    }
     if (!strcmp(ev->name, HIVE_EV_SERVER_CLOSE)) {
         const char *r = hive_event_str(ev, "reason_name");
         if (r && !strcmp(r, "normal")) l->closes_normal++;
@@ -80,9 +106,11 @@ Test(web, js_client_against_the_c_server, .timeout = 120)
     cr_assert_gt(hive_server_register(g_srv, "game:kickme", 0, HIVE_RELIABLE), 0);
     cr_assert_gt(hive_server_register(g_srv, "game:shout", 0, HIVE_RELIABLE), 0);
     cr_assert_gt(hive_server_register(g_srv, "game:pos", 0, HIVE_UNRELIABLE), 0);
+    cr_assert_gt(hive_server_register(g_srv, "game:burst", 0, HIVE_RELIABLE), 0);
     hive_bus_subscribe(bus, "net:server.recv.game:chat", on_chat, &log, NULL);
     hive_bus_subscribe(bus, "net:server.recv.game:kickme", on_kickme, &log, NULL);
     hive_bus_subscribe(bus, "net:server.recv.game:shout", on_shout, &log, NULL);
+    hive_bus_subscribe(bus, "net:server.recv.game:burst", on_burst, &log, NULL);
     hive_bus_subscribe(bus, "net:server.connection.*", on_event, &log, NULL);
     cr_assert_eq(hive_server_start(g_srv), HIVE_OK);
 
@@ -105,7 +133,7 @@ Test(web, js_client_against_the_c_server, .timeout = 120)
     snprintf(env_url, sizeof env_url, "HIVE_WS_URL=%s", url);
     const char *node = getenv("HIVE_NODE") ? getenv("HIVE_NODE") : "node";
     char *argv[] = { (char *)node, "--experimental-websocket", "--no-warnings", "--test",
-                     "--test-reporter=spec", "tests/web/client.test.mjs", NULL };
+                     "--test-reporter=spec", "tests/web/client.test.mjs", "tests/web/arena_game.test.mjs", NULL };
     /* The environment plus the URL. */
     int ne = 0;
     while (environ[ne]) ne++;
@@ -141,6 +169,11 @@ Test(web, js_client_against_the_c_server, .timeout = 120)
     cr_expect_geq(log.closes_normal, 1);
     cr_expect_geq(log.closes_bad_frame, 1);
     cr_expect_geq(log.closes_kicked, 1);
+    cr_expect_geq(log.suspended, 2, "the cut links suspended their sessions");
+    cr_expect_eq(log.resumed, 1, "one resume accepted, one refused");
+    /* The burst left while its link died, and nobody acknowledged it: the
+     * server sent all 50 again on the resumed link. */
+    cr_expect_geq(log.replayed, 50, "replayed %d", log.replayed);
     cr_expect_eq(hive_client_get_state(native), HIVE_CLIENT_OPEN, "the native client played on");
     cr_expect_geq(heard, 1, "the native client heard the browser's shout");
     hive_client_destroy(native);

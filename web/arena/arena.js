@@ -50,7 +50,7 @@ const st = {
     url, name: myName, handshaken: false, joined: false, closed: false, closeText: "",
     myId: 0, tickHz: 60, netHz: 30, roster: new Map(),
     snapshots: 0, badSnapshots: 0, othersSeen: 0, tags: 0, myTags: 0, timesTagged: 0, chatsSent: 0,
-    me: null, lines: [], rttMs: -1, rttHist: [], lossPct: 0, kbIn: 0, kbOut: 0,
+    me: null, resumes: 0, lines: [], rttMs: -1, rttHist: [], lossPct: 0, kbIn: 0, kbOut: 0,
     win: { first: 0, max: 0, got: 0 }, flashId: 0, flashUntil: 0,
 };
 window.hiveArena = st;
@@ -60,8 +60,11 @@ let pred = new Predict(60);
 const keys = { up: false, down: false, left: false, right: false };
 let chatOpen = false, edit = "";
 
-const cli = new HiveClient({ app: "hive-demo", appVersion: "1" });
+/* A tab that sleeps, or Wi-Fi that drops for a moment, comes back as the
+ * same player: Hive resumes the session. */
+const cli = new HiveClient({ app: "hive-demo", appVersion: "1", reconnectAttempts: 10 });
 const bus = cli.bus;
+st.client = cli;   /* for the console: hiveArena.client.rttMs, .stats, ... */
 const nameOf = (id) => st.roster.get(id) ?? "?";
 
 function line(kind, text, from = 0, who = "") {
@@ -74,6 +77,20 @@ function line(kind, text, from = 0, who = "") {
 bus.subscribe("net:client.handshakecomplete", () => {
     st.handshaken = true;
     cli.send("demo:join", { name: myName });
+});
+
+bus.subscribe("net:client.reconnecting", (ev) => {
+    line("system", `Connection lost (${ev.reason_name}), reconnecting in ${ev.delay_ms} ms...`);
+});
+bus.subscribe("net:client.resumed", () => {
+    st.resumes++;
+    line("system", "Reconnected.");
+});
+/* Back, but as a new session: the old player is gone; the handshake that
+ * follows joins again. */
+bus.subscribe("net:client.session.invalidated", () => {
+    st.joined = false;
+    st.roster.clear();
 });
 
 bus.subscribe("net:client.close", (ev) => {
@@ -169,7 +186,7 @@ function startTicks() {
  * a second. */
 setInterval(() => {
     st.rttMs = cli.rttMs;
-    if (cli.rttMs >= 0) {
+    if (cli.rttMs >= 0 && cli.state === "open") {
         st.rttHist.push(cli.rttMs);
         if (st.rttHist.length > RTT_KEEP) st.rttHist.shift();
     }
