@@ -2,7 +2,8 @@
 # `make test`. Everything else here is for contributors.
 #
 #   make demo       install missing packages, build Release, run the demo
-#                   (SECURE=1: the same game over enet+tls)
+#                   (SECURE=1: the same game over enet+tls; WEB=1: and in a
+#                   browser tab, at the URL it prints)
 #   make test       install missing packages, build with ASan+UBSan, run every test
 #   make tsan       the threading tests under ThreadSanitizer
 #   make bench      build Release and run every benchmark
@@ -47,8 +48,8 @@ sanitize: gen
 tsan-build: gen
 	@$(MAKE) --no-print-directory -C build -j$(JOBS) config=tsan
 
-demo: release
-	@HIVE_DEMO_SECURE=$(SECURE) sh tools/demo.sh bin/Release
+demo: release $(if $(WEB),web-deps)
+	@HIVE_DEMO_SECURE=$(SECURE) HIVE_DEMO_WEB=$(WEB) sh tools/demo.sh bin/Release
 
 test: sanitize web-deps
 	@sh tools/run-tests.sh bin/Sanitize

@@ -11,6 +11,13 @@
 #   HIVE_DEMO_HEADLESS=1 make demo       no windows even with a display
 #   make demo SECURE=1                   the same game over enet+tls (--secure),
 #                                        with throwaway certificates in certs/
+#   make demo WEB=1                      the arena in your browser too: the server also
+#                                        listens on ws://127.0.0.1:8080 (HIVE_DEMO_WEB_PORT)
+#                                        and serves the page; the script prints its URL
+#                                        and the game lasts 120 s (HIVE_DEMO_SECONDS)
+#   HIVE_DEMO_HOST=0.0.0.0 make demo WEB=1
+#                                        ...and let friends on your network join from
+#                                        http://<this machine>:8080/arena/
 #   HIVE_DEMO_NETSIM="loss=10%,latency=150ms,cut_every=8s" make demo
 #                                        every client plays over a simulated bad
 #                                        network (--netsim): links are cut and
@@ -22,7 +29,16 @@
 # bots play alone: two with no window at all, one drawing into SDL's dummy
 # video driver, exactly as a real client would.
 BINDIR=${1:-bin/Release}
-SECONDS_=${HIVE_DEMO_SECONDS:-15}
+WEB_PORT=""
+if [ -n "$HIVE_DEMO_WEB" ]; then
+    WEB_PORT=${HIVE_DEMO_WEB_PORT:-8080}
+    case "$WEB_PORT" in ''|*[!0-9]*) echo "demo: HIVE_DEMO_WEB_PORT must be a port number" >&2; exit 2 ;; esac
+fi
+HOST=${HIVE_DEMO_HOST:-127.0.0.1}
+CLIENT_HOST=$HOST                     # where the bots dial: this machine
+case "$HOST" in 0.0.0.0|::) CLIENT_HOST=127.0.0.1 ;; esac
+SECONDS_=${HIVE_DEMO_SECONDS:-${WEB_PORT:+120}}
+SECONDS_=${SECONDS_:-15}
 case "$SECONDS_" in ''|*[!0-9]*) echo "demo: HIVE_DEMO_SECONDS must be a whole number" >&2; exit 2 ;; esac
 [ "$SECONDS_" -ge 6 ] || SECONDS_=6     # time for the late bot to join and someone to get tagged
 SERVER="$BINDIR/hive-demo-server"
@@ -65,7 +81,7 @@ if [ -z "$HIVE_DEMO_HEADLESS" ] && { [ -n "$DISPLAY" ] || [ -n "$WAYLAND_DISPLAY
     windows=1
 fi
 
-echo "== Hive demo: a ${SECONDS_}-second game of tag on 127.0.0.1${SECURE:+, secured (enet+tls)}${HIVE_DEMO_NETSIM:+, clients over netsim $HIVE_DEMO_NETSIM}"
+echo "== Hive demo: a ${SECONDS_}-second game of tag on ${HOST}${SECURE:+, secured (enet+tls)}${HIVE_DEMO_NETSIM:+, clients over netsim $HIVE_DEMO_NETSIM}"
 if [ "$windows" = 1 ]; then
     echo "   a window opens for you: arrows/WASD move, Enter chats, Esc leaves"
 else
@@ -76,7 +92,8 @@ echo "== live log of the server's bus"
 # The server stops one second after the clients' planned end, so the last
 # bot is still there to be closed with "server_shutdown".
 : > "$TMP/server.log"     # exists before tail looks for it
-"$SERVER" $SECURE $SERVER_TLS --host 127.0.0.1 --port 0 --duration $((SECONDS_ + 1)) > "$TMP/server.log" 2>&1 &
+"$SERVER" $SECURE $SERVER_TLS --host "$HOST" --port 0 ${WEB_PORT:+--web $WEB_PORT} --duration $((SECONDS_ + 1)) \
+    > "$TMP/server.log" 2>&1 &
 SERVER_PID=$!
 PIDS="$SERVER_PID"
 tail -n +1 -f "$TMP/server.log" &
@@ -85,7 +102,7 @@ TAIL=$!
 port=""
 i=0
 while [ -z "$port" ] && [ $i -lt 50 ]; do
-    port=$(sed -n 's/^hive-demo-server listening on [a-z+]*:\/\/127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$TMP/server.log")
+    port=$(sed -n 's/^hive-demo-server listening on [a-z+]*:\/\/[^ ]*:\([0-9][0-9]*\) .*/\1/p' "$TMP/server.log")
     if [ -z "$port" ]; then
         kill -0 "$SERVER_PID" 2>/dev/null || break
         sleep 0.1
@@ -97,11 +114,16 @@ if [ -z "$port" ]; then
     exit 1
 fi
 
+if [ -n "$WEB_PORT" ]; then
+    url=$(sed -n 's/^hive-demo-server web arena at \([^ ]*\).*/\1/p' "$TMP/server.log")
+    echo "== open $url in a browser: arrows/WASD move, Enter chats (the game lasts ${SECONDS_} s)"
+fi
+
 # name, seconds to wait before joining, an environment VAR=value, options
 start_client() {
     name=$1; delay=$2; envvar=$3; shift 3
     [ -n "$HIVE_DEMO_NETSIM" ] && set -- "$@" --netsim "$HIVE_DEMO_NETSIM"
-    ( sleep "$delay"; exec env "$envvar" "$CLIENT" --host 127.0.0.1 --port "$port" --name "$name" --quiet $SECURE $CLIENT_TLS "$@" ) \
+    ( sleep "$delay"; exec env "$envvar" "$CLIENT" --host "$CLIENT_HOST" --port "$port" --name "$name" --quiet $SECURE $CLIENT_TLS "$@" ) \
         > "$TMP/client-$name.log" 2>&1 &
     PIDS="$PIDS $!"
     eval "PID_$name=$!"

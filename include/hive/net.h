@@ -763,10 +763,11 @@ typedef struct hive_server_config {
     const char *web_root;           /* ws://, wss://: a folder whose files a plain
                                        HTTP GET on the same port gets (so one URL
                                        opens the game: "/" is index.html). Paths
-                                       of [A-Za-z0-9._-/] only, no hidden or ".."
+                                       of [A-Za-z0-9._-/@] only, no hidden or ".."
                                        segment, regular files up to 8 MiB, one
-                                       request per connection; anything else is
-                                       404. NULL: plain GETs get 426. Copied. See
+                                       request per connection; a folder named
+                                       without its '/' gets a 301 to it; anything
+                                       else is 404. NULL: plain GETs get 426. Copied. See
                                        WEBSOCKET */
 } hive_server_config;
 

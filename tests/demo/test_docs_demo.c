@@ -71,3 +71,25 @@ Test(docs_demo, screenshot_is_a_client_window, .timeout = 30)
     cr_expect_eq((h[16] << 24 | h[17] << 16 | h[18] << 8 | h[19]), 1120);
     cr_expect_eq((h[20] << 24 | h[21] << 16 | h[22] << 8 | h[23]), 700);
 }
+
+/* The README shows the web arena next to the SDL client, and the picture
+ * is a real capture of the page's 1120 x 700 canvas. */
+Test(docs_demo, readme_shows_the_web_arena, .timeout = 30)
+{
+    char *doc = repo_file("README.md");
+    cr_assert_not_null(doc);
+    cr_expect(strstr(doc, "](docs/screenshot.png)"), "README shows no SDL screenshot");
+    cr_expect(strstr(doc, "](docs/screenshot-web.png)"), "README shows no web screenshot");
+    cr_expect(strstr(doc, "make demo WEB=1"), "README does not say how to open the web arena");
+    free(doc);
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/../../docs/screenshot-web.png", bindir());
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "docs/screenshot-web.png is missing");
+    unsigned char h[24];
+    cr_assert_eq(fread(h, 1, sizeof h, f), sizeof h);
+    fclose(f);
+    cr_expect_eq(memcmp(h, "\x89PNG\r\n\x1a\n", 8), 0);
+    cr_expect_eq((h[16] << 24 | h[17] << 16 | h[18] << 8 | h[19]), 1120);
+    cr_expect_eq((h[20] << 24 | h[21] << 16 | h[22] << 8 | h[23]), 700);
+}
