@@ -156,17 +156,22 @@ export function encodeFrame(pid, flags, body) {
 export class FrameReader {
     constructor(maxFrame) {
         this.buf = new Uint8Array(0);
+        this.off = 0;              /* where the next frame starts: frames are read in place */
         this.maxFrame = maxFrame;
     }
+    /* Add received bytes; what was already read is dropped here, once per
+     * push, so a message packed with small frames costs linear time. */
     push(bytes) {
-        const b = new Uint8Array(this.buf.length + bytes.length);
-        b.set(this.buf, 0);
-        b.set(bytes, this.buf.length);
+        const rest = this.buf.length - this.off;
+        const b = new Uint8Array(rest + bytes.length);
+        b.set(this.buf.subarray(this.off), 0);
+        b.set(bytes, rest);
         this.buf = b;
+        this.off = 0;
     }
     /* The next whole frame {pid, flags, body, size}, or null. */
     next() {
-        const b = this.buf;
+        const b = this.off ? this.buf.subarray(this.off) : this.buf;
         const len = varintDecode(b, 0, b.length);
         if (!len) return null;
         if (len.value < 2) throw new ProtocolError("bad_frame", "length below 2");
@@ -183,7 +188,7 @@ export class FrameReader {
         if (flags & ~(FLAG_COMPRESSED | FLAG_COUNTED)) throw new ProtocolError("bad_frame", "unknown flags");
         if (b.length < end) return null;
         const body = b.slice(len.size + pid.size + 1, end);
-        this.buf = b.slice(end);
+        this.off += end;
         return { pid: pid.value, flags, body, size: end };
     }
 }
@@ -274,7 +279,7 @@ export class HiveClient {
      * while reconnecting with a session to resume are kept and leave with
      * the resume. */
     send(name, msg, { reliable } = {}) {
-        const keep = this.state === STATE.RECONNECTING && this.resumeToken;
+        const keep = this._holding();
         if (this.state !== STATE.OPEN && !keep) return false;
         const t = this.registry.byName.get(name);
         if (!t) throw new Error(`hive: "${name}" is no packet type of this server's registry`);
@@ -306,8 +311,18 @@ export class HiveClient {
 
     /* ---- internals ---- */
 
+    /* Between links of a session that a resume can bring back: reliable
+     * sends are kept for it (as the C client's). */
+    _holding() {
+        return (this.state === STATE.RECONNECTING || this.state === STATE.CONNECTING || this.state === STATE.HANDSHAKING) &&
+            this.cid > 0 && this.resumeToken !== null && !this.replayLost;
+    }
+
     /* What a session keeps across links. */
     _newSession() {
+        clearTimeout(this.ackTimer);
+        this.ackTimer = null;
+        this.resumes = 0;
         this.registry = { byName: new Map(), byId: new Map() };
         this.cid = 0;
         this.resumeToken = null;
@@ -492,7 +507,7 @@ export class HiveClient {
         if (this.oldCid) {
             this.bus.publish("net:client.session.invalidated", {
                 old_cid: this.oldCid, cid: w.cid, reason: CLOSE.session_invalid, reason_name: "session_invalid",
-                message: this.invalidWhy ?? "the server kept no session to resume", undelivered: this.undelivered ?? 0,
+                message: "the server offered no resume", undelivered: 0,
             });
             this.oldCid = 0;
         }
@@ -512,12 +527,22 @@ export class HiveClient {
     }
 
     _onResumed(r) {
+        let why = null;
         if (typeof r !== "object" || r === null || r.cid !== this.cid || !(r.token instanceof Uint8Array) ||
             r.token.length !== TOKEN_BYTES || !Number.isInteger(r.recv) || r.recv_lanes !== undefined)
-            throw new ProtocolError("session_invalid", "a resumed that does not fit the session");
-        if (r.recv < this.peerAcked || r.recv > this.countedOut || (this.replay.length && this.replay[0].n > r.recv + 1) ||
+            why = "a resumed that does not fit the session";
+        else if (r.recv < this.peerAcked || r.recv > this.countedOut || (this.replay.length && this.replay[0].n > r.recv + 1) ||
             (!this.replay.length && r.recv !== this.countedOut))
-            throw new ProtocolError("session_invalid", "the server lacks what this side no longer holds");
+            why = "the server lacks what this side no longer holds";
+        if (why) {
+            /* The session cannot go on: say so on this link, then a fresh
+             * handshake on a new one (as the C client does). */
+            this._sendFrame(PID.CLOSE, 0, encode({ reason: CLOSE.session_invalid, name: "session_invalid", message: why }));
+            this._invalidate(why);
+            this._dropLink();
+            this._dial();
+            return;
+        }
         clearTimeout(this.timer);
         this.resumeToken = r.token;
         this._acked(r.recv);
@@ -582,11 +607,16 @@ export class HiveClient {
         this._finish(reason, message, 1);
     }
 
+    /* The session is gone for good: what the game knew of it is void, and
+     * the reliable messages it still held are lost with it. */
     _invalidate(message) {
-        this.oldCid = this.cid;
-        this.invalidWhy = message || "the server refused the resume";
-        this.undelivered = this.replay.length;
+        const old = this.cid, undelivered = this.replay.length;
         this.resumeToken = null;
+        this.oldCid = 0;
+        this.bus.publish("net:client.session.invalidated", {
+            old_cid: old, cid: 0, reason: CLOSE.session_invalid, reason_name: "session_invalid",
+            message: message || "the server refused the resume", undelivered,
+        });
     }
 
     _onPeerClose(body) {
@@ -617,22 +647,22 @@ export class HiveClient {
     /* A dial, or its handshake, failed. While reconnecting that is one
      * more attempt; otherwise the end. */
     _linkFailed(reason, message) {
-        if (this.oldCid || this.resumeToken || this.attempt > 0) this._reconnect(reason, message);
+        if (this.cid || this.attempt > 0) this._reconnect(reason, message);
         else this._finish(reason, message, 0);
     }
 
     _reconnect(reason, message) {
         this._dropLink();
         if (this.attempt >= this.opts.reconnectAttempts) {
-            this._finish(reason, message, 1);
+            /* Out of attempts: the close carries the last one's reason. */
+            this._finish(reason, message, reason === CLOSE.peer_vanished || reason === CLOSE.timeout ? 1 : 0);
             return;
         }
         this.attempt++;
-        if (!this.resumeToken && !this.oldCid && this.cid) {
-            this.oldCid = this.cid;
-            this.invalidWhy = "the server offered no resume";
-            this.undelivered = 0;
-        }
+        /* A replay buffer that had to drop an unacknowledged message cannot
+         * make a resume whole: the session ends here, said out loud. */
+        if (this.resumeToken && this.replayLost) this._invalidate("the resume buffer dropped unacknowledged messages");
+        if (!this.resumeToken && !this.oldCid && this.cid) this.oldCid = this.cid;   /* no resume offered */
         this.state = STATE.RECONNECTING;
         /* Equal jitter: a floor of half the backoff, the rest random. */
         const o = this.opts;
@@ -660,6 +690,7 @@ export class HiveClient {
         if (this.state === STATE.CLOSED || this.state === STATE.CLOSING) return;
         clearTimeout(this.timer);
         clearTimeout(this.ackTimer);
+        this.ackTimer = null;
         clearInterval(this.hb);
         this.closeInfo = { reason, reason_name: closeName(reason), message: message ?? "", remote };
         const ws = this.ws;

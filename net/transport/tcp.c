@@ -50,11 +50,13 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <linux/openat2.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include <wslay/wslay.h>
 
@@ -832,18 +834,40 @@ static void ws_feed(tcp_link *l, const uint8_t *p, size_t n)
 
 /* A plain GET with a web root: the file, or 404, then the connection
  * ends (one request per connection: Connection: close). */
+/* Open rel (a path hive__ws_file_path accepted, relative to root) for
+ * reading without following a symbolic link anywhere on the way and
+ * without leaving root (openat2, Linux 5.6+; where that is missing, the
+ * last component is still never a link). O_NONBLOCK: a FIFO in the folder
+ * cannot stall the I/O thread (it is no regular file and gets 404). */
+static int open_beneath(const char *root, const char *rel)
+{
+    while (*rel == '/') rel++;
+    int dir = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0) return -1;
+    struct open_how how = { .flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW,
+                            .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS };
+    int fd = (int)syscall(SYS_openat2, dir, rel, &how, sizeof how);
+    if (fd < 0 && (errno == ENOSYS || errno == EPERM))
+        fd = openat(dir, rel, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
+    close(dir);
+    return fd;
+}
+
 static void ws_serve_file(tcp_link *l, const hive__ws_req *req)
 {
     char path[HIVE__WS_FIELD_MAX + 4096], ans[WS_ANSWER_MAX];
     size_t n;
     int fd = -1;
     struct stat st = { 0 };
-    if (hive__ws_file_path(l->tr->base.opts.web_root, req->path, path, sizeof path) != 0 ||
-        (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+    const char *root = l->tr->base.opts.web_root;
+    if (hive__ws_file_path(root, req->path, path, sizeof path) != 0 ||
+        (fd = open_beneath(root, path + strlen(root))) < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
         st.st_size > (off_t)WS_FILE_MAX) {
         if (fd >= 0) close(fd);
         /* A folder named without its '/': send the browser to it. */
-        if (fd >= 0 && S_ISDIR(st.st_mode) && (n = hive__ws_answer_redirect(req->path, ans, sizeof ans))) {
+        size_t pl = strcspn(req->path, "?#");
+        if (fd >= 0 && S_ISDIR(st.st_mode) && pl && req->path[pl - 1] != '/' &&
+            (n = hive__ws_answer_redirect(req->path, ans, sizeof ans))) {
             ws_refuse(l, ans, n);
             return;
         }

@@ -462,6 +462,16 @@ Test(ws, static_files, .init = use_ws, .timeout = 30)
     f = fopen(p, "w");
     fputs("export default 2;\n", f);
     fclose(f);
+    /* A symbolic link to a folder outside the root, a FIFO, and a folder
+     * standing where an index.html would be. */
+    snprintf(p, sizeof p, "%s/out", root);
+    cr_assert_eq(symlink("/etc", p), 0);
+    snprintf(p, sizeof p, "%s/pipe.js", root);
+    cr_assert_eq(mkfifo(p, 0600), 0);
+    snprintf(p, sizeof p, "%s/odd", root);
+    cr_assert_eq(mkdir(p, 0700), 0);
+    snprintf(p, sizeof p, "%s/odd/index.html", root);
+    cr_assert_eq(mkdir(p, 0700), 0);
     fixture fx;
     fx_init(&fx, &(hive_server_config){ .web_root = root }, NULL, true);
     struct { const char *req, *status, *body; } cases[] = {
@@ -476,6 +486,10 @@ Test(ws, static_files, .init = use_ws, .timeout = 30)
         { "GET /arena?name=ada HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 301 ", "" },
         { "GET /@scope/m.mjs HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 200 ", "export default 2;\n" },
         { "GET /@scope/ HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 404 ", NULL },
+        { "GET /out/hostname HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 404 ", NULL },   /* no link is followed */
+        { "GET /out HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 404 ", NULL },
+        { "GET /pipe.js HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 404 ", NULL },       /* never blocks */
+        { "GET /odd/ HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 404 ", NULL },          /* no redirect loop */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int fd = dial(hive_server_port(fx.srv));

@@ -79,7 +79,8 @@ test("prediction: replays unacknowledged inputs from the server's word", () => {
 });
 
 test("text from the network is cleaned", () => {
-    assert.equal(cleanText("  hi\u0000\u001b[31m there \n"), "hi[31m there");
+    assert.equal(cleanText("  hi\u0000\u001b[31m\tthere \n"), "hi[31m there");
+    assert.equal(cleanText("\u{1F600}".repeat(3), 2), "\u{1F600}\u{1F600}", "whole emoji");
     assert.equal(cleanText(42), "");
     assert.equal(cleanText("x".repeat(500)).length, 160);
 });

@@ -201,3 +201,50 @@ test("stats: a round trip every interval even on a busy link", async () => {
     cli.close();
     await waitFor(cli.bus, "net:client.close");
 });
+
+test("a resume buffer that dropped unacknowledged messages ends the session out loud", async () => {
+    const { cli, ev } = await open({ reconnectAttempts: 3, reconnectDelayMs: 50, resumeBufferBytes: 300 });
+    for (let i = 0; i < 10; i++) cli.send("game:chat", { n: i, text: "x".repeat(100) });   /* 1 KiB > 300 B */
+    const invalidated = waitFor(cli.bus, "net:client.session.invalidated", 10000);
+    const again = waitFor(cli.bus, "net:client.handshakecomplete", 10000);
+    cli.ws.close();
+    const inv = await invalidated;
+    assert.equal(inv.old_cid, ev.cid);
+    assert.equal(inv.cid, 0);
+    assert.ok(inv.undelivered >= 1);
+    assert.notEqual((await again).cid, ev.cid);
+    cli.close();
+    await waitFor(cli.bus, "net:client.close");
+});
+
+test("a client used again after close still acknowledges in time", async () => {
+    const { cli } = await open();
+    cli.close();
+    await waitFor(cli.bus, "net:client.close");
+    const hs = waitFor(cli.bus, "net:client.handshakecomplete");
+    cli.connect(URL_);
+    await hs;
+    const echo = waitFor(cli.bus, "net:client.recv.game:echo");
+    cli.send("game:chat", { n: 1 });
+    await echo;
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(cli.ackedIn, cli.countedIn, "the echo was acknowledged by the timer");
+    cli.close();
+    await waitFor(cli.bus, "net:client.close");
+});
+
+test("frames: a megabyte of small frames in one message is read in place, not copied per frame", () => {
+    const one = encodeFrame(300, 0, new Uint8Array([0xc0]));
+    const n = Math.floor((1 << 20) / one.length);
+    const all = new Uint8Array(n * one.length);
+    for (let i = 0; i < n; i++) all.set(one, i * one.length);
+    const r = new FrameReader(65536);
+    r.push(all);
+    const buf = r.buf;
+    let got = 0;
+    while (r.next()) got++;
+    assert.equal(got, n);
+    /* Read in place: no frame copied the rest of the buffer. */
+    assert.equal(r.buf, buf);
+    assert.equal(r.off, n * one.length);
+});

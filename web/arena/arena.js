@@ -33,7 +33,9 @@ const PALETTE = [
     [94, 176, 255], [255, 196, 70], [120, 220, 120], [236, 120, 220],
     [100, 230, 220], [250, 150, 100], [180, 150, 255], [220, 230, 110],
 ];
-const color = (id, a = 1) => `rgba(${PALETTE[id % PALETTE.length].join(",")},${a})`;
+/* ids come from the network: any integer must give a colour, never throw. */
+const color = (id, a = 1) => `rgba(${PALETTE[((id % PALETTE.length) + PALETTE.length) % PALETTE.length].join(",")},${a})`;
+const isId = (v) => Number.isInteger(v) && v > 0 && v <= 0xffffffff;
 const FONT = {
     small: "12px 'DejaVu Sans', Verdana, sans-serif",
     normal: "14px 'DejaVu Sans', Verdana, sans-serif",
@@ -101,7 +103,7 @@ bus.subscribe("net:client.close", (ev) => {
 });
 
 bus.subscribe("net:client.recv.demo:accepted", ({ msg: m }) => {
-    const ok = m && Number.isInteger(m.id) && m.id > 0 && m.tick_hz >= 1 && m.tick_hz <= 1000 &&
+    const ok = m && isId(m.id) && m.tick_hz >= 1 && m.tick_hz <= 1000 &&
         m.net_hz >= 1 && m.net_hz <= 1000;
     if (!ok) {
         cli.close(1000, "bad demo:accepted");
@@ -113,19 +115,19 @@ bus.subscribe("net:client.recv.demo:accepted", ({ msg: m }) => {
     st.joined = true;
     pred = new Predict(Math.round(m.tick_hz));
     for (const e of Array.isArray(m.roster) ? m.roster : [])
-        if (Array.isArray(e) && e.length === 2 && Number.isInteger(e[0])) st.roster.set(e[0], cleanText(e[1], 23));
+        if (Array.isArray(e) && e.length === 2 && isId(e[0])) st.roster.set(e[0], cleanText(e[1], 23));
     line("system", `Welcome to the arena, ${nameOf(st.myId)}! Arrows/WASD move, Enter chats.`);
     startTicks();
 });
 
 bus.subscribe("net:client.recv.demo:player.joined", ({ msg: m }) => {
-    if (!m || !Number.isInteger(m.id)) return;
+    if (!m || !isId(m.id)) return;
     st.roster.set(m.id, cleanText(m.name, 23));
     line("system", `${nameOf(m.id)} joined`);
 });
 
 bus.subscribe("net:client.recv.demo:player.left", ({ msg: m }) => {
-    if (!m || !Number.isInteger(m.id)) return;
+    if (!m || !isId(m.id)) return;
     line("system", `${nameOf(m.id)} left`);
     st.roster.delete(m.id);
 });
@@ -150,7 +152,7 @@ bus.subscribe("net:client.recv.demo:snapshot", ({ msg }) => {
 });
 
 bus.subscribe("net:client.recv.demo:tag", ({ msg: m }) => {
-    if (!m || !Number.isInteger(m.tagger) || !Number.isInteger(m.tagged)) return;
+    if (!m || !isId(m.tagger) || !isId(m.tagged)) return;
     st.tags++;
     if (m.tagger === st.myId) st.myTags++;
     if (m.tagged === st.myId) st.timesTagged++;
@@ -161,7 +163,7 @@ bus.subscribe("net:client.recv.demo:tag", ({ msg: m }) => {
 });
 
 bus.subscribe("net:client.recv.demo:chat", ({ msg: m }) => {
-    if (!m || !Number.isInteger(m.from) || typeof m.text !== "string") return;
+    if (!m || !Number.isInteger(m.from) || m.from < 0 || typeof m.text !== "string") return;
     line("chat", cleanText(m.text), m.from, cleanText(m.name, 23));
 });
 
@@ -209,8 +211,7 @@ setInterval(() => {
 function sendChat(text) {
     text = cleanText(text);
     if (!st.joined || st.closed || !text) return;
-    cli.send("demo:chat", { text });
-    st.chatsSent++;
+    if (cli.send("demo:chat", { text })) st.chatsSent++;
 }
 
 function leave(why) {
@@ -260,7 +261,9 @@ window.addEventListener("keyup", (e) => {
 });
 /* A tab in the background gets no keyup: let go of everything. */
 window.addEventListener("blur", () => { keys.up = keys.down = keys.left = keys.right = false; });
-window.addEventListener("pagehide", () => leave("page closed"));
+/* A page going into the back/forward cache may come back: only a page
+ * that is really gone says goodbye. */
+window.addEventListener("pagehide", (e) => { if (!e.persisted) leave("page closed"); });
 
 /* ---- drawing ---- */
 
@@ -486,6 +489,8 @@ function chatBox(now) {
 
 let last = performance.now();
 function frame(now) {
+    /* Whatever one frame meets, the next one is asked for. */
+    requestAnimationFrame(frame);
     const dt = Math.min(0.25, (now - last) / 1000);
     last = now;
     interp.advance(dt, Math.round(st.tickHz));
@@ -498,7 +503,6 @@ function frame(now) {
     y = network(y + 10);
     legend(y + 10);
     chatBox(now);
-    requestAnimationFrame(frame);
 }
 
 line("system", `Connecting to ${url} ...`);

@@ -219,6 +219,9 @@ export class Predict {
  * characters, trimmed, at most max UTF-16 units. */
 export function cleanText(s, max = 160) {
     if (typeof s !== "string") return "";
+    /* Tabs and newlines become spaces, other controls go; whole code
+     * points only, so a cut never splits a surrogate pair. */
     // eslint-disable-next-line no-control-regex
-    return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, "").trim().slice(0, max);
+    const t = s.replace(/[\t\n\r]/g, " ").replace(/[\u0000-\u001f\u007f-\u009f]/g, "").replace(/^ +| +$/g, "");
+    return [...t].slice(0, max).join("").replace(/ +$/, "");
 }
