@@ -97,6 +97,8 @@ workspace "hive"
 --   hive-sdl           engine/sdl/  SDL2 window and input            -> hive-engine
 --   hive-demo-common   demo/common/  the demo's game rules            -> hive-net
 --   hive-loadgen-core  tools/loadgen/ but main.c: the load generator  -> hive-net
+--   hive-bridge        bridge/   the bus on NATS (libnats)            -> hive-events
+--                      only what bridges links it, so only that needs libnats
 -- `make install` assembles the installed libhive.a from hive-events and
 -- hive-net (tools/install.sh), so `pkg-config --libs hive` is one library.
 local function library(name, srcs, opts)
@@ -116,6 +118,7 @@ library("hive-net", { "net/**.c", "net/**.h" })
 if has_engine then library("hive-engine", { "engine/*.c", "engine/*.h" }) end
 if has_sdl then library("hive-sdl", { "engine/sdl/**.c", "engine/sdl/**.h" }, { sdl = true }) end
 library("hive-demo-common", { "demo/common/*.c", "demo/common/*.h" })
+if #os.matchfiles("bridge/*.c") > 0 then library("hive-bridge", { "bridge/*.c", "bridge/*.h" }) end
 library("hive-loadgen-core", { "tools/loadgen/*.c", "tools/loadgen/*.h" },
         { removefiles = { "tools/loadgen/main.c" } })
 
@@ -135,6 +138,7 @@ local function program(name, srcs, opts)
     if not opts.events_only then table.insert(l, "hive-net") end
     table.insert(l, "hive-events")
     if opts.criterion then table.insert(l, "criterion") end
+    if opts.nats then table.insert(l, "nats") end
     if opts.sdl then
       buildoptions { "-I/usr/include/SDL2" }
       for _, x in ipairs(SDL_LIBS) do table.insert(l, x) end
@@ -155,6 +159,7 @@ local AREA_OPTS = {
   demo   = { uses = { "hive-demo-common" }, sdl = has_sdl, engine = has_engine },
   docs   = {},
   scale  = { uses = LOADGEN },
+  bridge = { uses = { "hive-bridge" }, nats = true, engine = has_engine },
 }
 
 -- tests/support/ is not an area: its files are linked into every test binary.
@@ -163,7 +168,7 @@ for _, d in ipairs(os.matchdirs("tests/*")) do
   if area ~= "support" and #os.matchfiles(d .. "/*.c") > 0 then
     local o = AREA_OPTS[area] or {}
     program("test-" .. area, { d .. "/**.c", d .. "/**.h", "tests/support/*.c", "tests/support/*.h" },
-      { criterion = true, events_only = o.events_only, uses = o.uses, sdl = o.sdl, engine = o.engine })
+      { criterion = true, events_only = o.events_only, uses = o.uses, sdl = o.sdl, engine = o.engine, nats = o.nats })
   end
 end
 

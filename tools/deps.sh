@@ -5,7 +5,7 @@
 set -e
 PKGS="build-essential premake4 pkg-config libenet-dev libmsgpack-dev libssl-dev openssl \
 libsdl2-dev libsdl2-ttf-dev libsdl2-image-dev fonts-dejavu-core libcriterion-dev libzstd-dev libwslay-dev \
-xvfb xauth clang libclang-rt-14-dev chromium"
+xvfb xauth clang libclang-rt-14-dev chromium nats-server libnats-dev"
 [ -n "$HIVE_EXTRA_PKGS" ] && PKGS="$PKGS $HIVE_EXTRA_PKGS"
 missing=""
 for p in $PKGS; do

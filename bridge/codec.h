@@ -1,0 +1,55 @@
+/*
+ * codec.h - bridged events to and from bytes, and names to and from NATS
+ * subjects. Nothing here knows NATS's client or a connection, so the
+ * fuzz target (fuzz/fuzz_bridge.c) links it alone.
+ */
+#ifndef HIVE_BRIDGE_CODEC_H
+#define HIVE_BRIDGE_CODEC_H
+
+#include <msgpack.h>
+#include "hive/bridge.h"
+
+#define HIVE__BRIDGE_KEY_MAX 64        /* bytes of a field key, NUL included */
+
+/* hive__bridge_carriable - can this event name cross (one ':', then '.'
+ * separators only, a valid bus name)? */
+bool hive__bridge_carriable(const char *name);
+
+/* hive__bridge_name_of - the event name for a subject under prefix into
+ * out[n] (the inverse of hive_bridge_subject for names). Returns the
+ * length, or HIVE_ENAME when the subject is no bridged name. */
+int hive__bridge_name_of(const char *prefix, const char *subject, char *out, size_t n);
+
+/* hive__bridge_encode - the wire form of an event (origin, name, fields;
+ * PTR fields left out) appended to sb. HIVE_OK, HIVE_ETOOBIG (more than
+ * HIVE_BRIDGE_MAX_FIELDS carried fields) or HIVE_ENOMEM. */
+int hive__bridge_encode(msgpack_sbuffer *sb, const char *origin, const char *name,
+                        const hive_field *f, size_t n);
+
+/* A decoded message: fields point into `zone`'s objects and the input
+ * bytes; valid until hive__bridge_decoded_free. Keys are NUL-terminated
+ * copies in keys[]. */
+typedef struct hive__bridge_decoded {
+    char origin[HIVE_BRIDGE_ORIGIN_MAX];
+    char name[HIVE_NAME_MAX];
+    hive_field f[HIVE_BRIDGE_MAX_FIELDS];
+    char keys[HIVE_BRIDGE_MAX_FIELDS][HIVE__BRIDGE_KEY_MAX];
+    size_t n;
+    msgpack_unpacked up;
+} hive__bridge_decoded;
+
+/* hive__bridge_decode - check and read one message from the network.
+ * Returns HIVE_OK (free with hive__bridge_decoded_free), or HIVE_EPROTO
+ * for anything that is not a well-formed bridged event (then nothing to
+ * free): not a map, no or bad "v"/"o"/"n"/"f", an unknown version, an
+ * origin or name too long or malformed, a name that cannot cross, more
+ * than HIVE_BRIDGE_MAX_FIELDS fields, an empty, long or duplicate key, a
+ * value of no bridged type, a MSGPACK value that is not exactly one
+ * msgpack object, trailing bytes. */
+int hive__bridge_decode(const uint8_t *p, size_t n, hive__bridge_decoded *out);
+void hive__bridge_decoded_free(hive__bridge_decoded *d);
+
+/* hive__bridge_origin_ok - a valid bridge name. */
+bool hive__bridge_origin_ok(const char *s, size_t n);
+
+#endif

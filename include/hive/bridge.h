@@ -1,0 +1,222 @@
+/*
+ * hive/bridge.h - the bus across processes and machines, on NATS.
+ *
+ * A bridge connects one bus to a NATS server (or a cluster) and carries
+ * events both ways, by pattern, with an allow-list in each direction:
+ *
+ *   hive_bridge *br = hive_bridge_create(&(hive_bridge_config){
+ *       .url = "nats://127.0.0.1:4222", .name = "arena-1" }, bus);
+ *   hive_bridge_export(br, "chat:**");    // our chat:* events go out...
+ *   hive_bridge_import(br, "chat:**");    // ...and everyone else's come in
+ *
+ * It is its own library (libhive-bridge.a, which links libnats): programs
+ * that do not bridge never depend on NATS.
+ *
+ * NAMES AND SUBJECTS
+ *   An event name `ns:a.b.c` travels on the NATS subject `hive.ns.a.b.c`
+ *   (the prefix is hive_bridge_config.subject_prefix). A name can cross
+ *   only if it has exactly one ':' (the namespace) and the rest uses '.'
+ *   alone, so the mapping is one-to-one both ways; `net:server.recv.game:x`
+ *   cannot cross (HIVE_ENAME at export or import time). In patterns `*`
+ *   becomes `*` and a final `**` becomes `>`; a `**` anywhere else has no
+ *   NATS form (HIVE_EPATTERN). An export pattern is matched on the local
+ *   bus, so any bus pattern will do (`**` exports everything that can
+ *   cross); an import pattern becomes a NATS subscription, so it must
+ *   have a NATS form.
+ *
+ * WHAT TRAVELS
+ *   An event's fields (INT, DOUBLE, STR, BYTES, MSGPACK) as one msgpack map
+ *   with the sending bridge's name (docs/SCALING.md, "Wire format"). PTR
+ *   fields are left out: a pointer means nothing in another process. An
+ *   imported event has the same name and fields plus `hive.origin` (STR),
+ *   the name of the bridge that published it. An event with more than
+ *   HIVE_BRIDGE_MAX_FIELDS such fields, or over max_event_bytes encoded,
+ *   is not sent (counted in too_big): nothing is cut silently. Events that came in through
+ *   a bridge are never exported again (no echo between two bridges), and a
+ *   bridge never receives its own events back (NATS no-echo, and the
+ *   origin is checked).
+ *
+ * THREADS
+ *   Create, export, import, stats and destroy on the bus's owner thread.
+ *   Exports happen in a bus handler on that thread: the event is encoded
+ *   and handed to libnats, which never waits for the network there.
+ *   Imports arrive on libnats' threads and are posted to the bus
+ *   (hive_bus_post): the owner thread delivers them at its next dispatch,
+ *   like any posted event.
+ *
+ * FAULTS
+ *   The connection is libnats': create returns at once even when no server
+ *   answers yet, and the bridge dials in the background; a lost server is
+ *   dialled again every reconnect_wait_ms (with jitter), other cluster
+ *   members first. While disconnected, exports are kept in libnats'
+ *   reconnect buffer (reconnect_buffer_bytes) and sent on reconnection;
+ *   what does not fit is dropped and counted (dropped_out). The game loop
+ *   never waits for NATS. The bridge publishes on its bus:
+ *     nats:connected     {url}                    the first connection
+ *     nats:disconnected  {dropped_out, dropped_in}
+ *     nats:reconnected   {url, dropped_out, dropped_in}
+ *     nats:closed        {}                       given up (max_reconnect)
+ *   dropped_out and dropped_in are the totals so far (hive_bridge_stats).
+ *   What NATS itself loses is not seen by anyone: core NATS delivers at
+ *   most once, so an event published while a receiver is disconnected,
+ *   or written to a socket the moment its server dies, is gone. Events
+ *   exported while the bridge knows it is disconnected are either kept
+ *   for the reconnection or counted in dropped_out: none vanishes
+ *   uncounted on the sending side.
+ *   Bad input from NATS (not a bridged event, a name that does not match
+ *   its subject, too big, too many fields, a new name past max_names) is
+ *   dropped and counted (dropped_in), never delivered.
+ */
+#ifndef HIVE_BRIDGE_H
+#define HIVE_BRIDGE_H
+
+#include "bus.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HIVE_BRIDGE_MAX_FIELDS 32            /* fields of a bridged event */
+#define HIVE_BRIDGE_ORIGIN_MAX 64            /* bytes of a bridge name, NUL included */
+
+/* Fields the bridge adds to the events it posts. */
+#define HIVE_BRIDGE_ORIGIN_FIELD  "hive.origin"  /* STR: the publishing bridge's name */
+#define HIVE_BRIDGE_REPLY_FIELD   "hive.reply"   /* STR: on a request, where the answer goes */
+#define HIVE_BRIDGE_REQUEST_FIELD "hive.req"     /* INT: on nats:reply, the request id */
+
+/* The bridge's own events (posted on its bus). */
+#define HIVE_EV_NATS_CONNECTED    "nats:connected"
+#define HIVE_EV_NATS_DISCONNECTED "nats:disconnected"
+#define HIVE_EV_NATS_RECONNECTED  "nats:reconnected"
+#define HIVE_EV_NATS_CLOSED       "nats:closed"
+#define HIVE_EV_NATS_REPLY        "nats:reply"   /* an answer to hive_bridge_request */
+
+typedef struct hive_bridge hive_bridge;
+
+typedef struct hive_bridge_config {
+    const char *url;                 /* "nats://127.0.0.1:4222", or several,
+                                        comma-separated (a cluster). Required.
+                                        Copied */
+    const char *name;                /* this bridge's name, the origin others
+                                        see: [A-Za-z0-9_.-], at most 63 bytes.
+                                        NULL: "hive-<pid>-<random>". Copied */
+    const char *subject_prefix;      /* NULL: "hive". One NATS token */
+    const char *user, *password;     /* NATS user/password auth (optional) */
+    const char *token;               /* NATS token auth (optional) */
+    const char *creds_file;          /* NATS JWT credentials file (optional) */
+    const char *ca_file;             /* non-NULL: TLS to NATS, trusting this CA */
+    uint32_t reconnect_wait_ms;      /* between attempts; 0: 250 */
+    int32_t max_reconnect;           /* attempts in a row; 0: forever; -1: none */
+    uint32_t reconnect_buffer_bytes; /* exports kept while disconnected; 0: 1 MiB */
+    uint32_t max_event_bytes;        /* largest bridged event either way; 0: 64 KiB */
+    uint32_t max_names;              /* new event names and field keys imports may
+                                        add to the bus (a bound on what a NATS
+                                        publisher can make it intern); 0: 1024 */
+} hive_bridge_config;
+
+/*
+ * hive_bridge_create - a bridge for bus (owner thread). Returns at once;
+ * the connection comes in the background (nats:connected). Returns NULL on
+ * a bad config or no memory (hive_create_error() says which key).
+ */
+hive_bridge *hive_bridge_create(const hive_bridge_config *cfg, hive_bus *bus);
+
+/*
+ * hive_bridge_export - send local events matching pattern to NATS.
+ * Returns HIVE_OK, HIVE_ENAME (an exact name that cannot cross),
+ * HIVE_EPATTERN (a malformed bus pattern), HIVE_EEXIST (exported already),
+ * HIVE_EFULL (64 exports), HIVE_ENOMEM. Matching names that cannot cross
+ * are skipped and counted (unmappable). An event two export patterns match
+ * is sent once. Owner thread.
+ */
+int hive_bridge_export(hive_bridge *br, const char *pattern);
+
+/*
+ * hive_bridge_import - post events from NATS whose names match pattern on
+ * the bus. Returns as hive_bridge_export (HIVE_EEXIST for a pattern
+ * imported already), or HIVE_EIO when the NATS subscription fails. Owner
+ * thread. Works while disconnected: the subscription is made on
+ * (re)connection.
+ */
+int hive_bridge_import(hive_bridge *br, const char *pattern);
+
+/*
+ * hive_bridge_import_queue - as hive_bridge_import, in the NATS queue
+ * group `group` ([A-Za-z0-9_-], at most 63 bytes): of all the bridges that
+ * import the same pattern in the same group, exactly one receives each
+ * event (work that one server should do: matchmaking, a save). NULL
+ * group: hive_bridge_import.
+ */
+int hive_bridge_import_queue(hive_bridge *br, const char *pattern, const char *group);
+
+/*
+ * REQUEST AND REPLY
+ *   hive_bridge_request publishes the event `name` with fields (as an
+ *   export would, whether or not name is exported) and waits for one
+ *   answer without blocking: fn(reply, HIVE_OK, user) runs on the owner
+ *   thread with the answer's fields (reply->name is nats:reply, with
+ *   hive.origin and hive.req), or fn(NULL, HIVE_ETIMEDOUT, user) after
+ *   timeout_ms, or fn(NULL, HIVE_ECLOSED, user) when the bridge is
+ *   destroyed first. Exactly one call. The timeout is checked where the
+ *   bus checks hive_bus_expect's (hive_bus_dispatch, hive_bus_expire, a
+ *   server's or client's service). A later answer is ignored.
+ *   The answering side imports name; the imported event carries
+ *   hive.reply, and hive_bridge_reply(br, ev, fields, n) answers it. Only
+ *   reply subjects under `_INBOX.` are honoured, so a NATS publisher
+ *   cannot make a bridge publish its answer on a game subject.
+ *   Returns the request id (> 0), HIVE_ENAME, HIVE_EINVAL (NULL fn, zero
+ *   timeout), HIVE_ETOOBIG, HIVE_EFULL / HIVE_ECLOSED (NATS would not
+ *   take it: fn is then never called), HIVE_ENOMEM. Owner thread.
+ */
+typedef void (*hive_bridge_reply_fn)(const hive_event *reply, int status, void *user);
+int64_t hive_bridge_request(hive_bridge *br, const char *name, const hive_field *fields, size_t n,
+                            uint32_t timeout_ms, hive_bridge_reply_fn fn, void *user);
+
+/*
+ * hive_bridge_reply - answer an imported request event (one carrying
+ * hive.reply) with fields. Returns HIVE_OK, HIVE_ENOENT (not a request),
+ * or as hive_bridge_request. Owner thread; typically inside the handler.
+ */
+int hive_bridge_reply(hive_bridge *br, const hive_event *request, const hive_field *fields, size_t n);
+
+typedef struct hive_bridge_counters {
+    uint64_t exported;       /* events handed to NATS */
+    uint64_t imported;       /* events posted on the bus */
+    uint64_t dropped_out;    /* exports NATS could not take (buffer full, closed) */
+    uint64_t dropped_in;     /* messages from NATS that were not valid bridged events */
+    uint64_t bus_full;       /* imports the bus queue refused */
+    uint64_t unmappable;     /* local events a pattern matched that cannot cross */
+    uint64_t too_big;        /* local events over max_event_bytes (not sent) */
+    uint64_t slow_dropped;   /* messages libnats dropped because the bus fell behind
+                                (64 Ki messages or 64 MiB pending per import) */
+    uint64_t reconnects;     /* times the connection came back */
+    bool connected;
+} hive_bridge_counters;
+
+/* hive_bridge_stats - counters so far. Any thread. */
+int hive_bridge_stats(const hive_bridge *br, hive_bridge_counters *out);
+
+/* hive_bridge_name - this bridge's name (the origin others see). */
+const char *hive_bridge_name(const hive_bridge *br);
+
+/*
+ * hive_bridge_subject - the NATS subject for an event name or pattern
+ * under prefix (NULL: "hive") into out[n]. Returns the length, or
+ * HIVE_ENAME / HIVE_EPATTERN (see NAMES AND SUBJECTS), HIVE_ETOOBIG.
+ * Pure, any thread.
+ */
+int hive_bridge_subject(const char *prefix, const char *name, char *out, size_t n);
+
+/*
+ * hive_bridge_destroy - stop exporting and importing, flush what libnats
+ * holds (up to 1 s), close the connection. Events already posted on the
+ * bus stay queued there and are valid (their names and keys live as long
+ * as the bus). Owner thread; NULL is a no-op.
+ */
+void hive_bridge_destroy(hive_bridge *br);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
