@@ -174,7 +174,8 @@ end
 
 for _, f in ipairs(os.matchfiles("bench/*.c")) do
   local name = string.gsub(basename(f), "%.c$", "")
-  program("bench-" .. name, { f }, { events_only = (name == "bus") })
+  program("bench-" .. name, { f }, { events_only = (name == "bus"),
+    uses = (name == "bridge") and { "hive-bridge" } or nil, nats = (name == "bridge") })
 end
 for _, d in ipairs(os.matchdirs("bench/*")) do
   if #os.matchfiles(d .. "/*.c") > 0 then

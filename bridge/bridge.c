@@ -53,17 +53,24 @@ static uint64_t fnv1a(const char *s)
  * unit per new key). NULL when the table or the budget is spent. */
 static const char *key_intern(const char *key, atomic_uint *budget)
 {
-    size_t mask = KEY_TABLE * 2 - 1, i = (size_t)fnv1a(key) & mask;
+    size_t mask = KEY_TABLE * 2 - 1, h = (size_t)fnv1a(key) & mask;
+    /* slots are only ever filled, never emptied or changed: a lookup needs
+     * no lock (the release store below publishes the copy with its bytes) */
+    for (size_t i = h;; i = (i + 1) & mask) {
+        char *s = __atomic_load_n(&key_slots[i], __ATOMIC_ACQUIRE);
+        if (!s) break;
+        if (strcmp(s, key) == 0) return s;
+    }
     const char *r = NULL;
     pthread_mutex_lock(&key_lock);
-    for (;;) {
+    size_t i = h;
+    for (;; i = (i + 1) & mask) {
         char *s = key_slots[i];
         if (!s) break;
         if (strcmp(s, key) == 0) {
             r = s;
             goto out;
         }
-        i = (i + 1) & mask;
     }
     if (key_count >= KEY_TABLE) goto out;
     unsigned b = atomic_load(budget);
@@ -73,7 +80,7 @@ static const char *key_intern(const char *key, atomic_uint *budget)
     /* plain malloc: the table outlives any allocator a program installs */
     char *copy = strdup(key);
     if (!copy) goto out;
-    key_slots[i] = copy;
+    __atomic_store_n(&key_slots[i], copy, __ATOMIC_RELEASE);
     key_count++;
     r = copy;
 out:
@@ -96,6 +103,9 @@ typedef struct bridge_import {
     char group[64];
     natsSubscription *sub;
     bool done;   /* its completion callback ran */
+    /* libnats delivers one subscription's messages on one thread at a
+     * time: its decoder (and the memory it reuses) is that thread's */
+    hive__bridge_decoded dec;
 } bridge_import;
 
 typedef struct bridge_request bridge_request;
@@ -124,6 +134,10 @@ struct hive_bridge {
     size_t nimp;
     bridge_import reply_sub;        /* the inbox subscription */
     msgpack_sbuffer sb;             /* owner thread: the export encoder */
+
+    /* owner thread: the subject of recently exported names, by id (an
+     * id's name never changes), so an export does not map it each time */
+    struct { hive_event_id id; bool ok; char subject[HIVE_NAME_MAX + 64]; } subj[64];
 
     bridge_request *reqs;           /* requests waiting (owner thread) */
     int64_t next_req;
@@ -262,36 +276,25 @@ static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void
     const uint8_t *data = (const uint8_t *)natsMsg_GetData(msg);
     int len = natsMsg_GetDataLength(msg);
     char name[HIVE_NAME_MAX];
-    hive__bridge_decoded *d = NULL;
+    hive__bridge_decoded *d = &im->dec;
 
     if (len <= 0 || (uint32_t)len > br->max_event_bytes) goto bad;
     if (hive__bridge_name_of(br->prefix, subject, name, sizeof name) < 0) goto bad;
-    d = hive__malloc(sizeof *d);
-    if (!d) goto bad;
-    if (hive__bridge_decode(data, (size_t)len, d) != HIVE_OK) {
-        hive__free(d);
-        d = NULL;
-        goto bad;
-    }
+    if (hive__bridge_decode(data, (size_t)len, d) != HIVE_OK) goto bad;
     /* the subject is what NATS routed on: the name inside must agree, or a
      * publisher could reach a handler its subject's permissions do not allow */
-    if (strcmp(d->name, name) != 0) goto bad_free;
-    if (strcmp(d->origin, br->name) == 0) goto done;   /* our own, back */
-    hive_event_id id = import_id(br, name);
-    if (id <= 0) goto bad_free;
-    hive_field x[2] = { HIVE_STR(HIVE_BRIDGE_ORIGIN_FIELD, d->origin) };
-    size_t nx = 1;
-    if (reply && strncmp(reply, "_INBOX.", 7) == 0 && strlen(reply) < 256)
-        x[nx++] = HIVE_STR(HIVE_BRIDGE_REPLY_FIELD, reply);
-    post_decoded(br, id, d, x, nx);
-done:
-    hive__bridge_decoded_free(d);
-    hive__free(d);
+    if (strcmp(d->name, name) != 0) goto bad;
+    if (strcmp(d->origin, br->name) != 0) {   /* else: our own, back */
+        hive_event_id id = import_id(br, name);
+        if (id <= 0) goto bad;
+        hive_field x[2] = { HIVE_STR(HIVE_BRIDGE_ORIGIN_FIELD, d->origin) };
+        size_t nx = 1;
+        if (reply && strncmp(reply, "_INBOX.", 7) == 0 && strlen(reply) < 256)
+            x[nx++] = HIVE_STR(HIVE_BRIDGE_REPLY_FIELD, reply);
+        post_decoded(br, id, d, x, nx);
+    }
     natsMsg_Destroy(msg);
     return;
-bad_free:
-    hive__bridge_decoded_free(d);
-    hive__free(d);
 bad:
     count(&br->dropped_in);
     natsMsg_Destroy(msg);
@@ -306,22 +309,15 @@ static void on_reply(natsConnection *nc, natsSubscription *sub, natsMsg *msg, vo
     const uint8_t *data = (const uint8_t *)natsMsg_GetData(msg);
     int len = natsMsg_GetDataLength(msg);
     size_t il = strlen(br->inbox);
-    hive__bridge_decoded *d = NULL;
+    hive__bridge_decoded *d = &im->dec;
     char *end = NULL;
     if (len <= 0 || (uint32_t)len > br->max_event_bytes) goto bad;
     if (strncmp(subject, br->inbox, il) != 0 || subject[il] != '.') goto bad;
     long long req = strtoll(subject + il + 1, &end, 10);
     if (!end || *end || req <= 0) goto bad;
-    d = hive__malloc(sizeof *d);
-    if (!d) goto bad;
-    if (hive__bridge_decode(data, (size_t)len, d) != HIVE_OK) {
-        hive__free(d);
-        goto bad;
-    }
+    if (hive__bridge_decode(data, (size_t)len, d) != HIVE_OK) goto bad;
     hive_field x[2] = { HIVE_INT(HIVE_BRIDGE_REQUEST_FIELD, req), HIVE_STR(HIVE_BRIDGE_ORIGIN_FIELD, d->origin) };
     post_decoded(br, br->ev_reply, d, x, 2);
-    hive__bridge_decoded_free(d);
-    hive__free(d);
     natsMsg_Destroy(msg);
     return;
 bad:
@@ -367,12 +363,17 @@ static void on_export(const hive_event *ev, void *user)
      * the first export that matches sends it */
     for (bridge_export *x = br->exp; x < e; x++)
         if (hive__pattern_match(x->pattern, ev->name)) return;
-    char subject[HIVE_NAME_MAX + 64];
-    if (!hive__bridge_carriable(ev->name) || hive_bridge_subject(br->prefix, ev->name, subject, sizeof subject) < 0) {
+    __typeof__(br->subj[0]) *c = &br->subj[(unsigned)ev->id & 63];
+    if (c->id != ev->id) {
+        c->id = ev->id;
+        c->ok = hive__bridge_carriable(ev->name) &&
+                hive_bridge_subject(br->prefix, ev->name, c->subject, sizeof c->subject) >= 0;
+    }
+    if (!c->ok) {
         count(&br->unmappable);
         return;
     }
-    publish(br, subject, NULL, ev->name, ev->fields, ev->nfields);
+    publish(br, c->subject, NULL, ev->name, ev->fields, ev->nfields);
 }
 
 /* ------------------------------------------------------------------ */
@@ -422,9 +423,11 @@ static void bridge_free(hive_bridge *br)
 {
     for (size_t i = 0; i < br->nimp; i++) {
         natsSubscription_Destroy(br->imp[i]->sub);
+        hive__bridge_decoded_fini(&br->imp[i]->dec);
         hive__free(br->imp[i]);
     }
     natsSubscription_Destroy(br->reply_sub.sub);
+    hive__bridge_decoded_fini(&br->reply_sub.dec);
     natsConnection_Destroy(br->nc);
     natsOptions_Destroy(br->opts);
     msgpack_sbuffer_destroy(&br->sb);
@@ -487,6 +490,10 @@ hive_bridge *hive_bridge_create(const hive_bridge_config *cfg, hive_bus *bus)
     br->max_event_bytes = cfg->max_event_bytes ? cfg->max_event_bytes : 64u << 10;
     atomic_init(&br->budget, cfg->max_names ? cfg->max_names : 1024);
     br->reply_sub.br = br;
+    if (hive__bridge_decoded_init(&br->reply_sub.dec) != HIVE_OK) {
+        hive__create_fail(HIVE_ENOMEM, "", "hive_bridge_create: out of memory");
+        goto fail;
+    }
     br->ev_connected = hive_bus_intern(bus, HIVE_EV_NATS_CONNECTED);
     br->ev_disconnected = hive_bus_intern(bus, HIVE_EV_NATS_DISCONNECTED);
     br->ev_reconnected = hive_bus_intern(bus, HIVE_EV_NATS_RECONNECTED);
@@ -507,6 +514,8 @@ hive_bridge *hive_bridge_create(const hive_bridge_config *cfg, hive_bus *bus)
         hive__create_fail(HIVE_EINVAL, "url", "hive_bridge_config.url: not a NATS URL or list (%s)", natsStatus_GetText(s));
         goto fail;
     }
+    /* the URLs are tried in the order given: list the nearest first */
+    if (s == NATS_OK) s = natsOptions_SetNoRandomize(o, true);
     if (s == NATS_OK) s = natsOptions_SetName(o, br->name);
     if (s == NATS_OK) s = natsOptions_SetNoEcho(o, true);
     if (s == NATS_OK) s = natsOptions_SetRetryOnFailedConnect(o, true, on_connected, br);
@@ -659,6 +668,10 @@ int hive_bridge_import_queue(hive_bridge *br, const char *pattern, const char *g
     if (br->nimp == MAX_PATTERNS) return HIVE_EFULL;
     bridge_import *im = hive__calloc(1, sizeof *im);
     if (!im) return HIVE_ENOMEM;
+    if (hive__bridge_decoded_init(&im->dec) != HIVE_OK) {
+        hive__free(im);
+        return HIVE_ENOMEM;
+    }
     im->br = br;
     snprintf(im->pattern, sizeof im->pattern, "%s", pattern);
     snprintf(im->subject, sizeof im->subject, "%s", subject);
@@ -672,6 +685,7 @@ int hive_bridge_import_queue(hive_bridge *br, const char *pattern, const char *g
             natsSubscription_Unsubscribe(im->sub);
             return HIVE_EIO;
         }
+        hive__bridge_decoded_fini(&im->dec);
         hive__free(im);
         return HIVE_EIO;
     }
@@ -775,6 +789,14 @@ int hive_bridge_stats(const hive_bridge *br, hive_bridge_counters *out)
     }
     pthread_mutex_unlock(&b->lock);
     return HIVE_OK;
+}
+
+int hive_bridge_flush(hive_bridge *br, uint32_t timeout_ms)
+{
+    if (!br || timeout_ms == 0) return HIVE_EINVAL;
+    if (!atomic_load(&br->connected)) return HIVE_ECLOSED;
+    natsStatus s = natsConnection_FlushTimeout(br->nc, timeout_ms);
+    return s == NATS_OK ? HIVE_OK : s == NATS_TIMEOUT ? HIVE_ETIMEDOUT : HIVE_ECLOSED;
 }
 
 const char *hive_bridge_name(const hive_bridge *br)

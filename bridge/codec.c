@@ -10,6 +10,7 @@
  */
 #include <string.h>
 #include "bridge/codec.h"
+#include "net/wire/mpdecode.h"
 
 #define EXT_MSGPACK 1
 
@@ -173,27 +174,40 @@ static bool key_is(const msgpack_object *k, const char *s)
     return k->type == MSGPACK_OBJECT_STR && k->via.str.size == n && memcmp(k->via.str.ptr, s, n) == 0;
 }
 
-/* One complete msgpack object, nothing after it. */
-static bool one_object(const char *p, size_t n)
+/* One complete msgpack object, nothing after it (decoded into z, which
+ * the caller clears). */
+static bool one_object(const char *p, size_t n, msgpack_zone *z)
 {
     if (n == 0) return false;
-    msgpack_zone z;
-    if (!msgpack_zone_init(&z, 256)) return false;
     msgpack_object o;
-    size_t off = 0;
-    msgpack_unpack_return r = msgpack_unpack(p, n, &off, &z, &o);
-    msgpack_zone_destroy(&z);
-    return r == MSGPACK_UNPACK_SUCCESS && off == n;
+    return hive__mp_decode((const uint8_t *)p, n, z, &o) == 0;
+}
+
+int hive__bridge_decoded_init(hive__bridge_decoded *d)
+{
+    memset(d, 0, sizeof *d);
+    d->zone_ok = msgpack_zone_init(&d->zone, 2048);
+    return d->zone_ok ? HIVE_OK : HIVE_ENOMEM;
+}
+
+void hive__bridge_decoded_fini(hive__bridge_decoded *d)
+{
+    if (d->zone_ok) msgpack_zone_destroy(&d->zone);
+    d->zone_ok = false;
 }
 
 int hive__bridge_decode(const uint8_t *p, size_t n, hive__bridge_decoded *d)
 {
-    memset(d, 0, sizeof *d);
-    msgpack_unpacked_init(&d->up);
-    size_t off = 0;
-    if (!p || n == 0 || msgpack_unpack_next(&d->up, (const char *)p, n, &off) != MSGPACK_UNPACK_SUCCESS || off != n)
-        goto bad;
-    const msgpack_object *top = &d->up.data;
+    d->n = 0;
+    d->origin[0] = d->name[0] = 0;
+    if (!d->zone_ok) return HIVE_ENOMEM;
+    msgpack_zone_clear(&d->zone);
+    msgpack_object topo;
+    /* scanned before msgpack-c sees it: msgpack-c reserves memory for the
+     * counts a message declares, so a 6-byte map header could ask for
+     * gigabytes (net/wire/mpdecode.h) */
+    if (!p || n == 0 || hive__mp_decode(p, n, &d->zone, &topo) != 0) goto bad;
+    const msgpack_object *top = &topo;
     if (top->type != MSGPACK_OBJECT_MAP) goto bad;
     const msgpack_object *v = NULL, *o = NULL, *nm = NULL, *fl = NULL;
     for (uint32_t i = 0; i < top->via.map.size; i++) {
@@ -207,8 +221,10 @@ int hive__bridge_decode(const uint8_t *p, size_t n, hive__bridge_decoded *d)
     if (!v || v->type != MSGPACK_OBJECT_POSITIVE_INTEGER || v->via.u64 != 1) goto bad;
     if (!o || o->type != MSGPACK_OBJECT_STR || !hive__bridge_origin_ok(o->via.str.ptr, o->via.str.size)) goto bad;
     memcpy(d->origin, o->via.str.ptr, o->via.str.size);
+    d->origin[o->via.str.size] = 0;
     if (!nm || nm->type != MSGPACK_OBJECT_STR || nm->via.str.size >= HIVE_NAME_MAX) goto bad;
     memcpy(d->name, nm->via.str.ptr, nm->via.str.size);
+    d->name[nm->via.str.size] = 0;
     if (memchr(d->name, 0, nm->via.str.size) || !hive__bridge_carriable(d->name)) goto bad;
     if (!fl || fl->type != MSGPACK_OBJECT_MAP || fl->via.map.size > HIVE_BRIDGE_MAX_FIELDS) goto bad;
     for (uint32_t i = 0; i < fl->via.map.size; i++) {
@@ -249,7 +265,7 @@ int hive__bridge_decode(const uint8_t *p, size_t n, hive__bridge_decoded *d)
             f->v.bytes.len = x->via.bin.size;
             break;
         case MSGPACK_OBJECT_EXT:
-            if (x->via.ext.type != EXT_MSGPACK || !one_object(x->via.ext.ptr, x->via.ext.size)) goto bad;
+            if (x->via.ext.type != EXT_MSGPACK || !one_object(x->via.ext.ptr, x->via.ext.size, &d->zone)) goto bad;
             f->type = HIVE_T_MSGPACK;
             f->v.mp.raw = x->via.ext.ptr;
             f->v.mp.len = x->via.ext.size;
@@ -262,12 +278,7 @@ int hive__bridge_decode(const uint8_t *p, size_t n, hive__bridge_decoded *d)
     }
     return HIVE_OK;
 bad:
-    msgpack_unpacked_destroy(&d->up);
-    memset(d, 0, sizeof *d);
+    d->n = 0;
+    d->origin[0] = d->name[0] = 0;
     return HIVE_EPROTO;
-}
-
-void hive__bridge_decoded_free(hive__bridge_decoded *d)
-{
-    msgpack_unpacked_destroy(&d->up);
 }

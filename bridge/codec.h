@@ -26,28 +26,33 @@ int hive__bridge_name_of(const char *prefix, const char *subject, char *out, siz
 int hive__bridge_encode(msgpack_sbuffer *sb, const char *origin, const char *name,
                         const hive_field *f, size_t n);
 
-/* A decoded message: fields point into `zone`'s objects and the input
- * bytes; valid until hive__bridge_decoded_free. Keys are NUL-terminated
- * copies in keys[]. */
+/* A decoded message: fields point into `zone` and the input bytes; valid
+ * until the next decode into the same object. Keys are NUL-terminated
+ * copies in keys[]. One object serves many decodes (the zone's memory is
+ * reused): init once, fini once. */
 typedef struct hive__bridge_decoded {
     char origin[HIVE_BRIDGE_ORIGIN_MAX];
     char name[HIVE_NAME_MAX];
     hive_field f[HIVE_BRIDGE_MAX_FIELDS];
     char keys[HIVE_BRIDGE_MAX_FIELDS][HIVE__BRIDGE_KEY_MAX];
     size_t n;
-    msgpack_unpacked up;
+    msgpack_zone zone;
+    bool zone_ok;
 } hive__bridge_decoded;
 
+/* hive__bridge_decoded_init / _fini - HIVE_OK or HIVE_ENOMEM. */
+int hive__bridge_decoded_init(hive__bridge_decoded *d);
+void hive__bridge_decoded_fini(hive__bridge_decoded *d);
+
 /* hive__bridge_decode - check and read one message from the network.
- * Returns HIVE_OK (free with hive__bridge_decoded_free), or HIVE_EPROTO
- * for anything that is not a well-formed bridged event (then nothing to
- * free): not a map, no or bad "v"/"o"/"n"/"f", an unknown version, an
- * origin or name too long or malformed, a name that cannot cross, more
- * than HIVE_BRIDGE_MAX_FIELDS fields, an empty, long or duplicate key, a
- * value of no bridged type, a MSGPACK value that is not exactly one
- * msgpack object, trailing bytes. */
+ * Returns HIVE_OK, or HIVE_EPROTO for anything that is not a well-formed
+ * bridged event: not a map, no or bad "v"/"o"/"n"/"f", an unknown
+ * version, an origin or name too long or malformed, a name that cannot
+ * cross, more than HIVE_BRIDGE_MAX_FIELDS fields, an empty, long,
+ * reserved ("hive.") or duplicate key, a value of no bridged type, a
+ * MSGPACK value that is not exactly one msgpack object, trailing bytes.
+ * (HIVE_ENOMEM when the zone cannot grow.) */
 int hive__bridge_decode(const uint8_t *p, size_t n, hive__bridge_decoded *out);
-void hive__bridge_decoded_free(hive__bridge_decoded *d);
 
 /* hive__bridge_origin_ok - a valid bridge name. */
 bool hive__bridge_origin_ok(const char *s, size_t n);

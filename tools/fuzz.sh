@@ -12,6 +12,7 @@
 # between runs, seeded with a few valid frames plus fuzz/seeds/<name>/*
 # when that folder exists) and crash-*/leak-* inputs on failure.
 # Reproduce a crash:  build/fuzz/<name>/<name> build/fuzz/<name>/crash-...
+# FUZZ_ONLY=<name> runs one target.
 set -u
 SECS=${1:-60}
 cd "$(dirname "$0")/.." || exit 1
@@ -33,7 +34,7 @@ mkdir -p "$OUT/obj" || exit 1
 # The library, compiled once per run with coverage instrumentation but
 # without libFuzzer's main (that comes with each target).
 objs=""
-for src in events/*.c net/*/*.c; do
+for src in events/*.c net/*/*.c bridge/codec.c; do
     [ -f "$src" ] || continue
     obj="$OUT/obj/$(echo "$src" | tr / _ | sed 's/\.c$/.o/')"
     if ! "$CC" $CFLAGS -fsanitize=fuzzer-no-link $SAN -c "$src" -o "$obj"; then
@@ -59,6 +60,8 @@ failed=0
 for t in fuzz/*.c; do
     [ -f "$t" ] || continue
     name=$(basename "$t" .c)
+    # FUZZ_ONLY=<name>: that target alone
+    [ -n "${FUZZ_ONLY:-}" ] && [ "$name" != "$FUZZ_ONLY" ] && continue
     dir="$OUT/$name"
     mkdir -p "$dir/corpus"
     if ! "$CC" $CFLAGS -fsanitize=fuzzer $SAN "$t" $objs $LIBS -o "$dir/$name"; then

@@ -6,6 +6,7 @@
 #                   (a headless server builds and links without SDL)
 #   hive-sdl.pc     libhive-sdl.a: the SDL2 window and input as bus events;
 #                   requires hive-engine, sdl2 and SDL2_image
+#   hive-bridge.pc  libhive-bridge.a: the bus on NATS; requires hive, libnats
 # The build keeps events/ and net/ in two libraries (libhive-events.a,
 # libhive-net.a) so each source is compiled once; the installed libhive.a
 # holds the objects of both, so users link one library.
@@ -75,6 +76,21 @@ Version: $VERSION
 Requires: hive-engine sdl2 SDL2_image
 Cflags: -I\${includedir}
 Libs: -L\${libdir} -lhive-sdl
+PC
+fi
+if [ -f "$BINDIR/libhive-bridge.a" ]; then
+    cp "$BINDIR/libhive-bridge.a" "$PREFIX/lib/"
+    cat > "$PREFIX/lib/pkgconfig/hive-bridge.pc" <<PC
+prefix=$PREFIX
+includedir=\${prefix}/include
+libdir=\${prefix}/lib
+
+Name: hive-bridge
+Description: Hive's bus across processes and machines, on NATS
+Version: $VERSION
+Requires: hive libnats
+Cflags: -I\${includedir}
+Libs: -L\${libdir} -lhive-bridge -lnats
 PC
 fi
 echo "hive: installed $VERSION into $PREFIX (pkg-config: PKG_CONFIG_PATH=$PREFIX/lib/pkgconfig)"

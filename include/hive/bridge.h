@@ -95,8 +95,9 @@ typedef struct hive_bridge hive_bridge;
 
 typedef struct hive_bridge_config {
     const char *url;                 /* "nats://127.0.0.1:4222", or several,
-                                        comma-separated (a cluster). Required.
-                                        Copied */
+                                        comma-separated (a cluster), tried
+                                        in that order: nearest first.
+                                        Required. Copied */
     const char *name;                /* this bridge's name, the origin others
                                         see: [A-Za-z0-9_.-], at most 63 bytes.
                                         NULL: "hive-<pid>-<random>". Copied */
@@ -178,6 +179,15 @@ int64_t hive_bridge_request(hive_bridge *br, const char *name, const hive_field 
  * or as hive_bridge_request. Owner thread; typically inside the handler.
  */
 int hive_bridge_reply(hive_bridge *br, const hive_event *request, const hive_field *fields, size_t n);
+
+/*
+ * hive_bridge_flush - wait until the NATS server has everything this
+ * bridge sent so far, subscriptions included (a round trip). For setup
+ * and tests ("are my imports live?"), not for the game loop: it blocks
+ * the calling thread for up to timeout_ms. Returns HIVE_OK, HIVE_ETIMEDOUT,
+ * HIVE_ECLOSED (not connected). Owner thread.
+ */
+int hive_bridge_flush(hive_bridge *br, uint32_t timeout_ms);
 
 typedef struct hive_bridge_counters {
     uint64_t exported;       /* events handed to NATS */

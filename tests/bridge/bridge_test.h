@@ -6,6 +6,7 @@
 #define HIVE_TESTS_BRIDGE_TEST_H
 
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <nats/nats.h>
 #include <string.h>
 #include "hive/bridge.h"

@@ -272,8 +272,11 @@ Test(bridge, bad_input_from_nats_is_dropped_and_counted)
     hive_bridge_stats(br, &st0);
 
     int sent_bad = 0;
-    const char *junk[] = { "", "\xc1", "\x81\xa1v\x01", "\x93\x01\x02\x03", "not msgpack at all" };
-    for (size_t i = 0; i < 5; i++, sent_bad++)
+    /* ... and headers that declare 4 G entries in 5 bytes (msgpack-c would
+     * reserve memory for them before reading one) */
+    const char *junk[] = { "", "\xc1", "\x81\xa1v\x01", "\x93\x01\x02\x03", "not msgpack at all",
+                           "\xdf\xff\xff\xff\xff", "\x84\xa1v\x01\xa1" "f\xdd\xff\xff\xff\xff" };
+    for (size_t i = 0; i < 7; i++, sent_bad++)
         natsConnection_Publish(nc, "hive.game.bad.junk", junk[i], (int)strlen(junk[i]));
     /* a valid event under a subject that names another event */
     n = good_event(buf, sizeof buf, "evil", "game:ok", "k");
@@ -433,7 +436,7 @@ Test(bridge, a_queue_group_gives_each_event_to_exactly_one_member)
     seen got[3] = { 0 };
     for (int i = 0; i < 3; i++) {
         char name[16];
-        snprintf(name, sizeof name, "worker-%d", i);
+        snprintf(name, sizeof name, "worker-%d", i % 10);
         w[i] = hive_bus_create(NULL);
         all[i + 1] = w[i];
         bw[i] = mk_bridge(w[i], url, name);
@@ -522,4 +525,53 @@ Test(bridge, no_reconnect_means_closed_after_the_first_try)
     cr_assert_eq(strncmp(hive_bridge_name(br), "hive-", 5), 0);
     hive_bridge_destroy(br);
     hive_bus_destroy(bus);
+}
+
+/* ---- threads: libnats' threads post, the owner dispatches -------------- */
+
+/* Under ThreadSanitizer (make tsan): imports arrive on libnats' delivery
+ * threads, state changes on its callback thread, requests and exports on
+ * the owner thread, stats from a third thread. */
+static void *stats_reader(void *arg)
+{
+    hive_bridge *br = arg;
+    for (int i = 0; i < 2000; i++) {
+        hive_bridge_counters st;
+        hive_bridge_stats(br, &st);
+    }
+    return NULL;
+}
+
+Test(threads, bridge_imports_race_free, .timeout = 60)
+{
+    nats_proc np = { 0 };
+    cr_assert(np_start(&np, NULL));
+    char url[64];
+    np_url(&np, url, sizeof url);
+    hive_bus *a = hive_bus_create(NULL), *b = hive_bus_create(NULL);
+    hive_bus *all[] = { a, b, NULL };
+    hive_bridge *ba = mk_bridge(a, url, "ta"), *bb = mk_bridge(b, url, "tb");
+    cr_assert_eq(hive_bridge_export(ba, "t:**"), HIVE_OK);
+    cr_assert_eq(hive_bridge_import(bb, "t:**"), HIVE_OK);
+    cr_assert_eq(hive_bridge_import_queue(bb, "q:*", "g"), HIVE_OK);
+    seen got = { 0 };
+    hive_bus_subscribe(b, "t:n", seen_on, &got, NULL);
+    while (hive_bridge_flush(bb, 1000) != HIVE_OK) pump_buses(all, 10, NULL, 0);
+    while (hive_bridge_flush(ba, 1000) != HIVE_OK) pump_buses(all, 10, NULL, 0);
+    pthread_t th;
+    pthread_create(&th, NULL, stats_reader, bb);
+    for (int i = 0; i < 2000; i++) {
+        hive_field f[] = { HIVE_INT("seq", i), HIVE_STR("k", "v") };
+        hive_bus_publish_name(a, "t:n", f, 2);
+        if (i % 100 == 0) pump_buses(all, 1, NULL, 0);
+    }
+    pump_buses(all, 10000, &got.n, 2000);
+    pthread_join(th, NULL);
+    cr_assert_eq(got.n, 2000);
+    for (int i = 0; i < 2000 && i < got.nseq; i++) cr_assert_eq(got.seq[i], i);
+    hive_bridge_destroy(ba);
+    hive_bridge_destroy(bb);
+    hive_bus_destroy(a);
+    hive_bus_destroy(b);
+    np_stop(&np, false);
 }

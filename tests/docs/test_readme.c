@@ -1,7 +1,7 @@
 /* The README is the first thing a user reads, so its code must work:
  *  - a block after `<!-- hive:compile -->` is compiled against this build's
- *    libraries (libhive-engine.a, and libhive-net.a + libhive-events.a:
- *    what the installed libhive.a holds) and run; it must exit 0 within
+ *    libraries (libhive-bridge.a, libhive-engine.a, and libhive-net.a +
+ *    libhive-events.a: what the installed libhive.a holds) and run; it must exit 0 within
  *    20 seconds;
  *  - a block after `<!-- hive:file PATH -->` must be exactly PATH's text
  *    (those files are built by premake and run by their own tests). */
@@ -47,9 +47,9 @@ Test(readme, compile_blocks_build_and_run, .timeout = 240)
         free(code);
         snprintf(cmd, sizeof cmd,
                  "cc -std=gnu11 -Wall -Werror -Wno-unused-parameter %s -Iinclude -o %s/block%d %s "
-                 "%s/libhive-engine.a %s/libhive-net.a %s/libhive-events.a -lenet -lmsgpackc -lwslay -lssl -lcrypto -lzstd -lpthread -lm && "
+                 "%s/libhive-bridge.a %s/libhive-engine.a %s/libhive-net.a %s/libhive-events.a -lnats -lenet -lmsgpackc -lwslay -lssl -lcrypto -lzstd -lpthread -lm && "
                  "timeout 20 %s/block%d",
-                 docs_sanflags(), dir, blocks, path, docs_bindir(), docs_bindir(), docs_bindir(), dir, blocks);
+                 docs_sanflags(), dir, blocks, path, docs_bindir(), docs_bindir(), docs_bindir(), docs_bindir(), dir, blocks);
         cr_expect_eq(docs_sh(cmd), 0, "README block %d failed: %s", blocks, cmd);
         blocks++;
     }
