@@ -96,8 +96,11 @@ typedef struct bridge_export {
     int sub;
 } bridge_export;
 
+struct bridge_set;
+
 typedef struct bridge_import {
     struct hive_bridge *br;
+    struct bridge_set *set;   /* a shard set's announcements, or NULL */
     char pattern[HIVE_NAME_MAX];
     char subject[HIVE_NAME_MAX + 64];
     char group[64];
@@ -107,6 +110,18 @@ typedef struct bridge_import {
      * time: its decoder (and the memory it reuses) is that thread's */
     hive__bridge_decoded dec;
 } bridge_import;
+
+/* A watched shard set. Members other than this process; guarded by
+ * br->set_lock (libnats' thread, the heartbeat thread and any caller of
+ * shard_for read or change it). */
+typedef struct bridge_set {
+    char name[64];
+    char subject[160];
+    bool member;                    /* this process is one */
+    char addr[HIVE_BRIDGE_ADDR_MAX];
+    size_t n;
+    struct { hive_shard_member m; uint64_t seen_ms; } mem[HIVE_BRIDGE_MAX_MEMBERS];
+} bridge_set;
 
 typedef struct bridge_request bridge_request;
 struct bridge_request {
@@ -142,7 +157,15 @@ struct hive_bridge {
     bridge_request *reqs;           /* requests waiting (owner thread) */
     int64_t next_req;
 
-    hive_event_id ev_connected, ev_disconnected, ev_reconnected, ev_closed, ev_reply;
+    hive_event_id ev_connected, ev_disconnected, ev_reconnected, ev_closed, ev_reply, ev_joined, ev_left;
+
+    bridge_set *sets[HIVE_BRIDGE_MAX_SETS];
+    size_t nsets;
+    pthread_mutex_t set_lock;
+    pthread_cond_t hb_cond;         /* with set_lock: wakes the heartbeat thread */
+    uint32_t hb_ms;
+    pthread_t hb;                   /* the heartbeat thread, once a set is watched */
+    bool hb_started, hb_stop;       /* hb_stop under lock */
 
     pthread_mutex_t lock;           /* done flags, closed */
     pthread_cond_t cond;
@@ -431,6 +454,9 @@ static void bridge_free(hive_bridge *br)
     natsConnection_Destroy(br->nc);
     natsOptions_Destroy(br->opts);
     msgpack_sbuffer_destroy(&br->sb);
+    for (size_t i = 0; i < br->nsets; i++) hive__free(br->sets[i]);
+    pthread_mutex_destroy(&br->set_lock);
+    pthread_cond_destroy(&br->hb_cond);
     pthread_cond_destroy(&br->cond);
     pthread_mutex_destroy(&br->lock);
     hive__free(br);
@@ -468,6 +494,10 @@ hive_bridge *hive_bridge_create(const hive_bridge_config *cfg, hive_bus *bus)
         hive__create_fail(HIVE_EINVAL, "max_reconnect", "hive_bridge_config.max_reconnect: 0 (forever), -1 (none) or a count");
         return NULL;
     }
+    if (cfg->shard_heartbeat_ms && (cfg->shard_heartbeat_ms < 20 || cfg->shard_heartbeat_ms > 60000)) {
+        hive__create_fail(HIVE_EINVAL, "shard_heartbeat_ms", "hive_bridge_config.shard_heartbeat_ms: 0 (1000) or 20..60000");
+        return NULL;
+    }
     if (cfg->reconnect_buffer_bytes > (1u << 30) || cfg->max_event_bytes > (64u << 20)) {
         hive__create_fail(HIVE_EINVAL, cfg->max_event_bytes > (64u << 20) ? "max_event_bytes" : "reconnect_buffer_bytes",
                           "hive_bridge_config: max_event_bytes at most 64 MiB, reconnect_buffer_bytes at most 1 GiB");
@@ -480,6 +510,8 @@ hive_bridge *hive_bridge_create(const hive_bridge_config *cfg, hive_bus *bus)
     }
     br->bus = bus;
     pthread_mutex_init(&br->lock, NULL);
+    pthread_mutex_init(&br->set_lock, NULL);
+    pthread_cond_init(&br->hb_cond, NULL);
     pthread_cond_init(&br->cond, NULL);
     msgpack_sbuffer_init(&br->sb);
     if (cfg->name)
@@ -488,6 +520,7 @@ hive_bridge *hive_bridge_create(const hive_bridge_config *cfg, hive_bus *bus)
         make_name(br->name, sizeof br->name);
     strcpy(br->prefix, cfg->subject_prefix ? cfg->subject_prefix : "hive");
     br->max_event_bytes = cfg->max_event_bytes ? cfg->max_event_bytes : 64u << 10;
+    br->hb_ms = cfg->shard_heartbeat_ms ? cfg->shard_heartbeat_ms : 1000;
     atomic_init(&br->budget, cfg->max_names ? cfg->max_names : 1024);
     br->reply_sub.br = br;
     if (hive__bridge_decoded_init(&br->reply_sub.dec) != HIVE_OK) {
@@ -499,8 +532,10 @@ hive_bridge *hive_bridge_create(const hive_bridge_config *cfg, hive_bus *bus)
     br->ev_reconnected = hive_bus_intern(bus, HIVE_EV_NATS_RECONNECTED);
     br->ev_closed = hive_bus_intern(bus, HIVE_EV_NATS_CLOSED);
     br->ev_reply = hive_bus_intern(bus, HIVE_EV_NATS_REPLY);
+    br->ev_joined = hive_bus_intern(bus, HIVE_EV_NATS_SHARD_JOINED);
+    br->ev_left = hive_bus_intern(bus, HIVE_EV_NATS_SHARD_LEFT);
     if (br->ev_connected <= 0 || br->ev_disconnected <= 0 || br->ev_reconnected <= 0 || br->ev_closed <= 0 ||
-        br->ev_reply <= 0) {
+        br->ev_reply <= 0 || br->ev_joined <= 0 || br->ev_left <= 0) {
         hive__create_fail(HIVE_ENOMEM, "", "hive_bridge_create: out of memory");
         goto fail;
     }
@@ -582,6 +617,308 @@ fail:
     return NULL;
 }
 
+
+/* ------------------------------------------------------------------ */
+/* Shard sets                                                           */
+/* ------------------------------------------------------------------ */
+
+static uint64_t now_ms(void) { return hive_now_ns() / 1000000u; }
+
+/* Publish an announcement of ours on set (any thread: its own buffer). */
+static void announce(hive_bridge *br, const bridge_set *st, hive__shard_op op)
+{
+    hive__shard_msg m = { .op = op };
+    snprintf(m.origin, sizeof m.origin, "%s", br->name);
+    snprintf(m.set, sizeof m.set, "%s", st->name);
+    snprintf(m.addr, sizeof m.addr, "%s", st->addr);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    if (hive__bridge_shard_encode(&sb, &m) == HIVE_OK)
+        natsConnection_Publish(br->nc, st->subject, sb.data, (int)sb.size);
+    msgpack_sbuffer_destroy(&sb);
+}
+
+static void post_member(hive_bridge *br, hive_event_id id, const char *set, const hive_shard_member *m, const char *why)
+{
+    hive_field f[4] = { HIVE_STR("set", set), HIVE_STR("name", m->name), HIVE_STR("addr", m->addr),
+                        HIVE_STR("why", why ? why : "") };
+    hive_bus_post(br->bus, id, f, why ? 4 : 3);
+}
+
+static void drop_member(bridge_set *st, size_t i)
+{
+    st->mem[i] = st->mem[st->n - 1];
+    st->n--;
+}
+
+static void on_shard_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+{
+    bridge_import *im = closure;
+    hive_bridge *br = im->br;
+    bridge_set *st = im->set;
+    hive__shard_msg m;
+    const uint8_t *data = (const uint8_t *)natsMsg_GetData(msg);
+    int len = natsMsg_GetDataLength(msg);
+    if (len <= 0 || len > 4096 || hive__bridge_shard_decode(data, (size_t)len, &im->dec.zone, &m) != HIVE_OK ||
+        strcmp(m.set, st->name) != 0) {
+        count(&br->dropped_in);
+        natsMsg_Destroy(msg);
+        return;
+    }
+    natsMsg_Destroy(msg);
+    if (strcmp(m.origin, br->name) == 0) return;   /* ours */
+    hive_shard_member gone = { { 0 } }, added = { { 0 } };
+    bool ask_back = false, full = false;
+    pthread_mutex_lock(&br->set_lock);
+    size_t i = 0;
+    while (i < st->n && strcmp(st->mem[i].m.name, m.origin) != 0) i++;
+    if (m.op == HIVE__SHARD_HERE) {
+        if (i < st->n) {
+            st->mem[i].seen_ms = now_ms();
+            snprintf(st->mem[i].m.addr, sizeof st->mem[i].m.addr, "%s", m.addr);
+        } else if (st->n < HIVE_BRIDGE_MAX_MEMBERS) {
+            snprintf(st->mem[st->n].m.name, sizeof st->mem[0].m.name, "%s", m.origin);
+            snprintf(st->mem[st->n].m.addr, sizeof st->mem[0].m.addr, "%s", m.addr);
+            st->mem[st->n].seen_ms = now_ms();
+            added = st->mem[st->n].m;
+            st->n++;
+            /* a newcomer hears of us now, not at our next heartbeat */
+            ask_back = st->member;
+        } else {
+            full = true;
+        }
+    } else if (m.op == HIVE__SHARD_BYE) {
+        if (i < st->n) {
+            gone = st->mem[i].m;
+            drop_member(st, i);
+        }
+    } else {
+        ask_back = st->member;
+    }
+    pthread_mutex_unlock(&br->set_lock);
+    if (full) count(&br->dropped_in);
+    if (added.name[0]) post_member(br, br->ev_joined, st->name, &added, NULL);
+    if (gone.name[0]) post_member(br, br->ev_left, st->name, &gone, "left");
+    if (ask_back) announce(br, st, HIVE__SHARD_HERE);
+}
+
+/* The heartbeat thread: announces our memberships, and ends members that
+ * fell silent. */
+static void *heartbeat_main(void *arg)
+{
+    hive_bridge *br = arg;
+    for (;;) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        uint64_t ns = (uint64_t)until.tv_nsec + (uint64_t)br->hb_ms * 1000000u;
+        until.tv_sec += (time_t)(ns / 1000000000u);
+        until.tv_nsec = (long)(ns % 1000000000u);
+        pthread_mutex_lock(&br->set_lock);
+        while (!br->hb_stop && pthread_cond_timedwait(&br->hb_cond, &br->set_lock, &until) == 0) {
+        }
+        if (br->hb_stop) {
+            pthread_mutex_unlock(&br->set_lock);
+            return NULL;
+        }
+        uint64_t dead = now_ms() - (uint64_t)br->hb_ms * 7 / 2;
+        hive_shard_member gone[8];
+        char gone_set[8][64];
+        size_t ngone = 0;
+        bridge_set *mine[HIVE_BRIDGE_MAX_SETS];
+        size_t nmine = 0;
+        for (size_t k = 0; k < br->nsets; k++) {
+            bridge_set *st = br->sets[k];
+            if (st->member) mine[nmine++] = st;
+            for (size_t i = 0; i < st->n;) {
+                if (st->mem[i].seen_ms < dead && ngone < 8) {
+                    gone[ngone] = st->mem[i].m;
+                    snprintf(gone_set[ngone], sizeof gone_set[0], "%s", st->name);
+                    ngone++;
+                    drop_member(st, i);
+                } else {
+                    i++;
+                }
+            }
+        }
+        /* sets are never freed before this thread ends: the pointers stay good */
+        pthread_mutex_unlock(&br->set_lock);
+        for (size_t i = 0; i < ngone; i++) post_member(br, br->ev_left, gone_set[i], &gone[i], "timeout");
+        for (size_t i = 0; i < nmine; i++) announce(br, mine[i], HIVE__SHARD_HERE);
+    }
+}
+
+static void shards_stop(hive_bridge *br)
+{
+    pthread_mutex_lock(&br->set_lock);
+    br->hb_stop = true;
+    pthread_cond_broadcast(&br->hb_cond);
+    pthread_mutex_unlock(&br->set_lock);
+    if (br->hb_started) pthread_join(br->hb, NULL);
+    br->hb_started = false;
+    for (size_t i = 0; i < br->nsets; i++)
+        if (br->sets[i]->member) announce(br, br->sets[i], HIVE__SHARD_BYE);
+}
+
+static bridge_set *find_set(const hive_bridge *br, const char *set)
+{
+    for (size_t i = 0; i < br->nsets; i++)
+        if (strcmp(br->sets[i]->name, set) == 0) return br->sets[i];
+    return NULL;
+}
+
+/* Watch set (make it known, subscribe, ask who is there). */
+static int watch(hive_bridge *br, const char *set, bridge_set **out)
+{
+    if (!set || !hive__bridge_set_ok(set, strlen(set))) return HIVE_EINVAL;
+    bridge_set *st = find_set(br, set);
+    if (st) {
+        *out = st;
+        return HIVE_OK;
+    }
+    if (br->nsets == HIVE_BRIDGE_MAX_SETS || br->nimp == MAX_PATTERNS) return HIVE_EFULL;
+    st = hive__calloc(1, sizeof *st);
+    bridge_import *im = hive__calloc(1, sizeof *im);
+    if (!st || !im || hive__bridge_decoded_init(&im->dec) != HIVE_OK) {
+        if (im) hive__bridge_decoded_fini(&im->dec);
+        hive__free(st);
+        hive__free(im);
+        return HIVE_ENOMEM;
+    }
+    snprintf(st->name, sizeof st->name, "%s", set);
+    snprintf(st->subject, sizeof st->subject, "%s._shard.%s", br->prefix, set);
+    im->br = br;
+    im->set = st;
+    snprintf(im->subject, sizeof im->subject, "%s", st->subject);
+    if (!br->hb_started) {
+        if (pthread_create(&br->hb, NULL, heartbeat_main, br) != 0) {
+            hive__bridge_decoded_fini(&im->dec);
+            hive__free(st);
+            hive__free(im);
+            return HIVE_ENOMEM;
+        }
+        br->hb_started = true;
+    }
+    pthread_mutex_lock(&br->set_lock);
+    br->sets[br->nsets++] = st;
+    pthread_mutex_unlock(&br->set_lock);
+    natsStatus s = subscribe(br, im, on_shard_msg);
+    pthread_mutex_lock(&br->lock);
+    br->imp[br->nimp++] = im;   /* ended and freed with the imports */
+    pthread_mutex_unlock(&br->lock);
+    if (s != NATS_OK) return HIVE_EIO;
+    *out = st;
+    return HIVE_OK;
+}
+
+int hive_bridge_shard_watch(hive_bridge *br, const char *set)
+{
+    if (!br) return HIVE_EINVAL;
+    bridge_set *st;
+    bool known = find_set(br, set ? set : "") != NULL;
+    int rc = watch(br, set, &st);
+    if (rc == HIVE_OK && !known) announce(br, st, HIVE__SHARD_ASK);
+    return rc;
+}
+
+int hive_bridge_shard_join(hive_bridge *br, const char *set, const char *addr)
+{
+    if (!br || !addr || !*addr || strlen(addr) >= HIVE_BRIDGE_ADDR_MAX) return HIVE_EINVAL;
+    bridge_set *st;
+    int rc = watch(br, set, &st);
+    if (rc != HIVE_OK) return rc;
+    if (st->member) return HIVE_EEXIST;
+    pthread_mutex_lock(&br->set_lock);
+    st->member = true;
+    snprintf(st->addr, sizeof st->addr, "%s", addr);
+    pthread_mutex_unlock(&br->set_lock);
+    announce(br, st, HIVE__SHARD_HERE);
+    announce(br, st, HIVE__SHARD_ASK);
+    return HIVE_OK;
+}
+
+int hive_bridge_shard_leave(hive_bridge *br, const char *set)
+{
+    if (!br || !set) return HIVE_EINVAL;
+    bridge_set *st = find_set(br, set);
+    if (!st || !st->member) return HIVE_ENOENT;
+    pthread_mutex_lock(&br->set_lock);
+    st->member = false;
+    pthread_mutex_unlock(&br->set_lock);
+    announce(br, st, HIVE__SHARD_BYE);
+    return HIVE_OK;
+}
+
+/* Every member of st, this process included when a member. Caller holds
+ * set_lock. */
+static size_t all_members(const hive_bridge *br, const bridge_set *st, hive_shard_member *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < st->n; i++) out[n++] = st->mem[i].m;
+    if (st->member) {
+        snprintf(out[n].name, sizeof out[n].name, "%s", br->name);
+        snprintf(out[n].addr, sizeof out[n].addr, "%s", st->addr);
+        n++;
+    }
+    return n;
+}
+
+int hive_bridge_shard_for(const hive_bridge *br, const char *set, const void *key, size_t len, hive_shard_member *out)
+{
+    if (!br || !set || !out || (len && !key)) return HIVE_EINVAL;
+    hive_bridge *b = (hive_bridge *)br;
+    int rc = HIVE_ENOENT;
+    pthread_mutex_lock(&b->set_lock);
+    const bridge_set *st = find_set(br, set);
+    if (st) {
+        const char *me = st->member ? br->name : NULL;
+        uint64_t best = 0;
+        const char *bn = NULL, *ba = NULL;
+        for (size_t i = 0; i <= st->n; i++) {
+            const char *name = i < st->n ? st->mem[i].m.name : me;
+            const char *addr = i < st->n ? st->mem[i].m.addr : st->addr;
+            if (!name) continue;
+            uint64_t sc = hive__bridge_hrw(name, key, len);
+            if (!bn || sc > best || (sc == best && strcmp(name, bn) < 0)) {
+                best = sc;
+                bn = name;
+                ba = addr;
+            }
+        }
+        if (bn) {
+            snprintf(out->name, sizeof out->name, "%s", bn);
+            snprintf(out->addr, sizeof out->addr, "%s", ba);
+            rc = HIVE_OK;
+        }
+    }
+    pthread_mutex_unlock(&b->set_lock);
+    return rc;
+}
+
+static int cmp_member(const void *a, const void *b)
+{
+    return strcmp(((const hive_shard_member *)a)->name, ((const hive_shard_member *)b)->name);
+}
+
+int hive_bridge_shard_members(const hive_bridge *br, const char *set, hive_shard_member *out, size_t max)
+{
+    if (!br || !set || (max && !out)) return HIVE_EINVAL;
+    hive_bridge *b = (hive_bridge *)br;
+    hive_shard_member *all = hive__malloc(sizeof *all * (HIVE_BRIDGE_MAX_MEMBERS + 1));
+    if (!all) return HIVE_ENOMEM;
+    int rc = HIVE_ENOENT;
+    pthread_mutex_lock(&b->set_lock);
+    const bridge_set *st = find_set(br, set);
+    size_t n = st ? all_members(br, st, all) : 0;
+    pthread_mutex_unlock(&b->set_lock);
+    if (st) {
+        qsort(all, n, sizeof *all, cmp_member);
+        if (max) memcpy(out, all, sizeof *all * (n < max ? n : max));
+        rc = (int)n;
+    }
+    hive__free(all);
+    return rc;
+}
+
 static bool quiet_done(hive_bridge *br)
 {
     if (!br->closed) return false;
@@ -602,6 +939,7 @@ void hive_bridge_destroy(hive_bridge *br)
         r->fn(NULL, HIVE_ECLOSED, r->user);
         hive__free(r);
     }
+    shards_stop(br);
     if (atomic_load(&br->connected)) natsConnection_FlushTimeout(br->nc, 1000);
     pthread_mutex_lock(&br->lock);
     br->destroying = true;

@@ -282,3 +282,92 @@ bad:
     d->origin[0] = d->name[0] = 0;
     return HIVE_EPROTO;
 }
+
+/* ---- shard sets ------------------------------------------------------ */
+
+bool hive__bridge_set_ok(const char *s, size_t n)
+{
+    if (n == 0 || n >= 64) return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+static const char *const shard_ops[] = { NULL, "here", "bye", "ask" };
+
+int hive__bridge_shard_encode(msgpack_sbuffer *sb, const hive__shard_msg *m)
+{
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+    bool here = m->op == HIVE__SHARD_HERE;
+    const char *op = shard_ops[m->op];
+    int rc = msgpack_pack_map(&pk, here ? 5 : 4);
+    rc |= pack_str(&pk, "v", 1) | msgpack_pack_uint8(&pk, 1);
+    rc |= pack_str(&pk, "o", 1) | pack_str(&pk, m->origin, strlen(m->origin));
+    rc |= pack_str(&pk, "s", 1) | pack_str(&pk, m->set, strlen(m->set));
+    rc |= pack_str(&pk, "op", 2) | pack_str(&pk, op, strlen(op));
+    if (here) rc |= pack_str(&pk, "a", 1) | pack_str(&pk, m->addr, strlen(m->addr));
+    return rc ? HIVE_ENOMEM : HIVE_OK;
+}
+
+/* a str object into out[cap] (NUL-terminated, no NUL inside) */
+static bool str_into(const msgpack_object *o, char *out, size_t cap)
+{
+    if (!o || o->type != MSGPACK_OBJECT_STR || o->via.str.size >= cap || memchr(o->via.str.ptr, 0, o->via.str.size))
+        return false;
+    memcpy(out, o->via.str.ptr, o->via.str.size);
+    out[o->via.str.size] = 0;
+    return true;
+}
+
+int hive__bridge_shard_decode(const uint8_t *p, size_t n, msgpack_zone *z, hive__shard_msg *m)
+{
+    memset(m, 0, sizeof *m);
+    msgpack_zone_clear(z);
+    msgpack_object top;
+    if (!p || n == 0 || hive__mp_decode(p, n, z, &top) != 0 || top.type != MSGPACK_OBJECT_MAP) return HIVE_EPROTO;
+    const msgpack_object *v = NULL, *o = NULL, *st = NULL, *op = NULL, *a = NULL;
+    for (uint32_t i = 0; i < top.via.map.size; i++) {
+        const msgpack_object_kv *kv = &top.via.map.ptr[i];
+        const msgpack_object **slot = key_is(&kv->key, "v") ? &v : key_is(&kv->key, "o") ? &o
+                                    : key_is(&kv->key, "s") ? &st : key_is(&kv->key, "op") ? &op
+                                    : key_is(&kv->key, "a") ? &a : NULL;
+        if (!slot) continue;
+        if (*slot) return HIVE_EPROTO;
+        *slot = &kv->val;
+    }
+    char opname[8];
+    if (!v || v->type != MSGPACK_OBJECT_POSITIVE_INTEGER || v->via.u64 != 1) return HIVE_EPROTO;
+    if (!str_into(o, m->origin, sizeof m->origin) || !hive__bridge_origin_ok(m->origin, strlen(m->origin)))
+        return HIVE_EPROTO;
+    if (!str_into(st, m->set, sizeof m->set) || !hive__bridge_set_ok(m->set, strlen(m->set))) return HIVE_EPROTO;
+    if (!str_into(op, opname, sizeof opname)) return HIVE_EPROTO;
+    for (int k = HIVE__SHARD_HERE; k <= HIVE__SHARD_ASK; k++)
+        if (strcmp(opname, shard_ops[k]) == 0) m->op = (hive__shard_op)k;
+    if (!m->op) return HIVE_EPROTO;
+    if (m->op == HIVE__SHARD_HERE) {
+        if (!str_into(a, m->addr, sizeof m->addr) || !m->addr[0]) return HIVE_EPROTO;
+    } else if (a) {
+        return HIVE_EPROTO;
+    }
+    return HIVE_OK;
+}
+
+uint64_t hive__bridge_hrw(const char *name, const void *key, size_t len)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (const char *p = name; *p; p++) h = (h ^ (uint8_t)*p) * 1099511628211ull;
+    h = (h ^ 0u) * 1099511628211ull;   /* the 0x00 between name and key */
+    const uint8_t *k = key;
+    for (size_t i = 0; i < len; i++) h = (h ^ k[i]) * 1099511628211ull;
+    /* splitmix64's finaliser: FNV's low bits alone spread keys poorly */
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebull;
+    h ^= h >> 31;
+    return h;
+}

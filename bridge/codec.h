@@ -54,6 +54,27 @@ void hive__bridge_decoded_fini(hive__bridge_decoded *d);
  * (HIVE_ENOMEM when the zone cannot grow.) */
 int hive__bridge_decode(const uint8_t *p, size_t n, hive__bridge_decoded *out);
 
+/* A shard set announcement (docs/SCALING.md, "Shards"):
+ *   { "v": 1, "o": origin, "s": set, "op": "here"|"bye"|"ask", "a": addr }
+ * ("a" only with "here"). */
+typedef enum { HIVE__SHARD_HERE = 1, HIVE__SHARD_BYE, HIVE__SHARD_ASK } hive__shard_op;
+typedef struct hive__shard_msg {
+    char origin[HIVE_BRIDGE_ORIGIN_MAX];
+    char set[64];
+    char addr[HIVE_BRIDGE_ADDR_MAX];
+    hive__shard_op op;
+} hive__shard_msg;
+
+/* hive__bridge_set_ok - a valid set name: [A-Za-z0-9_-], 1..63 bytes. */
+bool hive__bridge_set_ok(const char *s, size_t n);
+/* hive__bridge_shard_encode - appended to sb. HIVE_OK, HIVE_ENOMEM. */
+int hive__bridge_shard_encode(msgpack_sbuffer *sb, const hive__shard_msg *m);
+/* hive__bridge_shard_decode - HIVE_OK, or HIVE_EPROTO for anything else
+ * than a well-formed announcement (z is cleared and reused). */
+int hive__bridge_shard_decode(const uint8_t *p, size_t n, msgpack_zone *z, hive__shard_msg *out);
+/* hive__bridge_hrw - the rendezvous score of member name for key. */
+uint64_t hive__bridge_hrw(const char *name, const void *key, size_t len);
+
 /* hive__bridge_origin_ok - a valid bridge name. */
 bool hive__bridge_origin_ok(const char *s, size_t n);
 

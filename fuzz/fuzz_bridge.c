@@ -2,11 +2,14 @@
  * fuzz_bridge.c - libFuzzer target for what the bridge reads from NATS.
  *
  * First input byte chooses the mode:
- *   even: the rest is a message body for hive__bridge_decode; one that
+ *   0:    the rest is a message body for hive__bridge_decode; one that
  *         decodes must encode (hive__bridge_encode) and decode back to
  *         the same origin, name and fields;
- *   odd:  the rest is a NATS subject for hive__bridge_name_of; a subject
- *         that names an event must map back to itself (hive_bridge_subject).
+ *   1:    the rest is a NATS subject for hive__bridge_name_of; a subject
+ *         that names an event must map back to itself (hive_bridge_subject);
+ *   2:    the rest is a shard set announcement; one that decodes must
+ *         encode and decode back to the same.
+ * (The first byte modulo 3 picks: 0, 1, 2.)
  * Build and run: tools/fuzz.sh (make fuzz).
  */
 #include <stdlib.h>
@@ -35,7 +38,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1) return 0;
     const uint8_t *p = data + 1;
     size_t n = size - 1;
-    if ((data[0] & 1) == 0) {
+    if (data[0] % 3 == 2) {
+        static msgpack_zone z;
+        static bool zready;
+        if (!zready) zready = msgpack_zone_init(&z, 2048);
+        CHECK(zready);
+        hive__shard_msg m, back;
+        if (hive__bridge_shard_decode(p, n, &z, &m) != HIVE_OK) return 0;
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init(&sb);
+        CHECK(hive__bridge_shard_encode(&sb, &m) == HIVE_OK);
+        CHECK(hive__bridge_shard_decode((const uint8_t *)sb.data, sb.size, &z, &back) == HIVE_OK);
+        CHECK(memcmp(&m, &back, sizeof m) == 0);
+        msgpack_sbuffer_destroy(&sb);
+    } else if (data[0] % 3 == 0) {
         static hive__bridge_decoded d, e;
         static bool ready;
         if (!ready) {

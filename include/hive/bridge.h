@@ -85,6 +85,8 @@ extern "C" {
 #define HIVE_BRIDGE_REQUEST_FIELD "hive.req"     /* INT: on nats:reply, the request id */
 
 /* The bridge's own events (posted on its bus). */
+#define HIVE_EV_NATS_SHARD_JOINED "nats:shard.joined"   /* {set, name, addr} another process joined */
+#define HIVE_EV_NATS_SHARD_LEFT   "nats:shard.left"     /* {set, name, addr, why: "left"|"timeout"} */
 #define HIVE_EV_NATS_CONNECTED    "nats:connected"
 #define HIVE_EV_NATS_DISCONNECTED "nats:disconnected"
 #define HIVE_EV_NATS_RECONNECTED  "nats:reconnected"
@@ -110,6 +112,9 @@ typedef struct hive_bridge_config {
     int32_t max_reconnect;           /* attempts in a row; 0: forever; -1: none */
     uint32_t reconnect_buffer_bytes; /* exports kept while disconnected; 0: 1 MiB */
     uint32_t max_event_bytes;        /* largest bridged event either way; 0: 64 KiB */
+    uint32_t shard_heartbeat_ms;     /* SHARDS: how often a member says it is
+                                        here; one silent for 3.5 of these has
+                                        left. 0: 1000; 20..60000 */
     uint32_t max_names;              /* new event names and field keys imports may
                                         add to the bus (a bound on what a NATS
                                         publisher can make it intern); 0: 1024 */
@@ -179,6 +184,67 @@ int64_t hive_bridge_request(hive_bridge *br, const char *name, const hive_field 
  * or as hive_bridge_request. Owner thread; typically inside the handler.
  */
 int hive_bridge_reply(hive_bridge *br, const hive_event *request, const hive_field *fields, size_t n);
+
+/*
+ * SHARDS
+ *   A shard set is a named group of processes that share out work by key
+ *   (rooms, zones, matches). Each member joins with the address its
+ *   clients dial; every bridge in the set sees the others join and leave
+ *   (nats:shard.joined, nats:shard.left, with why "left" for a clean
+ *   leave or a destroyed bridge, "timeout" for one silent for 3.5
+ *   heartbeats: a crash, a lost NATS link), and any process, member or
+ *   not, that watches the set can ask which member owns a key.
+ *
+ *   The mapping is rendezvous hashing (docs/SCALING.md, "Shards"): the
+ *   owner of key k is the member m with the largest
+ *   mix(fnv1a64(m.name, 0x00, k)); ties go to the smaller name. So every
+ *   process that sees the same members picks the same owner, and when a
+ *   member joins or leaves only the keys it gains or held move. Members
+ *   are announced on the subject <prefix>._shard.<set>, once per
+ *   shard_heartbeat_ms, by a thread of the bridge's own.
+ *   At most 256 members per set and 16 sets per bridge; announcements
+ *   past those bounds, malformed or with a bad name, are dropped and
+ *   counted (dropped_in).
+ */
+#define HIVE_BRIDGE_MAX_SETS 16
+#define HIVE_BRIDGE_MAX_MEMBERS 256
+#define HIVE_BRIDGE_ADDR_MAX 256
+
+typedef struct hive_shard_member {
+    char name[HIVE_BRIDGE_ORIGIN_MAX];   /* the member's bridge name */
+    char addr[HIVE_BRIDGE_ADDR_MAX];     /* what its clients dial */
+} hive_shard_member;
+
+/*
+ * hive_bridge_shard_join - be a member of set ([A-Za-z0-9_-], 1..63
+ * bytes), reachable at addr (at most 255 bytes, for example
+ * "enet://10.0.0.5:7777"). Also watches the set. Returns HIVE_OK,
+ * HIVE_EINVAL, HIVE_EEXIST (a member already), HIVE_EFULL (16 sets),
+ * HIVE_ENOMEM. Owner thread.
+ */
+int hive_bridge_shard_join(hive_bridge *br, const char *set, const char *addr);
+
+/* hive_bridge_shard_watch - follow set's members without joining (a
+ * lobby that sends players to shards). Returns as shard_join. */
+int hive_bridge_shard_watch(hive_bridge *br, const char *set);
+
+/* hive_bridge_shard_leave - stop being a member (the others hear "left"
+ * at once); the set stays watched. HIVE_OK, HIVE_ENOENT. Owner thread. */
+int hive_bridge_shard_leave(hive_bridge *br, const char *set);
+
+/*
+ * hive_bridge_shard_for - the member of set that owns key[0..len) (see
+ * the mapping above), this process included when it is a member, into
+ * *out. Returns HIVE_OK, HIVE_ENOENT (no members known, or set not
+ * watched), HIVE_EINVAL. Any thread.
+ */
+int hive_bridge_shard_for(const hive_bridge *br, const char *set, const void *key, size_t len,
+                          hive_shard_member *out);
+
+/* hive_bridge_shard_members - the members of set known now (this process
+ * included when a member), sorted by name, at most max into out. Returns
+ * the number of members (which may exceed max), or HIVE_ENOENT. Any thread. */
+int hive_bridge_shard_members(const hive_bridge *br, const char *set, hive_shard_member *out, size_t max);
 
 /*
  * hive_bridge_flush - wait until the NATS server has everything this

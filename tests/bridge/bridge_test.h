@@ -22,7 +22,7 @@ typedef struct seen {
     int nseq;
 } seen;
 
-static void seen_on(const hive_event *ev, void *user)
+static inline void seen_on(const hive_event *ev, void *user)
 {
     seen *s = user;
     if (s->n < 64) {
