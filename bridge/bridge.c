@@ -155,6 +155,7 @@ struct hive_bridge {
     struct { hive_event_id id; bool ok; char subject[HIVE_NAME_MAX + 64]; } subj[64];
 
     bridge_request *reqs;           /* requests waiting (owner thread) */
+    hive_server *handoff_srv;       /* hive_bridge_serve_handoffs */
     int64_t next_req;
 
     hive_event_id ev_connected, ev_disconnected, ev_reconnected, ev_closed, ev_reply, ev_joined, ev_left;
@@ -1100,6 +1101,107 @@ int hive_bridge_reply(hive_bridge *br, const hive_event *request, const hive_fie
     const char *reply = hive_event_str(request, HIVE_BRIDGE_REPLY_FIELD);
     if (!reply) return HIVE_ENOENT;
     return publish(br, reply, NULL, request->name, f, n);
+}
+
+/* ------------------------------------------------------------------ */
+/* Handoff over NATS                                                    */
+/* ------------------------------------------------------------------ */
+
+#define HANDOFF_NS "hive-handoff:"
+
+static void on_ticket(const hive_event *ev, void *user)
+{
+    hive_bridge *br = user;
+    const void *t = NULL;
+    size_t n = 0;
+    hive_cid cid = 0;
+    uint8_t tok[HIVE_HANDOFF_TOKEN_BYTES] = { 0 };
+    int rc = hive_event_get_bytes(ev, "ticket", &t, &n) == HIVE_OK && br->handoff_srv
+                 ? hive_server_adopt(br->handoff_srv, t, n, &cid, tok)
+                 : HIVE_EPROTO;
+    hive_field f[] = { HIVE_INT("ok", rc == HIVE_OK), HIVE_INT("cid", cid), HIVE_BYTES("token", tok, sizeof tok),
+                       HIVE_STR("error", rc == HIVE_OK ? "" : hive_err_name(rc)) };
+    hive_bridge_reply(br, ev, f, 4);
+}
+
+int hive_bridge_serve_handoffs(hive_bridge *br, hive_server *srv)
+{
+    if (!br || !srv) return HIVE_EINVAL;
+    if (br->handoff_srv) return HIVE_EEXIST;
+    char name[HIVE_NAME_MAX];
+    snprintf(name, sizeof name, HANDOFF_NS "%s", br->name);
+    if (!hive__bridge_carriable(name)) return HIVE_ENAME;
+    int rc = hive_bridge_import(br, name);
+    if (rc != HIVE_OK) return rc;
+    rc = hive_bus_subscribe(br->bus, name, on_ticket, br, NULL);
+    if (rc < 0) return rc;
+    br->handoff_srv = srv;
+    return HIVE_OK;
+}
+
+typedef struct handoff_req {
+    hive_bridge *br;
+    hive_server *srv;
+    hive_cid cid;
+    char target[HIVE_BRIDGE_ORIGIN_MAX];
+    char addr[256];
+} handoff_req;
+
+static void on_handoff_answer(const hive_event *reply, int status, void *user)
+{
+    handoff_req *h = user;
+    bool ok = false;
+    const char *err = hive_err_name(status);
+    if (status == HIVE_OK) {
+        const void *tok = NULL;
+        size_t tn = 0;
+        int64_t cid = hive_event_int(reply, "cid", 0);
+        err = hive_event_str(reply, "error");
+        if (hive_event_int(reply, "ok", 0) == 1 && hive_event_get_bytes(reply, "token", &tok, &tn) == HIVE_OK &&
+            tn == HIVE_HANDOFF_TOKEN_BYTES && cid > 0 && cid <= UINT32_MAX) {
+            int rc = hive_server_handoff_redirect(h->srv, h->cid, h->addr, (hive_cid)cid, tok);
+            ok = rc == HIVE_OK;
+            if (!ok) err = hive_err_name(rc);
+        } else if (!err || !*err) {
+            err = "HIVE_EPROTO";
+        }
+    }
+    if (!ok) hive_server_handoff_cancel(h->srv, h->cid);
+    hive_field f[] = { HIVE_INT("cid", h->cid), HIVE_STR("target", h->target), HIVE_INT("ok", ok),
+                       HIVE_STR("error", ok ? "" : err ? err : "") };
+    hive_bus_publish_name(h->br->bus, HIVE_EV_NATS_HANDOFF, f, 4);
+    hive__free(h);
+}
+
+int hive_bridge_handoff(hive_bridge *br, hive_server *srv, hive_cid cid, const char *target, const char *addr,
+                        const void *data, size_t len, uint32_t timeout_ms)
+{
+    if (!br || !srv || !target || !addr || !*addr || strlen(addr) > 255 || timeout_ms == 0) return HIVE_EINVAL;
+    if (!hive__bridge_origin_ok(target, strlen(target))) return HIVE_EINVAL;
+    char name[HIVE_NAME_MAX];
+    snprintf(name, sizeof name, HANDOFF_NS "%s", target);
+    if (!hive__bridge_carriable(name)) return HIVE_ENAME;
+    handoff_req *h = hive__calloc(1, sizeof *h);
+    if (!h) return HIVE_ENOMEM;
+    h->br = br;
+    h->srv = srv;
+    h->cid = cid;
+    snprintf(h->target, sizeof h->target, "%s", target);
+    snprintf(h->addr, sizeof h->addr, "%s", addr);
+    hive_msg ticket;
+    hive_msg_init(&ticket);
+    int rc = hive_server_handoff_begin(srv, cid, data, len, &ticket);
+    if (rc == HIVE_OK) {
+        hive_field f[] = { HIVE_BYTES("ticket", hive_msg_data(&ticket), hive_msg_size(&ticket)) };
+        int64_t id = hive_bridge_request(br, name, f, 1, timeout_ms, on_handoff_answer, h);
+        if (id < 0) {
+            hive_server_handoff_cancel(srv, cid);
+            rc = (int)id;
+        }
+    }
+    hive_msg_free(&ticket);
+    if (rc != HIVE_OK) hive__free(h);
+    return rc;
 }
 
 /* ------------------------------------------------------------------ */

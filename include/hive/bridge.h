@@ -71,6 +71,7 @@
 #define HIVE_BRIDGE_H
 
 #include "bus.h"
+#include "net.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -92,6 +93,7 @@ extern "C" {
 #define HIVE_EV_NATS_RECONNECTED  "nats:reconnected"
 #define HIVE_EV_NATS_CLOSED       "nats:closed"
 #define HIVE_EV_NATS_REPLY        "nats:reply"   /* an answer to hive_bridge_request */
+#define HIVE_EV_NATS_HANDOFF      "nats:handoff" /* {cid, target, ok, error} a handoff ended */
 
 typedef struct hive_bridge hive_bridge;
 
@@ -245,6 +247,39 @@ int hive_bridge_shard_for(const hive_bridge *br, const char *set, const void *ke
  * included when a member), sorted by name, at most max into out. Returns
  * the number of members (which may exceed max), or HIVE_ENOENT. Any thread. */
 int hive_bridge_shard_members(const hive_bridge *br, const char *set, hive_shard_member *out, size_t max);
+
+/*
+ * HANDOFF OVER NATS (hive/net.h HANDOFF)
+ *   The target server's bridge serves handoffs; the source asks it to
+ *   take a player, and the player's client follows by itself:
+ *
+ *     hive_bridge_serve_handoffs(shard_br, shard_srv);          // on each shard
+ *     hive_shard_member m;
+ *     hive_bridge_shard_for(lobby_br, "arena", room, n, &m);
+ *     hive_bridge_handoff(lobby_br, lobby_srv, cid, m.name, m.addr, data, len, 2000);
+ *
+ *   hive_bridge_handoff freezes the session (hive_server_handoff_begin),
+ *   sends its ticket to the bridge named target as a request, and on the
+ *   answer redirects the client (hive_server_handoff_redirect) or, when
+ *   the target refused or did not answer in timeout_ms, keeps the player
+ *   (hive_server_handoff_cancel). Either way the bus hears nats:handoff
+ *   {cid, target, ok, error}. The target hears
+ *   net:server.connection.handedoff when the player arrives. Tickets
+ *   travel as bridged events (hive-handoff:<target name>), so
+ *   max_event_bytes bounds them (HIVE_ETOOBIG: the player stays).
+ */
+/* hive_bridge_serve_handoffs - take the sessions other servers send to
+ * this bridge's name into srv (one server per bridge). HIVE_OK, HIVE_EEXIST,
+ * or as hive_bridge_import. Owner thread (srv's I/O thread: not threaded). */
+int hive_bridge_serve_handoffs(hive_bridge *br, hive_server *srv);
+
+/* hive_bridge_handoff - move cid from srv to the server whose bridge is
+ * named target, whose clients dial addr; data (at most
+ * HIVE_HANDOFF_DATA_MAX) reaches its handedoff event. Returns HIVE_OK
+ * (under way: nats:handoff tells the end), or the hive_server_handoff_begin
+ * / hive_bridge_request error (nothing changed then). Owner thread. */
+int hive_bridge_handoff(hive_bridge *br, hive_server *srv, hive_cid cid, const char *target, const char *addr,
+                        const void *data, size_t len, uint32_t timeout_ms);
 
 /*
  * hive_bridge_flush - wait until the NATS server has everything this

@@ -443,7 +443,8 @@ typedef uint32_t hive_cid;
     X(SESSION_INVALID,   25, "session_invalid",   "the session could not be resumed: a new one began") \
     X(BAD_SHAPE,         26, "bad_shape",         "a packet lacked the fields its type declares") \
     X(BAD_COMPRESSION,   27, "bad_compression",   "a compressed frame was corrupt or expanded past max_frame") \
-    X(BAD_TRANSFER,      28, "bad_transfer",      "a piece of a large message broke the transfer rules or limits")
+    X(BAD_TRANSFER,      28, "bad_transfer",      "a piece of a large message broke the transfer rules or limits") \
+    X(REDIRECT,          29, "redirect",          "the session moved to another server (HANDOFF)")
 
 typedef enum hive_close_reason {
 #define HIVE_CLOSE_ENUM_(name, code, str, text) HIVE_CLOSE_##name = (code),
@@ -487,6 +488,7 @@ int hive_close_reason_from_name(const char *name);
 #define HIVE_EV_SERVER_RESUMED      "net:server.connection.resumed"
 #define HIVE_EV_SERVER_WARNING      "net:server.warning"
 #define HIVE_EV_SERVER_TRANSFER     "net:server.connection.transfer"
+#define HIVE_EV_SERVER_HANDEDOFF    "net:server.connection.handedoff"
 #define HIVE_EV_SERVER_RECV_PREFIX  "net:server.recv."   /* + packet name */
 
 #define HIVE_EV_CLIENT_INITIALIZE   "net:client.initialize"
@@ -505,6 +507,7 @@ int hive_close_reason_from_name(const char *name);
 #define HIVE_EV_CLIENT_RESUMED      "net:client.resumed"
 #define HIVE_EV_CLIENT_WARNING      "net:client.warning"
 #define HIVE_EV_CLIENT_TRANSFER     "net:client.transfer"
+#define HIVE_EV_CLIENT_REDIRECTED   "net:client.redirected"
 #define HIVE_EV_CLIENT_RECV_PREFIX  "net:client.recv."   /* + packet name */
 
 /*
@@ -1155,6 +1158,74 @@ int hive_server_flush(hive_server *s);
  * out of range). Any thread.
  */
 int hive_server_close(hive_server *s, hive_cid cid, int reason, const char *message);
+
+/*
+ * HANDOFF - moving a player's session to another server (a lobby sending
+ * a player to a shard), with nothing lost and nothing twice. The player's
+ * client follows by itself. hive_bridge_handoff (hive/bridge.h) does the
+ * whole dance over NATS; these are its steps, for any other carrier:
+ *
+ *   source: hive_server_handoff_begin(src, cid, data, n, &ticket)
+ *           the session is frozen: what its client sends is no longer
+ *           delivered nor acknowledged (the client keeps it and sends it
+ *           again where it lands), and sends to it are refused
+ *           (HIVE_ESTATE). The ticket holds the session's counts, the
+ *           frames the client has not confirmed, and data (the game's
+ *           own, at most 64 KiB).
+ *   carry:  the ticket's bytes to the target server.
+ *   target: hive_server_adopt(dst, ticket, n, &new_cid, token) keeps the
+ *           session, without a link, for resume_window_ms.
+ *   carry:  new_cid and token back to the source.
+ *   source: hive_server_handoff_redirect(src, cid, "addr of dst", new_cid,
+ *           token): the client gets a close with reason `redirect`, the
+ *           target's address, cid and token (docs/PROTOCOL.md "Handoff"),
+ *           and the source's close event says redirect. Or, when the
+ *           target refused or never answered, hive_server_handoff_cancel:
+ *           the link is dropped without a word, the client resumes here
+ *           and sends again what it sent while frozen.
+ *   client: net:client.redirected {client, addr, from_cid, cid}, dials
+ *           addr (with the client's transport settings), resumes the
+ *           session there: net:client.resumed, the same reliable streams
+ *           both ways. Its remote subscriptions are made again there.
+ *   target: net:server.connection.handedoff {server, cid, from_cid, addr,
+ *           data} instead of handshakecomplete: a player arrived with its
+ *           session and the game's data.
+ * Both servers must run the same application with the same registry
+ * (adopt checks a digest of it), and the target must offer resume
+ * (resume_window_ms), compression and pieces as the session agreed them.
+ * A ticket is input from another machine: hive_server_adopt checks every
+ * field and refuses anything malformed (HIVE_EPROTO); carry it only over
+ * links you trust (NATS with permissions, TLS). Not on a threaded server
+ * (HIVE_ESTATE): call them on the I/O thread, which there is the game's.
+ */
+#define HIVE_HANDOFF_TOKEN_BYTES 16
+#define HIVE_HANDOFF_DATA_MAX    65536
+
+/* hive_server_handoff_begin - freeze cid and make its ticket (appended
+ * to ticket, an initialised hive_msg; free it with hive_msg_free).
+ * Returns HIVE_OK, HIVE_ENOENT, HIVE_ESTATE (not open, offered no resume,
+ * a large message under way, moving already, a threaded server),
+ * HIVE_ETOOBIG (data over HIVE_HANDOFF_DATA_MAX), HIVE_ENOMEM. */
+int hive_server_handoff_begin(hive_server *s, hive_cid cid, const void *data, size_t len, hive_msg *ticket);
+
+/* hive_server_handoff_redirect - end a move begun on cid: tell the client
+ * where to go (addr: at most 255 bytes) and close. HIVE_OK, HIVE_ENOENT,
+ * HIVE_ESTATE (not moving), HIVE_EINVAL. */
+int hive_server_handoff_redirect(hive_server *s, hive_cid cid, const char *addr, hive_cid target_cid,
+                                 const uint8_t token[HIVE_HANDOFF_TOKEN_BYTES]);
+
+/* hive_server_handoff_cancel - give up a move: the session stays here
+ * (its client resumes at once). HIVE_OK, HIVE_ENOENT, HIVE_ESTATE. */
+int hive_server_handoff_cancel(hive_server *s, hive_cid cid);
+
+/* hive_server_adopt - keep the session a ticket describes, for its
+ * client to resume here. *cid: its cid here; token: what the client must
+ * show. Returns HIVE_OK, HIVE_EPROTO (a malformed ticket), HIVE_ESTATE
+ * (another application or registry, no resume here, compression or
+ * pieces the session agreed to and this server does not offer, a
+ * threaded server, not running), HIVE_EFULL (max_connections), HIVE_ENOMEM. */
+int hive_server_adopt(hive_server *s, const void *ticket, size_t len, hive_cid *cid,
+                      uint8_t token[HIVE_HANDOFF_TOKEN_BYTES]);
 
 /* hive_server_connection_count - open or opening connections. Any thread. */
 size_t hive_server_connection_count(const hive_server *s);

@@ -34,7 +34,10 @@ int hive_client_send_id(hive_client *c, uint32_t pid, const void *body, size_t l
         const hive__pentry *pe = hive__ptable_find(c->ep.pt, pid);
         if (!pe) return HIVE_ENOENT;
         hive__conn *k = c->ep.conns;
-        if (!k || k->state == HIVE__C_DIALING || k->state == HIVE__C_AWAIT_WELCOME)
+        /* (A link the server closed to send the session elsewhere lingers
+         * CLOSING while the session is kept: HANDOFF.) */
+        if (!k || k->state == HIVE__C_DIALING || k->state == HIVE__C_AWAIT_WELCOME ||
+            (k->state == HIVE__C_CLOSING && c->sess.valid))
             return hive__cli_keep_send(c, pid, body, len, hive__pick_dlv(pe, flags));
         hive__ep_enter(&c->ep);
         return hive__ep_leave(&c->ep, hive__ep_send_user(&c->ep, c->ep.conns, pe, body, len,

@@ -79,8 +79,10 @@ static void on_resumed(hive_client *c, hive__conn *k, hive__act *act)
      * that resumed (and the token in it) arrived, which retires the token
      * this resume showed (docs/PROTOCOL.md, "Resume"). */
     hive__ep_send_ack(ep, k);
-    /* The server kept the subscriptions: only what changed meanwhile. */
-    hive__cli_remote_open(c, k, false);
+    /* The server kept the subscriptions: only what changed meanwhile. A
+     * session that moved to a new server subscribes there afresh. */
+    hive__cli_remote_open(c, k, c->redirected);
+    c->redirected = false;
     __atomic_store_n(&c->cid, r->cid, __ATOMIC_RELEASE);
     hive__cli_set_state(c, HIVE_CLIENT_OPEN);
     HIVE__STAT_ADD(ep, resumes, 1);
@@ -236,11 +238,51 @@ static void invalidate(hive_client *c, const char *message)
     hive__cli_sess_drop(c);
 }
 
+/* The server moved the session (HANDOFF): keep it, go where the close
+ * said, resume there. Returns false when it cannot be followed. */
+static bool follow_redirect(hive_client *c, hive__conn *k)
+{
+    hive__ep *ep = &c->ep;
+    if (!k->redirect_to || strlen(k->redirect_to) >= sizeof c->addr || !k->has_token) return false;
+    /* The transport stays the client's: a target on another scheme (a
+     * bare host:port is the client's own) cannot be followed. */
+    hive__addr now, to;
+    if (hive__addr_parse(c->addr, HIVE_DEFAULT_PORT, &now) < 0 ||
+        hive__addr_parse(k->redirect_to, HIVE_DEFAULT_PORT, &to) < 0 ||
+        strcmp(to.scheme[0] ? to.scheme : "enet", now.scheme[0] ? now.scheme : "enet") != 0)
+        return false;
+    uint32_t from = k->cid;
+    c->old_cid = k->cid;
+    hive__cli_sess_drop(c);
+    hive__cli_sess_valid(c, true);
+    c->sess.cid = k->redirect_cid;
+    memcpy(c->sess.token, k->redirect_token, HIVE__RESUME_TOKEN);
+    c->sess.rp = k->rp;
+    memset(&k->rp, 0, sizeof k->rp);
+    c->sess.xf = k->xf;
+    memset(&k->xf, 0, sizeof k->xf);
+    c->sess.resumes = __atomic_load_n(&k->resumes, __ATOMIC_RELAXED);
+    snprintf(c->addr, sizeof c->addr, "%s", k->redirect_to);
+    c->redirected = true;
+    /* an attempt under way: a failure to get there is a loss like any other */
+    c->attempt = 1;
+    c->last_delay = c->cfg.reconnect_delay_ms;
+    ep->redial_at = hive__now_ms() + 1;
+    hive__cli_set_state(c, HIVE_CLIENT_RECONNECTING);
+    hive_field f[] = { HIVE_PTR("client", c), HIVE_STR("addr", c->addr), HIVE_INT("from_cid", from),
+                       HIVE_INT("cid", c->sess.cid) };
+    hive__ep_emit(ep, ep->ev[HIVE__EV_HANDOFF], f, 4);
+    return true;
+}
+
 static int cli_closing(hive__ep *ep, hive__conn *k, int reason, int prev)
 {
     (void)prev;
     hive_client *c = cli(ep);
     int st = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
+    if (reason == HIVE_CLOSE_REDIRECT && st == HIVE_CLIENT_OPEN && !ep->stopping && !hive__ep_draining(k) &&
+        follow_redirect(c, k))
+        return HIVE__CARRY_FREE;
     bool attempting = c->attempt > 0;
     bool again = c->cfg.reconnect_attempts && !ep->stopping && !hive__ep_draining(k);   /* draining: the game closed it */
     if (again && attempting && reason == HIVE_CLOSE_SESSION_INVALID) {

@@ -44,6 +44,7 @@ struct hive_client {
         uint32_t resumes;
     } sess;
     bool invalidated_sent;           /* session.invalidated is out for this loss */
+    bool redirected;                 /* the kept session goes to a new server (HANDOFF) */
     int keeps;                       /* sess.valid, for other threads (__atomic):
                                         sends between links are kept */
     struct hive__cli_remote *rm;     /* remote subscriptions (client_remote.c), or NULL */

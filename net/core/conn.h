@@ -131,6 +131,19 @@ typedef struct hive__conn {
     bool pieces;               /* both sides agreed to pieces (LARGE MESSAGES) */
     hive__xfer xf;             /* transfers out and in (net/core/transfer.h) */
     char *subject;             /* server: the peer certificate's subject at the handshake */
+    /* HANDOFF (hive/net.h). Server: `moving` between handoff_begin and its
+     * redirect or cancel: the peer's frames are neither delivered nor
+     * counted, counted sends are refused. `adopted`: the session came in
+     * a ticket and its client has not arrived yet (then from_cid, and the
+     * game's data for the handedoff event). Client: the redirect a peer's
+     * close carried (redirect_to non-NULL). I/O thread. */
+    bool moving, adopted;
+    uint32_t from_cid;
+    uint8_t *handoff_data;
+    size_t handoff_len;
+    char *redirect_to;
+    uint32_t redirect_cid;
+    uint8_t redirect_token[16];
     /* Loss of the peer's unreliable frames (hive_conn_stats.loss), from
      * the counts the pings carry. I/O thread; st_loss_* read anywhere. */
     uint64_t unrel_out, unrel_in;          /* unreliable frames sent / received */

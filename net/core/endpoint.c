@@ -80,6 +80,8 @@ void hive__ep_conn_free(hive__ep *ep, hive__conn *c)
     hive__xfer_free(&c->xf);
     hive__free(c->drain_msg);
     hive__free(c->subject);
+    hive__free(c->handoff_data);
+    hive__free(c->redirect_to);
     hive__free(c->addr);
     hive__free(c->conntype);
     hive__free(c->app_version);
@@ -170,7 +172,9 @@ void hive__ep_close(hive__ep *ep, hive__conn *c, int reason, const char *message
         int64_t got = how == HIVE__CLOSE_FRAME && prev == HIVE__C_OPEN && !ep->no_seq ? (int64_t)c->rp.recv : -1;
         hive__lanecounts more;
         hive__replay_recv_lanes(&c->rp, &more);
-        if (hive__close_pack(&m, reason, message, got, &more) == 0)
+        /* (A server's redirect carries where the session went: HANDOFF.) */
+        if (hive__close_pack_redirect(&m, reason, message, got, &more, c->server_side ? c->redirect_to : NULL,
+                                      c->redirect_cid, c->redirect_token) == 0)
             hive__ep_send_msg(ep, c, how == HIVE__REJECT_FRAME ? HIVE__PID_REJECT : HIVE__PID_CLOSE, &m);
         hive_msg_free(&m);
     }
@@ -273,6 +277,33 @@ static int ep_accepted(void *core, hive__link *link, const char *addr)
     return HIVE_OK;
 }
 
+hive__conn *hive__ep_conn_adopt(hive__ep *ep)
+{
+    if (ep->stopping || !ep->face->accepted) return NULL;
+    hive__conn *c = hive__calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->lanes = 1;
+    c->server_side = true;
+    c->peer_max_frame = HIVE__MAX_FRAME_MIN;
+    c->last_rx = c->last_tx = ep->now;
+    c->t_made = c->last_stats = c->last_ping = ep->now;
+    c->addr = hive__strdup("");
+    hive__ep_conn_state(c, HIVE__C_SUSPENDED, ep->now);
+    int rc = c->addr ? HIVE_OK : HIVE_ENOMEM;
+    if (rc == HIVE_OK) {
+        pthread_mutex_lock(&ep->lock);
+        rc = ep->face->accepted(ep, c);
+        if (rc == HIVE_OK) conn_link(ep, c);
+        pthread_mutex_unlock(&ep->lock);
+    }
+    if (rc < 0) {
+        hive__free(c->addr);
+        hive__free(c);
+        return NULL;
+    }
+    return c;
+}
+
 static void ep_connected(void *core, hive__link *link)
 {
     hive__ep *ep = core;
@@ -357,6 +388,13 @@ static void act_on(hive__ep *ep, hive__conn *c, const hive__frame *f, hive__act 
         if (c->state != HIVE__C_AWAIT_HELLO) hive__admit_del(&ep->adm, c);
         break;
     case HIVE__ACT_PEER_CLOSE:
+        /* A client told to go elsewhere keeps where (its face follows). */
+        if (!c->server_side && act->u.close.has_redirect && c->state == HIVE__C_OPEN) {
+            hive__free(c->redirect_to);
+            c->redirect_to = hive__strdup(act->u.close.to);
+            c->redirect_cid = act->u.close.to_cid;
+            memcpy(c->redirect_token, act->u.close.to_token, sizeof c->redirect_token);
+        }
         /* The closer's final acknowledgement (one past what was sent is
          * a broken peer's: it changes nothing but the close event). */
         if (act->u.close.has_received && act->u.close.received <= c->rp.sent && act->u.close.received > c->rp.acked)
@@ -495,6 +533,13 @@ static void ep_data(void *core, hive__link *link, const uint8_t *p, size_t n, in
         bool counted = (act.kind == HIVE__ACT_DELIVER || act.kind == HIVE__ACT_MISSHAPEN || act.kind == HIVE__ACT_PIECE ||
                         act.kind == HIVE__ACT_REMOTE) &&
                        (f.flags & HIVE__FLAG_SEQ);
+        /* A session on the move (HANDOFF) takes nothing more here: what
+         * its client sends now, it sends again where it lands (uncounted,
+         * so unacknowledged); unreliable data is dropped as a lossy link
+         * would. */
+        if (c->moving && (act.kind == HIVE__ACT_DELIVER || act.kind == HIVE__ACT_MISSHAPEN ||
+                          act.kind == HIVE__ACT_PIECE || act.kind == HIVE__ACT_REMOTE))
+            continue;
         if (counted) {
             /* Each lane counts its own (replay.h LANES); a lane the
              * session lacks carries nothing counted (conn.c). */

@@ -19,7 +19,7 @@ const char *const hive__server_event_names[HIVE__EV_COUNT] = {
     [HIVE__EV_ACCEPT] = HIVE_EV_SERVER_ACCEPT, [HIVE__EV_BACKPRESSURE] = HIVE_EV_SERVER_BACKPRESSURE,
     [HIVE__EV_STATS] = HIVE_EV_SERVER_STATS, [HIVE__EV_SUSPENDED] = HIVE_EV_SERVER_SUSPENDED,
     [HIVE__EV_RESUMED] = HIVE_EV_SERVER_RESUMED, [HIVE__EV_WARNING] = HIVE_EV_SERVER_WARNING,
-    [HIVE__EV_TRANSFER] = HIVE_EV_SERVER_TRANSFER,
+    [HIVE__EV_TRANSFER] = HIVE_EV_SERVER_TRANSFER, [HIVE__EV_HANDOFF] = HIVE_EV_SERVER_HANDEDOFF,
 };
 
 const char *const hive__client_event_names[HIVE__EV_COUNT] = {
@@ -31,6 +31,7 @@ const char *const hive__client_event_names[HIVE__EV_COUNT] = {
     [HIVE__EV_STATS] = HIVE_EV_CLIENT_STATS, [HIVE__EV_RECONNECTING] = HIVE_EV_CLIENT_RECONNECTING,
     [HIVE__EV_INVALIDATED] = HIVE_EV_CLIENT_SESSION_INVALIDATED, [HIVE__EV_RESUMED] = HIVE_EV_CLIENT_RESUMED,
     [HIVE__EV_WARNING] = HIVE_EV_CLIENT_WARNING, [HIVE__EV_TRANSFER] = HIVE_EV_CLIENT_TRANSFER,
+    [HIVE__EV_HANDOFF] = HIVE_EV_CLIENT_REDIRECTED,
 };
 
 int hive__ep_config_resolve(const hive__ep_config *c)
@@ -509,6 +510,9 @@ int hive__ep_send_frame_v(hive__ep *ep, hive__conn *c, uint32_t pid, const void 
     /* Reliable user frames and pieces are counted and kept for a resume
      * (docs/PROTOCOL.md, "Resume"); a suspended session only keeps them. */
     bool counted = HIVE__KIND(dlv) == HIVE__DLV_RELIABLE && hive__pid_counted(pid) && !ep->no_seq;
+    /* A session on the move (HANDOFF) sends nothing its ticket does not
+     * count: the target numbers what follows. */
+    if (c->moving && (counted || pid >= HIVE_PID_USER_MIN)) return HIVE_ESTATE;
     /* After a resume the lanes past 0 wait until the peer has read
      * resumed (hive__ep_lanes_release): their frames are only kept. */
     bool keep_only = !c->link || (ln && c->lanes_held);

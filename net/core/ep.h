@@ -84,6 +84,7 @@ typedef enum hive__ev {
     HIVE__EV_BIND, HIVE__EV_SHUTDOWN, HIVE__EV_ACCEPT, HIVE__EV_CONNECT,
     HIVE__EV_BACKPRESSURE, HIVE__EV_STATS, HIVE__EV_RECONNECTING, HIVE__EV_INVALIDATED,
     HIVE__EV_SUSPENDED, HIVE__EV_RESUMED, HIVE__EV_WARNING, HIVE__EV_TRANSFER,
+    HIVE__EV_HANDOFF,   /* server: handedoff; client: redirected */
     HIVE__EV_COUNT
 } hive__ev;
 
@@ -523,6 +524,10 @@ int hive__ep_link_lanes(hive__ep *ep, hive__link *link);
  * a server listening on several transports has both kinds. */
 bool hive__ep_link_stream(hive__ep *ep, hive__link *link);
 hive__conn *hive__ep_conn_new(hive__ep *ep, hive__link *link, hive__cstate st);
+/* A server connection without a link, SUSPENDED, numbered and listed: a
+ * session that arrives in a handoff ticket (HANDOFF). NULL: no memory, or
+ * stopping. */
+hive__conn *hive__ep_conn_adopt(hive__ep *ep);
 /* Unlink and free c (its link must be gone); face->forget and ->released. */
 void hive__ep_conn_free(hive__ep *ep, hive__conn *c);
 void hive__ep_conn_state(hive__conn *c, hive__cstate st, uint64_t now);

@@ -299,6 +299,8 @@ static void on_resume(hive_server *s, hive__conn *p, hive__act *act)
     hive__replay_ack_all(&old->rp, r->recv, &r->recv_lanes);   /* covers_all checked it */
     old->lanes = p->lanes;
     bool first = !old->opened;   /* the resume stands in for the ready */
+    bool handed = old->adopted;  /* a session from a ticket: its client arrived (HANDOFF) */
+    old->adopted = false;
     hive__ep_conn_state(old, HIVE__C_OPEN, ep->now);
     uint32_t resumes = __atomic_add_fetch(&old->resumes, 1, __ATOMIC_RELAXED);
     HIVE__STAT_ADD(ep, resumes, 1);
@@ -324,10 +326,189 @@ static void on_resume(hive_server *s, hive__conn *p, hive__act *act)
     }
     /* Only now, after resumed and the replay, so that what a handler
      * sends follows them on the link. */
+    if (handed) {
+        /* The game hears of a player who arrived with a session: in place
+         * of handshakecomplete (and of resumed). */
+        hive_field hf[] = { HIVE_PTR("server", s), HIVE_INT("cid", old->cid), HIVE_INT("from_cid", old->from_cid),
+                            HIVE_STR("addr", old->addr),
+                            HIVE_BYTES("data", old->handoff_data ? old->handoff_data : (const uint8_t *)"",
+                                       old->handoff_len) };
+        old->close_published = false;   /* from now on its close is told */
+        hive__ep_emit(ep, ep->ev[HIVE__EV_HANDOFF], hf, 5);
+        hive__free(old->handoff_data);
+        old->handoff_data = NULL;
+        old->handoff_len = 0;
+        return;
+    }
     if (first) emit_handshake(s, old, old->subject);
     hive_field f[] = { HIVE_PTR("server", s), HIVE_INT("cid", old->cid), HIVE_STR("addr", old->addr),
                        HIVE_INT("resumes", resumes), HIVE_INT("replayed", (int64_t)hive__replay_unacked(&old->rp)) };
     hive__ep_emit(ep, ep->ev[HIVE__EV_RESUMED], f, 5);
+}
+
+/* ------------------------------------------------------------------ */
+/* HANDOFF (hive/net.h): moving a session to another server            */
+/* ------------------------------------------------------------------ */
+
+#include "net/wire/handoff.h"
+#include "net/wire/mpdecode.h"
+
+static int handoff_find(hive_server *s, hive_cid cid, hive__conn **out)
+{
+    if (!s) return HIVE_EINVAL;
+    if (s->ep.threaded || __atomic_load_n(&s->st, __ATOMIC_ACQUIRE) != HIVE__S_RUNNING) return HIVE_ESTATE;
+    hive__conn *c = hive__cidmap_get(&s->map, cid);
+    if (!c) return HIVE_ENOENT;
+    *out = c;
+    return HIVE_OK;
+}
+
+int hive_server_handoff_begin(hive_server *s, hive_cid cid, const void *data, size_t len, hive_msg *ticket)
+{
+    hive__conn *c;
+    int rc = handoff_find(s, cid, &c);
+    if (rc) return rc;
+    if (!ticket || (len && !data)) return HIVE_EINVAL;
+    if (len > HIVE_HANDOFF_DATA_MAX) return HIVE_ETOOBIG;
+    /* Only an open session that offered resume, with nothing lost from
+     * its replay buffer and no large message under way, can move. */
+    if (c->state != HIVE__C_OPEN || !c->has_token || c->moving || hive__ep_draining(c) ||
+        !hive__replay_whole(&c->rp) || c->xf.out || c->xf.in)
+        return HIVE_ESTATE;
+    hive__ticket t = { .reg = hive__registry_digest(s->reg), .from = cid, .peer_max = c->peer_max_frame,
+                       .zstd = c->zstd, .pieces = c->pieces, .data = data, .data_len = len };
+    snprintf(t.app, sizeof t.app, "%s", s->cfg.app);
+    if (c->subject) {
+        t.has_subject = true;
+        snprintf(t.subject, sizeof t.subject, "%s", c->subject);
+    }
+    t.lanes = hive__replay_nlanes(&c->rp);
+    size_t nf = 0;
+    for (int ln = 0; ln < t.lanes; ln++) {
+        hive__replay *r = hive__replay_lane(&c->rp, ln);
+        t.sent[ln] = r->sent;
+        t.acked[ln] = r->acked;
+        t.recv[ln] = r->recv;
+        nf += (size_t)(r->sent - r->acked);
+    }
+    if (nf > HIVE__TICKET_FRAMES_MAX) return HIVE_ETOOBIG;
+    hive__ticket_frame *fr = hive__malloc((nf ? nf : 1) * sizeof *fr);
+    if (!fr) return HIVE_ENOMEM;
+    size_t k = 0;
+    for (int ln = 0; ln < t.lanes; ln++) {
+        hive__replay *r = hive__replay_lane(&c->rp, ln);
+        hive__replay_cur cur = { 0 };
+        const uint8_t *p;
+        size_t n;
+        while (hive__replay_next(r, &cur, &p, &n)) {
+            if (cur.seq <= r->acked || k == nf) continue;
+            fr[k++] = (hive__ticket_frame){ .lane = (uint8_t)ln, .p = p, .n = n };
+        }
+    }
+    rc = k == nf ? hive__ticket_pack(ticket, &t, fr, nf) : HIVE_ESTATE;
+    hive__free(fr);
+    if (rc) return rc;
+    c->moving = true;
+    return HIVE_OK;
+}
+
+int hive_server_handoff_redirect(hive_server *s, hive_cid cid, const char *addr, hive_cid target_cid,
+                                 const uint8_t token[HIVE_HANDOFF_TOKEN_BYTES])
+{
+    hive__conn *c;
+    int rc = handoff_find(s, cid, &c);
+    if (rc) return rc;
+    if (!addr || !*addr || strlen(addr) > 255 || !token || !target_cid) return HIVE_EINVAL;
+    if (!c->moving || c->state != HIVE__C_OPEN) return HIVE_ESTATE;
+    char *to = hive__strdup(addr);
+    if (!to) return HIVE_ENOMEM;
+    hive__free(c->redirect_to);
+    c->redirect_to = to;
+    c->redirect_cid = target_cid;
+    memcpy(c->redirect_token, token, HIVE__RESUME_TOKEN);
+    hive__ep_close(&s->ep, c, HIVE_CLOSE_REDIRECT, "the session moved to another server", false, HIVE__CLOSE_FRAME,
+                   false);
+    return HIVE_OK;
+}
+
+int hive_server_handoff_cancel(hive_server *s, hive_cid cid)
+{
+    hive__conn *c;
+    int rc = handoff_find(s, cid, &c);
+    if (rc) return rc;
+    if (!c->moving || c->state != HIVE__C_OPEN) return HIVE_ESTATE;
+    c->moving = false;
+    /* What the client sent while frozen was neither delivered nor
+     * acknowledged: its link goes without a word, so the client resumes
+     * here and sends it again (srv_closing keeps the session). */
+    hive__ep_close(&s->ep, c, HIVE_CLOSE_PEER_VANISHED, "the handoff was cancelled", false, HIVE__CLOSE_SILENT, true);
+    return HIVE_OK;
+}
+
+int hive_server_adopt(hive_server *s, const void *ticket, size_t len, hive_cid *cid_out,
+                      uint8_t token_out[HIVE_HANDOFF_TOKEN_BYTES])
+{
+    if (!s || !ticket || !len || !cid_out || !token_out) return HIVE_EINVAL;
+    if (s->ep.threaded || __atomic_load_n(&s->st, __ATOMIC_ACQUIRE) != HIVE__S_RUNNING || !s->ep.tm.resume_ms)
+        return HIVE_ESTATE;
+    msgpack_zone z;
+    if (!msgpack_zone_init(&z, 4096)) return HIVE_ENOMEM;
+    msgpack_object o;
+    hive__ticket t;
+    int rc = hive__mp_decode(ticket, len, &z, &o) == 0 && hive__ticket_parse(&o, &t) == 0 ? HIVE_OK : HIVE_EPROTO;
+    if (rc == HIVE_OK && (strcmp(t.app, s->cfg.app) != 0 || t.reg != hive__registry_digest(s->reg) ||
+                          (t.zstd && !s->ep.zmin) || (t.pieces && s->ep.no_pieces)))
+        rc = HIVE_ESTATE;
+    if (rc == HIVE_OK && s->nadmitted >= s->cfg.max_connections) rc = HIVE_EFULL;
+    hive__conn *c = NULL;
+    if (rc == HIVE_OK && !(c = hive__ep_conn_adopt(&s->ep))) rc = HIVE_ENOMEM;
+    if (rc == HIVE_OK) {
+        c->lanes = (uint8_t)t.lanes;
+        c->peer_max_frame = t.peer_max;
+        c->zstd = t.zstd;
+        c->pieces = t.pieces;
+        c->adopted = true;
+        c->from_cid = t.from;
+        c->close_published = true;   /* nothing is told of it until its client arrives */
+        c->rp.max = s->cfg.resume_buffer_bytes;
+        if (!new_token(c->token) || hive__replay_lanes(&c->rp, t.lanes) < 0) rc = HIVE_ENOMEM;
+        c->has_token = rc == HIVE_OK;
+        if (rc == HIVE_OK && t.has_subject && !(c->subject = hive__strdup(t.subject))) rc = HIVE_ENOMEM;
+        if (rc == HIVE_OK && t.data_len) {
+            c->handoff_data = hive__malloc(t.data_len);
+            if (c->handoff_data) {
+                memcpy(c->handoff_data, t.data, t.data_len);
+                c->handoff_len = t.data_len;
+            } else {
+                rc = HIVE_ENOMEM;
+            }
+        }
+        /* The counts go on from where the source stopped; the frames the
+         * client has not confirmed are kept here to replay. */
+        for (int ln = 0; rc == HIVE_OK && ln < t.lanes; ln++) {
+            hive__replay *r = hive__replay_lane(&c->rp, ln);
+            r->sent = r->acked = t.acked[ln];
+            r->recv = t.recv[ln];
+        }
+        for (uint32_t i = 0; rc == HIVE_OK && i < t.frames->via.array.size; i++) {
+            const msgpack_object *e = t.frames->via.array.ptr[i].via.array.ptr;
+            hive__replay *r = hive__replay_lane(&c->rp, (int)e[0].via.u64);
+            const void *pieces[1] = { e[1].via.bin.ptr };
+            size_t lens[1] = { e[1].via.bin.size };
+            if (hive__replay_push(r, pieces, lens, 1) != HIVE_OK) rc = HIVE_ENOMEM;
+        }
+        if (rc == HIVE_OK && !hive__replay_whole(&c->rp)) rc = HIVE_ETOOBIG;   /* more than resume_buffer_bytes */
+        if (rc == HIVE_OK) {
+            c->admitted = true;
+            s->nadmitted++;
+            *cid_out = c->cid;
+            memcpy(token_out, c->token, HIVE__RESUME_TOKEN);
+        } else {
+            hive__ep_conn_free(&s->ep, c);
+        }
+    }
+    msgpack_zone_destroy(&z);
+    return rc;
 }
 
 static void srv_handshake(hive__ep *ep, hive__conn *c, hive__act *act)

@@ -114,8 +114,22 @@ int hive__resumed_pack(hive_msg *m, uint32_t cid, const uint8_t *token, uint64_t
 int hive__close_pack(hive_msg *m, int reason, const char *message, int64_t received,
                      const hive__lanecounts *lanes)
 {
+    return hive__close_pack_redirect(m, reason, message, received, lanes, NULL, 0, NULL);
+}
+
+int hive__close_pack_redirect(hive_msg *m, int reason, const char *message, int64_t received,
+                              const hive__lanecounts *lanes, const char *to, uint32_t to_cid,
+                              const uint8_t *to_token)
+{
     bool more = received >= 0 && has_lanes(lanes);
-    TRY(hive_msg_map(m, (received >= 0 ? 4 : 3) + (more ? 1 : 0)));
+    bool redirect = to && to_token;
+    TRY(hive_msg_map(m, (received >= 0 ? 4 : 3) + (more ? 1 : 0) + (redirect ? 3 : 0)));
+    if (redirect) {
+        TRY(hive_msg_kv_str(m, "to", to));
+        TRY(hive_msg_kv_uint(m, "to_cid", to_cid));
+        TRY(hive_msg_key(m, "to_token"));
+        TRY(hive_msg_bin(m, to_token, HIVE__RESUME_TOKEN));
+    }
     if (received >= 0) TRY(hive_msg_kv_uint(m, "received", (uint64_t)received));
     if (more) TRY(lanes_put(m, "received_lanes", lanes));
     TRY(hive_msg_kv_uint(m, "reason", (uint64_t)reason));
@@ -319,6 +333,18 @@ int hive__close_parse(const msgpack_object *o, hive__close_msg *out)
         out->has_received = true;
         out->received = got;
         if (hive__lanecounts_get(o, "received_lanes", &out->received_lanes)) out->received_lanes.n = 0;
+    }
+    /* A redirect's target: all three, valid, or none (then the close is a
+     * close like any other). */
+    uint64_t tc;
+    const void *tok;
+    size_t tn;
+    if (out->reason == HIVE_CLOSE_REDIRECT && get_strz(o, "to", out->to, sizeof out->to - 1) == 0 && out->to[0] &&
+        hive_msg_get_uint(o, "to_cid", &tc) == 0 && tc > 0 && tc <= UINT32_MAX &&
+        hive_msg_get_bin(o, "to_token", &tok, &tn) == 0 && tn == HIVE__RESUME_TOKEN) {
+        out->has_redirect = true;
+        out->to_cid = (uint32_t)tc;
+        memcpy(out->to_token, tok, HIVE__RESUME_TOKEN);
     }
     return 0;
 }

@@ -86,6 +86,12 @@ typedef struct hive__close_msg {
     bool has_received;
     uint64_t received;
     hive__lanecounts received_lanes;   /* `received_lanes`, when valid */
+    /* reason redirect (docs/PROTOCOL.md "Handoff"): where the session
+     * went, when `to`, `to_cid` and `to_token` are all there and valid */
+    bool has_redirect;
+    char to[256];
+    uint32_t to_cid;
+    uint8_t to_token[HIVE__RESUME_TOKEN];
 } hive__close_msg;
 
 /* Encoders: append one body to m. Return 0 or HIVE_ENOMEM. */
@@ -109,6 +115,10 @@ int hive__resumed_pack(hive_msg *m, uint32_t cid, const uint8_t *token, uint64_t
  * close before the session opened). */
 int hive__close_pack(hive_msg *m, int reason, const char *message, int64_t received,
                      const hive__lanecounts *lanes);
+/* The same with a redirect's target (to: at most 255 bytes). */
+int hive__close_pack_redirect(hive_msg *m, int reason, const char *message, int64_t received,
+                              const hive__lanecounts *lanes, const char *to, uint32_t to_cid,
+                              const uint8_t *to_token);
 int hive__ready_pack(hive_msg *m);
 int hive__ping_pack(hive_msg *m, uint64_t t_us, uint64_t unrel_sent);
 

@@ -1,0 +1,307 @@
+/*
+ * test_handoff.c - a player moved from a lobby to a shard through NATS
+ * while both sides send reliable messages: none lost, none twice, in
+ * order; the game's data arrives with it; a refused or unanswered
+ * handoff keeps the player where it was, with nothing lost either.
+ */
+#include "bridge_test.h"
+#include "hive/msg.h"
+
+#define NMSG 300
+#define NDOWN 200
+
+typedef struct side {
+    hive_bus *bus;
+    hive_server *srv;
+    hive_bridge *br;
+    int got[NMSG * 2];
+    int ngot;
+    int closes_redirect, handedoff, handoffs_ok, handoffs_failed;
+    hive_cid handed_cid;
+    int64_t from_cid;
+    char data[32];
+} side;
+
+static void on_seq(const hive_event *ev, void *user)
+{
+    side *s = user;
+    const msgpack_object *o = hive_event_body(ev);
+    int64_t n = -1;
+    hive_msg_get_int(o, "n", &n);
+    if (s->ngot < NMSG * 2) s->got[s->ngot++] = (int)n;
+}
+
+static void on_srv_event(const hive_event *ev, void *user)
+{
+    side *s = user;
+    if (strcmp(ev->name, HIVE_EV_SERVER_CLOSE) == 0 && hive_event_int(ev, "reason", 0) == HIVE_CLOSE_REDIRECT)
+        s->closes_redirect++;
+    if (strcmp(ev->name, HIVE_EV_SERVER_HANDEDOFF) == 0) {
+        s->handedoff++;
+        s->handed_cid = (hive_cid)hive_event_int(ev, "cid", 0);
+        s->from_cid = hive_event_int(ev, "from_cid", 0);
+        const void *d;
+        size_t n;
+        if (hive_event_get_bytes(ev, "data", &d, &n) == HIVE_OK && n < sizeof s->data) {
+            memcpy(s->data, d, n);
+            s->data[n] = 0;
+        }
+    }
+    if (strcmp(ev->name, HIVE_EV_NATS_HANDOFF) == 0) {
+        if (hive_event_int(ev, "ok", 0)) s->handoffs_ok++;
+        else s->handoffs_failed++;
+    }
+}
+
+typedef struct player {
+    hive_bus *bus;
+    hive_client *cli;
+    int got[NDOWN * 2];
+    int ngot;
+    int redirected, resumed, invalidated;
+} player;
+
+static void on_player_seq(const hive_event *ev, void *user)
+{
+    player *p = user;
+    int64_t n = -1;
+    hive_msg_get_int(hive_event_body(ev), "n", &n);
+    if (p->ngot < NDOWN * 2) p->got[p->ngot++] = (int)n;
+}
+
+static void on_player_event(const hive_event *ev, void *user)
+{
+    player *p = user;
+    if (strcmp(ev->name, HIVE_EV_CLIENT_REDIRECTED) == 0) p->redirected++;
+    if (strcmp(ev->name, HIVE_EV_CLIENT_RESUMED) == 0) p->resumed++;
+    if (strcmp(ev->name, HIVE_EV_CLIENT_SESSION_INVALIDATED) == 0) p->invalidated++;
+}
+
+static void side_make(side *s, const char *url, const char *name, const char *app)
+{
+    s->bus = hive_bus_create(NULL);
+    s->srv = hive_server_create(&(hive_server_config){ .addr = "127.0.0.1:0", .app = app }, s->bus);
+    cr_assert_not_null(s->srv);
+    cr_assert_gt(hive_server_register(s->srv, "game:seq", 0, HIVE_RELIABLE), 0);
+    cr_assert_eq(hive_server_start(s->srv), HIVE_OK);
+    hive_bus_subscribe(s->bus, "net:server.recv.game:seq", on_seq, s, NULL);
+    hive_bus_subscribe(s->bus, "net:server.connection.*", on_srv_event, s, NULL);
+    hive_bus_subscribe(s->bus, HIVE_EV_NATS_HANDOFF, on_srv_event, s, NULL);
+    s->br = mk_bridge(s->bus, url, name);
+    while (hive_bridge_flush(s->br, 1000) != HIVE_OK) np_sleep_ms(10);
+}
+
+static void side_free(side *s)
+{
+    hive_bridge_destroy(s->br);
+    hive_server_destroy(s->srv);
+    hive_bus_destroy(s->bus);
+}
+
+static void send_seq_srv(hive_server *srv, hive_cid cid, int n)
+{
+    hive_msg m;
+    hive_msg_init(&m);
+    hive_msg_map(&m, 1);
+    hive_msg_kv_int(&m, "n", n);
+    cr_assert_eq(hive_server_send_msg(srv, cid, "game:seq", &m), HIVE_OK, "send %d", n);
+    hive_msg_free(&m);
+}
+
+static void pump_all(side *a, side *b, player *p, int ms)
+{
+    uint64_t end = hive_now_ns() + (uint64_t)ms * 1000000u;
+    do {
+        hive_server_service(a->srv, 0);
+        hive_server_service(b->srv, 0);
+        hive_bus_dispatch(a->bus, 0);
+        hive_bus_dispatch(b->bus, 0);
+        hive_bus_expire(a->bus);
+        hive_bus_expire(b->bus);
+        hive_client_service(p->cli, 0);
+        np_sleep_ms(1);
+    } while (hive_now_ns() < end);
+}
+
+static void player_make(player *p, side *lobby, const char *app)
+{
+    p->bus = hive_bus_create(NULL);
+    p->cli = hive_client_create(&(hive_client_config){ .app = app, .reconnect_attempts = 5, .reconnect_delay_ms = 50 },
+                                p->bus);
+    cr_assert_not_null(p->cli);
+    hive_bus_subscribe(p->bus, "net:client.recv.game:seq", on_player_seq, p, NULL);
+    hive_bus_subscribe(p->bus, "net:client.*", on_player_event, p, NULL);
+    hive_bus_subscribe(p->bus, "net:client.session.*", on_player_event, p, NULL);
+    char addr[64];
+    snprintf(addr, sizeof addr, "127.0.0.1:%u", (unsigned)hive_server_port(lobby->srv));
+    cr_assert_eq(hive_client_connect(p->cli, addr), HIVE_OK);
+}
+
+static void check_in_order(const int *got, int n, int from, int to, const char *who)
+{
+    cr_assert_eq(n, to - from, "%s got %d, want %d", who, n, to - from);
+    for (int i = 0; i < n; i++) cr_assert_eq(got[i], from + i, "%s: message %d is %d", who, i, got[i]);
+}
+
+/* The client's sends up to n (each reliable), pumping between. */
+static void client_sends(player *p, side *a, side *b, int *next, int upto)
+{
+    for (; *next < upto; (*next)++) {
+        hive_msg m;
+        hive_msg_init(&m);
+        hive_msg_map(&m, 1);
+        hive_msg_kv_int(&m, "n", *next);
+        int rc = hive_client_send_msg(p->cli, "game:seq", &m);
+        cr_assert_eq(rc, HIVE_OK, "client send %d: %s state %d redirected %d resumed %d", *next, hive_err_name(rc), hive_client_get_state(p->cli), p->redirected, p->resumed);
+        hive_msg_free(&m);
+        pump_all(a, b, p, 1);
+    }
+}
+
+Test(bridge, a_player_moves_to_a_shard_with_nothing_lost_or_twice, .timeout = 90)
+{
+    nats_proc np = { 0 };
+    cr_assert(np_start(&np, NULL));
+    char url[64];
+    np_url(&np, url, sizeof url);
+    side *lobby = calloc(1, sizeof *lobby), *shard = calloc(1, sizeof *shard);
+    side_make(lobby, url, "lobby", "arena");
+    side_make(shard, url, "shard-1", "arena");
+    cr_assert_eq(hive_bridge_serve_handoffs(shard->br, shard->srv), HIVE_OK);
+    cr_assert_eq(hive_bridge_serve_handoffs(shard->br, shard->srv), HIVE_EEXIST);
+    while (hive_bridge_flush(shard->br, 1000) != HIVE_OK) np_sleep_ms(10);
+    player *p = calloc(1, sizeof *p);
+    player_make(p, lobby, "arena");
+    uint64_t end = hive_now_ns() + 5000000000ull;
+    while (hive_client_get_state(p->cli) != HIVE_CLIENT_OPEN && hive_now_ns() < end) pump_all(lobby, shard, p, 5);
+    cr_assert_eq(hive_client_get_state(p->cli), HIVE_CLIENT_OPEN);
+    pump_all(lobby, shard, p, 50);
+    hive_cid cid = hive_client_cid(p->cli);
+
+    /* both ways at once: the client's 0..99 and the lobby's 0..99 */
+    int next = 0;
+    for (int j = 0; j < 100; j++) send_seq_srv(lobby->srv, cid, j);
+    client_sends(p, lobby, shard, &next, 100);
+    /* the lobby sends the player to the shard, the client still sending */
+    char shard_addr[64];
+    snprintf(shard_addr, sizeof shard_addr, "127.0.0.1:%u", (unsigned)hive_server_port(shard->srv));
+    cr_assert_eq(hive_bridge_handoff(lobby->br, lobby->srv, cid, "shard-1", shard_addr, "gold=7", 6, 3000), HIVE_OK);
+    /* frozen now: the lobby may not send to it */
+    hive_msg m;
+    hive_msg_init(&m);
+    hive_msg_map(&m, 1);
+    hive_msg_kv_int(&m, "n", -1);
+    cr_assert_eq(hive_server_send_msg(lobby->srv, cid, "game:seq", &m), HIVE_ESTATE);
+    hive_msg_free(&m);
+    client_sends(p, lobby, shard, &next, 200);
+    end = hive_now_ns() + 10000000000ull;
+    while ((shard->handedoff == 0 || p->resumed == 0) && hive_now_ns() < end) pump_all(lobby, shard, p, 5);
+    cr_assert_eq(lobby->handoffs_ok, 1, "ok %d failed %d", lobby->handoffs_ok, lobby->handoffs_failed);
+    cr_assert_eq(lobby->closes_redirect, 1);
+    cr_assert_eq(shard->handedoff, 1);
+    cr_assert_str_eq(shard->data, "gold=7");
+    cr_assert_eq(shard->from_cid, (int64_t)cid);
+    cr_assert_eq(p->redirected, 1);
+    cr_assert_eq(p->resumed, 1);
+    cr_assert_eq(p->invalidated, 0);
+    cr_assert_eq(hive_client_cid(p->cli), shard->handed_cid);
+    /* the shard carries on both ways */
+    for (int j = 100; j < NDOWN; j++) send_seq_srv(shard->srv, shard->handed_cid, j);
+    client_sends(p, lobby, shard, &next, NMSG);
+    end = hive_now_ns() + 10000000000ull;
+    while ((lobby->ngot + shard->ngot < NMSG || p->ngot < NDOWN) && hive_now_ns() < end) pump_all(lobby, shard, p, 5);
+    pump_all(lobby, shard, p, 300);
+    /* the lobby has a prefix of the client's stream, the shard the rest:
+     * every message exactly once, in order */
+    int split = lobby->ngot;
+    cr_assert_geq(split, 50, "the lobby got only %d before the move", split);   /* (the last ones may be in flight) */
+    check_in_order(lobby->got, lobby->ngot, 0, split, "lobby");
+    check_in_order(shard->got, shard->ngot, split, NMSG, "shard");
+    /* and the player heard 0..199 once each, the lobby's then the shard's */
+    check_in_order(p->got, p->ngot, 0, NDOWN, "player");
+    hive_client_destroy(p->cli);
+    hive_bus_destroy(p->bus);
+    free(p);
+    side_free(lobby);
+    side_free(shard);
+    free(lobby);
+    free(shard);
+    np_stop(&np, false);
+}
+
+/* A target that refuses (another application) or does not exist: the
+ * player stays, resumes at the lobby, and the lobby gets everything once. */
+static void stays(const char *target, const char *shard_app)
+{
+    nats_proc np = { 0 };
+    cr_assert(np_start(&np, NULL));
+    char url[64];
+    np_url(&np, url, sizeof url);
+    side *lobby = calloc(1, sizeof *lobby), *shard = calloc(1, sizeof *shard);
+    side_make(lobby, url, "lobby", "arena");
+    side_make(shard, url, "shard-1", shard_app);
+    cr_assert_eq(hive_bridge_serve_handoffs(shard->br, shard->srv), HIVE_OK);
+    while (hive_bridge_flush(shard->br, 1000) != HIVE_OK) np_sleep_ms(10);
+    player *p = calloc(1, sizeof *p);
+    player_make(p, lobby, "arena");
+    uint64_t end = hive_now_ns() + 5000000000ull;
+    while (hive_client_get_state(p->cli) != HIVE_CLIENT_OPEN && hive_now_ns() < end) pump_all(lobby, shard, p, 5);
+    cr_assert_eq(hive_client_get_state(p->cli), HIVE_CLIENT_OPEN);
+    hive_cid cid = hive_client_cid(p->cli);
+    int next = 0;
+    client_sends(p, lobby, shard, &next, 50);
+    char addr[64];
+    snprintf(addr, sizeof addr, "127.0.0.1:%u", (unsigned)hive_server_port(shard->srv));
+    cr_assert_eq(hive_bridge_handoff(lobby->br, lobby->srv, cid, target, addr, NULL, 0, 500), HIVE_OK);
+    client_sends(p, lobby, shard, &next, 150);
+    end = hive_now_ns() + 10000000000ull;
+    while ((lobby->handoffs_failed == 0 || p->resumed == 0) && hive_now_ns() < end) pump_all(lobby, shard, p, 5);
+    cr_assert_eq(lobby->handoffs_failed, 1);
+    cr_assert_eq(lobby->handoffs_ok, 0);
+    cr_assert_eq(p->redirected, 0);
+    cr_assert_eq(p->resumed, 1, "the player did not resume at the lobby");
+    client_sends(p, lobby, shard, &next, 200);
+    end = hive_now_ns() + 10000000000ull;
+    while (lobby->ngot < 200 && hive_now_ns() < end) pump_all(lobby, shard, p, 5);
+    pump_all(lobby, shard, p, 200);
+    check_in_order(lobby->got, lobby->ngot, 0, 200, "lobby");
+    cr_assert_eq(shard->ngot, 0);
+    cr_assert_eq(shard->handedoff, 0);
+    hive_client_destroy(p->cli);
+    hive_bus_destroy(p->bus);
+    free(p);
+    side_free(lobby);
+    side_free(shard);
+    free(lobby);
+    free(shard);
+    np_stop(&np, false);
+}
+
+Test(bridge, a_refused_handoff_keeps_the_player_with_nothing_lost, .timeout = 60)
+{
+    stays("shard-1", "another-game");
+}
+
+Test(bridge, an_unanswered_handoff_keeps_the_player_with_nothing_lost, .timeout = 60)
+{
+    stays("nobody-here", "arena");
+}
+
+Test(bridge, adopt_refuses_malformed_tickets)
+{
+    hive_bus *bus = hive_bus_create(NULL);
+    hive_server *srv = hive_server_create(&(hive_server_config){ .addr = "127.0.0.1:0" }, bus);
+    cr_assert_eq(hive_server_start(srv), HIVE_OK);
+    hive_cid cid;
+    uint8_t tok[HIVE_HANDOFF_TOKEN_BYTES];
+    const char *bad[] = { "\x80", "\xc1", "\xdf\xff\xff\xff\xff", "\x81\xa1v\x01", "garbage" };
+    for (size_t i = 0; i < 5; i++) cr_assert_eq(hive_server_adopt(srv, bad[i], strlen(bad[i]), &cid, tok), HIVE_EPROTO);
+    cr_assert_eq(hive_server_adopt(srv, NULL, 0, &cid, tok), HIVE_EINVAL);
+    cr_assert_eq(hive_server_handoff_cancel(srv, 12345), HIVE_ENOENT);
+    hive_msg t;
+    hive_msg_init(&t);
+    cr_assert_eq(hive_server_handoff_begin(srv, 12345, NULL, 0, &t), HIVE_ENOENT);
+    hive_msg_free(&t);
+    hive_server_destroy(srv);
+    hive_bus_destroy(bus);
+}
