@@ -27,6 +27,8 @@
 #include "events/internal.h"
 
 #define MAX_PATTERNS 64
+#define HANDOFF_NS_STR "hive-handoff:"
+static bool reserved_ns(const char *name);
 #define KEY_TABLE 4096   /* process-wide distinct imported field keys */
 
 /* ------------------------------------------------------------------ */
@@ -106,6 +108,7 @@ typedef struct bridge_import {
     char group[64];
     natsSubscription *sub;
     bool done;   /* its completion callback ran */
+    bool internal;   /* the bridge's own (serve_handoffs): reserved names pass */
     /* libnats delivers one subscription's messages on one thread at a
      * time: its decoder (and the memory it reuses) is that thread's */
     hive__bridge_decoded dec;
@@ -204,18 +207,29 @@ static void post_state(hive_bridge *br, hive_event_id id, natsConnection *nc, bo
     hive_bus_post(br->bus, id, f, with_url ? 3 : 2);
 }
 
+/* Whether destroy has begun: then nothing more is posted (the bus may be
+ * destroyed right after, and a handler of a late nats:* event would
+ * reach a freed bridge). */
+static bool quiet(hive_bridge *br)
+{
+    pthread_mutex_lock(&br->lock);
+    bool q = br->destroying;
+    pthread_mutex_unlock(&br->lock);
+    return q;
+}
+
 static void on_connected(natsConnection *nc, void *closure)
 {
     hive_bridge *br = closure;
     atomic_store(&br->connected, true);
-    post_state(br, br->ev_connected, nc, true);
+    if (!quiet(br)) post_state(br, br->ev_connected, nc, true);
 }
 
 static void on_disconnected(natsConnection *nc, void *closure)
 {
     hive_bridge *br = closure;
     atomic_store(&br->connected, false);
-    post_state(br, br->ev_disconnected, nc, false);
+    if (!quiet(br)) post_state(br, br->ev_disconnected, nc, false);
 }
 
 static void on_reconnected(natsConnection *nc, void *closure)
@@ -223,21 +237,20 @@ static void on_reconnected(natsConnection *nc, void *closure)
     hive_bridge *br = closure;
     atomic_store(&br->connected, true);
     count(&br->reconnects);
-    post_state(br, br->ev_reconnected, nc, true);
+    if (!quiet(br)) post_state(br, br->ev_reconnected, nc, true);
 }
 
 static void on_closed(natsConnection *nc, void *closure)
 {
     hive_bridge *br = closure;
     atomic_store(&br->connected, false);
+    /* post first, then say closed: once destroy sees closed it may free
+     * br, so nothing of br is touched after the broadcast */
+    if (!quiet(br)) hive_bus_post(br->bus, br->ev_closed, NULL, 0);
     pthread_mutex_lock(&br->lock);
-    bool quiet = br->destroying;
     br->closed = true;
     pthread_cond_broadcast(&br->cond);
     pthread_mutex_unlock(&br->lock);
-    /* a closed callback during destroy is ours; the bus may be
-     * destroyed right after, so post nothing then */
-    if (!quiet) hive_bus_post(br->bus, br->ev_closed, NULL, 0);
 }
 
 static void on_sub_complete(void *closure)
@@ -253,6 +266,17 @@ static void on_sub_complete(void *closure)
 /* ------------------------------------------------------------------ */
 /* In: a message from NATS (libnats' delivery thread)                   */
 /* ------------------------------------------------------------------ */
+
+/* A reply subject we will publish on: under _INBOX., one plain subject
+ * (no wildcard, no space), not too long. */
+static bool reply_ok(const char *r)
+{
+    size_t n = strlen(r);
+    if (n < 8 || n >= 256 || strncmp(r, "_INBOX.", 7) != 0) return false;
+    for (size_t i = 0; i < n; i++)
+        if (r[i] == '*' || r[i] == '>' || r[i] <= ' ' || r[i] == 0x7f) return false;
+    return true;
+}
 
 /* The id of an imported name: an existing one, or a new one while the
  * budget allows. */
@@ -304,17 +328,20 @@ static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void
 
     if (len <= 0 || (uint32_t)len > br->max_event_bytes) goto bad;
     if (hive__bridge_name_of(br->prefix, subject, name, sizeof name) < 0) goto bad;
+    if (reserved_ns(name) && !(im->internal && strncmp(name, HANDOFF_NS_STR, strlen(HANDOFF_NS_STR)) == 0)) goto bad;
     if (hive__bridge_decode(data, (size_t)len, d) != HIVE_OK) goto bad;
     /* the subject is what NATS routed on: the name inside must agree, or a
      * publisher could reach a handler its subject's permissions do not allow */
     if (strcmp(d->name, name) != 0) goto bad;
-    if (strcmp(d->origin, br->name) != 0) {   /* else: our own, back */
+    /* With no-echo, our own name coming back is a forgery or a second
+     * bridge with our name: dropped, and counted */
+    if (strcmp(d->origin, br->name) == 0) goto bad;
+    {
         hive_event_id id = import_id(br, name);
         if (id <= 0) goto bad;
         hive_field x[2] = { HIVE_STR(HIVE_BRIDGE_ORIGIN_FIELD, d->origin) };
         size_t nx = 1;
-        if (reply && strncmp(reply, "_INBOX.", 7) == 0 && strlen(reply) < 256)
-            x[nx++] = HIVE_STR(HIVE_BRIDGE_REPLY_FIELD, reply);
+        if (reply && reply_ok(reply)) x[nx++] = HIVE_STR(HIVE_BRIDGE_REPLY_FIELD, reply);
         post_decoded(br, id, d, x, nx);
     }
     natsMsg_Destroy(msg);
@@ -378,6 +405,16 @@ static int publish(hive_bridge *br, const char *subject, const char *reply, cons
     return HIVE_OK;
 }
 
+/* Namespaces that never cross: a connection's own events (net:), the
+ * bridge's (nats:), and its private subjects (hive-handoff:, _shard). */
+static bool reserved_ns(const char *name)
+{
+    static const char *const ns[] = { "net:", "nats:", HANDOFF_NS_STR, "_shard:" };
+    for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++)
+        if (strncmp(name, ns[i], strlen(ns[i])) == 0) return true;
+    return false;
+}
+
 static void on_export(const hive_event *ev, void *user)
 {
     bridge_export *e = user;
@@ -390,7 +427,7 @@ static void on_export(const hive_event *ev, void *user)
     __typeof__(br->subj[0]) *c = &br->subj[(unsigned)ev->id & 63];
     if (c->id != ev->id) {
         c->id = ev->id;
-        c->ok = hive__bridge_carriable(ev->name) &&
+        c->ok = hive__bridge_carriable(ev->name) && !reserved_ns(ev->name) &&
                 hive_bridge_subject(br->prefix, ev->name, c->subject, sizeof c->subject) >= 0;
     }
     if (!c->ok) {
@@ -504,6 +541,13 @@ hive_bridge *hive_bridge_create(const hive_bridge_config *cfg, hive_bus *bus)
                           "hive_bridge_config: max_event_bytes at most 64 MiB, reconnect_buffer_bytes at most 1 GiB");
         return NULL;
     }
+    /* libnats' threads post to the bus: one that could block them would
+     * stall every connection's callbacks, and a destroy behind them */
+    if (bus->q.overflow == HIVE_OVERFLOW_BLOCK) {
+        hive__create_fail(HIVE_EINVAL, "bus", "hive_bridge_create: a bus with HIVE_OVERFLOW_BLOCK cannot take "
+                                              "a bridge's posts (NATS threads must never wait)");
+        return NULL;
+    }
     hive_bridge *br = hive__calloc(1, sizeof *br);
     if (!br) {
         hive__create_fail(HIVE_ENOMEM, "", "hive_bridge_create: out of memory");
@@ -512,7 +556,11 @@ hive_bridge *hive_bridge_create(const hive_bridge_config *cfg, hive_bus *bus)
     br->bus = bus;
     pthread_mutex_init(&br->lock, NULL);
     pthread_mutex_init(&br->set_lock, NULL);
-    pthread_cond_init(&br->hb_cond, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);   /* a wall-clock step must not stop heartbeats */
+    pthread_cond_init(&br->hb_cond, &ca);
+    pthread_condattr_destroy(&ca);
     pthread_cond_init(&br->cond, NULL);
     msgpack_sbuffer_init(&br->sb);
     if (cfg->name)
@@ -564,6 +612,13 @@ hive_bridge *hive_bridge_create(const hive_bridge_config *cfg, hive_bus *bus)
     if (s == NATS_OK) s = natsOptions_SetReconnectJitter(o, wait / 2 + 1, wait / 2 + 1);
     if (s == NATS_OK) s = natsOptions_SetReconnectBufSize(o, (int)(cfg->reconnect_buffer_bytes ? cfg->reconnect_buffer_bytes : 1u << 20));
     if (s == NATS_OK) s = natsOptions_SetTimeout(o, 2000);
+    /* An export copies into libnats' buffer; when that is full libnats
+     * writes on the caller's thread. A deadline on those writes bounds how
+     * long the game loop can ever wait on a stalled server (the write
+     * fails, the connection is treated as lost, exports go to the
+     * reconnect buffer); a larger buffer makes such writes rare. */
+    if (s == NATS_OK) s = natsOptions_SetWriteDeadline(o, 250);
+    if (s == NATS_OK) s = natsOptions_SetIOBufSize(o, 256 * 1024);
     /* a server that stops answering (not a closed socket) is found within
      * about 10 s on any network */
     if (s == NATS_OK) s = natsOptions_SetPingInterval(o, 5000);
@@ -625,9 +680,12 @@ fail:
 
 static uint64_t now_ms(void) { return hive_now_ns() / 1000000u; }
 
-/* Publish an announcement of ours on set (any thread: its own buffer). */
-static void announce(hive_bridge *br, const bridge_set *st, hive__shard_op op)
+/* Publish an announcement of ours on set. Caller holds set_lock, so a
+ * HERE can never follow the BYE of a leave (both decide and send under
+ * it, and HERE goes out only while a member). Any thread: its own buffer. */
+static void announce_locked(hive_bridge *br, const bridge_set *st, hive__shard_op op)
 {
+    if (op == HIVE__SHARD_HERE && !st->member) return;
     hive__shard_msg m = { .op = op };
     snprintf(m.origin, sizeof m.origin, "%s", br->name);
     snprintf(m.set, sizeof m.set, "%s", st->name);
@@ -637,6 +695,13 @@ static void announce(hive_bridge *br, const bridge_set *st, hive__shard_op op)
     if (hive__bridge_shard_encode(&sb, &m) == HIVE_OK)
         natsConnection_Publish(br->nc, st->subject, sb.data, (int)sb.size);
     msgpack_sbuffer_destroy(&sb);
+}
+
+static void announce(hive_bridge *br, const bridge_set *st, hive__shard_op op)
+{
+    pthread_mutex_lock(&br->set_lock);
+    announce_locked(br, st, op);
+    pthread_mutex_unlock(&br->set_lock);
 }
 
 static void post_member(hive_bridge *br, hive_event_id id, const char *set, const hive_shard_member *m, const char *why)
@@ -669,14 +734,21 @@ static void on_shard_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg
     natsMsg_Destroy(msg);
     if (strcmp(m.origin, br->name) == 0) return;   /* ours */
     hive_shard_member gone = { { 0 } }, added = { { 0 } };
-    bool ask_back = false, full = false;
+    bool ask_back = false, full = false, moved = false;
     pthread_mutex_lock(&br->set_lock);
     size_t i = 0;
     while (i < st->n && strcmp(st->mem[i].m.name, m.origin) != 0) i++;
     if (m.op == HIVE__SHARD_HERE) {
         if (i < st->n) {
             st->mem[i].seen_ms = now_ms();
-            snprintf(st->mem[i].m.addr, sizeof st->mem[i].m.addr, "%s", m.addr);
+            if (strcmp(st->mem[i].m.addr, m.addr) != 0) {
+                /* a member at a new address: said as a leave and a join,
+                 * so watchers route to the new one */
+                gone = st->mem[i].m;
+                snprintf(st->mem[i].m.addr, sizeof st->mem[i].m.addr, "%s", m.addr);
+                added = st->mem[i].m;
+                moved = true;
+            }
         } else if (st->n < HIVE_BRIDGE_MAX_MEMBERS) {
             snprintf(st->mem[st->n].m.name, sizeof st->mem[0].m.name, "%s", m.origin);
             snprintf(st->mem[st->n].m.addr, sizeof st->mem[0].m.addr, "%s", m.addr);
@@ -696,11 +768,11 @@ static void on_shard_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg
     } else {
         ask_back = st->member;
     }
+    if (ask_back) announce_locked(br, st, HIVE__SHARD_HERE);
     pthread_mutex_unlock(&br->set_lock);
     if (full) count(&br->dropped_in);
+    if (gone.name[0]) post_member(br, br->ev_left, st->name, &gone, moved ? "moved" : "left");
     if (added.name[0]) post_member(br, br->ev_joined, st->name, &added, NULL);
-    if (gone.name[0]) post_member(br, br->ev_left, st->name, &gone, "left");
-    if (ask_back) announce(br, st, HIVE__SHARD_HERE);
 }
 
 /* The heartbeat thread: announces our memberships, and ends members that
@@ -710,7 +782,7 @@ static void *heartbeat_main(void *arg)
     hive_bridge *br = arg;
     for (;;) {
         struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
+        clock_gettime(CLOCK_MONOTONIC, &until);
         uint64_t ns = (uint64_t)until.tv_nsec + (uint64_t)br->hb_ms * 1000000u;
         until.tv_sec += (time_t)(ns / 1000000000u);
         until.tv_nsec = (long)(ns % 1000000000u);
@@ -721,7 +793,8 @@ static void *heartbeat_main(void *arg)
             pthread_mutex_unlock(&br->set_lock);
             return NULL;
         }
-        uint64_t dead = now_ms() - (uint64_t)br->hb_ms * 7 / 2;
+        uint64_t t = now_ms(), span = (uint64_t)br->hb_ms * 7 / 2;
+        uint64_t dead = t > span ? t - span : 0;
         hive_shard_member gone[8];
         char gone_set[8][64];
         size_t ngone = 0;
@@ -744,7 +817,7 @@ static void *heartbeat_main(void *arg)
         /* sets are never freed before this thread ends: the pointers stay good */
         pthread_mutex_unlock(&br->set_lock);
         for (size_t i = 0; i < ngone; i++) post_member(br, br->ev_left, gone_set[i], &gone[i], "timeout");
-        for (size_t i = 0; i < nmine; i++) announce(br, mine[i], HIVE__SHARD_HERE);
+        for (size_t i = 0; i < nmine; i++) announce(br, mine[i], HIVE__SHARD_HERE);   /* re-checks membership */
     }
 }
 
@@ -756,8 +829,13 @@ static void shards_stop(hive_bridge *br)
     pthread_mutex_unlock(&br->set_lock);
     if (br->hb_started) pthread_join(br->hb, NULL);
     br->hb_started = false;
-    for (size_t i = 0; i < br->nsets; i++)
-        if (br->sets[i]->member) announce(br, br->sets[i], HIVE__SHARD_BYE);
+    pthread_mutex_lock(&br->set_lock);
+    for (size_t i = 0; i < br->nsets; i++) {
+        if (!br->sets[i]->member) continue;
+        br->sets[i]->member = false;   /* no HERE (an ASK's answer) after this BYE */
+        announce_locked(br, br->sets[i], HIVE__SHARD_BYE);
+    }
+    pthread_mutex_unlock(&br->set_lock);
 }
 
 static bridge_set *find_set(const hive_bridge *br, const char *set)
@@ -831,9 +909,9 @@ int hive_bridge_shard_join(hive_bridge *br, const char *set, const char *addr)
     pthread_mutex_lock(&br->set_lock);
     st->member = true;
     snprintf(st->addr, sizeof st->addr, "%s", addr);
+    announce_locked(br, st, HIVE__SHARD_HERE);
+    announce_locked(br, st, HIVE__SHARD_ASK);
     pthread_mutex_unlock(&br->set_lock);
-    announce(br, st, HIVE__SHARD_HERE);
-    announce(br, st, HIVE__SHARD_ASK);
     return HIVE_OK;
 }
 
@@ -844,8 +922,8 @@ int hive_bridge_shard_leave(hive_bridge *br, const char *set)
     if (!st || !st->member) return HIVE_ENOENT;
     pthread_mutex_lock(&br->set_lock);
     st->member = false;
+    announce_locked(br, st, HIVE__SHARD_BYE);
     pthread_mutex_unlock(&br->set_lock);
-    announce(br, st, HIVE__SHARD_BYE);
     return HIVE_OK;
 }
 
@@ -994,9 +1072,20 @@ int hive_bridge_export(hive_bridge *br, const char *pattern)
     return HIVE_OK;
 }
 
+static int import_any(hive_bridge *br, const char *pattern, const char *group, bool internal);
+
 int hive_bridge_import_queue(hive_bridge *br, const char *pattern, const char *group)
 {
     if (!br || !pattern) return HIVE_EINVAL;
+    /* a pattern in a reserved namespace is refused (and on_msg drops
+     * reserved names a wildcard namespace lets through): those events are
+     * never another process's to post here */
+    if (reserved_ns(pattern)) return HIVE_ENAME;
+    return import_any(br, pattern, group, false);
+}
+
+static int import_any(hive_bridge *br, const char *pattern, const char *group, bool internal)
+{
     if (group && (!*group || strlen(group) >= 64 || !prefix_ok(group))) return HIVE_EINVAL;
     char subject[HIVE_NAME_MAX + 64];
     int n = hive_bridge_subject(br->prefix, pattern, subject, sizeof subject);
@@ -1012,6 +1101,7 @@ int hive_bridge_import_queue(hive_bridge *br, const char *pattern, const char *g
         return HIVE_ENOMEM;
     }
     im->br = br;
+    im->internal = internal;
     snprintf(im->pattern, sizeof im->pattern, "%s", pattern);
     snprintf(im->subject, sizeof im->subject, "%s", subject);
     snprintf(im->group, sizeof im->group, "%s", group ? group : "");
@@ -1073,7 +1163,8 @@ int64_t hive_bridge_request(hive_bridge *br, const char *name, const hive_field 
     bridge_request *r = hive__calloc(1, sizeof *r);
     if (!r) return HIVE_ENOMEM;
     r->br = br;
-    r->id = ++br->next_req;
+    static atomic_int_fast64_t next_id;   /* process-wide: two bridges on one bus never match each other's */
+    r->id = atomic_fetch_add(&next_id, 1) + 1;
     r->fn = fn;
     r->user = user;
     snprintf(reply, sizeof reply, "%s.%" PRId64, br->inbox, r->id);
@@ -1100,6 +1191,7 @@ int hive_bridge_reply(hive_bridge *br, const hive_event *request, const hive_fie
     if (!br || !request || (n && !f)) return HIVE_EINVAL;
     const char *reply = hive_event_str(request, HIVE_BRIDGE_REPLY_FIELD);
     if (!reply) return HIVE_ENOENT;
+    if (!reply_ok(reply)) return HIVE_EINVAL;
     return publish(br, reply, NULL, request->name, f, n);
 }
 
@@ -1107,7 +1199,7 @@ int hive_bridge_reply(hive_bridge *br, const hive_event *request, const hive_fie
 /* Handoff over NATS                                                    */
 /* ------------------------------------------------------------------ */
 
-#define HANDOFF_NS "hive-handoff:"
+#define HANDOFF_NS HANDOFF_NS_STR
 
 static void on_ticket(const hive_event *ev, void *user)
 {
@@ -1131,7 +1223,7 @@ int hive_bridge_serve_handoffs(hive_bridge *br, hive_server *srv)
     char name[HIVE_NAME_MAX];
     snprintf(name, sizeof name, HANDOFF_NS "%s", br->name);
     if (!hive__bridge_carriable(name)) return HIVE_ENAME;
-    int rc = hive_bridge_import(br, name);
+    int rc = import_any(br, name, NULL, true);
     if (rc != HIVE_OK) return rc;
     rc = hive_bus_subscribe(br->bus, name, on_ticket, br, NULL);
     if (rc < 0) return rc;

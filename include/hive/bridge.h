@@ -29,7 +29,12 @@
  *   with the sending bridge's name (docs/SCALING.md, "Wire format"). PTR
  *   fields are left out: a pointer means nothing in another process. An
  *   imported event has the same name and fields plus `hive.origin` (STR),
- *   the name of the bridge that published it. An event with more than
+ *   the name of the bridge that published it. The namespaces net: (a
+ *   connection's events), nats: (the bridge's) and hive-handoff: never
+ *   cross: exports skip them (counted in unmappable), imports refuse them
+ *   (HIVE_ENAME), and what arrives under them is dropped. Overlapping
+ *   import patterns are separate NATS subscriptions: an event matching
+ *   two is posted twice (import disjoint patterns). An event with more than
  *   HIVE_BRIDGE_MAX_FIELDS such fields, or over max_event_bytes encoded,
  *   is not sent (counted in too_big): nothing is cut silently. Events that came in through
  *   a bridge are never exported again (no echo between two bridges), and a
@@ -87,7 +92,7 @@ extern "C" {
 
 /* The bridge's own events (posted on its bus). */
 #define HIVE_EV_NATS_SHARD_JOINED "nats:shard.joined"   /* {set, name, addr} another process joined */
-#define HIVE_EV_NATS_SHARD_LEFT   "nats:shard.left"     /* {set, name, addr, why: "left"|"timeout"} */
+#define HIVE_EV_NATS_SHARD_LEFT   "nats:shard.left"     /* {set, name, addr, why: "left"|"timeout"|"moved"} */
 #define HIVE_EV_NATS_CONNECTED    "nats:connected"
 #define HIVE_EV_NATS_DISCONNECTED "nats:disconnected"
 #define HIVE_EV_NATS_RECONNECTED  "nats:reconnected"
@@ -125,7 +130,9 @@ typedef struct hive_bridge_config {
 /*
  * hive_bridge_create - a bridge for bus (owner thread). Returns at once;
  * the connection comes in the background (nats:connected). Returns NULL on
- * a bad config or no memory (hive_create_error() says which key).
+ * a bad config or no memory (hive_create_error() says which key), and for
+ * a bus with HIVE_OVERFLOW_BLOCK (field "bus": NATS's threads post to it
+ * and must never wait). Destroy the bridge before its bus.
  */
 hive_bridge *hive_bridge_create(const hive_bridge_config *cfg, hive_bus *bus);
 
@@ -170,8 +177,10 @@ int hive_bridge_import_queue(hive_bridge *br, const char *pattern, const char *g
  *   server's or client's service). A later answer is ignored.
  *   The answering side imports name; the imported event carries
  *   hive.reply, and hive_bridge_reply(br, ev, fields, n) answers it. Only
- *   reply subjects under `_INBOX.` are honoured, so a NATS publisher
- *   cannot make a bridge publish its answer on a game subject.
+ *   reply subjects under `_INBOX.` (one plain subject: no wildcard, no
+ *   space) are honoured, on the way in and again in hive_bridge_reply
+ *   (HIVE_EINVAL), so a publisher cannot make a bridge publish its answer
+ *   on a game subject.
  *   Returns the request id (> 0), HIVE_ENAME, HIVE_EINVAL (NULL fn, zero
  *   timeout), HIVE_ETOOBIG, HIVE_EFULL / HIVE_ECLOSED (NATS would not
  *   take it: fn is then never called), HIVE_ENOMEM. Owner thread.
@@ -194,7 +203,8 @@ int hive_bridge_reply(hive_bridge *br, const hive_event *request, const hive_fie
  *   clients dial; every bridge in the set sees the others join and leave
  *   (nats:shard.joined, nats:shard.left, with why "left" for a clean
  *   leave or a destroyed bridge, "timeout" for one silent for 3.5
- *   heartbeats: a crash, a lost NATS link), and any process, member or
+ *   heartbeats: a crash, a lost NATS link; "moved" then a joined for a
+ *   member heard at a new address), and any process, member or
  *   not, that watches the set can ask which member owns a key.
  *
  *   The mapping is rendezvous hashing (docs/SCALING.md, "Shards"): the

@@ -14,10 +14,11 @@
 #include "hive/net.h"
 #include "nats_proc.h"
 
+#define SEEN_MAX 512
 typedef struct seen {
     int n;
-    char name[64][HIVE_NAME_MAX];
-    char origin[64][HIVE_BRIDGE_ORIGIN_MAX];
+    char name[SEEN_MAX][HIVE_NAME_MAX];
+    char origin[SEEN_MAX][HIVE_BRIDGE_ORIGIN_MAX];
     int64_t seq[4096];
     int nseq;
 } seen;
@@ -25,7 +26,7 @@ typedef struct seen {
 static inline void seen_on(const hive_event *ev, void *user)
 {
     seen *s = user;
-    if (s->n < 64) {
+    if (s->n < SEEN_MAX) {
         snprintf(s->name[s->n], HIVE_NAME_MAX, "%s", ev->name);
         const char *o = hive_event_str(ev, HIVE_BRIDGE_ORIGIN_FIELD);
         snprintf(s->origin[s->n], HIVE_BRIDGE_ORIGIN_MAX, "%s", o ? o : "");

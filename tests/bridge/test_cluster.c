@@ -9,7 +9,7 @@
 
 static bool contains(const seen *s, const char *name)
 {
-    for (int i = 0; i < s->n && i < 64; i++)
+    for (int i = 0; i < s->n && i < SEEN_MAX; i++)
         if (strcmp(s->name[i], name) == 0) return true;
     return false;
 }
@@ -184,7 +184,7 @@ static void on_heard(const hive_event *ev, void *user)
     seen *s = user;
     size_t n;
     const char *text = hive_msg_str_or(hive_event_body(ev), "text", "", &n);
-    if (s->n < 64) snprintf(s->name[s->n], HIVE_NAME_MAX, "%.*s", (int)n, text);
+    if (s->n < SEEN_MAX) snprintf(s->name[s->n], HIVE_NAME_MAX, "%.*s", (int)n, text);
     s->n++;
 }
 

@@ -26,7 +26,7 @@ static void on_member(const hive_event *ev, void *user)
 static hive_bridge *shard_bridge(hive_bus *bus, const char *url, const char *name)
 {
     hive_bridge *br = hive_bridge_create(
-        &(hive_bridge_config){ .url = url, .name = name, .reconnect_wait_ms = 50, .shard_heartbeat_ms = 100 }, bus);
+        &(hive_bridge_config){ .url = url, .name = name, .reconnect_wait_ms = 50, .shard_heartbeat_ms = 300 }, bus);
     cr_assert_not_null(br, "%s", hive_create_error()->message);
     return br;
 }
