@@ -3,7 +3,8 @@
 #
 #   make demo       install missing packages, build Release, run the demo
 #                   (SECURE=1: the same game over enet+tls; WEB=1: and in a
-#                   browser tab, at the URL it prints)
+#                   browser tab, at the URL it prints; CLUSTER=1: a lobby and
+#                   two shards on a local NATS)
 #   make test       install missing packages, build with ASan+UBSan, run every test
 #   make tsan       the threading tests under ThreadSanitizer
 #   make bench      build Release and run every benchmark
@@ -49,7 +50,7 @@ tsan-build: gen
 	@$(MAKE) --no-print-directory -C build -j$(JOBS) config=tsan
 
 demo: release $(if $(WEB),web-deps)
-	@HIVE_DEMO_SECURE=$(SECURE) HIVE_DEMO_WEB=$(WEB) sh tools/demo.sh bin/Release
+	@HIVE_DEMO_SECURE=$(SECURE) HIVE_DEMO_WEB=$(WEB) HIVE_DEMO_CLUSTER=$(CLUSTER) sh tools/demo.sh bin/Release
 
 test: sanitize web-deps
 	@sh tools/run-tests.sh bin/Sanitize

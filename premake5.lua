@@ -195,8 +195,11 @@ for _, d in ipairs(os.matchdirs("demo/*")) do
   if part ~= "common" and #os.matchfiles(d .. "/*.c") > 0 then
     -- The server links the loop and timers (hive-engine) but not hive-sdl:
     -- it is headless and links no SDL at all.
+    -- The server can join a cluster (--nats): it links the bridge, and so
+    -- libnats; the client does not.
     program("hive-demo-" .. part, { d .. "/**.c", d .. "/**.h" },
-      { uses = { "hive-demo-common" }, sdl = (part ~= "server") and has_sdl, engine = has_engine })
+      { uses = (part == "server") and { "hive-demo-common", "hive-bridge" } or { "hive-demo-common" },
+        nats = (part == "server"), sdl = (part ~= "server") and has_sdl, engine = has_engine })
   end
 end
 

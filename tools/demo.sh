@@ -18,6 +18,9 @@
 #   HIVE_DEMO_HOST=0.0.0.0 make demo WEB=1
 #                                        ...and let friends on your network join from
 #                                        http://<this machine>:8080/arena/
+#   make demo CLUSTER=1                  a lobby and two arena shards on a local NATS:
+#                                        players are sent on and moved between shards,
+#                                        chat is global (tools/demo-cluster.sh)
 #   HIVE_DEMO_NETSIM="loss=10%,latency=150ms,cut_every=8s" make demo
 #                                        every client plays over a simulated bad
 #                                        network (--netsim): links are cut and
@@ -29,6 +32,8 @@
 # bots play alone: two with no window at all, one drawing into SDL's dummy
 # video driver, exactly as a real client would.
 BINDIR=${1:-bin/Release}
+# make demo CLUSTER=1: the game on a lobby and two shards (tools/demo-cluster.sh)
+[ -n "$HIVE_DEMO_CLUSTER" ] && exec sh "$(dirname "$0")/demo-cluster.sh" "$BINDIR"
 WEB_PORT=""
 if [ -n "$HIVE_DEMO_WEB" ]; then
     WEB_PORT=${HIVE_DEMO_WEB_PORT:-8080}

@@ -31,6 +31,14 @@ static const char server_help[] =
 "                       web/ folder; `make web-deps` installs its modules); with\n"
 "                       --transport ws or wss the main listener serves them too\n"
 "  --duration SECONDS   stop after this long (default: until Ctrl-C)\n"
+"  --nats URL           be one server of a cluster on NATS (nats://127.0.0.1:4222,\n"
+"                       or a comma-separated list): chat and scores are global,\n"
+"                       and players can be moved between servers\n"
+"  --node NAME          this server's name in the cluster (default arena-PORT)\n"
+"  --lobby              the cluster's lobby: each player is sent on to the arena\n"
+"                       shard that owns it (its game goes on there)\n"
+"  --move-after SECONDS an arena shard: after this long, move one player to\n"
+"                       another shard mid-game, once\n"
 "  --seed N             spawn positions (default 1)\n"
 "  --netsim SPEC        play over a simulated bad network, e.g.\n"
 "                       \"loss=10%,latency=150ms,cut_every=8s\" (see HIVE_NETSIM)\n"
@@ -80,7 +88,7 @@ static const char client_help[] =
 
 enum { O_HOST = 256, O_PORT, O_TRANSPORT, O_CERT, O_KEY, O_CA, O_INSECURE, O_TICK, O_NET,
        O_DURATION, O_QUIET, O_SEED, O_MAXP, O_NAME, O_BOT, O_HEADLESS, O_SHOT, O_AFTER,
-       O_CHAT, O_SECURE, O_NETSIM, O_SPECTATE, O_WEB, O_WEBROOT, O_HELP };
+       O_CHAT, O_SECURE, O_NETSIM, O_SPECTATE, O_WEB, O_WEBROOT, O_HELP, O_NATS, O_NODE, O_LOBBY, O_MOVE };
 
 static bool number(const char *s, double lo, double hi, double *out)
 {
@@ -107,6 +115,8 @@ int demo_opts_parse(demo_opts *o, int argc, char **argv, bool server)
         { "secure", no_argument, 0, O_SECURE }, { "netsim", required_argument, 0, O_NETSIM },
         { "spectate", no_argument, 0, O_SPECTATE }, { "web", required_argument, 0, O_WEB },
         { "web-root", required_argument, 0, O_WEBROOT },
+        { "nats", required_argument, 0, O_NATS }, { "node", required_argument, 0, O_NODE },
+        { "lobby", no_argument, 0, O_LOBBY }, { "move-after", required_argument, 0, O_MOVE },
         { 0, 0, 0, 0 },
     };
     const char *prog = server ? "hive-demo-server" : "hive-demo-client";
@@ -158,6 +168,14 @@ int demo_opts_parse(demo_opts *o, int argc, char **argv, bool server)
             else if (number(optarg, 0, 65535, &v)) o->web_port = (int)v;
             else bad = "--web";
             break;
+        case O_NATS: case O_NODE: case O_LOBBY: case O_MOVE:
+            if (!server) { fprintf(stderr, "%s: unknown option '%s' (try --help)\n", prog, argv[optind - 1]); return -1; }
+            if (c == O_NATS) o->nats = optarg;
+            else if (c == O_NODE) o->node = optarg;
+            else if (c == O_LOBBY) o->lobby = true;
+            else if (number(optarg, 0.1, 1e6, &v)) o->move_after = v;
+            else bad = "--move-after";
+            break;
         case O_HEADLESS: o->headless = true; break;
         case O_SHOT: o->screenshot = optarg; break;
         case O_AFTER: if (number(optarg, 0, 3600, &v)) o->after = v; else bad = "--after"; break;
@@ -189,6 +207,10 @@ int demo_opts_parse(demo_opts *o, int argc, char **argv, bool server)
         } else if (!o->ca) {
             o->ca = "certs/ca.pem";
         }
+    }
+    if ((o->lobby || o->move_after > 0 || o->node) && !o->nats) {
+        fprintf(stderr, "%s: --lobby, --node and --move-after need --nats\n", prog);
+        return -1;
     }
     if (o->screenshot && o->headless) {
         fprintf(stderr, "%s: --screenshot needs a window; drop --headless\n", prog);

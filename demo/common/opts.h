@@ -26,6 +26,11 @@ typedef struct demo_opts {
     int web_port;              /* --web PORT: a ws:// listener that also serves the web
                                   arena; -1 = none, 0 = any free port */
     const char *web_root;      /* the files it serves (default "web") */
+    /* server, in a cluster (NATS): docs/SCALING.md */
+    const char *nats;          /* --nats URL: join the cluster (NULL: alone) */
+    const char *node;          /* --node NAME: this server's name there */
+    bool lobby;                /* --lobby: send every player to an arena shard */
+    double move_after;         /* --move-after S: move one player to another shard, once */
     /* client */
     const char *name;
     bool bot;

@@ -64,11 +64,8 @@ static void join_timeout(hive_engine *e, int timer, void *user)
         hive_server_close(c->ds->srv, c->cid, DEMO_CLOSE_NO_JOIN, "join within 5 seconds");
 }
 
-static void on_accept(const hive_event *ev, void *user)
+static demo_conn *conn_new(demo_server *ds, hive_cid cid)
 {
-    demo_server *ds = user;
-    hive_cid cid = event_cid(ev);
-    ds->n.accepts++;
     for (int i = 0; i < DEMO_MAX_CONNS; i++) {
         demo_conn *c = &ds->conns[i];
         if (c->used) continue;
@@ -79,9 +76,36 @@ static void on_accept(const hive_event *ev, void *user)
         /* A connection that never says demo:join is dropped: a timer, not
          * a check in every tick. */
         c->join_timer = hive_engine_after(ds->engine, 5000, join_timeout, c);
-        return;
+        return c;
     }
     hive_server_close(ds->srv, cid, DEMO_CLOSE_FULL, "too many connections");
+    return NULL;
+}
+
+static void on_accept(const hive_event *ev, void *user)
+{
+    demo_server *ds = user;
+    ds->n.accepts++;
+    conn_new(ds, event_cid(ev));
+}
+
+static void join_player(demo_server *ds, demo_conn *c, const char *name);
+
+/* A player sent here by another server of the cluster (HANDOFF): its
+ * session came with it. data: the name it played under, when it was in a
+ * game there (it sends no join again); empty from the lobby (its join
+ * follows, replayed from the lobby). */
+static void on_handedoff(const hive_event *ev, void *user)
+{
+    demo_server *ds = user;
+    ds->n.handed_in++;
+    demo_conn *c = conn_new(ds, event_cid(ev));
+    const void *d;
+    size_t n;
+    if (!c || hive_event_get_bytes(ev, "data", &d, &n) != HIVE_OK || n == 0) return;
+    char name[DEMO_NAME_MAX];
+    demo_clean_text(name, sizeof name, (const char *)d, n);
+    join_player(ds, c, name);
 }
 
 static void on_close(const hive_event *ev, void *user)
@@ -100,7 +124,8 @@ static void on_close(const hive_event *ev, void *user)
         const char *reason_name = hive_event_str(ev, "reason_name");
         if (!reason_name) reason_name = "unknown";
         ds->n.leaves++;
-        if (reason == HIVE_CLOSE_NORMAL || reason == HIVE_CLOSE_SERVER_SHUTDOWN) ds->n.clean_leaves++;
+        if (reason == HIVE_CLOSE_NORMAL || reason == HIVE_CLOSE_SERVER_SHUTDOWN || reason == HIVE_CLOSE_REDIRECT)
+            ds->n.clean_leaves++;
 
         hive_msg_reset(&ds->msg);
         hive_msg_map(&ds->msg, 3);
@@ -133,7 +158,12 @@ static void on_join(const hive_event *ev, void *user)
     const char *s = hive_msg_str_or(hive_event_body(ev), "name", "", &len);
     char name[DEMO_NAME_MAX];
     demo_clean_text(name, sizeof name, s, len);
+    join_player(ds, c, name);
+}
 
+static void join_player(demo_server *ds, demo_conn *c, const char *name)
+{
+    hive_cid cid = c->cid;
     if (demo_world_count(&ds->world) >= ds->opts->max_players) {
         hive_server_close(ds->srv, cid, DEMO_CLOSE_FULL, "the arena is full");
         return;
@@ -395,6 +425,7 @@ int demo_game_install(demo_server *ds)
         { HIVE_EV_SERVER_ACCEPT, on_accept },
         { HIVE_EV_SERVER_HANDSHAKE, on_handshake },
         { HIVE_EV_SERVER_CLOSE, on_close },
+        { HIVE_EV_SERVER_HANDEDOFF, on_handedoff },
         { HIVE_EV_SERVER_RECV_PREFIX DEMO_P_JOIN, on_join },
         { HIVE_EV_SERVER_RECV_PREFIX DEMO_P_INPUT, on_input },
         { HIVE_EV_SERVER_RECV_PREFIX DEMO_P_CHAT, on_chat },

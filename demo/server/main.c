@@ -119,6 +119,7 @@ int main(int argc, char **argv)
     ds.opts = &opts;
     int rc = 1;
     demo_features *features = NULL;
+    demo_cluster *cluster = NULL;
     char addr[640];
     demo_opts_addr(&opts, addr, sizeof addr);
     /* The web arena: a second listener, ws://, in the same session space,
@@ -168,6 +169,12 @@ int main(int argc, char **argv)
         rc = 1;
         goto out;
     }
+    bool cluster_failed;
+    cluster = demo_cluster_install(&ds, &cluster_failed);
+    if (cluster_failed) {
+        rc = 1;
+        goto out;
+    }
     /* Scripts read the real port from this line (--port 0). */
     demo_say("hive-demo-server listening on %s://%s:%u (%g Hz simulation, %g Hz snapshots, up to %d players)",
              opts.transport, opts.host, hive_server_port(ds.srv), opts.tick_hz, opts.net_hz,
@@ -211,8 +218,10 @@ int main(int argc, char **argv)
     g_engine = NULL;
     g_server = NULL;
     print_summary(&ds);
+    demo_cluster_summary(cluster);
     rc = 0;
 out:
+    demo_cluster_uninstall(cluster);
     demo_features_uninstall(features);
     demo_game_uninstall(&ds);
     hive_server_destroy(ds.srv);

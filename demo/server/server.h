@@ -53,6 +53,7 @@ typedef struct demo_counts {
     uint64_t snapshots, snapshot_bytes;
     uint64_t rtt_sum_ms, rtt_samples;
     uint64_t spectators;
+    uint64_t handed_in;        /* players sent here by another server (cluster) */
 } demo_counts;
 
 struct demo_server {
@@ -74,6 +75,14 @@ struct demo_server {
 /* core.c */
 int demo_game_install(demo_server *ds);
 void demo_game_uninstall(demo_server *ds);
+
+/* cluster.c: with --nats, this server as one of a cluster (chat and
+ * scores across servers, shards, handoffs). NULL without --nats, or on a
+ * setup error (printed; *failed set). */
+typedef struct demo_cluster demo_cluster;
+demo_cluster *demo_cluster_install(demo_server *ds, bool *failed);
+void demo_cluster_summary(const demo_cluster *cl);
+void demo_cluster_uninstall(demo_cluster *cl);
 
 /* features.c */
 typedef struct demo_features demo_features;

@@ -87,3 +87,30 @@ Test(demo_script, secured_session_reports_ok, .timeout = 30)
     free(text);
     remove_tmpdir(dir);
 }
+
+/* make demo CLUSTER=1: a local NATS, a lobby and two arena shards. The
+ * bots join through the lobby and are sent on to a shard, each shard
+ * moves one player to the other mid-game, chat crosses between them, and
+ * every player ends cleanly. */
+Test(demo_script, cluster_session_hands_off_and_chats_across_shards, .timeout = 60)
+{
+    char dir[64], script[PATH_MAX + 32], out[PATH_MAX], bdir[PATH_MAX];
+    make_tmpdir(dir, sizeof dir);
+    snprintf(bdir, sizeof bdir, "%s", bindir());
+    snprintf(script, sizeof script, "%s/../../tools/demo.sh", bdir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    char *argv[] = { "/bin/sh", script, bdir, NULL };
+    const char *env[] = { "HIVE_DEMO_SECONDS=14", "HIVE_DEMO_CLUSTER=1", NULL };
+    int rc = wait_exit(spawn(argv, env, out), 50000);
+    char *text = slurp(out);
+    cr_assert_not_null(text);
+    cr_expect_eq(rc, 0, "demo-cluster.sh failed:\n%s", text);
+    cr_expect(strstr(text, "demo: OK (cluster: 4 sent from the lobby"), "%s", text);
+    cr_expect(strstr(text, "lobby:      4 players sent on to a shard"), "%s", text);
+    cr_expect_geq(count_of(text, "handed off to arena-"), 6, "4 from the lobby, one from each shard:\n%s", text);
+    cr_expect_eq(count_of(text, "stays here"), 0, "%s", text);
+    cr_expect_eq(count_of(text, "closed: normal"), 4, "%s", text);
+    cr_expect_eq(count_of(text, " 0 resumes"), 0, "every bot resumed at least once (the lobby's handoff):\n%s", text);
+    free(text);
+    remove_tmpdir(dir);
+}
