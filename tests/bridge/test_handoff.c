@@ -58,7 +58,7 @@ typedef struct player {
     hive_client *cli;
     int got[NDOWN * 2];
     int ngot;
-    int redirected, resumed, invalidated;
+    int redirected, resumed, invalidated, news, sub_accepted;
 } player;
 
 static void on_player_seq(const hive_event *ev, void *user)
@@ -75,6 +75,13 @@ static void on_player_event(const hive_event *ev, void *user)
     if (strcmp(ev->name, HIVE_EV_CLIENT_REDIRECTED) == 0) p->redirected++;
     if (strcmp(ev->name, HIVE_EV_CLIENT_RESUMED) == 0) p->resumed++;
     if (strcmp(ev->name, HIVE_EV_CLIENT_SESSION_INVALIDATED) == 0) p->invalidated++;
+    if (strcmp(ev->name, "net:client.subscription.accepted") == 0) p->sub_accepted++;
+}
+
+static void on_news(const hive_event *ev, void *user)
+{
+    player *p = user;
+    p->news++;
 }
 
 static void side_make(side *s, const char *url, const char *name, const char *app)
@@ -83,6 +90,7 @@ static void side_make(side *s, const char *url, const char *name, const char *ap
     s->srv = hive_server_create(&(hive_server_config){ .addr = "127.0.0.1:0", .app = app }, s->bus);
     cr_assert_not_null(s->srv);
     cr_assert_gt(hive_server_register(s->srv, "game:seq", 0, HIVE_RELIABLE), 0);
+    cr_assert_eq(hive_server_export(s->srv, "arena:**", NULL), HIVE_OK);
     cr_assert_eq(hive_server_start(s->srv), HIVE_OK);
     hive_bus_subscribe(s->bus, "net:server.recv.game:seq", on_seq, s, NULL);
     hive_bus_subscribe(s->bus, "net:server.connection.*", on_srv_event, s, NULL);
@@ -132,6 +140,8 @@ static void player_make(player *p, side *lobby, const char *app)
     hive_bus_subscribe(p->bus, "net:client.recv.game:seq", on_player_seq, p, NULL);
     hive_bus_subscribe(p->bus, "net:client.*", on_player_event, p, NULL);
     hive_bus_subscribe(p->bus, "net:client.session.*", on_player_event, p, NULL);
+    hive_bus_subscribe(p->bus, "net:client.subscription.*", on_player_event, p, NULL);
+    hive_bus_subscribe(p->bus, "remote:arena:news", on_news, p, NULL);
     char addr[64];
     snprintf(addr, sizeof addr, "127.0.0.1:%u", (unsigned)hive_server_port(lobby->srv));
     cr_assert_eq(hive_client_connect(p->cli, addr), HIVE_OK);
@@ -175,7 +185,14 @@ Test(bridge, a_player_moves_to_a_shard_with_nothing_lost_or_twice, .timeout = 90
     uint64_t end = hive_now_ns() + 5000000000ull;
     while (hive_client_get_state(p->cli) != HIVE_CLIENT_OPEN && hive_now_ns() < end) pump_all(lobby, shard, p, 5);
     cr_assert_eq(hive_client_get_state(p->cli), HIVE_CLIENT_OPEN);
+    /* a remote subscription, which the player keeps across the move */
+    cr_assert_gt(hive_client_subscribe(p->cli, "arena:news", NULL, 0), 0);
+    end = hive_now_ns() + 3000000000ull;
+    while (p->sub_accepted < 1 && hive_now_ns() < end) pump_all(lobby, shard, p, 5);
+    cr_assert_eq(p->sub_accepted, 1);
+    hive_bus_publish_name(lobby->bus, "arena:news", NULL, 0);
     pump_all(lobby, shard, p, 50);
+    cr_assert_eq(p->news, 1);
     hive_cid cid = hive_client_cid(p->cli);
 
     /* both ways at once: the client's 0..99 and the lobby's 0..99 */
@@ -205,6 +222,14 @@ Test(bridge, a_player_moves_to_a_shard_with_nothing_lost_or_twice, .timeout = 90
     cr_assert_eq(p->resumed, 1);
     cr_assert_eq(p->invalidated, 0);
     cr_assert_eq(hive_client_cid(p->cli), shard->handed_cid);
+    /* the subscription was made again on the shard */
+    end = hive_now_ns() + 3000000000ull;
+    while (p->sub_accepted < 2 && hive_now_ns() < end) pump_all(lobby, shard, p, 5);
+    cr_assert_eq(p->sub_accepted, 2, "the remote subscription was not made again on the shard");
+    hive_bus_publish_name(shard->bus, "arena:news", NULL, 0);
+    end = hive_now_ns() + 3000000000ull;
+    while (p->news < 2 && hive_now_ns() < end) pump_all(lobby, shard, p, 5);
+    cr_assert_eq(p->news, 2);
     /* the shard carries on both ways */
     for (int j = 100; j < NDOWN; j++) send_seq_srv(shard->srv, shard->handed_cid, j);
     client_sends(p, lobby, shard, &next, NMSG);
