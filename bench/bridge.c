@@ -17,6 +17,12 @@
  * post and the dispatch.
  * Lines: `hive-bench bridge.<figure> value=<median> unit=<u> min= max= runs=`
  * and `hive-bench bridge.<figure> ratio=<r> vs=bridge.raw_nats.<figure>`.
+ *   handoff     a player moved between two servers of this process (each
+ *               with its bridge) and back, 10 times: from
+ *               hive_bridge_handoff to the client's net:client.resumed,
+ *               against a request/reply round trip through the same NATS
+ *               (the ticket's trip is one; the client's dial and resume
+ *               add the rest).
  * HIVE_BENCH_N / HIVE_BENCH_ROUNDS change the sizes; HIVE_BENCH_ONLY=throughput
  * skips the latency rounds (for a profiler).
  */
@@ -282,6 +288,101 @@ static void line(const char *name, double *v, int n, const char *unit, double *b
     fflush(stdout);
 }
 
+/* ---- handoff: redirect + resume ---------------------------------------- */
+
+typedef struct hop { int resumed, answered; } hop;
+
+static void on_hop(const hive_event *ev, void *user)
+{
+    ((hop *)user)->resumed++;
+}
+
+static void on_echo_req(const hive_event *ev, void *user)
+{
+    hive_bridge_reply(user, ev, NULL, 0);
+}
+
+static void on_echo_ans(const hive_event *reply, int status, void *user)
+{
+    if (status == HIVE_OK) ((hop *)user)->answered++;
+}
+
+static void pump2(hive_server *a, hive_server *b, hive_bus *ba, hive_bus *bb, hive_client *c, hive_bus *bc)
+{
+    hive_server_service(a, 0);
+    hive_server_service(b, 0);
+    hive_bus_dispatch(ba, 0);
+    hive_bus_dispatch(bb, 0);
+    hive_bus_expire(ba);
+    hive_bus_expire(bb);
+    if (c) hive_client_service(c, 0);
+    (void)bc;
+}
+
+static bool handoff_bench(const char *url, double *handoff_ms, int *nh, double *req_us, int *nr)
+{
+    hive_bus *bus[2];
+    hive_server *srv[2];
+    hive_bridge *br[2];
+    char addr[2][64];
+    const char *names[2] = { "bench-a", "bench-b" };
+    for (int i = 0; i < 2; i++) {
+        bus[i] = hive_bus_create(NULL);
+        srv[i] = hive_server_create(&(hive_server_config){ .addr = "127.0.0.1:0" }, bus[i]);
+        if (!srv[i] || hive_server_start(srv[i]) != HIVE_OK) return false;
+        snprintf(addr[i], sizeof addr[i], "127.0.0.1:%u", (unsigned)hive_server_port(srv[i]));
+        br[i] = hive_bridge_create(&(hive_bridge_config){ .url = url, .name = names[i] }, bus[i]);
+        if (!br[i] || hive_bridge_serve_handoffs(br[i], srv[i]) != HIVE_OK) return false;
+        while (hive_bridge_flush(br[i], 1000) != HIVE_OK) np_sleep_ms(5);
+    }
+    hive_bridge_import(br[1], "bench:echo");
+    hive_bus_subscribe(bus[1], "bench:echo", on_echo_req, br[1], NULL);
+    hive_bridge_flush(br[1], 1000);
+    hive_bus *cb = hive_bus_create(NULL);
+    hive_client *cli = hive_client_create(&(hive_client_config){ .reconnect_attempts = 5, .reconnect_delay_ms = 50 },
+                                          cb);
+    hop h = { 0 };
+    hive_bus_subscribe(cb, HIVE_EV_CLIENT_RESUMED, on_hop, &h, NULL);
+    hive_client_connect(cli, addr[0]);
+    uint64_t end = hive_now_ns() + 5000000000ull;
+    while (hive_client_get_state(cli) != HIVE_CLIENT_OPEN && hive_now_ns() < end)
+        pump2(srv[0], srv[1], bus[0], bus[1], cli, cb);
+    for (int k = 0; k < 100; k++) pump2(srv[0], srv[1], bus[0], bus[1], cli, cb);
+    bool ok = hive_client_get_state(cli) == HIVE_CLIENT_OPEN;
+    /* request/reply round trips through NATS, the baseline */
+    *nr = 0;
+    for (int k = 0; ok && k < 50; k++) {
+        int before = h.answered;
+        uint64_t t0 = hive_now_ns();
+        if (hive_bridge_request(br[0], "bench:echo", NULL, 0, 2000, on_echo_ans, &h) <= 0) break;
+        while (h.answered == before && hive_now_ns() - t0 < 2000000000ull) pump2(srv[0], srv[1], bus[0], bus[1], NULL, cb);
+        if (h.answered == before) break;
+        req_us[(*nr)++] = (double)(hive_now_ns() - t0) / 1e3;
+    }
+    /* the player back and forth */
+    *nh = 0;
+    int at = 0;
+    for (int k = 0; ok && k < 10; k++) {
+        int before = h.resumed;
+        hive_cid cid = hive_client_cid(cli);
+        uint64_t t0 = hive_now_ns();
+        if (hive_bridge_handoff(br[at], srv[at], cid, names[1 - at], addr[1 - at], NULL, 0, 2000) != HIVE_OK) break;
+        while (h.resumed == before && hive_now_ns() - t0 < 5000000000ull) pump2(srv[0], srv[1], bus[0], bus[1], cli, cb);
+        if (h.resumed == before) break;
+        handoff_ms[(*nh)++] = (double)(hive_now_ns() - t0) / 1e6;
+        at = 1 - at;
+        for (int j = 0; j < 20; j++) pump2(srv[0], srv[1], bus[0], bus[1], cli, cb);
+    }
+    hive_client_destroy(cli);
+    hive_bus_destroy(cb);
+    for (int i = 0; i < 2; i++) {
+        hive_bridge_destroy(br[i]);
+        hive_server_destroy(srv[i]);
+        hive_bus_destroy(bus[i]);
+    }
+    return ok && *nh == 10 && *nr == 50;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 5 && strcmp(argv[1], "--recv") == 0) return receiver(argv[2], argv[3], atol(argv[4]));
@@ -323,12 +424,25 @@ int main(int argc, char **argv)
         rp99[r] = w.p99;
         fprintf(stderr, "round %d: %.0f vs %.0f ev/s, p50 %.1f vs %.1f us\n", r, b.rate, w.rate, b.p50, w.p50);
     }
+    double hms[10], rus[50];
+    int nh = 0, nr = 0;
+    bool thr_only = getenv("HIVE_BENCH_ONLY") && strcmp(getenv("HIVE_BENCH_ONLY"), "throughput") == 0;
+    if (rc == 0 && !thr_only && !handoff_bench(url, hms, &nh, rus, &nr)) {
+        fprintf(stderr, "bench-bridge: the handoff part failed (%d handoffs, %d requests)\n", nh, nr);
+        rc = 1;
+    }
     if (rc == 0) {
         line("events_per_s", rate, ROUNDS, "events/s", rrate);
         line("latency_p50", p50, ROUNDS, "us", rp50);
         line("latency_p99", p99, ROUNDS, "us", rp99);
         line("recv_cpu_per_event", rxc, ROUNDS, "us", rrxc);
         line("send_cpu_per_event", txc, ROUNDS, "us", rtxc);
+        if (!thr_only) {
+            line("request_rtt", rus, nr, "us", NULL);
+            line("handoff_ms", hms, nh, "ms", NULL);
+            double lo, hi, rq = med(rus, nr, &lo, &hi), ho = med(hms, nh, &lo, &hi);
+            printf("hive-bench bridge.handoff_ms ratio=%.3f vs=bridge.request_rtt\n", rq > 0 ? ho * 1000.0 / rq : 0);
+        }
     } else {
         fprintf(stderr, "bench-bridge: a round failed\n");
     }
