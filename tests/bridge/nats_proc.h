@@ -24,6 +24,7 @@
 typedef struct nats_proc {
     pid_t pid;
     int port, cluster_port;
+    const char *extra[8];   /* more nats-server arguments (NULL-ended) */
 } nats_proc;
 
 static inline int np_free_port(void)
@@ -71,11 +72,26 @@ static inline bool np_start(nats_proc *p, const char *routes)
             dup2(devnull, 1);
             dup2(devnull, 2);
         }
-        if (p->cluster_port)
-            execlp(NATS_BIN, NATS_BIN, "-a", "127.0.0.1", "-p", port, "--cluster_name", "hive-test", "--cluster", cl,
-                   routes && *routes ? "--routes" : NULL, routes, (char *)NULL);
-        else
-            execlp(NATS_BIN, NATS_BIN, "-a", "127.0.0.1", "-p", port, (char *)NULL);
+        char *argv[32];
+        int n = 0;
+        argv[n++] = NATS_BIN;
+        argv[n++] = "-a";
+        argv[n++] = "127.0.0.1";
+        argv[n++] = "-p";
+        argv[n++] = port;
+        if (p->cluster_port) {
+            argv[n++] = "--cluster_name";
+            argv[n++] = "hive-test";
+            argv[n++] = "--cluster";
+            argv[n++] = cl;
+            if (routes && *routes) {
+                argv[n++] = "--routes";
+                argv[n++] = (char *)routes;
+            }
+        }
+        for (int i = 0; i < 8 && p->extra[i]; i++) argv[n++] = (char *)p->extra[i];
+        argv[n] = NULL;
+        execvp(NATS_BIN, argv);
         _exit(127);
     }
     p->pid = pid;

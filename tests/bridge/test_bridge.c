@@ -604,3 +604,61 @@ Test(threads, bridge_imports_race_free, .timeout = 60)
     hive_bus_destroy(b);
     np_stop(&np, false);
 }
+
+/* ---- NATS security options: credentials and TLS -------------------------- */
+
+static bool connects(const hive_bridge_config *cfg, int ms)
+{
+    hive_bus *bus = hive_bus_create(NULL);
+    hive_bus *all[] = { bus, NULL };
+    flag_counter fc = { 0 };
+    fc_attach(&fc, bus);
+    hive_bridge *br = hive_bridge_create(cfg, bus);
+    cr_assert_not_null(br, "%s", hive_create_error()->message);
+    bool ok = pump_buses(all, ms, &fc.connected, 1);
+    hive_bridge_destroy(br);
+    hive_bus_dispatch(bus, 0);
+    hive_bus_destroy(bus);
+    return ok;
+}
+
+Test(bridge, user_and_password_are_sent_and_checked, .timeout = 30)
+{
+    nats_proc np = { .extra = { "--user", "game", "--pass", "s3cret" } };
+    cr_assert(np_start(&np, NULL));
+    char url[64];
+    np_url(&np, url, sizeof url);
+    cr_assert(connects(&(hive_bridge_config){ .url = url, .user = "game", .password = "s3cret" }, 3000));
+    cr_assert_not(connects(&(hive_bridge_config){ .url = url, .user = "game", .password = "wrong",
+                                                   .reconnect_wait_ms = 100 }, 1000),
+                  "a wrong password connected");
+    np_stop(&np, false);
+}
+
+Test(bridge, tls_to_nats_with_a_trusted_ca, .timeout = 60)
+{
+    char dir[] = "/tmp/hive-nats-tls-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "sh tools/certs.sh %s > /dev/null 2>&1", dir);
+    cr_assert_eq(system(cmd), 0, "tools/certs.sh failed (run from the repository root)");
+    char cert[128], key[128], ca[128];
+    snprintf(cert, sizeof cert, "%s/server.pem", dir);
+    snprintf(key, sizeof key, "%s/server.key", dir);
+    snprintf(ca, sizeof ca, "%s/ca.pem", dir);
+    nats_proc np = { .extra = { "--tls", "--tlscert", cert, "--tlskey", key } };
+    cr_assert(np_start(&np, NULL));
+    char url[64];
+    snprintf(url, sizeof url, "tls://127.0.0.1:%d", np.port);
+    cr_assert(connects(&(hive_bridge_config){ .url = url, .ca_file = ca }, 5000), "no TLS connection to NATS");
+    /* with another CA the server's certificate is not trusted */
+    snprintf(cmd, sizeof cmd, "sh tools/certs.sh %s/other > /dev/null 2>&1", dir);
+    cr_assert_eq(system(cmd), 0);
+    char other[160];
+    snprintf(other, sizeof other, "%s/other/ca.pem", dir);
+    cr_assert_not(connects(&(hive_bridge_config){ .url = url, .ca_file = other, .reconnect_wait_ms = 100 }, 1000),
+                  "a certificate from an untrusted CA was accepted");
+    np_stop(&np, false);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
+}
