@@ -301,6 +301,10 @@ static void on_resume(hive_server *s, hive__conn *p, hive__act *act)
     bool first = !old->opened;   /* the resume stands in for the ready */
     bool handed = old->adopted;  /* a session from a ticket: its client arrived (HANDOFF) */
     old->adopted = false;
+    /* A session that was moving lost its link and came back here: the
+     * move is over (the answer finds it no longer moving and cancels),
+     * and the client replays what the freeze kept from this side. */
+    old->moving = false;
     hive__ep_conn_state(old, HIVE__C_OPEN, ep->now);
     uint32_t resumes = __atomic_add_fetch(&old->resumes, 1, __ATOMIC_RELAXED);
     HIVE__STAT_ADD(ep, resumes, 1);
