@@ -159,6 +159,7 @@ struct hive_bridge {
 
     bridge_request *reqs;           /* requests waiting (owner thread) */
     hive_server *handoff_srv;       /* hive_bridge_serve_handoffs */
+    struct handoff_req *moves;      /* hive_bridge_handoff: answers awaited */
     int64_t next_req;
 
     hive_event_id ev_connected, ev_disconnected, ev_reconnected, ev_closed, ev_reply, ev_joined, ev_left;
@@ -1232,6 +1233,7 @@ int hive_bridge_serve_handoffs(hive_bridge *br, hive_server *srv)
 }
 
 typedef struct handoff_req {
+    struct handoff_req *next;        /* br->moves: moves waiting for their answer */
     hive_bridge *br;
     hive_server *srv;
     hive_cid cid;
@@ -1242,6 +1244,11 @@ typedef struct handoff_req {
 static void on_handoff_answer(const hive_event *reply, int status, void *user)
 {
     handoff_req *h = user;
+    for (handoff_req **pp = &h->br->moves; *pp; pp = &(*pp)->next)
+        if (*pp == h) {
+            *pp = h->next;
+            break;
+        }
     bool ok = false;
     const char *err = hive_err_name(status);
     if (status == HIVE_OK) {
@@ -1261,7 +1268,7 @@ static void on_handoff_answer(const hive_event *reply, int status, void *user)
     if (!ok) hive_server_handoff_cancel(h->srv, h->cid);
     hive_field f[] = { HIVE_INT("cid", h->cid), HIVE_STR("target", h->target), HIVE_INT("ok", ok),
                        HIVE_STR("error", ok ? "" : err ? err : "") };
-    hive_bus_publish_name(h->br->bus, HIVE_EV_NATS_HANDOFF, f, 4);
+    if (status != HIVE_ECLOSED) hive_bus_publish_name(h->br->bus, HIVE_EV_NATS_HANDOFF, f, 4);   /* not in destroy */
     hive__free(h);
 }
 
@@ -1270,6 +1277,9 @@ int hive_bridge_handoff(hive_bridge *br, hive_server *srv, hive_cid cid, const c
 {
     if (!br || !srv || !target || !addr || !*addr || strlen(addr) > 255 || timeout_ms == 0) return HIVE_EINVAL;
     if (!hive__bridge_origin_ok(target, strlen(target))) return HIVE_EINVAL;
+    /* one move per player at a time: a late answer must never end a later move */
+    for (handoff_req *m = br->moves; m; m = m->next)
+        if (m->srv == srv && m->cid == cid) return HIVE_ESTATE;
     char name[HIVE_NAME_MAX];
     snprintf(name, sizeof name, HANDOFF_NS "%s", target);
     if (!hive__bridge_carriable(name)) return HIVE_ENAME;
@@ -1289,6 +1299,9 @@ int hive_bridge_handoff(hive_bridge *br, hive_server *srv, hive_cid cid, const c
         if (id < 0) {
             hive_server_handoff_cancel(srv, cid);
             rc = (int)id;
+        } else {
+            h->next = br->moves;
+            br->moves = h;
         }
     }
     hive_msg_free(&ticket);

@@ -286,8 +286,11 @@ int hive_bridge_serve_handoffs(hive_bridge *br, hive_server *srv);
 /* hive_bridge_handoff - move cid from srv to the server whose bridge is
  * named target, whose clients dial addr; data (at most
  * HIVE_HANDOFF_DATA_MAX) reaches its handedoff event. Returns HIVE_OK
- * (under way: nats:handoff tells the end), or the hive_server_handoff_begin
- * / hive_bridge_request error (nothing changed then). Owner thread. */
+ * (under way: nats:handoff tells the end), HIVE_ESTATE also while a move
+ * of cid is under way, or the hive_server_handoff_begin /
+ * hive_bridge_request error (nothing changed then). Owner thread. Destroy
+ * the bridge before the servers it moves players of (a move under way is
+ * then cancelled, and no nats:handoff is published). */
 int hive_bridge_handoff(hive_bridge *br, hive_server *srv, hive_cid cid, const char *target, const char *addr,
                         const void *data, size_t len, uint32_t timeout_ms);
 

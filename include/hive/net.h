@@ -1192,7 +1192,13 @@ int hive_server_close(hive_server *s, hive_cid cid, int reason, const char *mess
  *           session and the game's data.
  * Both servers must run the same application with the same registry
  * (adopt checks a digest of it), and the target must offer resume
- * (resume_window_ms), compression and pieces as the session agreed them.
+ * (resume_window_ms), compression and pieces as the session agreed them,
+ * and should accept what the source did (max_frame, heartbeat timeout:
+ * the client keeps the source's, as after any resume).
+ * Known limit: the redirect close is the only record of where the
+ * session went. A client that loses its link before reading it resumes
+ * at the source, finds the session gone (session_invalid) and starts a
+ * new one; the target's copy expires unclaimed.
  * A ticket is input from another machine: hive_server_adopt checks every
  * field and refuses anything malformed (HIVE_EPROTO); carry it only over
  * links you trust (NATS with permissions, TLS). Not on a threaded server
@@ -1204,8 +1210,13 @@ int hive_server_close(hive_server *s, hive_cid cid, int reason, const char *mess
 /* hive_server_handoff_begin - freeze cid and make its ticket (appended
  * to ticket, an initialised hive_msg; free it with hive_msg_free).
  * Returns HIVE_OK, HIVE_ENOENT, HIVE_ESTATE (not open, offered no resume,
- * a large message under way, moving already, a threaded server),
- * HIVE_ETOOBIG (data over HIVE_HANDOFF_DATA_MAX), HIVE_ENOMEM. */
+ * draining, a large message under way, moving already, a threaded
+ * server), HIVE_ETOOBIG (data over HIVE_HANDOFF_DATA_MAX, or more than
+ * 65,536 unconfirmed frames), HIVE_ENOMEM. While frozen, sends to cid
+ * (also from other threads), broadcasts and remote events pass it by:
+ * they would be counted past what the ticket says. The freeze lasts until
+ * the redirect or the cancel; the client keeps what it sends meanwhile in
+ * its replay buffer (resume_buffer_bytes bounds how long that may be). */
 int hive_server_handoff_begin(hive_server *s, hive_cid cid, const void *data, size_t len, hive_msg *ticket);
 
 /* hive_server_handoff_redirect - end a move begun on cid: tell the client
@@ -1223,7 +1234,8 @@ int hive_server_handoff_cancel(hive_server *s, hive_cid cid);
  * show. Returns HIVE_OK, HIVE_EPROTO (a malformed ticket), HIVE_ESTATE
  * (another application or registry, no resume here, compression or
  * pieces the session agreed to and this server does not offer, a
- * threaded server, not running), HIVE_EFULL (max_connections), HIVE_ENOMEM. */
+ * threaded server, not running), HIVE_EFULL (max_connections),
+ * HIVE_ETOOBIG (its frames exceed resume_buffer_bytes), HIVE_ENOMEM. */
 int hive_server_adopt(hive_server *s, const void *ticket, size_t len, hive_cid *cid,
                       uint8_t token[HIVE_HANDOFF_TOKEN_BYTES]);
 

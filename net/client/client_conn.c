@@ -244,12 +244,12 @@ static bool follow_redirect(hive_client *c, hive__conn *k)
 {
     hive__ep *ep = &c->ep;
     if (!k->redirect_to || strlen(k->redirect_to) >= sizeof c->addr || !k->has_token) return false;
-    /* The transport stays the client's: a target on another scheme (a
-     * bare host:port is the client's own) cannot be followed. */
+    /* The transport stays the client's: a target on another scheme cannot
+     * be followed; a bare host:port is dialed on the client's own. */
     hive__addr now, to;
     if (hive__addr_parse(c->addr, HIVE_DEFAULT_PORT, &now) < 0 ||
         hive__addr_parse(k->redirect_to, HIVE_DEFAULT_PORT, &to) < 0 ||
-        strcmp(to.scheme[0] ? to.scheme : "enet", now.scheme[0] ? now.scheme : "enet") != 0)
+        (strstr(k->redirect_to, "://") && strcmp(to.scheme, now.scheme) != 0))
         return false;
     uint32_t from = k->cid;
     c->old_cid = k->cid;
@@ -289,6 +289,7 @@ static int cli_closing(hive__ep *ep, hive__conn *k, int reason, int prev)
         /* The server (or this side) refused the resume: a fresh handshake
          * at once, as a new session. */
         invalidate(c, "the session could not be resumed");
+        c->redirected = false;
         ep->redial_at = ep->now + 1;
         hive__cli_set_state(c, HIVE_CLIENT_RECONNECTING);
         return HIVE__CARRY_FREE;
@@ -322,6 +323,7 @@ static int cli_closing(hive__ep *ep, hive__conn *k, int reason, int prev)
         memset(&c->sess.rp, 0, sizeof c->sess.rp);
     }
     hive__cli_sess_drop(c);
+    c->redirected = false;
     __atomic_store_n(&c->close_reason, reason, __ATOMIC_RELEASE);
     hive__cli_set_state(c, HIVE_CLIENT_CLOSING);
     return HIVE__CARRY_NO;

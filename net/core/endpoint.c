@@ -827,7 +827,10 @@ static int run_requests(hive__ep *ep)
         switch (q->kind) {
         case HIVE__Q_SEND:
             if (!pe) break;
-            if (c && c->state != HIVE__C_DIALING && c->state != HIVE__C_AWAIT_WELCOME)
+            /* (A client's link closing under a kept session, one the server
+             * redirected, keeps the send for the session too: HANDOFF.) */
+            if (c && c->state != HIVE__C_DIALING && c->state != HIVE__C_AWAIT_WELCOME &&
+                !(c->state == HIVE__C_CLOSING && !c->server_side && ep->face->keep))
                 hive__ep_send_user(ep, c, pe, q->data, q->len, q->dlv);
             else if (ep->face->keep)
                 ep->face->keep(ep, pe, q->data, q->len, q->dlv);

@@ -680,6 +680,8 @@ int hive__ep_bcast_init(hive__bcast *b, uint32_t pid, const void *body, size_t l
 
 int hive__ep_bcast_send(hive__ep *ep, hive__conn *c, hive__bcast *b)
 {
+    /* (A session on the move takes no broadcast: HANDOFF.) */
+    if (c->moving && (b->counted || b->pid >= HIVE_PID_USER_MIN)) return HIVE_ESTATE;
     if (b->need > c->peer_max_frame) return HIVE_ETOOBIG;
     /* A connection without the broadcast's lane, or whose lanes wait
      * after a resume, sends it as a frame of its own. */

@@ -302,8 +302,9 @@ static void on_resume(hive_server *s, hive__conn *p, hive__act *act)
     bool handed = old->adopted;  /* a session from a ticket: its client arrived (HANDOFF) */
     old->adopted = false;
     /* A session that was moving lost its link and came back here: the
-     * move is over (the answer finds it no longer moving and cancels),
-     * and the client replays what the freeze kept from this side. */
+     * move is over (its answer finds it no longer moving: redirect and
+     * cancel refuse, and the target's copy expires unclaimed), and the
+     * client replays what the freeze kept from this side. */
     old->moving = false;
     hive__ep_conn_state(old, HIVE__C_OPEN, ep->now);
     uint32_t resumes = __atomic_add_fetch(&old->resumes, 1, __ATOMIC_RELAXED);
@@ -413,6 +414,9 @@ int hive_server_handoff_begin(hive_server *s, hive_cid cid, const void *data, si
     hive__free(fr);
     if (rc) return rc;
     c->moving = true;
+    /* other threads' sends see it closed (a queued one would be refused
+     * on the I/O thread anyway): the resume here, or nothing, reopens it */
+    __atomic_store_n(&c->open_pub, 0, __ATOMIC_RELEASE);
     return HIVE_OK;
 }
 
@@ -474,6 +478,9 @@ int hive_server_adopt(hive_server *s, const void *ticket, size_t len, hive_cid *
         c->adopted = true;
         c->from_cid = t.from;
         c->close_published = true;   /* nothing is told of it until its client arrives */
+        c->conntype = hive__strdup("");
+        c->app_version = hive__strdup("");
+        if (!c->conntype || !c->app_version) rc = HIVE_ENOMEM;
         c->rp.max = s->cfg.resume_buffer_bytes;
         if (!new_token(c->token) || hive__replay_lanes(&c->rp, t.lanes) < 0) rc = HIVE_ENOMEM;
         c->has_token = rc == HIVE_OK;

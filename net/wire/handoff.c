@@ -143,6 +143,7 @@ int hive__ticket_parse(const msgpack_object *o, hive__ticket *t)
     for (int i = 0; i < t->lanes; i++) {
         if (t->acked[i] > t->sent[i]) return HIVE_EPROTO;
         want[i] = t->sent[i] - t->acked[i];
+        if (want[i] > HIVE__TICKET_FRAMES_MAX) return HIVE_EPROTO;   /* (and no sum can wrap) */
         total += want[i];
     }
     if (total != fr->via.array.size) return HIVE_EPROTO;
@@ -159,7 +160,7 @@ int hive__ticket_parse(const msgpack_object *o, hive__ticket *t)
         want[lane]--;
         hive__frame f;
         if (hive__frame_decode((const uint8_t *)b->via.bin.ptr, b->via.bin.size, t->peer_max, &f) != 1 ||
-            f.size != b->via.bin.size || !(f.flags & HIVE__FLAG_SEQ) || f.pid < HIVE_PID_USER_MIN)
+            f.size != b->via.bin.size || !(f.flags & HIVE__FLAG_SEQ) || !hive__pid_counted(f.pid))
             return HIVE_EPROTO;
     }
     t->frames = fr;

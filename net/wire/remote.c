@@ -340,26 +340,49 @@ static bool split(const char *p, segs *out)
 
 static bool is(const segs *x, int i, const char *w) { return x->len[i] == strlen(w) && memcmp(x->s[i], w, x->len[i]) == 0; }
 
-static bool cov(const segs *e, int i, const segs *r, int j)
+/* Does e[i..] cover r[j..]? Each (i, j) is decided once (memo: 0 not yet,
+ * 1 no, 2 yes): without it, a pattern of many `**` against another tried
+ * every way of splitting one among the other's segments, exponential in
+ * their number (a client's subscription request could take the server's
+ * I/O thread for minutes; found by fuzz_remote). With it: at most
+ * SEG_MAX^2 cells, each costing at most SEG_MAX steps. */
+typedef struct covctx {
+    const segs *e, *r;
+    uint8_t memo[SEG_MAX + 1][SEG_MAX + 1];
+} covctx;
+
+static bool cov(covctx *x, int i, int j)
 {
+    const segs *e = x->e, *r = x->r;
     if (i == e->n || j == r->n) return i == e->n && j == r->n;
-    if (i && j && e->sep[i] != r->sep[j]) return false;
-    if (is(e, i, "**")) {
-        for (int k = j + 1; k <= r->n; k++)
-            if (cov(e, i + 1, r, k) && (i + 1 == e->n || k == r->n || e->sep[i + 1] == r->sep[k])) return true;
-        return false;
+    if (x->memo[i][j]) return x->memo[i][j] == 2;
+    bool ok;
+    if (i && j && e->sep[i] != r->sep[j]) {
+        ok = false;
+    } else if (is(e, i, "**")) {
+        ok = false;
+        for (int k = j + 1; k <= r->n && !ok; k++)
+            ok = cov(x, i + 1, k) && (i + 1 == e->n || k == r->n || e->sep[i + 1] == r->sep[k]);
+    } else if (is(r, j, "**")) {
+        ok = false;                                          /* only ** covers ** */
+    } else if (is(e, i, "*")) {
+        ok = cov(x, i + 1, j + 1);                           /* any one segment, or * */
+    } else if (is(r, j, "*")) {
+        ok = false;
+    } else {
+        ok = e->len[i] == r->len[j] && memcmp(e->s[i], r->s[j], e->len[i]) == 0 && cov(x, i + 1, j + 1);
     }
-    if (is(r, j, "**")) return false;                       /* only ** covers ** */
-    if (is(e, i, "*")) return cov(e, i + 1, r, j + 1);      /* any one segment, or * */
-    if (is(r, j, "*")) return false;
-    return e->len[i] == r->len[j] && memcmp(e->s[i], r->s[j], e->len[i]) == 0 && cov(e, i + 1, r, j + 1);
+    x->memo[i][j] = ok ? 2 : 1;
+    return ok;
 }
 
 bool hive__pattern_covers(const char *exp, const char *req)
 {
     segs e, r;
     if (!split(exp, &e) || !split(req, &r)) return false;
-    return cov(&e, 0, &r, 0);
+    covctx x = { .e = &e, .r = &r };
+    memset(x.memo, 0, sizeof x.memo);
+    return cov(&x, 0, 0);
 }
 
 /* ------------------------------------------------------------------ */

@@ -209,7 +209,13 @@ Test(bridge, a_player_moves_to_a_shard_with_nothing_lost_or_twice, .timeout = 90
     hive_msg_map(&m, 1);
     hive_msg_kv_int(&m, "n", -1);
     cr_assert_eq(hive_server_send_msg(lobby->srv, cid, "game:seq", &m), HIVE_ESTATE);
+    /* nor broadcast to it, nor stream it remote events (they would be
+     * counted past what the ticket says) */
+    cr_assert_eq(hive_server_broadcast(lobby->srv, "game:seq", hive_msg_data(&m), hive_msg_size(&m), 0), 0);
+    hive_bus_publish_name(lobby->bus, "arena:news", NULL, 0);
     hive_msg_free(&m);
+    /* and a second move of the same player is refused while this one runs */
+    cr_assert_eq(hive_bridge_handoff(lobby->br, lobby->srv, cid, "shard-1", "127.0.0.1:9", NULL, 0, 3000), HIVE_ESTATE);
     client_sends(p, lobby, shard, &next, 200);
     end = hive_now_ns() + 10000000000ull;
     while ((shard->handedoff == 0 || p->resumed == 0) && hive_now_ns() < end) pump_all(lobby, shard, p, 5);
