@@ -155,12 +155,16 @@ struct hive_bridge {
 
     /* owner thread: the subject of recently exported names, by id (an
      * id's name never changes), so an export does not map it each time */
-    struct { hive_event_id id; bool ok; char subject[HIVE_NAME_MAX + 64]; } subj[64];
+    struct {
+        hive_event_id id;
+        bool ok;                    /* the name can cross */
+        const struct bridge_export *first;   /* the first export that matches it: the one that sends */
+        char subject[HIVE_NAME_MAX + 64];
+    } subj[64];
 
     bridge_request *reqs;           /* requests waiting (owner thread) */
     hive_server *handoff_srv;       /* hive_bridge_serve_handoffs */
     struct handoff_req *moves;      /* hive_bridge_handoff: answers awaited */
-    int64_t next_req;
 
     hive_event_id ev_connected, ev_disconnected, ev_reconnected, ev_closed, ev_reply, ev_joined, ev_left;
 
@@ -421,16 +425,24 @@ static void on_export(const hive_event *ev, void *user)
     bridge_export *e = user;
     hive_bridge *br = e->br;
     if (hive_event_field(ev, HIVE_BRIDGE_ORIGIN_FIELD)) return;   /* came in through a bridge */
-    /* an event two export patterns match runs both subscriptions: only
-     * the first export that matches sends it */
-    for (bridge_export *x = br->exp; x < e; x++)
-        if (hive__pattern_match(x->pattern, ev->name)) return;
+    /* What an id needs is worked out once (its name never changes):
+     * whether it crosses, its subject, and which export sends it. An event
+     * two export patterns match runs both subscriptions; only the first
+     * export that matches sends it. Exports are only ever appended, so
+     * the first match of a name never changes either. */
     __typeof__(br->subj[0]) *c = &br->subj[(unsigned)ev->id & 63];
     if (c->id != ev->id) {
         c->id = ev->id;
+        c->first = e;
+        for (bridge_export *x = br->exp; x < e; x++)
+            if (hive__pattern_match(x->pattern, ev->name)) {
+                c->first = x;
+                break;
+            }
         c->ok = hive__bridge_carriable(ev->name) && !reserved_ns(ev->name) &&
                 hive_bridge_subject(br->prefix, ev->name, c->subject, sizeof c->subject) >= 0;
     }
+    if (c->first != e) return;
     if (!c->ok) {
         count(&br->unmappable);
         return;

@@ -238,6 +238,21 @@ static void invalidate(hive_client *c, const char *message)
     hive__cli_sess_drop(c);
 }
 
+/* Keep k's session in c for a resume as cid with token: its counts,
+ * unconfirmed frames and transfers move off the closing link. */
+static void keep_session(hive_client *c, hive__conn *k, uint32_t cid, const uint8_t *token)
+{
+    hive__cli_sess_drop(c);
+    hive__cli_sess_valid(c, true);
+    c->sess.cid = cid;
+    memcpy(c->sess.token, token, HIVE__RESUME_TOKEN);
+    c->sess.rp = k->rp;
+    memset(&k->rp, 0, sizeof k->rp);
+    c->sess.xf = k->xf;
+    memset(&k->xf, 0, sizeof k->xf);
+    c->sess.resumes = __atomic_load_n(&k->resumes, __ATOMIC_RELAXED);
+}
+
 /* The server moved the session (HANDOFF): keep it, go where the close
  * said, resume there. Returns false when it cannot be followed. */
 static bool follow_redirect(hive_client *c, hive__conn *k)
@@ -253,15 +268,7 @@ static bool follow_redirect(hive_client *c, hive__conn *k)
         return false;
     uint32_t from = k->cid;
     c->old_cid = k->cid;
-    hive__cli_sess_drop(c);
-    hive__cli_sess_valid(c, true);
-    c->sess.cid = k->redirect_cid;
-    memcpy(c->sess.token, k->redirect_token, HIVE__RESUME_TOKEN);
-    c->sess.rp = k->rp;
-    memset(&k->rp, 0, sizeof k->rp);
-    c->sess.xf = k->xf;
-    memset(&k->xf, 0, sizeof k->xf);
-    c->sess.resumes = __atomic_load_n(&k->resumes, __ATOMIC_RELAXED);
+    keep_session(c, k, k->redirect_cid, k->redirect_token);
     snprintf(c->addr, sizeof c->addr, "%s", k->redirect_to);
     c->redirected = true;
     /* an attempt under way: a failure to get there is a loss like any other */
@@ -300,17 +307,7 @@ static int cli_closing(hive__ep *ep, hive__conn *k, int reason, int prev)
             c->old_cid = k->cid;
             /* Keep the session for a resume when the server offered one
              * and nothing it may still need was dropped. */
-            if (k->has_token && hive__replay_whole(&k->rp)) {
-                hive__cli_sess_drop(c);
-                hive__cli_sess_valid(c, true);
-                c->sess.cid = k->cid;
-                memcpy(c->sess.token, k->token, HIVE__RESUME_TOKEN);
-                c->sess.rp = k->rp;
-                memset(&k->rp, 0, sizeof k->rp);
-                c->sess.xf = k->xf;
-                memset(&k->xf, 0, sizeof k->xf);
-                c->sess.resumes = __atomic_load_n(&k->resumes, __ATOMIC_RELAXED);
-            }
+            if (k->has_token && hive__replay_whole(&k->rp)) keep_session(c, k, k->cid, k->token);
         }
         if (schedule(c, reason)) return HIVE__CARRY_FREE;
     }

@@ -4,6 +4,7 @@
  * carrying chat between three Hive servers while one node is killed.
  */
 #include "bridge_test.h"
+#include "bridge/codec.h"
 #include "hive/msg.h"
 #include "relay.h"
 
@@ -91,23 +92,11 @@ Test(bridge, a_whole_nats_restart_is_survived_and_the_counters_match, .timeout =
     cr_assert(pump_buses(all, 5000, &fb.reconnected, 1), "receiver never came back");
     natsConnection *raw = raw_nats(url);
     int before = probe.n;
-    char buf[256];
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 4);
-    msgpack_pack_str_with_body(&pk, "v", 1);
-    msgpack_pack_uint8(&pk, 1);
-    msgpack_pack_str_with_body(&pk, "o", 1);
-    msgpack_pack_str_with_body(&pk, "raw", 3);
-    msgpack_pack_str_with_body(&pk, "n", 1);
-    msgpack_pack_str_with_body(&pk, "feed:probe", 10);
-    msgpack_pack_str_with_body(&pk, "f", 1);
-    msgpack_pack_map(&pk, 0);
-    memcpy(buf, sb.data, sb.size);
+    cr_assert_eq(hive__bridge_encode(&sb, "raw", "feed:probe", NULL, 0), HIVE_OK);
     for (int t = 0; t < 200 && probe.n == before; t++) {
-        natsConnection_Publish(raw, "hive.feed.probe", buf, (int)sb.size);
+        natsConnection_Publish(raw, "hive.feed.probe", sb.data, (int)sb.size);
         natsConnection_Flush(raw);
         pump_buses(all, 20, NULL, 0);
     }
