@@ -112,6 +112,12 @@ typedef struct bridge_import {
     /* libnats delivers one subscription's messages on one thread at a
      * time: its decoder (and the memory it reuses) is that thread's */
     hive__bridge_decoded dec;
+    /* and so is this: the last subject that passed every check, with its
+     * name and id (a subscription mostly sees one subject, and an id never
+     * changes once interned), so a message on it skips those checks */
+    char last_subject[HIVE_NAME_MAX + 72];
+    char last_name[HIVE_NAME_MAX];
+    hive_event_id last_id;
 } bridge_import;
 
 /* A watched shard set. Members other than this process; guarded by
@@ -328,22 +334,37 @@ static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void
     const char *subject = natsMsg_GetSubject(msg), *reply = natsMsg_GetReply(msg);
     const uint8_t *data = (const uint8_t *)natsMsg_GetData(msg);
     int len = natsMsg_GetDataLength(msg);
-    char name[HIVE_NAME_MAX];
     hive__bridge_decoded *d = &im->dec;
 
     if (len <= 0 || (uint32_t)len > br->max_event_bytes) goto bad;
-    if (hive__bridge_name_of(br->prefix, subject, name, sizeof name) < 0) goto bad;
-    if (reserved_ns(name) && !(im->internal && strncmp(name, HANDOFF_NS_STR, strlen(HANDOFF_NS_STR)) == 0)) goto bad;
+    bool known = im->last_id > 0 && strcmp(subject, im->last_subject) == 0;
+    if (!known) {
+        char name[HIVE_NAME_MAX];
+        if (hive__bridge_name_of(br->prefix, subject, name, sizeof name) < 0) goto bad;
+        if (reserved_ns(name) && !(im->internal && strncmp(name, HANDOFF_NS_STR, strlen(HANDOFF_NS_STR)) == 0))
+            goto bad;
+        hive_event_id id = import_id(br, name);
+        if (id <= 0) goto bad;
+        size_t sl = strlen(subject);
+        if (sl < sizeof im->last_subject) {
+            memcpy(im->last_subject, subject, sl + 1);
+            memcpy(im->last_name, name, sizeof name);
+            im->last_id = id;
+        } else {
+            im->last_id = 0;
+            goto bad;   /* cannot happen: name_of bounds it */
+        }
+    }
+    d->known_name = im->last_name;
     if (hive__bridge_decode(data, (size_t)len, d) != HIVE_OK) goto bad;
     /* the subject is what NATS routed on: the name inside must agree, or a
      * publisher could reach a handler its subject's permissions do not allow */
-    if (strcmp(d->name, name) != 0) goto bad;
+    if (strcmp(d->name, im->last_name) != 0) goto bad;
     /* With no-echo, our own name coming back is a forgery or a second
      * bridge with our name: dropped, and counted */
     if (strcmp(d->origin, br->name) == 0) goto bad;
     {
-        hive_event_id id = import_id(br, name);
-        if (id <= 0) goto bad;
+        hive_event_id id = im->last_id;
         hive_field x[2] = { HIVE_STR(HIVE_BRIDGE_ORIGIN_FIELD, d->origin) };
         size_t nx = 1;
         if (reply && reply_ok(reply)) x[nx++] = HIVE_STR(HIVE_BRIDGE_REPLY_FIELD, reply);

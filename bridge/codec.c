@@ -8,7 +8,9 @@
  * (MSGPACK). Unknown top-level keys are ignored (a later version may add
  * some); everything else is checked.
  */
+#include <stdlib.h>
 #include <string.h>
+#include "net/wire/frame.h"
 #include "bridge/codec.h"
 #include "net/wire/mpdecode.h"
 
@@ -131,7 +133,8 @@ static int pack_str(msgpack_packer *pk, const char *s, size_t n)
     return msgpack_pack_str(pk, n) || msgpack_pack_str_body(pk, s, n);
 }
 
-int hive__bridge_encode(msgpack_sbuffer *sb, const char *origin, const char *name, const hive_field *f, size_t n)
+int hive__bridge_encode_ref(msgpack_sbuffer *sb, const char *origin, const char *name, const hive_field *f,
+                            size_t n)
 {
     msgpack_packer pk;
     msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
@@ -196,7 +199,7 @@ void hive__bridge_decoded_fini(hive__bridge_decoded *d)
     d->zone_ok = false;
 }
 
-int hive__bridge_decode(const uint8_t *p, size_t n, hive__bridge_decoded *d)
+int hive__bridge_decode_ref(const uint8_t *p, size_t n, hive__bridge_decoded *d)
 {
     d->n = 0;
     d->origin[0] = d->name[0] = 0;
@@ -276,6 +279,423 @@ int hive__bridge_decode(const uint8_t *p, size_t n, hive__bridge_decoded *d)
         }
         d->n++;
     }
+    return HIVE_OK;
+bad:
+    d->n = 0;
+    d->origin[0] = d->name[0] = 0;
+    return HIVE_EPROTO;
+}
+
+/* ---- the hot path: the same wire form without msgpack-c's object tree --
+ *
+ * Every bridged event is encoded once and decoded once per receiving
+ * process, and msgpack-c's general machinery (a packer calling back per
+ * piece, an unpacker building a tree in a zone) was most of the bridge's
+ * cost per event (docs/PERFORMANCE.md, bench-bridge). The envelope is
+ * small and fixed, so it is written and read directly here. The _ref
+ * versions above, on msgpack-c, stay the definition: fuzz/fuzz_bridge.c
+ * checks on every input that hive__bridge_encode writes exactly the bytes
+ * hive__bridge_encode_ref writes, and that hive__bridge_decode accepts
+ * exactly what hive__bridge_decode_ref accepts, with the same result. */
+
+static inline uint8_t *put_be(uint8_t *o, uint64_t v, int bytes)
+{
+    for (int i = bytes - 1; i >= 0; i--) {
+        o[i] = (uint8_t)v;
+        v >>= 8;
+    }
+    return o + bytes;
+}
+
+/* the header of a str, bin or map of n, in msgpack-c's choice of form */
+static inline uint8_t *put_str_hdr(uint8_t *o, size_t n)
+{
+    if (n < 32) { *o++ = (uint8_t)(0xa0 | n); return o; }
+    if (n < 256) { *o++ = 0xd9; return put_be(o, n, 1); }
+    if (n < 65536) { *o++ = 0xda; return put_be(o, n, 2); }
+    *o++ = 0xdb;
+    return put_be(o, n, 4);
+}
+
+static inline uint8_t *put_str(uint8_t *o, const char *s, size_t n)
+{
+    o = put_str_hdr(o, n);
+    if (n) memcpy(o, s, n);
+    return o + n;
+}
+
+static inline uint8_t *put_int(uint8_t *o, int64_t d)
+{
+    if (d < -(1LL << 5)) {
+        if (d < -(1LL << 15)) {
+            if (d < -(1LL << 31)) { *o++ = 0xd3; return put_be(o, (uint64_t)d, 8); }
+            *o++ = 0xd2;
+            return put_be(o, (uint64_t)d, 4);
+        }
+        if (d < -(1LL << 7)) { *o++ = 0xd1; return put_be(o, (uint64_t)d, 2); }
+        *o++ = 0xd0;
+        return put_be(o, (uint64_t)d, 1);
+    }
+    if (d < (1LL << 7)) { *o++ = (uint8_t)d; return o; }
+    if (d < (1LL << 16)) {
+        if (d < (1LL << 8)) { *o++ = 0xcc; return put_be(o, (uint64_t)d, 1); }
+        *o++ = 0xcd;
+        return put_be(o, (uint64_t)d, 2);
+    }
+    if (d < (1LL << 32)) { *o++ = 0xce; return put_be(o, (uint64_t)d, 4); }
+    *o++ = 0xcf;
+    return put_be(o, (uint64_t)d, 8);
+}
+
+int hive__bridge_encode(msgpack_sbuffer *sb, const char *origin, const char *name, const hive_field *f, size_t n)
+{
+    size_t ol = strlen(origin), nl = strlen(name), nc = 0;
+    /* the carried fields and their key lengths, found once */
+    struct { const hive_field *x; size_t kl; } c[HIVE_BRIDGE_MAX_FIELDS];
+    /* an upper bound of the bytes: 5 per header, 9 per number */
+    size_t need = 1 + 3 + 2 + 5 + ol + 2 + 5 + nl + 2 + 5;
+    for (size_t i = 0; i < n; i++) {
+        const hive_field *x = &f[i];
+        if (!x->key || x->type < HIVE_T_INT || x->type > HIVE_T_MSGPACK || x->type == HIVE_T_PTR) continue;
+        size_t kl = strlen(x->key);
+        if (reserved_key(x->key, kl)) continue;
+        if (nc == HIVE_BRIDGE_MAX_FIELDS) return HIVE_ETOOBIG;   /* never cut an event silently */
+        c[nc].x = x;
+        c[nc++].kl = kl;
+        need += 5 + kl + 6;
+        switch (x->type) {
+        case HIVE_T_INT: case HIVE_T_DOUBLE: need += 9; break;
+        case HIVE_T_STR: need += x->v.str.s ? x->v.str.len : 0; break;
+        case HIVE_T_BYTES: need += x->v.bytes.len; break;
+        case HIVE_T_MSGPACK: need += x->v.mp.len; break;
+        default: break;
+        }
+    }
+    if (sb->alloc - sb->size < need) {
+        size_t cap = sb->alloc ? sb->alloc : 256;
+        while (cap - sb->size < need) {
+            if (cap > SIZE_MAX / 2) return HIVE_ENOMEM;
+            cap *= 2;
+        }
+        char *d = realloc(sb->data, cap);
+        if (!d) return HIVE_ENOMEM;
+        sb->data = d;
+        sb->alloc = cap;
+    }
+    uint8_t *o = (uint8_t *)sb->data + sb->size;
+    *o++ = 0x84;                          /* a map of 4 */
+    *o++ = 0xa1; *o++ = 'v'; *o++ = 1;
+    *o++ = 0xa1; *o++ = 'o'; o = put_str(o, origin, ol);
+    *o++ = 0xa1; *o++ = 'n'; o = put_str(o, name, nl);
+    *o++ = 0xa1; *o++ = 'f';
+    if (nc < 16) *o++ = (uint8_t)(0x80 | nc);
+    else { *o++ = 0xde; o = put_be(o, nc, 2); }   /* HIVE_BRIDGE_MAX_FIELDS < 65536 */
+    for (size_t i = 0; i < nc; i++) {
+        const hive_field *x = c[i].x;
+        o = put_str(o, x->key, c[i].kl);
+        switch (x->type) {
+        case HIVE_T_INT: o = put_int(o, x->v.i); break;
+        case HIVE_T_DOUBLE: {
+            uint64_t b;
+            memcpy(&b, &x->v.d, sizeof b);
+            *o++ = 0xcb;
+            o = put_be(o, b, 8);
+            break;
+        }
+        case HIVE_T_STR: o = put_str(o, x->v.str.s ? x->v.str.s : "", x->v.str.s ? x->v.str.len : 0); break;
+        case HIVE_T_BYTES: {
+            size_t bl = x->v.bytes.len;
+            if (bl < 256) { *o++ = 0xc4; o = put_be(o, bl, 1); }
+            else if (bl < 65536) { *o++ = 0xc5; o = put_be(o, bl, 2); }
+            else { *o++ = 0xc6; o = put_be(o, bl, 4); }
+            if (bl) memcpy(o, x->v.bytes.p, bl);
+            o += bl;
+            break;
+        }
+        case HIVE_T_MSGPACK: {
+            size_t ml = x->v.mp.len;
+            switch (ml) {
+            case 1: *o++ = 0xd4; break;
+            case 2: *o++ = 0xd5; break;
+            case 4: *o++ = 0xd6; break;
+            case 8: *o++ = 0xd7; break;
+            case 16: *o++ = 0xd8; break;
+            default:
+                if (ml < 256) { *o++ = 0xc7; o = put_be(o, ml, 1); }
+                else if (ml < 65536) { *o++ = 0xc8; o = put_be(o, ml, 2); }
+                else { *o++ = 0xc9; o = put_be(o, ml, 4); }
+            }
+            *o++ = EXT_MSGPACK;
+            if (ml) memcpy(o, x->v.mp.raw, ml);
+            o += ml;
+            break;
+        }
+        default: break;
+        }
+    }
+    sb->size = (size_t)((char *)o - sb->data);
+    return HIVE_OK;
+}
+
+/* A reader over bytes hive__msgpack_scan has accepted (so every count is
+ * backed by bytes and nothing nests too deep); it still checks every
+ * bound, so a mistake here is a refusal and never an overread. */
+typedef struct rd {
+    const uint8_t *p;
+    size_t n, pos;
+} rd;
+
+static inline bool rd_be(rd *r, int bytes, uint64_t *v)
+{
+    if (r->n - r->pos < (size_t)bytes) return false;
+    uint64_t x = 0;
+    for (int i = 0; i < bytes; i++) x = (x << 8) | r->p[r->pos + (size_t)i];
+    r->pos += (size_t)bytes;
+    *v = x;
+    return true;
+}
+
+/* n bytes of payload at the cursor, skipped */
+static inline bool rd_take(rd *r, uint64_t n, const uint8_t **at)
+{
+    if (n > r->n - r->pos) return false;
+    *at = r->p + r->pos;
+    r->pos += (size_t)n;
+    return true;
+}
+
+/* the next value when it is a str: its bytes */
+static bool rd_str(rd *r, const char **s, size_t *len)
+{
+    if (r->pos >= r->n) return false;
+    uint8_t b = r->p[r->pos];
+    uint64_t l;
+    if (b >= 0xa0 && b <= 0xbf) { r->pos++; l = b & 0x1f; }
+    else if (b >= 0xd9 && b <= 0xdb) { r->pos++; if (!rd_be(r, 1 << (b - 0xd9), &l)) return false; }
+    else return false;
+    const uint8_t *at;
+    if (!rd_take(r, l, &at)) return false;
+    *s = (const char *)at;
+    *len = (size_t)l;
+    return true;
+}
+
+/* the next value when it is a map: its pair count */
+static bool rd_map(rd *r, uint64_t *pairs)
+{
+    if (r->pos >= r->n) return false;
+    uint8_t b = r->p[r->pos];
+    if (b >= 0x80 && b <= 0x8f) { r->pos++; *pairs = b & 0x0f; return true; }
+    if (b == 0xde || b == 0xdf) { r->pos++; return rd_be(r, b == 0xde ? 2 : 4, pairs); }
+    return false;
+}
+
+/* skip the next value, containers and all: one counter of values still to
+ * skip is enough (a container adds its elements to it) */
+static bool rd_skip(rd *r)
+{
+    uint64_t left = 1;
+    while (left) {
+        left--;
+        if (r->pos >= r->n) return false;
+        uint8_t b = r->p[r->pos++];
+        uint64_t skip = 0, sz;
+        if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) continue;
+        if (b <= 0x8f) { left += 2u * (b & 0x0f); continue; }
+        if (b <= 0x9f) { left += b & 0x0f; continue; }
+        if (b <= 0xbf) { skip = b & 0x1f; }
+        else switch (b) {
+        case 0xc4: case 0xd9: if (!rd_be(r, 1, &skip)) return false; break;
+        case 0xc5: case 0xda: if (!rd_be(r, 2, &skip)) return false; break;
+        case 0xc6: case 0xdb: if (!rd_be(r, 4, &skip)) return false; break;
+        case 0xc7: if (!rd_be(r, 1, &skip)) return false; skip++; break;
+        case 0xc8: if (!rd_be(r, 2, &skip)) return false; skip++; break;
+        case 0xc9: if (!rd_be(r, 4, &skip)) return false; skip++; break;
+        case 0xca: case 0xce: case 0xd2: skip = 4; break;
+        case 0xcb: case 0xcf: case 0xd3: skip = 8; break;
+        case 0xcc: case 0xd0: skip = 1; break;
+        case 0xcd: case 0xd1: skip = 2; break;
+        case 0xd4: skip = 2; break;
+        case 0xd5: skip = 3; break;
+        case 0xd6: skip = 5; break;
+        case 0xd7: skip = 9; break;
+        case 0xd8: skip = 17; break;
+        case 0xdc: if (!rd_be(r, 2, &sz)) return false; left += sz; continue;
+        case 0xdd: if (!rd_be(r, 4, &sz)) return false; left += sz; continue;
+        case 0xde: if (!rd_be(r, 2, &sz)) return false; left += 2 * sz; continue;
+        case 0xdf: if (!rd_be(r, 4, &sz)) return false; left += 2 * sz; continue;
+        default: return false;   /* 0xc1 */
+        }
+        const uint8_t *at;
+        if (!rd_take(r, skip, &at)) return false;
+    }
+    return true;
+}
+
+/* one field's value: what decode_ref accepts, read the same way */
+static bool rd_value(rd *r, hive_field *f, msgpack_zone *z)
+{
+    if (r->pos >= r->n) return false;
+    uint8_t b = r->p[r->pos++];
+    uint64_t u, l;
+    const uint8_t *at;
+    if (b <= 0x7f) { f->type = HIVE_T_INT; f->v.i = b; return true; }
+    if (b >= 0xe0) { f->type = HIVE_T_INT; f->v.i = (int8_t)b; return true; }
+    switch (b) {
+    case 0xcc: case 0xcd: case 0xce: case 0xcf:
+        if (!rd_be(r, 1 << (b - 0xcc), &u) || u > INT64_MAX) return false;
+        f->type = HIVE_T_INT;
+        f->v.i = (int64_t)u;
+        return true;
+    case 0xd0: if (!rd_be(r, 1, &u)) return false; f->type = HIVE_T_INT; f->v.i = (int8_t)u; return true;
+    case 0xd1: if (!rd_be(r, 2, &u)) return false; f->type = HIVE_T_INT; f->v.i = (int16_t)u; return true;
+    case 0xd2: if (!rd_be(r, 4, &u)) return false; f->type = HIVE_T_INT; f->v.i = (int32_t)u; return true;
+    case 0xd3: if (!rd_be(r, 8, &u)) return false; f->type = HIVE_T_INT; f->v.i = (int64_t)u; return true;
+    case 0xca: {
+        if (!rd_be(r, 4, &u)) return false;
+        uint32_t w = (uint32_t)u;
+        float x;
+        memcpy(&x, &w, sizeof x);
+        f->type = HIVE_T_DOUBLE;
+        f->v.d = (double)x;
+        return true;
+    }
+    case 0xcb:
+        if (!rd_be(r, 8, &u)) return false;
+        f->type = HIVE_T_DOUBLE;
+        memcpy(&f->v.d, &u, sizeof f->v.d);
+        return true;
+    case 0xc4: case 0xc5: case 0xc6:
+        if (!rd_be(r, 1 << (b - 0xc4), &l) || !rd_take(r, l, &at)) return false;
+        f->type = HIVE_T_BYTES;
+        f->v.bytes.p = l ? at : NULL;
+        f->v.bytes.len = (size_t)l;
+        return true;
+    case 0xd4: case 0xd5: case 0xd6: case 0xd7: case 0xd8: l = 1u << (b - 0xd4); goto ext;
+    case 0xc7: case 0xc8: case 0xc9:
+        if (!rd_be(r, 1 << (b - 0xc7), &l)) return false;
+    ext: {
+        uint64_t t;
+        if (!rd_be(r, 1, &t) || !rd_take(r, l, &at)) return false;
+        /* rare: the payload's check stays msgpack-c's (as in decode_ref) */
+        if ((int8_t)t != EXT_MSGPACK || !one_object((const char *)at, (size_t)l, z)) return false;
+        f->type = HIVE_T_MSGPACK;
+        f->v.mp.raw = at;
+        f->v.mp.len = (size_t)l;
+        f->v.mp.obj = NULL;
+        return true;
+    }
+    default:
+        break;
+    }
+    r->pos--;
+    const char *s;
+    size_t sl;
+    if (!rd_str(r, &s, &sl)) return false;   /* nil, bool, array, map: no bridged type */
+    f->type = HIVE_T_STR;
+    f->v.str.s = sl ? s : "";
+    f->v.str.len = sl;
+    return true;
+}
+
+static bool rd_fields(rd *r, hive__bridge_decoded *d)
+{
+    uint64_t pairs;
+    if (!rd_map(r, &pairs) || pairs > HIVE_BRIDGE_MAX_FIELDS) return false;
+    for (uint64_t i = 0; i < pairs; i++) {
+        const char *k;
+        size_t kl;
+        if (!rd_str(r, &k, &kl) || kl == 0 || kl >= HIVE__BRIDGE_KEY_MAX || memchr(k, 0, kl) || reserved_key(k, kl))
+            return false;
+        char *key = d->keys[d->n];
+        memcpy(key, k, kl);
+        key[kl] = 0;
+        for (size_t j = 0; j < d->n; j++)
+            if (strcmp(d->keys[j], key) == 0) return false;   /* duplicate key */
+        hive_field *f = &d->f[d->n];
+        f->key = key;
+        if (!rd_value(r, f, &d->zone)) return false;
+        d->n++;
+    }
+    return true;
+}
+
+int hive__bridge_decode(const uint8_t *p, size_t n, hive__bridge_decoded *d)
+{
+    d->n = 0;
+    d->origin[0] = d->name[0] = 0;
+    if (!d->zone_ok) return HIVE_ENOMEM;
+    msgpack_zone_clear(&d->zone);   /* only MSGPACK values use it */
+    if (!p || n == 0) goto bad;
+    /* No scan first: every value of v, o, n and f is read with its bounds
+     * checked, and none of them nests, so a message of those keys alone is
+     * well formed exactly when this reading succeeds and ends at n. A key
+     * of another kind has its value skipped: only then must the whole
+     * message pass hive__msgpack_scan (depth, counts), as msgpack-c would
+     * have it. */
+    bool scanned = false;
+    rd r = { p, n, 0 };
+    uint64_t pairs;
+    if (!rd_map(&r, &pairs)) goto bad;
+    bool v = false, o = false, nm = false, fl = false;
+    for (uint64_t i = 0; i < pairs; i++) {
+        const char *k;
+        size_t kl;
+        size_t at = r.pos;
+        if (!rd_str(&r, &k, &kl) || kl != 1 || !k[0] || !strchr("vonf", k[0])) {
+            /* a key of another type or name: it and its value ignored */
+            if (!scanned && hive__msgpack_scan(p, n) != 0) goto bad;
+            scanned = true;
+            r.pos = at;
+            if (!rd_skip(&r) || !rd_skip(&r)) goto bad;
+            continue;
+        }
+        switch (k[0]) {
+        case 'v': {
+            if (v) goto bad;
+            v = true;
+            /* the version is the positive integer 1, in any of its forms */
+            if (r.pos >= r.n) goto bad;
+            uint8_t b = r.p[r.pos++];
+            uint64_t x;
+            if (b == 1) break;
+            if (b >= 0xcc && b <= 0xcf) { if (!rd_be(&r, 1 << (b - 0xcc), &x) || x != 1) goto bad; break; }
+            if (b >= 0xd0 && b <= 0xd3) { if (!rd_be(&r, 1 << (b - 0xd0), &x) || x != 1) goto bad; break; }
+            goto bad;
+        }
+        case 'o': {
+            const char *s;
+            size_t sl;
+            if (o || !rd_str(&r, &s, &sl)) goto bad;
+            /* the same origin as the last message is known good */
+            if (sl == 0 || sl != d->last_origin_len || memcmp(s, d->last_origin, sl) != 0) {
+                if (!hive__bridge_origin_ok(s, sl)) goto bad;
+                memcpy(d->last_origin, s, sl);
+                d->last_origin_len = sl;
+            }
+            o = true;
+            memcpy(d->origin, s, sl);
+            d->origin[sl] = 0;
+            break;
+        }
+        case 'n': {
+            const char *s;
+            size_t sl;
+            if (nm || !rd_str(&r, &s, &sl) || sl >= HIVE_NAME_MAX || memchr(s, 0, sl)) goto bad;
+            nm = true;
+            memcpy(d->name, s, sl);
+            d->name[sl] = 0;
+            if (!(d->known_name && strcmp(d->name, d->known_name) == 0) && !hive__bridge_carriable(d->name))
+                goto bad;
+            break;
+        }
+        default: /* 'f' */
+            if (fl || !rd_fields(&r, d)) goto bad;
+            fl = true;
+            break;
+        }
+    }
+    if (!v || !o || !nm || !fl || r.pos != n) goto bad;
     return HIVE_OK;
 bad:
     d->n = 0;

@@ -25,6 +25,11 @@ int hive__bridge_name_of(const char *prefix, const char *subject, char *out, siz
  * HIVE_BRIDGE_MAX_FIELDS carried fields) or HIVE_ENOMEM. */
 int hive__bridge_encode(msgpack_sbuffer *sb, const char *origin, const char *name,
                         const hive_field *f, size_t n);
+/* hive__bridge_encode_ref - the same with msgpack-c's packer: the
+ * definition hive__bridge_encode is checked against (byte for byte, in
+ * fuzz/fuzz_bridge.c and tests/bridge); not used on the hot path. */
+int hive__bridge_encode_ref(msgpack_sbuffer *sb, const char *origin, const char *name,
+                            const hive_field *f, size_t n);
 
 /* A decoded message: fields point into `zone` and the input bytes; valid
  * until the next decode into the same object. Keys are NUL-terminated
@@ -38,6 +43,12 @@ typedef struct hive__bridge_decoded {
     size_t n;
     msgpack_zone zone;
     bool zone_ok;
+    /* set by the caller: a name already known to be carriable (the one
+     * its subject maps to), whose shape need not be checked again */
+    const char *known_name;
+    /* the last origin that passed its check (hive__bridge_decode) */
+    char last_origin[HIVE_BRIDGE_ORIGIN_MAX];
+    size_t last_origin_len;
 } hive__bridge_decoded;
 
 /* hive__bridge_decoded_init / _fini - HIVE_OK or HIVE_ENOMEM. */
@@ -53,6 +64,11 @@ void hive__bridge_decoded_fini(hive__bridge_decoded *d);
  * MSGPACK value that is not exactly one msgpack object, trailing bytes.
  * (HIVE_ENOMEM when the zone cannot grow.) */
 int hive__bridge_decode(const uint8_t *p, size_t n, hive__bridge_decoded *out);
+/* hive__bridge_decode_ref - the same through msgpack-c's unpacker: the
+ * definition hive__bridge_decode is checked against (same verdict, same
+ * origin, name and fields, on every fuzz input); not used on the hot
+ * path. */
+int hive__bridge_decode_ref(const uint8_t *p, size_t n, hive__bridge_decoded *out);
 
 /* A shard set announcement (docs/SCALING.md, "Shards"):
  *   { "v": 1, "o": origin, "s": set, "op": "here"|"bye"|"ask", "a": addr }

@@ -14,6 +14,9 @@ export SDL_VIDEODRIVER="${SDL_VIDEODRIVER:-dummy}"
 export SDL_AUDIODRIVER="${SDL_AUDIODRIVER:-dummy}"
 export HIVE_BINDIR="$BINDIR"
 passed=0; failed=0; bad=0
+# Every failing test's lines, printed again just above the summary so that
+# the tail of a long CI log names what failed.
+fails=$(mktemp)
 for t in "$BINDIR"/test-*; do
     [ -x "$t" ] || continue
     # With a suite filter (make tsan: "threads/*"), skip binaries whose area
@@ -32,6 +35,8 @@ for t in "$BINDIR"/test-*; do
     fi
     rc=$?
     cat "$log"
+    sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -a -E "^\[(FAIL|----)\]|CRASH|ERROR: (Leak|Address)Sanitizer|runtime error:|WARNING: ThreadSanitizer" \
+        | grep -a -v "^\[----\] *$" | sed "s|^|$(basename "$t"): |" >>"$fails"
     line=$(grep -a "Synthesis: Tested:" "$log" | tail -1 | sed 's/\x1b\[[0-9;]*m//g')
     # Criterion's workers report a leak after the verdict, so a sanitizer
     # report anywhere in the output fails the run on its own.
@@ -55,5 +60,10 @@ for t in "$BINDIR"/test-*; do
     fi
 done
 failed=$((failed + bad))
+if [ -s "$fails" ]; then
+    echo "--- what failed (repeated from above)"
+    head -n 60 "$fails"
+fi
+rm -f "$fails"
 echo "Tests: $passed passed, $failed failed"
 [ "$failed" = "0" ] && [ "$passed" != "0" ]

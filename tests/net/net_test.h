@@ -137,6 +137,11 @@ static inline void test_addr(const hive_server *s, char *buf, size_t n)
 
 typedef bool (*pump_cond)(void *arg);
 
+/* When pump last called hive_client_service: a handler that runs inside
+ * that call knows the event was made no earlier (a handler's own clock
+ * reading may come much later on a loaded machine). */
+static uint64_t pump_client_service_ns;
+
 /* Services s and c (either may be NULL) in turns until cond(arg) is true
  * or ms milliseconds pass. Returns the final cond value. */
 static inline bool pump(hive_server *s, hive_client *c, int ms, pump_cond cond, void *arg)
@@ -145,7 +150,10 @@ static inline bool pump(hive_server *s, hive_client *c, int ms, pump_cond cond, 
     while (!(cond && cond(arg))) {
         if (hive_now_ns() >= end) return cond ? cond(arg) : true;
         if (s) hive_server_service(s, 1);
-        if (c) hive_client_service(c, 1);
+        if (c) {
+            pump_client_service_ns = hive_now_ns();
+            hive_client_service(c, 1);
+        }
     }
     return true;
 }
