@@ -1195,10 +1195,12 @@ int hive_server_close(hive_server *s, hive_cid cid, int reason, const char *mess
  * (resume_window_ms), compression and pieces as the session agreed them,
  * and should accept what the source did (max_frame, heartbeat timeout:
  * the client keeps the source's, as after any resume).
- * Known limit: the redirect close is the only record of where the
- * session went. A client that loses its link before reading it resumes
- * at the source, finds the session gone (session_invalid) and starts a
- * new one; the target's copy expires unclaimed.
+ * A client that loses its link before it reads the redirect resumes at
+ * the source as after any loss: the source remembers where each session
+ * it moved went (for its own resume_window_ms, at most max_connections
+ * of them) and refuses that resume with reason redirect and the same
+ * address, cid and token, so the client goes on to the target all the
+ * same (net:client.redirected, then resumed there).
  * A ticket is input from another machine: hive_server_adopt checks every
  * field and refuses anything malformed (HIVE_EPROTO); carry it only over
  * links you trust (NATS with permissions, TLS). Not on a threaded server

@@ -282,6 +282,33 @@ static bool follow_redirect(hive_client *c, hive__conn *k)
     return true;
 }
 
+/* A resume was refused with a redirect: the session had been moved and
+ * the redirect's close never arrived (the link went first). The kept
+ * session goes where the refusal said, as if that close had come. */
+static bool follow_late_redirect(hive_client *c, hive__conn *k)
+{
+    hive__ep *ep = &c->ep;
+    if (!k->redirect_to || strlen(k->redirect_to) >= sizeof c->addr || !c->sess.valid) return false;
+    hive__addr now, to;
+    if (hive__addr_parse(c->addr, HIVE_DEFAULT_PORT, &now) < 0 ||
+        hive__addr_parse(k->redirect_to, HIVE_DEFAULT_PORT, &to) < 0 ||
+        (strstr(k->redirect_to, "://") && strcmp(to.scheme, now.scheme) != 0))
+        return false;
+    uint32_t from = c->sess.cid;
+    c->sess.cid = k->redirect_cid;
+    memcpy(c->sess.token, k->redirect_token, HIVE__RESUME_TOKEN);
+    snprintf(c->addr, sizeof c->addr, "%s", k->redirect_to);
+    c->redirected = true;
+    c->attempt = 1;
+    c->last_delay = c->cfg.reconnect_delay_ms;
+    ep->redial_at = hive__now_ms() + 1;
+    hive__cli_set_state(c, HIVE_CLIENT_RECONNECTING);
+    hive_field f[] = { HIVE_PTR("client", c), HIVE_STR("addr", c->addr), HIVE_INT("from_cid", from),
+                       HIVE_INT("cid", c->sess.cid) };
+    hive__ep_emit(ep, ep->ev[HIVE__EV_HANDOFF], f, 4);
+    return true;
+}
+
 static int cli_closing(hive__ep *ep, hive__conn *k, int reason, int prev)
 {
     (void)prev;
@@ -291,6 +318,8 @@ static int cli_closing(hive__ep *ep, hive__conn *k, int reason, int prev)
         follow_redirect(c, k))
         return HIVE__CARRY_FREE;
     bool attempting = c->attempt > 0;
+    if (reason == HIVE_CLOSE_REDIRECT && attempting && !ep->stopping && follow_late_redirect(c, k))
+        return HIVE__CARRY_FREE;
     bool again = c->cfg.reconnect_attempts && !ep->stopping && !hive__ep_draining(k);   /* draining: the game closed it */
     if (again && attempting && reason == HIVE_CLOSE_SESSION_INVALID) {
         /* The server (or this side) refused the resume: a fresh handshake

@@ -182,6 +182,80 @@ static void on_ready(hive_server *s, hive__conn *c)
     emit_handshake(s, c, link_subject(s, c));
 }
 
+/* ---- sessions moved away (HANDOFF) ------------------------------------ */
+
+/* Remember that the session of c went to `to` as to_cid/to_token, for as
+ * long as the target keeps it. The oldest record goes first when there
+ * are max_connections of them. */
+static void moved_add(hive_server *s, const hive__conn *c, const char *to, hive_cid to_cid,
+                      const uint8_t *to_token)
+{
+    hive__ep *ep = &s->ep;
+    char *copy = hive__strdup(to);
+    if (!copy) return;   /* then that client, should its redirect be lost, starts afresh */
+    size_t w = SIZE_MAX, oldest = 0;
+    for (size_t i = 0; i < s->nmoved; i++) {
+        if (s->moved[i].cid == c->cid || s->moved[i].until <= ep->now) {
+            w = i;   /* this session's older record, or an expired one */
+            break;
+        }
+        if (s->moved[i].until < s->moved[oldest].until) oldest = i;
+    }
+    if (w == SIZE_MAX) {
+        if (s->nmoved == s->moved_cap && s->moved_cap < s->cfg.max_connections) {
+            size_t cap = s->moved_cap ? s->moved_cap * 2 : 16;
+            if (cap > s->cfg.max_connections) cap = s->cfg.max_connections;
+            hive__moved *m = hive__realloc(s->moved, cap * sizeof *m);
+            if (m) {
+                s->moved = m;
+                s->moved_cap = cap;
+            }
+        }
+        if (s->nmoved < s->moved_cap) {
+            w = s->nmoved++;
+            s->moved[w].to = NULL;
+        } else if (s->nmoved) {
+            w = oldest;   /* full: the oldest record goes */
+        } else {
+            hive__free(copy);
+            return;
+        }
+    }
+    hive__moved *m = &s->moved[w];
+    hive__free(m->to);
+    m->cid = c->cid;
+    memcpy(m->token, c->token, sizeof m->token);
+    memcpy(m->prev_token, c->prev_token, sizeof m->prev_token);
+    m->prev_live = c->prev_live;
+    m->until = ep->now + ep->tm.resume_ms;
+    m->to = copy;
+    m->to_cid = to_cid;
+    memcpy(m->to_token, to_token, sizeof m->to_token);
+}
+
+/* A resume of a session that was moved: refused with the redirect again
+ * (the reject carries where the session went), and true. */
+static bool resume_moved(hive_server *s, hive__conn *p, hive_cid cid, const uint8_t *token)
+{
+    hive__ep *ep = &s->ep;
+    for (size_t i = 0; i < s->nmoved; i++) {
+        hive__moved *m = &s->moved[i];
+        if (m->cid != cid || m->until <= ep->now) continue;
+        bool cur = token_eq(m->token, token), prev = token_eq(m->prev_token, token) && m->prev_live;
+        if (!cur && !prev) return false;
+        char *to = hive__strdup(m->to);
+        if (!to) return false;
+        hive__free(p->redirect_to);
+        p->redirect_to = to;
+        p->redirect_cid = m->to_cid;
+        memcpy(p->redirect_token, m->to_token, HIVE__RESUME_TOKEN);
+        HIVE__STAT_ADD(ep, resumes_refused, 1);
+        reject(s, p, HIVE_CLOSE_REDIRECT, "the session moved to another server");
+        return true;
+    }
+    return false;
+}
+
 /*
  * A resume arrived on the new link of placeholder p: give the session it
  * names its link back (hive/net.h RESUME, docs/PROTOCOL.md "Resume").
@@ -232,6 +306,7 @@ static void on_resume(hive_server *s, hive__conn *p, hive__act *act)
      * welcome carried its token, so the client had it (srv_closing). */
     bool ok = old && old != p && (cur || prev) &&
               (old->state == HIVE__C_OPEN || old->state == HIVE__C_SUSPENDED || old->state == HIVE__C_AWAIT_READY);
+    if (!ok && (!old || old->state == HIVE__C_CLOSING) && resume_moved(s, p, r->cid, r->token)) return;
     if (!ok) {
         HIVE__STAT_ADD(ep, resumes_refused, 1);
         reject(s, p, HIVE_CLOSE_SESSION_INVALID, "no such session, or the token does not match");
@@ -434,6 +509,7 @@ int hive_server_handoff_redirect(hive_server *s, hive_cid cid, const char *addr,
     c->redirect_to = to;
     c->redirect_cid = target_cid;
     memcpy(c->redirect_token, token, HIVE__RESUME_TOKEN);
+    if (c->has_token) moved_add(s, c, to, target_cid, token);
     hive__ep_close(&s->ep, c, HIVE_CLOSE_REDIRECT, "the session moved to another server", false, HIVE__CLOSE_FRAME,
                    false);
     return HIVE_OK;

@@ -35,8 +35,25 @@ struct hive_server {
     bool started_once;
     uint64_t session_seed;
     struct hive__srv_remote *rm;    /* remote subscriptions (server_remote.c), or NULL */
+    /* Sessions this server moved away (HANDOFF), for as long as the
+     * target keeps them: a client that lost its link before it read the
+     * redirect comes back here to resume, and is told again where its
+     * session went. At most max_connections, oldest reused first; I/O
+     * thread only. */
+    struct hive__moved *moved;
+    size_t nmoved, moved_cap;
     hive_event_id rm_ev_req, rm_ev_gone;   /* threaded: their requests to the game thread */
 };
+
+typedef struct hive__moved {
+    hive_cid cid;
+    uint8_t token[HIVE__RESUME_TOKEN], prev_token[HIVE__RESUME_TOKEN];
+    bool prev_live;
+    uint64_t until;                 /* ep.now (ms) after which it is forgotten */
+    char *to;
+    hive_cid to_cid;
+    uint8_t to_token[HIVE__RESUME_TOKEN];
+} hive__moved;
 
 /* A 64-bit mixer (splitmix64's finaliser): session ids from a seed. */
 static inline uint64_t hive__mix64(uint64_t x)

@@ -1,0 +1,257 @@
+/*
+ * A redirect lost with its link (HANDOFF in hive/net.h): the source sent
+ * the close that says where the session went, and the link broke before
+ * the client read it. The client resumes at the source, which remembers
+ * the move and refuses that resume with the same redirect; the client
+ * goes on to the target and resumes there, with nothing lost or twice.
+ *
+ * The break is made by a relay between the client and the source, pumped
+ * by the test: it holds what the source sends, then resets both sockets,
+ * so the close never reaches the client (as on a Wi-Fi drop).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "net_test.h"
+
+typedef struct relay {
+    int lfd, cfd, sfd;
+    uint16_t port, target;
+    bool hold_down;     /* keep what the server sends instead of passing it */
+    size_t held;        /* bytes kept (never delivered) */
+} relay;
+
+static void nonblock(int fd)
+{
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+static void relay_open(relay *r, uint16_t target)
+{
+    memset(r, 0, sizeof *r);
+    r->cfd = r->sfd = -1;
+    r->target = target;
+    r->lfd = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert_geq(r->lfd, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    cr_assert_eq(bind(r->lfd, (struct sockaddr *)&a, sizeof a), 0);
+    cr_assert_eq(listen(r->lfd, 4), 0);
+    socklen_t al = sizeof a;
+    getsockname(r->lfd, (struct sockaddr *)&a, &al);
+    r->port = ntohs(a.sin_port);
+    nonblock(r->lfd);
+}
+
+/* Both sockets reset (SO_LINGER 0): what is in flight is gone. */
+static void relay_cut(relay *r)
+{
+    struct linger lg = { 1, 0 };
+    if (r->cfd >= 0) {
+        setsockopt(r->cfd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        close(r->cfd);
+    }
+    if (r->sfd >= 0) {
+        setsockopt(r->sfd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        close(r->sfd);
+    }
+    r->cfd = r->sfd = -1;
+}
+
+/* false when the connection ended (the relay then closes its other side) */
+static bool relay_move(relay *r, int from, int to, bool hold)
+{
+    char buf[16384];
+    for (;;) {
+        ssize_t n = read(from, buf, sizeof buf);
+        if (n == 0) return false;
+        if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+        if (hold) {
+            r->held += (size_t)n;
+            continue;
+        }
+        for (ssize_t off = 0; off < n;) {
+            ssize_t w = write(to, buf + off, (size_t)(n - off));
+            if (w < 0 && (errno == EAGAIN || errno == EINTR)) continue;   /* loopback: drains at once */
+            if (w <= 0) return false;
+            off += w;
+        }
+    }
+}
+
+static void relay_pump(relay *r)
+{
+    if (r->cfd < 0) {
+        int fd = accept(r->lfd, NULL, NULL);
+        if (fd < 0) return;
+        struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(r->target),
+                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        int s = socket(AF_INET, SOCK_STREAM, 0);
+        cr_assert_eq(connect(s, (struct sockaddr *)&a, sizeof a), 0);
+        nonblock(fd);
+        nonblock(s);
+        r->cfd = fd;
+        r->sfd = s;
+    }
+    if (!relay_move(r, r->cfd, r->sfd, false) || !relay_move(r, r->sfd, r->cfd, r->hold_down)) {
+        close(r->cfd);
+        close(r->sfd);
+        r->cfd = r->sfd = -1;
+    }
+}
+
+static void relay_close(relay *r)
+{
+    relay_cut(r);
+    close(r->lfd);
+}
+
+/* ---- the players' messages, by number ---------------------------------- */
+
+typedef struct seen {
+    int got[64];
+    int n;
+} seen;
+
+static void on_chat(const hive_event *ev, void *user)
+{
+    seen *s = user;
+    hive_msg_view v;
+    const msgpack_object *o;
+    if (hive_event_msg(ev, &v, &o) == 0 && s->n < 64) s->got[s->n++] = (int)hive_msg_int_or(o, "seq", -1);
+    hive_msg_view_free(&v);
+}
+
+typedef struct world {
+    hive_bus *abus, *bbus, *cbus;
+    hive_server *a, *b;
+    hive_client *cli;
+    recorder *cr, *br;
+    relay rl;
+    seen at_a, at_b;
+} world;
+
+static void pump_world(world *w, int ms)
+{
+    uint64_t end = hive_now_ns() + (uint64_t)ms * 1000000u;
+    do {
+        hive_server_service(w->a, 0);
+        hive_server_service(w->b, 0);
+        relay_pump(&w->rl);
+        hive_client_service(w->cli, 1);
+    } while (hive_now_ns() < end);
+}
+
+typedef bool (*world_cond)(world *w);
+static bool pump_until(world *w, int ms, world_cond cond)
+{
+    uint64_t end = hive_now_ns() + (uint64_t)ms * 1000000u;
+    while (!cond(w)) {
+        if (hive_now_ns() >= end) return false;
+        pump_world(w, 1);
+    }
+    return true;
+}
+
+static bool is_open(world *w) { return hive_client_get_state(w->cli) == HIVE_CLIENT_OPEN; }
+static bool a_has_10(world *w) { return w->at_a.n >= 10; }
+static bool b_has_10(world *w) { return w->at_b.n >= 10; }
+static bool resumed_after_redirect(world *w)
+{
+    return rec_count(w->cr, HIVE_EV_CLIENT_REDIRECTED) >= 1 && rec_count(w->cr, HIVE_EV_CLIENT_RESUMED) >= 1 &&
+           is_open(w);
+}
+
+static void send_seq(hive_client *c, int from, int to)
+{
+    for (int i = from; i < to; i++) {
+        hive_msg m;
+        hive_msg_init(&m);
+        hive_msg_map(&m, 1);
+        hive_msg_kv_int(&m, "seq", i);
+        cr_assert_eq(hive_client_send_msg(c, "game:chat", &m), HIVE_OK);
+        hive_msg_free(&m);
+    }
+}
+
+Test(handoff, a_redirect_lost_with_its_link_is_given_again_at_the_source, .timeout = 60)
+{
+    test_scheme = "tcp://";
+    world w = { 0 };
+    w.abus = hive_bus_create(NULL);
+    w.bbus = hive_bus_create(NULL);
+    w.cbus = hive_bus_create(NULL);
+    w.cr = calloc(1, sizeof *w.cr);
+    w.br = calloc(1, sizeof *w.br);
+    rec_attach(w.cr, w.cbus);
+    rec_attach(w.br, w.bbus);
+    cr_assert_gt(hive_bus_subscribe(w.abus, "net:server.recv.game:chat", on_chat, &w.at_a, NULL), 0);
+    cr_assert_gt(hive_bus_subscribe(w.bbus, "net:server.recv.game:chat", on_chat, &w.at_b, NULL), 0);
+    hive_server_config sc = { .heartbeat_ms = 100, .heartbeat_timeout_ms = 2000, .resume_window_ms = 5000 };
+    w.a = test_server(w.abus, &sc, fx_packets);
+    w.b = test_server(w.bbus, &sc, fx_packets);
+    relay_open(&w.rl, hive_server_port(w.a));
+    w.cli = hive_client_create(&(hive_client_config){ .reconnect_attempts = 5, .reconnect_delay_ms = 20,
+                                                       .heartbeat_ms = 100, .heartbeat_timeout_ms = 2000 },
+                               w.cbus);
+    cr_assert_not_null(w.cli);
+    char via[64], to[64];
+    snprintf(via, sizeof via, "tcp://127.0.0.1:%u", (unsigned)w.rl.port);
+    snprintf(to, sizeof to, "tcp://127.0.0.1:%u", (unsigned)hive_server_port(w.b));
+    cr_assert_eq(hive_client_connect(w.cli, via), HIVE_OK);
+    cr_assert(pump_until(&w, 5000, is_open), "the client never got through the relay");
+
+    send_seq(w.cli, 0, 10);
+    cr_assert(pump_until(&w, 5000, a_has_10), "the source got %d of 10", w.at_a.n);
+    hive_cid cid = hive_client_cid(w.cli);
+
+    /* the move: freeze, ticket, adopt; what the client sends now is kept */
+    hive_msg ticket;
+    hive_msg_init(&ticket);
+    cr_assert_eq(hive_server_handoff_begin(w.a, cid, "player-7", 8, &ticket), HIVE_OK);
+    send_seq(w.cli, 10, 15);
+    pump_world(&w, 50);
+    hive_cid tcid = 0;
+    uint8_t token[HIVE_HANDOFF_TOKEN_BYTES];
+    cr_assert_eq(hive_server_adopt(w.b, hive_msg_data(&ticket), hive_msg_size(&ticket), &tcid, token), HIVE_OK);
+    hive_msg_free(&ticket);
+
+    /* the redirect goes out and is held by the relay; then the link breaks */
+    w.rl.hold_down = true;
+    cr_assert_eq(hive_server_handoff_redirect(w.a, cid, to, tcid, token), HIVE_OK);
+    for (int i = 0; i < 100 && w.rl.held == 0; i++) {
+        hive_server_service(w.a, 1);
+        relay_pump(&w.rl);
+    }
+    cr_assert_gt(w.rl.held, 0, "the redirect never left the source");
+    relay_cut(&w.rl);
+    w.rl.hold_down = false;
+    cr_expect_eq(rec_count(w.cr, HIVE_EV_CLIENT_REDIRECTED), 0, "the client read the redirect after all");
+
+    /* the client resumes at the source, is sent on, resumes at the target */
+    cr_assert(pump_until(&w, 10000, resumed_after_redirect), "the client did not reach the target (state %d)",
+              (int)hive_client_get_state(w.cli));
+    cr_expect_eq(rec_count(w.cr, HIVE_EV_CLIENT_SESSION_INVALIDATED), 0, "the session was lost");
+    cr_expect_eq(rec_count(w.br, HIVE_EV_SERVER_HANDEDOFF), 1);
+    cr_expect_eq(hive_client_cid(w.cli), tcid);
+    send_seq(w.cli, 15, 20);
+    cr_assert(pump_until(&w, 5000, b_has_10), "the target got %d", w.at_b.n);
+    pump_world(&w, 100);   /* and nothing more comes */
+
+    /* every message once, in order: 0..9 at the source, 10..19 at the target */
+    cr_expect_eq(w.at_a.n, 10);
+    for (int i = 0; i < w.at_a.n; i++) cr_expect_eq(w.at_a.got[i], i, "source #%d", i);
+    cr_expect_eq(w.at_b.n, 10, "the target got %d", w.at_b.n);
+    for (int i = 0; i < w.at_b.n; i++) cr_expect_eq(w.at_b.got[i], 10 + i, "target #%d", i);
+
+    hive_client_destroy(w.cli);
+    hive_server_destroy(w.a);
+    hive_server_destroy(w.b);
+    relay_close(&w.rl);
+    hive_bus_destroy(w.abus);
+    hive_bus_destroy(w.bbus);
+    hive_bus_destroy(w.cbus);
+    free(w.cr);
+    free(w.br);
+}
