@@ -130,6 +130,7 @@ typedef struct bridge_set {
     char addr[HIVE_BRIDGE_ADDR_MAX];
     size_t n;
     struct { hive_shard_member m; uint64_t seen_ms; } mem[HIVE_BRIDGE_MAX_MEMBERS];
+    uint64_t answered_ms;           /* when we last answered an ask or a newcomer */
 } bridge_set;
 
 typedef struct bridge_request bridge_request;
@@ -751,6 +752,8 @@ static void drop_member(bridge_set *st, size_t i)
     st->n--;
 }
 
+#define ASK_GAP_MS 50
+
 static void on_shard_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
 {
     bridge_import *im = closure;
@@ -802,7 +805,17 @@ static void on_shard_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg
     } else {
         ask_back = st->member;
     }
-    if (ask_back) announce_locked(br, st, HIVE__SHARD_HERE);
+    /* At most one answer per ASK_GAP_MS, however many ask: an answer goes
+     * to the whole set, and a flood of asks from one publisher must not
+     * turn every member into a flood of answers. One that asks inside the
+     * gap is heard of at the next heartbeat. */
+    if (ask_back) {
+        uint64_t t = now_ms();
+        if (!st->answered_ms || t - st->answered_ms >= ASK_GAP_MS) {
+            st->answered_ms = t;
+            announce_locked(br, st, HIVE__SHARD_HERE);
+        }
+    }
     pthread_mutex_unlock(&br->set_lock);
     if (full) count(&br->dropped_in);
     if (gone.name[0]) post_member(br, br->ev_left, st->name, &gone, moved ? "moved" : "left");

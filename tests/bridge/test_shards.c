@@ -208,3 +208,62 @@ Test(threads, shard_table_race_free, .timeout = 60)
     hive_bus_destroy(b);
     np_stop(&np, false);
 }
+
+/* One that floods a set with asks gets a bounded number of answers: each
+ * member answers at most once per 50 ms (and once per heartbeat). */
+typedef struct here_count { atomic_int n; } here_count;
+
+static void on_raw_here(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+{
+    hive__shard_msg m;
+    static msgpack_zone z;
+    static bool zok;
+    if (!zok) zok = msgpack_zone_init(&z, 1024);
+    if (hive__bridge_shard_decode((const uint8_t *)natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg), &z,
+                                  &m) == HIVE_OK &&
+        m.op == HIVE__SHARD_HERE && strcmp(m.origin, "arena-0") == 0)
+        atomic_fetch_add(&((here_count *)closure)->n, 1);
+    natsMsg_Destroy(msg);
+}
+
+Test(bridge, a_flood_of_asks_gets_a_bounded_number_of_answers, .timeout = 60)
+{
+    nats_proc np = { 0 };
+    cr_assert(np_start(&np, NULL));
+    char url[64];
+    np_url(&np, url, sizeof url);
+    hive_bus *bus[2] = { hive_bus_create(NULL), NULL };
+    hive_bridge *br = shard_bridge(bus[0], url, "arena-0");
+    while (hive_bridge_flush(br, 1000) != HIVE_OK) pump_buses(bus, 10, NULL, 0);
+    cr_assert_eq(hive_bridge_shard_join(br, "arena", "enet://127.0.0.1:7000"), HIVE_OK);
+    natsConnection *raw = raw_nats(url);
+    here_count hc = { 0 };
+    natsSubscription *sub = NULL;
+    cr_assert_eq(natsConnection_Subscribe(&sub, raw, "hive._shard.arena", on_raw_here, &hc), NATS_OK);
+    natsConnection_Flush(raw);
+    pump_buses(bus, 400, NULL, 0);   /* its join and first heartbeat pass */
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    hive__shard_msg ask = { .op = HIVE__SHARD_ASK };
+    snprintf(ask.origin, sizeof ask.origin, "asker");
+    snprintf(ask.set, sizeof ask.set, "arena");
+    cr_assert_eq(hive__bridge_shard_encode(&sb, &ask), HIVE_OK);
+    int before = atomic_load(&hc.n);
+    uint64_t t0 = hive_now_ns();
+    for (int i = 0; i < 500; i++) natsConnection_Publish(raw, "hive._shard.arena", sb.data, (int)sb.size);
+    natsConnection_Flush(raw);
+    pump_buses(bus, 300, NULL, 0);   /* the asks are all handled by now */
+    uint64_t span_ms = (hive_now_ns() - t0) / 1000000u;
+    int answers = atomic_load(&hc.n) - before;
+    /* one per 50 ms of the span, one per 300 ms heartbeat, and one */
+    int bound = (int)(span_ms / 50) + (int)(span_ms / 300) + 2;
+    cr_expect_geq(answers, 1, "the asks were not answered at all");
+    cr_expect_leq(answers, bound, "%d answers to 500 asks in %llu ms", answers, (unsigned long long)span_ms);
+    cr_expect_lt(answers, 500);
+    msgpack_sbuffer_destroy(&sb);
+    natsSubscription_Destroy(sub);
+    natsConnection_Destroy(raw);
+    hive_bridge_destroy(br);
+    hive_bus_destroy(bus[0]);
+    np_stop(&np, false);
+}
