@@ -24,7 +24,8 @@
  *               (the ticket's trip is one; the client's dial and resume
  *               add the rest).
  * HIVE_BENCH_N / HIVE_BENCH_ROUNDS change the sizes; HIVE_BENCH_ONLY=throughput
- * skips the latency rounds (for a profiler).
+ * skips the latency rounds (for a profiler); HIVE_BENCH_WRAP="perf record
+ * -g -o rx.data" runs each bridged receiver under that command.
  */
 #include <inttypes.h>
 #include <stdatomic.h>
@@ -177,7 +178,11 @@ static const char *self_path;
 static bool round_once(const char *mode, const char *url, long n, bool paced, result *out)
 {
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "%s --recv %s %s %ld", self_path, mode, url, n);
+    /* HIVE_BENCH_WRAP: a command put before the receiver's (a profiler),
+     * for the bridge's receivers only */
+    const char *wrap = getenv("HIVE_BENCH_WRAP");
+    if (!wrap || strcmp(mode, "bridge") != 0) wrap = "";
+    snprintf(cmd, sizeof cmd, "%s %s --recv %s %s %ld", wrap, self_path, mode, url, n);
     FILE *p = popen(cmd, "r");
     if (!p) return false;
     char line[256];

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -64,9 +65,14 @@ static inline bool np_start(nats_proc *p, const char *routes)
     char port[16], cl[64];
     snprintf(port, sizeof port, "%d", p->port);
     snprintf(cl, sizeof cl, "nats://127.0.0.1:%d", p->cluster_port);
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) return false;
     if (pid == 0) {
+        /* a test that fails (or a bench that is killed) before it stops
+         * its server does not leave it running: it dies with its parent */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent) _exit(127);
         int devnull = open("/dev/null", 1);
         if (devnull >= 0) {
             dup2(devnull, 1);

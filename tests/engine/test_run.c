@@ -75,7 +75,7 @@ Test(run, stop_before_run_returns_at_once, .timeout = 10)
     hive_engine_stop(e);
     uint64_t t0 = hive_now_ns();
     cr_expect_eq(hive_engine_run(e), HIVE_OK);
-    cr_expect_lt(hive_now_ns() - t0, 100 * MS);
+    cr_expect_lt(hive_now_ns() - t0, 1000 * MS);   /* at once, not after frames (a loaded machine may pause it) */
     /* The request was consumed: a second run needs its own stop. */
     hive_engine_after(e, 30, stop_engine, NULL);
     cr_expect_eq(hive_engine_run(e), HIVE_OK);

@@ -145,8 +145,12 @@ static void big_with_snapshots(const char *scheme)
     cr_assert_eq(cw.levels, 1, "%s: the level arrived once (after %.1f s)", scheme, secs);
     cr_expect_eq(cw.levels_ok, 1, "%s: byte-exact", scheme);
     cr_expect_gt(cw.snaps, 5, "%s: snapshots kept coming (%d)", scheme, cw.snaps);
-    cr_expect_lt(cw.max_gap_ns, 200000000u, "%s: the longest gap between snapshots was %.1f ms", scheme,
-                 cw.max_gap_ns / 1e6);
+    /* Stuck behind the level, snapshots would stop for the whole of its
+     * transfer; a loaded machine may pause this process a while anyway,
+     * so the bound is a third of the transfer (at least 200 ms). */
+    double bound_ns = secs * 1e9 / 3 > 2e8 ? secs * 1e9 / 3 : 2e8;
+    cr_expect_lt((double)cw.max_gap_ns, bound_ns, "%s: the longest gap between snapshots was %.1f ms of %.1f s",
+                 scheme, cw.max_gap_ns / 1e6, secs);
     cr_expect_gt(cw.prog_in, 100, "%s: progress in on the client", scheme);
     cr_expect_gt(cw.prog_in_done, BIG, "%s: the whole message (body and its msgpack header)", scheme);
     cr_expect_gt(sw.prog_out, 100, "%s: progress out on the server", scheme);
