@@ -311,7 +311,10 @@ static void post_decoded(hive_bridge *br, hive_event_id id, hive__bridge_decoded
     size_t n = 0;
     for (size_t i = 0; i < d->n; i++) {
         f[n] = d->f[i];
-        f[n].key = key_intern(d->keys[i], &br->budget);
+        /* the decoder keeps a key that came again at its place, and our
+         * stable copy of it with it */
+        if (!d->interned[i]) d->interned[i] = key_intern(d->keys[i], &br->budget);
+        f[n].key = d->interned[i];
         if (!f[n].key) {
             count(&br->dropped_in);
             return;

@@ -201,6 +201,7 @@ void hive__bridge_decoded_fini(hive__bridge_decoded *d)
 
 int hive__bridge_decode_ref(const uint8_t *p, size_t n, hive__bridge_decoded *d)
 {
+    d->nvalid = 0;   /* it writes keys[] without keeping them */
     d->n = 0;
     d->origin[0] = d->name[0] = 0;
     if (!d->zone_ok) return HIVE_ENOMEM;
@@ -465,7 +466,7 @@ static inline bool rd_take(rd *r, uint64_t n, const uint8_t **at)
 }
 
 /* the next value when it is a str: its bytes */
-static bool rd_str(rd *r, const char **s, size_t *len)
+static inline __attribute__((always_inline)) bool rd_str(rd *r, const char **s, size_t *len)
 {
     if (r->pos >= r->n) return false;
     uint8_t b = r->p[r->pos];
@@ -598,24 +599,37 @@ static bool rd_value(rd *r, hive_field *f, msgpack_zone *z)
     return true;
 }
 
+/*
+ * The fields. Most messages on a subscription carry the keys the one
+ * before carried, in the same order, so the keys are kept between
+ * decodes: keys[0..nvalid) are checked (non-empty, short, no NUL, not
+ * reserved) and pairwise distinct. A key equal to the kept one at its
+ * place needs no check and no copy (and keeps what the caller cached for
+ * it in interned[]); any other is checked, against this message's
+ * earlier keys too, then kept, and the kept ones after it are forgotten.
+ */
 static bool rd_fields(rd *r, hive__bridge_decoded *d)
 {
     uint64_t pairs;
     if (!rd_map(r, &pairs) || pairs > HIVE_BRIDGE_MAX_FIELDS) return false;
-    for (uint64_t i = 0; i < pairs; i++) {
+    for (size_t i = 0; i < (size_t)pairs; i++) {
         const char *k;
         size_t kl;
-        if (!rd_str(r, &k, &kl) || kl == 0 || kl >= HIVE__BRIDGE_KEY_MAX || memchr(k, 0, kl) || reserved_key(k, kl))
-            return false;
-        char *key = d->keys[d->n];
-        memcpy(key, k, kl);
-        key[kl] = 0;
-        for (size_t j = 0; j < d->n; j++)
-            if (strcmp(d->keys[j], key) == 0) return false;   /* duplicate key */
-        hive_field *f = &d->f[d->n];
-        f->key = key;
+        if (!rd_str(r, &k, &kl)) return false;
+        if (!(i < d->nvalid && kl == d->klen[i] && memcmp(k, d->keys[i], kl) == 0)) {
+            if (kl == 0 || kl >= HIVE__BRIDGE_KEY_MAX || memchr(k, 0, kl) || reserved_key(k, kl)) return false;
+            for (size_t j = 0; j < i; j++)
+                if (d->klen[j] == kl && memcmp(d->keys[j], k, kl) == 0) return false;   /* duplicate key */
+            memcpy(d->keys[i], k, kl);
+            d->keys[i][kl] = 0;
+            d->klen[i] = (uint8_t)kl;
+            d->interned[i] = NULL;
+            d->nvalid = i + 1;
+        }
+        hive_field *f = &d->f[i];
+        f->key = d->keys[i];
         if (!rd_value(r, f, &d->zone)) return false;
-        d->n++;
+        d->n = i + 1;
     }
     return true;
 }
@@ -642,7 +656,7 @@ int hive__bridge_decode(const uint8_t *p, size_t n, hive__bridge_decoded *d)
         const char *k;
         size_t kl;
         size_t at = r.pos;
-        if (!rd_str(&r, &k, &kl) || kl != 1 || !k[0] || !strchr("vonf", k[0])) {
+        if (!rd_str(&r, &k, &kl) || kl != 1 || (k[0] != 'v' && k[0] != 'o' && k[0] != 'n' && k[0] != 'f')) {
             /* a key of another type or name: it and its value ignored */
             if (!scanned && hive__msgpack_scan(p, n) != 0) goto bad;
             scanned = true;

@@ -46,6 +46,12 @@ typedef struct hive__bridge_decoded {
     /* set by the caller: a name already known to be carriable (the one
      * its subject maps to), whose shape need not be checked again */
     const char *known_name;
+    /* keys[0..nvalid) are kept between decodes (hive__bridge_decode):
+     * checked, distinct, klen[i] bytes long; interned[i] is the caller's
+     * (the bridge's stable copy of keys[i]), NULL whenever keys[i] changes */
+    size_t nvalid;
+    uint8_t klen[HIVE_BRIDGE_MAX_FIELDS];
+    const char *interned[HIVE_BRIDGE_MAX_FIELDS];
     /* the last origin that passed its check (hive__bridge_decode) */
     char last_origin[HIVE_BRIDGE_ORIGIN_MAX];
     size_t last_origin_len;

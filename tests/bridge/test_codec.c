@@ -198,3 +198,29 @@ Test(codec, hand_made_envelopes_agree_with_msgpack_c)
     hive__bridge_decoded_fini(&cd);
     hive__bridge_decoded_fini(&cr);
 }
+
+/* The decoder keeps the keys of one message for the next: a sequence
+ * that changes, swaps, repeats and forges keys gets, message by message,
+ * the verdict and the fields a fresh decoder gives. */
+Test(codec, kept_keys_never_change_a_verdict)
+{
+    cr_assert_eq(hive__bridge_decoded_init(&cd), HIVE_OK);
+    cr_assert_eq(hive__bridge_decoded_init(&cr), HIVE_OK);
+    /* one decoder pair for the whole sequence: check_case reuses cd, cr */
+    CASE(HIVE_OK, "a, b", VON, 0xa1, 'f', 0x82, 0xa1, 'a', 0x01, 0xa1, 'b', 0x02);
+    CASE(HIVE_OK, "a, b again", VON, 0xa1, 'f', 0x82, 0xa1, 'a', 0x03, 0xa1, 'b', 0x04);
+    CASE(HIVE_OK, "b, a", VON, 0xa1, 'f', 0x82, 0xa1, 'b', 0x05, 0xa1, 'a', 0x06);
+    CASE(HIVE_EPROTO, "b twice", VON, 0xa1, 'f', 0x82, 0xa1, 'b', 0x05, 0xa1, 'b', 0x06);
+    CASE(HIVE_EPROTO, "a twice", VON, 0xa1, 'f', 0x82, 0xa1, 'a', 0x05, 0xa1, 'a', 0x06);
+    CASE(HIVE_OK, "b alone", VON, 0xa1, 'f', 0x81, 0xa1, 'b', 0x07);
+    CASE(HIVE_EPROTO, "b, hive.", VON, 0xa1, 'f', 0x82, 0xa1, 'b', 0x05, 0xa5, 'h', 'i', 'v', 'e', '.', 0x06);
+    CASE(HIVE_OK, "b, c, a", VON, 0xa1, 'f', 0x83, 0xa1, 'b', 0x01, 0xa1, 'c', 0x02, 0xa1, 'a', 0x03);
+    CASE(HIVE_EPROTO, "b, c, c", VON, 0xa1, 'f', 0x83, 0xa1, 'b', 0x01, 0xa1, 'c', 0x02, 0xa1, 'c', 0x03);
+    CASE(HIVE_OK, "b, c, a again", VON, 0xa1, 'f', 0x83, 0xa1, 'b', 0x01, 0xa1, 'c', 0x02, 0xa1, 'a', 0x03);
+    CASE(HIVE_EPROTO, "b, c with NUL", VON, 0xa1, 'f', 0x82, 0xa1, 'b', 0x01, 0xa2, 'c', 0x00, 0x02);
+    CASE(HIVE_EPROTO, "b, then a bad value", VON, 0xa1, 'f', 0x82, 0xa1, 'b', 0x01, 0xa1, 'z', 0xc0);
+    CASE(HIVE_OK, "b, z", VON, 0xa1, 'f', 0x82, 0xa1, 'b', 0x01, 0xa1, 'z', 0x02);
+    CASE(HIVE_EPROTO, "z, z", VON, 0xa1, 'f', 0x82, 0xa1, 'z', 0x01, 0xa1, 'z', 0x02);
+    hive__bridge_decoded_fini(&cd);
+    hive__bridge_decoded_fini(&cr);
+}
