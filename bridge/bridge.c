@@ -449,7 +449,12 @@ static void on_export(const hive_event *ev, void *user)
 {
     bridge_export *e = user;
     hive_bridge *br = e->br;
-    if (hive_event_field(ev, HIVE_BRIDGE_ORIGIN_FIELD)) return;   /* came in through a bridge */
+    /* came in through a bridge: it carries hive.origin (looked for by its
+     * first byte before the whole key, as every exported event pays this) */
+    for (size_t i = 0; i < ev->nfields; i++) {
+        const char *k = ev->fields[i].key;
+        if (k && k[0] == 'h' && strcmp(k, HIVE_BRIDGE_ORIGIN_FIELD) == 0) return;
+    }
     /* What an id needs is worked out once (its name never changes):
      * whether it crosses, its subject, and which export sends it. An event
      * two export patterns match runs both subscriptions; only the first
