@@ -131,6 +131,7 @@ typedef struct bridge_set {
     size_t n;
     struct { hive_shard_member m; uint64_t seen_ms; } mem[HIVE_BRIDGE_MAX_MEMBERS];
     uint64_t answered_ms;           /* when we last answered an ask or a newcomer */
+    bool owe_answer;                /* one asked inside the gap: answered at its end */
 } bridge_set;
 
 typedef struct bridge_request bridge_request;
@@ -815,13 +816,18 @@ static void on_shard_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg
     }
     /* At most one answer per ASK_GAP_MS, however many ask: an answer goes
      * to the whole set, and a flood of asks from one publisher must not
-     * turn every member into a flood of answers. One that asks inside the
-     * gap is heard of at the next heartbeat. */
+     * turn every member into a flood of answers. Those who ask inside the
+     * gap get one answer together when it ends. */
     if (ask_back) {
         uint64_t t = now_ms();
         if (!st->answered_ms || t - st->answered_ms >= ASK_GAP_MS) {
             st->answered_ms = t;
             announce_locked(br, st, HIVE__SHARD_HERE);
+        } else if (!st->owe_answer) {
+            /* asked inside the gap: one answer when it ends, for all who
+             * asked meanwhile (the heartbeat thread sends it) */
+            st->owe_answer = true;
+            pthread_cond_signal(&br->hb_cond);
         }
     }
     pthread_mutex_unlock(&br->set_lock);
@@ -832,21 +838,42 @@ static void on_shard_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg
 
 /* The heartbeat thread: announces our memberships, and ends members that
  * fell silent. */
+/* The answers owed at the end of an ask gap, sent when due; returns the
+ * earliest of `wake` and the next one due. Caller holds set_lock. */
+static uint64_t owed_answers(hive_bridge *br, uint64_t t, uint64_t wake)
+{
+    for (size_t k = 0; k < br->nsets; k++) {
+        bridge_set *st = br->sets[k];
+        if (!st->owe_answer) continue;
+        uint64_t due = st->answered_ms + ASK_GAP_MS;
+        if (t >= due) {
+            st->owe_answer = false;
+            st->answered_ms = t;
+            announce_locked(br, st, HIVE__SHARD_HERE);
+        } else if (due < wake) {
+            wake = due;
+        }
+    }
+    return wake;
+}
+
 static void *heartbeat_main(void *arg)
 {
     hive_bridge *br = arg;
     for (;;) {
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        uint64_t ns = (uint64_t)until.tv_nsec + (uint64_t)br->hb_ms * 1000000u;
-        until.tv_sec += (time_t)(ns / 1000000000u);
-        until.tv_nsec = (long)(ns % 1000000000u);
+        uint64_t next_hb = now_ms() + br->hb_ms;
         pthread_mutex_lock(&br->set_lock);
-        while (!br->hb_stop && pthread_cond_timedwait(&br->hb_cond, &br->set_lock, &until) == 0) {
-        }
-        if (br->hb_stop) {
-            pthread_mutex_unlock(&br->set_lock);
-            return NULL;
+        for (;;) {
+            if (br->hb_stop) {
+                pthread_mutex_unlock(&br->set_lock);
+                return NULL;
+            }
+            uint64_t t = now_ms();
+            uint64_t wake = owed_answers(br, t, next_hb);
+            if (t >= next_hb) break;
+            /* now_ms is CLOCK_MONOTONIC, as hb_cond's clock */
+            struct timespec until = { (time_t)(wake / 1000u), (long)(wake % 1000u) * 1000000L };
+            pthread_cond_timedwait(&br->hb_cond, &br->set_lock, &until);
         }
         uint64_t t = now_ms(), span = (uint64_t)br->hb_ms * 7 / 2;
         uint64_t dead = t > span ? t - span : 0;

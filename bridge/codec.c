@@ -438,9 +438,10 @@ int hive__bridge_encode(msgpack_sbuffer *sb, const char *origin, const char *nam
     return HIVE_OK;
 }
 
-/* A reader over bytes hive__msgpack_scan has accepted (so every count is
- * backed by bytes and nothing nests too deep); it still checks every
- * bound, so a mistake here is a refusal and never an overread. */
+/* A reader of msgpack bytes that checks every bound as it goes, so a
+ * malformed message is refused and never overread. (The whole message is
+ * scanned first only where a value must be skipped: see
+ * hive__bridge_decode.) */
 typedef struct rd {
     const uint8_t *p;
     size_t n, pos;

@@ -43,11 +43,11 @@ for t in "$BINDIR"/test-*; do
     san=$(grep -a -c -E "ERROR: (Leak|Address)Sanitizer|runtime error:|WARNING: ThreadSanitizer" "$log")
     rm -f "$log"
     if [ "${san:-0}" != "0" ]; then
-        echo "hive: $(basename "$t"): $san sanitizer report(s) above"
+        echo "hive: $(basename "$t"): $san sanitizer report(s) above" | tee -a "$fails"
         bad=$((bad + san))
     fi
     if [ -z "$line" ]; then
-        echo "hive: $(basename "$t") printed no summary (exit $rc)"
+        echo "hive: $(basename "$t") printed no summary (exit $rc)" | tee -a "$fails"
         bad=$((bad + 1)); continue
     fi
     p=$(echo "$line" | sed -n 's/.*Passing: *\([0-9]*\).*/\1/p')
@@ -55,7 +55,7 @@ for t in "$BINDIR"/test-*; do
     c=$(echo "$line" | sed -n 's/.*Crashing: *\([0-9]*\).*/\1/p')
     passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0} + ${c:-0}))
     if [ "$rc" != "0" ] && [ "${f:-0}" = "0" ] && [ "${c:-0}" = "0" ]; then
-        echo "hive: $(basename "$t") exited $rc"
+        echo "hive: $(basename "$t") exited $rc" | tee -a "$fails"
         bad=$((bad + 1))
     fi
 done

@@ -83,6 +83,7 @@ static void on_resumed(hive_client *c, hive__conn *k, hive__act *act)
      * session that moved to a new server subscribes there afresh. */
     hive__cli_remote_open(c, k, c->redirected);
     c->redirected = false;
+    c->late_redirects = 0;
     __atomic_store_n(&c->cid, r->cid, __ATOMIC_RELEASE);
     hive__cli_set_state(c, HIVE_CLIENT_OPEN);
     HIVE__STAT_ADD(ep, resumes, 1);
@@ -288,13 +289,17 @@ static bool follow_redirect(hive_client *c, hive__conn *k)
 static bool follow_late_redirect(hive_client *c, hive__conn *k)
 {
     hive__ep *ep = &c->ep;
-    if (!k->redirect_to || strlen(k->redirect_to) >= sizeof c->addr || !c->sess.valid) return false;
+    /* a few hops at most: servers whose records point round in a circle
+     * must not keep a client dialing until the records expire */
+    if (!k->redirect_to || strlen(k->redirect_to) >= sizeof c->addr || !c->sess.valid || c->late_redirects >= 4)
+        return false;
     hive__addr now, to;
     if (hive__addr_parse(c->addr, HIVE_DEFAULT_PORT, &now) < 0 ||
         hive__addr_parse(k->redirect_to, HIVE_DEFAULT_PORT, &to) < 0 ||
         (strstr(k->redirect_to, "://") && strcmp(to.scheme, now.scheme) != 0))
         return false;
     uint32_t from = c->sess.cid;
+    c->late_redirects++;
     c->sess.cid = k->redirect_cid;
     memcpy(c->sess.token, k->redirect_token, HIVE__RESUME_TOKEN);
     snprintf(c->addr, sizeof c->addr, "%s", k->redirect_to);
@@ -318,8 +323,12 @@ static int cli_closing(hive__ep *ep, hive__conn *k, int reason, int prev)
         follow_redirect(c, k))
         return HIVE__CARRY_FREE;
     bool attempting = c->attempt > 0;
-    if (reason == HIVE_CLOSE_REDIRECT && attempting && !ep->stopping && follow_late_redirect(c, k))
-        return HIVE__CARRY_FREE;
+    if (reason == HIVE_CLOSE_REDIRECT && attempting && !ep->stopping) {
+        if (follow_late_redirect(c, k)) return HIVE__CARRY_FREE;
+        /* one it cannot follow (another transport, too many hops): the
+         * session is as gone as after any refused resume */
+        reason = HIVE_CLOSE_SESSION_INVALID;
+    }
     bool again = c->cfg.reconnect_attempts && !ep->stopping && !hive__ep_draining(k);   /* draining: the game closed it */
     if (again && attempting && reason == HIVE_CLOSE_SESSION_INVALID) {
         /* The server (or this side) refused the resume: a fresh handshake

@@ -45,6 +45,7 @@ struct hive_client {
     } sess;
     bool invalidated_sent;           /* session.invalidated is out for this loss */
     bool redirected;                 /* the kept session goes to a new server (HANDOFF) */
+    int late_redirects;              /* resumes refused with a redirect since the last open */
     int keeps;                       /* sess.valid, for other threads (__atomic):
                                         sends between links are kept */
     struct hive__cli_remote *rm;     /* remote subscriptions (client_remote.c), or NULL */

@@ -408,7 +408,8 @@ static void act_on(hive__ep *ep, hive__conn *c, const hive__frame *f, hive__act 
         /* fall through */
     case HIVE__ACT_REJECTED:
         /* A resume refused because the session moved on (HANDOFF): where */
-        if (!c->server_side && act->u.close.has_redirect && act->reason == HIVE_CLOSE_REDIRECT) {
+        if (act->kind == HIVE__ACT_REJECTED && !c->server_side && act->u.close.has_redirect &&
+            act->reason == HIVE_CLOSE_REDIRECT) {
             hive__free(c->redirect_to);
             c->redirect_to = hive__strdup(act->u.close.to);
             c->redirect_cid = act->u.close.to_cid;

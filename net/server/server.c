@@ -137,7 +137,10 @@ void hive__srv_teardown(hive__ep *ep)
 {
     hive_server *s = (hive_server *)ep;
     hive__srv_remote_free(s);
-    for (size_t i = 0; i < s->nmoved; i++) hive__free(s->moved[i].to);
+    for (size_t i = 0; i < s->nmoved; i++) {
+        hive__free(s->moved[i].to);
+        hive__free(s->moved[i].subject);
+    }
     hive__free(s->moved);
     s->moved = NULL;
     s->nmoved = s->moved_cap = 0;

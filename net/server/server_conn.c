@@ -191,16 +191,25 @@ static void moved_add(hive_server *s, const hive__conn *c, const char *to, hive_
                       const uint8_t *to_token)
 {
     hive__ep *ep = &s->ep;
-    char *copy = hive__strdup(to);
-    if (!copy) return;   /* then that client, should its redirect be lost, starts afresh */
-    size_t w = SIZE_MAX, oldest = 0;
+    char *copy = hive__strdup(to), *subj = c->subject ? hive__strdup(c->subject) : NULL;
+    if (!copy || (c->subject && !subj)) {
+        /* then that client, should its redirect be lost, starts afresh */
+        hive__free(copy);
+        hive__free(subj);
+        return;
+    }
+    /* this session's older record, else an expired one, else a new one,
+     * else (max_connections of them) the oldest */
+    size_t w = SIZE_MAX, expired = SIZE_MAX, oldest = 0;
     for (size_t i = 0; i < s->nmoved; i++) {
-        if (s->moved[i].cid == c->cid || s->moved[i].until <= ep->now) {
-            w = i;   /* this session's older record, or an expired one */
+        if (s->moved[i].cid == c->cid) {
+            w = i;
             break;
         }
+        if (expired == SIZE_MAX && s->moved[i].until <= ep->now) expired = i;
         if (s->moved[i].until < s->moved[oldest].until) oldest = i;
     }
+    if (w == SIZE_MAX) w = expired;
     if (w == SIZE_MAX) {
         if (s->nmoved == s->moved_cap && s->moved_cap < s->cfg.max_connections) {
             size_t cap = s->moved_cap ? s->moved_cap * 2 : 16;
@@ -213,20 +222,23 @@ static void moved_add(hive_server *s, const hive__conn *c, const char *to, hive_
         }
         if (s->nmoved < s->moved_cap) {
             w = s->nmoved++;
-            s->moved[w].to = NULL;
+            s->moved[w].to = s->moved[w].subject = NULL;
         } else if (s->nmoved) {
-            w = oldest;   /* full: the oldest record goes */
+            w = oldest;
         } else {
             hive__free(copy);
+            hive__free(subj);
             return;
         }
     }
     hive__moved *m = &s->moved[w];
     hive__free(m->to);
+    hive__free(m->subject);
     m->cid = c->cid;
     memcpy(m->token, c->token, sizeof m->token);
     memcpy(m->prev_token, c->prev_token, sizeof m->prev_token);
     m->prev_live = c->prev_live;
+    m->subject = subj;
     m->until = ep->now + ep->tm.resume_ms;
     m->to = copy;
     m->to_cid = to_cid;
@@ -242,7 +254,10 @@ static bool resume_moved(hive_server *s, hive__conn *p, hive_cid cid, const uint
         hive__moved *m = &s->moved[i];
         if (m->cid != cid || m->until <= ep->now) continue;
         bool cur = token_eq(m->token, token), prev = token_eq(m->prev_token, token) && m->prev_live;
-        if (!cur && !prev) return false;
+        if (!cur && !prev) continue;
+        /* the same certificate as the session's, as for any resume */
+        const char *now = link_subject(s, p);
+        if ((m->subject || now) && !(m->subject && now && strcmp(m->subject, now) == 0)) return false;
         char *to = hive__strdup(m->to);
         if (!to) return false;
         hive__free(p->redirect_to);

@@ -49,6 +49,7 @@ typedef struct hive__moved {
     hive_cid cid;
     uint8_t token[HIVE__RESUME_TOKEN], prev_token[HIVE__RESUME_TOKEN];
     bool prev_live;
+    char *subject;                  /* its client certificate's subject, or NULL */
     uint64_t until;                 /* ep.now (ms) after which it is forgotten */
     char *to;
     hive_cid to_cid;

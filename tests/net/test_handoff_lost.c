@@ -227,12 +227,17 @@ Test(handoff, a_redirect_lost_with_its_link_is_given_again_at_the_source, .timeo
     cr_assert_gt(w.rl.held, 0, "the redirect never left the source");
     relay_cut(&w.rl);
     w.rl.hold_down = false;
-    cr_expect_eq(rec_count(w.cr, HIVE_EV_CLIENT_REDIRECTED), 0, "the client read the redirect after all");
+    hive_net_stats st0, st1;
+    cr_assert_eq(hive_server_stats(w.a, &st0), 0);
 
     /* the client resumes at the source, is sent on, resumes at the target */
     cr_assert(pump_until(&w, 10000, resumed_after_redirect), "the client did not reach the target (state %d)",
               (int)hive_client_get_state(w.cli));
     cr_expect_eq(rec_count(w.cr, HIVE_EV_CLIENT_SESSION_INVALIDATED), 0, "the session was lost");
+    cr_expect_eq(rec_count(w.cr, HIVE_EV_CLIENT_REDIRECTED), 1, "one redirect, from the source's refusal");
+    cr_assert_eq(hive_server_stats(w.a, &st1), 0);
+    cr_expect_eq(st1.resumes_refused, st0.resumes_refused + 1, "the source refused the resume (with the redirect)");
+    cr_expect_eq(st1.resumes, st0.resumes, "the source did not resume the moved session");
     cr_expect_eq(rec_count(w.br, HIVE_EV_SERVER_HANDEDOFF), 1);
     cr_expect_eq(hive_client_cid(w.cli), tcid);
     send_seq(w.cli, 15, 20);
