@@ -209,7 +209,9 @@ Test(threads, shard_table_race_free, .timeout = 60)
     np_stop(&np, false);
 }
 
-/* One that floods a set with asks gets a bounded number of answers: each
+/* (threads/: the owed answer goes out from the heartbeat thread, so this
+ * also runs under ThreadSanitizer.)
+ * One that floods a set with asks gets a bounded number of answers: each
  * member answers at most once per 50 ms, and those who asked inside that
  * gap get one answer when it ends (not at the next heartbeat, which here
  * is 10 s away). */
@@ -235,7 +237,7 @@ static bool answered(here_count *hc, int want, int ms)
     return atomic_load(&hc->n) >= want;
 }
 
-Test(bridge, a_flood_of_asks_gets_a_bounded_number_of_answers, .timeout = 60)
+Test(threads, a_flood_of_asks_gets_a_bounded_number_of_answers, .timeout = 60)
 {
     nats_proc np = { 0 };
     cr_assert(np_start(&np, NULL));
