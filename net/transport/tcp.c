@@ -1005,6 +1005,18 @@ static void ws_in(tcp_link *l, const uint8_t *p, size_t n)
         if (!l->dead && l->out.len) mark_dirty(l);
         return;
     }
+    /* The parse's verdict can only change when a line ends, a control
+     * byte comes or the size limit is reached (complete lines were judged
+     * by the parse before): a request trickled in byte by byte is then
+     * parsed once per line, not once per byte. */
+    if (l->hs_len < HIVE__WS_REQ_MAX) {
+        bool news = false;
+        for (size_t i = l->hs_len - take; i < l->hs_len && !news; i++) {
+            uint8_t b = l->hs[i];
+            news = b == '\n' || (b < 0x20 && b != '\t' && b != '\r');
+        }
+        if (!news) return;
+    }
     hive__ws_req req;
     int st = 0;
     const char *why = NULL;

@@ -5,6 +5,7 @@
  * unmasked and fragmented control frames, oversize frames, text and
  * invalid UTF-8, Hive frames split across and packed into messages.
  */
+#include <netinet/tcp.h>
 #include "net_test.h"
 
 #include <errno.h>
@@ -275,6 +276,36 @@ Test(ws, slow_upgrade_is_dropped, .init = use_ws, .timeout = 30)
     cr_expect(eof, "dropped (got %s)", buf);
     cr_expect_lt((hive_now_ns() - t0) / 1000000, 3000u);
     cr_expect_eq(rec_count(fx.sr, "net:server.connection.accept"), 1);
+    close(fd);
+    fx_fini(&fx);
+}
+
+/* An upgrade trickled in one byte per segment is answered as a whole one
+ * is (the request is judged line by line, not re-read per byte), and a
+ * control byte inside a line is refused as soon as it arrives. */
+Test(ws, upgrade_trickled_byte_by_byte, .init = use_ws, .timeout = 30)
+{
+    fixture fx;
+    fx_init(&fx, NULL, NULL, true);
+    int fd = dial(hive_server_port(fx.srv));
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    for (size_t i = 0; g_req[i]; i++) {
+        send_all(fd, g_req + i, 1);
+        hive_server_service(fx.srv, 0);
+    }
+    uint8_t buf[512];
+    bool eof;
+    read_some(fx.srv, fd, buf, sizeof buf, 12, 3000, &eof);
+    cr_expect(strncmp((char *)buf, "HTTP/1.1 101 ", 13) == 0, "answer: %s", buf);
+    close(fd);
+
+    fd = dial(hive_server_port(fx.srv));
+    send_all(fd, "GET /play HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgr", 41);
+    pump(fx.srv, NULL, 50, NULL, NULL);
+    send_all(fd, "a\x01", 2);   /* no line end: refused all the same */
+    read_some(fx.srv, fd, buf, sizeof buf, 12, 3000, &eof);
+    cr_expect(strncmp((char *)buf, "HTTP/1.1 400 ", 13) == 0, "answer: %s", buf);
     close(fd);
     fx_fini(&fx);
 }
