@@ -17,6 +17,7 @@
  *   net:client.stats                {cid, rtt_ms, frames_in, frames_out, bytes_in, bytes_out, resumes, unacked}
  *   net:client.reconnecting         {attempt, delay_ms, reason, reason_name, message}
  *   net:client.resumed              {cid, resumes, replayed}
+ *   net:client.redirected           {addr, from_cid, cid}
  *   net:client.session.invalidated  {old_cid, cid, reason, reason_name, message, undelivered}
  *   net:client.close                {reason, reason_name, message, remote}
  *
@@ -31,7 +32,11 @@
  * that fails, and closes either side chose (kicked, a protocol error,
  * close()), never reconnect; an attempt that completes resets the count.
  * Sessions refused a resume come back as new ones, announced by
- * session.invalidated before their handshakecomplete.
+ * session.invalidated before their handshakecomplete. A session the
+ * server moves to another server (a close or a refused resume with reason
+ * redirect, docs/PROTOCOL.md "Handoff") follows by itself when it can be
+ * resumed (reconnectAttempts set): net:client.redirected, a dial to the
+ * new address, then resumed there.
  *
  * Not in this version: compression and large-message pieces (not offered,
  * so the server never sends them), and channels (ws carries one lane).
@@ -49,7 +54,7 @@ export const CLOSE_NAMES = {
     10: "unknown_packet", 11: "unexpected_packet", 12: "auth_failed", 13: "server_full",
     14: "app_mismatch", 15: "tls_error", 16: "kicked", 17: "peer_vanished", 18: "connect_failed",
     19: "no_memory", 20: "slow_consumer", 21: "rate_limited", 22: "slow_sender", 23: "busy",
-    25: "session_invalid", 26: "bad_shape", 27: "bad_compression", 28: "bad_transfer",
+    25: "session_invalid", 26: "bad_shape", 27: "bad_compression", 28: "bad_transfer", 29: "redirect",
 };
 export const CLOSE = Object.fromEntries(Object.entries(CLOSE_NAMES).map(([k, v]) => [v, Number(k)]));
 export function closeName(code) {
@@ -554,6 +559,7 @@ export class HiveClient {
         this._opened();
         this._ack();
         this.resumes++;
+        this.lateRedirects = 0;
         this.bus.publish("net:client.resumed", { cid: this.cid, resumes: this.resumes, replayed: again });
     }
 
@@ -597,7 +603,8 @@ export class HiveClient {
     _onReject(body) {
         const reason = body && Number.isInteger(body.reason) ? body.reason : CLOSE.bad_handshake;
         const message = body && typeof body.message === "string" ? body.message : "";
-        if (this.resuming && reason === CLOSE.session_invalid) {
+        if (this.resuming && reason === CLOSE.redirect && this._followRedirect(body, true)) return;
+        if (this.resuming && (reason === CLOSE.session_invalid || reason === CLOSE.redirect)) {
             /* The session is gone: a fresh handshake on a new link. */
             this._invalidate(message);
             this._dropLink();
@@ -619,7 +626,51 @@ export class HiveClient {
         });
     }
 
+    /* Where a redirect sends the session: the URL to dial, or null when
+     * it cannot be followed (malformed; another transport than ours). A
+     * bare host:port is dialed with this link's scheme and path. */
+    _redirectUrl(body) {
+        if (typeof body.to !== "string" || !body.to.length || body.to.length > 255 || !Number.isInteger(body.to_cid) ||
+            body.to_cid < 1 || body.to_cid > 0xffffffff || !(body.to_token instanceof Uint8Array) ||
+            body.to_token.length !== TOKEN_BYTES)
+            return null;
+        try {
+            const cur = new URL(this.url);
+            if (!body.to.includes("://")) return new URL(`${cur.protocol}//${body.to}${cur.pathname}${cur.search}`).href;
+            const to = new URL(body.to);
+            return to.protocol === cur.protocol ? to.href : null;
+        } catch {
+            return null;
+        }
+    }
+
+    /* The server moved the session (HANDOFF): keep it, go where the close
+     * (or, late, a refused resume) said, resume there. False when it
+     * cannot be followed: no session to resume, a bad target, or a fifth
+     * late redirect in a row (servers pointing round in a circle). */
+    _followRedirect(body, late) {
+        if (this.opts.reconnectAttempts <= 0 || this.resumeToken === null || this.replayLost) return false;
+        if (late && this.lateRedirects >= 4) return false;
+        const url = this._redirectUrl(body);
+        if (!url) return false;
+        /* the source's final acknowledgement */
+        if (Number.isInteger(body.received) && body.received >= this.peerAcked && body.received <= this.countedOut)
+            this._acked(body.received);
+        const from = this.cid;
+        this.lateRedirects = late ? (this.lateRedirects ?? 0) + 1 : 0;
+        this.cid = body.to_cid;
+        this.resumeToken = body.to_token;
+        this.url = url;
+        this._dropLink();
+        this.state = STATE.RECONNECTING;
+        this.attempt = 1;   /* failing to get there is a loss like any other */
+        this.bus.publish("net:client.redirected", { addr: url, from_cid: from, cid: this.cid });
+        this.timer = setTimeout(() => this._dial(), 1);
+        return true;
+    }
+
     _onPeerClose(body) {
+        if (body && body.reason === CLOSE.redirect && this._followRedirect(body, false)) return;
         const reason = body && Number.isInteger(body.reason) ? body.reason : CLOSE.bad_handshake;
         this._finish(reason, body && typeof body.message === "string" ? body.message : "", 1);
     }

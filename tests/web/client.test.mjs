@@ -178,6 +178,32 @@ test("resume refused: session.invalidated, then a new session", async () => {
     await waitFor(cli.bus, "net:client.close");
 });
 
+test("redirect: the server moves the session to another one; every message exactly once, in order", async () => {
+    const { cli } = await open({ reconnectAttempts: 5, reconnectDelayMs: 20 });
+    const got = [];
+    cli.bus.subscribe("net:client.recv.game:echo", (ev) => got.push(ev.msg.i));
+    for (let i = 0; i < 20; i++) assert.ok(cli.send("game:chat", { i }));
+    const red = waitFor(cli.bus, "net:client.redirected", 8000);
+    const res = waitFor(cli.bus, "net:client.resumed", 8000);
+    const from = cli.cid;
+    assert.ok(cli.send("game:moveme", {}));
+    /* sent while the session moves: the source freezes them, the target
+     * gets them from the resume */
+    for (let i = 20; i < 40; i++) assert.ok(cli.send("game:chat", { i }));
+    const r = await red;
+    assert.equal(r.from_cid, from);
+    assert.match(r.addr, /^ws:\/\/127\.0\.0\.1:\d+\/$/);
+    assert.notEqual(r.addr, URL_);
+    const rs = await res;
+    assert.equal(rs.cid, r.cid);
+    assert.equal(cli.state, STATE.OPEN);
+    for (let i = 40; i < 60; i++) assert.ok(cli.send("game:chat", { i }));
+    for (let k = 0; k < 400 && got.length < 60; k++) await new Promise((ok) => setTimeout(ok, 10));
+    assert.deepEqual(got, [...Array(60).keys()]);
+    cli.close();
+    await waitFor(cli.bus, "net:client.close");
+});
+
 test("a first dial that fails closes at once: there was no session to get back", async () => {
     const cli = new HiveClient({ reconnectAttempts: 2, reconnectDelayMs: 20, connectTimeoutMs: 1000 });
     const tries = [];

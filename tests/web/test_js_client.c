@@ -22,6 +22,9 @@ typedef struct srv_log {
 } srv_log;
 
 static hive_server *g_srv;
+static hive_server *g_srv2;            /* where game:moveme sends a session (HANDOFF) */
+static hive_cid g_move_cid;            /* asked to move, done after the service round */
+static int g_moved, g_handedoff;
 
 static void on_chat(const hive_event *ev, void *user)
 {
@@ -31,6 +34,55 @@ static void on_chat(const hive_event *ev, void *user)
     l->chats++;
     if (hive_event_get_msgpack(ev, "msg", &raw, &len, &obj) != 0) return;
     hive_server_send(g_srv, (hive_cid)hive_event_int(ev, "cid", 0), "game:echo", raw, len);
+}
+
+static void on_chat2(const hive_event *ev, void *user)
+{
+    (void)user;
+    const void *raw, *obj;
+    size_t len;
+    if (hive_event_get_msgpack(ev, "msg", &raw, &len, &obj) != 0) return;
+    hive_server_send(g_srv2, (hive_cid)hive_event_int(ev, "cid", 0), "game:echo", raw, len);
+}
+
+static void on_moveme(const hive_event *ev, void *user)
+{
+    (void)user;
+    g_move_cid = (hive_cid)hive_event_int(ev, "cid", 0);
+}
+
+static void on_handedoff(const hive_event *ev, void *user)
+{
+    (void)ev;
+    (void)user;
+    g_handedoff++;
+}
+
+/* The whole move, in this process: freeze at g_srv, adopt at g_srv2,
+ * redirect the client there. */
+static void move_now(void)
+{
+    hive_cid cid = g_move_cid;
+    g_move_cid = 0;
+    hive_msg t;
+    hive_msg_init(&t);
+    hive_cid to = 0;
+    uint8_t token[HIVE_HANDOFF_TOKEN_BYTES];
+    char addr[64];
+    snprintf(addr, sizeof addr, "ws://127.0.0.1:%u/", (unsigned)hive_server_port(g_srv2));
+    if (hive_server_handoff_begin(g_srv, cid, "js", 2, &t) == HIVE_OK &&
+        hive_server_adopt(g_srv2, hive_msg_data(&t), hive_msg_size(&t), &to, token) == HIVE_OK &&
+        hive_server_handoff_redirect(g_srv, cid, addr, to, token) == HIVE_OK)
+        g_moved++;
+    hive_msg_free(&t);
+}
+
+static void service_all(hive_client *native, int ms)
+{
+    hive_server_service(g_srv, ms);
+    hive_server_service(g_srv2, 0);
+    if (g_move_cid) move_now();
+    hive_client_service(native, 0);
 }
 
 static void on_kickme(const hive_event *ev, void *user)
@@ -112,7 +164,23 @@ Test(web, js_client_against_the_c_server, .timeout = 120)
     hive_bus_subscribe(bus, "net:server.recv.game:shout", on_shout, &log, NULL);
     hive_bus_subscribe(bus, "net:server.recv.game:burst", on_burst, &log, NULL);
     hive_bus_subscribe(bus, "net:server.connection.*", on_event, &log, NULL);
+    cr_assert_gt(hive_server_register(g_srv, "game:moveme", 0, HIVE_RELIABLE), 0);
+    hive_bus_subscribe(bus, "net:server.recv.game:moveme", on_moveme, &log, NULL);
     cr_assert_eq(hive_server_start(g_srv), HIVE_OK);
+    /* The other server: the same application and registry, ws only. */
+    hive_bus *bus2 = hive_bus_create(NULL);
+    g_srv2 = hive_server_create(&(hive_server_config){ .addr = "ws://127.0.0.1:0", .heartbeat_ms = 200,
+                                                       .heartbeat_timeout_ms = 3000 },
+                                bus2);
+    cr_assert_not_null(g_srv2);
+    static const char *const names[] = { "game:chat", "game:echo", "game:kickme", "game:shout", "game:pos",
+                                         "game:burst", "game:moveme" };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        cr_assert_gt(hive_server_register(g_srv2, names[i], 0, strcmp(names[i], "game:pos") ? HIVE_RELIABLE
+                                                                                             : HIVE_UNRELIABLE), 0);
+    hive_bus_subscribe(bus2, "net:server.recv.game:chat", on_chat2, NULL, NULL);
+    hive_bus_subscribe(bus2, HIVE_EV_SERVER_HANDEDOFF, on_handedoff, NULL, NULL);
+    cr_assert_eq(hive_server_start(g_srv2), HIVE_OK);
 
     /* A native client on the enet listener hears what a browser shouts. */
     hive_bus *cbus = hive_bus_create(NULL);
@@ -122,10 +190,7 @@ Test(web, js_client_against_the_c_server, .timeout = 120)
     char addr[64], url[64], env_url[96];
     snprintf(addr, sizeof addr, "enet://127.0.0.1:%u", (unsigned)hive_server_port_at(g_srv, 0));
     cr_assert_eq(hive_client_connect(native, addr), HIVE_OK);
-    for (int i = 0; i < 3000 && hive_client_get_state(native) != HIVE_CLIENT_OPEN; i++) {
-        hive_server_service(g_srv, 1);
-        hive_client_service(native, 0);
-    }
+    for (int i = 0; i < 3000 && hive_client_get_state(native) != HIVE_CLIENT_OPEN; i++) service_all(native, 1);
     cr_assert_eq(hive_client_get_state(native), HIVE_CLIENT_OPEN);
     int before_accepts = log.accepts;
 
@@ -147,8 +212,7 @@ Test(web, js_client_against_the_c_server, .timeout = 120)
     int status = 0;
     uint64_t end = hive_now_ns() + 100000000000ull;
     for (;;) {
-        hive_server_service(g_srv, 2);
-        hive_client_service(native, 0);
+        service_all(native, 2);
         pid_t w = waitpid(pid, &status, WNOHANG);
         if (w == pid) break;
         if (hive_now_ns() > end) {
@@ -157,10 +221,7 @@ Test(web, js_client_against_the_c_server, .timeout = 120)
             cr_assert_fail("node did not finish in 100 s");
         }
     }
-    for (int i = 0; i < 200; i++) {
-        hive_server_service(g_srv, 1);
-        hive_client_service(native, 0);
-    }
+    for (int i = 0; i < 200; i++) service_all(native, 1);
     cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "node --test failed (status %d): see its output above",
               status);
     /* What the server saw of the JS clients. */
@@ -176,8 +237,12 @@ Test(web, js_client_against_the_c_server, .timeout = 120)
     cr_expect_geq(log.replayed, 50, "replayed %d", log.replayed);
     cr_expect_eq(hive_client_get_state(native), HIVE_CLIENT_OPEN, "the native client played on");
     cr_expect_geq(heard, 1, "the native client heard the browser's shout");
+    cr_expect_eq(g_moved, 1, "one session moved");
+    cr_expect_eq(g_handedoff, 1, "and arrived at the other server");
     hive_client_destroy(native);
     hive_bus_destroy(cbus);
     hive_server_destroy(g_srv);
+    hive_server_destroy(g_srv2);
     hive_bus_destroy(bus);
+    hive_bus_destroy(bus2);
 }
