@@ -245,7 +245,9 @@ export class HiveClient {
      * reconnectAttempts (0: a lost link ends the client), reconnectDelayMs
      * (250), reconnectMaxDelayMs (10000), reconnectFactor (2),
      * resumeBufferBytes (1 MiB: reliable messages kept until the server
-     * acknowledges them), bus (a Bus to publish on; a new one by default),
+     * acknowledges them), maxBufferedBytes (4 MiB: past this many bytes
+     * waiting in the WebSocket, send refuses, as the C client's send
+     * queue limit does), bus (a Bus to publish on; a new one by default),
      * WebSocket (the constructor; globalThis.WebSocket by default).
      */
     constructor(opts = {}) {
@@ -253,7 +255,7 @@ export class HiveClient {
             app: "hive", appVersion: "0", conntype: "player", maxFrame: 65536,
             connectTimeoutMs: 5000, handshakeTimeoutMs: 5000, statsIntervalMs: 1000,
             reconnectAttempts: 0, reconnectDelayMs: 250, reconnectMaxDelayMs: 10000, reconnectFactor: 2,
-            resumeBufferBytes: 1 << 20, ...opts,
+            resumeBufferBytes: 1 << 20, maxBufferedBytes: 4 << 20, ...opts,
         };
         this.bus = opts.bus ?? new Bus();
         this.WebSocket = opts.WebSocket ?? globalThis.WebSocket;
@@ -279,13 +281,16 @@ export class HiveClient {
 
     /* Send msg (any msgpack-able value) as packet `name`. reliable: true
      * (default) or false. Returns false when it cannot be sent now: not
-     * open; or, while reconnecting, an unreliable message (dropped, as a
-     * lossy link would) or a full resume buffer. Reliable messages sent
-     * while reconnecting with a session to resume are kept and leave with
-     * the resume. */
+     * open; more than maxBufferedBytes already waiting in the WebSocket (a
+     * link slower than the game's sends: the game should send less); or,
+     * while reconnecting, an unreliable message (dropped, as a lossy link
+     * would) or a full resume buffer. Reliable messages sent while
+     * reconnecting with a session to resume are kept and leave with the
+     * resume. */
     send(name, msg, { reliable } = {}) {
         const keep = this._holding();
         if (this.state !== STATE.OPEN && !keep) return false;
+        if (this.state === STATE.OPEN && this.ws && this.ws.bufferedAmount > this.opts.maxBufferedBytes) return false;
         const t = this.registry.byName.get(name);
         if (!t) throw new Error(`hive: "${name}" is no packet type of this server's registry`);
         const rel = reliable ?? t.delivery === 0;

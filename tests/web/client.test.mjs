@@ -204,6 +204,18 @@ test("redirect: the server moves the session to another one; every message exact
     await waitFor(cli.bus, "net:client.close");
 });
 
+test("send refuses while more than maxBufferedBytes wait in the WebSocket", async () => {
+    const { cli } = await open({ maxBufferedBytes: 1000 });
+    const big = "x".repeat(60000);   /* under the server's max_frame */
+    assert.ok(cli.send("game:chat", { text: big }), "the first goes: nothing was waiting");
+    assert.ok(cli.ws.bufferedAmount > 1000, `buffered ${cli.ws.bufferedAmount}`);
+    assert.equal(cli.send("game:chat", { text: big }), false, "refused while the first waits");
+    for (let k = 0; k < 500 && cli.ws.bufferedAmount > 1000; k++) await new Promise((ok) => setTimeout(ok, 5));
+    assert.ok(cli.send("game:chat", { text: "small" }), "taken again once it drained");
+    cli.close();
+    await waitFor(cli.bus, "net:client.close");
+});
+
 test("a first dial that fails closes at once: there was no session to get back", async () => {
     const cli = new HiveClient({ reconnectAttempts: 2, reconnectDelayMs: 20, connectTimeoutMs: 1000 });
     const tries = [];
