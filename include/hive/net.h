@@ -767,7 +767,8 @@ typedef struct hive_server_config {
                                        HTTP GET on the same port gets (so one URL
                                        opens the game: "/" is index.html). Paths
                                        of [A-Za-z0-9._-/@] only, no hidden or ".."
-                                       segment, regular files up to 8 MiB, one
+                                       segment, regular files up to 8 MiB (64 MiB
+                                       queued on all links at once, 503 beyond), one
                                        request per connection; a folder named
                                        without its '/' gets a 301 to it; anything
                                        else is 404. NULL: plain GETs get 426. Copied. See

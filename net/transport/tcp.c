@@ -77,6 +77,7 @@
 #define WS_MSG_MAX       (1u << 20) /* payload of one WebSocket frame, either way */
 #define WS_ANSWER_MAX    1024
 #define WS_FILE_MAX      (8u << 20) /* largest static file served (web_root) */
+#define WS_FILES_QUEUED_MAX (64u << 20) /* static files' bytes queued on all links at once */
 #define WS_PONG_QUEUE_MAX (1u << 20) /* a ping arriving with more queued ends the link */
 
 enum { WS_NONE = 0, WS_UPGRADE, WS_OPEN, WS_REFUSED };
@@ -123,6 +124,7 @@ typedef struct tcp_link {
     wslay_event_context_ptr wsc;
     uint8_t *hs;                 /* the upgrade request / answer so far */
     size_t hs_len;
+    size_t file_bytes;           /* a static file's bytes queued (counted in tr->file_bytes) */
     const uint8_t *win;          /* what wslay's recv callback reads */
     size_t wn;
     obuf wire;                   /* framed bytes for the socket (or TLS) */
@@ -143,6 +145,7 @@ typedef struct tcp_tr {
     hive_tls_config tls_cfg_copy;
     tcp_link *live;              /* every link not yet dead */
     size_t nlive;
+    size_t file_bytes;           /* static files queued on links not yet gone (WS_FILES_QUEUED_MAX) */
     tcp_link *grave;             /* dead links, freed at the end of service */
     tcp_link **dirty;
     size_t ndirty, dirty_cap;
@@ -283,6 +286,8 @@ static void link_kill(tcp_link *l)
     tcp_tr *t = l->tr;
     if (l->dead) return;
     clear_deadline(l);
+    t->file_bytes -= l->file_bytes;
+    l->file_bytes = 0;
     if (l->fd >= 0) {
         epoll_ctl(t->ep, EPOLL_CTL_DEL, l->fd, NULL);
         close(l->fd);
@@ -876,6 +881,17 @@ static void ws_serve_file(tcp_link *l, const hive__ws_req *req)
         return;
     }
     size_t size = (size_t)st.st_size;
+    /* Peers that ask for files and never read them must not hold the
+     * server's memory: past WS_FILES_QUEUED_MAX queued in all, a busy
+     * answer until some of it has gone out. */
+    if (size > WS_FILES_QUEUED_MAX - l->tr->file_bytes) {
+        close(fd);
+        n = hive__ws_answer_error(503, "too many files are being sent; try again", ans, sizeof ans);
+        ws_refuse(l, ans, n);
+        return;
+    }
+    l->tr->file_bytes += size;
+    l->file_bytes = size;
     n = hive__ws_answer_file(path, size, ans, sizeof ans);
     bool ok = n && obuf_append(&l->wire, ans, n) == 0;
     uint8_t chunk[16384];

@@ -552,6 +552,56 @@ Test(ws, static_files, .init = use_ws, .timeout = 30)
 /* A storm of connections that never send their upgrade cannot lock a
  * player out: when every link is taken, the oldest unfinished upgrade
  * makes room, and the core never heard of any of them. */
+/* Peers that ask for a large file and never read it hold at most 64 MiB
+ * of the server's memory in all: the next one is told 503, and once those
+ * links are gone the file is served again. */
+Test(ws, files_nobody_reads_are_bounded_in_all, .init = use_ws, .timeout = 60)
+{
+    char root[] = "/tmp/hive-webroot-XXXXXX";
+    cr_assert_not_null(mkdtemp(root));
+    char p[128];
+    snprintf(p, sizeof p, "%s/big.bin", root);
+    FILE *f = fopen(p, "w");
+    cr_assert_not_null(f);
+    static char chunk[1 << 16];
+    memset(chunk, 'b', sizeof chunk);
+    for (int i = 0; i < 127; i++) fwrite(chunk, 1, sizeof chunk, f);   /* just under 8 MiB */
+    fclose(f);
+    fixture fx;
+    fx_init(&fx, &(hive_server_config){ .web_root = root }, NULL, true);
+    const char *req = "GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n";
+    int fds[8];
+    for (int i = 0; i < 8; i++) {   /* 8 x 7.9 MiB: all taken, none read */
+        fds[i] = dial(hive_server_port(fx.srv));
+        int small = 4096;
+        setsockopt(fds[i], SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+        send_all(fds[i], req, strlen(req));
+        pump(fx.srv, NULL, 30, NULL, NULL);
+    }
+    int extra = dial(hive_server_port(fx.srv));
+    send_all(extra, req, strlen(req));
+    uint8_t buf[256];
+    bool eof;
+    read_some(fx.srv, extra, buf, sizeof buf, 13, 3000, &eof);
+    cr_expect(strncmp((char *)buf, "HTTP/1.1 503 ", 13) == 0, "the ninth: %.40s", buf);
+    close(extra);
+    for (int i = 0; i < 8; i++) close(fds[i]);
+    /* the links go (their peers closed), and the file is served again */
+    bool served = false;
+    for (int k = 0; k < 40 && !served; k++) {
+        pump(fx.srv, NULL, 50, NULL, NULL);
+        int fd = dial(hive_server_port(fx.srv));
+        send_all(fd, req, strlen(req));
+        read_some(fx.srv, fd, buf, sizeof buf, 13, 2000, &eof);
+        served = strncmp((char *)buf, "HTTP/1.1 200 ", 13) == 0;
+        close(fd);
+    }
+    cr_expect(served, "never served again: %.40s", buf);
+    fx_fini(&fx);
+    unlink(p);
+    rmdir(root);
+}
+
 Test(ws, half_open_storm_does_not_lock_players_out, .init = use_ws, .timeout = 60)
 {
     fixture fx;
