@@ -116,6 +116,7 @@ typedef struct bridge_import {
      * name and id (a subscription mostly sees one subject, and an id never
      * changes once interned), so a message on it skips those checks */
     char last_subject[HIVE_NAME_MAX + 72];
+    int64_t slow_seen;   /* the largest dropped count libnats gave (under br->lock) */
     char last_name[HIVE_NAME_MAX];
     hive_event_id last_id;
 } bridge_import;
@@ -1409,9 +1410,12 @@ int hive_bridge_stats(const hive_bridge *br, hive_bridge_counters *out)
     /* what libnats dropped because a subscription fell behind */
     pthread_mutex_lock(&b->lock);
     for (size_t i = 0; i < b->nimp; i++) {
+        /* the most libnats ever said: it says nothing once the connection
+         * closed, and the count must not go back */
         int64_t d = 0;
-        if (b->imp[i]->sub && natsSubscription_GetDropped(b->imp[i]->sub, &d) == NATS_OK && d > 0)
-            out->slow_dropped += (uint64_t)d;
+        bridge_import *im = b->imp[i];
+        if (im->sub && natsSubscription_GetDropped(im->sub, &d) == NATS_OK && d > im->slow_seen) im->slow_seen = d;
+        out->slow_dropped += (uint64_t)im->slow_seen;
     }
     pthread_mutex_unlock(&b->lock);
     return HIVE_OK;
