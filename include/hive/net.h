@@ -1236,8 +1236,9 @@ int hive_server_handoff_cancel(hive_server *s, hive_cid cid);
  * client to resume here. *cid: its cid here; token: what the client must
  * show. Returns HIVE_OK, HIVE_EPROTO (a malformed ticket), HIVE_ESTATE
  * (another application or registry, no resume here, compression or
- * pieces the session agreed to and this server does not offer, a
- * threaded server, not running), HIVE_EFULL (max_connections),
+ * pieces the session agreed to and this server does not offer, a session
+ * with a client certificate on a server that asks for none, a threaded
+ * server, not running), HIVE_EFULL (max_connections),
  * HIVE_ETOOBIG (its frames exceed resume_buffer_bytes), HIVE_ENOMEM. */
 int hive_server_adopt(hive_server *s, const void *ticket, size_t len, hive_cid *cid,
                       uint8_t token[HIVE_HANDOFF_TOKEN_BYTES]);

@@ -558,6 +558,10 @@ int hive_server_adopt(hive_server *s, const void *ticket, size_t len, hive_cid *
     if (rc == HIVE_OK && (strcmp(t.app, s->cfg.app) != 0 || t.reg != hive__registry_digest(s->reg) ||
                           (t.zstd && !s->ep.zmin) || (t.pieces && s->ep.no_pieces)))
         rc = HIVE_ESTATE;
+    /* A session with a client certificate resumes only where one is asked
+     * for (as for any resume, the same one): refused now rather than at the
+     * client's resume, so the source keeps the player. */
+    if (rc == HIVE_OK && t.has_subject && s->cfg.tls.client_auth == HIVE_TLS_CLIENT_NONE) rc = HIVE_ESTATE;
     if (rc == HIVE_OK && s->nadmitted >= s->cfg.max_connections) rc = HIVE_EFULL;
     hive__conn *c = NULL;
     if (rc == HIVE_OK && !(c = hive__ep_conn_adopt(&s->ep))) rc = HIVE_ENOMEM;

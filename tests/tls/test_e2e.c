@@ -309,3 +309,66 @@ Test(e2e, ws_client_against_wss_server)
     cr_assert(e2e_pump(&x, 5000, second_open), "a wss client still connects");
     e2e_free(&x);
 }
+
+/* A target server refuses to adopt a session that came with a client
+ * certificate unless it asks for one too: the session could never resume
+ * there (a resume must show the same certificate), and refusing at once
+ * lets the source keep the player (HANDOFF). */
+static bool client_open_e2e(e2e *x) { return hive_client_get_state(x->cli) == HIVE_CLIENT_OPEN; }
+
+static hive_server *target(hive_bus *bus, const char *scheme, const hive_tls_config *tls)
+{
+    char a[64];
+    snprintf(a, sizeof a, "%s://127.0.0.1:0", scheme);
+    hive_server_config c = { .addr = a };
+    if (tls) c.tls = *tls;
+    hive_server *s = hive_server_create(&c, bus);
+    cr_assert_not_null(s);
+    cr_assert_gt(hive_server_register(s, "game:chat", 0, HIVE_RELIABLE), 0);
+    cr_assert_gt(hive_server_register(s, "game:pos", 0, HIVE_UNRELIABLE), 0);
+    cr_assert_eq(hive_server_start(s), HIVE_OK);
+    return s;
+}
+
+Test(e2e, a_session_with_a_certificate_moves_only_where_one_is_asked_for)
+{
+    hive_tls_config st = { .cert_file = C.server_crt, .key_file = C.server_key, .ca_file = C.ca,
+                           .client_auth = HIVE_TLS_CLIENT_REQUIRE };
+    hive_tls_config ct = { .ca_file = C.ca, .cert_file = C.client_crt, .key_file = C.client_key };
+    e2e x;
+    memset(&x, 0, sizeof x);
+    e2e_server(&x, "tls", &st);
+    x.cbus = hive_bus_create(NULL);
+    log_attach(&x.clog, x.cbus);
+    x.cli = hive_client_create(&(hive_client_config){ .tls = ct, .reconnect_attempts = 3 }, x.cbus);
+    cr_assert_not_null(x.cli);
+    snprintf(x.addr, sizeof x.addr, "tls://localhost:%u", (unsigned)hive_server_port(x.srv));
+    cr_assert_eq(hive_client_connect(x.cli, x.addr), HIVE_OK);
+    cr_assert(e2e_pump(&x, 5000, client_open_e2e), "no mutual-TLS session");
+    for (int i = 0; i < 50; i++) hive_server_service(x.srv, 1);
+
+    hive_msg t;
+    hive_msg_init(&t);
+    cr_assert_eq(hive_server_handoff_begin(x.srv, hive_client_cid(x.cli), NULL, 0, &t), HIVE_OK);
+    hive_bus *b1 = hive_bus_create(NULL), *b2 = hive_bus_create(NULL);
+    hive_server *plain = target(b1, "tcp", NULL);
+    hive_tls_config none = st;
+    none.client_auth = HIVE_TLS_CLIENT_NONE;
+    hive_server *asks_none = target(b2, "tls", &none);
+    hive_cid cid = 0;
+    uint8_t tok[HIVE_HANDOFF_TOKEN_BYTES];
+    cr_expect_eq(hive_server_adopt(plain, hive_msg_data(&t), hive_msg_size(&t), &cid, tok), HIVE_ESTATE);
+    cr_expect_eq(hive_server_adopt(asks_none, hive_msg_data(&t), hive_msg_size(&t), &cid, tok), HIVE_ESTATE);
+    hive_server_destroy(plain);
+    hive_server_destroy(asks_none);
+    hive_bus *b3 = hive_bus_create(NULL);
+    hive_server *asks = target(b3, "tls", &st);
+    cr_expect_eq(hive_server_adopt(asks, hive_msg_data(&t), hive_msg_size(&t), &cid, tok), HIVE_OK);
+    hive_msg_free(&t);
+    cr_expect_eq(hive_server_handoff_cancel(x.srv, hive_client_cid(x.cli)), HIVE_OK);
+    hive_server_destroy(asks);
+    hive_bus_destroy(b1);
+    hive_bus_destroy(b2);
+    hive_bus_destroy(b3);
+    e2e_free(&x);
+}

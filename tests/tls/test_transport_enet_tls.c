@@ -279,7 +279,7 @@ static void swapped_pairs(int dlv, int *delivered, uint64_t *swapped, uint64_t *
     connect_pair(&srv, &cli, &px, &w);
     px.mode = PROXY_SWAP;
     for (int i = 0; i < 20; i++) {
-        char msg[16];
+        char msg[24];
         snprintf(msg, sizeof msg, "shot %02d", i);
         send_one(&cli, msg, strlen(msg), dlv);
         run(&w, 3, NULL);
