@@ -1,7 +1,7 @@
 /*
  * hive/msg.h - short helpers over msgpack-c for building and reading
- * message bodies. Hive has no codec of its own: every byte is written by
- * msgpack-c's packer and read by its unpacker; these helpers only save
+ * message bodies. Bodies have no codec of Hive's own: every byte is written
+ * by msgpack-c's packer and read by its unpacker; these helpers only save
  * the boilerplate and turn msgpack-c's results into HIVE_E* codes.
  *
  * Building:

@@ -1,7 +1,9 @@
 /* mpdecode.c - msgpack bodies into msgpack_object trees (net/mpdecode.h).
  *
- * The decoding itself is msgpack-c's (msgpack_unpack into a zone): Hive
- * writes no msgpack codec of its own. What Hive adds is the allocation-free
+ * The decoding itself is msgpack-c's (msgpack_unpack into a zone): message
+ * bodies have no msgpack codec of Hive's own (only the bridge's small fixed
+ * envelope does, bridge/codec.c, checked against msgpack-c's by
+ * fuzz_bridge). What Hive adds is the allocation-free
  * scan that must pass first (hive__msgpack_scan), because msgpack-c
  * allocates in proportion to the element counts a body declares, and a
  * chunk size fitted to the message. */
