@@ -1237,7 +1237,8 @@ int hive_server_handoff_cancel(hive_server *s, hive_cid cid);
  * show. Returns HIVE_OK, HIVE_EPROTO (a malformed ticket), HIVE_ESTATE
  * (another application or registry, no resume here, compression or
  * pieces the session agreed to and this server does not offer, a session
- * with a client certificate on a server that asks for none, a threaded
+ * with a client certificate on a server that asks for none, a session on
+ * several lanes (channels over enet) on a server whose links have one, a threaded
  * server, not running), HIVE_EFULL (max_connections),
  * HIVE_ETOOBIG (its frames exceed resume_buffer_bytes), HIVE_ENOMEM. */
 int hive_server_adopt(hive_server *s, const void *ticket, size_t len, hive_cid *cid,

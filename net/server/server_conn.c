@@ -562,6 +562,8 @@ int hive_server_adopt(hive_server *s, const void *ticket, size_t len, hive_cid *
      * for (as for any resume, the same one): refused now rather than at the
      * client's resume, so the source keeps the player. */
     if (rc == HIVE_OK && t.has_subject && s->cfg.tls.client_auth == HIVE_TLS_CLIENT_NONE) rc = HIVE_ESTATE;
+    /* and one on several lanes only where links carry lanes (enet) */
+    if (rc == HIVE_OK && t.lanes > 1 && !s->ep.tr->vt->offer_lanes) rc = HIVE_ESTATE;
     if (rc == HIVE_OK && s->nadmitted >= s->cfg.max_connections) rc = HIVE_EFULL;
     hive__conn *c = NULL;
     if (rc == HIVE_OK && !(c = hive__ep_conn_adopt(&s->ep))) rc = HIVE_ENOMEM;

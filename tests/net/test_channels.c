@@ -384,3 +384,37 @@ Test(channels, every_channel_resumes_exactly_once_in_order, .timeout = 90)
     hive_bus_destroy(sbus);
     hive_bus_destroy(cbus);
 }
+
+/* A session on several lanes (channels over enet) can be adopted only by a
+ * server whose links carry lanes: elsewhere it could never resume, and
+ * refusing at once keeps the player at the source (HANDOFF). */
+Test(channels, a_session_on_lanes_moves_only_where_links_carry_them, .timeout = 30)
+{
+    hive_bus *bus = hive_bus_create(NULL), *cbus = hive_bus_create(NULL), *tb = hive_bus_create(NULL),
+             *eb = hive_bus_create(NULL);
+    hive_server *s = lane_server(bus, "enet://", NULL, true);
+    hive_client *c = hive_client_create(&(hive_client_config){ .reconnect_attempts = 3 }, cbus);
+    char addr[64];
+    snprintf(addr, sizeof addr, "enet://127.0.0.1:%u", (unsigned)hive_server_port(s));
+    cr_assert_eq(hive_client_connect(c, addr), HIVE_OK);
+    cr_assert(pump_both_open(s, c, 3000));
+    hive_msg t;
+    hive_msg_init(&t);
+    cr_assert_eq(hive_server_handoff_begin(s, hive_client_cid(c), NULL, 0, &t), HIVE_OK);
+    hive_server *on_tcp = lane_server(tb, "tcp://", NULL, true);
+    hive_server *on_enet = lane_server(eb, "enet://", NULL, true);
+    hive_cid cid;
+    uint8_t tok[HIVE_HANDOFF_TOKEN_BYTES];
+    cr_expect_eq(hive_server_adopt(on_tcp, hive_msg_data(&t), hive_msg_size(&t), &cid, tok), HIVE_ESTATE);
+    cr_expect_eq(hive_server_adopt(on_enet, hive_msg_data(&t), hive_msg_size(&t), &cid, tok), HIVE_OK);
+    hive_msg_free(&t);
+    cr_expect_eq(hive_server_handoff_cancel(s, hive_client_cid(c)), HIVE_OK);
+    hive_client_destroy(c);
+    hive_server_destroy(s);
+    hive_server_destroy(on_tcp);
+    hive_server_destroy(on_enet);
+    hive_bus_destroy(bus);
+    hive_bus_destroy(cbus);
+    hive_bus_destroy(tb);
+    hive_bus_destroy(eb);
+}
