@@ -1194,8 +1194,10 @@ int hive_server_close(hive_server *s, hive_cid cid, int reason, const char *mess
  * Both servers must run the same application with the same registry
  * (adopt checks a digest of it), and the target must offer resume
  * (resume_window_ms), compression and pieces as the session agreed them,
- * and should accept what the source did (max_frame, heartbeat timeout:
- * the client keeps the source's, as after any resume).
+ * and keep the promises of the source's welcome, which the client keeps
+ * (as after any resume): frames up to the source's max_frame, a heartbeat
+ * under the source's heartbeat timeout, a timeout over its heartbeat.
+ * adopt refuses a session it could not keep (HIVE_ESTATE).
  * A client that loses its link before it reads the redirect resumes at
  * the source as after any loss: the source remembers where each session
  * it moved went (for its own resume_window_ms, at most max_connections
@@ -1238,7 +1240,9 @@ int hive_server_handoff_cancel(hive_server *s, hive_cid cid);
  * (another application or registry, no resume here, compression or
  * pieces the session agreed to and this server does not offer, a session
  * with a client certificate on a server that asks for none, a session on
- * several lanes (channels over enet) on a server whose links have one, a threaded
+ * several lanes (channels over enet) on a server whose links have one, a
+ * smaller max_frame or a heartbeat the client would not keep up with (see
+ * above), a threaded
  * server, not running), HIVE_EFULL (max_connections),
  * HIVE_ETOOBIG (its frames exceed resume_buffer_bytes), HIVE_ENOMEM. */
 int hive_server_adopt(hive_server *s, const void *ticket, size_t len, hive_cid *cid,

@@ -471,6 +471,8 @@ int hive_server_handoff_begin(hive_server *s, hive_cid cid, const void *data, si
         !hive__replay_whole(&c->rp) || c->xf.out || c->xf.in)
         return HIVE_ESTATE;
     hive__ticket t = { .reg = hive__registry_digest(s->reg), .from = cid, .peer_max = c->peer_max_frame,
+                       .src_max_frame = s->cfg.max_frame, .src_heartbeat_ms = s->ep.tm.heartbeat_ms,
+                       .src_heartbeat_timeout_ms = s->ep.tm.heartbeat_timeout_ms,
                        .zstd = c->zstd, .pieces = c->pieces, .data = data, .data_len = len };
     snprintf(t.app, sizeof t.app, "%s", s->cfg.app);
     if (c->subject) {
@@ -564,6 +566,13 @@ int hive_server_adopt(hive_server *s, const void *ticket, size_t len, hive_cid *
     if (rc == HIVE_OK && t.has_subject && s->cfg.tls.client_auth == HIVE_TLS_CLIENT_NONE) rc = HIVE_ESTATE;
     /* and one on several lanes only where links carry lanes (enet) */
     if (rc == HIVE_OK && t.lanes > 1 && !s->ep.tr->vt->offer_lanes) rc = HIVE_ESTATE;
+    /* The client keeps what the source's welcome told it: this server must
+     * take frames that large, ping it before it gives up, and wait for its
+     * pings long enough. */
+    if (rc == HIVE_OK && ((t.src_max_frame && s->cfg.max_frame < t.src_max_frame) ||
+                          (t.src_heartbeat_timeout_ms && s->ep.tm.heartbeat_ms >= t.src_heartbeat_timeout_ms) ||
+                          (t.src_heartbeat_ms && s->ep.tm.heartbeat_timeout_ms <= t.src_heartbeat_ms)))
+        rc = HIVE_ESTATE;
     if (rc == HIVE_OK && s->nadmitted >= s->cfg.max_connections) rc = HIVE_EFULL;
     hive__conn *c = NULL;
     if (rc == HIVE_OK && !(c = hive__ep_conn_adopt(&s->ep))) rc = HIVE_ENOMEM;

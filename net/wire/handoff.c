@@ -33,7 +33,8 @@ static int put_lanes(hive_msg *m, const char *key, const uint64_t *v, int n)
 
 int hive__ticket_pack(hive_msg *m, const hive__ticket *t, const hive__ticket_frame *fr, size_t nf)
 {
-    TRY(hive_msg_map(m, 13 + (t->has_subject ? 1 : 0)));
+    TRY(hive_msg_map(m, 13 + (t->has_subject ? 1 : 0) + (t->src_max_frame ? 1 : 0) + (t->src_heartbeat_ms ? 1 : 0) +
+                            (t->src_heartbeat_timeout_ms ? 1 : 0)));
     TRY(hive_msg_kv_uint(m, "v", 1));
     TRY(hive_msg_kv_str(m, "app", t->app));
     TRY(hive_msg_kv_uint(m, "reg", t->reg));
@@ -50,6 +51,9 @@ int hive__ticket_pack(hive_msg *m, const hive__ticket *t, const hive__ticket_fra
         TRY(hive_msg_bin(m, fr[i].p, fr[i].n));
     }
     TRY(hive_msg_kv_uint(m, "maxf", t->peer_max));
+    if (t->src_max_frame) TRY(hive_msg_kv_uint(m, "smaxf", t->src_max_frame));
+    if (t->src_heartbeat_ms) TRY(hive_msg_kv_uint(m, "shb", t->src_heartbeat_ms));
+    if (t->src_heartbeat_timeout_ms) TRY(hive_msg_kv_uint(m, "shbt", t->src_heartbeat_timeout_ms));
     TRY(hive_msg_kv_bool(m, "zstd", t->zstd));
     TRY(hive_msg_kv_bool(m, "pieces", t->pieces));
     if (t->has_subject) TRY(hive_msg_kv_str(m, "subject", t->subject));
@@ -126,6 +130,16 @@ int hive__ticket_parse(const msgpack_object *o, hive__ticket *t)
         return HIVE_EPROTO;
     if (!get_u(o, "maxf", UINT32_MAX, &maxf) || maxf < HIVE_MIN_MAX_FRAME) return HIVE_EPROTO;
     t->peer_max = (uint32_t)maxf;
+    /* the source's limits, when it said them (a ticket without them is
+     * still one: they are only checked when present) */
+    static const char *const lim[3] = { "smaxf", "shb", "shbt" };
+    uint32_t *dst[3] = { &t->src_max_frame, &t->src_heartbeat_ms, &t->src_heartbeat_timeout_ms };
+    for (int i = 0; i < 3; i++) {
+        uint64_t x;
+        if (!field(o, lim[i])) continue;
+        if (!get_u(o, lim[i], UINT32_MAX, &x) || x == 0) return HIVE_EPROTO;
+        *dst[i] = (uint32_t)x;
+    }
     if (!get_b(o, "zstd", &t->zstd) || !get_b(o, "pieces", &t->pieces)) return HIVE_EPROTO;
     if (field(o, "subject")) {
         if (!get_s(o, "subject", t->subject, sizeof t->subject)) return HIVE_EPROTO;

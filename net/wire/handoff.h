@@ -29,6 +29,10 @@ typedef struct hive__ticket {
     uint64_t sent[HIVE_CHANNELS_MAX], acked[HIVE_CHANNELS_MAX], recv[HIVE_CHANNELS_MAX];
     const msgpack_object *frames;   /* the checked array: [[lane, bin], ...] */
     uint32_t peer_max;
+    /* What the client was told at the source's welcome (and keeps): the
+     * frames it may send, how often it hears the server and when it gives
+     * up on it. 0: not said (then not checked). */
+    uint32_t src_max_frame, src_heartbeat_ms, src_heartbeat_timeout_ms;
     bool zstd, pieces;
     bool has_subject;
     char subject[256];

@@ -260,3 +260,54 @@ Test(handoff, a_redirect_lost_with_its_link_is_given_again_at_the_source, .timeo
     free(w.cr);
     free(w.br);
 }
+
+/* The client keeps what the source's welcome told it (the frames it may
+ * send, how often it hears the server, when it gives up): a target that
+ * would break those is refused at adopt, so the source keeps the player. */
+static hive_server *target_with(hive_bus *bus, hive_server_config c)
+{
+    c.addr = "tcp://127.0.0.1:0";
+    hive_server *s = hive_server_create(&c, bus);
+    cr_assert_not_null(s, "%s", hive_create_error()->message);
+    for (int i = 0; fx_packets[i]; i++) cr_assert_gt(hive_server_register(s, fx_packets[i], 0, HIVE_RELIABLE), 0);
+    cr_assert_eq(hive_server_start(s), HIVE_OK);
+    return s;
+}
+
+Test(handoff, adopt_refuses_a_target_the_client_could_not_keep_up_with, .timeout = 30)
+{
+    test_scheme = "tcp://";
+    hive_bus *sb = hive_bus_create(NULL), *cb = hive_bus_create(NULL), *tb = hive_bus_create(NULL);
+    hive_server_config sc = { .heartbeat_ms = 100, .heartbeat_timeout_ms = 2000, .max_frame = 65536 };
+    hive_server *src = test_server(sb, &sc, fx_packets);
+    hive_client *c = hive_client_create(&(hive_client_config){ .reconnect_attempts = 3 }, cb);
+    char addr[64];
+    test_addr(src, addr, sizeof addr);
+    cr_assert_eq(hive_client_connect(c, addr), HIVE_OK);
+    cr_assert(pump_both_open(src, c, 3000));
+    hive_msg t;
+    hive_msg_init(&t);
+    cr_assert_eq(hive_server_handoff_begin(src, hive_client_cid(c), NULL, 0, &t), HIVE_OK);
+    static const struct { hive_server_config c; int want; const char *what; } targets[] = {
+        { { .heartbeat_ms = 100, .heartbeat_timeout_ms = 2000, .max_frame = 16384 }, HIVE_ESTATE, "smaller frames" },
+        { { .heartbeat_ms = 2500, .heartbeat_timeout_ms = 6000 }, HIVE_ESTATE, "pings after the client gives up" },
+        { { .heartbeat_ms = 40, .heartbeat_timeout_ms = 90 }, HIVE_ESTATE, "gives up before the client pings" },
+        { { .heartbeat_ms = 100, .heartbeat_timeout_ms = 2000, .max_frame = 65536 }, HIVE_OK, "the same" },
+        { { .heartbeat_ms = 500, .heartbeat_timeout_ms = 1500, .max_frame = 1 << 20 }, HIVE_OK, "larger frames" },
+    };
+    for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
+        hive_server *dst = target_with(tb, targets[i].c);
+        hive_cid cid;
+        uint8_t tok[HIVE_HANDOFF_TOKEN_BYTES];
+        int rc = hive_server_adopt(dst, hive_msg_data(&t), hive_msg_size(&t), &cid, tok);
+        cr_expect_eq(rc, targets[i].want, "%s: %d", targets[i].what, rc);
+        hive_server_destroy(dst);
+    }
+    hive_msg_free(&t);
+    cr_expect_eq(hive_server_handoff_cancel(src, hive_client_cid(c)), HIVE_OK);
+    hive_client_destroy(c);
+    hive_server_destroy(src);
+    hive_bus_destroy(sb);
+    hive_bus_destroy(cb);
+    hive_bus_destroy(tb);
+}
