@@ -23,6 +23,10 @@
 #include <unistd.h>
 #include <nats/nats.h>
 #include "bridge/codec.h"
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
 #include "events/bus_internal.h"
 #include "events/internal.h"
 
@@ -145,8 +149,16 @@ struct bridge_request {
     void *user;
 };
 
+#define HANDOFF_MAC_BYTES 32        /* HMAC-SHA256 */
+#define HANDOFF_SKEW_MS 30000       /* a signed ticket's time, either way of ours */
+#define HANDOFF_SEEN 4096           /* signed tickets remembered (the last ones), each taken once */
+
 struct hive_bridge {
     hive_bus *bus;
+    uint8_t *hkey;                  /* handoff_key, or NULL */
+    size_t hkey_len;
+    uint8_t seen[HANDOFF_SEEN][HANDOFF_MAC_BYTES];   /* the last tickets taken (owner thread) */
+    size_t nseen, seen_next;
     natsOptions *opts;
     natsConnection *nc;
     char name[HIVE_BRIDGE_ORIGIN_MAX];
@@ -537,6 +549,10 @@ static void bridge_free(hive_bridge *br)
     natsConnection_Destroy(br->nc);
     natsOptions_Destroy(br->opts);
     msgpack_sbuffer_destroy(&br->sb);
+    if (br->hkey) {
+        OPENSSL_cleanse(br->hkey, br->hkey_len);
+        hive__free(br->hkey);
+    }
     for (size_t i = 0; i < br->nsets; i++) hive__free(br->sets[i]);
     pthread_mutex_destroy(&br->set_lock);
     pthread_cond_destroy(&br->hb_cond);
@@ -586,6 +602,10 @@ hive_bridge *hive_bridge_create(const hive_bridge_config *cfg, hive_bus *bus)
                           "hive_bridge_config: max_event_bytes at most 64 MiB, reconnect_buffer_bytes at most 1 GiB");
         return NULL;
     }
+    if (cfg->handoff_key && strlen(cfg->handoff_key) < 16) {
+        hive__create_fail(HIVE_EINVAL, "handoff_key", "hive_bridge_config.handoff_key: at least 16 bytes of secret");
+        return NULL;
+    }
     /* libnats' threads post to the bus: one that could block them would
      * stall every connection's callbacks, and a destroy behind them */
     if (bus->q.overflow == HIVE_OVERFLOW_BLOCK) {
@@ -599,6 +619,15 @@ hive_bridge *hive_bridge_create(const hive_bridge_config *cfg, hive_bus *bus)
         return NULL;
     }
     br->bus = bus;
+    if (cfg->handoff_key) {
+        br->hkey_len = strlen(cfg->handoff_key);
+        if (!(br->hkey = hive__malloc(br->hkey_len))) {
+            hive__free(br);
+            hive__create_fail(HIVE_ENOMEM, "", "hive_bridge_create: out of memory");
+            return NULL;
+        }
+        memcpy(br->hkey, cfg->handoff_key, br->hkey_len);
+    }
     pthread_mutex_init(&br->lock, NULL);
     pthread_mutex_init(&br->set_lock, NULL);
     pthread_condattr_t ca;
@@ -1284,6 +1313,62 @@ int hive_bridge_reply(hive_bridge *br, const hive_event *request, const hive_fie
 
 #define HANDOFF_NS HANDOFF_NS_STR
 
+static uint64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* HMAC-SHA256 under handoff_key of: what ("ticket" or "answer"), 0, the
+ * target's name, 0, at (8 bytes, big-endian), then p[0..n). */
+static bool handoff_mac(const hive_bridge *br, const char *what, const char *target, uint64_t at, const void *p,
+                        size_t n, uint8_t out[HANDOFF_MAC_BYTES])
+{
+    uint8_t be[8];
+    for (int i = 0; i < 8; i++) be[i] = (uint8_t)(at >> (56 - 8 * i));
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+    OSSL_PARAM params[] = { OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
+                            OSSL_PARAM_construct_end() };
+    size_t len = 0;
+    bool ok = ctx && EVP_MAC_init(ctx, br->hkey, br->hkey_len, params) &&
+              EVP_MAC_update(ctx, (const unsigned char *)what, strlen(what) + 1) &&
+              EVP_MAC_update(ctx, (const unsigned char *)target, strlen(target) + 1) && EVP_MAC_update(ctx, be, 8) &&
+              (!n || EVP_MAC_update(ctx, p, n)) && EVP_MAC_final(ctx, out, &len, HANDOFF_MAC_BYTES) &&
+              len == HANDOFF_MAC_BYTES;
+    EVP_MAC_CTX_free(ctx);
+    EVP_MAC_free(mac);
+    return ok;
+}
+
+/* A signed ticket to us: the right MAC, a time near ours, never seen. */
+static bool ticket_signed(hive_bridge *br, const hive_event *ev, const void *t, size_t n)
+{
+    const void *m = NULL;
+    size_t mn = 0;
+    int64_t at = hive_event_int(ev, "at", -1);
+    uint64_t now = wall_ms();
+    uint8_t want[HANDOFF_MAC_BYTES];
+    if (at <= 0 || hive_event_get_bytes(ev, "mac", &m, &mn) != HIVE_OK || mn != HANDOFF_MAC_BYTES) return false;
+    if ((uint64_t)at + HANDOFF_SKEW_MS < now || (uint64_t)at > now + HANDOFF_SKEW_MS) return false;
+    if (!handoff_mac(br, "ticket", br->name, (uint64_t)at, t, n, want) || CRYPTO_memcmp(want, m, sizeof want) != 0)
+        return false;
+    for (size_t i = 0; i < br->nseen; i++)
+        if (memcmp(br->seen[i], want, sizeof want) == 0) return false;   /* a replay */
+    memcpy(br->seen[br->seen_next], want, sizeof want);
+    br->seen_next = (br->seen_next + 1) % HANDOFF_SEEN;
+    if (br->nseen < HANDOFF_SEEN) br->nseen++;
+    return true;
+}
+
+/* The answer's bytes under the MAC: the cid (4 bytes, big-endian), the token. */
+static void answer_bytes(hive_cid cid, const uint8_t *tok, uint8_t out[4 + HIVE_HANDOFF_TOKEN_BYTES])
+{
+    for (int i = 0; i < 4; i++) out[i] = (uint8_t)(cid >> (24 - 8 * i));
+    memcpy(out + 4, tok, HIVE_HANDOFF_TOKEN_BYTES);
+}
+
 static void on_ticket(const hive_event *ev, void *user)
 {
     hive_bridge *br = user;
@@ -1291,12 +1376,21 @@ static void on_ticket(const hive_event *ev, void *user)
     size_t n = 0;
     hive_cid cid = 0;
     uint8_t tok[HIVE_HANDOFF_TOKEN_BYTES] = { 0 };
-    int rc = hive_event_get_bytes(ev, "ticket", &t, &n) == HIVE_OK && br->handoff_srv
-                 ? hive_server_adopt(br->handoff_srv, t, n, &cid, tok)
-                 : HIVE_EPROTO;
+    int rc = hive_event_get_bytes(ev, "ticket", &t, &n) == HIVE_OK && br->handoff_srv ? HIVE_OK : HIVE_EPROTO;
+    if (rc == HIVE_OK && br->hkey && !ticket_signed(br, ev, t, n)) {
+        count(&br->dropped_in);
+        rc = HIVE_EPROTO;
+    }
+    if (rc == HIVE_OK) rc = hive_server_adopt(br->handoff_srv, t, n, &cid, tok);
+    uint8_t mac[HANDOFF_MAC_BYTES] = { 0 }, ab[4 + HIVE_HANDOFF_TOKEN_BYTES];
+    int64_t at = hive_event_int(ev, "at", 0);
+    if (br->hkey && rc == HIVE_OK) {
+        answer_bytes(cid, tok, ab);
+        if (!handoff_mac(br, "answer", br->name, (uint64_t)at, ab, sizeof ab, mac)) rc = HIVE_ENOMEM;
+    }
     hive_field f[] = { HIVE_INT("ok", rc == HIVE_OK), HIVE_INT("cid", cid), HIVE_BYTES("token", tok, sizeof tok),
-                       HIVE_STR("error", rc == HIVE_OK ? "" : hive_err_name(rc)) };
-    hive_bridge_reply(br, ev, f, 4);
+                       HIVE_STR("error", rc == HIVE_OK ? "" : hive_err_name(rc)), HIVE_BYTES("mac", mac, sizeof mac) };
+    hive_bridge_reply(br, ev, f, br->hkey ? 5 : 4);
 }
 
 int hive_bridge_serve_handoffs(hive_bridge *br, hive_server *srv)
@@ -1321,6 +1415,7 @@ typedef struct handoff_req {
     hive_cid cid;
     char target[HIVE_BRIDGE_ORIGIN_MAX];
     char addr[256];
+    uint64_t at;                     /* the signed ticket's time (handoff_key) */
 } handoff_req;
 
 static void on_handoff_answer(const hive_event *reply, int status, void *user)
@@ -1338,8 +1433,20 @@ static void on_handoff_answer(const hive_event *reply, int status, void *user)
         size_t tn = 0;
         int64_t cid = hive_event_int(reply, "cid", 0);
         err = hive_event_str(reply, "error");
-        if (hive_event_int(reply, "ok", 0) == 1 && hive_event_get_bytes(reply, "token", &tok, &tn) == HIVE_OK &&
-            tn == HIVE_HANDOFF_TOKEN_BYTES && cid > 0 && cid <= UINT32_MAX) {
+        bool good = hive_event_int(reply, "ok", 0) == 1 && hive_event_get_bytes(reply, "token", &tok, &tn) == HIVE_OK &&
+                    tn == HIVE_HANDOFF_TOKEN_BYTES && cid > 0 && cid <= UINT32_MAX;
+        if (good && h->br->hkey) {
+            /* signed back by the target we asked, for this ticket */
+            const void *m = NULL;
+            size_t mn = 0;
+            uint8_t ab[4 + HIVE_HANDOFF_TOKEN_BYTES], want[HANDOFF_MAC_BYTES];
+            answer_bytes((hive_cid)cid, tok, ab);
+            good = hive_event_get_bytes(reply, "mac", &m, &mn) == HIVE_OK && mn == HANDOFF_MAC_BYTES &&
+                   handoff_mac(h->br, "answer", h->target, h->at, ab, sizeof ab, want) &&
+                   CRYPTO_memcmp(want, m, sizeof want) == 0;
+            if (!good) err = "HIVE_EPROTO";
+        }
+        if (good) {
             int rc = hive_server_handoff_redirect(h->srv, h->cid, h->addr, (hive_cid)cid, tok);
             ok = rc == HIVE_OK;
             if (!ok) err = hive_err_name(rc);
@@ -1375,9 +1482,17 @@ int hive_bridge_handoff(hive_bridge *br, hive_server *srv, hive_cid cid, const c
     hive_msg ticket;
     hive_msg_init(&ticket);
     int rc = hive_server_handoff_begin(srv, cid, data, len, &ticket);
+    uint8_t mac[HANDOFF_MAC_BYTES];
+    h->at = wall_ms();
+    if (rc == HIVE_OK && br->hkey &&
+        !handoff_mac(br, "ticket", target, h->at, hive_msg_data(&ticket), hive_msg_size(&ticket), mac)) {
+        hive_server_handoff_cancel(srv, cid);
+        rc = HIVE_ENOMEM;
+    }
     if (rc == HIVE_OK) {
-        hive_field f[] = { HIVE_BYTES("ticket", hive_msg_data(&ticket), hive_msg_size(&ticket)) };
-        int64_t id = hive_bridge_request(br, name, f, 1, timeout_ms, on_handoff_answer, h);
+        hive_field f[] = { HIVE_BYTES("ticket", hive_msg_data(&ticket), hive_msg_size(&ticket)),
+                           HIVE_INT("at", (int64_t)h->at), HIVE_BYTES("mac", mac, sizeof mac) };
+        int64_t id = hive_bridge_request(br, name, f, br->hkey ? 3 : 1, timeout_ms, on_handoff_answer, h);
         if (id < 0) {
             hive_server_handoff_cancel(srv, cid);
             rc = (int)id;

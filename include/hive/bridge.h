@@ -125,6 +125,12 @@ typedef struct hive_bridge_config {
     uint32_t max_names;              /* new event names and field keys imports may
                                         add to the bus (a bound on what a NATS
                                         publisher can make it intern); 0: 1024 */
+    const char *handoff_key;         /* HANDOFF OVER NATS: a secret every server
+                                        of the game shares (at least 16 bytes);
+                                        tickets and their answers are then
+                                        signed with it and checked. NULL: not
+                                        signed (NATS permissions alone guard
+                                        them). Copied */
 } hive_bridge_config;
 
 /*
@@ -277,6 +283,19 @@ int hive_bridge_shard_members(const hive_bridge *br, const char *set, hive_shard
  *   net:server.connection.handedoff when the player arrives. Tickets
  *   travel as bridged events (hive-handoff:<target name>), so
  *   max_event_bytes bounds them (HIVE_ETOOBIG: the player stays).
+ *
+ *   A ticket opens a session on the target without the hello's auth
+ *   hook, so whoever can publish one can play as anyone. Give the game's
+ *   servers alone the right to publish under <prefix>.hive-handoff.>, and
+ *   set handoff_key on every bridge that moves players: each ticket then
+ *   carries an HMAC-SHA256 of the target's name, the sending time and the
+ *   ticket, and the target takes it only once (it remembers the last
+ *   4096), within 30 s of its time (the servers' clocks must agree that
+ *   well), with the right key; its
+ *   answer (the new cid and token) is signed back. A ticket that fails is
+ *   refused (nats:handoff error "HIVE_EPROTO" at the source, dropped_in
+ *   counted at the target) and the player stays. Both ends need the same
+ *   key: a bridge with one refuses unsigned tickets and answers.
  */
 /* hive_bridge_serve_handoffs - take the sessions other servers send to
  * this bridge's name into srv (one server per bridge). HIVE_OK, HIVE_EEXIST,

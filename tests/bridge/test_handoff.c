@@ -6,6 +6,7 @@
  */
 #include "bridge_test.h"
 #include "hive/msg.h"
+#include "bridge/codec.h"
 
 #define NMSG 300
 #define NDOWN 200
@@ -334,5 +335,141 @@ Test(bridge, adopt_refuses_malformed_tickets)
     cr_assert_eq(hive_server_handoff_begin(srv, 12345, NULL, 0, &t), HIVE_ENOENT);
     hive_msg_free(&t);
     hive_server_destroy(srv);
+    hive_bus_destroy(bus);
+}
+
+/* ---- signed handoffs (handoff_key) ------------------------------------ */
+
+static void side_make_key(side *s, const char *url, const char *name, const char *key)
+{
+    s->bus = hive_bus_create(NULL);
+    s->srv = hive_server_create(&(hive_server_config){ .addr = "127.0.0.1:0", .app = "arena" }, s->bus);
+    cr_assert_not_null(s->srv);
+    cr_assert_gt(hive_server_register(s->srv, "game:seq", 0, HIVE_RELIABLE), 0);
+    cr_assert_eq(hive_server_start(s->srv), HIVE_OK);
+    hive_bus_subscribe(s->bus, "net:server.recv.game:seq", on_seq, s, NULL);
+    hive_bus_subscribe(s->bus, "net:server.connection.*", on_srv_event, s, NULL);
+    hive_bus_subscribe(s->bus, HIVE_EV_NATS_HANDOFF, on_srv_event, s, NULL);
+    s->br = hive_bridge_create(&(hive_bridge_config){ .url = url, .name = name, .reconnect_wait_ms = 50,
+                                                       .handoff_key = key },
+                               s->bus);
+    cr_assert_not_null(s->br, "%s", hive_create_error()->message);
+    while (hive_bridge_flush(s->br, 1000) != HIVE_OK) np_sleep_ms(10);
+}
+
+typedef struct captured { natsMsg *m; } captured;
+
+static void on_capture(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+{
+    captured *c = closure;
+    if (!c->m) c->m = msg;
+    else natsMsg_Destroy(msg);
+}
+
+/* A player moved with keys on both sides (or refused with keys that do not
+ * match); then the captured ticket sent again is refused. */
+static void signed_move(const char *lobby_key, const char *shard_key, bool moves)
+{
+    nats_proc np = { 0 };
+    cr_assert(np_start(&np, NULL));
+    char url[64];
+    np_url(&np, url, sizeof url);
+    side *lobby = calloc(1, sizeof *lobby), *shard = calloc(1, sizeof *shard);
+    side_make_key(lobby, url, "lobby", lobby_key);
+    side_make_key(shard, url, "shard-1", shard_key);
+    cr_assert_eq(hive_bridge_serve_handoffs(shard->br, shard->srv), HIVE_OK);
+    while (hive_bridge_flush(shard->br, 1000) != HIVE_OK) np_sleep_ms(10);
+    /* a bystander with NATS access records the ticket */
+    natsConnection *raw = raw_nats(url);
+    captured cap = { 0 };
+    natsSubscription *sub = NULL;
+    cr_assert_eq(natsConnection_Subscribe(&sub, raw, "hive.hive-handoff.shard-1", on_capture, &cap), NATS_OK);
+    natsConnection_Flush(raw);
+    player *p = calloc(1, sizeof *p);
+    player_make(p, lobby, "arena");
+    uint64_t end = hive_now_ns() + 5000000000ull;
+    while (hive_client_get_state(p->cli) != HIVE_CLIENT_OPEN && hive_now_ns() < end) pump_all(lobby, shard, p, 5);
+    cr_assert_eq(hive_client_get_state(p->cli), HIVE_CLIENT_OPEN);
+    hive_cid cid = hive_client_cid(p->cli);
+    char addr[64];
+    snprintf(addr, sizeof addr, "127.0.0.1:%u", (unsigned)hive_server_port(shard->srv));
+    cr_assert_eq(hive_bridge_handoff(lobby->br, lobby->srv, cid, "shard-1", addr, "save", 4, 2000), HIVE_OK);
+    end = hive_now_ns() + 10000000000ull;
+    while (lobby->handoffs_ok + lobby->handoffs_failed == 0 && hive_now_ns() < end) pump_all(lobby, shard, p, 5);
+    end = hive_now_ns() + 5000000000ull;
+    while (p->resumed == 0 && hive_now_ns() < end) pump_all(lobby, shard, p, 5);
+    if (moves) {
+        cr_expect_eq(lobby->handoffs_ok, 1, "the signed move did not happen");
+        cr_expect_eq(p->redirected, 1);
+        cr_expect_eq(shard->handedoff, 1);
+    } else {
+        cr_expect_eq(lobby->handoffs_failed, 1, "a move with keys that do not match happened");
+        cr_expect_eq(p->redirected, 0);
+        cr_expect_eq(shard->handedoff, 0);
+    }
+    cr_expect_eq(p->resumed, 1, "the player plays on (%s)", moves ? "at the shard" : "at the lobby");
+    cr_expect_eq(p->invalidated, 0);
+    /* the same ticket again, from the bystander: never taken twice */
+    for (int k = 0; k < 100 && !cap.m; k++) pump_all(lobby, shard, p, 5);
+    cr_assert_not_null(cap.m, "the ticket was not seen on NATS");
+    hive_bridge_counters before, after;
+    hive_bridge_stats(shard->br, &before);
+    natsMsg *ans = NULL;
+    natsInbox *inbox = NULL;
+    natsInbox_Create(&inbox);
+    natsSubscription *isub = NULL;
+    cr_assert_eq(natsConnection_SubscribeSync(&isub, raw, inbox), NATS_OK);
+    natsConnection_PublishRequest(raw, natsMsg_GetSubject(cap.m), inbox, natsMsg_GetData(cap.m),
+                                  natsMsg_GetDataLength(cap.m));
+    natsConnection_Flush(raw);
+    for (int k = 0; k < 200 && !ans; k++) {
+        pump_all(lobby, shard, p, 5);
+        natsSubscription_NextMsg(&ans, isub, 1);
+    }
+    cr_assert_not_null(ans, "no answer to the replayed ticket");
+    hive__bridge_decoded d;
+    cr_assert_eq(hive__bridge_decoded_init(&d), HIVE_OK);
+    cr_assert_eq(hive__bridge_decode((const uint8_t *)natsMsg_GetData(ans), (size_t)natsMsg_GetDataLength(ans), &d),
+                 HIVE_OK);
+    int64_t ok = -1;
+    for (size_t i = 0; i < d.n; i++)
+        if (strcmp(d.keys[i], "ok") == 0) ok = d.f[i].v.i;
+    cr_expect_eq(ok, 0, "a replayed ticket was taken");
+    hive_bridge_stats(shard->br, &after);
+    cr_expect_gt(after.dropped_in, before.dropped_in, "the refused ticket is counted");
+    cr_expect_eq(shard->handedoff, moves ? 1 : 0);
+    hive__bridge_decoded_fini(&d);
+    natsMsg_Destroy(ans);
+    natsMsg_Destroy(cap.m);
+    natsSubscription_Destroy(isub);
+    natsSubscription_Destroy(sub);
+    natsInbox_Destroy(inbox);
+    natsConnection_Destroy(raw);
+    hive_client_destroy(p->cli);
+    hive_bus_destroy(p->bus);
+    free(p);
+    side_free(lobby);
+    side_free(shard);
+    free(lobby);
+    free(shard);
+    np_stop(&np, false);
+}
+
+Test(bridge, a_signed_handoff_moves_the_player_and_its_ticket_is_taken_once, .timeout = 90)
+{
+    signed_move("the arena cluster's shared secret", "the arena cluster's shared secret", true);
+}
+
+Test(bridge, a_handoff_signed_with_another_key_keeps_the_player, .timeout = 90)
+{
+    signed_move("the arena cluster's shared secret", "some other cluster's secret!!", false);
+}
+
+Test(bridge, a_short_handoff_key_is_refused_at_create)
+{
+    hive_bus *bus = hive_bus_create(NULL);
+    cr_assert_null(hive_bridge_create(&(hive_bridge_config){ .url = "nats://127.0.0.1:1", .handoff_key = "short" },
+                                      bus));
+    cr_expect_str_eq(hive_create_error()->field, "handoff_key");
     hive_bus_destroy(bus);
 }
