@@ -42,6 +42,10 @@ done
 nport=$(sed -n 's/.*Listening for client connections on 127.0.0.1:\([0-9][0-9]*\).*/\1/p' "$TMP/nats.log" | head -n 1)
 [ -n "$nport" ] || { echo "demo: cannot tell nats-server's port:"; cat "$TMP/nats.log"; exit 1; }
 URL="nats://127.0.0.1:$nport"
+# the cluster's handoff secret, new for each run: every server signs the
+# tickets it sends and checks those it takes (docs/SECURITY.md)
+HIVE_HANDOFF_KEY=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+export HIVE_HANDOFF_KEY
 echo "== Hive demo as a cluster: NATS on $URL, a lobby and two arena shards, a ${SECONDS_}-second game"
 
 # name, extra options

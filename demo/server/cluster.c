@@ -156,7 +156,11 @@ demo_cluster *demo_cluster_install(demo_server *ds, bool *failed)
         snprintf(cl->self, sizeof cl->self, "%s", o->node);
     else
         snprintf(cl->self, sizeof cl->self, "%s-%u", o->lobby ? "lobby" : "arena", hive_server_port(ds->srv));
-    cl->br = hive_bridge_create(&(hive_bridge_config){ .url = o->nats, .name = cl->self, .shard_heartbeat_ms = 500 },
+    /* HIVE_HANDOFF_KEY: the cluster's shared secret for signed handoffs
+     * (from the environment, so it shows in no process listing) */
+    const char *key = getenv("HIVE_HANDOFF_KEY");
+    cl->br = hive_bridge_create(&(hive_bridge_config){ .url = o->nats, .name = cl->self, .shard_heartbeat_ms = 500,
+                                                       .handoff_key = key && *key ? key : NULL },
                                 ds->bus);
     if (!cl->br) {
         fprintf(stderr, "hive-demo-server: --nats: %s\n", hive_create_error()->message);
