@@ -54,6 +54,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(memcmp(t.sent, b.sent, sizeof t.sent) == 0 && memcmp(t.acked, b.acked, sizeof t.acked) == 0 &&
           memcmp(t.recv, b.recv, sizeof t.recv) == 0);
     CHECK(t.peer_max == b.peer_max && t.zstd == b.zstd && t.pieces == b.pieces && t.has_subject == b.has_subject);
+    CHECK(t.src_max_frame == b.src_max_frame && t.src_heartbeat_ms == b.src_heartbeat_ms &&
+          t.src_heartbeat_timeout_ms == b.src_heartbeat_timeout_ms);
     CHECK(strcmp(t.subject, b.subject) == 0 && t.data_len == b.data_len);
     CHECK(!t.data_len || memcmp(t.data, b.data, t.data_len) == 0);
     CHECK(b.frames->via.array.size == nf);

@@ -68,6 +68,10 @@ typedef struct hive__conn {
     uint64_t last_rx, last_tx;
     uint64_t close_deadline;
     uint32_t peer_max_frame;   /* largest frame the peer accepts */
+    /* server: what this session's client was told at its welcome and keeps
+     * for good (a resume does not change them), even across handoffs: the
+     * largest frame it may send, the heartbeat and its timeout */
+    uint32_t told_max_frame, told_hb_ms, told_hbt_ms;
     hive__rxbuf rx;            /* stream transports only */
     uint64_t partial_since;    /* ms the unfinished frame in rx began, 0: none */
     int64_t rl_frames, rl_bytes; /* receive limit buckets, in 1/1000 frame / byte */

@@ -156,6 +156,9 @@ static void on_hello(hive_server *s, hive__conn *c, hive__act *act)
         reject(s, c, rc == HIVE_ETOOBIG ? HIVE_CLOSE_FRAME_TOO_LARGE : HIVE_CLOSE_NO_MEMORY, NULL);
         return;
     }
+    c->told_max_frame = s->cfg.max_frame;
+    c->told_hb_ms = s->ep.tm.heartbeat_ms;
+    c->told_hbt_ms = s->ep.tm.heartbeat_timeout_ms;
     c->admitted = true;
     s->nadmitted++;
     hive__ep_conn_state(c, HIVE__C_AWAIT_READY, s->ep.now);
@@ -471,8 +474,8 @@ int hive_server_handoff_begin(hive_server *s, hive_cid cid, const void *data, si
         !hive__replay_whole(&c->rp) || c->xf.out || c->xf.in)
         return HIVE_ESTATE;
     hive__ticket t = { .reg = hive__registry_digest(s->reg), .from = cid, .peer_max = c->peer_max_frame,
-                       .src_max_frame = s->cfg.max_frame, .src_heartbeat_ms = s->ep.tm.heartbeat_ms,
-                       .src_heartbeat_timeout_ms = s->ep.tm.heartbeat_timeout_ms,
+                       .src_max_frame = c->told_max_frame, .src_heartbeat_ms = c->told_hb_ms,
+                       .src_heartbeat_timeout_ms = c->told_hbt_ms,
                        .zstd = c->zstd, .pieces = c->pieces, .data = data, .data_len = len };
     snprintf(t.app, sizeof t.app, "%s", s->cfg.app);
     if (c->subject) {
@@ -579,6 +582,11 @@ int hive_server_adopt(hive_server *s, const void *ticket, size_t len, hive_cid *
     if (rc == HIVE_OK) {
         c->lanes = (uint8_t)t.lanes;
         c->peer_max_frame = t.peer_max;
+        /* what its client keeps from its first welcome, for the next move
+         * (a ticket that does not say: this server's own) */
+        c->told_max_frame = t.src_max_frame ? t.src_max_frame : s->cfg.max_frame;
+        c->told_hb_ms = t.src_heartbeat_ms ? t.src_heartbeat_ms : s->ep.tm.heartbeat_ms;
+        c->told_hbt_ms = t.src_heartbeat_timeout_ms ? t.src_heartbeat_timeout_ms : s->ep.tm.heartbeat_timeout_ms;
         c->zstd = t.zstd;
         c->pieces = t.pieces;
         c->adopted = true;

@@ -61,6 +61,18 @@ int hive__ticket_pack(hive_msg *m, const hive__ticket *t, const hive__ticket_fra
     return hive_msg_bin(m, t->data_len ? t->data : (const uint8_t *)"", t->data_len);
 }
 
+/* How many times key appears in the map o. */
+static int key_count(const msgpack_object *o, const char *key)
+{
+    size_t n = strlen(key);
+    int k = 0;
+    for (uint32_t i = 0; i < o->via.map.size; i++) {
+        const msgpack_object *x = &o->via.map.ptr[i].key;
+        if (x->type == MSGPACK_OBJECT_STR && x->via.str.size == n && memcmp(x->via.str.ptr, key, n) == 0) k++;
+    }
+    return k;
+}
+
 static const msgpack_object *field(const msgpack_object *o, const char *key)
 {
     size_t n = strlen(key);
@@ -136,11 +148,16 @@ int hive__ticket_parse(const msgpack_object *o, hive__ticket *t)
     uint32_t *dst[3] = { &t->src_max_frame, &t->src_heartbeat_ms, &t->src_heartbeat_timeout_ms };
     for (int i = 0; i < 3; i++) {
         uint64_t x;
-        if (!field(o, lim[i])) continue;
-        if (!get_u(o, lim[i], UINT32_MAX, &x) || x == 0) return HIVE_EPROTO;
+        int k = key_count(o, lim[i]);
+        if (k == 0) continue;
+        if (k > 1 || !get_u(o, lim[i], UINT32_MAX, &x) || x == 0) return HIVE_EPROTO;   /* twice: malformed */
         *dst[i] = (uint32_t)x;
     }
+    if (t->src_max_frame && t->src_max_frame < HIVE_MIN_MAX_FRAME) return HIVE_EPROTO;
+    if (t->src_heartbeat_ms && t->src_heartbeat_timeout_ms && t->src_heartbeat_ms >= t->src_heartbeat_timeout_ms)
+        return HIVE_EPROTO;
     if (!get_b(o, "zstd", &t->zstd) || !get_b(o, "pieces", &t->pieces)) return HIVE_EPROTO;
+    if (key_count(o, "subject") > 1) return HIVE_EPROTO;
     if (field(o, "subject")) {
         if (!get_s(o, "subject", t->subject, sizeof t->subject)) return HIVE_EPROTO;
         t->has_subject = true;

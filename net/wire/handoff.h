@@ -8,6 +8,9 @@
  *                                    lane by lane, in order (acked+1 .. sent),
  *     "maxf": uint (the client's max_frame), "zstd": bool, "pieces": bool,
  *     "subject": str (optional: the client certificate's subject),
+ *     "smaxf", "shb", "shbt": uint (optional, each once: what the client was
+ *         told at its first welcome and keeps - the largest frame it may
+ *         send, the heartbeat and its timeout, ms),
  *     "data": bin (the game's, at most HIVE_HANDOFF_DATA_MAX) }
  */
 #ifndef HIVE_NET_WIRE_HANDOFF_H

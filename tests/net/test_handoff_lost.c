@@ -311,3 +311,74 @@ Test(handoff, adopt_refuses_a_target_the_client_could_not_keep_up_with, .timeout
     hive_bus_destroy(cb);
     hive_bus_destroy(tb);
 }
+
+/* The promises travel with the session: moved A -> B, the client still
+ * keeps A's heartbeat timeout, so a next move to C is judged against A's
+ * (C pings too seldom for it), not against B's own settings. */
+static bool opened_at(void *arg)
+{
+    hive_client *c = arg;
+    return hive_client_get_state(c) == HIVE_CLIENT_OPEN;
+}
+
+Test(handoff, a_second_move_keeps_the_first_servers_promises, .timeout = 30)
+{
+    test_scheme = "tcp://";
+    hive_bus *ab = hive_bus_create(NULL), *bb = hive_bus_create(NULL), *cb = hive_bus_create(NULL),
+             *xb = hive_bus_create(NULL);
+    recorder *cr = calloc(1, sizeof *cr);
+    rec_attach(cr, cb);
+    hive_server *a = test_server(ab, &(hive_server_config){ .heartbeat_ms = 100, .heartbeat_timeout_ms = 1000 },
+                                 fx_packets);
+    hive_server *b = test_server(bb, &(hive_server_config){ .heartbeat_ms = 800, .heartbeat_timeout_ms = 3000 },
+                                 fx_packets);
+    hive_client *c = hive_client_create(&(hive_client_config){ .reconnect_attempts = 3, .reconnect_delay_ms = 20 },
+                                        cb);
+    char addr[64], to[64];
+    test_addr(a, addr, sizeof addr);
+    test_addr(b, to, sizeof to);
+    cr_assert_eq(hive_client_connect(c, addr), HIVE_OK);
+    cr_assert(pump_both_open(a, c, 3000));
+    /* A -> B */
+    hive_msg t;
+    hive_msg_init(&t);
+    cr_assert_eq(hive_server_handoff_begin(a, hive_client_cid(c), NULL, 0, &t), HIVE_OK);
+    hive_cid bcid;
+    uint8_t tok[HIVE_HANDOFF_TOKEN_BYTES];
+    cr_assert_eq(hive_server_adopt(b, hive_msg_data(&t), hive_msg_size(&t), &bcid, tok), HIVE_OK);
+    hive_msg_free(&t);
+    cr_assert_eq(hive_server_handoff_redirect(a, hive_client_cid(c), to, bcid, tok), HIVE_OK);
+    uint64_t end = hive_now_ns() + 5000000000ull;
+    while ((rec_count(cr, HIVE_EV_CLIENT_RESUMED) < 1 || !opened_at(c)) && hive_now_ns() < end) {
+        hive_server_service(a, 1);
+        hive_server_service(b, 1);
+        hive_client_service(c, 1);
+    }
+    cr_assert_eq(hive_client_cid(c), bcid, "the client did not reach B");
+    for (int i = 0; i < 20; i++) {
+        hive_server_service(b, 1);
+        hive_client_service(c, 1);
+    }
+    /* B -> C: C's heartbeat (2 s) is under B's timeout (3 s) but over the
+     * 1 s the client keeps from A */
+    hive_msg_init(&t);
+    cr_assert_eq(hive_server_handoff_begin(b, bcid, NULL, 0, &t), HIVE_OK);
+    hive_server *cs = test_server(xb, &(hive_server_config){ .heartbeat_ms = 2000, .heartbeat_timeout_ms = 6000 },
+                                  fx_packets);
+    hive_cid ccid;
+    cr_expect_eq(hive_server_adopt(cs, hive_msg_data(&t), hive_msg_size(&t), &ccid, tok), HIVE_ESTATE);
+    hive_server_destroy(cs);
+    cs = test_server(xb, &(hive_server_config){ .heartbeat_ms = 100, .heartbeat_timeout_ms = 1000 }, fx_packets);
+    cr_expect_eq(hive_server_adopt(cs, hive_msg_data(&t), hive_msg_size(&t), &ccid, tok), HIVE_OK, "as A: fine");
+    hive_msg_free(&t);
+    cr_expect_eq(hive_server_handoff_cancel(b, bcid), HIVE_OK);
+    hive_client_destroy(c);
+    hive_server_destroy(a);
+    hive_server_destroy(b);
+    hive_server_destroy(cs);
+    hive_bus_destroy(ab);
+    hive_bus_destroy(bb);
+    hive_bus_destroy(cb);
+    hive_bus_destroy(xb);
+    free(cr);
+}
