@@ -25,6 +25,7 @@
 #include "bridge/codec.h"
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
 #include "events/bus_internal.h"
@@ -157,8 +158,13 @@ struct hive_bridge {
     hive_bus *bus;
     uint8_t *hkey;                  /* handoff_key, or NULL */
     size_t hkey_len;
-    uint8_t seen[HANDOFF_SEEN][HANDOFF_MAC_BYTES];   /* the last tickets taken (owner thread) */
+    EVP_MAC *hmac;                  /* OpenSSL's HMAC, fetched once (with a key) */
+    /* The last signed tickets taken, with their times (owner thread): a
+     * ticket is taken once; one whose time is not after the newest that
+     * left the ring is refused too, so a replay cannot outlast the ring. */
+    struct { uint8_t mac[HANDOFF_MAC_BYTES]; uint64_t at; } *seen;
     size_t nseen, seen_next;
+    uint64_t seen_floor;
     natsOptions *opts;
     natsConnection *nc;
     char name[HIVE_BRIDGE_ORIGIN_MAX];
@@ -553,6 +559,8 @@ static void bridge_free(hive_bridge *br)
         OPENSSL_cleanse(br->hkey, br->hkey_len);
         hive__free(br->hkey);
     }
+    EVP_MAC_free(br->hmac);
+    hive__free(br->seen);
     for (size_t i = 0; i < br->nsets; i++) hive__free(br->sets[i]);
     pthread_mutex_destroy(&br->set_lock);
     pthread_cond_destroy(&br->hb_cond);
@@ -621,9 +629,20 @@ hive_bridge *hive_bridge_create(const hive_bridge_config *cfg, hive_bus *bus)
     br->bus = bus;
     if (cfg->handoff_key) {
         br->hkey_len = strlen(cfg->handoff_key);
-        if (!(br->hkey = hive__malloc(br->hkey_len))) {
+        br->hkey = hive__malloc(br->hkey_len);
+        br->seen = hive__calloc(HANDOFF_SEEN, sizeof *br->seen);
+        br->hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+        if (!br->hkey || !br->seen || !br->hmac) {
+            ERR_clear_error();
+            bool no_hmac = br->hkey && br->seen;
+            hive__free(br->hkey);
+            hive__free(br->seen);
+            EVP_MAC_free(br->hmac);
             hive__free(br);
-            hive__create_fail(HIVE_ENOMEM, "", "hive_bridge_create: out of memory");
+            if (no_hmac)
+                hive__create_fail(HIVE_EINVAL, "handoff_key", "hive_bridge_create: OpenSSL offers no HMAC here");
+            else
+                hive__create_fail(HIVE_ENOMEM, "", "hive_bridge_create: out of memory");
             return NULL;
         }
         memcpy(br->hkey, cfg->handoff_key, br->hkey_len);
@@ -1327,8 +1346,7 @@ static bool handoff_mac(const hive_bridge *br, const char *what, const char *tar
 {
     uint8_t be[8];
     for (int i = 0; i < 8; i++) be[i] = (uint8_t)(at >> (56 - 8 * i));
-    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+    EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(br->hmac);
     OSSL_PARAM params[] = { OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
                             OSSL_PARAM_construct_end() };
     size_t len = 0;
@@ -1338,7 +1356,7 @@ static bool handoff_mac(const hive_bridge *br, const char *what, const char *tar
               (!n || EVP_MAC_update(ctx, p, n)) && EVP_MAC_final(ctx, out, &len, HANDOFF_MAC_BYTES) &&
               len == HANDOFF_MAC_BYTES;
     EVP_MAC_CTX_free(ctx);
-    EVP_MAC_free(mac);
+    if (!ok) ERR_clear_error();
     return ok;
 }
 
@@ -1354,19 +1372,26 @@ static bool ticket_signed(hive_bridge *br, const hive_event *ev, const void *t, 
     if ((uint64_t)at + HANDOFF_SKEW_MS < now || (uint64_t)at > now + HANDOFF_SKEW_MS) return false;
     if (!handoff_mac(br, "ticket", br->name, (uint64_t)at, t, n, want) || CRYPTO_memcmp(want, m, sizeof want) != 0)
         return false;
+    if ((uint64_t)at <= br->seen_floor) return false;   /* older than what the ring forgot */
     for (size_t i = 0; i < br->nseen; i++)
-        if (memcmp(br->seen[i], want, sizeof want) == 0) return false;   /* a replay */
-    memcpy(br->seen[br->seen_next], want, sizeof want);
+        if (memcmp(br->seen[i].mac, want, sizeof want) == 0) return false;   /* a replay */
+    if (br->nseen == HANDOFF_SEEN && br->seen[br->seen_next].at > br->seen_floor)
+        br->seen_floor = br->seen[br->seen_next].at;
+    memcpy(br->seen[br->seen_next].mac, want, sizeof want);
+    br->seen[br->seen_next].at = (uint64_t)at;
     br->seen_next = (br->seen_next + 1) % HANDOFF_SEEN;
     if (br->nseen < HANDOFF_SEEN) br->nseen++;
     return true;
 }
 
-/* The answer's bytes under the MAC: the cid (4 bytes, big-endian), the token. */
-static void answer_bytes(hive_cid cid, const uint8_t *tok, uint8_t out[4 + HIVE_HANDOFF_TOKEN_BYTES])
+/* The answer's bytes under its MAC: the ticket's MAC (so an answer is
+ * good for its own ticket alone), the cid (4 bytes, big-endian), the token. */
+#define ANSWER_BYTES (HANDOFF_MAC_BYTES + 4 + HIVE_HANDOFF_TOKEN_BYTES)
+static void answer_bytes(const uint8_t *ticket_mac, hive_cid cid, const uint8_t *tok, uint8_t out[ANSWER_BYTES])
 {
-    for (int i = 0; i < 4; i++) out[i] = (uint8_t)(cid >> (24 - 8 * i));
-    memcpy(out + 4, tok, HIVE_HANDOFF_TOKEN_BYTES);
+    memcpy(out, ticket_mac, HANDOFF_MAC_BYTES);
+    for (int i = 0; i < 4; i++) out[HANDOFF_MAC_BYTES + i] = (uint8_t)(cid >> (24 - 8 * i));
+    memcpy(out + HANDOFF_MAC_BYTES + 4, tok, HIVE_HANDOFF_TOKEN_BYTES);
 }
 
 static void on_ticket(const hive_event *ev, void *user)
@@ -1382,10 +1407,13 @@ static void on_ticket(const hive_event *ev, void *user)
         rc = HIVE_EPROTO;
     }
     if (rc == HIVE_OK) rc = hive_server_adopt(br->handoff_srv, t, n, &cid, tok);
-    uint8_t mac[HANDOFF_MAC_BYTES] = { 0 }, ab[4 + HIVE_HANDOFF_TOKEN_BYTES];
+    uint8_t mac[HANDOFF_MAC_BYTES] = { 0 }, ab[ANSWER_BYTES];
     int64_t at = hive_event_int(ev, "at", 0);
+    const void *tm = NULL;
+    size_t tml = 0;
     if (br->hkey && rc == HIVE_OK) {
-        answer_bytes(cid, tok, ab);
+        hive_event_get_bytes(ev, "mac", &tm, &tml);   /* checked by ticket_signed */
+        answer_bytes(tm, cid, tok, ab);
         if (!handoff_mac(br, "answer", br->name, (uint64_t)at, ab, sizeof ab, mac)) rc = HIVE_ENOMEM;
     }
     hive_field f[] = { HIVE_INT("ok", rc == HIVE_OK), HIVE_INT("cid", cid), HIVE_BYTES("token", tok, sizeof tok),
@@ -1416,6 +1444,7 @@ typedef struct handoff_req {
     char target[HIVE_BRIDGE_ORIGIN_MAX];
     char addr[256];
     uint64_t at;                     /* the signed ticket's time (handoff_key) */
+    uint8_t mac[HANDOFF_MAC_BYTES];  /* and its MAC, which its answer signs */
 } handoff_req;
 
 static void on_handoff_answer(const hive_event *reply, int status, void *user)
@@ -1439,8 +1468,8 @@ static void on_handoff_answer(const hive_event *reply, int status, void *user)
             /* signed back by the target we asked, for this ticket */
             const void *m = NULL;
             size_t mn = 0;
-            uint8_t ab[4 + HIVE_HANDOFF_TOKEN_BYTES], want[HANDOFF_MAC_BYTES];
-            answer_bytes((hive_cid)cid, tok, ab);
+            uint8_t ab[ANSWER_BYTES], want[HANDOFF_MAC_BYTES];
+            answer_bytes(h->mac, (hive_cid)cid, tok, ab);
             good = hive_event_get_bytes(reply, "mac", &m, &mn) == HIVE_OK && mn == HANDOFF_MAC_BYTES &&
                    handoff_mac(h->br, "answer", h->target, h->at, ab, sizeof ab, want) &&
                    CRYPTO_memcmp(want, m, sizeof want) == 0;
@@ -1482,7 +1511,7 @@ int hive_bridge_handoff(hive_bridge *br, hive_server *srv, hive_cid cid, const c
     hive_msg ticket;
     hive_msg_init(&ticket);
     int rc = hive_server_handoff_begin(srv, cid, data, len, &ticket);
-    uint8_t mac[HANDOFF_MAC_BYTES];
+    uint8_t *mac = h->mac;
     h->at = wall_ms();
     if (rc == HIVE_OK && br->hkey &&
         !handoff_mac(br, "ticket", target, h->at, hive_msg_data(&ticket), hive_msg_size(&ticket), mac)) {
@@ -1491,7 +1520,7 @@ int hive_bridge_handoff(hive_bridge *br, hive_server *srv, hive_cid cid, const c
     }
     if (rc == HIVE_OK) {
         hive_field f[] = { HIVE_BYTES("ticket", hive_msg_data(&ticket), hive_msg_size(&ticket)),
-                           HIVE_INT("at", (int64_t)h->at), HIVE_BYTES("mac", mac, sizeof mac) };
+                           HIVE_INT("at", (int64_t)h->at), HIVE_BYTES("mac", mac, HANDOFF_MAC_BYTES) };
         int64_t id = hive_bridge_request(br, name, f, br->hkey ? 3 : 1, timeout_ms, on_handoff_answer, h);
         if (id < 0) {
             hive_server_handoff_cancel(srv, cid);

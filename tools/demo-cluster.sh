@@ -45,6 +45,7 @@ URL="nats://127.0.0.1:$nport"
 # the cluster's handoff secret, new for each run: every server signs the
 # tickets it sends and checks those it takes (docs/SECURITY.md)
 HIVE_HANDOFF_KEY=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+[ ${#HIVE_HANDOFF_KEY} -eq 32 ] || { echo "demo: no random bytes for the handoff key"; exit 1; }
 export HIVE_HANDOFF_KEY
 echo "== Hive demo as a cluster: NATS on $URL, a lobby and two arena shards, a ${SECONDS_}-second game"
 

@@ -290,9 +290,11 @@ int hive_bridge_shard_members(const hive_bridge *br, const char *set, hive_shard
  *   set handoff_key on every bridge that moves players: each ticket then
  *   carries an HMAC-SHA256 of the target's name, the sending time and the
  *   ticket, and the target takes it only once (it remembers the last
- *   4096), within 30 s of its time (the servers' clocks must agree that
- *   well), with the right key; its
- *   answer (the new cid and token) is signed back. A ticket that fails is
+ *   4096, and refuses any older than those it forgot), within 30 s of its
+ *   time (the servers' clocks must agree that well), with the right key;
+ *   its answer (the new cid and token) is signed back, bound to its ticket.
+ *   The key gives integrity, not secrecy: tickets and tokens still cross
+ *   NATS in the clear (use TLS to NATS: ca_file). A ticket that fails is
  *   refused (nats:handoff error "HIVE_EPROTO" at the source, dropped_in
  *   counted at the target) and the player stays. Both ends need the same
  *   key: a bridge with one refuses unsigned tickets and answers.
