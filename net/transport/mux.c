@@ -354,6 +354,17 @@ static const hive__transport_vt mux_vt = {
     .destroy = mux_destroy,
 };
 
+/* The same for a mux whose children all carry one lane (no enet among
+ * them): no offer_lanes, so the core knows no link of it has lanes. */
+static const hive__transport_vt mux_vt_one_lane = {
+    .scheme = "mux", .stream = true,
+    .listen = mux_listen, .connect = mux_connect, .service = mux_service, .send = mux_send,
+    .flush = mux_flush, .share = mux_share, .send_shared = mux_send_shared, .unshare = mux_unshare,
+    .close = mux_close, .abort = mux_abort, .wake = mux_wake, .bound_port = mux_bound_port,
+    .rtt_ms = mux_rtt_ms, .peer_subject = mux_peer_subject, .queued = mux_queued, .lanes = mux_lanes,
+    .link_stream = mux_link_stream, .stats = mux_stats, .destroy = mux_destroy,
+};
+
 int hive__mux_create(const char *addrs, const hive__transport_cb *cb, const hive__transport_opts *opts,
                      const void *netsim, hive__addr *first, hive__transport **out)
 {
@@ -394,6 +405,9 @@ int hive__mux_create(const char *addrs, const hive__transport_cb *cb, const hive
         mux_destroy(&m->base);
         return rc;
     }
+    bool lanes = false;
+    for (int i = 0; i < m->n; i++) lanes |= m->kids[i].t->vt->offer_lanes != NULL;
+    if (!lanes) m->base.vt = &mux_vt_one_lane;
     *first = m->kids[0].addr;
     *out = &m->base;
     return HIVE_OK;
@@ -401,12 +415,12 @@ int hive__mux_create(const char *addrs, const hive__transport_cb *cb, const hive
 
 int hive__mux_count(hive__transport *t)
 {
-    return t && t->vt == &mux_vt ? M(t)->n : 0;
+    return t && (t->vt == &mux_vt || t->vt == &mux_vt_one_lane) ? M(t)->n : 0;
 }
 
 int hive__mux_addr(hive__transport *t, int i, hive__addr *out)
 {
-    if (!t || t->vt != &mux_vt || i < 0 || i >= M(t)->n) return HIVE_EINVAL;
+    if (!t || (t->vt != &mux_vt && t->vt != &mux_vt_one_lane) || i < 0 || i >= M(t)->n) return HIVE_EINVAL;
     mux_kid *k = &M(t)->kids[i];
     *out = k->addr;
     out->port = k->t->vt->bound_port(k->t);

@@ -403,10 +403,20 @@ Test(channels, a_session_on_lanes_moves_only_where_links_carry_them, .timeout = 
     cr_assert_eq(hive_server_handoff_begin(s, hive_client_cid(c), NULL, 0, &t), HIVE_OK);
     hive_server *on_tcp = lane_server(tb, "tcp://", NULL, true);
     hive_server *on_enet = lane_server(eb, "enet://", NULL, true);
+    hive_bus *mb = hive_bus_create(NULL), *mb2 = hive_bus_create(NULL);
+    /* several listeners: tcp and ws carry one lane; with enet among them, lanes */
+    hive_server *on_tcp_ws = lane_server(mb, "tcp://127.0.0.1:0,ws://", NULL, true);
+    hive_server *on_tcp_enet = lane_server(mb2, "tcp://127.0.0.1:0,enet://", NULL, true);
     hive_cid cid;
     uint8_t tok[HIVE_HANDOFF_TOKEN_BYTES];
     cr_expect_eq(hive_server_adopt(on_tcp, hive_msg_data(&t), hive_msg_size(&t), &cid, tok), HIVE_ESTATE);
+    cr_expect_eq(hive_server_adopt(on_tcp_ws, hive_msg_data(&t), hive_msg_size(&t), &cid, tok), HIVE_ESTATE);
+    cr_expect_eq(hive_server_adopt(on_tcp_enet, hive_msg_data(&t), hive_msg_size(&t), &cid, tok), HIVE_OK);
     cr_expect_eq(hive_server_adopt(on_enet, hive_msg_data(&t), hive_msg_size(&t), &cid, tok), HIVE_OK);
+    hive_server_destroy(on_tcp_ws);
+    hive_server_destroy(on_tcp_enet);
+    hive_bus_destroy(mb);
+    hive_bus_destroy(mb2);
     hive_msg_free(&t);
     cr_expect_eq(hive_server_handoff_cancel(s, hive_client_cid(c)), HIVE_OK);
     hive_client_destroy(c);
