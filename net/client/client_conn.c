@@ -254,22 +254,22 @@ static void keep_session(hive_client *c, hive__conn *k, uint32_t cid, const uint
     c->sess.resumes = __atomic_load_n(&k->resumes, __ATOMIC_RELAXED);
 }
 
-/* The server moved the session (HANDOFF): keep it, go where the close
- * said, resume there. Returns false when it cannot be followed. */
-static bool follow_redirect(hive_client *c, hive__conn *k)
+/* Can the client follow k's redirect: an address that fits, and on the
+ * client's own transport (a bare host:port is dialed on it)? */
+static bool redirect_followable(const hive_client *c, const hive__conn *k)
+{
+    if (!k->redirect_to || strlen(k->redirect_to) >= sizeof c->addr) return false;
+    hive__addr now, to;
+    return hive__addr_parse(c->addr, HIVE_DEFAULT_PORT, &now) >= 0 &&
+           hive__addr_parse(k->redirect_to, HIVE_DEFAULT_PORT, &to) >= 0 &&
+           !(strstr(k->redirect_to, "://") && strcmp(to.scheme, now.scheme) != 0);
+}
+
+/* Dial where k's redirect says, with the kept session (c->sess, already
+ * given the target's cid and token), and say so. */
+static void redial_redirected(hive_client *c, const hive__conn *k, uint32_t from)
 {
     hive__ep *ep = &c->ep;
-    if (!k->redirect_to || strlen(k->redirect_to) >= sizeof c->addr || !k->has_token) return false;
-    /* The transport stays the client's: a target on another scheme cannot
-     * be followed; a bare host:port is dialed on the client's own. */
-    hive__addr now, to;
-    if (hive__addr_parse(c->addr, HIVE_DEFAULT_PORT, &now) < 0 ||
-        hive__addr_parse(k->redirect_to, HIVE_DEFAULT_PORT, &to) < 0 ||
-        (strstr(k->redirect_to, "://") && strcmp(to.scheme, now.scheme) != 0))
-        return false;
-    uint32_t from = k->cid;
-    c->old_cid = k->cid;
-    keep_session(c, k, k->redirect_cid, k->redirect_token);
     snprintf(c->addr, sizeof c->addr, "%s", k->redirect_to);
     c->redirected = true;
     /* an attempt under way: a failure to get there is a loss like any other */
@@ -280,37 +280,33 @@ static bool follow_redirect(hive_client *c, hive__conn *k)
     hive_field f[] = { HIVE_PTR("client", c), HIVE_STR("addr", c->addr), HIVE_INT("from_cid", from),
                        HIVE_INT("cid", c->sess.cid) };
     hive__ep_emit(ep, ep->ev[HIVE__EV_HANDOFF], f, 4);
+}
+
+/* The server moved the session (HANDOFF): keep it, go where the close
+ * said, resume there. Returns false when it cannot be followed. */
+static bool follow_redirect(hive_client *c, hive__conn *k)
+{
+    if (!k->has_token || !redirect_followable(c, k)) return false;
+    uint32_t from = k->cid;
+    c->old_cid = k->cid;
+    keep_session(c, k, k->redirect_cid, k->redirect_token);
+    redial_redirected(c, k, from);
     return true;
 }
 
 /* A resume was refused with a redirect: the session had been moved and
  * the redirect's close never arrived (the link went first). The kept
- * session goes where the refusal said, as if that close had come. */
+ * session goes where the refusal said, as if that close had come. A few
+ * hops at most: servers whose records point round in a circle must not
+ * keep a client dialing until the records expire. */
 static bool follow_late_redirect(hive_client *c, hive__conn *k)
 {
-    hive__ep *ep = &c->ep;
-    /* a few hops at most: servers whose records point round in a circle
-     * must not keep a client dialing until the records expire */
-    if (!k->redirect_to || strlen(k->redirect_to) >= sizeof c->addr || !c->sess.valid || c->late_redirects >= 4)
-        return false;
-    hive__addr now, to;
-    if (hive__addr_parse(c->addr, HIVE_DEFAULT_PORT, &now) < 0 ||
-        hive__addr_parse(k->redirect_to, HIVE_DEFAULT_PORT, &to) < 0 ||
-        (strstr(k->redirect_to, "://") && strcmp(to.scheme, now.scheme) != 0))
-        return false;
+    if (!c->sess.valid || c->late_redirects >= 4 || !redirect_followable(c, k)) return false;
     uint32_t from = c->sess.cid;
     c->late_redirects++;
     c->sess.cid = k->redirect_cid;
     memcpy(c->sess.token, k->redirect_token, HIVE__RESUME_TOKEN);
-    snprintf(c->addr, sizeof c->addr, "%s", k->redirect_to);
-    c->redirected = true;
-    c->attempt = 1;
-    c->last_delay = c->cfg.reconnect_delay_ms;
-    ep->redial_at = hive__now_ms() + 1;
-    hive__cli_set_state(c, HIVE_CLIENT_RECONNECTING);
-    hive_field f[] = { HIVE_PTR("client", c), HIVE_STR("addr", c->addr), HIVE_INT("from_cid", from),
-                       HIVE_INT("cid", c->sess.cid) };
-    hive__ep_emit(ep, ep->ev[HIVE__EV_HANDOFF], f, 4);
+    redial_redirected(c, k, from);
     return true;
 }
 

@@ -248,6 +248,24 @@ static void admit(hive__ep *ep, hive__conn *c)
     hive__admit_add(a, c);
 }
 
+/* A new server-side connection c (its addr just copied) handed to the
+ * face and linked in; on failure it is freed. */
+static int conn_attach(hive__ep *ep, hive__conn *c)
+{
+    int rc = c->addr ? HIVE_OK : HIVE_ENOMEM;
+    if (rc == HIVE_OK) {
+        pthread_mutex_lock(&ep->lock);
+        rc = ep->face->accepted(ep, c);
+        if (rc == HIVE_OK) conn_link(ep, c);
+        pthread_mutex_unlock(&ep->lock);
+    }
+    if (rc < 0) {
+        hive__free(c->addr);
+        hive__free(c);
+    }
+    return rc;
+}
+
 static int ep_accepted(void *core, hive__link *link, const char *addr)
 {
     hive__ep *ep = core;
@@ -257,17 +275,9 @@ static int ep_accepted(void *core, hive__link *link, const char *addr)
     c->lanes = hive__ep_link_lanes(ep, link);
     c->server_side = true;
     c->addr = hive__strdup(addr);
-    int rc = c->addr ? HIVE_OK : HIVE_ENOMEM;
-    if (rc == HIVE_OK) {
-        pthread_mutex_lock(&ep->lock);
-        rc = ep->face->accepted(ep, c);
-        if (rc == HIVE_OK) conn_link(ep, c);
-        pthread_mutex_unlock(&ep->lock);
-    }
+    int rc = conn_attach(ep, c);
     if (rc < 0) {
         link->conn = NULL;
-        hive__free(c->addr);
-        hive__free(c);
         return rc;
     }
     HIVE__STAT_ADD(ep, accepted, 1);
@@ -289,19 +299,7 @@ hive__conn *hive__ep_conn_adopt(hive__ep *ep)
     c->t_made = c->last_stats = c->last_ping = ep->now;
     c->addr = hive__strdup("");
     hive__ep_conn_state(c, HIVE__C_SUSPENDED, ep->now);
-    int rc = c->addr ? HIVE_OK : HIVE_ENOMEM;
-    if (rc == HIVE_OK) {
-        pthread_mutex_lock(&ep->lock);
-        rc = ep->face->accepted(ep, c);
-        if (rc == HIVE_OK) conn_link(ep, c);
-        pthread_mutex_unlock(&ep->lock);
-    }
-    if (rc < 0) {
-        hive__free(c->addr);
-        hive__free(c);
-        return NULL;
-    }
-    return c;
+    return conn_attach(ep, c) < 0 ? NULL : c;
 }
 
 static void ep_connected(void *core, hive__link *link)
@@ -334,6 +332,16 @@ static void deliver(hive__ep *ep, hive__conn *c, const hive__frame *f, const hiv
         if (want_pe) hive__ep_emit(ep, pe->ev, fl, 5);
     }
     if (ep->pull) hive__ep_pull_push(ep, c->cid, f->pid, pe->name, f->body, f->body_len);
+}
+
+/* A client's close or reject that says where the session went (HANDOFF):
+ * kept on c for its face to follow. */
+static void keep_redirect(hive__conn *c, const hive__act *act)
+{
+    hive__free(c->redirect_to);
+    c->redirect_to = hive__strdup(act->u.close.to);
+    c->redirect_cid = act->u.close.to_cid;
+    memcpy(c->redirect_token, act->u.close.to_token, sizeof c->redirect_token);
 }
 
 static void act_on(hive__ep *ep, hive__conn *c, const hive__frame *f, hive__act *act)
@@ -389,12 +397,7 @@ static void act_on(hive__ep *ep, hive__conn *c, const hive__frame *f, hive__act 
         break;
     case HIVE__ACT_PEER_CLOSE:
         /* A client told to go elsewhere keeps where (its face follows). */
-        if (!c->server_side && act->u.close.has_redirect && c->state == HIVE__C_OPEN) {
-            hive__free(c->redirect_to);
-            c->redirect_to = hive__strdup(act->u.close.to);
-            c->redirect_cid = act->u.close.to_cid;
-            memcpy(c->redirect_token, act->u.close.to_token, sizeof c->redirect_token);
-        }
+        if (!c->server_side && act->u.close.has_redirect && c->state == HIVE__C_OPEN) keep_redirect(c, act);
         /* The closer's final acknowledgement (one past what was sent is
          * a broken peer's: it changes nothing but the close event). */
         if (act->u.close.has_received && act->u.close.received <= c->rp.sent && act->u.close.received > c->rp.acked)
@@ -409,12 +412,8 @@ static void act_on(hive__ep *ep, hive__conn *c, const hive__frame *f, hive__act 
     case HIVE__ACT_REJECTED:
         /* A resume refused because the session moved on (HANDOFF): where */
         if (act->kind == HIVE__ACT_REJECTED && !c->server_side && act->u.close.has_redirect &&
-            act->reason == HIVE_CLOSE_REDIRECT) {
-            hive__free(c->redirect_to);
-            c->redirect_to = hive__strdup(act->u.close.to);
-            c->redirect_cid = act->u.close.to_cid;
-            memcpy(c->redirect_token, act->u.close.to_token, sizeof c->redirect_token);
-        }
+            act->reason == HIVE_CLOSE_REDIRECT)
+            keep_redirect(c, act);
         c->drain_until = 0;   /* both closed at once: the peer's close is the one told */
         hive__ep_close(ep, c, act->reason, act->u.close.message, true, HIVE__CLOSE_SILENT, false);
         break;
