@@ -7,6 +7,7 @@
 #define HIVE_BRIDGE_CODEC_H
 
 #include <msgpack.h>
+#include <string.h>
 #include "hive/bridge.h"
 
 #define HIVE__BRIDGE_KEY_MAX 64        /* bytes of a field key, NUL included */
@@ -99,5 +100,24 @@ uint64_t hive__bridge_hrw(const char *name, const void *key, size_t len);
 
 /* hive__bridge_origin_ok - a valid bridge name. */
 bool hive__bridge_origin_ok(const char *s, size_t n);
+
+
+/* hive__bridge_field_eq - two decoded fields alike: key, type and value
+ * (a double bit for bit). For the checks of the codec against its
+ * definition (tests/bridge/test_codec.c, fuzz/fuzz_bridge.c). */
+static inline bool hive__bridge_field_eq(const hive_field *a, const hive_field *b)
+{
+    if (strcmp(a->key, b->key) != 0 || a->type != b->type) return false;
+    switch (a->type) {
+    case HIVE_T_INT: return a->v.i == b->v.i;
+    case HIVE_T_DOUBLE: return memcmp(&a->v.d, &b->v.d, sizeof a->v.d) == 0;
+    case HIVE_T_STR: return a->v.str.len == b->v.str.len && memcmp(a->v.str.s, b->v.str.s, a->v.str.len) == 0;
+    case HIVE_T_BYTES:
+        return a->v.bytes.len == b->v.bytes.len &&
+               (!a->v.bytes.len || memcmp(a->v.bytes.p, b->v.bytes.p, a->v.bytes.len) == 0);
+    case HIVE_T_MSGPACK: return a->v.mp.len == b->v.mp.len && memcmp(a->v.mp.raw, b->v.mp.raw, a->v.mp.len) == 0;
+    default: return false;
+    }
+}
 
 #endif

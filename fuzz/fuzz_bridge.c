@@ -21,20 +21,6 @@
 
 #define CHECK(c) do { if (!(c)) abort(); } while (0)
 
-static bool same_field(const hive_field *a, const hive_field *b)
-{
-    if (strcmp(a->key, b->key) != 0 || a->type != b->type) return false;
-    switch (a->type) {
-    case HIVE_T_INT: return a->v.i == b->v.i;
-    case HIVE_T_DOUBLE: return memcmp(&a->v.d, &b->v.d, sizeof a->v.d) == 0;
-    case HIVE_T_STR: return a->v.str.len == b->v.str.len && memcmp(a->v.str.s, b->v.str.s, a->v.str.len) == 0;
-    case HIVE_T_BYTES:
-        return a->v.bytes.len == b->v.bytes.len && (!a->v.bytes.len || memcmp(a->v.bytes.p, b->v.bytes.p, a->v.bytes.len) == 0);
-    case HIVE_T_MSGPACK: return a->v.mp.len == b->v.mp.len && memcmp(a->v.mp.raw, b->v.mp.raw, a->v.mp.len) == 0;
-    default: return false;
-    }
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1) return 0;
@@ -68,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(rc == hive__bridge_decode_ref(p, n, &r));
         if (rc != HIVE_OK) return 0;
         CHECK(strcmp(d.origin, r.origin) == 0 && strcmp(d.name, r.name) == 0 && d.n == r.n);
-        for (size_t i = 0; i < d.n; i++) CHECK(same_field(&d.f[i], &r.f[i]));
+        for (size_t i = 0; i < d.n; i++) CHECK(hive__bridge_field_eq(&d.f[i], &r.f[i]));
         CHECK(hive__bridge_origin_ok(d.origin, strlen(d.origin)));
         CHECK(hive__bridge_carriable(d.name));
         msgpack_sbuffer sb, sr;
@@ -79,7 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(sb.size == sr.size && memcmp(sb.data, sr.data, sb.size) == 0);
         CHECK(hive__bridge_decode((const uint8_t *)sb.data, sb.size, &e) == HIVE_OK);
         CHECK(strcmp(d.origin, e.origin) == 0 && strcmp(d.name, e.name) == 0 && d.n == e.n);
-        for (size_t i = 0; i < d.n; i++) CHECK(same_field(&d.f[i], &e.f[i]));
+        for (size_t i = 0; i < d.n; i++) CHECK(hive__bridge_field_eq(&d.f[i], &e.f[i]));
         msgpack_sbuffer_destroy(&sb);
         msgpack_sbuffer_destroy(&sr);
     } else {

@@ -7,21 +7,6 @@
 
 #include "bridge/codec.h"
 
-static bool same_field(const hive_field *a, const hive_field *b)
-{
-    if (strcmp(a->key, b->key) != 0 || a->type != b->type) return false;
-    switch (a->type) {
-    case HIVE_T_INT: return a->v.i == b->v.i;
-    case HIVE_T_DOUBLE: return memcmp(&a->v.d, &b->v.d, sizeof a->v.d) == 0;
-    case HIVE_T_STR: return a->v.str.len == b->v.str.len && memcmp(a->v.str.s, b->v.str.s, a->v.str.len) == 0;
-    case HIVE_T_BYTES:
-        return a->v.bytes.len == b->v.bytes.len &&
-               (!a->v.bytes.len || memcmp(a->v.bytes.p, b->v.bytes.p, a->v.bytes.len) == 0);
-    case HIVE_T_MSGPACK: return a->v.mp.len == b->v.mp.len && memcmp(a->v.mp.raw, b->v.mp.raw, a->v.mp.len) == 0;
-    default: return false;
-    }
-}
-
 /* decode with both readers: the same verdict, and on success the same event */
 static int both(const uint8_t *p, size_t n, hive__bridge_decoded *d, hive__bridge_decoded *r)
 {
@@ -31,7 +16,7 @@ static int both(const uint8_t *p, size_t n, hive__bridge_decoded *d, hive__bridg
         cr_assert_str_eq(d->origin, r->origin);
         cr_assert_str_eq(d->name, r->name);
         cr_assert_eq(d->n, r->n);
-        for (size_t i = 0; i < d->n; i++) cr_assert(same_field(&d->f[i], &r->f[i]), "field %zu", i);
+        for (size_t i = 0; i < d->n; i++) cr_assert(hive__bridge_field_eq(&d->f[i], &r->f[i]), "field %zu", i);
     }
     return a;
 }

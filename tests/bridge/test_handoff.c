@@ -89,7 +89,9 @@ static void on_news(const hive_event *ev, void *user)
     p->news++;
 }
 
-static void side_make(side *s, const char *url, const char *name, const char *app)
+/* A server of app with its bridge named name (handoffs signed with key
+ * when not NULL). */
+static void side_make_key(side *s, const char *url, const char *name, const char *app, const char *key)
 {
     s->bus = hive_bus_create(NULL);
     s->srv = hive_server_create(&(hive_server_config){ .addr = "127.0.0.1:0", .app = app }, s->bus);
@@ -100,8 +102,16 @@ static void side_make(side *s, const char *url, const char *name, const char *ap
     hive_bus_subscribe(s->bus, "net:server.recv.game:seq", on_seq, s, NULL);
     hive_bus_subscribe(s->bus, "net:server.connection.*", on_srv_event, s, NULL);
     hive_bus_subscribe(s->bus, HIVE_EV_NATS_HANDOFF, on_srv_event, s, NULL);
-    s->br = mk_bridge(s->bus, url, name);
+    s->br = hive_bridge_create(&(hive_bridge_config){ .url = url, .name = name, .reconnect_wait_ms = 50,
+                                                       .handoff_key = key },
+                               s->bus);
+    cr_assert_not_null(s->br, "bridge %s: %s", name, hive_create_error()->message);
     while (hive_bridge_flush(s->br, 1000) != HIVE_OK) np_sleep_ms(10);
+}
+
+static void side_make(side *s, const char *url, const char *name, const char *app)
+{
+    side_make_key(s, url, name, app, NULL);
 }
 
 static void side_free(side *s)
@@ -109,6 +119,19 @@ static void side_free(side *s)
     hive_bridge_destroy(s->br);
     hive_server_destroy(s->srv);
     hive_bus_destroy(s->bus);
+}
+
+/* The end of a lobby-and-shard test: the player, both sides, NATS. */
+static void teardown(player *p, side *lobby, side *shard, nats_proc *np)
+{
+    hive_client_destroy(p->cli);
+    hive_bus_destroy(p->bus);
+    free(p);
+    side_free(lobby);
+    side_free(shard);
+    free(lobby);
+    free(shard);
+    np_stop(np, false);
 }
 
 static void send_seq_srv(hive_server *srv, hive_cid cid, int n)
@@ -255,14 +278,7 @@ Test(bridge, a_player_moves_to_a_shard_with_nothing_lost_or_twice, .timeout = 90
     check_in_order(shard->got, shard->ngot, split, NMSG, "shard");
     /* and the player heard 0..199 once each, the lobby's then the shard's */
     check_in_order(p->got, p->ngot, 0, NDOWN, "player");
-    hive_client_destroy(p->cli);
-    hive_bus_destroy(p->bus);
-    free(p);
-    side_free(lobby);
-    side_free(shard);
-    free(lobby);
-    free(shard);
-    np_stop(&np, false);
+    teardown(p, lobby, shard, &np);
 }
 
 /* A target that refuses (another application) or does not exist: the
@@ -303,14 +319,7 @@ static void stays(const char *target, const char *shard_app)
     check_in_order(lobby->got, lobby->ngot, 0, 200, "lobby");
     cr_assert_eq(shard->ngot, 0);
     cr_assert_eq(shard->handedoff, 0);
-    hive_client_destroy(p->cli);
-    hive_bus_destroy(p->bus);
-    free(p);
-    side_free(lobby);
-    side_free(shard);
-    free(lobby);
-    free(shard);
-    np_stop(&np, false);
+    teardown(p, lobby, shard, &np);
 }
 
 Test(bridge, a_refused_handoff_keeps_the_player_with_nothing_lost, .timeout = 60)
@@ -343,23 +352,6 @@ Test(bridge, adopt_refuses_malformed_tickets)
 }
 
 /* ---- signed handoffs (handoff_key) ------------------------------------ */
-
-static void side_make_key(side *s, const char *url, const char *name, const char *key)
-{
-    s->bus = hive_bus_create(NULL);
-    s->srv = hive_server_create(&(hive_server_config){ .addr = "127.0.0.1:0", .app = "arena" }, s->bus);
-    cr_assert_not_null(s->srv);
-    cr_assert_gt(hive_server_register(s->srv, "game:seq", 0, HIVE_RELIABLE), 0);
-    cr_assert_eq(hive_server_start(s->srv), HIVE_OK);
-    hive_bus_subscribe(s->bus, "net:server.recv.game:seq", on_seq, s, NULL);
-    hive_bus_subscribe(s->bus, "net:server.connection.*", on_srv_event, s, NULL);
-    hive_bus_subscribe(s->bus, HIVE_EV_NATS_HANDOFF, on_srv_event, s, NULL);
-    s->br = hive_bridge_create(&(hive_bridge_config){ .url = url, .name = name, .reconnect_wait_ms = 50,
-                                                       .handoff_key = key },
-                               s->bus);
-    cr_assert_not_null(s->br, "%s", hive_create_error()->message);
-    while (hive_bridge_flush(s->br, 1000) != HIVE_OK) np_sleep_ms(10);
-}
 
 typedef struct captured { _Atomic(natsMsg *) m; } captured;
 
@@ -410,8 +402,8 @@ static void signed_move(const char *lobby_key, const char *shard_key, bool moves
     char url[64];
     np_url(&np, url, sizeof url);
     side *lobby = calloc(1, sizeof *lobby), *shard = calloc(1, sizeof *shard);
-    side_make_key(lobby, url, "lobby", lobby_key);
-    side_make_key(shard, url, "shard-1", shard_key);
+    side_make_key(lobby, url, "lobby", "arena", lobby_key);
+    side_make_key(shard, url, "shard-1", "arena", shard_key);
     cr_assert_eq(hive_bridge_serve_handoffs(shard->br, shard->srv), HIVE_OK);
     while (hive_bridge_flush(shard->br, 1000) != HIVE_OK) np_sleep_ms(10);
     /* a bystander with NATS access records the ticket */
@@ -510,14 +502,7 @@ static void signed_move(const char *lobby_key, const char *shard_key, bool moves
     natsMsg_Destroy(m);
     natsSubscription_Destroy(sub);
     natsConnection_Destroy(raw);
-    hive_client_destroy(p->cli);
-    hive_bus_destroy(p->bus);
-    free(p);
-    side_free(lobby);
-    side_free(shard);
-    free(lobby);
-    free(shard);
-    np_stop(&np, false);
+    teardown(p, lobby, shard, &np);
 }
 
 Test(bridge, a_signed_handoff_moves_the_player_and_its_ticket_is_taken_once, .timeout = 90)
